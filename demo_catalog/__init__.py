@@ -1,0 +1,1 @@
+"""The bundled demo organisation (data only)."""

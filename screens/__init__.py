@@ -1,0 +1,1 @@
+"""Textual screens for idp-tui (shipped inside the package as ``idp_tui.screens``)."""

@@ -1,0 +1,113 @@
+"""One entity: overview, relations (navigable), owner and TechDocs, in tabs."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+from idp_tui.catalog.entity import Entity
+from idp_tui.catalog.model import Catalog
+from idp_tui.render.entity_detail import overview, owner_renderable, ref_label, relation_rows
+from idp_tui.widgets.docs_view import DocsView
+
+from .entity_actions import EntityActions
+
+TABS = ("overview", "relations", "owner", "docs")
+
+
+class EntityScreen(EntityActions):
+    """Everything about one entity. Esc goes back to where it was opened from."""
+
+    BINDINGS = [
+        Binding("escape,backspace", "back", "Back", id="entity.back"),
+        Binding("1", "show_tab('overview')", "Overview", show=False, id="entity.tab1"),
+        Binding("2", "show_tab('relations')", "Relations", show=False, id="entity.tab2"),
+        Binding("3", "show_tab('owner')", "Owner", show=False, id="entity.tab3"),
+        Binding("4", "show_tab('docs')", "Docs", show=False, id="entity.tab4"),
+    ]
+
+    def __init__(self, entity: Entity, tab: str = "overview") -> None:
+        super().__init__()
+        self.entity = entity
+        self.initial_tab = tab if tab in TABS else "overview"
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.app.catalog  # type: ignore[attr-defined]
+
+    def current_entity(self) -> Entity | None:
+        return self.entity
+
+    def compose(self) -> ComposeResult:
+        entity = self.entity
+        header = Text()
+        header.append(f"{entity.kind} ", style="dim")
+        header.append(entity.display_name, style="bold")
+        if entity.title:
+            header.append(f"  {entity.name}", style="dim")
+        facts = [entity.spec_type, entity.lifecycle]
+        if entity.spec.get("owner"):
+            facts.append(f"owner {ref_label(entity.owner_key, self.catalog)}")
+        header.append("   " + " · ".join(f for f in facts if f), style="dim")
+        yield Static(header, id="entity-header")
+        with TabbedContent(initial=self.initial_tab):
+            with TabPane("Overview", id="overview"):
+                with VerticalScroll():
+                    yield Static(overview(entity, self.catalog), id="overview-body")
+            with TabPane("Relations", id="relations"):
+                yield OptionList(*self._relation_options(), id="relation-list")
+            with TabPane("Owner", id="owner"):
+                with VerticalScroll():
+                    yield Static(owner_renderable(self.catalog, entity), id="owner-body")
+            with TabPane("Docs", id="docs"):
+                yield DocsView(entity)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_show_tab(self.initial_tab)
+
+    def _relation_options(self) -> list[Option | None]:
+        options: list[Option | None] = []
+        heading = None
+        for group, relation in relation_rows(self.catalog, self.entity.key):
+            if group != heading:
+                if heading is not None:
+                    options.append(None)
+                options.append(Option(Text(group, style="bold"), disabled=True))
+                heading = group
+            label = Text("  " + ref_label(relation.target, self.catalog), style="dim italic" if relation.missing else "")
+            options.append(Option(label, id=relation.target))
+        if not options:
+            options.append(Option(Text("No relations.", style="dim"), disabled=True))
+        return options
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        if tab == "relations":
+            self.query_one("#relation-list", OptionList).focus()
+        elif tab == "docs":
+            self.query_one(DocsView).focus_content()
+        else:
+            self.query_one(f"#{tab} VerticalScroll", VerticalScroll).focus()
+
+    def action_entity_tab(self, tab: str) -> None:
+        # On the entity's own screen these keys switch tabs instead of opening another screen.
+        self.action_show_tab(tab)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    @on(OptionList.OptionSelected, "#relation-list")
+    def _open_relation(self, event: OptionList.OptionSelected) -> None:
+        target = event.option.id
+        entity = self.catalog.get(target) if target else None
+        if entity is None:
+            self.notify(f"{target} is not in the catalog (the relation points at a missing entity).",
+                        severity="warning")
+            return
+        self.open_entity(entity)

@@ -1,0 +1,46 @@
+"""Keys that act on an entity, the same on the entity screen and on the highlighted row of any list."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.screen import Screen
+
+from idp_tui.catalog.entity import Entity
+
+
+class EntityActions(Screen):
+    """A screen that has a "current entity": the one shown, or the highlighted row."""
+
+    BINDINGS = [
+        Binding("o", "entity_tab('owner')", "Owner", id="entity.owner"),
+        Binding("r", "entity_tab('relations')", "Relations", id="entity.relations"),
+        Binding("d", "entity_tab('docs')", "Docs", id="entity.docs"),
+        Binding("y", "copy_ref", "Copy ref", show=False, id="entity.copy_ref"),
+    ]
+
+    def current_entity(self) -> Entity | None:
+        raise NotImplementedError
+
+    def open_entity(self, entity: Entity, tab: str = "overview") -> None:
+        from .entity import EntityScreen
+
+        self.app.push_screen(EntityScreen(entity, tab=tab))
+
+    def action_entity_tab(self, tab: str) -> None:
+        entity = self.current_entity()
+        if entity is not None:
+            self.open_entity(entity, tab)
+
+    def action_copy_ref(self) -> None:
+        entity = self.current_entity()
+        if entity is None:
+            return
+        ref = entity.ref.humanize()
+        # OSC 52: reaches the local clipboard over SSH and inside tmux, with no display needed.
+        self.app.copy_to_clipboard(entity.key)
+        self.notify(f"Copied {entity.key}", title=ref, timeout=3)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("entity_tab", "copy_ref") and self.current_entity() is None:
+            return None  # shown greyed out until there is an entity to act on
+        return True

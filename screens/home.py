@@ -1,0 +1,228 @@
+"""The home screen: every entity, incremental search, facet filters, and the catalog's problems."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Footer, Input, Static
+
+from idp_tui.catalog.entity import Entity
+from idp_tui.catalog.facets import FACET_TITLES, EntityFilter, facet_counts
+from idp_tui.catalog.model import Catalog
+from idp_tui.catalog.search import SearchIndex
+from idp_tui.platform import Platform
+from idp_tui.widgets.entity_list import EntityList
+from idp_tui.widgets.facet_panel import FacetPanel
+
+from .entity_actions import EntityActions
+
+WIDE_LAYOUT_MIN_WIDTH = 120
+
+
+class HomeScreen(EntityActions):
+    """Lists the catalog; ``/`` searches, ``f`` filters, Enter opens the highlighted entity."""
+
+    BINDINGS = [
+        # Priority: handled before the keys typed after it are delivered, so "/pay" typed fast searches "pay".
+        Binding("slash", "focus_search", "Search", priority=True, id="home.search"),
+        Binding("f", "pick_filter", "Filter", id="home.filter"),
+        Binding("F", "clear_filters", "Clear filters", id="home.clear_filters"),
+        Binding("p", "problems", "Problems", id="home.problems"),
+        Binding("escape", "clear_search", "Clear search", show=False, id="home.clear_search"),
+    ]
+
+    def __init__(self, platform: Platform) -> None:
+        super().__init__()
+        self.platform = platform
+        self.catalog: Catalog | None = None
+        self.index: SearchIndex | None = None
+        self.entity_filter = EntityFilter()
+        self.query_text = ""
+        self._filtered_positions: list[int] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._top_bar_text(), id="top-bar")
+        yield Input(placeholder="/ search names, titles, tags, owners…", id="search")
+        yield Static("", id="filter-bar")
+        with Horizontal():
+            yield FacetPanel(id="facet-panel")
+            yield EntityList(id="entities")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(EntityList).focus()
+        self._update_filter_bar()
+        app = self.app
+        catalog, index = getattr(app, "catalog", None), getattr(app, "index", None)
+        if catalog is not None and index is not None:
+            self.show_catalog(catalog, index)
+
+    def on_resize(self, event: events.Resize) -> None:
+        wide = event.size.width >= WIDE_LAYOUT_MIN_WIDTH
+        if wide != self.has_class("wide"):
+            self.set_class(wide, "wide")
+            if wide:
+                self._count_facets(list(self.query_one(EntityList).entities), self.entity_filter)
+
+    # -- data -------------------------------------------------------------------------------------
+
+    def show_catalog(self, catalog: Catalog, index: SearchIndex) -> None:
+        """Display a (re)loaded catalog, keeping the current search and filters."""
+        self.catalog, self.index = catalog, index
+        self._filtered_positions = None
+        self.query_one("#top-bar", Static).update(self._top_bar_text())
+        self.refresh_results()
+
+    def current_entity(self) -> Entity | None:
+        return self.query_one(EntityList).highlighted
+
+    def _top_bar_text(self) -> Text:
+        text = Text()
+        text.append("idp-tui", style="bold")
+        if self.platform.is_demo:
+            text.append("  DEMO", style="bold reverse")
+        text.append(f"  {self.platform.name}" if not self.platform.is_demo else "  bundled demo catalog")
+        if self.catalog is None:
+            text.append("  ·  loading…", style="dim")
+            return text
+        text.append(f"  ·  {len(self.catalog):,} entities")
+        problems = len(self.catalog.problems)
+        if problems:
+            text.append(f"  ·  ⚠ {problems} problem{'s' if problems != 1 else ''} (p)", style="bold")
+        return text
+
+    def _positions_for_filter(self) -> list[int] | None:
+        """Positions passing the facet filters (``None``: no filter, everything passes)."""
+        if not self.entity_filter or self.index is None:
+            return None
+        if self._filtered_positions is None:
+            matches = self.entity_filter.matches
+            self._filtered_positions = [p for p, e in enumerate(self.index.entities) if matches(e)]
+        return self._filtered_positions
+
+    def refresh_results(self) -> None:
+        if self.index is not None:
+            self._run_search(self.query_text, self.entity_filter)
+
+    @work(thread=True, exclusive=True, group="search")
+    def _run_search(self, query: str, entity_filter: EntityFilter) -> None:
+        """Search off the UI thread: typing never waits on a large catalog."""
+        index = self.index
+        if index is None:
+            return
+        within = self._positions_for_filter()
+        result = index.search(query, within=within)
+        entities = [index.entities[p] for p in result.positions]
+        self.app.call_from_thread(self._show_results, query, entity_filter, entities, result.exact_count)
+
+    def _show_results(
+        self, query: str, entity_filter: EntityFilter, entities: list[Entity], exact_count: int
+    ) -> None:
+        if query != self.query_text or entity_filter != self.entity_filter:
+            return  # a newer search is on its way
+        empty = "No entities match." if self.catalog is not None else "Loading catalog…"
+        self.query_one(EntityList).set_entities(entities, empty_text=empty)
+        self._update_filter_bar(len(entities), exact_count)
+        if self.has_class("wide"):
+            self._count_facets(entities, entity_filter)
+
+    @work(thread=True, exclusive=True, group="facets")
+    def _count_facets(self, entities: list[Entity], entity_filter: EntityFilter) -> None:
+        counts = facet_counts(entities)
+        self.app.call_from_thread(self.query_one(FacetPanel).show_counts, counts, entity_filter)
+
+    def _update_filter_bar(self, shown: int | None = None, exact: int | None = None) -> None:
+        text = Text()
+        active = self.entity_filter.active()
+        if active:
+            for facet, value in active:
+                text.append(f"{FACET_TITLES[facet]}: ", style="dim")
+                text.append(f"{value}  ", style="bold")
+            text.append("(F clears)", style="dim")
+        else:
+            text.append("No filters · f to filter · / to search", style="dim")
+        if shown is not None and self.catalog is not None:
+            summary = f"   {shown:,} shown"
+            if exact is not None and exact < shown:
+                summary += f" ({shown - exact:,} by close spelling)"
+            text.append(summary, style="dim")
+        self.query_one("#filter-bar", Static).update(text)
+
+    # -- search -----------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self.refresh_results()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        entity_list = self.query_one(EntityList)
+        entity_list.focus()
+        entity_list.move_to(0)
+
+    def on_key(self, event: events.Key) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus and event.key in ("down", "tab"):
+            self.query_one(EntityList).focus()
+            event.stop()
+            event.prevent_default()
+
+    def action_focus_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus:
+            search.insert_text_at_cursor("/")  # a "/" typed in the box is text (namespace/name)
+        else:
+            self.set_focus(search)
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.value:
+            search.value = ""
+        self.query_one(EntityList).focus()
+
+    # -- filters ----------------------------------------------------------------------------------
+
+    def set_filter(self, facet: str, value: str | None) -> None:
+        self.entity_filter = self.entity_filter.with_value(facet, value)
+        self._filtered_positions = None
+        self.refresh_results()
+
+    def action_pick_filter(self) -> None:
+        from .facet_picker import FacetPickerScreen
+
+        if self.index is None:
+            return
+
+        def chosen(choice: tuple[str, str | None] | None) -> None:
+            if choice is not None:
+                self.set_filter(*choice)
+
+        self.app.push_screen(FacetPickerScreen(list(self.query_one(EntityList).entities), self.entity_filter), chosen)
+
+    def action_clear_filters(self) -> None:
+        self.entity_filter = EntityFilter()
+        self._filtered_positions = None
+        self.refresh_results()
+
+    @on(FacetPanel.Toggled)
+    def _facet_toggled(self, event: FacetPanel.Toggled) -> None:
+        current = getattr(self.entity_filter, event.facet)
+        self.set_filter(event.facet, None if current == event.value else event.value)
+
+    def action_problems(self) -> None:
+        from .problems import ProblemsScreen
+
+        if self.catalog is None:
+            return
+        if not self.catalog.problems:
+            self.notify("No problems: every file and entity in the catalog is valid.")
+            return
+        self.app.push_screen(ProblemsScreen(self.catalog.problems))
+
+    @on(EntityList.Selected)
+    def _entity_selected(self, event: EntityList.Selected) -> None:
+        self.open_entity(event.entity)

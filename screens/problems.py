@@ -1,0 +1,45 @@
+"""The catalog's problems: every skipped file or entity, as ``file:line: message``."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from idp_tui.catalog.problems import Problem
+
+
+class ProblemsScreen(Screen):
+    """What was skipped while loading the catalog, and why."""
+
+    BINDINGS = [Binding("escape,backspace", "back", "Back", id="problems.back")]
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__()
+        self.problems = sorted(problems, key=lambda p: (p.path, p.line))
+
+    def compose(self) -> ComposeResult:
+        count = len(self.problems)
+        yield Static(f"{count} problem{'s' if count != 1 else ''}: these entities and files were skipped",
+                     id="screen-title")
+        yield OptionList(*[Option(self._label(problem)) for problem in self.problems], id="problem-list")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @staticmethod
+    def _label(problem: Problem) -> Text:
+        text = Text()
+        text.append(f"{problem.path}:{problem.line}", style="bold")
+        text.append(f"  [{problem.rule}]", style="dim")
+        if problem.entity:
+            text.append(f"  {problem.entity}")
+        text.append(f"\n  {problem.message}")
+        return text
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

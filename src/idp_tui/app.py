@@ -1,0 +1,100 @@
+"""The Textual application: screens, app-wide bindings, the command palette and background loading."""
+
+from __future__ import annotations
+
+import gc
+from functools import partial
+from typing import Iterable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+
+from .catalog.model import Catalog
+from .catalog.search import SearchIndex
+from .platform import Platform
+from .resources import theme_file
+
+
+class IdpApp(App[int]):
+    """idp-tui's terminal UI."""
+
+    TITLE = "idp-tui"
+    CSS_PATH = str(theme_file("app.tcss"))
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "keys", "Keys", id="app.keys"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.commands"),
+    ]
+
+    class CatalogLoaded(Message):
+        """The catalog finished loading (from the worker thread)."""
+
+        def __init__(self, catalog: Catalog, index: SearchIndex) -> None:
+            super().__init__()
+            self.catalog = catalog
+            self.index = index
+
+    class CatalogFailed(Message):
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
+    def __init__(self, platform: Platform) -> None:
+        super().__init__()
+        self.platform = platform
+        self.catalog: Catalog | None = None
+        self.index: SearchIndex | None = None
+
+    def on_mount(self) -> None:
+        from idp_tui.screens.home import HomeScreen
+
+        self.theme = "textual-dark"
+        self.push_screen(HomeScreen(self.platform))
+        self.load_catalog()
+
+    @work(thread=True, exclusive=True, group="catalog")
+    def load_catalog(self) -> None:
+        """Read the catalog and build the search index off the UI thread."""
+        try:
+            catalog = self.platform.catalog_source.load()
+            index = SearchIndex(catalog.entities)
+        except Exception as error:  # noqa: BLE001 - any failure is shown, the app stays usable
+            self.post_message(self.CatalogFailed(f"{type(error).__name__}: {error}"))
+            return
+        # The catalog lives as long as the app: keep the collector from rescanning it again and again.
+        gc.freeze()
+        self.post_message(self.CatalogLoaded(catalog, index))
+
+    def on_idp_app_catalog_loaded(self, message: CatalogLoaded) -> None:
+        from idp_tui.screens.home import HomeScreen
+
+        self.catalog, self.index = message.catalog, message.index
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.show_catalog(message.catalog, message.index)
+
+    def on_idp_app_catalog_failed(self, message: CatalogFailed) -> None:
+        self.notify(f"Could not load the catalog: {message.reason}", severity="error", timeout=30)
+
+    def action_keys(self) -> None:
+        from idp_tui.screens.keys import KeysScreen
+
+        if not isinstance(self.screen, KeysScreen):
+            self.push_screen(KeysScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every action bound on the current screen, plus Textual's own commands."""
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action in seen or not active.enabled:
+                continue
+            seen.add(binding.action)
+            help_text = f"Key: {binding.key_display or key}"
+            yield SystemCommand(
+                binding.description, help_text, partial(self.run_action, binding.action, active.node)
+            )
+        yield from super().get_system_commands(screen)

@@ -1,0 +1,138 @@
+"""The catalog entity: a Backstage descriptor document plus where it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .refs import DEFAULT_NAMESPACE, EntityRef, parse_ref
+
+KNOWN_KINDS = ("Component", "API", "Resource", "System", "Domain", "Group", "User", "Location", "Template")
+
+# Backstage annotations that say where an entity was read from (added on output, never stored).
+ANNOTATION_LOCATION = "backstage.io/managed-by-location"
+ANNOTATION_ORIGIN_LOCATION = "backstage.io/managed-by-origin-location"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLocation:
+    """Where a document was read: an absolute file path and the 1-based line where it starts."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A validated catalog entity.
+
+    ``raw`` is the descriptor exactly as written (Backstage's shape); the accessors below read it
+    with Backstage's defaults so callers never repeat ``.get(...) or ...`` chains.
+    """
+
+    raw: dict[str, Any]
+    key: str
+    source: SourceLocation | None = None
+    origin: str | None = field(default=None, compare=False)
+
+    @property
+    def api_version(self) -> str:
+        return self.raw["apiVersion"]
+
+    @property
+    def kind(self) -> str:
+        return self.raw["kind"]
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return self.raw["metadata"]
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec = self.raw.get("spec")
+        return spec if isinstance(spec, dict) else {}
+
+    @property
+    def name(self) -> str:
+        return self.metadata["name"]
+
+    @property
+    def namespace(self) -> str:
+        return self.metadata.get("namespace") or DEFAULT_NAMESPACE
+
+    @property
+    def ref(self) -> EntityRef:
+        return EntityRef(self.kind, self.namespace, self.name)
+
+    @property
+    def title(self) -> str | None:
+        return self.metadata.get("title")
+
+    @property
+    def display_name(self) -> str:
+        """The title when there is one, else the name; what a person calls the entity."""
+        return self.metadata.get("title") or self.metadata["name"]
+
+    @property
+    def description(self) -> str:
+        description = self.metadata.get("description")
+        return description if isinstance(description, str) else ""
+
+    @property
+    def tags(self) -> list[str]:
+        return self.metadata.get("tags") or []
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return self.metadata.get("labels") or {}
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        return self.metadata.get("annotations") or {}
+
+    @property
+    def links(self) -> list[dict[str, str]]:
+        return self.metadata.get("links") or []
+
+    @property
+    def spec_type(self) -> str:
+        value = self.spec.get("type")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def lifecycle(self) -> str:
+        value = self.spec.get("lifecycle")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def owner_key(self) -> str | None:
+        """The owner's canonical key (``group:default/team-x``), resolved with Backstage's defaults."""
+        return self._spec_ref_key("owner", "Group")
+
+    @property
+    def system_key(self) -> str | None:
+        return self._spec_ref_key("system", "System")
+
+    def _spec_ref_key(self, field_name: str, default_kind: str) -> str | None:
+        value = self.spec.get(field_name)
+        if not isinstance(value, str) or not value:
+            return None
+        return parse_ref(value, default_kind, self.namespace).key
+
+    def to_json(self, relations: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+        """The entity in the shape Backstage's catalog API returns it, relations included."""
+        metadata = dict(self.metadata)
+        metadata.setdefault("namespace", DEFAULT_NAMESPACE)
+        if self.source is not None:
+            annotations = dict(metadata.get("annotations") or {})
+            annotations.setdefault(ANNOTATION_LOCATION, f"file:{self.source.path}")
+            annotations.setdefault(ANNOTATION_ORIGIN_LOCATION, self.origin or f"file:{self.source.path}")
+            metadata["annotations"] = annotations
+        out: dict[str, Any] = {"apiVersion": self.api_version, "kind": self.kind, "metadata": metadata}
+        if "spec" in self.raw:
+            out["spec"] = self.raw["spec"]
+        out["relations"] = [{"type": rel_type, "targetRef": target} for rel_type, target in relations or []]
+        return out

@@ -1,0 +1,112 @@
+"""The loaded catalog: entities by ref, relations in both directions, and the problems met on the way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .entity import KNOWN_KINDS, Entity
+from .problems import Problem
+from .refs import EntityRefError, parse_ref
+from .relations import INVERSE, RELATION_TITLES, Relation
+
+
+@dataclass
+class Catalog:
+    """Entities with their relations.
+
+    ``relations`` maps a source key to its ``(type, target key)`` pairs. Keys of entities that do not
+    exist are kept too (a relation *from* a missing group), exactly as Backstage stores them.
+    """
+
+    entities: list[Entity] = field(default_factory=list)
+    relations: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        self.by_key: dict[str, Entity] = {entity.key: entity for entity in self.entities}
+
+    @classmethod
+    def build(cls, accepted: Iterable[tuple[Entity, list[tuple[str, str]]]], problems: list[Problem], label: str = "") -> Catalog:
+        """Assemble a catalog from accepted entities and their outgoing relations.
+
+        A second entity with the same ref is reported as a problem and left out (the first one wins,
+        as in Backstage, where the later location's entity conflicts).
+        """
+        entities: list[Entity] = []
+        seen: dict[str, Entity] = {}
+        relations: dict[str, set[tuple[str, str]]] = {}
+        for entity, outgoing in accepted:
+            first = seen.get(entity.key)
+            if first is not None:
+                source = entity.source
+                problems.append(
+                    Problem(
+                        source.path if source else "",
+                        source.line if source else 0,
+                        f"Duplicate entity ref {entity.key}; already defined at {first.source}",
+                        "duplicate",
+                        entity.key,
+                    )
+                )
+                continue
+            seen[entity.key] = entity
+            entities.append(entity)
+            key = entity.key
+            own = relations.get(key)
+            if own is None:
+                own = relations[key] = set()
+            for relation_type, target in outgoing:
+                own.add((relation_type, target))
+                reverse = relations.get(target)
+                if reverse is None:
+                    reverse = relations[target] = set()
+                reverse.add((INVERSE[relation_type], key))
+        return cls(entities, relations, problems, label)
+
+    def __len__(self) -> int:
+        return len(self.entities)
+
+    def get(self, key: str) -> Entity | None:
+        return self.by_key.get(key.lower())
+
+    def find(self, ref: str) -> Entity | None:
+        """Look an entity up the way a person types it.
+
+        ``component:default/foo``, ``component:foo`` and ``foo`` all work; a bare name prefers a
+        Component, then any single entity with that name.
+        """
+        try:
+            parsed = parse_ref(ref.strip(), "Component")
+        except EntityRefError:
+            return None
+        entity = self.by_key.get(parsed.key)
+        if entity is not None or ":" in ref:
+            return entity
+        matches = [e for e in self.entities if e.name.lower() == parsed.name.lower()]
+        return matches[0] if len(matches) == 1 else None
+
+    def relations_of(self, key: str) -> list[Relation]:
+        """Relations from an entity, sorted by type then target, each marked when its target is missing."""
+        pairs = sorted(self.relations.get(key, ()))
+        return [Relation(rel_type, target, target not in self.by_key) for rel_type, target in pairs]
+
+    def relation_pairs(self, key: str) -> list[tuple[str, str]]:
+        return sorted(self.relations.get(key, ()))
+
+    def related(self, key: str, relation_type: str) -> list[str]:
+        """Target keys of one relation type from an entity, sorted."""
+        return sorted(target for rel_type, target in self.relations.get(key, ()) if rel_type == relation_type)
+
+    def grouped_relations(self, key: str) -> list[tuple[str, list[Relation]]]:
+        """Relations grouped by type in a stable reading order (ownership first)."""
+        by_type: dict[str, list[Relation]] = {}
+        for relation in self.relations_of(key):
+            by_type.setdefault(relation.type, []).append(relation)
+        order = list(RELATION_TITLES)
+        return sorted(by_type.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+
+    def kinds(self) -> list[str]:
+        present = {entity.kind for entity in self.entities}
+        return [kind for kind in KNOWN_KINDS if kind in present] + sorted(present - set(KNOWN_KINDS))

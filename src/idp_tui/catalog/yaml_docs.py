@@ -1,0 +1,176 @@
+"""Reading catalog YAML: every document with its line, with libyaml's C loader when available.
+
+Scalars resolve as in YAML 1.2's core schema, which is what Backstage's YAML parser uses: dates stay
+strings, ``yes``/``no``/``on``/``off`` stay strings and ``017`` is seventeen. A syntax error costs only
+the document it is in: the other documents of the file are still read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+try:
+    from yaml import CSafeLoader as _BaseLoader
+
+    HAVE_LIBYAML = True
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+    HAVE_LIBYAML = False
+
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_NULL = "tag:yaml.org,2002:null"
+_CORE_SCHEMA = [
+    (_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
+    (_INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), "-+0123456789"),
+    (
+        _FLOAT,
+        re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+        "-+0123456789.",
+    ),
+    (_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]),
+]
+
+
+class CatalogLoader(_BaseLoader):
+    """A safe loader with YAML 1.2 core-schema scalars that records where each document starts."""
+
+    yaml_implicit_resolvers: dict = {}
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.document_lines: list[int] = []
+
+    def construct_document(self, node):  # noqa: D102 - records the line, then constructs as usual
+        self.document_lines.append(node.start_mark.line + 1)
+        return super().construct_document(node)
+
+    def construct_core_int(self, node) -> int:
+        text = self.construct_scalar(node)
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        if text.startswith("0x"):
+            return int(text[2:], 16)
+        return int(text, 10)
+
+    def construct_core_float(self, node) -> float:
+        text = self.construct_scalar(node).lower()
+        if text.endswith("inf"):
+            return float("-inf") if text.startswith("-") else float("inf")
+        return float(text)
+
+
+# Keep the merge key (<<) resolver of the base loader; replace the YAML 1.1 scalar resolvers.
+for _first, _resolvers in _BaseLoader.yaml_implicit_resolvers.items():
+    kept = [(tag, regexp) for tag, regexp in _resolvers if tag not in (_BOOL, _INT, _FLOAT, _NULL)]
+    kept = [(tag, regexp) for tag, regexp in kept if tag != "tag:yaml.org,2002:timestamp"]
+    if kept:
+        CatalogLoader.yaml_implicit_resolvers[_first] = kept
+for _tag, _regexp, _firsts in _CORE_SCHEMA:
+    CatalogLoader.add_implicit_resolver(_tag, _regexp, list(_firsts))
+CatalogLoader.add_constructor(_INT, CatalogLoader.construct_core_int)
+CatalogLoader.add_constructor(_FLOAT, CatalogLoader.construct_core_float)
+
+
+@dataclass(frozen=True, slots=True)
+class YamlDocument:
+    """One document of a file: the 1-based line it starts on and its parsed data."""
+
+    line: int
+    data: Any
+
+
+@dataclass(frozen=True, slots=True)
+class YamlError:
+    line: int
+    message: str
+
+
+_DOCUMENT_BOUNDARY = re.compile(r"^(?:---|\.\.\.)(?=\s|$)", re.MULTILINE)
+
+
+def load_documents(text: str) -> tuple[list[YamlDocument], list[YamlError]]:
+    """Parse every document of a YAML stream; empty documents are skipped."""
+    try:
+        return _load_stream(text, 0), []
+    except yaml.YAMLError:
+        pass
+    # Parse document by document, so one broken document does not hide the others.
+    documents: list[YamlDocument] = []
+    errors: list[YamlError] = []
+    for offset, chunk in split_documents(text):
+        try:
+            documents += _load_stream(chunk, offset)
+        except yaml.YAMLError as error:
+            errors.append(_describe(error, offset))
+    return documents, errors
+
+
+def _load_stream(text: str, line_offset: int) -> list[YamlDocument]:
+    loader = CatalogLoader(text)
+    try:
+        datas = []
+        while loader.check_data():
+            datas.append(loader.get_data())
+    finally:
+        loader.dispose()
+    return [
+        YamlDocument(line + line_offset, data)
+        for line, data in zip(loader.document_lines, datas)
+        if data is not None
+    ]
+
+
+def split_documents(text: str) -> list[tuple[int, str]]:
+    """Split a stream at ``---``/``...`` lines: ``(lines before the chunk, chunk text)`` pairs."""
+    starts = [0] + [match.start() for match in _DOCUMENT_BOUNDARY.finditer(text) if match.start() > 0]
+    chunks = []
+    for begin, end in zip(starts, starts[1:] + [len(text)]):
+        chunks.append((text.count("\n", 0, begin), text[begin:end]))
+    return chunks
+
+
+def _describe(error: yaml.YAMLError, line_offset: int) -> YamlError:
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    line = (mark.line + 1 + line_offset) if mark is not None else line_offset + 1
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    column = f", column {mark.column + 1}" if mark is not None else ""
+    detail = f"{problem} ({context})" if context else problem
+    return YamlError(line, f"YAML error: {detail}{column}")
+
+
+def field_line(text: str, document_line: int, path: tuple[Any, ...]) -> int:
+    """The line of the field at ``path`` in the document starting at ``document_line``.
+
+    Walks as far down ``path`` as the document goes: a missing field points at its parent.
+    """
+    for offset, chunk in reversed(split_documents(text)):
+        if offset < document_line:
+            break
+    else:  # pragma: no cover - document_line is always inside the text
+        return document_line
+    try:
+        nodes = list(yaml.compose_all(chunk, Loader=CatalogLoader))
+    except yaml.YAMLError:
+        return document_line
+    node = next((n for n in nodes if n is not None and n.start_mark.line + 1 + offset >= document_line), None)
+    line = document_line
+    for step in path:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(step)), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1 + offset, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            node = node.value[step]
+            line = node.start_mark.line + 1 + offset
+        else:
+            break
+    return line

@@ -1,0 +1,68 @@
+"""The ``idp-tui`` command: the TUI with no subcommand, headless subcommands otherwise.
+
+Only what a command needs is imported: the headless commands never load textual, kubernetes or hvac.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .commands import catalog, validate
+
+    parser = argparse.ArgumentParser(
+        prog="idp-tui",
+        description="Terminal console for your developer platform: catalog, golden paths, deployments, on-call.",
+        epilog="With no command, opens the TUI (on the bundled demo unless --catalog is given).",
+    )
+    parser.add_argument("--version", action="version", version=f"idp-tui {__version__}")
+    parser.add_argument(
+        "--catalog",
+        metavar="PATH",
+        default=os.environ.get("IDP_TUI_CATALOG"),
+        help="a catalog file or directory of YAML to use instead of the bundled demo (env IDP_TUI_CATALOG)",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="parse every file again instead of reading the parsed-catalog cache"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    catalog.add_parsers(subparsers)
+    validate.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command is None:
+            return _run_tui(args)
+        from .platform import build_platform
+
+        platform = None
+        if getattr(args, "needs_platform", True):
+            platform = build_platform(args.catalog, use_cache=not args.no_cache)
+        return args.handler(args, platform)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _run_tui(args: argparse.Namespace) -> int:
+    from .app import IdpApp
+    from .platform import build_platform
+
+    app = IdpApp(build_platform(args.catalog, use_cache=not args.no_cache))
+    app.run()
+    return app.return_code or 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

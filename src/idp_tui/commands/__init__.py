@@ -1,0 +1,1 @@
+"""Headless subcommands. None of them imports textual, kubernetes or hvac."""

@@ -1,0 +1,194 @@
+"""An entity explained for people: overview, relations and ownership as rich renderables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import Group as RenderGroup
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ..catalog.entity import Entity
+from ..catalog.model import Catalog
+from ..catalog.refs import parse_ref
+from ..catalog.relations import CHILD_OF, HAS_MEMBER, RELATION_TITLES, Relation
+from .annotations import describe_annotations
+
+
+def ref_label(key: str, catalog: Catalog) -> str:
+    """A relation target as a person reads it: ``kind:name``, title added, marked when missing."""
+    ref = parse_ref(key)
+    entity = catalog.get(key)
+    text = ref.humanize()
+    if entity is None:
+        return f"{text}  (missing)"
+    if entity.title and entity.title != entity.name:
+        return f"{text} — {entity.title}"
+    return text
+
+
+def _field_table() -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    return table
+
+
+def _link_text(text: str, url: str | None) -> Text:
+    return Text(text, style=f"link {url}" if url else "")
+
+
+def overview(entity: Entity, catalog: Catalog) -> RenderableType:
+    """Description, core facts, tags, labels, links and annotations of an entity."""
+    parts: list[RenderableType] = []
+    heading = Text(entity.display_name, style="bold")
+    heading.append(f"  {entity.kind.lower()}:{entity.namespace}/{entity.name}", style="dim")
+    parts.append(heading)
+    if entity.description:
+        parts.append(Text(entity.description))
+    facts = _field_table()
+    spec = entity.spec
+    for label, value in (
+        ("Type", entity.spec_type),
+        ("Lifecycle", entity.lifecycle),
+        ("Owner", ref_label(entity.owner_key, catalog) if spec.get("owner") else ""),
+        ("System", ref_label(entity.system_key, catalog) if spec.get("system") else ""),
+        ("Namespace", entity.namespace),
+        ("Tags", ", ".join(entity.tags)),
+    ):
+        if value:
+            facts.add_row(label, value)
+    for key, value in entity.labels.items():
+        facts.add_row(f"Label {key}", str(value))
+    parts.append(facts)
+    if entity.links:
+        links = _field_table()
+        for link in entity.links:
+            url = link.get("url", "")
+            links.add_row(link.get("title") or url, _link_text(url, url))
+        parts += [Text("Links", style="bold underline"), links]
+    annotations = dict(entity.annotations)
+    if entity.source is not None:
+        annotations.setdefault("backstage.io/managed-by-location", f"file:{entity.source}")
+    known, other = describe_annotations(annotations)
+    if known or other:
+        table = _field_table()
+        for info in known:
+            table.add_row(info.label, _link_text(info.text, info.url))
+        for key, value in other:
+            table.add_row(key, value)
+        parts += [Text("Annotations", style="bold underline"), table]
+    return RenderGroup(*_spaced(parts))
+
+
+def _spaced(parts: list[RenderableType]) -> list[RenderableType]:
+    spaced: list[RenderableType] = []
+    for part in parts:
+        if spaced:
+            spaced.append(Text(""))
+        spaced.append(part)
+    return spaced
+
+
+def relations_table(catalog: Catalog, key: str) -> RenderableType:
+    """Relations grouped by type; missing targets are marked."""
+    groups = catalog.grouped_relations(key)
+    if not groups:
+        return Text("No relations.", style="dim")
+    table = _field_table()
+    for relation_type, relations in groups:
+        for index, relation in enumerate(relations):
+            label = RELATION_TITLES.get(relation_type, relation_type) if index == 0 else ""
+            style = "dim italic" if relation.missing else ""
+            table.add_row(label, Text(ref_label(relation.target, catalog), style=style))
+    return table
+
+
+@dataclass(frozen=True)
+class OwnerCard:
+    """The entity's owner, resolved: the owning entity (if it exists), its parents and its members."""
+
+    owner_key: str | None
+    owner: Entity | None
+    parents: list[Entity]
+    members: list[Entity]
+    member_keys: list[str]
+
+
+def owner_card(catalog: Catalog, entity: Entity) -> OwnerCard:
+    """Resolve who owns an entity: the group (or user), its parent chain and its members.
+
+    A Group or User is shown as itself: their "owner" is who they are.
+    """
+    if entity.kind in ("Group", "User"):
+        owner_key: str | None = entity.key
+    else:
+        owner_key = entity.owner_key if entity.spec.get("owner") else None
+    owner = catalog.get(owner_key) if owner_key else None
+    parents: list[Entity] = []
+    seen = {owner_key}
+    current = owner
+    while current is not None:
+        parent_keys = catalog.related(current.key, CHILD_OF)
+        parent = catalog.get(parent_keys[0]) if parent_keys else None
+        if parent is None or parent.key in seen:
+            break
+        seen.add(parent.key)
+        parents.append(parent)
+        current = parent
+    member_keys = catalog.related(owner_key, HAS_MEMBER) if owner_key else []
+    members = [m for m in (catalog.get(k) for k in member_keys) if m is not None]
+    return OwnerCard(owner_key, owner, parents, members, member_keys)
+
+
+def _profile(entity: Entity) -> dict[str, str]:
+    profile = entity.spec.get("profile")
+    return profile if isinstance(profile, dict) else {}
+
+
+def owner_renderable(catalog: Catalog, entity: Entity) -> RenderableType:
+    """The owner card: name, email, chat links, parent chain up to the department, members with emails."""
+    card = owner_card(catalog, entity)
+    if card.owner_key is None:
+        return Text("No owner declared (spec.owner is empty).", style="dim")
+    if card.owner is None:
+        return Text(f"Owner {ref_label(card.owner_key, catalog)}: not in the catalog.", style="italic")
+    owner = card.owner
+    profile = _profile(owner)
+    facts = _field_table()
+    facts.add_row("Owner", f"{profile.get('displayName') or owner.display_name}  ({owner.ref.humanize()})")
+    if profile.get("email"):
+        email = profile["email"]
+        facts.add_row("Email", _link_text(email, f"mailto:{email}"))
+    if owner.spec_type:
+        facts.add_row("Type", owner.spec_type)
+    for link in owner.links:
+        facts.add_row(link.get("title") or "Link", _link_text(link.get("url", ""), link.get("url")))
+    if card.parents:
+        chain = " › ".join(_profile(p).get("displayName") or p.display_name for p in reversed(card.parents))
+        facts.add_row("Part of", chain)
+    parts: list[RenderableType] = [facts]
+    if card.member_keys:
+        members = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
+        members.add_column("Member")
+        members.add_column("Email")
+        for key in card.member_keys:
+            member = catalog.get(key)
+            if member is None:
+                members.add_row(Text(ref_label(key, catalog), style="dim italic"), "")
+                continue
+            member_profile = _profile(member)
+            members.add_row(member_profile.get("displayName") or member.display_name, member_profile.get("email", ""))
+        parts.append(members)
+    elif owner.kind == "Group":
+        parts.append(Text("No members listed.", style="dim"))
+    return RenderGroup(*_spaced(parts))
+
+
+def relation_rows(catalog: Catalog, key: str) -> list[tuple[str, Relation]]:
+    """``(group heading, relation)`` rows in display order, for navigable relation lists."""
+    rows: list[tuple[str, Relation]] = []
+    for relation_type, relations in catalog.grouped_relations(key):
+        rows += [(RELATION_TITLES.get(relation_type, relation_type), relation) for relation in relations]
+    return rows

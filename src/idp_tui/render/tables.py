@@ -1,0 +1,19 @@
+"""Entity and problem tables for terminal output."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from rich.table import Table
+
+from ..catalog.entity import Entity
+from .entity_rows import COLUMNS, entity_cells
+
+
+def entity_table(entities: Iterable[Entity]) -> Table:
+    table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
+    for column in COLUMNS:
+        table.add_column(column.title, no_wrap=True, overflow="ellipsis", min_width=min(column.min_width, 10))
+    for entity in entities:
+        table.add_row(*entity_cells(entity))
+    return table

@@ -1,0 +1,31 @@
+"""Headless commands stay light: no textual, kubernetes or hvac unless a command needs them."""
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("textual", "kubernetes", "hvac")
+
+SCRIPT = """
+import io, json, sys, contextlib
+import idp_tui.cli, idp_tui.platform
+import idp_tui.catalog.model, idp_tui.catalog.search, idp_tui.catalog.facets, idp_tui.catalog.techdocs
+import idp_tui.render.entity_detail, idp_tui.render.tables
+from idp_tui.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    main(["catalog", "list", "--json"])
+    main(["catalog", "show", "payment-processor"])
+    main(["validate", "--json", sys.argv[1]])
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in %r)))
+"""
+
+
+def test_domain_and_headless_modules_do_not_import_ui_or_cluster_libraries(tmp_path):
+    target = tmp_path / "c.yaml"
+    target.write_text("apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: g}\nspec: {type: team, children: []}\n")
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT % (HEAVY,), str(target)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == []

@@ -1,0 +1,1 @@
+"""Stylesheets for idp-tui (shipped inside the package as ``idp_tui.themes``)."""
