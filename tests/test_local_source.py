@@ -159,3 +159,50 @@ def test_a_missing_path_is_a_problem_not_a_crash(tmp_path):
     catalog = LocalCatalogSource([tmp_path / "nowhere"], use_cache=False).load()
     assert len(catalog) == 0
     assert [p.message for p in catalog.problems] == ["no such file or directory"]
+
+
+def test_globs_answered_from_the_scan_match_the_filesystem(tmp_path):
+    import glob
+
+    from idp_tui.catalog.discovery import ScannedTree
+
+    for relative in [
+        "repos/a/catalog-info.yaml",
+        "repos/b/catalog-info.yaml",
+        "repos/b/other.yaml",
+        "repos/.hidden/catalog-info.yaml",
+        "repos/.dot.yaml",
+        "repos/skeleton/catalog-info.yaml",
+        "templates/t/skeleton/catalog-info.yaml",
+        "templates/t/template.yaml",
+        "deep/x/y/catalog-info.yml",
+    ]:
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("kind: Group\n")
+    tree = ScannedTree()
+    tree.scan(str(tmp_path))
+    for pattern in [
+        "repos/*/catalog-info.yaml",  # could enter repos/skeleton: globbed on disk
+        "templates/*/template.yaml",  # cannot reach into templates/t/skeleton: answered from the scan
+        "repos/*.yaml",
+        "repos/.*.yaml",
+        "deep/*/*/catalog-info.yml",
+        "deep/**/*.yml",
+        "repos/[ab]/catalog-info.yaml",
+        "nothing/*.yaml",
+    ]:
+        absolute = os.path.join(str(tmp_path), pattern)
+        expected = sorted(p for p in glob.glob(absolute, recursive=True) if os.path.isfile(p))
+        assert tree.glob(absolute) == expected, pattern
+
+
+def test_a_scanned_file_set_aside_is_checked_when_a_location_names_it(write_catalog):
+    root = write_catalog(
+        {
+            "catalog-info.yaml": _location("./broken.yaml"),
+            "broken.yaml": "kind: Thing\nname: not an entity\n",
+        }
+    )
+    catalog = LocalCatalogSource([root], use_cache=False).load()
+    assert {(os.path.basename(p.path), p.rule) for p in catalog.problems} == {("broken.yaml", "envelope")}

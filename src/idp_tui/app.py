@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from functools import partial
 from typing import Iterable
 
@@ -64,8 +63,6 @@ class IdpApp(App[int]):
         except Exception as error:  # noqa: BLE001 - any failure is shown, the app stays usable
             self.post_message(self.CatalogFailed(f"{type(error).__name__}: {error}"))
             return
-        # The catalog lives as long as the app: keep the collector from rescanning it again and again.
-        gc.freeze()
         self.post_message(self.CatalogLoaded(catalog, index))
 
     def on_idp_app_catalog_loaded(self, message: CatalogLoaded) -> None:

@@ -16,11 +16,13 @@ class Catalog:
     """Entities with their relations.
 
     ``relations`` maps a source key to its ``(type, target key)`` pairs. Keys of entities that do not
-    exist are kept too (a relation *from* a missing group), exactly as Backstage stores them.
+    exist are kept too (a relation *from* a missing group), exactly as Backstage stores them. A pair
+    declared from both ends (a group's ``children`` and the child's ``parent``) is listed twice here
+    and once by every accessor.
     """
 
     entities: list[Entity] = field(default_factory=list)
-    relations: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    relations: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     label: str = ""
 
@@ -36,33 +38,33 @@ class Catalog:
         """
         entities: list[Entity] = []
         seen: dict[str, Entity] = {}
-        relations: dict[str, set[tuple[str, str]]] = {}
+        relations: dict[str, list[tuple[str, str]]] = {}
         for entity, outgoing in accepted:
-            first = seen.get(entity.key)
+            key = entity.key
+            first = seen.get(key)
             if first is not None:
                 source = entity.source
                 problems.append(
                     Problem(
                         source.path if source else "",
                         source.line if source else 0,
-                        f"Duplicate entity ref {entity.key}; already defined at {first.source}",
+                        f"Duplicate entity ref {key}; already defined at {first.source}",
                         "duplicate",
-                        entity.key,
+                        key,
                     )
                 )
                 continue
-            seen[entity.key] = entity
+            seen[key] = entity
             entities.append(entity)
-            key = entity.key
             own = relations.get(key)
             if own is None:
-                own = relations[key] = set()
+                relations[key] = own = []
+            own += outgoing
             for relation_type, target in outgoing:
-                own.add((relation_type, target))
                 reverse = relations.get(target)
                 if reverse is None:
-                    reverse = relations[target] = set()
-                reverse.add((INVERSE[relation_type], key))
+                    relations[target] = reverse = []
+                reverse.append((INVERSE[relation_type], key))
         return cls(entities, relations, problems, label)
 
     def __len__(self) -> int:
@@ -87,17 +89,17 @@ class Catalog:
         matches = [e for e in self.entities if e.name.lower() == parsed.name.lower()]
         return matches[0] if len(matches) == 1 else None
 
+    def relation_pairs(self, key: str) -> list[tuple[str, str]]:
+        """``(type, target key)`` pairs from an entity, sorted by type then target, without repeats."""
+        return sorted(set(self.relations.get(key, ())))
+
     def relations_of(self, key: str) -> list[Relation]:
         """Relations from an entity, sorted by type then target, each marked when its target is missing."""
-        pairs = sorted(self.relations.get(key, ()))
-        return [Relation(rel_type, target, target not in self.by_key) for rel_type, target in pairs]
-
-    def relation_pairs(self, key: str) -> list[tuple[str, str]]:
-        return sorted(self.relations.get(key, ()))
+        return [Relation(rel_type, target, target not in self.by_key) for rel_type, target in self.relation_pairs(key)]
 
     def related(self, key: str, relation_type: str) -> list[str]:
         """Target keys of one relation type from an entity, sorted."""
-        return sorted(target for rel_type, target in self.relations.get(key, ()) if rel_type == relation_type)
+        return sorted({target for rel_type, target in self.relations.get(key, ()) if rel_type == relation_type})
 
     def grouped_relations(self, key: str) -> list[tuple[str, list[Relation]]]:
         """Relations grouped by type in a stable reading order (ownership first)."""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .parsed_file import ParsedFile
 
-_FORMAT = 3
+_FORMAT = 4
 
 
 def cache_home() -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .entity import KNOWN_KINDS
 from .placeholders import resolve_placeholders
@@ -16,9 +16,8 @@ from .yaml_docs import field_line, load_documents
 BACKSTAGE_API_GROUPS = ("backstage.io/", "scaffolder.backstage.io/")
 
 
-@dataclass(slots=True)
-class ParsedDocument:
-    """A document of a file with its verdict.
+class ParsedDocument(NamedTuple):
+    """A document of a file with its verdict (a named tuple: the cache holds tens of thousands).
 
     ``key`` is ``None`` when the document is not an entity at all; ``problems`` empty means accepted.
     """
@@ -42,14 +41,15 @@ class ParsedFile:
     mentions_backstage: bool = False
 
     def to_cache(self) -> tuple:
+        """Plain tuples and lists only: what ``marshal`` can store."""
         documents = [
-            (d.line, d.data, d.key, d.relations, [p.as_tuple() for p in d.problems]) for d in self.documents
+            (d.line, d.data, d.key, d.relations, [tuple(p) for p in d.problems]) for d in self.documents
         ]
         return (
             self.mtime_ns,
             self.size,
             documents,
-            [p.as_tuple() for p in self.problems],
+            [tuple(p) for p in self.problems],
             self.dependencies,
             self.mentions_backstage,
         )
@@ -62,10 +62,10 @@ class ParsedFile:
             mtime_ns,
             size,
             [
-                ParsedDocument(line, data, key, relations, [Problem(*p) for p in doc_problems])
+                ParsedDocument(line, data, key, relations, [Problem._make(p) for p in doc_problems])
                 for line, data, key, relations, doc_problems in documents
             ],
-            [Problem(*p) for p in problems],
+            [Problem._make(p) for p in problems],
             dependencies,
             mentions_backstage,
         )

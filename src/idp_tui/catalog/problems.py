@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     """One problem, pinned to a file and line so an editor can jump to it.
+
+    A named tuple: a large catalog's problems are cached and read back by the thousand.
 
     Attributes:
         path: the file the problem is in.
         line: 1-based line of the offending field (or of the document when no field is to blame).
         message: what is wrong, in the words Backstage's catalog uses.
         rule: a short stable identifier of the check (``yaml``, ``envelope``, ``policy``, ``kind``,
-            ``relation``, ``duplicate``, ``location``), for scripts.
+            ``relation``, ``duplicate``, ``location``, ``placeholder``), for scripts.
         entity: the entity's ref when it could be read, else ``None``.
     """
 
@@ -25,15 +26,8 @@ class Problem:
     entity: str | None = None
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return self._asdict()
 
     def __str__(self) -> str:
         prefix = f"{self.path}:{self.line}: "
         return prefix + (f"{self.entity}: {self.message}" if self.entity else self.message)
-
-    @classmethod
-    def from_tuple(cls, values: tuple) -> Problem:
-        return cls(*values)
-
-    def as_tuple(self) -> tuple:
-        return (self.path, self.line, self.message, self.rule, self.entity)

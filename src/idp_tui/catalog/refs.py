@@ -81,8 +81,12 @@ def parse_ref(
     return EntityRef(kind, namespace or default_namespace or DEFAULT_NAMESPACE, name)
 
 
+@lru_cache(maxsize=None)
 def ref_key(ref: str, default_kind: str | None = None, default_namespace: str | None = None) -> str:
-    """The canonical lookup key of a reference string (see :func:`parse_ref`)."""
+    """The canonical lookup key of a reference string (see :func:`parse_ref`).
+
+    Memoised on its own: a cold load resolves hundreds of thousands of relation targets.
+    """
     return parse_ref(ref, default_kind, default_namespace).key
 
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from .refs import EntityRef, EntityRefError, parse_ref
+from .refs import EntityRef, EntityRefError, ref_key
 
 OWNED_BY, OWNER_OF = "ownedBy", "ownerOf"
 DEPENDS_ON, DEPENDENCY_OF = "dependsOn", "dependencyOf"
@@ -117,7 +117,7 @@ def relation_target_key(target: Any, default_kind: str | None, namespace: str) -
     ``{kind, namespace, name}`` ref. Only fields the kind schemas leave untyped (``dependencyOf``) get here.
     """
     if isinstance(target, str) and target:
-        return parse_ref(target, default_kind, namespace).key
+        return ref_key(target, default_kind, namespace)
     if _js_falsy(target):
         raise EntityRefError("Entity reference must not be empty")
     compound = target if isinstance(target, dict) else {}

@@ -27,6 +27,11 @@ _TYPO_MIN_LENGTH = 4
 _TWO_TYPOS_MIN_LENGTH = 8
 
 
+def _sort_key(entity: Entity) -> tuple[str, str, str]:
+    metadata = entity.raw["metadata"]
+    return (metadata["name"].lower(), entity.raw["kind"], metadata.get("namespace") or "")
+
+
 def _short_ref(key: str | None) -> str:
     return split_key(key)[2] if key else ""
 
@@ -44,31 +49,31 @@ class SearchIndex:
     """An in-memory index over a list of entities."""
 
     def __init__(self, entities: Sequence[Entity]) -> None:
-        self.entities: list[Entity] = sorted(entities, key=lambda e: (e.name.lower(), e.kind, e.namespace))
+        # Built on every start of a 50,000-entity catalog: read the raw descriptors directly.
+        self.entities: list[Entity] = sorted(entities, key=_sort_key)
         self.names: list[str] = []
         self.name_titles: list[str] = []
         self.haystacks: list[str] = []
         self.exact: dict[str, list[int]] = {}
         for position, entity in enumerate(self.entities):
-            name = entity.name.lower()
-            title = (entity.title or "").lower()
-            spec = entity.spec
+            raw = entity.raw
+            metadata = raw["metadata"]
+            spec = raw.get("spec") or {}
+            name = metadata["name"].lower()
+            title = (metadata.get("title") or "").lower()
             self.names.append(name)
             self.name_titles.append(f"{name}\n{title}" if title else name)
-            self.haystacks.append(
-                "\n".join(
-                    (
-                        name,
-                        title,
-                        entity.description.lower(),
-                        " ".join(entity.tags).lower(),
-                        _short_ref(entity.owner_key) if spec.get("owner") else "",
-                        _short_ref(entity.system_key) if spec.get("system") else "",
-                        entity.spec_type.lower(),
-                        entity.kind.lower(),
-                    )
-                )
-            )
+            fields = [
+                name,
+                title,
+                metadata.get("description") or "",
+                " ".join(metadata.get("tags") or ()),
+                spec.get("owner") or "",
+                spec.get("system") or "",
+                spec.get("type") or "",
+                raw["kind"],
+            ]
+            self.haystacks.append("\n".join(f if type(f) is str else "" for f in fields).lower())
             self.exact.setdefault(name, []).append(position)
             if title and title != name:
                 self.exact.setdefault(title, []).append(position)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 
 from ..catalog.local_source import LocalCatalogSource
 from .output import display_path, print_json
@@ -23,7 +22,7 @@ def validate_command(args: argparse.Namespace, platform=None) -> int:
     source = LocalCatalogSource(args.paths, use_cache=False)
     catalog = source.load()
     problems = [
-        replace(p, path=display_path(p.path))
+        p._replace(path=display_path(p.path))
         for p in sorted(catalog.problems, key=lambda p: (p.path, p.line, p.message))
     ]
     if args.json:

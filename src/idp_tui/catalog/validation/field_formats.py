@@ -1,17 +1,15 @@
 """Field formats Backstage's ``FieldFormatEntityPolicy`` enforces (Kubernetes-style names and keys).
 
-Each check returns a list of ``(field path, message)``; an empty list means the entity passes.
-Validity of label/annotation keys and tags is memoised: a catalog repeats the same few keys
-thousands of times, and this check runs on every entity of a cold load.
+:func:`field_formats_ok` answers "all fine?" cheaply for the cold-load hot path; only when it says no does
+:func:`field_format_problems` build the messages. Validity of label/annotation keys, tags and link URLs is
+memoised: a catalog repeats the same few keys thousands of times.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote
 
 FieldPath = tuple[Any, ...]
 
@@ -20,12 +18,6 @@ _OBJECT_NAME = re.compile(r"(?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _KIND = re.compile(r"[a-zA-Z][a-z0-9A-Z]*")
 _API_VERSION_SUFFIX = re.compile(r"[a-z0-9A-Z]+")
 _TAG = re.compile(r"[a-z0-9:+#]+(?:-[a-z0-9:+#]+)*")
-_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*(?=:)")
-# Schemes the WHATWG URL parser (``new URL`` in Backstage) treats as "special": they need a host.
-_SPECIAL_SCHEMES = {"http", "https", "ws", "wss", "ftp"}
-_FORBIDDEN_HOST = re.compile(r"[\x00\t\n\r #/:<>?@\[\\\]^|]")
-_FORBIDDEN_DOMAIN = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
-_IPV4_PART = re.compile(r"0[xX][0-9a-fA-F]*|[0-9]+")
 
 OBJECT_NAME_RULE = "a string that is sequences of [a-zA-Z0-9] separated by any of [-_.], at most 63 characters in total"
 DNS_LABEL_RULE = "a string that is sequences of [a-z0-9] separated by [-], at most 63 characters in total"
@@ -85,81 +77,16 @@ def is_tag(value: Any) -> bool:
     return isinstance(value, str) and 1 <= len(value) <= 63 and _TAG.fullmatch(value) is not None
 
 
+@lru_cache(maxsize=16384)
+def _parses_as_url(value: str) -> bool:
+    import ada_url
+
+    return ada_url.check_url(value)
+
+
 def is_url(value: Any) -> bool:
-    """Whether ``new URL(value)`` succeeds: the WHATWG URL parser's failures, without its normalisation."""
-    if not isinstance(value, str):
-        return False
-    # The parser trims C0 controls and spaces at both ends and drops tabs and newlines anywhere.
-    value = re.sub(r"[\t\n\r]", "", value.strip("".join(map(chr, range(0x21)))))
-    scheme = _URL_SCHEME.match(value)
-    if scheme is None:
-        return False
-    rest = value[scheme.end() + 1 :]
-    if scheme[0].lower() in _SPECIAL_SCHEMES:
-        # Any run of slashes or backslashes (even none) may come before the host of a special URL.
-        authority = re.split(r"[/\\?#]", rest.lstrip("/\\"), maxsplit=1)[0]
-        return _is_authority(authority, special=True)
-    if scheme[0].lower() != "file" and rest.startswith("//"):
-        return _is_authority(re.split(r"[/?#]", rest[2:], maxsplit=1)[0], special=False)
-    return True
-
-
-def _is_authority(authority: str, special: bool) -> bool:
-    host_port = authority.rpartition("@")[2]
-    if host_port.startswith("["):
-        host, bracket, port = host_port[1:].partition("]")
-        if not bracket or (port and not port.startswith(":")):
-            return False
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            return False
-        return _is_port(port[1:])
-    host, _, port = host_port.partition(":")
-    if not _is_port(port):
-        return False
-    if not special:
-        return _FORBIDDEN_HOST.search(host) is None
-    try:
-        host = unquote(host, errors="strict")
-    except UnicodeDecodeError:
-        return False
-    if not host or _FORBIDDEN_DOMAIN.search(host):
-        return False
-    return _is_ipv4(host) if _ends_in_number(host) else True
-
-
-def _is_port(port: str) -> bool:
-    return port == "" or (port.isascii() and port.isdigit() and int(port) <= 65535)
-
-
-def _ends_in_number(host: str) -> bool:
-    labels = host.split(".")
-    if labels[-1] == "" and len(labels) > 1:
-        labels.pop()
-    return _IPV4_PART.fullmatch(labels[-1]) is not None
-
-
-def _is_ipv4(host: str) -> bool:
-    """A host that ends in a number must be an IPv4 address (each part decimal, octal or hex)."""
-    parts = host.split(".")
-    if parts[-1] == "" and len(parts) > 1:
-        parts.pop()
-    if len(parts) > 4 or not all(_IPV4_PART.fullmatch(part) for part in parts):
-        return False
-    try:
-        numbers = [_ipv4_number(part) for part in parts]
-    except ValueError:
-        return False
-    return all(number <= 255 for number in numbers[:-1]) and numbers[-1] < 256 ** (5 - len(numbers))
-
-
-def _ipv4_number(part: str) -> int:
-    if part[:2].lower() == "0x":
-        return int(part[2:] or "0", 16)
-    if len(part) > 1 and part.startswith("0"):
-        return int(part, 8)
-    return int(part)
+    """Whether ``new URL(value)`` succeeds in Backstage's Node.js, whose URL parser is Ada (WHATWG URL)."""
+    return isinstance(value, str) and _parses_as_url(value)
 
 
 def is_non_empty_string(value: Any) -> bool:
@@ -192,6 +119,35 @@ def _is_string(value: Any) -> bool:
 def _invalid(field: str, value: Any, rule: str | None) -> str:
     expectation = f' expected {rule} but found "{value}".' if rule else ""
     return f'"{field}" is not valid;{expectation}'
+
+
+def field_formats_ok(entity: dict[str, Any]) -> bool:
+    """True when :func:`field_format_problems` would find nothing (for an entity that passed its schema)."""
+    metadata = entity["metadata"]
+    if not (
+        _api_version_ok(entity["apiVersion"]) and _kind_ok(entity["kind"]) and is_object_name(metadata["name"])
+    ):
+        return False
+    namespace = metadata.get("namespace")
+    if namespace is not None and not is_dns_label(namespace):
+        return False
+    for key, value in (metadata.get("labels") or {}).items():
+        if not (_qualified_key_ok(key) and _label_value_ok(value)):
+            return False
+    for key in metadata.get("annotations") or ():
+        if not _qualified_key_ok(key):
+            return False  # values are strings: the schema checked them
+    for tag in metadata.get("tags") or ():
+        if not _tag_ok(tag):
+            return False
+    for link in metadata.get("links") or ():
+        if not is_url(link.get("url")):
+            return False
+        for optional in ("title", "icon"):
+            value = link.get(optional)
+            if value is not None and not is_non_empty_string(value):
+                return False
+    return True
 
 
 def field_format_problems(entity: dict[str, Any]) -> list[tuple[FieldPath, str]]:

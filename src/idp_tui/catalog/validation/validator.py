@@ -18,7 +18,7 @@ from typing import Any
 from ..entity import KNOWN_KINDS
 from ..refs import DEFAULT_NAMESPACE, EntityRefError, entity_key
 from ..relations import outgoing_relations, relation_target_key, relation_targets
-from .field_formats import field_format_problems
+from .field_formats import field_format_problems, field_formats_ok
 from .schema_check import (
     entity_schema_problems,
     envelope_problems,
@@ -68,7 +68,7 @@ def _validate_fast(document: Any) -> Verdict | None:
     if not document.keys() <= _ALLOWED_ROOT_FIELDS:
         return None
     validator = fast_validator(api_version, kind)
-    if validator is None or not passes_fast(validator, document) or field_format_problems(document):
+    if validator is None or not passes_fast(validator, document) or not field_formats_ok(document):
         return None
     namespace = metadata.get("namespace") or DEFAULT_NAMESPACE
     try:

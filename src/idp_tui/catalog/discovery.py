@@ -1,0 +1,86 @@
+"""Finding catalog files: scanning directories, and resolving Location globs against what was scanned.
+
+A catalog directory is often also the target of its own root Location (``./repos/*/catalog-info.yaml``).
+Globbing again would list every folder a second time, which is a large part of opening a catalog of
+tens of thousands of repositories; when every folder the glob could enter was already scanned, the
+glob is answered from the scan. Folders the scan skips are remembered, so a pattern that could reach
+into one of them is still globbed on disk.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+
+YAML_SUFFIXES = (".yaml", ".yml")
+SKIPPED_DIRECTORIES = {"node_modules", "skeleton", "skeletons", "__pycache__"}
+
+
+@dataclass
+class ScannedTree:
+    """The YAML files found under some directories, and the skeleton-like folders skipped on the way."""
+
+    roots: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def scan(self, directory: str) -> list[str]:
+        """Add every YAML file under ``directory`` (depth first, sorted) and return them."""
+        found: list[str] = []
+        stack = [directory]
+        while stack:
+            current = stack.pop()
+            try:
+                with os.scandir(current) as listing:
+                    entries = sorted(listing, key=lambda entry: entry.name)
+            except OSError:
+                continue
+            subdirectories = []
+            for entry in entries:
+                name = entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if name in SKIPPED_DIRECTORIES:
+                        self.skipped.append(entry.path)
+                    elif not name.startswith("."):  # glob's wildcards skip hidden folders too
+                        subdirectories.append(entry.path)
+                elif name.endswith(YAML_SUFFIXES):
+                    found.append(entry.path)
+            stack.extend(reversed(subdirectories))
+        self.roots.append(directory)
+        self.files += found
+        return found
+
+    def glob(self, pattern: str) -> list[str]:
+        """The files matching an absolute glob ``pattern``, sorted, as ``glob.glob`` would find them."""
+        if not glob.has_magic(pattern):
+            return [pattern] if os.path.isfile(pattern) else []
+        parts = pattern.split(os.sep)
+        if self._covers(pattern, parts):
+            return sorted(path for path in self.files if _matches(path.split(os.sep), parts))
+        return sorted(path for path in glob.glob(pattern, recursive=True) if os.path.isfile(path))
+
+    def _covers(self, pattern: str, parts: list[str]) -> bool:
+        if "**" in parts or any(part.startswith(".") for part in parts):
+            return False  # recursive, or naming a hidden folder the scan did not enter
+        if not any(pattern.startswith(root + os.sep) for root in self.roots):
+            return False
+        for skipped in self.skipped:
+            skipped_parts = skipped.split(os.sep)
+            depth = len(skipped_parts)
+            if depth < len(parts) and all(fnmatchcase(name, part) for name, part in zip(skipped_parts, parts)):
+                return False  # the glob could enter a folder the scan skipped
+        return True
+
+
+def _matches(path_parts: list[str], pattern_parts: list[str]) -> bool:
+    if len(path_parts) != len(pattern_parts):
+        return False
+    for name, part in zip(path_parts, pattern_parts):
+        # glob's wildcards never match hidden names unless the pattern itself starts with a dot.
+        if name.startswith(".") and not part.startswith(".") and glob.has_magic(part):
+            return False
+        if name != part and not fnmatchcase(name, part):
+            return False
+    return True
