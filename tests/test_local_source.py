@@ -206,3 +206,23 @@ def test_a_scanned_file_set_aside_is_checked_when_a_location_names_it(write_cata
     )
     catalog = LocalCatalogSource([root], use_cache=False).load()
     assert {(os.path.basename(p.path), p.rule) for p in catalog.problems} == {("broken.yaml", "envelope")}
+
+
+def test_warm_load_sees_new_and_removed_files_and_parses_nothing_unchanged(write_catalog):
+    root = write_catalog(
+        {
+            "teams/a.yaml": GROUP.format(name="team-a"),
+            "apis/openapi.yaml": "openapi: 3.0.0\n",  # set aside (not a descriptor), cached all the same
+        }
+    )
+    LocalCatalogSource([root]).load()
+    unchanged = LocalCatalogSource([root])
+    assert _names(unchanged.load()) == ["team-a"]
+    assert unchanged.stats.parsed == 0
+
+    (root / "teams" / "new").mkdir()
+    (root / "teams" / "new" / "b.yaml").write_text(GROUP.format(name="team-b"))
+    (root / "teams" / "a.yaml").unlink()
+    changed = LocalCatalogSource([root])
+    assert _names(changed.load()) == ["team-b"]
+    assert changed.stats.parsed == 1

@@ -20,11 +20,22 @@ SKIPPED_DIRECTORIES = {"node_modules", "skeleton", "skeletons", "__pycache__"}
 
 @dataclass
 class ScannedTree:
-    """The YAML files found under some directories, and the skeleton-like folders skipped on the way."""
+    """The YAML files found under some directories, and the skeleton-like folders skipped on the way.
 
+    ``previous`` holds listings from an earlier scan (see :attr:`listings`): a folder whose modification
+    time has not changed has the same entries, so a stat replaces reading it again.
+    """
+
+    previous: dict[str, tuple] = field(default_factory=dict)
+    listings: dict[str, tuple] = field(default_factory=dict)
     roots: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """Whether any folder differs from the previous scan (so the new listings are worth saving)."""
+        return self.listings != self.previous
 
     def scan(self, directory: str) -> list[str]:
         """Add every YAML file under ``directory`` (depth first, sorted) and return them."""
@@ -32,25 +43,42 @@ class ScannedTree:
         stack = [directory]
         while stack:
             current = stack.pop()
-            try:
-                with os.scandir(current) as listing:
-                    entries = sorted(listing, key=lambda entry: entry.name)
-            except OSError:
+            listing = self._list(current)
+            if listing is None:
                 continue
-            subdirectories = []
-            for entry in entries:
-                name = entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    if name in SKIPPED_DIRECTORIES:
-                        self.skipped.append(entry.path)
-                    elif not name.startswith("."):  # glob's wildcards skip hidden folders too
-                        subdirectories.append(entry.path)
-                elif name.endswith(YAML_SUFFIXES):
-                    found.append(entry.path)
-            stack.extend(reversed(subdirectories))
+            _, subdirectories, yaml_files, skipped = listing
+            found += [os.path.join(current, name) for name in yaml_files]
+            self.skipped += [os.path.join(current, name) for name in skipped]
+            stack.extend(os.path.join(current, name) for name in reversed(subdirectories))
         self.roots.append(directory)
         self.files += found
         return found
+
+    def _list(self, directory: str) -> tuple | None:
+        try:
+            mtime_ns = os.stat(directory).st_mtime_ns
+        except OSError:
+            return None
+        listing = self.previous.get(directory)
+        if listing is None or listing[0] != mtime_ns:
+            try:
+                with os.scandir(directory) as entries:
+                    ordered = sorted(entries, key=lambda entry: entry.name)
+            except OSError:
+                return None
+            subdirectories, yaml_files, skipped = [], [], []
+            for entry in ordered:
+                name = entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if name in SKIPPED_DIRECTORIES:
+                        skipped.append(name)
+                    elif not name.startswith("."):  # glob's wildcards skip hidden folders too
+                        subdirectories.append(name)
+                elif name.endswith(YAML_SUFFIXES):
+                    yaml_files.append(name)
+            listing = (mtime_ns, subdirectories, yaml_files, skipped)
+        self.listings[directory] = listing
+        return listing
 
     def glob(self, pattern: str) -> list[str]:
         """The files matching an absolute glob ``pattern``, sorted, as ``glob.glob`` would find them."""

@@ -71,7 +71,7 @@ class LocalCatalogSource:
         cache = ParseCache.for_roots(self.roots, self.cache_dir) if self.use_cache else ParseCache(None)
         with gc_paused():
             cache.load()
-            files, problems = self._read_all(cache)
+            files, set_aside, tree, problems = self._read_all(cache)
             accepted = []
             for parsed in files.values():
                 problems += parsed.problems
@@ -82,14 +82,17 @@ class LocalCatalogSource:
                         entity = Entity(document.data, document.key, SourceLocation(parsed.path, document.line))
                         accepted.append((entity, document.relations))
             catalog = Catalog.build(accepted, problems, self.label)
-        if self.stats.parsed:
-            cache.save(files)
+        if self.stats.parsed or tree.changed:
+            cache.save([*files.values(), *set_aside.values()], tree.listings)
         return catalog
 
-    def _read_all(self, cache: ParseCache) -> tuple[dict[str, ParsedFile], list[Problem]]:
+    def _read_all(
+        self, cache: ParseCache
+    ) -> tuple[dict[str, ParsedFile], dict[str, ParsedFile], ScannedTree, list[Problem]]:
+        """Read every file: ``(catalog files, scanned files set aside, the scan, problems)``."""
         files: dict[str, ParsedFile] = {}
         problems: list[Problem] = []
-        tree = ScannedTree()
+        tree = ScannedTree(previous=cache.directories)
         queue: deque[str] = deque()
         explicit: set[str] = set()  # named, or reached through a Location: always checked in full
         for root in self.roots:
@@ -117,7 +120,7 @@ class LocalCatalogSource:
                     queued.add(target)
                     queue.append(target)
         self.stats.ignored = len(ignored)
-        return files, problems
+        return files, ignored, tree, problems
 
     def _read_one(self, path: str, cache: ParseCache) -> ParsedFile:
         try:

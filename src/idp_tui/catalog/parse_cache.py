@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .parsed_file import ParsedFile
 
-_FORMAT = 4
+_FORMAT = 5
 
 
 def cache_home() -> Path:
@@ -32,6 +32,8 @@ class ParseCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._entries: dict[str, tuple] = {}
+        # Directory listings by path: (mtime_ns, subdirectories, YAML files, skipped folders).
+        self.directories: dict[str, tuple] = {}
 
     @classmethod
     def for_roots(cls, roots: list[str], directory: Path | None = None) -> ParseCache:
@@ -47,11 +49,11 @@ class ParseCache:
         if self.path is None:
             return
         try:
-            stamp, entries = marshal.loads(self.path.read_bytes())
+            stamp, entries, directories = marshal.loads(self.path.read_bytes())
         except (OSError, ValueError, EOFError, TypeError):
             return
-        if stamp == self._stamp() and isinstance(entries, dict):
-            self._entries = entries
+        if stamp == self._stamp() and isinstance(entries, dict) and isinstance(directories, dict):
+            self._entries, self.directories = entries, directories
 
     def get(self, path: str, stat: os.stat_result) -> ParsedFile | None:
         """The cached parse of ``path`` if the file (and what it includes) is unchanged."""
@@ -64,14 +66,16 @@ class ParseCache:
             return None
         return parsed if parsed.is_fresh(stat) else None
 
-    def save(self, files: dict[str, ParsedFile]) -> bool:
+    def save(self, files: list[ParsedFile], directories: dict[str, tuple]) -> bool:
         """Write the cache atomically. Returns whether it was written."""
         if self.path is None:
             return False
+        entries = {parsed.path: parsed.to_cache() for parsed in files}
         try:
-            payload = marshal.dumps((self._stamp(), {path: f.to_cache() for path, f in files.items()}))
+            payload = marshal.dumps((self._stamp(), entries, directories))
         except ValueError:  # a value marshal cannot store (exotic YAML tags): skip caching
             return False
+        temp = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".catalog-", suffix=".tmp")
@@ -79,5 +83,7 @@ class ParseCache:
                 out.write(payload)
             os.replace(temp, self.path)
         except OSError:
+            if temp is not None and os.path.exists(temp):
+                os.unlink(temp)
             return False
         return True
