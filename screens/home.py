@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import events, on, work
+from textual.worker import get_current_worker
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -12,7 +13,7 @@ from textual.widgets import Footer, Input, Static
 from idp_tui.catalog.entity import Entity
 from idp_tui.catalog.facets import FACET_TITLES, EntityFilter, facet_counts
 from idp_tui.catalog.model import Catalog
-from idp_tui.catalog.search import SearchIndex
+from idp_tui.catalog.search import SearchIndex, SearchResult
 from idp_tui.platform import Platform
 from idp_tui.widgets.entity_list import EntityList
 from idp_tui.widgets.facet_panel import FacetPanel
@@ -42,6 +43,8 @@ class HomeScreen(EntityActions):
         self.entity_filter = EntityFilter()
         self.query_text = ""
         self._filtered_positions: list[int] | None = None
+        # (query, filter) of a first page on screen whose complete list is still being made.
+        self._shown_page: tuple[str, EntityFilter] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(self._top_bar_text(), id="top-bar")
@@ -114,19 +117,28 @@ class HomeScreen(EntityActions):
         if index is None:
             return
         within = self._positions_for_filter()
-        result = index.search(query, within=within)
-        entities = [index.entities[p] for p in result.positions]
-        self.app.call_from_thread(self._show_results, query, entity_filter, entities, result.exact_count)
+        # The first screenful answers the keystroke; the complete list (count, scrolling) follows.
+        result = index.search_page(query, within=within)
+        self._post_results(index, result, entity_filter)
+        if not result.complete and get_current_worker().is_cancelled is False:
+            self._post_results(index, index.search(query, within=within), entity_filter)
 
-    def _show_results(
-        self, query: str, entity_filter: EntityFilter, entities: list[Entity], exact_count: int
-    ) -> None:
-        if query != self.query_text or entity_filter != self.entity_filter:
+    def _post_results(self, index: SearchIndex, result: SearchResult, entity_filter: EntityFilter) -> None:
+        entities = [index.entities[p] for p in result.positions]
+        self.app.call_from_thread(self._show_results, result, entity_filter, entities)
+
+    def _show_results(self, result: SearchResult, entity_filter: EntityFilter, entities: list[Entity]) -> None:
+        if result.query != self.query_text or entity_filter != self.entity_filter:
             return  # a newer search is on its way
         empty = "No entities match." if self.catalog is not None else "Loading catalog…"
-        self.query_one(EntityList).set_entities(entities, empty_text=empty)
-        self._update_filter_bar(len(entities), exact_count)
-        if self.has_class("wide"):
+        entity_list = self.query_one(EntityList)
+        if self._shown_page == (result.query, entity_filter):
+            entity_list.extend_entities(entities)  # the rest of the page shown a moment ago
+        else:
+            entity_list.set_entities(entities, empty_text=empty)
+        self._shown_page = None if result.complete else (result.query, entity_filter)
+        self._update_filter_bar(len(entities) if result.complete else None, result.exact_count)
+        if result.complete and self.has_class("wide"):
             self._count_facets(entities, entity_filter)
 
     @work(thread=True, exclusive=True, group="facets")
@@ -135,6 +147,7 @@ class HomeScreen(EntityActions):
         self.app.call_from_thread(self.query_one(FacetPanel).show_counts, counts, entity_filter)
 
     def _update_filter_bar(self, shown: int | None = None, exact: int | None = None) -> None:
+        """Active filters and the result count (``shown`` None: the count is still being made)."""
         text = Text()
         active = self.entity_filter.active()
         if active:
@@ -144,10 +157,13 @@ class HomeScreen(EntityActions):
             text.append("(F clears)", style="dim")
         else:
             text.append("No filters · f to filter · / to search", style="dim")
-        if shown is not None and self.catalog is not None:
-            summary = f"   {shown:,} shown"
-            if exact is not None and exact < shown:
-                summary += f" ({shown - exact:,} by close spelling)"
+        if self.catalog is not None:
+            if shown is None:
+                summary = "   counting…"
+            else:
+                summary = f"   {shown:,} shown"
+                if exact is not None and exact < shown:
+                    summary += f" ({shown - exact:,} by close spelling)"
             text.append(summary, style="dim")
         self.query_one("#filter-bar", Static).update(text)
 

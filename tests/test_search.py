@@ -103,3 +103,23 @@ def test_typing_incrementally_gives_the_same_results_as_searching_afresh():
 def test_empty_query_lists_everything_in_name_order(index):
     names = _names(index, "  ")
     assert names == sorted(names) and len(names) == 8
+
+
+def test_a_first_page_is_the_start_of_the_full_result():
+    rng = random.Random(11)
+    words = ["pay", "order", "ledger", "risk", "search", "cart", "user", "auth", "edge", "mail"]
+    entities = [
+        _entity(f"{rng.choice(words)}-{rng.choice(words)}-{i}", title=f"{rng.choice(words).title()} {i}",
+                description=" ".join(rng.sample(words, 3)), tags=rng.sample(words, 2))
+        for i in range(600)
+    ]
+    index = SearchIndex(entities)
+    filtered = [p for p in range(len(entities)) if p % 3]
+    for query in ["p", "pa", "pay", "order", "ordr", "led", "ledger-o", "user ca", "zzz", "mail"]:
+        for within in (None, filtered):
+            full = SearchIndex(entities).search(query, within=within)
+            page = index.search_page(query, within=within, limit=25)
+            if page.complete:  # nothing more to find: the page is the whole result, typos included
+                assert page.positions == full.positions and page.exact_count == full.exact_count, query
+            else:
+                assert page.positions == full.positions[:25], (query, within is None)

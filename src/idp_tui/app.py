@@ -64,6 +64,7 @@ class IdpApp(App[int]):
             self.post_message(self.CatalogFailed(f"{type(error).__name__}: {error}"))
             return
         self.post_message(self.CatalogLoaded(catalog, index))
+        index.prepare()  # typo tolerance, built while the first frame is already on screen
 
     def on_idp_app_catalog_loaded(self, message: CatalogLoaded) -> None:
         from idp_tui.screens.home import HomeScreen

@@ -5,26 +5,38 @@ in tiers, best first, keeping name order inside a tier:
 
 1. the name or title equals the query;
 2. the name or title starts with it;
-3. the name or title contains it;
+3. the name or title contains it (for queries of three letters or more);
 4. another field contains it (description, tags, owner, system, type);
 5. a word of the name, title, tags, owner or system is within one typo of it (two for long queries).
 
-Typing more narrows the previous results instead of scanning everything again. Several words must
-all match; each word's tier counts and the worst decides.
+Results are produced lazily in that order, so :meth:`SearchIndex.search_page` answers a keystroke
+with the first screenful after scanning only as much as it needs; :meth:`SearchIndex.search` gives
+the whole list. Typing more narrows the previous complete result instead of scanning everything
+again. ``within`` (the positions a facet filter lets through) must be in ascending order. Several
+words must all match; each word's tier counts and the worst decides.
 """
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left
 from dataclasses import dataclass
-from typing import Sequence
+from itertools import islice
+from typing import Iterator, Sequence
 
 from .entity import Entity
-from .refs import split_key
+from .typos import TYPO_MIN_LENGTH, TypoIndex, words_of
 
-_WORD_SEPARATORS = str.maketrans({c: " " for c in "-_./:@,;()[]{}\"'"})
-_TYPO_MIN_LENGTH = 4
-_TWO_TYPOS_MIN_LENGTH = 8
+# One or two letters occur in nearly every name: below this, "contains" does not rank by field.
+_NAME_TIER_MIN_LENGTH = 3
+_CHUNK = 2048
+_LAST = "\U0010ffff"
+PAGE_SIZE = 200
+
+
+def _contains(sorted_positions: Sequence[int], position: int) -> bool:
+    index = bisect_left(sorted_positions, position)
+    return index < len(sorted_positions) and sorted_positions[index] == position
 
 
 def _sort_key(entity: Entity) -> tuple[str, str, str]:
@@ -32,17 +44,18 @@ def _sort_key(entity: Entity) -> tuple[str, str, str]:
     return (metadata["name"].lower(), entity.raw["kind"], metadata.get("namespace") or "")
 
 
-def _short_ref(key: str | None) -> str:
-    return split_key(key)[2] if key else ""
-
-
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """Entity positions (into :attr:`SearchIndex.entities`) in rank order, and how many matched exactly."""
+    """Entity positions (into :attr:`SearchIndex.entities`) in rank order.
+
+    ``exact_count`` leading positions matched as typed (the rest with typos); ``complete`` is False
+    for a first page that more results follow.
+    """
 
     query: str
     positions: list[int]
     exact_count: int
+    complete: bool = True
 
 
 class SearchIndex:
@@ -78,130 +91,124 @@ class SearchIndex:
             if title and title != name:
                 self.exact.setdefault(title, []).append(position)
         self._sorted_titles: list[tuple[str, int]] | None = None
-        self._words: _WordIndex | None = None
+        self._typos: TypoIndex | None = None
+        self._prepare_lock = threading.Lock()
         self._previous: tuple[str, list[int]] | None = None
 
     def __len__(self) -> int:
         return len(self.entities)
 
+    def prepare(self) -> None:
+        """Build what the first typo-tolerant query needs (call from a background worker).
+
+        A search that needs it sooner waits for the build in progress instead of starting another.
+        """
+        with self._prepare_lock:
+            self._titles_sorted()
+            if self._typos is None:
+                self._typos = TypoIndex(self.entities)
+
+    # -- queries ----------------------------------------------------------------------------------
+
     def search(self, query: str, within: Sequence[int] | None = None) -> SearchResult:
-        """Rank the entities matching ``query``; ``within`` restricts the search to those positions."""
+        """Rank every entity matching ``query``; ``within`` restricts the search to those positions."""
         terms = query.lower().split()
         if not terms:
             positions = list(within) if within is not None else list(range(len(self.entities)))
             return SearchResult(query, positions, len(positions))
-        if len(terms) == 1:
-            return self._search_term(terms[0], within, query)
-        ranked: dict[int, int] | None = None
-        for term in terms:
-            tiers = self._tiers(term, within if ranked is None else list(ranked))
-            if ranked is None:
-                ranked = tiers
-            else:
-                ranked = {p: max(t, tiers[p]) for p, t in ranked.items() if p in tiers}
-        assert ranked is not None
-        ordered = sorted(ranked, key=lambda p: (ranked[p], p))
-        exact = sum(1 for p in ordered if ranked[p] < 4)
-        return SearchResult(query, ordered, exact)
-
-    def _search_term(self, term: str, within: Sequence[int] | None, query: str) -> SearchResult:
-        candidates = self._narrowed(term, within)
-        if candidates is None:
-            candidates = range(len(self.haystacks))
-        haystacks, name_titles = self.haystacks, self.name_titles
-        # One pass splits the hits: matched in the name or title, or only in another field.
-        in_name: list[int] = []
-        elsewhere: list[int] = []
-        add_name, add_elsewhere = in_name.append, elsewhere.append
-        for p in candidates:
-            if term in name_titles[p]:
-                add_name(p)
-            elif term in haystacks[p]:
-                add_elsewhere(p)
-        if within is None:
-            # Both runs are ascending, so this sort is a cheap merge; it keeps "elsewhere" in name order.
-            self._previous = (term, sorted(in_name + elsewhere))
-        exact = set(self.exact.get(term, ()))
-        prefix = self._prefix_positions(term)
-        if within is not None:
-            allowed = set(in_name)
-            exact &= allowed
-            prefix &= allowed
-        top = exact | prefix
-        positions = sorted(exact)
-        positions += sorted(prefix - exact)
-        positions += [p for p in in_name if p not in top] if top else in_name
-        positions += elsewhere
+        if len(terms) > 1:
+            return self._search_words(terms, within, query)
+        term = terms[0]
+        positions = list(self._matches(term, within))
         exact_count = len(positions)
-        if len(term) >= _TYPO_MIN_LENGTH:
-            matched = set(positions)
-            allowed_typos = None if within is None else set(within)
-            positions += [
-                p
-                for p in self._typo_positions(term)
-                if p not in matched and (allowed_typos is None or p in allowed_typos)
-            ]
+        positions += self._typo_tail(term, within, positions)
         return SearchResult(query, positions, exact_count)
 
-    def _tiers(self, term: str, within: Sequence[int] | None) -> dict[int, int]:
-        result = self._search_term(term, within, term)
-        exact = set(self.exact.get(term, ()))
-        prefix = self._prefix_positions(term)
-        tiers: dict[int, int] = {}
-        for rank, position in enumerate(result.positions):
-            if rank >= result.exact_count:
-                tiers[position] = 5
-            elif position in exact:
-                tiers[position] = 1
-            elif position in prefix:
-                tiers[position] = 2
-            elif term in self.name_titles[position]:
-                tiers[position] = 3
-            else:
-                tiers[position] = 4
-        return tiers
+    def search_page(self, query: str, within: Sequence[int] | None = None, limit: int = PAGE_SIZE) -> SearchResult:
+        """The first ``limit`` results of :meth:`search`, found by scanning only as far as needed."""
+        terms = query.lower().split()
+        if len(terms) != 1:
+            return self.search(query, within)
+        term = terms[0]
+        page = list(islice(self._matches(term, within), limit))
+        if len(page) == limit:
+            return SearchResult(query, page, limit, complete=False)
+        return SearchResult(query, page + self._typo_tail(term, within, page), len(page))
+
+    # -- ranking ----------------------------------------------------------------------------------
+
+    def _matches(self, term: str, within: Sequence[int] | None) -> Iterator[int]:
+        """Positions whose haystack contains ``term``, in tier order (exact, prefix, name, elsewhere)."""
+        candidates = self._narrowed(term, within)
+        start, end = self._name_prefix_range(term)
+        if candidates is None:
+            count = len(self.haystacks)
+            in_range: Sequence[int] = range(start, end)
+            rest: list[Sequence[int]] = [range(0, start), range(end, count)]
+        else:
+            low, high = bisect_left(candidates, start), bisect_left(candidates, end)
+            in_range = candidates[low:high]
+            rest = [candidates[:low], candidates[high:]]
+
+        def allowed(position: int) -> bool:
+            return candidates is None or _contains(candidates, position)
+
+        exact = sorted(p for p in self.exact.get(term, ()) if allowed(p))
+        by_title = [p for p in self._title_prefix_positions(term) if not start <= p < end and allowed(p)]
+        yield from exact
+        yield from sorted({*in_range, *by_title}.difference(exact))
+        # Exact and title matches outside the name range were given already: skip them below.
+        outside = set(exact).union(by_title).difference(range(start, end))
+        hits = [*in_range, *outside]
+        haystacks, name_titles = self.haystacks, self.name_titles
+        by_name = len(term) >= _NAME_TIER_MIN_LENGTH
+        elsewhere: list[int] = []
+        for part in rest:
+            for offset in range(0, len(part), _CHUNK):
+                found = [p for p in part[offset : offset + _CHUNK] if term in haystacks[p]]
+                if outside:
+                    found = [p for p in found if p not in outside]
+                hits += found
+                if not by_name:
+                    yield from found
+                    continue
+                in_name = [p for p in found if term in name_titles[p]]
+                yield from in_name
+                if len(in_name) != len(found):
+                    named = set(in_name)
+                    elsewhere += [p for p in found if p not in named]
+        yield from elsewhere
+        if within is None:
+            self._previous = (term, sorted(hits))
 
     def _narrowed(self, term: str, within: Sequence[int] | None) -> Sequence[int] | None:
-        """Reuse the previous keystroke's hits when this term extends it (``pay`` -> ``paym``)."""
+        """Reuse the previous complete search when this term extends it (``pay`` -> ``paym``)."""
         if within is not None:
             return within
-        if self._previous is not None and term.startswith(self._previous[0]):
-            return self._previous[1]
+        previous = self._previous
+        if previous is not None and term.startswith(previous[0]):
+            return previous[1]
         return None
 
-    def _prefix_positions(self, term: str) -> set[int]:
-        """Positions whose name or title starts with ``term`` (names are sorted, so this is a range)."""
-        names = self.names
-        start = bisect_left(names, term)
-        end = start
-        while end < len(names) and names[end].startswith(term):
-            end += 1
-        found = set(range(start, end))
-        titles = self._titles_sorted()
-        start = bisect_left(titles, (term, -1))
-        while start < len(titles) and titles[start][0].startswith(term):
-            found.add(titles[start][1])
-            start += 1
-        return found
-
-    def _titles_sorted(self) -> list[tuple[str, int]]:
-        if self._sorted_titles is None:
-            self._sorted_titles = sorted(
-                (e.title.lower(), p) for p, e in enumerate(self.entities) if e.title
-            )
-        return self._sorted_titles
+    def _typo_tail(self, term: str, within: Sequence[int] | None, matched: Sequence[int]) -> list[int]:
+        """Typo matches not already among ``matched`` (none for short terms)."""
+        if len(term) < TYPO_MIN_LENGTH:
+            return []
+        seen = set(matched)
+        allowed = None if within is None else set(within)
+        return [p for p in self._typo_positions(term) if p not in seen and (allowed is None or p in allowed)]
 
     def _typo_positions(self, term: str) -> list[int]:
         """Entities matching ``term`` with typos; a term like ``paymnet-procesor`` must match word by word."""
-        if self._words is None:
-            self._words = _WordIndex(self.entities)
-        words = term.translate(_WORD_SEPARATORS).split()
+        self.prepare()
+        assert self._typos is not None
+        words = words_of(term)
         if len(words) <= 1:
-            return self._words.near(term)
+            return self._typos.near(term)
         ranked: list[int] | None = None
         for word in words:
-            if len(word) >= _TYPO_MIN_LENGTH:
-                near = self._words.near(word)
+            if len(word) >= TYPO_MIN_LENGTH:
+                near = self._typos.near(word)
             else:
                 near = [p for p, hay in enumerate(self.haystacks) if word in hay]
             if ranked is None:
@@ -211,67 +218,49 @@ class SearchIndex:
                 ranked = [p for p in ranked if p in keep]
         return ranked or []
 
+    def _search_words(self, terms: list[str], within: Sequence[int] | None, query: str) -> SearchResult:
+        ranked: dict[int, int] | None = None
+        for term in terms:
+            tiers = self._tiers(term, within if ranked is None else sorted(ranked))
+            ranked = tiers if ranked is None else {p: max(t, tiers[p]) for p, t in ranked.items() if p in tiers}
+        assert ranked is not None
+        ordered = sorted(ranked, key=lambda p: (ranked[p], p))
+        return SearchResult(query, ordered, sum(1 for p in ordered if ranked[p] < 5))
 
-class _WordIndex:
-    """Words of names, titles, tags, owners and systems, for matching a query with a typo in it.
+    def _tiers(self, term: str, within: Sequence[int] | None) -> dict[int, int]:
+        """Each matching position's tier (1 best, 5 by typo) for one word of a several-word query."""
+        matches = list(self._matches(term, within))
+        exact = set(self.exact.get(term, ()))
+        start, end = self._name_prefix_range(term)
+        prefix = {*range(start, end), *self._title_prefix_positions(term)}
+        tiers = {p: 5 for p in self._typo_tail(term, within, matches)}
+        for position in matches:
+            if position in exact:
+                tiers[position] = 1
+            elif position in prefix:
+                tiers[position] = 2
+            elif term in self.name_titles[position]:
+                tiers[position] = 3
+            else:
+                tiers[position] = 4
+        return tiers
 
-    The name's first word ranks first, then other words of the name or title, then the other fields;
-    closer spellings first within each.
-    """
+    def _name_prefix_range(self, term: str) -> tuple[int, int]:
+        """``[start, end)``: the positions whose name starts with ``term`` (names are sorted)."""
+        start = bisect_left(self.names, term)
+        return start, bisect_left(self.names, term + _LAST, start)
 
-    def __init__(self, entities: Sequence[Entity]) -> None:
-        postings: dict[str, list[tuple[int, int]]] = {}
-        for position, entity in enumerate(entities):
-            spec = entity.spec
-            fields = (
-                f"{entity.name} {entity.title or ''}",
-                " ".join(
-                    (
-                        " ".join(entity.tags),
-                        _short_ref(entity.owner_key) if spec.get("owner") else "",
-                        _short_ref(entity.system_key) if spec.get("system") else "",
-                    )
-                ),
+    def _title_prefix_positions(self, term: str) -> list[int]:
+        titles = self._titles_sorted()
+        start = bisect_left(titles, (term, -1))
+        end = bisect_left(titles, (term + _LAST, -1), start)
+        return [position for _, position in titles[start:end]]
+
+    def _titles_sorted(self) -> list[tuple[str, int]]:
+        if self._sorted_titles is None:
+            self._sorted_titles = sorted(
+                (title, position)
+                for position, title in enumerate(nt.partition("\n")[2] for nt in self.name_titles)
+                if title
             )
-            seen: set[str] = set()
-            for field_number, text in enumerate(fields):
-                for word_number, word in enumerate(text.lower().translate(_WORD_SEPARATORS).split()):
-                    if len(word) >= _TYPO_MIN_LENGTH - 1 and word not in seen:
-                        seen.add(word)
-                        weight = 2 if field_number else min(word_number, 1)
-                        postings.setdefault(word, []).append((position, weight))
-        self.postings = postings
-        self.words = sorted(postings)
-        self._truncated: dict[int, list[str]] = {}
-
-    def _prefixes(self, length: int) -> list[str]:
-        prefixes = self._truncated.get(length)
-        if prefixes is None:
-            prefixes = self._truncated[length] = [word[:length] for word in self.words]
-        return prefixes
-
-    def near(self, term: str) -> list[int]:
-        """Positions with a word whose beginning is within the allowed typos of ``term``, best first."""
-        from rapidfuzz import process
-        from rapidfuzz.distance import DamerauLevenshtein
-
-        typos = 2 if len(term) >= _TWO_TYPOS_MIN_LENGTH else 1
-        distances: dict[int, int] = {}
-        # A typo can drop, add or change letters, so compare with word beginnings a little shorter or longer.
-        for length in range(len(term) - typos, len(term) + typos + 1):
-            matches = process.extract(
-                term,
-                self._prefixes(length),
-                scorer=DamerauLevenshtein.distance,
-                score_cutoff=typos,
-                limit=None,
-            )
-            for _, distance, index in matches:
-                distances[index] = min(distance, distances.get(index, distance))
-        best: dict[int, tuple[int, int]] = {}
-        for index, distance in distances.items():
-            for position, weight in self.postings[self.words[index]]:
-                rank = (weight, distance)
-                if rank < best.get(position, (9, 9)):
-                    best[position] = rank
-        return sorted(best, key=lambda position: (best[position], position))
+        return self._sorted_titles

@@ -156,6 +156,12 @@ class EntityList(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.Highlighted(self, self.highlighted))
 
+    def extend_entities(self, entities: Sequence[Entity]) -> None:
+        """Replace the list by a longer one that starts the same way, keeping the cursor and scroll."""
+        self._entities = entities
+        self.virtual_size = Size(self.size.width, len(entities) + 1)
+        self.refresh()
+
     def move_to(self, index: int) -> None:
         if not self._entities:
             return
