@@ -24,7 +24,11 @@ class EntityActions(Screen):
     def open_entity(self, entity: Entity, tab: str = "overview") -> None:
         from .entity import EntityScreen
 
-        self.app.push_screen(EntityScreen(entity, tab=tab))
+        catalog = getattr(self.app, "catalog", None)
+        if catalog is None:  # the rows on screen are last run's; their relations are not read yet
+            self.notify("Still reading the catalog; try again in a moment.", timeout=3)
+            return
+        self.app.push_screen(EntityScreen(catalog.get(entity.key) or entity, tab=tab))
 
     def action_entity_tab(self, tab: str) -> None:
         entity = self.current_entity()

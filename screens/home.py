@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import events, on, work
 from textual.worker import get_current_worker
@@ -12,15 +14,25 @@ from textual.widgets import Footer, Input, Static
 
 from idp_tui.catalog.entity import Entity
 from idp_tui.catalog.facets import FACET_TITLES, EntityFilter, facet_counts
-from idp_tui.catalog.model import Catalog
-from idp_tui.catalog.search import SearchIndex, SearchResult
+from idp_tui.catalog.first_page import FIRST_PAGE_SIZE, FirstPage
 from idp_tui.platform import Platform
 from idp_tui.widgets.entity_list import EntityList
 from idp_tui.widgets.facet_panel import FacetPanel
 
 from .entity_actions import EntityActions
 
+if TYPE_CHECKING:
+    from idp_tui.catalog.model import Catalog
+    from idp_tui.catalog.search import SearchIndex, SearchResult
+
 WIDE_LAYOUT_MIN_WIDTH = 120
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit}"
+    return f"{int(seconds)} s"
 
 
 class HomeScreen(EntityActions):
@@ -35,9 +47,11 @@ class HomeScreen(EntityActions):
         Binding("escape", "clear_search", "Clear search", show=False, id="home.clear_search"),
     ]
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, first_page: FirstPage | None = None) -> None:
+        """``first_page``: rows saved by the previous run, shown until the catalog is read."""
         super().__init__()
         self.platform = platform
+        self.first_page = first_page
         self.catalog: Catalog | None = None
         self.index: SearchIndex | None = None
         self.entity_filter = EntityFilter()
@@ -56,12 +70,15 @@ class HomeScreen(EntityActions):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(EntityList).focus()
+        entity_list = self.query_one(EntityList)
+        entity_list.focus()
         self._update_filter_bar()
         app = self.app
         catalog, index = getattr(app, "catalog", None), getattr(app, "index", None)
         if catalog is not None and index is not None:
             self.show_catalog(catalog, index)
+        elif self.first_page is not None:
+            entity_list.set_entities(self.first_page.entities)
 
     def on_resize(self, event: events.Resize) -> None:
         wide = event.size.width >= WIDE_LAYOUT_MIN_WIDTH
@@ -73,8 +90,9 @@ class HomeScreen(EntityActions):
     # -- data -------------------------------------------------------------------------------------
 
     def show_catalog(self, catalog: Catalog, index: SearchIndex) -> None:
-        """Display a (re)loaded catalog, keeping the current search and filters."""
+        """Display a (re)loaded catalog, keeping the current search, filters and highlighted entity."""
         self.catalog, self.index = catalog, index
+        self.first_page = None
         self._filtered_positions = None
         self.query_one("#top-bar", Static).update(self._top_bar_text())
         self.refresh_results()
@@ -89,7 +107,11 @@ class HomeScreen(EntityActions):
             text.append("  DEMO", style="bold reverse")
         text.append(f"  {self.platform.name}" if not self.platform.is_demo else "  bundled demo catalog")
         if self.catalog is None:
-            text.append("  ·  loading…", style="dim")
+            if self.first_page is not None:
+                text.append(f"  ·  {self.first_page.total:,} entities", style="dim")
+                text.append(f"  ·  list from {_age(self.first_page.age())} ago, reading…", style="dim italic")
+            else:
+                text.append("  ·  loading…", style="dim")
             return text
         text.append(f"  ·  {len(self.catalog):,} entities")
         problems = len(self.catalog.problems)
@@ -135,7 +157,11 @@ class HomeScreen(EntityActions):
         if self._shown_page == (result.query, entity_filter):
             entity_list.extend_entities(entities)  # the rest of the page shown a moment ago
         else:
-            entity_list.set_entities(entities, empty_text=empty)
+            # Stay on the entity highlighted before (in the saved first page, say), when it is near.
+            highlighted = entity_list.highlighted
+            keys = [e.key for e in entities[:FIRST_PAGE_SIZE]]
+            cursor = keys.index(highlighted.key) if highlighted is not None and highlighted.key in keys else 0
+            entity_list.set_entities(entities, cursor=cursor, empty_text=empty)
         self._shown_page = None if result.complete else (result.query, entity_filter)
         self._update_filter_bar(len(entities) if result.complete else None, result.exact_count)
         if result.complete and self.has_class("wide"):

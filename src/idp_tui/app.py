@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -11,8 +12,11 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 
-from .catalog.model import Catalog
-from .catalog.search import SearchIndex
+if TYPE_CHECKING:
+    from .catalog.model import Catalog
+    from .catalog.search import SearchIndex
+
+from .catalog.first_page import first_page_path, load_first_page, save_first_page
 from .platform import Platform
 from .resources import theme_file
 
@@ -50,13 +54,21 @@ class IdpApp(App[int]):
     def on_mount(self) -> None:
         from idp_tui.screens.home import HomeScreen
 
-        self.theme = "textual-dark"
-        self.push_screen(HomeScreen(self.platform))
-        self.load_catalog()
+        first_page = load_first_page(self._first_page_path) if self._first_page_path else None
+        self.push_screen(HomeScreen(self.platform, first_page))
+        # Paint the first frame (last run's first page) before the loader competes for the interpreter.
+        self.call_after_refresh(self.load_catalog)
+
+    @property
+    def _first_page_path(self) -> Path | None:
+        platform = self.platform
+        return first_page_path(platform.catalog_source.label, platform.cache_dir) if platform.use_cache else None
 
     @work(thread=True, exclusive=True, group="catalog")
     def load_catalog(self) -> None:
         """Read the catalog and build the search index off the UI thread."""
+        from .catalog.search import SearchIndex
+
         try:
             catalog = self.platform.catalog_source.load()
             index = SearchIndex(catalog.entities)
@@ -64,6 +76,8 @@ class IdpApp(App[int]):
             self.post_message(self.CatalogFailed(f"{type(error).__name__}: {error}"))
             return
         self.post_message(self.CatalogLoaded(catalog, index))
+        if self._first_page_path:
+            save_first_page(self._first_page_path, index.entities, len(catalog), len(catalog.problems))
         index.prepare()  # typo tolerance, built while the first frame is already on screen
 
     def on_idp_app_catalog_loaded(self, message: CatalogLoaded) -> None:

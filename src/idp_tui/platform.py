@@ -17,12 +17,15 @@ class Platform:
     catalog_source: CatalogSource
     is_demo: bool
     name: str
+    # Where files derived from the catalog are kept (None: the user's cache directory);
+    # use_cache False means nothing is read from there or written there.
+    cache_dir: Path | None = None
+    use_cache: bool = True
 
 
 def build_platform(catalog: str | None = None, *, use_cache: bool = True, cache_dir: Path | None = None) -> Platform:
     """The platform for the given options: ``catalog`` is a local path; none means the bundled demo."""
-    if catalog is None:
-        source = LocalCatalogSource([demo_catalog_path()], use_cache=use_cache, cache_dir=cache_dir)
-        return Platform(source, is_demo=True, name="demo")
-    source = LocalCatalogSource([catalog], use_cache=use_cache, cache_dir=cache_dir)
-    return Platform(source, is_demo=False, name=catalog)
+    paths = [demo_catalog_path()] if catalog is None else [catalog]
+    source = LocalCatalogSource(paths, use_cache=use_cache, cache_dir=cache_dir)
+    return Platform(source, is_demo=catalog is None, name="demo" if catalog is None else catalog,
+                    cache_dir=cache_dir, use_cache=use_cache)

@@ -17,14 +17,16 @@ from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from .discovery import ScannedTree
 from .entity import Entity, SourceLocation
 from .model import Catalog
-from .parse_cache import ParseCache
-from .parsed_file import ParsedFile, parse_file
 from .problems import Problem
+
+if TYPE_CHECKING:
+    from .parse_cache import ParseCache
+    from .parsed_file import ParsedFile
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
@@ -68,6 +70,10 @@ class LocalCatalogSource:
 
     def load(self) -> Catalog:
         """Read every file reachable from the roots. Bad files become problems; nothing raises."""
+        # Imported here: the YAML parser and validators load in the worker that reads the catalog,
+        # not on the TUI's start-up path.
+        from .parse_cache import ParseCache
+
         cache = ParseCache.for_roots(self.roots, self.cache_dir) if self.use_cache else ParseCache(None)
         with gc_paused():
             cache.load()
@@ -123,6 +129,8 @@ class LocalCatalogSource:
         return files, ignored, tree, problems
 
     def _read_one(self, path: str, cache: ParseCache) -> ParsedFile:
+        from .parsed_file import ParsedFile, parse_file
+
         try:
             stat = os.stat(path)
         except OSError as error:

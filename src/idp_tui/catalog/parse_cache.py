@@ -15,15 +15,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..paths import cache_home
 from .parsed_file import ParsedFile
 
 _FORMAT = 5
-
-
-def cache_home() -> Path:
-    """``$XDG_CACHE_HOME/idp-tui``, else ``~/.cache/idp-tui``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "idp-tui"
 
 
 class ParseCache:

@@ -1,0 +1,84 @@
+"""The list's first page, saved after each load so the next start can show it in its first frame.
+
+Reading even a cached 50,000-entity catalog takes about a second; this file holds just the first
+screenfuls of the default list (name order, no search) and the counts, so the TUI opens on real rows
+at once, says how old they are, and replaces them when the catalog is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from .entity import Entity
+from ..paths import cache_home
+
+FIRST_PAGE_SIZE = 120
+_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class FirstPage:
+    """Rows to show before the catalog is loaded: entities trimmed to what a list row displays."""
+
+    entities: list[Entity]
+    total: int
+    problems: int
+    saved_at: float
+
+    def age(self, now: float | None = None) -> float:
+        return max(0.0, (now or time.time()) - self.saved_at)
+
+
+def first_page_path(label: str, directory: Path | None = None) -> Path:
+    digest = hashlib.sha1(label.encode()).hexdigest()[:16]
+    return (directory or cache_home()) / f"first-page-{digest}.json"
+
+
+def _row_projection(entity: Entity) -> dict:
+    """Only the fields a list row and a search by name show."""
+    metadata, spec = entity.metadata, entity.spec
+    return {
+        "apiVersion": entity.api_version,
+        "kind": entity.kind,
+        "metadata": {k: metadata[k] for k in ("name", "namespace", "title", "tags") if k in metadata},
+        "spec": {k: spec[k] for k in ("type", "lifecycle", "owner", "system") if k in spec},
+    }
+
+
+def save_first_page(path: Path, entities: Sequence[Entity], total: int, problems: int) -> bool:
+    """Write the first rows atomically; an unwritable cache directory is not an error."""
+    payload = {
+        "format": _FORMAT,
+        "total": total,
+        "problems": problems,
+        "saved_at": time.time(),
+        "entities": [[entity.key, _row_projection(entity)] for entity in entities[:FIRST_PAGE_SIZE]],
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".first-page-", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(payload, out)
+        os.replace(temp, path)
+    except (OSError, TypeError, ValueError):
+        return False
+    return True
+
+
+def load_first_page(path: Path) -> FirstPage | None:
+    """The saved first page, or None when there is none (or it cannot be read)."""
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        if payload.get("format") != _FORMAT:
+            return None
+        entities = [Entity(raw, key) for key, raw in payload["entities"]]
+        return FirstPage(entities, int(payload["total"]), int(payload["problems"]), float(payload["saved_at"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
