@@ -64,8 +64,7 @@ class HomeScreen(EntityActions):
         yield Static(self._top_bar_text(), id="top-bar")
         yield Input(placeholder="/ search names, titles, tags, owners…", id="search")
         yield Static("", id="filter-bar")
-        with Horizontal():
-            yield FacetPanel(id="facet-panel")
+        with Horizontal(id="body"):
             yield EntityList(id="entities")
         yield Footer()
 
@@ -85,6 +84,9 @@ class HomeScreen(EntityActions):
         if wide != self.has_class("wide"):
             self.set_class(wide, "wide")
             if wide:
+                # Mounted the first time there is room for it: narrow terminals never pay for it.
+                if not self.query(FacetPanel):
+                    self.query_one("#body").mount(FacetPanel(id="facet-panel"), before=0)
                 self._count_facets(list(self.query_one(EntityList).entities), self.entity_filter)
 
     # -- data -------------------------------------------------------------------------------------
@@ -170,7 +172,11 @@ class HomeScreen(EntityActions):
     @work(thread=True, exclusive=True, group="facets")
     def _count_facets(self, entities: list[Entity], entity_filter: EntityFilter) -> None:
         counts = facet_counts(entities)
-        self.app.call_from_thread(self.query_one(FacetPanel).show_counts, counts, entity_filter)
+        self.app.call_from_thread(self._show_facet_counts, counts, entity_filter)
+
+    def _show_facet_counts(self, counts: dict, entity_filter: EntityFilter) -> None:
+        for panel in self.query(FacetPanel):
+            panel.show_counts(counts, entity_filter)
 
     def _update_filter_bar(self, shown: int | None = None, exact: int | None = None) -> None:
         """Active filters and the result count (``shown`` None: the count is still being made)."""
