@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -11,6 +11,7 @@ from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from idp_tui.catalog.entity import Entity
+from idp_tui.catalog.facets import owner_label
 from idp_tui.catalog.model import Catalog
 from idp_tui.render.entity_detail import overview, owner_renderable, ref_label, relation_rows
 from idp_tui.widgets.docs_view import DocsView
@@ -45,25 +46,21 @@ class EntityScreen(EntityActions):
 
     def compose(self) -> ComposeResult:
         entity = self.entity
-        header = Text()
+        header = Text(no_wrap=True, overflow="ellipsis")
         header.append(f"{entity.kind} ", style="dim")
         header.append(entity.display_name, style="bold")
-        if entity.title:
-            header.append(f"  {entity.name}", style="dim")
-        facts = [entity.spec_type, entity.lifecycle]
+        facts = [entity.name if entity.display_name != entity.name else "", entity.spec_type, entity.lifecycle]
         if entity.spec.get("owner"):
-            facts.append(f"owner {ref_label(entity.owner_key, self.catalog)}")
-        header.append("   " + " · ".join(f for f in facts if f), style="dim")
+            facts.append(owner_label(entity.owner_key))
+        header.append("  " + " · ".join(f for f in facts if f), style="dim")
         yield Static(header, id="entity-header")
         with TabbedContent(initial=self.initial_tab):
-            with TabPane("Overview", id="overview"):
-                with VerticalScroll():
-                    yield Static(overview(entity, self.catalog), id="overview-body")
+            with TabPane("Overview", id="overview"), VerticalScroll():
+                yield Static(overview(entity, self.catalog), id="overview-body")
             with TabPane("Relations", id="relations"):
                 yield OptionList(*self._relation_options(), id="relation-list")
-            with TabPane("Owner", id="owner"):
-                with VerticalScroll():
-                    yield Static(owner_renderable(self.catalog, entity), id="owner-body")
+            with TabPane("Owner", id="owner"), VerticalScroll():
+                yield Static(owner_renderable(self.catalog, entity), id="owner-body")
             with TabPane("Docs", id="docs"):
                 yield DocsView(entity)
         yield Footer()
@@ -80,7 +77,9 @@ class EntityScreen(EntityActions):
                     options.append(None)
                 options.append(Option(Text(group, style="bold"), disabled=True))
                 heading = group
-            label = Text("  " + ref_label(relation.target, self.catalog), style="dim italic" if relation.missing else "")
+            label = Text(
+                "  " + ref_label(relation.target, self.catalog), style="dim italic" if relation.missing else ""
+            )
             options.append(Option(label, id=relation.target))
         if not options:
             options.append(Option(Text("No relations.", style="dim"), disabled=True))
@@ -107,7 +106,8 @@ class EntityScreen(EntityActions):
         target = event.option.id
         entity = self.catalog.get(target) if target else None
         if entity is None:
-            self.notify(f"{target} is not in the catalog (the relation points at a missing entity).",
-                        severity="warning")
+            self.notify(
+                f"{target} is not in the catalog (the relation points at a missing entity).", severity="warning"
+            )
             return
         self.open_entity(entity)

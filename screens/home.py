@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events, on, work
-from textual.worker import get_current_worker
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
 
 from idp_tui.catalog.entity import Entity
 from idp_tui.catalog.facets import FACET_TITLES, EntityFilter, facet_counts

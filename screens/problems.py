@@ -23,8 +23,9 @@ class ProblemsScreen(Screen):
 
     def compose(self) -> ComposeResult:
         count = len(self.problems)
-        yield Static(f"{count} problem{'s' if count != 1 else ''}: these entities and files were skipped",
-                     id="screen-title")
+        yield Static(
+            f"{count} problem{'s' if count != 1 else ''}: these entities and files were skipped", id="screen-title"
+        )
         yield OptionList(*[Option(self._label(problem)) for problem in self.problems], id="problem-list")
         yield Footer()
 

@@ -58,7 +58,13 @@ def test_list_json_has_backstage_entity_shape(capsys, catalog_dir):
     status, out, _ = run(capsys, "--catalog", str(catalog_dir), "catalog", "list", "--json")
     assert status == 0
     entities = json.loads(out)
-    assert {e["metadata"]["name"] for e in entities} == {"payment-processor", "payments-db", "team-payments", "ana", "web"}
+    assert {e["metadata"]["name"] for e in entities} == {
+        "payment-processor",
+        "payments-db",
+        "team-payments",
+        "ana",
+        "web",
+    }
     processor = next(e for e in entities if e["metadata"]["name"] == "payment-processor")
     assert list(processor) == ["apiVersion", "kind", "metadata", "spec", "relations"]
     assert processor["metadata"]["namespace"] == "default"
@@ -98,7 +104,9 @@ def test_show_json_and_human(capsys, catalog_dir):
     status, out, _ = run(capsys, "--catalog", str(catalog_dir), "catalog", "show", "payment-processor", "--json")
     assert status == 0 and json.loads(out)["metadata"]["title"] == "Payment Processor"
 
-    status, out, _ = run(capsys, "--catalog", str(catalog_dir), "catalog", "show", "component:default/Payment-Processor")
+    status, out, _ = run(
+        capsys, "--catalog", str(catalog_dir), "catalog", "show", "component:default/Payment-Processor"
+    )
     assert status == 0
     assert "Payment Processor" in out and "Depends on" in out
     assert "component:gone  (missing)" in out

@@ -40,7 +40,10 @@ def test_payment_processor_is_exactly_the_articles(demo):
     assert {"payments", "critical-path", "pci-dss"} <= set(entity.tags)
     spec = entity.spec
     assert (spec["type"], spec["lifecycle"], spec["owner"], spec["system"]) == (
-        "service", "production", "team-payments", "checkout-platform"
+        "service",
+        "production",
+        "team-payments",
+        "checkout-platform",
     )
     assert {"component:order-service", "resource:payments-db"} <= set(spec["dependsOn"])
 

@@ -23,7 +23,9 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in %r)))
 
 def test_domain_and_headless_modules_do_not_import_ui_or_cluster_libraries(tmp_path):
     target = tmp_path / "c.yaml"
-    target.write_text("apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: g}\nspec: {type: team, children: []}\n")
+    target.write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: g}\nspec: {type: team, children: []}\n"
+    )
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT % (HEAVY,), str(target)], capture_output=True, text=True, timeout=120
     )

@@ -5,11 +5,13 @@ import time
 
 from idp_tui.catalog.local_source import LocalCatalogSource
 
-GROUP = "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {{name: {name}}}\nspec: {{type: team, children: []}}\n"
+GROUP = (
+    "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {{name: {name}}}\nspec: {{type: team, children: []}}\n"
+)
 
 
 def _location(*targets, presence=None):
-    lines = ["apiVersion: backstage.io/v1alpha1", "kind: Location", "metadata: {name: loc-%d}" % len(targets), "spec:"]
+    lines = ["apiVersion: backstage.io/v1alpha1", "kind: Location", f"metadata: {{name: loc-{len(targets)}}}", "spec:"]
     lines.append("  targets:")
     lines += [f"    - {t}" for t in targets]
     if presence:

@@ -13,8 +13,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE_DIRS = {"idp_tui": "src/idp_tui", "idp_tui.screens": "screens", "idp_tui.themes": "themes",
-                "idp_tui.demo_catalog": "demo_catalog"}
+PACKAGE_DIRS = {
+    "idp_tui": "src/idp_tui",
+    "idp_tui.screens": "screens",
+    "idp_tui.themes": "themes",
+    "idp_tui.demo_catalog": "demo_catalog",
+}
 
 
 def test_every_package_folder_is_listed_in_pyproject():
@@ -49,7 +53,18 @@ def installed(tmp_path_factory) -> Path:
     sources.mkdir()
     _copy_sources(sources)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(sources)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(sources),
+        ],
         check=True,
         timeout=300,
     )
@@ -63,7 +78,9 @@ def installed(tmp_path_factory) -> Path:
     )
     site_packages = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     # Let the new venv see this environment's third-party packages (textual, rich, ...) without downloads.
     Path(site_packages, "outer-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
@@ -79,7 +96,9 @@ def test_every_demo_file_is_in_the_install(installed):
     """Nested data (template skeletons, docs, API specs) must ship, dotfiles included."""
     purelib = subprocess.run(
         [str(installed / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     shipped = Path(purelib) / "idp_tui" / "demo_catalog"
 

@@ -57,8 +57,14 @@ def test_titles_count_like_names(index):
 
 
 def test_small_typos_are_tolerated_and_ranked_after_exact_matches(index):
-    assert _names(index, "paymnet") == ["payment", "payment-processor", "payments-db", "legacy-payment-gateway",
-                                        "ledger", "order-service"]
+    assert _names(index, "paymnet") == [
+        "payment",
+        "payment-processor",
+        "payments-db",
+        "legacy-payment-gateway",
+        "ledger",
+        "order-service",
+    ]
     result = index.search("procesor")
     assert result.exact_count == 0
     assert [index.entities[p].name for p in result.positions] == ["payment-processor"]
@@ -80,7 +86,11 @@ def test_every_word_must_match(index):
 def test_within_restricts_results(index):
     components = [p for p, e in enumerate(index.entities) if e.kind == "Component"]
     assert _names(index, "payment", within=components) == [
-        "payment-processor", "legacy-payment-gateway", "checkout-web", "ledger", "order-service"
+        "payment-processor",
+        "legacy-payment-gateway",
+        "checkout-web",
+        "ledger",
+        "order-service",
     ]
 
 
@@ -88,8 +98,11 @@ def test_typing_incrementally_gives_the_same_results_as_searching_afresh():
     rng = random.Random(7)
     words = ["pay", "order", "ledger", "risk", "search", "cart", "user", "auth", "edge", "mail"]
     entities = [
-        _entity(f"{rng.choice(words)}-{rng.choice(words)}-{i}", description=" ".join(rng.sample(words, 3)),
-                tags=rng.sample(words, 2))
+        _entity(
+            f"{rng.choice(words)}-{rng.choice(words)}-{i}",
+            description=" ".join(rng.sample(words, 3)),
+            tags=rng.sample(words, 2),
+        )
         for i in range(400)
     ]
     incremental = SearchIndex(entities)
@@ -109,8 +122,12 @@ def test_a_first_page_is_the_start_of_the_full_result():
     rng = random.Random(11)
     words = ["pay", "order", "ledger", "risk", "search", "cart", "user", "auth", "edge", "mail"]
     entities = [
-        _entity(f"{rng.choice(words)}-{rng.choice(words)}-{i}", title=f"{rng.choice(words).title()} {i}",
-                description=" ".join(rng.sample(words, 3)), tags=rng.sample(words, 2))
+        _entity(
+            f"{rng.choice(words)}-{rng.choice(words)}-{i}",
+            title=f"{rng.choice(words).title()} {i}",
+            description=" ".join(rng.sample(words, 3)),
+            tags=rng.sample(words, 2),
+        )
         for i in range(600)
     ]
     index = SearchIndex(entities)

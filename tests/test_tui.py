@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import os
+import io
 from pathlib import Path
 
 import pytest
-from textual.widgets import Markdown, OptionList, TabbedContent
-
-from idp_tui.app import IdpApp
-from idp_tui.platform import build_platform
 from idp_tui.screens.entity import EntityScreen
 from idp_tui.screens.facet_picker import FacetPickerScreen
 from idp_tui.screens.home import HomeScreen
 from idp_tui.screens.keys import KeysScreen
 from idp_tui.screens.problems import ProblemsScreen
+from textual.widgets import Markdown, OptionList, TabbedContent
+
+from idp_tui.app import IdpApp
+from idp_tui.platform import build_platform
 from idp_tui.widgets.entity_list import EntityList
 from idp_tui.widgets.facet_panel import FacetPanel
 
@@ -25,7 +25,7 @@ def _text(static) -> str:
     """The plain text a Static widget shows."""
     from rich.console import Console
 
-    console = Console(width=200, record=True, file=open(os.devnull, "w"))
+    console = Console(width=200, record=True, file=io.StringIO())
     console.print(static.content)
     return console.export_text()
 
@@ -49,9 +49,14 @@ async def _loaded(pilot) -> None:
 
 async def _search(pilot, text: str) -> None:
     await pilot.press("slash", *text)
-    await _until(pilot, lambda: pilot.app.screen.query_one(EntityList).highlighted is not None
-                 and pilot.app.screen.query_one("#search").value == text
-                 and pilot.app.screen.query_one(EntityList).entities is not None)
+    await _until(
+        pilot,
+        lambda: (
+            pilot.app.screen.query_one(EntityList).highlighted is not None
+            and pilot.app.screen.query_one("#search").value == text
+            and pilot.app.screen.query_one(EntityList).entities is not None
+        ),
+    )
     await pilot.pause(0.1)
 
 
@@ -88,16 +93,26 @@ async def test_filter_by_facet_then_clear(demo_app):
         await _loaded(pilot)
         total = len(_listed(demo_app))
         await pilot.press("f")
-        await _until(pilot, lambda: isinstance(demo_app.screen, FacetPickerScreen)
-                     and demo_app.screen.query_one(OptionList).option_count == 6)
+        await _until(
+            pilot,
+            lambda: (
+                isinstance(demo_app.screen, FacetPickerScreen)
+                and demo_app.screen.query_one(OptionList).option_count == 6
+            ),
+        )
         await pilot.press("enter")  # the first facet: Kind
         await _until(pilot, lambda: demo_app.screen.facet == "kind")
         options = demo_app.screen.query_one(OptionList)
         component = next(i for i in range(options.option_count) if options.get_option_at_index(i).id == "Component")
         options.highlighted = component
         await pilot.press("enter")
-        await _until(pilot, lambda: isinstance(demo_app.screen, HomeScreen)
-                     and {e.kind for e in demo_app.screen.query_one(EntityList).entities} == {"Component"})
+        await _until(
+            pilot,
+            lambda: (
+                isinstance(demo_app.screen, HomeScreen)
+                and {e.kind for e in demo_app.screen.query_one(EntityList).entities} == {"Component"}
+            ),
+        )
         assert "Kind: Component" in _text(demo_app.screen.query_one("#filter-bar"))
         await pilot.press("F")
         await _until(pilot, lambda: len(_listed(demo_app)) == total)
@@ -108,13 +123,18 @@ async def test_open_follow_a_relation_and_come_back(demo_app):
         await _loaded(pilot)
         await _search(pilot, "payment-processor")
         await pilot.press("enter", "enter")
-        await _until(pilot, lambda: isinstance(demo_app.screen, EntityScreen) and demo_app.screen.query("#relation-list"))
+        await _until(
+            pilot, lambda: isinstance(demo_app.screen, EntityScreen) and demo_app.screen.query("#relation-list")
+        )
         first = demo_app.screen
         await pilot.press("2")
         relations = first.query_one("#relation-list", OptionList)
         assert relations.has_focus
-        target = next(i for i in range(relations.option_count)
-                      if relations.get_option_at_index(i).id == "component:default/order-service")
+        target = next(
+            i
+            for i in range(relations.option_count)
+            if relations.get_option_at_index(i).id == "component:default/order-service"
+        )
         while relations.highlighted != target:
             await pilot.press("down")
         await pilot.press("enter")
@@ -131,13 +151,21 @@ async def test_a_missing_relation_target_is_explained_not_opened(demo_app):
     async with demo_app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         home = demo_app.screen
-        owner = next(e for e in home.query_one(EntityList).entities
-                     if any(r.missing for r in demo_app.catalog.relations_of(e.key)))
+        owner = next(
+            e
+            for e in home.query_one(EntityList).entities
+            if any(r.missing for r in demo_app.catalog.relations_of(e.key))
+        )
         home.open_entity(owner, "relations")
-        await _until(pilot, lambda: isinstance(demo_app.screen, EntityScreen) and demo_app.screen.query("#relation-list"))
+        await _until(
+            pilot, lambda: isinstance(demo_app.screen, EntityScreen) and demo_app.screen.query("#relation-list")
+        )
         relations = demo_app.screen.query_one("#relation-list", OptionList)
-        missing = next(i for i in range(relations.option_count)
-                       if (relations.get_option_at_index(i).id or "") == "component:default/legacy-ledger")
+        missing = next(
+            i
+            for i in range(relations.option_count)
+            if (relations.get_option_at_index(i).id or "") == "component:default/legacy-ledger"
+        )
         relations.highlighted = missing
         screen = demo_app.screen
         await pilot.press("enter")
@@ -154,12 +182,13 @@ async def test_entity_keys_work_on_the_highlighted_row(demo_app):
         await _until(pilot, lambda: isinstance(demo_app.screen, EntityScreen) and demo_app.screen.query("#owner-body"))
         assert demo_app.screen.query_one(TabbedContent).active == "owner"
         owner_text = _text(demo_app.screen.query_one("#owner-body"))
-        assert "Payments Team" in owner_text and "alice.nguyen@myorg.example" in owner_text
+        assert "team-payments@myorg.example" in owner_text and "alice.nguyen@myorg.example" in owner_text
         await pilot.press("d")
         assert demo_app.screen.query_one(TabbedContent).active == "docs"
         page = demo_app.screen.query_one("#docs-page", Markdown)
         await _until(pilot, lambda: page.display and page.source)
         assert "payment" in page.source.lower()
+        assert demo_app.screen.query_one("#docs-scroll").region.height >= 10  # visible, not squeezed out
 
 
 async def test_problems_list_opens_from_the_home_screen(write_catalog):
@@ -206,8 +235,9 @@ async def test_wide_terminals_show_facet_counts_that_filter(demo_app):
         await _loaded(pilot)
         panel = demo_app.screen.query_one(FacetPanel)
         await _until(pilot, lambda: panel.display and panel.option_count > 10)
-        kind_component = next(i for i in range(panel.option_count)
-                              if panel.get_option_at_index(i).id == "kind\0Component")
+        kind_component = next(
+            i for i in range(panel.option_count) if panel.get_option_at_index(i).id == "kind\0Component"
+        )
         panel.focus()
         panel.highlighted = kind_component
         await pilot.press("enter")

@@ -63,6 +63,6 @@ def test_field_line_points_at_the_field_or_its_nearest_parent():
 def test_libyaml_is_used_when_available():
     import yaml
 
-    assert yaml_docs.HAVE_LIBYAML == hasattr(yaml, "CSafeLoader")
+    assert hasattr(yaml, "CSafeLoader") == yaml_docs.HAVE_LIBYAML
     if yaml_docs.HAVE_LIBYAML:
         assert issubclass(yaml_docs.CatalogLoader, yaml.CSafeLoader)

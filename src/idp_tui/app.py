@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -106,7 +107,5 @@ class IdpApp(App[int]):
                 continue
             seen.add(binding.action)
             help_text = f"Key: {binding.key_display or key}"
-            yield SystemCommand(
-                binding.description, help_text, partial(self.run_action, binding.action, active.node)
-            )
+            yield SystemCommand(binding.description, help_text, partial(self.run_action, binding.action, active.node))
         yield from super().get_system_commands(screen)

@@ -27,5 +27,10 @@ def build_platform(catalog: str | None = None, *, use_cache: bool = True, cache_
     """The platform for the given options: ``catalog`` is a local path; none means the bundled demo."""
     paths = [demo_catalog_path()] if catalog is None else [catalog]
     source = LocalCatalogSource(paths, use_cache=use_cache, cache_dir=cache_dir)
-    return Platform(source, is_demo=catalog is None, name="demo" if catalog is None else catalog,
-                    cache_dir=cache_dir, use_cache=use_cache)
+    return Platform(
+        source,
+        is_demo=catalog is None,
+        name="demo" if catalog is None else catalog,
+        cache_dir=cache_dir,
+        use_cache=use_cache,
+    )

@@ -17,21 +17,153 @@ from pathlib import Path
 
 import yaml
 
-WORDS = (
-    "payment ledger order cart checkout invoice refund billing pricing promo catalog search inventory "
-    "shipping delivery tracking identity auth session profile account consent notification email sms push "
-    "fraud risk scoring compliance audit report analytics metrics event stream gateway edge router "
-    "merchant partner loyalty reward subscription plan quote tax currency settlement payout dispute "
-    "recommendation ranking media image asset content review rating support ticket chat booking"
-).split()
-SUFFIXES = "service api worker processor exporter importer adapter bff sync job scheduler store cache".split()
-TAGS = (
-    "python java go nodejs kotlin typescript rust grpc rest graphql kafka postgres redis critical-path "
-    "pci-dss gdpr tier-1 tier-2 tier-3 batch streaming ml frontend backend internal external"
-).split()
+WORDS = [
+    "payment",
+    "ledger",
+    "order",
+    "cart",
+    "checkout",
+    "invoice",
+    "refund",
+    "billing",
+    "pricing",
+    "promo",
+    "catalog",
+    "search",
+    "inventory",
+    "shipping",
+    "delivery",
+    "tracking",
+    "identity",
+    "auth",
+    "session",
+    "profile",
+    "account",
+    "consent",
+    "notification",
+    "email",
+    "sms",
+    "push",
+    "fraud",
+    "risk",
+    "scoring",
+    "compliance",
+    "audit",
+    "report",
+    "analytics",
+    "metrics",
+    "event",
+    "stream",
+    "gateway",
+    "edge",
+    "router",
+    "merchant",
+    "partner",
+    "loyalty",
+    "reward",
+    "subscription",
+    "plan",
+    "quote",
+    "tax",
+    "currency",
+    "settlement",
+    "payout",
+    "dispute",
+    "recommendation",
+    "ranking",
+    "media",
+    "image",
+    "asset",
+    "content",
+    "review",
+    "rating",
+    "support",
+    "ticket",
+    "chat",
+    "booking",
+]
+SUFFIXES = [
+    "service",
+    "api",
+    "worker",
+    "processor",
+    "exporter",
+    "importer",
+    "adapter",
+    "bff",
+    "sync",
+    "job",
+    "scheduler",
+    "store",
+    "cache",
+]
+TAGS = [
+    "python",
+    "java",
+    "go",
+    "nodejs",
+    "kotlin",
+    "typescript",
+    "rust",
+    "grpc",
+    "rest",
+    "graphql",
+    "kafka",
+    "postgres",
+    "redis",
+    "critical-path",
+    "pci-dss",
+    "gdpr",
+    "tier-1",
+    "tier-2",
+    "tier-3",
+    "batch",
+    "streaming",
+    "ml",
+    "frontend",
+    "backend",
+    "internal",
+    "external",
+]
 LIFECYCLES = ["production"] * 6 + ["experimental"] * 2 + ["deprecated"]
-FIRST = "ana ben chloe dev eli fatima george hana ivan jade kofi lena maria nico olga pedro quinn rosa sam tara".split()
-LAST = "silva tanaka okafor berg nguyen raman dubois mehta petrova kim ferreira campbell haddad schmidt".split()
+FIRST = [
+    "ana",
+    "ben",
+    "chloe",
+    "dev",
+    "eli",
+    "fatima",
+    "george",
+    "hana",
+    "ivan",
+    "jade",
+    "kofi",
+    "lena",
+    "maria",
+    "nico",
+    "olga",
+    "pedro",
+    "quinn",
+    "rosa",
+    "sam",
+    "tara",
+]
+LAST = [
+    "silva",
+    "tanaka",
+    "okafor",
+    "berg",
+    "nguyen",
+    "raman",
+    "dubois",
+    "mehta",
+    "petrova",
+    "kim",
+    "ferreira",
+    "campbell",
+    "haddad",
+    "schmidt",
+]
 
 
 def _sentence(rng: random.Random, words: int) -> str:
@@ -77,13 +209,22 @@ def generate(total: int, out: Path, seed: int = 42) -> dict[str, int]:
             _entity(
                 "User",
                 user,
-                {"profile": {"displayName": f"{first.title()} {last.title()}", "email": f"{user}@corp.example"},
-                 "memberOf": [team]},
+                {
+                    "profile": {"displayName": f"{first.title()} {last.title()}", "email": f"{user}@corp.example"},
+                    "memberOf": [team],
+                },
             )
         )
     group_docs = [
-        _entity("Group", dept, {"type": "department", "profile": {"displayName": dept.title()},
-                                "children": [t for i, t in enumerate(teams) if i % n_departments == d]})
+        _entity(
+            "Group",
+            dept,
+            {
+                "type": "department",
+                "profile": {"displayName": dept.title()},
+                "children": [t for i, t in enumerate(teams) if i % n_departments == d],
+            },
+        )
         for d, dept in enumerate(departments)
     ]
     for index, team in enumerate(teams):
@@ -103,10 +244,13 @@ def generate(total: int, out: Path, seed: int = 42) -> dict[str, int]:
         )
     domains = [f"{rng.choice(WORDS)}-domain-{i}" for i in range(n_domains)]
     systems = [f"{rng.choice(WORDS)}-{rng.choice(WORDS)}-platform-{i}" for i in range(n_systems)]
-    system_docs = [_entity("Domain", d, {"owner": rng.choice(departments)}, description=_sentence(rng, 8))
-                   for d in domains]
+    system_docs = [
+        _entity("Domain", d, {"owner": rng.choice(departments)}, description=_sentence(rng, 8)) for d in domains
+    ]
     system_docs += [
-        _entity("System", s, {"owner": rng.choice(teams), "domain": rng.choice(domains)}, description=_sentence(rng, 10))
+        _entity(
+            "System", s, {"owner": rng.choice(teams), "domain": rng.choice(domains)}, description=_sentence(rng, 10)
+        )
         for s in systems
     ]
     _dump_all(out / "org" / "groups.yaml", group_docs)
@@ -133,9 +277,13 @@ def generate(total: int, out: Path, seed: int = 42) -> dict[str, int]:
                 _entity(
                     "API",
                     api,
-                    {"type": rng.choice(["openapi", "grpc", "asyncapi"]), "lifecycle": rng.choice(LIFECYCLES),
-                     "owner": team, "system": system,
-                     "definition": "openapi: 3.0.0\ninfo:\n  title: " + api + "\n  version: 1.0.0\npaths: {}\n"},
+                    {
+                        "type": rng.choice(["openapi", "grpc", "asyncapi"]),
+                        "lifecycle": rng.choice(LIFECYCLES),
+                        "owner": team,
+                        "system": system,
+                        "definition": "openapi: 3.0.0\ninfo:\n  title: " + api + "\n  version: 1.0.0\npaths: {}\n",
+                    },
                     description=_sentence(rng, 8),
                     tags=rng.sample(TAGS, 2),
                 )
@@ -146,14 +294,22 @@ def generate(total: int, out: Path, seed: int = 42) -> dict[str, int]:
             resources.append(resource)
             depends.append(f"resource:{resource}")
             documents.append(
-                _entity("Resource", resource, {"type": rng.choice(["database", "queue", "bucket", "cache"]),
-                                               "owner": team, "system": system},
-                        description=_sentence(rng, 6), tags=rng.sample(TAGS, 1))
+                _entity(
+                    "Resource",
+                    resource,
+                    {"type": rng.choice(["database", "queue", "bucket", "cache"]), "owner": team, "system": system},
+                    description=_sentence(rng, 6),
+                    tags=rng.sample(TAGS, 1),
+                )
             )
         depends += [f"component:{c}" for c in rng.sample(components[:index], min(index, rng.randint(0, 3)))]
         consumes = rng.sample(apis[:-1], min(len(apis) - 1, rng.randint(0, 3))) if len(apis) > 1 else []
-        spec = {"type": rng.choice(["service"] * 5 + ["website", "library"]), "lifecycle": rng.choice(LIFECYCLES),
-                "owner": team, "system": system}
+        spec = {
+            "type": rng.choice(["service"] * 5 + ["website", "library"]),
+            "lifecycle": rng.choice(LIFECYCLES),
+            "owner": team,
+            "system": system,
+        }
         if provides:
             spec["providesApis"] = provides
         if consumes:
@@ -187,10 +343,21 @@ def generate(total: int, out: Path, seed: int = 42) -> dict[str, int]:
         count("Resource", len(documents) - 1 - len(provides))
 
     root = [
-        _entity("Location", "root", {"targets": ["./org/*.yaml", "./repos/*/catalog-info.yaml"]},
-                description="Everything in this catalog"),
-        _entity("Template", "service-template", {"type": "service", "owner": teams[0], "steps": [
-            {"id": "log", "action": "debug:log", "input": {"message": "hello"}}]}),
+        _entity(
+            "Location",
+            "root",
+            {"targets": ["./org/*.yaml", "./repos/*/catalog-info.yaml"]},
+            description="Everything in this catalog",
+        ),
+        _entity(
+            "Template",
+            "service-template",
+            {
+                "type": "service",
+                "owner": teams[0],
+                "steps": [{"id": "log", "action": "debug:log", "input": {"message": "hello"}}],
+            },
+        ),
     ]
     _dump_all(out / "catalog-info.yaml", root)
     count("Location")

@@ -91,7 +91,9 @@ def bench_warm(workdir: Path, directory: Path, repeats: int) -> dict:
     if not entities_json.exists():
         subprocess.run(
             [PYTHON, "-m", "idp_tui", "--catalog", str(directory), "catalog", "list", "--json"],
-            stdout=entities_json.open("w"), stderr=subprocess.DEVNULL, check=True,
+            stdout=entities_json.open("w"),
+            stderr=subprocess.DEVNULL,
+            check=True,
             env={**os.environ, "XDG_CACHE_HOME": str(cache.parent / "cli-cache")},
         )
     baseline, ours = [], []
@@ -126,8 +128,9 @@ def _first_name(directory: Path | None, env: dict[str, str]) -> bytes:
     command = [PYTHON, "-m", "idp_tui", "catalog", "list", "--json"]
     if directory is not None:
         command[3:3] = ["--catalog", str(directory)]
-    entities = json.loads(subprocess.run(command, capture_output=True, text=True, check=True,
-                                         env={**os.environ, **env}).stdout)
+    entities = json.loads(
+        subprocess.run(command, capture_output=True, text=True, check=True, env={**os.environ, **env}).stdout
+    )
     first = min((e["metadata"]["name"].lower(), e["kind"]) for e in entities)[0]
     return first[:16].encode()  # a long name is cut short in its column
 
@@ -210,35 +213,49 @@ def report(results: dict) -> None:
     print()
     print(f"{'benchmark':44} {'idp-tui':>10} {'baseline':>10} {'ratio':>7}  target")
     for size, cold in results.get("cold", {}).items():
-        print(f"{'cold load, ' + size + ' entities (vs CSafeLoader parse)':44} {cold['ours_s']:9.2f}s "
-              f"{cold['baseline_s']:9.2f}s {cold['ratio']:6.2f}x  {TARGETS['cold load']}")
+        print(
+            f"{'cold load, ' + size + ' entities (vs CSafeLoader parse)':44} {cold['ours_s']:9.2f}s "
+            f"{cold['baseline_s']:9.2f}s {cold['ratio']:6.2f}x  {TARGETS['cold load']}"
+        )
     for size, warm in results.get("warm", {}).items():
-        print(f"{'warm start, ' + size + ' entities (vs json.loads)':44} {warm['ours_s']:9.2f}s "
-              f"{warm['baseline_s']:9.2f}s {warm['ratio']:6.2f}x  {TARGETS['warm start']}")
+        print(
+            f"{'warm start, ' + size + ' entities (vs json.loads)':44} {warm['ours_s']:9.2f}s "
+            f"{warm['baseline_s']:9.2f}s {warm['ratio']:6.2f}x  {TARGETS['warm start']}"
+        )
     for size, search in results.get("search", {}).items():
         for length, figures in search.items():
             label = f"search p95, {length}-char, {size} (first page)"
-            print(f"{label:44} {figures['page_p95'] * 1000:8.2f}ms {figures['scan_p95'] * 1000:8.2f}ms "
-                  f"{figures['page_p95'] / figures['scan_p95']:6.2f}x  {TARGETS['search']}")
+            print(
+                f"{label:44} {figures['page_p95'] * 1000:8.2f}ms {figures['scan_p95'] * 1000:8.2f}ms "
+                f"{figures['page_p95'] / figures['scan_p95']:6.2f}x  {TARGETS['search']}"
+            )
             label = f"search p95, {length}-char, {size} (complete)"
-            print(f"{label:44} {figures['full_p95'] * 1000:8.2f}ms {figures['scan_p95'] * 1000:8.2f}ms "
-                  f"{figures['full_p95'] / figures['scan_p95']:6.2f}x")
+            print(
+                f"{label:44} {figures['full_p95'] * 1000:8.2f}ms {figures['scan_p95'] * 1000:8.2f}ms "
+                f"{figures['full_p95'] / figures['scan_p95']:6.2f}x"
+            )
     frame = results.get("first_frame")
     if frame:
         for key in frame:
             if key.endswith("_ratio"):
                 label = key[: -len("_ratio")]
                 target = TARGETS["first frame (demo)" if label == "demo" else "first frame (warm 50k)"]
-                print(f"{'first frame with rows, ' + label + ' (vs hello)':44} {frame[label + '_s']:9.3f}s "
-                      f"{frame['hello_s']:9.3f}s {frame[key]:6.2f}x  {target}")
+                print(
+                    f"{'first frame with rows, ' + label + ' (vs hello)':44} {frame[label + '_s']:9.3f}s "
+                    f"{frame['hello_s']:9.3f}s {frame[key]:6.2f}x  {target}"
+                )
                 print(f"{'  ... whole catalog read, ' + label:44} {frame[label + '_loaded_s']:9.3f}s")
     moves = results.get("bytes")
     if moves:
-        print(f"{'bytes per cursor move, 80x24 256 colours':44} {moves['ours']:10.0f} {moves['datatable']:10.0f} "
-              f"{moves['ratio']:6.2f}x  {TARGETS['bytes per cursor move']} (baseline: DataTable)")
+        print(
+            f"{'bytes per cursor move, 80x24 256 colours':44} {moves['ours']:10.0f} {moves['datatable']:10.0f} "
+            f"{moves['ratio']:6.2f}x  {TARGETS['bytes per cursor move']} (baseline: DataTable)"
+        )
         scrolling = moves["ours_scrolling"] / moves["datatable_scrolling"]
-        print(f"{'  ... moves that scroll the list by a row':44} {moves['ours_scrolling']:10.0f} "
-              f"{moves['datatable_scrolling']:10.0f} {scrolling:6.2f}x")
+        print(
+            f"{'  ... moves that scroll the list by a row':44} {moves['ours_scrolling']:10.0f} "
+            f"{moves['datatable_scrolling']:10.0f} {scrolling:6.2f}x"
+        )
 
 
 def main() -> None:

@@ -27,8 +27,13 @@ class TerminalRun:
     output: bytearray = field(default_factory=bytearray)
 
     def start(self) -> None:
-        environment = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(self.columns),
-                       "LINES": str(self.rows), **self.env}
+        environment = {
+            **os.environ,
+            "TERM": "xterm-256color",
+            "COLUMNS": str(self.columns),
+            "LINES": str(self.rows),
+            **self.env,
+        }
         environment.pop("NO_COLOR", None)
         self.started = time.perf_counter()
         pid, fd = pty.fork()

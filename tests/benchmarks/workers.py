@@ -1,9 +1,9 @@
 """One measurement per process, so every run starts as cold as a user's would. Prints seconds as JSON.
 
-    python workers.py parse DIR              libyaml's CSafeLoader over every YAML file (the cold baseline)
-    python workers.py load DIR CACHE_DIR     idp-tui's catalog load and search index (cold or warm cache)
-    python workers.py json FILE              json.loads of the same entities (the warm baseline)
-    python workers.py search DIR CACHE_DIR   keystroke latencies, idp-tui against a plain substring scan
+python workers.py parse DIR              libyaml's CSafeLoader over every YAML file (the cold baseline)
+python workers.py load DIR CACHE_DIR     idp-tui's catalog load and search index (cold or warm cache)
+python workers.py json FILE              json.loads of the same entities (the warm baseline)
+python workers.py search DIR CACHE_DIR   keystroke latencies, idp-tui against a plain substring scan
 """
 
 from __future__ import annotations
@@ -65,10 +65,34 @@ def json_loads(path: str) -> dict:
     return {"seconds": time.perf_counter() - started, "entities": len(entities)}
 
 
-WORDS = ["payment", "ledger", "checkout", "inventory", "fraud", "notification", "settlement", "identity",
-         "gateway", "merchant", "shipping", "analytics"]
-TYPOS = ["paymnet", "ledgr", "chekout", "invnetory", "fruad", "notifcation", "setlement", "identiy",
-         "gatewya", "merhcant", "shiping", "anlytics"]
+WORDS = [
+    "payment",
+    "ledger",
+    "checkout",
+    "inventory",
+    "fraud",
+    "notification",
+    "settlement",
+    "identity",
+    "gateway",
+    "merchant",
+    "shipping",
+    "analytics",
+]
+TYPOS = [
+    "paymnet",
+    "ledgr",
+    "chekout",
+    "invnetory",
+    "fruad",
+    "notifcation",
+    "setlement",
+    "identiy",
+    "gatewya",
+    "merhcant",
+    "shiping",
+    "anlytics",
+]
 
 
 def _percentile(values: list[float], fraction: float) -> float:

@@ -97,7 +97,8 @@ class ScannedTree:
         for skipped in self.skipped:
             skipped_parts = skipped.split(os.sep)
             depth = len(skipped_parts)
-            if depth < len(parts) and all(fnmatchcase(name, part) for name, part in zip(skipped_parts, parts)):
+            leading = zip(skipped_parts, parts, strict=False)
+            if depth < len(parts) and all(fnmatchcase(name, part) for name, part in leading):
                 return False  # the glob could enter a folder the scan skipped
         return True
 
@@ -105,7 +106,7 @@ class ScannedTree:
 def _matches(path_parts: list[str], pattern_parts: list[str]) -> bool:
     if len(path_parts) != len(pattern_parts):
         return False
-    for name, part in zip(path_parts, pattern_parts):
+    for name, part in zip(path_parts, pattern_parts, strict=True):
         # glob's wildcards never match hidden names unless the pattern itself starts with a dot.
         if name.startswith(".") and not part.startswith(".") and glob.has_magic(part):
             return False

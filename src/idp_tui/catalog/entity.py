@@ -73,8 +73,17 @@ class Entity:
 
     @property
     def display_name(self) -> str:
-        """The title when there is one, else the name; what a person calls the entity."""
-        return self.metadata.get("title") or self.metadata["name"]
+        """What a person calls the entity: its title, a user's or group's display name, else its name."""
+        profile = self.spec.get("profile")
+        display = profile.get("displayName") if isinstance(profile, dict) else None
+        return self.metadata.get("title") or display or self.metadata["name"]
+
+    @property
+    def email(self) -> str:
+        """A user's or group's email (``spec.profile.email``), or empty."""
+        profile = self.spec.get("profile")
+        email = profile.get("email") if isinstance(profile, dict) else None
+        return email if isinstance(email, str) else ""
 
     @property
     def description(self) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
-from typing import Iterable
 
 from .entity import Entity
 from .refs import EntityRefError, parse_ref
@@ -85,9 +85,7 @@ class EntityFilter:
             return False
         if self.tag is not None and self.tag.lower() not in (t.lower() for t in entity.tags):
             return False
-        if self.owner is not None and entity.owner_key != self._owner_key():
-            return False
-        return True
+        return self.owner is None or entity.owner_key == self._owner_key()
 
     def _owner_key(self) -> str | None:
         try:

@@ -12,12 +12,12 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
-from .entity import Entity
 from ..paths import cache_home
+from .entity import Entity
 
 FIRST_PAGE_SIZE = 120
 _FORMAT = 1

@@ -14,10 +14,11 @@ from __future__ import annotations
 import gc
 import os
 from collections import deque
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from .discovery import ScannedTree
 from .entity import Entity, SourceLocation
@@ -27,6 +28,7 @@ from .problems import Problem
 if TYPE_CHECKING:
     from .parse_cache import ParseCache
     from .parsed_file import ParsedFile
+
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
@@ -157,8 +159,13 @@ class LocalCatalogSource:
                 where = (parsed.path, document.line)
                 if location_type != "file" or "://" in target:
                     problems.append(
-                        Problem(*where, f"Location target {target} (type {location_type}) is not read by a "
-                                "local catalog; only file targets are followed", "location", document.key)
+                        Problem(
+                            *where,
+                            f"Location target {target} (type {location_type}) is not read by a "
+                            "local catalog; only file targets are followed",
+                            "location",
+                            document.key,
+                        )
                     )
                     continue
                 pattern = os.path.normpath(os.path.join(os.path.dirname(parsed.path), target))
@@ -169,4 +176,3 @@ class LocalCatalogSource:
                     )
                 found += matches
         return found
-

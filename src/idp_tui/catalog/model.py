@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from .entity import KNOWN_KINDS, Entity
 from .problems import Problem
@@ -30,7 +30,9 @@ class Catalog:
         self.by_key: dict[str, Entity] = {entity.key: entity for entity in self.entities}
 
     @classmethod
-    def build(cls, accepted: Iterable[tuple[Entity, list[tuple[str, str]]]], problems: list[Problem], label: str = "") -> Catalog:
+    def build(
+        cls, accepted: Iterable[tuple[Entity, list[tuple[str, str]]]], problems: list[Problem], label: str = ""
+    ) -> Catalog:
         """Assemble a catalog from accepted entities and their outgoing relations.
 
         A second entity with the same ref is reported as a problem and left out (the first one wins,

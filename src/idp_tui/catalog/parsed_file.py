@@ -12,7 +12,6 @@ from .problems import Problem
 from .validation import validate_entity
 from .yaml_docs import field_line, load_documents
 
-
 BACKSTAGE_API_GROUPS = ("backstage.io/", "scaffolder.backstage.io/")
 
 
@@ -42,9 +41,7 @@ class ParsedFile:
 
     def to_cache(self) -> tuple:
         """Plain tuples and lists only: what ``marshal`` can store."""
-        documents = [
-            (d.line, d.data, d.key, d.relations, [tuple(p) for p in d.problems]) for d in self.documents
-        ]
+        documents = [(d.line, d.data, d.key, d.relations, [tuple(p) for p in d.problems]) for d in self.documents]
         return (
             self.mtime_ns,
             self.size,

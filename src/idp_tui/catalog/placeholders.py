@@ -21,7 +21,7 @@ def resolve_placeholders(data: Any, base_dir: str) -> tuple[Any, list[tuple[str,
     def walk(value: Any) -> Any:
         if isinstance(value, dict):
             if len(value) == 1:
-                (key, target), = value.items()
+                ((key, target),) = value.items()
                 if key in PLACEHOLDERS and isinstance(target, str):
                     return _resolve(key, target)
             return {k: walk(v) for k, v in value.items()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 DEFAULT_NAMESPACE = "default"
 
@@ -51,14 +51,14 @@ def _split(ref: str) -> tuple[str | None, str | None, str]:
     namespace = ref[colon + 1 : slash] if slash != -1 else None
     name = ref[max(colon + 1, slash + 1) :]
     if kind == "" or namespace == "" or name == "":
-        raise EntityRefError(f"Entity reference {json.dumps(ref, ensure_ascii=False)} was not on the form [<kind>:][<namespace>/]<name>")
+        raise EntityRefError(
+            f"Entity reference {json.dumps(ref, ensure_ascii=False)} was not on the form [<kind>:][<namespace>/]<name>"
+        )
     return kind, namespace, name
 
 
 @lru_cache(maxsize=65536)
-def parse_ref(
-    ref: str, default_kind: str | None = None, default_namespace: str | None = None
-) -> EntityRef:
+def parse_ref(ref: str, default_kind: str | None = None, default_namespace: str | None = None) -> EntityRef:
     """Parse an entity reference, filling in Backstage's defaults.
 
     Args:
@@ -81,7 +81,7 @@ def parse_ref(
     return EntityRef(kind, namespace or default_namespace or DEFAULT_NAMESPACE, name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def ref_key(ref: str, default_kind: str | None = None, default_namespace: str | None = None) -> str:
     """The canonical lookup key of a reference string (see :func:`parse_ref`).
 

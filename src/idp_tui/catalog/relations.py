@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from .refs import EntityRef, EntityRefError, ref_key
 
@@ -73,6 +74,7 @@ RELATION_FIELDS: dict[str, tuple[tuple[str, str | None, str], ...]] = {
     "Template": (("owner", "Group", OWNED_BY),),
 }
 
+
 @dataclass(frozen=True, slots=True)
 class Relation:
     """A relation from one entity to another, as seen from the source entity."""
@@ -127,8 +129,7 @@ def relation_target_key(target: Any, default_kind: str | None, namespace: str) -
     text = json.dumps(target, separators=(",", ":"), ensure_ascii=False, default=str)  # JSON.stringify
     if _js_falsy(kind):
         raise EntityRefError(
-            f"Entity reference {text} had missing or empty kind"
-            ' (e.g. did not start with "component:" or similar)'
+            f'Entity reference {text} had missing or empty kind (e.g. did not start with "component:" or similar)'
         )
     for part, value in (("namespace", ref_namespace), ("name", name)):
         if _js_falsy(value):

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Iterator, Sequence
 
 from .entity import Entity
 from .typos import TYPO_MIN_LENGTH, TypoIndex, words_of

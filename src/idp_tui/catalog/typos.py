@@ -6,7 +6,7 @@ the distinct words (a few thousand in a large catalog), using rapidfuzz's Damera
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from .entity import Entity
 

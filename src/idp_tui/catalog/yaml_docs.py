@@ -42,7 +42,9 @@ _CORE_SCHEMA = [
     (_INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), "-+0123456789"),
     (
         _FLOAT,
-        re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+        re.compile(
+            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
         "-+0123456789.",
     ),
     (_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]),
@@ -118,11 +120,15 @@ class CatalogLoader(_BaseLoader):
             built[id(node)] = mapping
             for key_node, value_node in node.value:
                 # Plain string keys and values are the common case: no call for them.
-                key = key_node.value if key_node.tag == _STR and key_node.__class__ is ScalarNode else (
-                    self._build(key_node, built)
+                key = (
+                    key_node.value
+                    if key_node.tag == _STR and key_node.__class__ is ScalarNode
+                    else (self._build(key_node, built))
                 )
-                value = value_node.value if value_node.tag == _STR and value_node.__class__ is ScalarNode else (
-                    self._build(value_node, built)
+                value = (
+                    value_node.value
+                    if value_node.tag == _STR and value_node.__class__ is ScalarNode
+                    else (self._build(value_node, built))
                 )
                 try:
                     mapping[key] = value
@@ -199,18 +205,15 @@ def _load_stream(text: str, line_offset: int) -> list[YamlDocument]:
             datas.append(loader.get_data())
     finally:
         loader.dispose()
-    return [
-        YamlDocument(line + line_offset, data)
-        for line, data in zip(loader.document_lines, datas)
-        if data is not None
-    ]
+    lines = loader.document_lines
+    return [YamlDocument(line + line_offset, data) for line, data in zip(lines, datas, strict=True) if data is not None]
 
 
 def split_documents(text: str) -> list[tuple[int, str]]:
     """Split a stream at ``---``/``...`` lines: ``(lines before the chunk, chunk text)`` pairs."""
     starts = [0] + [match.start() for match in _DOCUMENT_BOUNDARY.finditer(text) if match.start() > 0]
     chunks = []
-    for begin, end in zip(starts, starts[1:] + [len(text)]):
+    for begin, end in zip(starts, starts[1:] + [len(text)], strict=True):
         chunks.append((text.count("\n", 0, begin), text[begin:end]))
     return chunks
 
@@ -230,11 +233,8 @@ def field_line(text: str, document_line: int, path: tuple[Any, ...]) -> int:
 
     Walks as far down ``path`` as the document goes: a missing field points at its parent.
     """
-    for offset, chunk in reversed(split_documents(text)):
-        if offset < document_line:
-            break
-    else:  # pragma: no cover - document_line is always inside the text
-        return document_line
+    chunks = split_documents(text)
+    offset, chunk = next(((o, c) for o, c in reversed(chunks) if o < document_line), chunks[0])
     try:
         nodes = list(yaml.compose_all(chunk, Loader=CatalogLoader))
     except yaml.YAMLError:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..catalog.entity import ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION
 
@@ -146,4 +146,3 @@ def describe_annotations(annotations: dict[str, str]) -> tuple[list[AnnotationIn
         text, url = explain(value)
         known.append(AnnotationInfo(key, label, text, url))
     return known, other
-

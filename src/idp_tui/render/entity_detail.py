@@ -12,7 +12,7 @@ from rich.text import Text
 from ..catalog.entity import Entity
 from ..catalog.model import Catalog
 from ..catalog.refs import parse_ref
-from ..catalog.relations import CHILD_OF, HAS_MEMBER, RELATION_TITLES, Relation
+from ..catalog.relations import CHILD_OF, HAS_MEMBER, MEMBER_OF, RELATION_TITLES, Relation
 from .annotations import describe_annotations
 
 
@@ -54,6 +54,9 @@ def overview(entity: Entity, catalog: Catalog) -> RenderableType:
         ("Lifecycle", entity.lifecycle),
         ("Owner", ref_label(entity.owner_key, catalog) if spec.get("owner") else ""),
         ("System", ref_label(entity.system_key, catalog) if spec.get("system") else ""),
+        ("Email", entity.email),
+        ("Member of", ", ".join(ref_label(k, catalog) for k in catalog.related(entity.key, MEMBER_OF))),
+        ("Parent", ", ".join(ref_label(k, catalog) for k in catalog.related(entity.key, CHILD_OF))),
         ("Namespace", entity.namespace),
         ("Tags", ", ".join(entity.tags)),
     ):
@@ -142,11 +145,6 @@ def owner_card(catalog: Catalog, entity: Entity) -> OwnerCard:
     return OwnerCard(owner_key, owner, parents, members, member_keys)
 
 
-def _profile(entity: Entity) -> dict[str, str]:
-    profile = entity.spec.get("profile")
-    return profile if isinstance(profile, dict) else {}
-
-
 def owner_renderable(catalog: Catalog, entity: Entity) -> RenderableType:
     """The owner card: name, email, chat links, parent chain up to the department, members with emails."""
     card = owner_card(catalog, entity)
@@ -155,18 +153,16 @@ def owner_renderable(catalog: Catalog, entity: Entity) -> RenderableType:
     if card.owner is None:
         return Text(f"Owner {ref_label(card.owner_key, catalog)}: not in the catalog.", style="italic")
     owner = card.owner
-    profile = _profile(owner)
     facts = _field_table()
-    facts.add_row("Owner", f"{profile.get('displayName') or owner.display_name}  ({owner.ref.humanize()})")
-    if profile.get("email"):
-        email = profile["email"]
-        facts.add_row("Email", _link_text(email, f"mailto:{email}"))
+    facts.add_row("Owner", f"{owner.display_name}  ({owner.ref.humanize()})")
+    if owner.email:
+        facts.add_row("Email", _link_text(owner.email, f"mailto:{owner.email}"))
     if owner.spec_type:
         facts.add_row("Type", owner.spec_type)
     for link in owner.links:
         facts.add_row(link.get("title") or "Link", _link_text(link.get("url", ""), link.get("url")))
     if card.parents:
-        chain = " › ".join(_profile(p).get("displayName") or p.display_name for p in reversed(card.parents))
+        chain = " › ".join(p.display_name for p in reversed(card.parents))
         facts.add_row("Part of", chain)
     parts: list[RenderableType] = [facts]
     if card.member_keys:
@@ -178,8 +174,7 @@ def owner_renderable(catalog: Catalog, entity: Entity) -> RenderableType:
             if member is None:
                 members.add_row(Text(ref_label(key, catalog), style="dim italic"), "")
                 continue
-            member_profile = _profile(member)
-            members.add_row(member_profile.get("displayName") or member.display_name, member_profile.get("email", ""))
+            members.add_row(member.display_name, member.email)
         parts.append(members)
     elif owner.kind == "Group":
         parts.append(Text("No members listed.", style="dim"))

@@ -18,11 +18,11 @@ class Column:
 
 COLUMNS = (
     Column("KIND", 9, 0),
-    Column("NAME", 18, 4),
+    Column("NAME", 18, 3),
     Column("OWNER", 13, 2),
     Column("LIFECYCLE", 12, 0),
-    Column("SYSTEM", 10, 1),
-    Column("TAGS", 8, 3),
+    Column("SYSTEM", 10, 2),
+    Column("TAGS", 8, 4),
 )
 
 

@@ -6,8 +6,9 @@ the bytes sent per keystroke low on slow SSH links.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -21,6 +22,7 @@ from textual.strip import Strip
 
 from ..catalog.entity import Entity
 from ..render.entity_rows import COLUMNS, entity_cells
+
 
 class ColumnLayout(NamedTuple):
     widths: list[int]
@@ -52,7 +54,7 @@ def column_layout(width: int) -> ColumnLayout:
 
 def _row_text(cells: Sequence[str], layout: ColumnLayout) -> str:
     parts = []
-    for cell, width in zip(cells, layout.widths):
+    for cell, width in zip(cells, layout.widths, strict=False):  # narrow: fewer columns
         if cell_len(cell) > width:
             cell = set_cell_size(cell, width - 1) + "…"
         parts.append(set_cell_size(cell, width))
@@ -123,8 +125,14 @@ class EntityList(ScrollView, can_focus=True):
         def control(self) -> EntityList:
             return self.entity_list
 
-    def __init__(self, *, empty_text: str = "Loading catalog…", name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        empty_text: str = "Loading catalog…",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._entities: Sequence[Entity] = ()
         self._cursor = 0

@@ -23,4 +23,5 @@ class Table(App):
 
 
 if __name__ == "__main__":
-    Table(json.loads(open(sys.argv[1]).read())).run()
+    with open(sys.argv[1]) as rows:
+        Table(json.load(rows)).run()

@@ -8,7 +8,7 @@ memoised: a catalog repeats the same few keys thousands of times.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 FieldPath = tuple[Any, ...]
@@ -61,7 +61,7 @@ def is_kind(value: str) -> bool:
     return isinstance(value, str) and 1 <= len(value) <= 63 and _KIND.fullmatch(value) is not None
 
 
-@lru_cache(maxsize=None)
+@cache
 def is_qualified_key(value: str) -> bool:
     """Label and annotation keys: ``[dns-subdomain/]object-name``."""
     return _prefix_and_or_suffix(value, is_dns_subdomain, is_object_name)
@@ -72,7 +72,7 @@ def is_label_value(value: Any) -> bool:
     return value == "" or is_object_name(value)
 
 
-@lru_cache(maxsize=None)
+@cache
 def is_tag(value: Any) -> bool:
     return isinstance(value, str) and 1 <= len(value) <= 63 and _TAG.fullmatch(value) is not None
 
@@ -124,9 +124,7 @@ def _invalid(field: str, value: Any, rule: str | None) -> str:
 def field_formats_ok(entity: dict[str, Any]) -> bool:
     """True when :func:`field_format_problems` would find nothing (for an entity that passed its schema)."""
     metadata = entity["metadata"]
-    if not (
-        _api_version_ok(entity["apiVersion"]) and _kind_ok(entity["kind"]) and is_object_name(metadata["name"])
-    ):
+    if not (_api_version_ok(entity["apiVersion"]) and _kind_ok(entity["kind"]) and is_object_name(metadata["name"])):
         return False
     namespace = metadata.get("namespace")
     if namespace is not None and not is_dns_label(namespace):
@@ -166,9 +164,7 @@ def field_format_problems(entity: dict[str, Any]) -> list[tuple[FieldPath, str]]
     require("kind", ("kind",), entity.get("kind"), _kind_ok, KIND_RULE)
     require("metadata.name", ("metadata", "name"), metadata.get("name"), is_object_name, OBJECT_NAME_RULE)
     if metadata.get("namespace") is not None:
-        require(
-            "metadata.namespace", ("metadata", "namespace"), metadata["namespace"], is_dns_label, DNS_LABEL_RULE
-        )
+        require("metadata.namespace", ("metadata", "namespace"), metadata["namespace"], is_dns_label, DNS_LABEL_RULE)
     labels = metadata.get("labels")
     if isinstance(labels, dict):
         for key, value in labels.items():
@@ -201,4 +197,3 @@ def field_format_problems(entity: dict[str, Any]) -> list[tuple[FieldPath, str]]
                         "a non empty string",
                     )
     return problems
-

@@ -8,8 +8,9 @@ every violation, phrased the way Backstage's ajv-based validators phrase them
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from functools import cache
+from typing import Any
 
 from .schemas import ENTITY, ENVELOPE, KIND_SCHEMAS, full_schema
 
@@ -17,7 +18,7 @@ FieldPath = tuple[Any, ...]
 SchemaProblem = tuple[FieldPath, str]
 
 
-@lru_cache(maxsize=None)
+@cache
 def fast_validator(api_version: str, kind: str) -> Callable[[Any], Any] | None:
     """A compiled validator for the whole entity of this kind, or ``None`` for an unknown kind."""
     schema = full_schema(api_version, kind)
@@ -38,7 +39,7 @@ def passes_fast(validator: Callable[[Any], Any], document: Any) -> bool:
     return True
 
 
-@lru_cache(maxsize=None)
+@cache
 def _explainer(schema_id: str):
     from jsonschema import Draft7Validator
 

@@ -230,9 +230,7 @@ for _version in _BACKSTAGE_VERSIONS:
         {"type": _STRING, "owner": _STRING, "dependsOn": _STRING_LIST, "system": _STRING},
     )
     KIND_SCHEMAS[(_version, "System")] = _spec(["owner"], {"owner": _STRING, "domain": _STRING, "type": _STRING})
-    KIND_SCHEMAS[(_version, "Domain")] = _spec(
-        ["owner"], {"owner": _STRING, "subdomainOf": _STRING, "type": _STRING}
-    )
+    KIND_SCHEMAS[(_version, "Domain")] = _spec(["owner"], {"owner": _STRING, "subdomainOf": _STRING, "type": _STRING})
     KIND_SCHEMAS[(_version, "Group")] = _spec(
         ["type", "children"],
         {
@@ -254,6 +252,7 @@ for _version in _BACKSTAGE_VERSIONS:
         },
     )
 KIND_SCHEMAS[("scaffolder.backstage.io/v1beta3", "Template")] = _spec(["type", "steps"], _TEMPLATE_SPEC)
+
 
 def full_schema(api_version: str, kind: str) -> dict[str, Any] | None:
     """The whole schema an entity of this apiVersion and kind must satisfy, or ``None`` if unknown."""

@@ -101,9 +101,7 @@ def _validate_fully(document: Any) -> Verdict:
     ]
     # A value the schema already rejected (an annotation that is not a string) is not reported twice.
     reported = {path for path, _ in schema_problems}
-    problems += [
-        (path, "policy", message) for path, message in field_format_problems(document) if path not in reported
-    ]
+    problems += [(path, "policy", message) for path, message in field_format_problems(document) if path not in reported]
 
     if (api_version, kind) not in KIND_SCHEMAS:
         problems.append(((), "kind", _unrecognised(key, api_version, kind)))
@@ -126,9 +124,7 @@ def _relation_problems(kind: str, namespace: str, spec: Any) -> list[tuple[Field
 
 
 def _unrecognised(key: str, api_version: str, kind: str) -> str:
-    message = (
-        f"No processor recognized the entity {key} as valid, possibly caused by a foreign kind or apiVersion"
-    )
+    message = f"No processor recognized the entity {key} as valid, possibly caused by a foreign kind or apiVersion"
     known = {known.lower(): known for known in KNOWN_KINDS}
     if kind not in KNOWN_KINDS and kind.lower() in known:
         return f'{message} (kind "{kind}" should be spelled "{known[kind.lower()]}")'
@@ -136,4 +132,3 @@ def _unrecognised(key: str, api_version: str, kind: str) -> str:
         return f'{message} (unknown kind "{kind}"; known kinds: {", ".join(KNOWN_KINDS)})'
     versions = sorted(version for version, known_kind in KIND_SCHEMAS if known_kind == kind)
     return f'{message} (apiVersion "{api_version}" is not one of {", ".join(versions)} for {kind})'
-
