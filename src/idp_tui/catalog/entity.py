@@ -14,6 +14,12 @@ ANNOTATION_LOCATION = "backstage.io/managed-by-location"
 ANNOTATION_ORIGIN_LOCATION = "backstage.io/managed-by-origin-location"
 
 
+def _text(mapping: dict[str, Any], key: str) -> str:
+    """A string field, or "" when it is missing or not a string (only the schema-checked fields are sure)."""
+    value = mapping.get(key)
+    return value if isinstance(value, str) else ""
+
+
 @dataclass(frozen=True, slots=True)
 class SourceLocation:
     """Where a document was read: an absolute file path and the 1-based line where it starts."""
@@ -82,13 +88,11 @@ class Entity:
     def email(self) -> str:
         """A user's or group's email (``spec.profile.email``), or empty."""
         profile = self.spec.get("profile")
-        email = profile.get("email") if isinstance(profile, dict) else None
-        return email if isinstance(email, str) else ""
+        return _text(profile, "email") if isinstance(profile, dict) else ""
 
     @property
     def description(self) -> str:
-        description = self.metadata.get("description")
-        return description if isinstance(description, str) else ""
+        return _text(self.metadata, "description")
 
     @property
     def tags(self) -> list[str]:
@@ -108,13 +112,11 @@ class Entity:
 
     @property
     def spec_type(self) -> str:
-        value = self.spec.get("type")
-        return value if isinstance(value, str) else ""
+        return _text(self.spec, "type")
 
     @property
     def lifecycle(self) -> str:
-        value = self.spec.get("lifecycle")
-        return value if isinstance(value, str) else ""
+        return _text(self.spec, "lifecycle")
 
     @property
     def owner_key(self) -> str | None:

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..paths import cache_home
+from ..paths import cache_home, write_atomically
 from .entity import Entity
 
 FIRST_PAGE_SIZE = 120
@@ -62,14 +60,10 @@ def save_first_page(path: Path, entities: Sequence[Entity], total: int, problems
         "entities": [[entity.key, _row_projection(entity)] for entity in entities[:FIRST_PAGE_SIZE]],
     }
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".first-page-", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(payload, out)
-        os.replace(temp, path)
-    except (OSError, TypeError, ValueError):
+        data = json.dumps(payload).encode()
+    except (TypeError, ValueError):  # a value JSON cannot hold (exotic YAML tags): no first page
         return False
-    return True
+    return write_atomically(path, data)
 
 
 def load_first_page(path: Path) -> FirstPage | None:

@@ -12,10 +12,9 @@ import hashlib
 import marshal
 import os
 import sys
-import tempfile
 from pathlib import Path
 
-from ..paths import cache_home
+from ..paths import cache_home, write_atomically
 from .parsed_file import ParsedFile
 
 _FORMAT = 5
@@ -70,15 +69,4 @@ class ParseCache:
             payload = marshal.dumps((self._stamp(), entries, directories))
         except ValueError:  # a value marshal cannot store (exotic YAML tags): skip caching
             return False
-        temp = None
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".catalog-", suffix=".tmp")
-            with os.fdopen(handle, "wb") as out:
-                out.write(payload)
-            os.replace(temp, self.path)
-        except OSError:
-            if temp is not None and os.path.exists(temp):
-                os.unlink(temp)
-            return False
-        return True
+        return write_atomically(self.path, payload)

@@ -101,9 +101,7 @@ class EntityList(ScrollView, can_focus=True):
         Binding("enter", "select", "Open", id="list.open"),
     ]
 
-    class Highlighted(Message):
-        """The cursor moved to another entity."""
-
+    class _EntityMessage(Message):
         def __init__(self, entity_list: EntityList, entity: Entity | None) -> None:
             super().__init__()
             self.entity_list = entity_list
@@ -113,17 +111,11 @@ class EntityList(ScrollView, can_focus=True):
         def control(self) -> EntityList:
             return self.entity_list
 
-    class Selected(Message):
-        """Enter (or a click) on an entity."""
+    class Highlighted(_EntityMessage):
+        """The cursor moved to another entity (``entity`` is None when the list is empty)."""
 
-        def __init__(self, entity_list: EntityList, entity: Entity) -> None:
-            super().__init__()
-            self.entity_list = entity_list
-            self.entity = entity
-
-        @property
-        def control(self) -> EntityList:
-            return self.entity_list
+    class Selected(_EntityMessage):
+        """Enter (or a double click) on an entity."""
 
     def __init__(
         self,
