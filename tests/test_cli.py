@@ -162,3 +162,9 @@ def test_module_entry_point_runs_headless(catalog_dir):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["spec"]["owner"] == "user:ana"
+
+
+def test_a_catalog_path_that_does_not_exist_is_a_one_line_error(capsys, tmp_path):
+    status, out, err = run(capsys, "--catalog", str(tmp_path / "nope"), "catalog", "list")
+    assert (status, out) == (2, "")
+    assert err == f"idp-tui: catalog {tmp_path / 'nope'}: no such file or directory\n"

@@ -3,13 +3,14 @@
 import time
 from dataclasses import replace
 
+from idp_tui.screens.entity import EntityScreen
+from idp_tui.screens.home import HomeScreen
+
 from idp_tui.app import IdpApp
 from idp_tui.catalog.first_page import first_page_path, load_first_page, save_first_page
 from idp_tui.catalog.local_source import LocalCatalogSource
 from idp_tui.catalog.search import SearchIndex
 from idp_tui.platform import build_platform
-from idp_tui.screens.entity import EntityScreen
-from idp_tui.screens.home import HomeScreen
 from idp_tui.widgets.entity_list import EntityList
 
 
@@ -24,7 +25,11 @@ def test_round_trip_keeps_what_a_row_shows(tmp_path):
     first = page.entities[1]
     original = catalog.get(first.key)
     assert (first.name, first.kind, first.owner_key, first.lifecycle, first.tags) == (
-        original.name, original.kind, original.owner_key, original.lifecycle, original.tags
+        original.name,
+        original.kind,
+        original.owner_key,
+        original.lifecycle,
+        original.tags,
     )
     assert load_first_page(tmp_path / "missing.json") is None
     (tmp_path / "bad.json").write_text("{not json")

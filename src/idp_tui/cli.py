@@ -8,8 +8,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .platform import Platform
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,15 +42,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        if args.command is None:
-            return _run_tui(args)
-        from .platform import build_platform
+    from .platform import PlatformError, build_platform
 
+    try:
         platform = None
-        if getattr(args, "needs_platform", True):
+        if args.command is None or getattr(args, "needs_platform", True):
             platform = build_platform(args.catalog, use_cache=not args.no_cache)
+        if args.command is None:
+            return _run_tui(platform)
         return args.handler(args, platform)
+    except PlatformError as problem:
+        from .commands.output import error
+
+        error(str(problem))
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -55,11 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _run_tui(args: argparse.Namespace) -> int:
+def _run_tui(platform: Platform) -> int:
     from .app import IdpApp
-    from .platform import build_platform
 
-    app = IdpApp(build_platform(args.catalog, use_cache=not args.no_cache))
+    app = IdpApp(platform)
     app.run()
     return app.return_code or 0
 

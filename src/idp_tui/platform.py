@@ -23,8 +23,18 @@ class Platform:
     use_cache: bool = True
 
 
+class PlatformError(ValueError):
+    """Options that cannot make a working platform (said in one line to the user)."""
+
+
 def build_platform(catalog: str | None = None, *, use_cache: bool = True, cache_dir: Path | None = None) -> Platform:
-    """The platform for the given options: ``catalog`` is a local path; none means the bundled demo."""
+    """The platform for the given options: ``catalog`` is a local path; none means the bundled demo.
+
+    Raises:
+        PlatformError: the catalog path does not exist.
+    """
+    if catalog is not None and not Path(catalog).exists():
+        raise PlatformError(f"catalog {catalog}: no such file or directory")
     paths = [demo_catalog_path()] if catalog is None else [catalog]
     source = LocalCatalogSource(paths, use_cache=use_cache, cache_dir=cache_dir)
     return Platform(
