@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from idp_tui.catalog.entity import Entity
 from idp_tui.catalog.facets import FACET_TITLES, FACETS, EntityFilter, facet_counts
+from idp_tui.render.words import count
 
 ANY = "\0any"
 
@@ -52,7 +53,7 @@ class FacetPickerScreen(ModalScreen[tuple[str, str | None] | None]):
         for facet in FACETS:
             label = Text(FACET_TITLES[facet])
             chosen = getattr(self.active, facet)
-            label.append(f"  {len(counts[facet])} values", style="dim")
+            label.append(f"  {count(len(counts[facet]), 'value')}", style="dim")
             if chosen is not None:
                 label.append(f"  (now: {chosen})", style="bold")
             options.append(Option(label, id=facet))
@@ -62,9 +63,9 @@ class FacetPickerScreen(ModalScreen[tuple[str, str | None] | None]):
         self.facet = facet
         self.query_one(".picker-title", Static).update(f"{FACET_TITLES[facet]}: choose a value")
         options = [Option(Text("any (remove this filter)", style="italic"), id=ANY)]
-        for value, count in sorted(self.counts[facet].items(), key=lambda item: (-item[1], item[0])):
+        for value, entities in sorted(self.counts[facet].items(), key=lambda item: (-item[1], item[0])):
             label = Text(value)
-            label.append(f"  {count:,}", style="dim")
+            label.append(f"  {entities:,}", style="dim")
             options.append(Option(label, id=value))
         self._replace(options)
 

@@ -16,6 +16,7 @@ from idp_tui.catalog.entity import Entity
 from idp_tui.catalog.facets import FACET_TITLES, EntityFilter, facet_counts
 from idp_tui.catalog.first_page import FIRST_PAGE_SIZE, FirstPage
 from idp_tui.platform import Platform
+from idp_tui.render.words import count
 from idp_tui.widgets.entity_list import EntityList
 from idp_tui.widgets.facet_panel import FacetPanel
 
@@ -110,15 +111,15 @@ class HomeScreen(EntityActions):
         text.append(f"  {self.platform.name}" if not self.platform.is_demo else "  bundled demo catalog")
         if self.catalog is None:
             if self.first_page is not None:
-                text.append(f"  ·  {self.first_page.total:,} entities", style="dim")
+                text.append(f"  ·  {count(self.first_page.total, 'entity')}", style="dim")
                 text.append(f"  ·  list from {_age(self.first_page.age())} ago, reading…", style="dim italic")
             else:
                 text.append("  ·  loading…", style="dim")
             return text
-        text.append(f"  ·  {len(self.catalog):,} entities")
+        text.append(f"  ·  {count(len(self.catalog), 'entity')}")
         problems = len(self.catalog.problems)
         if problems:
-            text.append(f"  ·  ⚠ {problems} problem{'s' if problems != 1 else ''} (p)", style="bold")
+            text.append(f"  ·  ⚠ {count(problems, 'problem')} (p)", style="bold")
         return text
 
     def _positions_for_filter(self) -> list[int] | None:

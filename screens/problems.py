@@ -10,6 +10,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from idp_tui.catalog.problems import Problem
+from idp_tui.render.words import count
 
 
 class ProblemsScreen(Screen):
@@ -22,9 +23,8 @@ class ProblemsScreen(Screen):
         self.problems = sorted(problems, key=lambda p: (p.path, p.line))
 
     def compose(self) -> ComposeResult:
-        count = len(self.problems)
         yield Static(
-            f"{count} problem{'s' if count != 1 else ''}: these entities and files were skipped", id="screen-title"
+            f"{count(len(self.problems), 'problem')}: these entities and files were skipped", id="screen-title"
         )
         yield OptionList(*[Option(self._label(problem)) for problem in self.problems], id="problem-list")
         yield Footer()

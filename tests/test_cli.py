@@ -129,7 +129,7 @@ def test_validate_reports_file_line_and_exit_status(capsys, write_catalog, monke
     monkeypatch.chdir(root)
     status, out, err = run(capsys, "validate", "good.yaml")
     assert (status, out) == (0, "")
-    assert "0 problem(s)" in err
+    assert "0 problems; 5 valid entities in 1 file" in err
 
     status, out, _ = run(capsys, "validate", "good.yaml", "bad.yaml")
     assert status == 1

@@ -9,6 +9,7 @@ from ..catalog.facets import EntityFilter
 from ..catalog.model import Catalog
 from ..catalog.search import SearchIndex
 from ..platform import Platform
+from ..render.words import count
 from .output import console, error, print_json
 
 
@@ -34,7 +35,8 @@ def add_parsers(subparsers) -> None:
 def _load(platform: Platform) -> Catalog:
     catalog = platform.catalog_source.load()
     if catalog.problems:
-        error(f"{len(catalog.problems)} problem(s) in the catalog were skipped; `idp-tui validate` lists them")
+        skipped = count(len(catalog.problems), "problem")
+        error(f"{skipped} in the catalog (those entities were skipped); `idp-tui validate` lists them")
     return catalog
 
 

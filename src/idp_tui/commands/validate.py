@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..catalog.local_source import LocalCatalogSource
+from ..render.words import count
 from .output import display_path, print_json
 
 
@@ -30,7 +31,7 @@ def validate_command(args: argparse.Namespace, platform=None) -> int:
     else:
         sys.stdout.writelines(f"{problem}\n" for problem in problems)
     files = source.stats.files
-    summary = f"{len(problems)} problem(s); {len(catalog)} valid entities in {files} file(s)"
+    summary = f"{count(len(problems), 'problem')}; {count(len(catalog), 'valid entity')} in {count(files, 'file')}"
     if not args.json:
         sys.stderr.write(summary + "\n")
     return 1 if problems else 0
