@@ -11,6 +11,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 _KEY_NAMES = {"question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter", "backspace": "Backspace"}
+# Textual's sideways scrolling: lists here never scroll sideways, so these keys do nothing worth listing.
+_NOT_LISTED = {"scroll_left", "scroll_right", "page_left", "page_right"}
 
 
 def _key_label(keys: str) -> str:
@@ -30,23 +32,35 @@ class KeysScreen(ModalScreen[None]):
         table = Table(box=None, show_header=False, pad_edge=False)
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
-        for keys, description in self._described_keys():
-            table.add_row(keys, description)
+        for heading, rows in self._sections():
+            if rows:
+                table.add_row(Text(heading, style="underline"), "")
+                for keys, description in rows:
+                    table.add_row(keys, description)
         table.add_row("Ctrl+P", "Command palette: every action by name")
         with VerticalScroll(id="keys"):
             yield Static(Text("Keys", style="bold"), classes="picker-title")
             yield Static(table)
 
-    def _described_keys(self) -> list[tuple[str, str]]:
-        """``(keys, description)`` from the focused widget up to the app, keys of one action together."""
+    def _sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """The keys of this screen first, then of the focused widget, then those that work everywhere."""
+        chain = self.over._modal_binding_chain  # focused widget, its parents, the screen, the app
+        by_node = {id(node): self._described(bindings) for node, bindings in chain}
+        screen = by_node.pop(id(self.over), [])
+        app = by_node.pop(id(self.app), [])
+        widgets = [row for rows in by_node.values() for row in rows]
+        return [("Here", screen), ("In the focused list or box", widgets), ("Everywhere", app)]
+
+    @staticmethod
+    def _described(bindings) -> list[tuple[str, str]]:
+        """``(keys, description)`` rows, the keys of one action together."""
         keys_by_action: dict[tuple[str, str], list[str]] = {}
-        for _namespace, bindings in self.over._modal_binding_chain:
-            for key, binding in bindings:
-                if binding.description:
-                    keys = keys_by_action.setdefault((binding.action, binding.description), [])
-                    label = binding.key_display or _key_label(key)
-                    if label not in keys:
-                        keys.append(label)
+        for key, binding in bindings:
+            if binding.description and binding.action not in _NOT_LISTED:
+                keys = keys_by_action.setdefault((binding.action, binding.description), [])
+                label = binding.key_display or _key_label(key)
+                if label not in keys:
+                    keys.append(label)
         return [(" / ".join(keys), description) for (_, description), keys in keys_by_action.items()]
 
     def action_close(self) -> None:
