@@ -35,6 +35,22 @@ def index():
     )
 
 
+WORDS = ["pay", "order", "ledger", "risk", "search", "cart", "user", "auth", "edge", "mail"]
+
+
+def _random_entities(seed: int, count: int, *, titled: bool = False) -> list[Entity]:
+    rng = random.Random(seed)
+    return [
+        _entity(
+            f"{rng.choice(WORDS)}-{rng.choice(WORDS)}-{i}",
+            title=f"{rng.choice(WORDS).title()} {i}" if titled else None,
+            description=" ".join(rng.sample(WORDS, 3)),
+            tags=rng.sample(WORDS, 2),
+        )
+        for i in range(count)
+    ]
+
+
 def _names(index, query, **kwargs):
     return [index.entities[p].name for p in index.search(query, **kwargs).positions]
 
@@ -95,16 +111,7 @@ def test_within_restricts_results(index):
 
 
 def test_typing_incrementally_gives_the_same_results_as_searching_afresh():
-    rng = random.Random(7)
-    words = ["pay", "order", "ledger", "risk", "search", "cart", "user", "auth", "edge", "mail"]
-    entities = [
-        _entity(
-            f"{rng.choice(words)}-{rng.choice(words)}-{i}",
-            description=" ".join(rng.sample(words, 3)),
-            tags=rng.sample(words, 2),
-        )
-        for i in range(400)
-    ]
+    entities = _random_entities(7, 400)
     incremental = SearchIndex(entities)
     for query in ["paymen", "ordr-ca", "risk ca"]:
         for end in range(1, len(query) + 1):
@@ -119,17 +126,7 @@ def test_empty_query_lists_everything_in_name_order(index):
 
 
 def test_a_first_page_is_the_start_of_the_full_result():
-    rng = random.Random(11)
-    words = ["pay", "order", "ledger", "risk", "search", "cart", "user", "auth", "edge", "mail"]
-    entities = [
-        _entity(
-            f"{rng.choice(words)}-{rng.choice(words)}-{i}",
-            title=f"{rng.choice(words).title()} {i}",
-            description=" ".join(rng.sample(words, 3)),
-            tags=rng.sample(words, 2),
-        )
-        for i in range(600)
-    ]
+    entities = _random_entities(11, 600, titled=True)
     index = SearchIndex(entities)
     filtered = [p for p in range(len(entities)) if p % 3]
     for query in ["p", "pa", "pay", "order", "ordr", "led", "ledger-o", "user ca", "zzz", "mail"]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .entity import KNOWN_KINDS, Entity
+from .entity import Entity
 from .problems import Problem
 from .refs import EntityRefError, parse_ref
 from .relations import INVERSE, RELATION_TITLES, Relation
@@ -110,7 +110,3 @@ class Catalog:
             by_type.setdefault(relation.type, []).append(relation)
         order = list(RELATION_TITLES)
         return sorted(by_type.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
-
-    def kinds(self) -> list[str]:
-        present = {entity.kind for entity in self.entities}
-        return [kind for kind in KNOWN_KINDS if kind in present] + sorted(present - set(KNOWN_KINDS))

@@ -21,7 +21,6 @@ class DocPage:
 class TechDocs:
     """An entity's documentation site, or why there is none (``problem`` set, ``pages`` empty)."""
 
-    site_name: str = ""
     pages: list[DocPage] = field(default_factory=list)
     problem: str | None = None
 
@@ -41,7 +40,7 @@ def find_techdocs(entity: Entity) -> TechDocs:
     pages = _nav_pages(config.get("nav"), docs_dir) or _folder_pages(docs_dir)
     if not pages:
         return TechDocs(problem=f"No Markdown pages in {docs_dir}.")
-    return TechDocs(str(config.get("site_name") or entity.display_name), pages)
+    return TechDocs(pages)
 
 
 def read_page(page: DocPage) -> str:
