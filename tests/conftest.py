@@ -16,6 +16,8 @@ def isolated_cache(tmp_path_factory, monkeypatch) -> Path:
     """Every test gets its own XDG cache directory, so no test reads another's parsed-catalog cache."""
     cache = tmp_path_factory.mktemp("xdg-cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    # State (registered entities, published repositories, remembered answers) is per test too.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
     return cache
 
 

@@ -29,6 +29,7 @@ class IdpApp(App[int]):
     CSS_PATH = str(theme_file("app.tcss"))
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("n", "golden_paths", "New from golden path", id="app.golden_paths"),
         Binding("question_mark", "keys", "Keys", id="app.keys"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.commands"),
     ]
@@ -91,6 +92,16 @@ class IdpApp(App[int]):
 
     def on_idp_app_catalog_failed(self, message: CatalogFailed) -> None:
         self.notify(f"Could not load the catalog: {message.reason}", severity="error", timeout=30)
+
+    def action_golden_paths(self) -> None:
+        from idp_tui.screens.golden_paths import GoldenPathsScreen
+
+        if isinstance(self.screen, GoldenPathsScreen):
+            return
+        if self.catalog is None:
+            self.notify("Still reading the catalog; try again in a moment.", timeout=3)
+            return
+        self.push_screen(GoldenPathsScreen(self.platform, self.catalog))
 
     def action_keys(self) -> None:
         from idp_tui.screens.keys import KeysScreen

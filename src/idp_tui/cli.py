@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import catalog, validate
+    from .commands import catalog, scaffold, validate
 
     parser = argparse.ArgumentParser(
         prog="idp-tui",
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     catalog.add_parsers(subparsers)
     validate.add_parser(subparsers)
+    scaffold.add_parser(subparsers)
     return parser
 
 

@@ -31,3 +31,10 @@ def write_atomically(path: Path, payload: bytes) -> bool:
             os.unlink(temp)
         return False
     return True
+
+
+def state_home() -> Path:
+    """``$XDG_STATE_HOME/idp-tui``, else ``~/.local/state/idp-tui``: what the user made (registered entities,
+    local repositories, remembered form answers) — kept, unlike the cache."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "idp-tui"

@@ -1,12 +1,15 @@
-"""Wires the active backends: which catalog source (and later scaffolder, clusters, on-call, secrets)."""
+"""Wires the active backends: which catalog source, where golden paths publish (later clusters, on-call, secrets)."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from .catalog.local_source import LocalCatalogSource
 from .catalog.protocols import CatalogSource
+from .paths import state_home
 from .resources import demo_catalog_path
 
 
@@ -21,13 +24,48 @@ class Platform:
     # use_cache False means nothing is read from there or written there.
     cache_dir: Path | None = None
     use_cache: bool = True
+    # Where this user's own things live: registered entities, local repositories, remembered answers.
+    state_dir: Path | None = None
+    # Golden paths publish local git repositories under here.
+    publish_root: Path | None = None
+
+    @property
+    def user_state(self) -> Path:
+        return self.state_dir or state_home()
+
+    @property
+    def registry_dir(self) -> Path:
+        """Entities registered by golden paths for this catalog; read as part of the catalog."""
+        return registry_dir(self.user_state, self.name, self.is_demo)
+
+    @property
+    def repositories(self) -> Path:
+        return self.publish_root or self.user_state / "repositories"
+
+    @property
+    def demo_store(self) -> Path | None:
+        """The demo secret store that stands in for Vault (demo only)."""
+        return self.user_state / "demo-vault" if self.is_demo else None
 
 
 class PlatformError(ValueError):
     """Options that cannot make a working platform (said in one line to the user)."""
 
 
-def build_platform(catalog: str | None = None, *, use_cache: bool = True, cache_dir: Path | None = None) -> Platform:
+def registry_dir(state: Path, name: str, is_demo: bool) -> Path:
+    # One registry per catalog, so services created on the demo do not appear in a real catalog.
+    folder = "demo" if is_demo else hashlib.sha1(os.path.abspath(name).encode()).hexdigest()[:12]
+    return state / "registered" / folder
+
+
+def build_platform(
+    catalog: str | None = None,
+    *,
+    use_cache: bool = True,
+    cache_dir: Path | None = None,
+    state_dir: Path | None = None,
+    publish_root: Path | None = None,
+) -> Platform:
     """The platform for the given options: ``catalog`` is a local path; none means the bundled demo.
 
     Raises:
@@ -36,11 +74,15 @@ def build_platform(catalog: str | None = None, *, use_cache: bool = True, cache_
     if catalog is not None and not Path(catalog).exists():
         raise PlatformError(f"catalog {catalog}: no such file or directory")
     paths = [demo_catalog_path()] if catalog is None else [catalog]
-    source = LocalCatalogSource(paths, use_cache=use_cache, cache_dir=cache_dir)
+    name = "demo" if catalog is None else catalog
+    registry = registry_dir(state_dir or state_home(), name, catalog is None)
+    source = LocalCatalogSource(paths, use_cache=use_cache, cache_dir=cache_dir, optional_paths=[registry])
     return Platform(
         source,
         is_demo=catalog is None,
-        name="demo" if catalog is None else catalog,
+        name=name,
         cache_dir=cache_dir,
         use_cache=use_cache,
+        state_dir=state_dir,
+        publish_root=publish_root,
     )

@@ -60,8 +60,17 @@ class LoadStats:
 class LocalCatalogSource:
     """Reads a catalog from local paths. Implements the ``CatalogSource`` protocol."""
 
-    def __init__(self, paths: list[str | Path], *, use_cache: bool = True, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        paths: list[str | Path],
+        *,
+        use_cache: bool = True,
+        cache_dir: Path | None = None,
+        optional_paths: list[str | Path] = (),
+    ) -> None:
         self.roots = [os.path.abspath(os.fspath(p)) for p in paths]
+        # Read when they exist, silently skipped when not (the registry of entities this user registered).
+        self.optional_roots = [os.path.abspath(os.fspath(p)) for p in optional_paths]
         self.use_cache = use_cache
         self.cache_dir = cache_dir
         self.stats = LoadStats()
@@ -103,7 +112,7 @@ class LocalCatalogSource:
         tree = ScannedTree(previous=cache.directories)
         queue: deque[str] = deque()
         explicit: set[str] = set()  # named, or reached through a Location: always checked in full
-        for root in self.roots:
+        for root in self.roots + [r for r in self.optional_roots if os.path.exists(r)]:
             if os.path.isdir(root):
                 queue.extend(tree.scan(root))
             elif os.path.exists(root):

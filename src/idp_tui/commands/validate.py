@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from ..catalog.local_source import LocalCatalogSource
+from ..catalog.model import Catalog
+from ..catalog.problems import Problem
 from ..render.words import count
 from .output import display_path, print_json
 
@@ -19,13 +22,33 @@ def add_parser(subparsers) -> None:
     validate.set_defaults(handler=validate_command, needs_platform=False)
 
 
+def _template_problems(catalog: Catalog) -> list[Problem]:
+    """What Backstage would only find when the template runs: bad step ids, actions, form schemas, ``${{ }}``."""
+    templates = [e for e in catalog.entities if e.kind == "Template" and e.source is not None]
+    if not templates:
+        return []
+    from ..catalog.yaml_docs import field_line
+    from ..golden.actions import builtin_actions
+    from ..golden.template_checks import template_problems
+
+    known = set(builtin_actions())
+    problems = []
+    for entity in templates:
+        found = template_problems(entity.raw, known)
+        if not found:
+            continue
+        text = Path(entity.source.path).read_text(encoding="utf-8")
+        for field_path, message in found:
+            line = field_line(text, entity.source.line, field_path)
+            problems.append(Problem(entity.source.path, line, message, "template", entity.key))
+    return problems
+
+
 def validate_command(args: argparse.Namespace, platform=None) -> int:
     source = LocalCatalogSource(args.paths, use_cache=False)
     catalog = source.load()
-    problems = [
-        p._replace(path=display_path(p.path))
-        for p in sorted(catalog.problems, key=lambda p: (p.path, p.line, p.message))
-    ]
+    found = catalog.problems + _template_problems(catalog)
+    problems = [p._replace(path=display_path(p.path)) for p in sorted(found, key=lambda p: (p.path, p.line, p.message))]
     if args.json:
         print_json([problem.to_json() for problem in problems])
     else:

@@ -1,0 +1,103 @@
+"""The golden paths: every template in the catalog; Enter fills its form, then previews or runs it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from idp_tui.catalog.model import Catalog
+from idp_tui.golden.template import Template, templates_in
+from idp_tui.platform import Platform
+
+
+def template_prompt(template: Template) -> Text:
+    """Title, owner and tags on one line, the description under it."""
+    text = Text(template.title, style="bold")
+    if template.owner:
+        text.append(f"  owner {template.owner}", style="dim")
+    if template.tags:
+        text.append("  " + " ".join(f"#{tag}" for tag in template.tags), style="italic")
+    if template.description:
+        text.append("\n  " + " ".join(template.description.split()), style="dim")
+    return text
+
+
+class GoldenPathsScreen(Screen):
+    """Pick a golden path; its form, preview and run follow from here."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="golden.back"),
+        Binding("enter", "choose", "Fill in", show=True, id="golden.choose"),
+    ]
+
+    DEFAULT_CSS = """
+    GoldenPathsScreen #golden-title { padding: 0 1; background: $panel; color: $text; text-style: bold; }
+    GoldenPathsScreen OptionList { height: 1fr; border: none; }
+    """
+
+    def __init__(self, platform: Platform, catalog: Catalog) -> None:
+        super().__init__()
+        self.platform = platform
+        self.catalog = catalog
+        self.templates = templates_in(catalog.entities)
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Golden paths: {len(self.templates)} templates. Enter fills one in.", id="golden-title")
+        options = [Option(template_prompt(t), id=t.key) for t in self.templates]
+        yield OptionList(*options, id="templates")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_choose(self) -> None:
+        option_list = self.query_one(OptionList)
+        if option_list.highlighted is not None:
+            self.start(self.templates[option_list.highlighted])
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.start(self.templates[event.option_index])
+
+    def start(self, template: Template, values: dict[str, Any] | None = None, at_review: bool = False) -> None:
+        """Open the form for ``template`` (with last time's answers unless ``values`` are given)."""
+        from idp_tui.golden.forms import build_form
+        from idp_tui.golden.state import load_answers
+        from idp_tui.golden.user import current_user
+
+        from .template_form import TemplateFormScreen
+
+        form = build_form(list(template.parameter_pages), title=template.title)
+        user = current_user(self.catalog)
+        initial = values if values is not None else load_answers(template.key, self.platform.user_state)
+        screen = TemplateFormScreen(
+            form,
+            template.title,
+            self.catalog,
+            user.get("ref"),
+            initial,
+            start_at_review=at_review,
+        )
+        self.app.push_screen(screen, lambda outcome: self._form_done(template, outcome))
+
+    def _form_done(self, template: Template, outcome: Any) -> None:
+        if outcome is None:
+            return
+        if outcome.preview:
+            from .golden_preview import PreviewScreen
+
+            self.app.push_screen(
+                PreviewScreen(self.platform, self.catalog, template, outcome.values),
+                lambda _: self.start(template, outcome.values, at_review=True),
+            )
+            return
+        from .task_run import TaskRunScreen
+
+        self.app.push_screen(TaskRunScreen(self.platform, self.catalog, template, outcome.values))

@@ -1,0 +1,183 @@
+"""A golden path running: each step's status and live log, then the output links and text."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Log, Markdown, Static
+
+from idp_tui.catalog.model import Catalog
+from idp_tui.golden.events import StepStatus, TaskEvent, TaskResult
+from idp_tui.golden.template import Template
+from idp_tui.platform import Platform
+
+# Marks that read without colour (NO_COLOR, 16-colour terminals).
+STATUS_MARKS: dict[str, str] = {"open": "·", "processing": "▸", "completed": "✓", "failed": "✗", "skipped": "–"}
+
+
+def steps_text(template: Template, statuses: dict[str, StepStatus]) -> Text:
+    """One line per step: a mark that also reads without colour, and the step's name."""
+    text = Text()
+    for step in template.steps:
+        status = statuses.get(step.id, "open")
+        mark = STATUS_MARKS[status]
+        text.append(f"{mark} {step.title}", style="bold" if status == "processing" else "")
+        text.append(f"  {status}\n", style="dim")
+    return text
+
+
+def output_markdown(result: TaskResult) -> str:
+    """The task's output links and text as Markdown (entity links say how to open them)."""
+    lines = []
+    if result.status != "completed":
+        lines.append(f"**Failed:** {result.error}\n\nNothing was created.")
+    for link in result.links:
+        if link.get("entityRef"):
+            lines.append(f"- {link.get('title') or 'Entity'}: `{link['entityRef']}` (press `o` to open)")
+        elif link.get("url"):
+            lines.append(f"- {link.get('title') or link['url']}: {link['url']}")
+    for item in result.text:
+        lines.append(f"\n### {item.get('title') or ''}\n\n{item.get('content') or ''}")
+    if result.created:
+        lines.append("\n**Created**\n\n" + "\n".join(f"- {line}" for line in result.created))
+    return "\n".join(lines)
+
+
+class TaskRunScreen(Screen):
+    """Runs the template in a thread; events arrive as messages, in order."""
+
+    BINDINGS = [
+        Binding("escape", "leave", "Back", id="run.back"),
+        Binding("o", "open_entity", "Open entity", id="run.open_entity"),
+        Binding("ctrl+c", "cancel", "Cancel run", show=False, id="run.cancel"),
+    ]
+
+    DEFAULT_CSS = """
+    TaskRunScreen #run-title { padding: 0 1; background: $panel; text-style: bold; }
+    TaskRunScreen #run-body { height: 1fr; }
+    TaskRunScreen #steps { width: 36; padding: 0 1; border-right: vkey $panel; }
+    TaskRunScreen #log { height: 1fr; }
+    TaskRunScreen #result { height: auto; max-height: 50%; display: none; border-top: hkey $panel; }
+    TaskRunScreen #result.-done { display: block; }
+    """
+
+    class Event(Message):
+        def __init__(self, event: TaskEvent) -> None:
+            super().__init__()
+            self.event = event
+
+    class Finished(Message):
+        def __init__(self, result: TaskResult) -> None:
+            super().__init__()
+            self.result = result
+
+    def __init__(self, platform: Platform, catalog: Catalog, template: Template, values: dict[str, Any]) -> None:
+        super().__init__()
+        self.platform = platform
+        self.catalog = catalog
+        self.template = template
+        self.values = values
+        self.statuses: dict[str, StepStatus] = {}
+        self.result: TaskResult | None = None
+        self.cancel = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Running {self.template.title}", id="run-title")
+        with Horizontal(id="run-body"):
+            yield Static(steps_text(self.template, self.statuses), id="steps")
+            with Vertical():
+                yield Log(id="log", highlight=False)
+                yield Markdown("", id="result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.run_task()
+
+    @work(thread=True, exclusive=True, group="golden-run")
+    def run_task(self) -> None:
+        from idp_tui.golden.local import local_runner
+        from idp_tui.golden.user import current_user
+
+        runner = local_runner(
+            self.catalog,
+            publish_root=self.platform.repositories,
+            registry_dir=self.platform.registry_dir,
+            demo_store=self.platform.demo_store,
+        )
+        result = runner.run(
+            self.template,
+            self.values,
+            user=current_user(self.catalog),
+            on_event=lambda event: self.post_message(self.Event(event)),
+            cancel=self.cancel,
+        )
+        if result.status == "completed":
+            from idp_tui.golden.state import save_answers
+            from idp_tui.golden.values import secret_paths
+
+            save_answers(self.template.key, self.values, secret_paths(self.template), self.platform.user_state)
+        self.post_message(self.Finished(result))
+
+    def on_task_run_screen_event(self, message: Event) -> None:
+        event = message.event
+        if event.step_id and event.status:
+            self.statuses[event.step_id] = event.status
+            self.query_one("#steps", Static).update(steps_text(self.template, self.statuses))
+        prefix = f"[{event.step_id}] " if event.step_id else ""
+        self.query_one(Log).write_line(prefix + event.message)
+
+    def on_task_run_screen_finished(self, message: Finished) -> None:
+        self.result = message.result
+        title = self.query_one("#run-title", Static)
+        if message.result.status == "completed":
+            title.update(f"✓ {self.template.title}: done")
+            # The registered entity is part of the catalog now: read it again so it can be opened.
+            reload = getattr(self.app, "load_catalog", None)
+            if reload is not None:
+                reload()
+        else:
+            title.update(f"✗ {self.template.title}: failed")
+        result = self.query_one("#result", Markdown)
+        result.update(output_markdown(message.result))
+        result.add_class("-done")
+        self.refresh_bindings()
+
+    def created_entity_ref(self) -> str | None:
+        if self.result is None or self.result.status != "completed":
+            return None
+        return next((link["entityRef"] for link in self.result.links if link.get("entityRef")), None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_entity" and self.created_entity_ref() is None:
+            return None
+        return True
+
+    def action_open_entity(self) -> None:
+        ref = self.created_entity_ref()
+        catalog = getattr(self.app, "catalog", None) or self.catalog
+        entity = catalog.find(ref) if ref else None
+        if entity is None:
+            self.notify(f"{ref} is not in the catalog yet; try again in a moment.", timeout=3)
+            return
+        from .entity import EntityScreen
+
+        self.app.push_screen(EntityScreen(entity))
+
+    def action_cancel(self) -> None:
+        if self.result is None:
+            self.cancel.set()
+            self.notify("Cancelling after the current step…", timeout=3)
+
+    def action_leave(self) -> None:
+        if self.result is None:
+            self.notify("The task is still running (ctrl+c cancels it).", timeout=3)
+            return
+        self.dismiss(None)

@@ -1,0 +1,124 @@
+"""``idp-tui scaffold TEMPLATE_REF``: run a golden path without the TUI (or preview it with ``--dry-run``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..catalog.model import Catalog
+from ..golden.events import TaskEvent, TaskResult
+from ..golden.template import Template
+from ..platform import Platform
+from .output import error, print_json
+
+EXIT_STEP_FAILED = 1
+EXIT_BAD_VALUES = 2
+
+
+def add_parser(subparsers) -> None:
+    scaffold = subparsers.add_parser(
+        "scaffold",
+        help="run a golden-path template (or preview it with --dry-run)",
+        description="Fill a Backstage template's form from --set/--values (defaults for the rest) and run it locally.",
+    )
+    scaffold.add_argument("template", metavar="TEMPLATE_REF", help="template:[namespace/]name, or just the name")
+    scaffold.add_argument(
+        "--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE", help="one value (repeatable)"
+    )
+    scaffold.add_argument("--values", metavar="FILE", help="a YAML file of values")
+    scaffold.add_argument("--dry-run", action="store_true", help="show the steps and files without writing anything")
+    scaffold.add_argument("--output", metavar="DIR", help="also write the task's final workspace to DIR")
+    scaffold.add_argument("--publish-root", metavar="DIR", help="where local publishing creates repositories")
+    scaffold.add_argument("--json", action="store_true", help="print the result as JSON")
+    scaffold.set_defaults(handler=scaffold_command)
+
+
+def find_template(catalog: Catalog, ref: str) -> Template | None:
+    """The template a person means by ``ref`` (``template:x``, ``default/x`` or ``x``)."""
+    from ..catalog.refs import EntityRefError, parse_ref
+
+    try:
+        entity = catalog.get(parse_ref(ref.strip(), "Template").key)
+    except EntityRefError:
+        return None
+    return Template.from_entity(entity) if entity is not None and entity.kind == "Template" else None
+
+
+def scaffold_command(args, platform: Platform) -> int:
+    from ..golden.values import ValuesError, read_values
+
+    catalog = platform.catalog_source.load()
+    template = find_template(catalog, args.template)
+    if template is None:
+        error(f"no template {args.template!r} in the catalog (`idp-tui catalog list --kind Template` lists them)")
+        return EXIT_BAD_VALUES
+    try:
+        values = read_values(template, args.values, args.assignments)
+    except ValuesError as problem:
+        for line in problem.lines:
+            error(line)
+        return EXIT_BAD_VALUES
+    from ..golden.local import local_runner
+    from ..golden.user import current_user
+
+    publish_root = Path(args.publish_root).absolute() if args.publish_root else platform.repositories
+    runner = local_runner(
+        catalog, publish_root=publish_root, registry_dir=platform.registry_dir, demo_store=platform.demo_store
+    )
+    progress = None if args.json else _print_event
+    result = runner.run(
+        template,
+        values,
+        dry_run=args.dry_run,
+        user=current_user(catalog),
+        on_event=progress,
+        output_dir=Path(args.output) if args.output else None,
+    )
+    if result.status == "completed" and not args.dry_run:
+        from ..golden.state import save_answers
+        from ..golden.values import secret_paths
+
+        save_answers(template.key, values, secret_paths(template), platform.user_state)
+    _report(result, args)
+    return 0 if result.status == "completed" else EXIT_STEP_FAILED
+
+
+def _print_event(event: TaskEvent) -> None:
+    if event.status in ("processing", "completed", "failed", "skipped") and event.step_id:
+        mark = {"processing": "▸", "completed": "✓", "failed": "✗", "skipped": "–"}[event.status]
+        print(f"{mark} [{event.step_id}] {event.message}", flush=True)
+    elif event.type == "log" and event.step_id:
+        print(f"    {event.message}", flush=True)
+
+
+def _report(result: TaskResult, args) -> None:
+    if args.json:
+        payload: dict[str, Any] = result.to_json()
+        if args.dry_run:
+            payload["plan"] = [{"id": s.id, "action": s.action, "input": s.input} for s in result.steps]
+            payload["files"] = [{"path": path, "content": _text(content)} for path, content in result.files.items()]
+        print_json(payload)
+        return
+    if args.dry_run and result.status == "completed":
+        print("\nFiles the template would produce:")
+        for path, content in result.files.items():
+            print(f"  {path}  ({len(content)} bytes)")
+    if result.status != "completed":
+        error(result.error or "the task failed")
+        return
+    for line in result.created:
+        print(f"created {line}")
+    for link in result.links:
+        target = link.get("url") or link.get("entityRef") or ""
+        print(f"{link.get('title') or target}: {target}")
+    for item in result.text:
+        print(f"\n{item.get('title') or ''}\n{item.get('content') or ''}".rstrip())
+    sys.stdout.flush()
+
+
+def _text(content: bytes) -> str:
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"<binary, {len(content)} bytes>"

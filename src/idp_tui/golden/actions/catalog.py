@@ -1,0 +1,151 @@
+"""``catalog:write`` and ``catalog:register`` for the local catalog.
+
+Registering writes a Location entity into the registry directory (part of the active catalog from then on), as
+Backstage registers a location. It is staged, so a task that fails later registers nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import yaml
+
+from ...catalog.validation.validator import validate_entity
+from ...catalog.yaml_docs import load_documents
+from .base import ActionContext, ActionError
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """YAML like the ``yaml`` npm package writes it: lists indented under their key, keys in their order."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def to_yaml(document: Any) -> str:
+    """A document as block YAML, keys in their order, long lines kept whole."""
+    return yaml.dump(document, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=10**6)
+
+
+class CatalogWrite:
+    id = "catalog:write"
+    description = "Writes the catalog-info.yaml for your template"
+    supports_dry_run = True
+
+    def run(self, ctx: ActionContext) -> None:
+        entity = ctx.input.get("entity")
+        if not isinstance(entity, dict):
+            raise ActionError("input entity must be an object")
+        path = ctx.input.get("filePath") or "catalog-info.yaml"
+        target = ctx.workspace_path(path, what="filePath")
+        ctx.log("Writing catalog-info.yaml")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(to_yaml(entity), encoding="utf-8")
+
+
+def _local_file(ctx: ActionContext, url: str) -> tuple[Path, Path]:
+    """``(where the file can be read now, where it will live)`` for a catalog-info URL."""
+    for prefix, staged in sorted(ctx.staged_locations.items(), key=lambda item: -len(item[0])):
+        if url == prefix or url.startswith(prefix.rstrip("/") + "/"):
+            relative = url[len(prefix) :].lstrip("/")
+            final = Path(unquote(urlparse(prefix).path)) / relative
+            return staged / relative, final
+    if url.startswith("file://"):
+        path = Path(unquote(urlparse(url).path))
+        return path, path
+    raise ActionError(
+        f"cannot register {url}: the local catalog reads only files "
+        "(file:// URLs or repositories published by this task)"
+    )
+
+
+class RegisterLocation:
+    """The staged registration: one Location file in the registry directory."""
+
+    def __init__(self, registry_dir: Path, target: Path, entity_keys: list[str], existing: frozenset[str]) -> None:
+        self.target = target
+        self.entity_keys = entity_keys
+        self.existing = existing
+        digest = hashlib.sha1(str(target).encode()).hexdigest()[:12]
+        self.location_file = registry_dir / f"location-{digest}.yaml"
+
+    def describe(self) -> str:
+        return f"catalog entry {', '.join(self.entity_keys)} (location {self.location_file})"
+
+    def check(self) -> None:
+        taken = [key for key in self.entity_keys if key in self.existing]
+        if taken:
+            raise ActionError(f"Conflict: entity {', '.join(taken)} already exists in the catalog")
+        if self.location_file.exists():
+            raise ActionError(f"Conflict: location {self.target} is already registered ({self.location_file})")
+
+    def apply(self) -> None:
+        self.location_file.parent.mkdir(parents=True, exist_ok=True)
+        document = {
+            "apiVersion": "backstage.io/v1alpha1",
+            "kind": "Location",
+            "metadata": {"name": self.location_file.stem, "description": f"Registered by idp-tui: {self.target}"},
+            "spec": {"type": "file", "target": str(self.target)},
+        }
+        self.location_file.write_text(to_yaml(document), encoding="utf-8")
+
+    def undo(self) -> None:
+        if self.location_file.exists():
+            os.unlink(self.location_file)
+
+
+class CatalogRegister:
+    id = "catalog:register"
+    description = "Registers entities from a catalog descriptor file in the workspace into the software catalog."
+    supports_dry_run = False
+
+    def run(self, ctx: ActionContext) -> None:
+        url = self._url(ctx.input)
+        readable, final = _local_file(ctx, url)
+        ctx.log(f"Registering {url} in the catalog")
+        try:
+            text = readable.read_text(encoding="utf-8")
+        except OSError as error:
+            if ctx.input.get("optional"):
+                ctx.log(f"Skipping optional registration of {url}: {error.strerror}")
+                return
+            raise ActionError(f"cannot read {url}: {error.strerror}") from None
+        keys = self._entity_keys(text, url)
+        ctx.stage(RegisterLocation(ctx.settings.registry_dir, final, keys, ctx.settings.existing_entity_keys))
+        ctx.output("entityRef", next((k for k in keys if k.startswith("component:")), keys[0]))
+        ctx.output("catalogInfoUrl", url)
+
+    @staticmethod
+    def _url(inputs: dict[str, Any]) -> str:
+        if isinstance(inputs.get("catalogInfoUrl"), str):
+            return inputs["catalogInfoUrl"]
+        contents = inputs.get("repoContentsUrl")
+        if not isinstance(contents, str) or not contents:
+            raise ActionError("Missing repoContentsUrl or catalogInfoUrl input")
+        path = inputs.get("catalogInfoPath") or "/catalog-info.yaml"
+        return contents.rstrip("/") + "/" + str(path).lstrip("/")
+
+    @staticmethod
+    def _entity_keys(text: str, url: str) -> list[str]:
+        documents, errors = load_documents(text)
+        if errors:
+            raise ActionError(f"{url}:{errors[0].line}: {errors[0].message}")
+        keys = []
+        for document in documents:
+            verdict = validate_entity(document.data)
+            if verdict.problems:
+                path, _, message = verdict.problems[0]
+                raise ActionError(
+                    f"{url}:{document.line}: {verdict.key or 'entity'}: {'.'.join(map(str, path))} {message}"
+                )
+            keys.append(verdict.key)
+        if not keys:
+            raise ActionError(f"{url} holds no catalog entities")
+        return keys
+
+
+ACTIONS = (CatalogWrite(), CatalogRegister())

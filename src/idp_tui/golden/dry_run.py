@@ -1,0 +1,34 @@
+"""Dry runs of a template given as data (a Template document and its files), as Backstage's dry-run API does."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..catalog.entity import Entity, SourceLocation
+from ..catalog.refs import entity_key
+from .actions import builtin_actions
+from .actions.base import RunSettings
+from .events import TaskResult
+from .runner import LocalTaskRunner
+from .template import Template
+
+
+def dry_run_template(
+    template: dict[str, Any], values: dict[str, Any], files: dict[str, bytes], *, user: dict[str, Any] | None = None
+) -> TaskResult:
+    """Render ``template`` with ``values`` against ``files`` (its directory contents) without changing anything."""
+    with tempfile.TemporaryDirectory(prefix="idp-tui-dry-run-") as root:
+        base = Path(root) / "template"
+        for relative, content in files.items():
+            path = base / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        base.mkdir(exist_ok=True)
+        metadata = template.get("metadata") or {}
+        key = entity_key("Template", metadata.get("namespace"), str(metadata.get("name", "dry-run")))
+        entity = Entity(template, key, SourceLocation(str(base / "template.yaml"), 1))
+        settings = RunSettings(publish_root=Path(root) / "repositories", registry_dir=Path(root) / "registry")
+        runner = LocalTaskRunner(builtin_actions(), settings)
+        return runner.run(Template.from_entity(entity), values, dry_run=True, user=user)

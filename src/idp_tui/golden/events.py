@@ -1,0 +1,77 @@
+"""What a running golden-path task reports, step by step, and what it ends with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+StepStatus = Literal["open", "processing", "completed", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class TaskEvent:
+    """One event of a task, in the spirit of Backstage's task event stream (``log`` and ``completion``)."""
+
+    type: Literal["log", "completion"]
+    message: str
+    step_id: str | None = None
+    # Set when the event changes a step's status (started, finished, failed, skipped).
+    status: StepStatus | None = None
+    output: dict[str, Any] | None = None
+
+
+@dataclass
+class StepResult:
+    id: str
+    name: str
+    action: str
+    status: StepStatus = "open"
+    error: str | None = None
+    input: dict[str, Any] = field(default_factory=dict)
+    output: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TaskResult:
+    """The end of a task: its status, each step, the rendered output and (for dry runs) the files it produced."""
+
+    status: Literal["completed", "failed"]
+    steps: list[StepResult]
+    output: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    # Dry runs: workspace path -> content, and which of them are executable.
+    files: dict[str, bytes] = field(default_factory=dict)
+    executables: set[str] = field(default_factory=set)
+    # What was created outside the workspace (repositories, catalog entries), one line each.
+    created: list[str] = field(default_factory=list)
+
+    @property
+    def failed_step(self) -> StepResult | None:
+        return next((step for step in self.steps if step.status == "failed"), None)
+
+    @property
+    def links(self) -> list[dict[str, Any]]:
+        links = self.output.get("links")
+        return [link for link in links if isinstance(link, dict)] if isinstance(links, list) else []
+
+    @property
+    def text(self) -> list[dict[str, Any]]:
+        text = self.output.get("text")
+        return [item for item in text if isinstance(item, dict)] if isinstance(text, list) else []
+
+    def to_json(self) -> dict[str, Any]:
+        """``{status, steps: [{id, name, status}], output: {links: [{title, url}], text}}``."""
+        return {
+            "status": self.status,
+            "error": self.error,
+            "steps": [{"id": s.id, "name": s.name, "status": s.status, "error": s.error} for s in self.steps],
+            "output": {
+                "links": [{"title": link.get("title"), "url": link.get("url"), **_entity(link)} for link in self.links],
+                "text": self.text,
+            },
+            "created": self.created,
+        }
+
+
+def _entity(link: dict[str, Any]) -> dict[str, Any]:
+    return {"entityRef": link["entityRef"]} if "entityRef" in link else {}

@@ -1,0 +1,199 @@
+"""``${{ }}`` templates rendered the way Backstage's scaffolder renders them.
+
+Two entry points mirror Backstage's two uses of its engine:
+
+- :meth:`TemplateEngine.render_text` for skeleton files and file names: plain text out.
+- :meth:`TemplateEngine.render_input` for step inputs, ``if``, ``each`` and the template output: each string is
+  rendered with JSON coercion, so a string that is exactly one expression keeps its type (``${{ parameters.port }}``
+  stays the number 8080), a whole-value ``{% if %}`` that prints ``false`` becomes a boolean, and a value that
+  renders to nothing is dropped. A string whose rendering fails is kept as written, as Backstage does.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import TemplateError as JinjaTemplateError
+from jinja2 import Undefined, nodes
+from jinja2.filters import FILTERS as JINJA_FILTERS
+from jinja2.sandbox import SecurityError
+
+from .filters import FilterError, template_filters
+from .js_values import js_string
+from .sandbox import JsUndefined, ScaffolderSandbox, template_global
+
+# Sentinel for "renders to undefined": the key is dropped from the surrounding object.
+UNDEFINED: Any = type("Unset", (), {"__repr__": lambda self: "UNDEFINED", "__bool__": lambda self: False})()
+
+# Jinja2 filters whose behaviour already matches nunjucks' (they need Jinja's evaluation context).
+_JINJA_COMPATIBLE_FILTERS = ("select", "reject", "selectattr", "rejectattr", "sort", "sum", "random")
+
+
+class TemplateRenderError(ValueError):
+    """A template that cannot be rendered: a syntax error, an unsafe operation or a failing filter."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message if line is None else f"line {line}: {message}")
+        self.line = line
+        self.reason = message
+
+
+def _safe_range(*args: int) -> list[int]:
+    if len(args) > 3 or any(not isinstance(a, int) for a in args):
+        raise FilterError("range() takes up to three integers")
+    result = range(*args)
+    if len(result) > 100_000:
+        raise SecurityError("range() is limited to 100000 items in templates")
+    return list(result)
+
+
+def _new_environment(*, cookiecutter: bool, trim_blocks: bool, lstrip_blocks: bool) -> ScaffolderSandbox:
+    env = ScaffolderSandbox(
+        trim_blocks=trim_blocks,
+        lstrip_blocks=lstrip_blocks,
+        variable_start_string="{{" if cookiecutter else "${{",
+        variable_end_string="}}",
+        keep_trailing_newline=True,
+        autoescape=False,
+        undefined=JsUndefined,
+        finalize=js_string,
+    )
+    # Only data and the allow-listed helpers: Jinja's own globals (lipsum, cycler, joiner, namespace, dict)
+    # are removed so templates cannot reach Python objects through them.
+    env.globals.clear()
+    env.globals["range"] = template_global(_safe_range)
+    env.filters.clear()
+    env.filters.update({name: JINJA_FILTERS[name] for name in _JINJA_COMPATIBLE_FILTERS})
+    env.filters.update(template_filters())
+    if cookiecutter:
+        env.filters["jsonify"] = env.filters["dump"]
+    return env
+
+
+class TemplateEngine:
+    """Renders Backstage template strings in a sandbox; safe to share between threads."""
+
+    def __init__(self, *, cookiecutter: bool = False, trim_blocks: bool = False, lstrip_blocks: bool = False) -> None:
+        self._env = _new_environment(cookiecutter=cookiecutter, trim_blocks=trim_blocks, lstrip_blocks=lstrip_blocks)
+        self._compile = lru_cache(maxsize=4096)(self._compile_uncached)
+
+    def has_expression(self, source: str) -> bool:
+        """Whether ``source`` contains anything to render (cheap check to skip plain strings)."""
+        return self._env.variable_start_string in source or "{%" in source or "{#" in source
+
+    def render_text(self, source: str, context: dict[str, Any]) -> str:
+        """Render ``source`` to text (skeleton contents and names).
+
+        Raises:
+            TemplateRenderError: syntax errors, unsafe operations, failing filters.
+        """
+        if not self.has_expression(source):
+            return source
+        template, _ = self._compile(source)
+        return self._run(template, context)
+
+    def render_value(self, source: str, context: dict[str, Any]) -> Any:
+        """Render one string with Backstage's JSON coercion; :data:`UNDEFINED` when it renders to nothing.
+
+        Raises:
+            TemplateRenderError: as :meth:`render_text`.
+        """
+        template, typed = self._compile(source)
+        if typed is None:
+            text = self._run(template, context)
+            return UNDEFINED if text == "" else text
+        encoded = self._run(typed, context)
+        if encoded == "":
+            return UNDEFINED
+        try:
+            return json.loads(encoded)
+        except ValueError:
+            text = self._run(template, context)
+            return UNDEFINED if text == "" else text
+
+    def render_input(self, value: Any, context: dict[str, Any]) -> Any:
+        """Render every string inside ``value`` (a step's input, ``if``, ``each``, the output).
+
+        Object keys are not rendered. A string that fails to render is kept unchanged, as Backstage does.
+        Strings rendering to nothing disappear from objects and become None in lists.
+        """
+        if isinstance(value, str):
+            try:
+                return self.render_value(value, context)
+            except TemplateRenderError:
+                return value
+        if isinstance(value, dict):
+            rendered = {key: self.render_input(item, context) for key, item in value.items()}
+            return {key: item for key, item in rendered.items() if item is not UNDEFINED}
+        if isinstance(value, list):
+            return [None if item is UNDEFINED else item for item in (self.render_input(i, context) for i in value)]
+        return value
+
+    def check_syntax(self, source: str) -> None:
+        """Raise TemplateRenderError if ``source`` does not parse (for template validation)."""
+        if self.has_expression(source):
+            self._compile(source)
+
+    def _compile_uncached(self, source: str) -> tuple[Any, Any]:
+        try:
+            tree = self._env.parse(source)
+            template = self._env.from_string(tree)
+            typed = self._typed_variant(source)
+        except JinjaTemplateError as error:
+            raise TemplateRenderError(_describe(error), getattr(error, "lineno", None)) from None
+        return template, typed
+
+    def _typed_variant(self, source: str) -> Any:
+        """The template with every printed expression JSON-encoded, when ``source`` is one root node.
+
+        Backstage coerces only templates whose root is a single expression or a single statement; text next to
+        an expression makes the whole value a string.
+        """
+        tree = self._env.parse(source)
+        root = [node for node in tree.body if not _is_empty_text(node)]
+        if len(root) != 1 or _root_children(root[0]) != 1:
+            return None
+        if isinstance(root[0], nodes.Output) and isinstance(root[0].nodes[0], nodes.TemplateData):
+            return None
+        for output in tree.find_all(nodes.Output):
+            output.nodes = [
+                child if isinstance(child, nodes.TemplateData) else nodes.Filter(child, "dump", [], [], None, None)
+                for child in output.nodes
+            ]
+        return self._env.from_string(tree)
+
+    def _run(self, template: Any, context: dict[str, Any]) -> str:
+        try:
+            return template.render(context)
+        except (JinjaTemplateError, FilterError, SecurityError, TypeError, ValueError, ArithmeticError) as error:
+            raise TemplateRenderError(_describe(error), getattr(error, "lineno", None)) from None
+        except (AttributeError, KeyError, IndexError, RecursionError) as error:
+            raise TemplateRenderError(f"{type(error).__name__}: {error}") from None
+
+
+def _root_children(node: nodes.Node) -> int:
+    # nunjucks makes every text run and every ${{ }} its own root child; Jinja2 groups them in one Output.
+    if isinstance(node, nodes.Output):
+        return sum(1 for child in node.nodes if not _is_empty_text(child))
+    return 1
+
+
+def _is_empty_text(node: nodes.Node) -> bool:
+    if isinstance(node, nodes.TemplateData):
+        return node.data == ""
+    return isinstance(node, nodes.Output) and all(_is_empty_text(child) for child in node.nodes)
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, SecurityError):
+        return f"not allowed in templates: {error}"
+    if isinstance(error, JinjaTemplateError):
+        return error.message or type(error).__name__
+    return str(error) or type(error).__name__
+
+
+def is_undefined(value: Any) -> bool:
+    """Whether a rendered value is Backstage's undefined."""
+    return value is UNDEFINED or isinstance(value, Undefined)

@@ -1,0 +1,329 @@
+"""The local task runner: Backstage's workflow semantics, run in a temporary workspace on this machine.
+
+Steps run in order with their inputs rendered against ``parameters``, earlier ``steps`` outputs, ``user`` and
+``each``. Nothing outside the workspace changes while steps run: actions stage effects (a repository, a catalog
+entry), and the runner applies them only after every step succeeded, undoing applied ones if a later one fails.
+The workspace is always removed at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .actions.base import Action, ActionContext, ActionError, Effect, RunSettings
+from .events import StepResult, TaskEvent, TaskResult
+from .expressions import UNDEFINED, TemplateEngine, TemplateRenderError
+from .js_values import js_truthy
+from .sandbox import template_global
+from .template import Step, Template
+
+EventSink = Callable[[TaskEvent], None]
+
+
+class TaskCancelled(Exception):
+    """The user stopped the task."""
+
+
+def is_truthy(value: Any) -> bool:
+    """Backstage's ``isTruthy`` for ``if``: an empty list is false, everything else as in JavaScript."""
+    if isinstance(value, list):
+        return bool(value)
+    return js_truthy(None if value is UNDEFINED else value)
+
+
+class LocalTaskRunner:
+    """Runs templates with the built-in actions. One runner serves many tasks; each task has its own workspace."""
+
+    def __init__(self, actions: Mapping[str, Action], settings: RunSettings) -> None:
+        self.actions = dict(actions)
+        self.settings = settings
+        self.engine = TemplateEngine()
+
+    def run(
+        self,
+        template: Template,
+        values: dict[str, Any],
+        *,
+        dry_run: bool = False,
+        user: dict[str, Any] | None = None,
+        on_event: EventSink | None = None,
+        output_dir: Path | None = None,
+        cancel: threading.Event | None = None,
+        secrets: dict[str, str] | None = None,
+    ) -> TaskResult:
+        """Run every step of ``template`` with ``values``; never raises for a failing step (see the result)."""
+        task = _Task(self, template, values, dry_run, user or {}, on_event or (lambda event: None), cancel)
+        task.secrets = dict(secrets or {})
+        if output_dir is not None and not dry_run:
+            task.extra_effects.append(lambda workspace: CopyWorkspace(workspace, output_dir))
+        return task.run()
+
+
+class _Task:
+    def __init__(
+        self,
+        runner: LocalTaskRunner,
+        template: Template,
+        values: dict[str, Any],
+        dry_run: bool,
+        user: dict[str, Any],
+        emit: EventSink,
+        cancel: threading.Event | None,
+    ) -> None:
+        self.runner = runner
+        self.template = template
+        self.dry_run = dry_run
+        self.emit = emit
+        self.cancel = cancel
+        self.secrets: dict[str, str] = {}
+        self.task_id = str(uuid.uuid4())
+        self.context: dict[str, Any] = {
+            "parameters": values,
+            "steps": {},
+            "user": user,
+            "context": {"task": {"id": self.task_id}},
+            "environment": {"parameters": {}, "secrets": {}},
+            "secrets": {},
+        }
+        self.results = [StepResult(s.id, s.name, s.action) for s in template.steps]
+        self.effects: list[Effect] = []
+        self.extra_effects: list[Callable[[Path], Effect]] = []
+        self.staged_locations: dict[str, Path] = {}
+        self.failed = False
+
+    def run(self) -> TaskResult:
+        root = Path(tempfile.mkdtemp(prefix="idp-tui-task-"))
+        workspace, scratch = root / "workspace", root / "scratch"
+        workspace.mkdir()
+        scratch.mkdir()
+        error: str | None = None
+        try:
+            self.emit(TaskEvent("log", f"Starting up task with {len(self.template.steps)} steps"))
+            # The --output directory is checked before any step runs, so a clash costs nothing.
+            staged_extra = [make(workspace) for make in self.extra_effects]
+            for effect in staged_extra:
+                effect.check()
+            for step, result in zip(self.template.steps, self.results, strict=True):
+                if self.failed:
+                    result.status = "skipped"
+                    self.emit(
+                        TaskEvent("log", f"Skipping step {step.id} because a previous step failed", step.id, "skipped")
+                    )
+                    continue
+                self._run_step(step, result, workspace, scratch)
+            if self.failed:
+                error = self._failure_message()
+                return self._finish("failed", error)
+            output = self.runner.engine.render_input(self.template.output, self.context)
+            output = _filter_conditional(output)
+            files, executables = _read_tree(workspace) if self.dry_run else ({}, set())
+            created = [] if self.dry_run else self._apply(self.effects + staged_extra)
+            result = self._finish("completed", None, output)
+            result.files, result.executables, result.created = files, executables, created
+            return result
+        except ActionError as failure:
+            return self._finish("failed", str(failure))
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+    def _run_step(self, step: Step, result: StepResult, workspace: Path, scratch: Path) -> None:
+        engine = self.runner.engine
+        try:
+            if self.cancel is not None and self.cancel.is_set():
+                raise TaskCancelled(f"Step {step.id} ({step.name}) of task {self.task_id} has been cancelled.")
+            if step.if_ is False or (
+                isinstance(step.if_, str)
+                and step.each is None
+                and not is_truthy(engine.render_input(step.if_, self._ctx()))
+            ):
+                result.status = "skipped"
+                self.emit(TaskEvent("log", f"Skipping step {step.id}: its condition is false", step.id, "skipped"))
+                return
+            action = self.runner.actions.get(step.action)
+            if action is None:
+                raise ActionError(
+                    f"Template action with ID '{step.action}' is not registered. See "
+                    "https://backstage.io/docs/features/software-templates/builtin-actions/ "
+                    "on how to add a new action module."
+                )
+            result.status = "processing"
+            self.emit(TaskEvent("log", f"Beginning step {step.title}", step.id, "processing"))
+            if self.dry_run and not action.supports_dry_run:
+                rendered = engine.render_input(step.input, self._ctx())
+                result.input = rendered
+                self._log(
+                    step.id, f"Skipping {action.id} in dry-run mode: it would change things outside the workspace"
+                )
+                self.context["steps"][step.id] = {"output": {}}
+                result.status = "completed"
+                self.emit(TaskEvent("log", f"Finished step {step.title}", step.id, "completed", {}))
+                return
+            outputs = self._iterate(step, action, result, workspace, scratch)
+            self.context["steps"][step.id] = {"output": outputs}
+            result.output = outputs
+            result.status = "completed"
+            self.emit(TaskEvent("log", f"Finished step {step.title}", step.id, "completed", outputs))
+        except (ActionError, TemplateRenderError, TaskCancelled, OSError) as failure:
+            self.failed = True
+            result.status = "failed"
+            result.error = _reason(failure)
+            self.emit(TaskEvent("log", result.error, step.id, "failed"))
+
+    def _iterate(self, step: Step, action: Action, result: StepResult, workspace: Path, scratch: Path) -> dict:
+        engine = self.runner.engine
+        iterations: list[dict[str, Any] | None] = [None]
+        if step.each is not None:
+            resolved = engine.render_input(step.each, self._ctx())
+            if resolved is UNDEFINED:
+                raise ActionError(
+                    f'Invalid value on action {action.id}.each parameter, "{step.each}" cannot be resolved to a value'
+                )
+            if not isinstance(resolved, list | dict):
+                raise ActionError(
+                    f"Invalid value on action {action.id}.each parameter, must resolve to an array or object"
+                )
+            pairs = enumerate(resolved) if isinstance(resolved, list) else resolved.items()
+            iterations = [{"key": str(key), "value": value} for key, value in pairs]
+        outputs: dict[str, Any] = {}
+        for each in iterations:
+            context = self._ctx() if each is None else {**self._ctx(), "each": each}
+            if each is not None and step.if_ is not None and not is_truthy(engine.render_input(step.if_, context)):
+                self._log(step.id, f"Skipping step each: {each}")
+                continue
+            step_input = engine.render_input(step.input, context)
+            result.input = step_input
+            if each is not None:
+                self._log(step.id, f"Running step each: {each}")
+            ctx = ActionContext(
+                input=step_input,
+                workspace=workspace,
+                template_dir=self.template.base_dir,
+                settings=self.runner.settings,
+                step_id=step.id,
+                dry_run=self.dry_run,
+                user=self.context["user"],
+                log=lambda message, step_id=step.id: self._log(step_id, message),
+                effects=self.effects,
+                scratch=scratch,
+                staged_locations=self.staged_locations,
+            )
+            self._validate_input(action, step_input, step.id if each is None else f"{action.id}[{each['key']}]")
+            action.run(ctx)
+            for name, value in ctx.outputs.items():
+                if each is None:
+                    outputs[name] = value
+                else:
+                    outputs.setdefault(name, []).append(value)
+        return outputs
+
+    @staticmethod
+    def _validate_input(action: Action, step_input: dict[str, Any], label: str) -> None:
+        schema = getattr(action, "input_schema", None)
+        if not schema:
+            return
+        import jsonschema
+
+        errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(step_input), key=lambda e: list(e.path))
+        if errors:
+            detail = ", ".join(f"{'.'.join(map(str, e.path)) or 'input'} {e.message}" for e in errors)
+            raise ActionError(f"Invalid input passed to action {action.id}, {detail}")
+
+    def _ctx(self) -> dict[str, Any]:
+        context = dict(self.context)
+        context["always"] = template_global(lambda: True)
+        context["failure"] = template_global(lambda: self.failed)
+        return context
+
+    def _log(self, step_id: str, message: str) -> None:
+        self.emit(TaskEvent("log", message, step_id))
+
+    def _apply(self, effects: list[Effect]) -> list[str]:
+        applied: list[Effect] = []
+        try:
+            for effect in effects:
+                effect.check()
+                effect.apply()
+                applied.append(effect)
+                self.emit(TaskEvent("log", f"Created {effect.describe()}"))
+        except (ActionError, OSError) as failure:
+            for effect in reversed(applied):
+                effect.undo()
+            raise ActionError(f"Nothing was created: {_reason(failure)}") from None
+        return [effect.describe() for effect in applied]
+
+    def _failure_message(self) -> str:
+        failed = next(r for r in self.results if r.status == "failed")
+        return f"Step {failed.id} ({failed.name or failed.action}) failed: {failed.error}"
+
+    def _finish(self, status: str, error: str | None, output: dict | None = None) -> TaskResult:
+        if error is not None:
+            self.emit(TaskEvent("completion", error, status="failed"))
+        else:
+            self.emit(
+                TaskEvent("completion", "Run completed with status: completed", status="completed", output=output)
+            )
+        return TaskResult(status, self.results, output or {}, error)  # type: ignore[arg-type]
+
+
+def _reason(failure: BaseException) -> str:
+    if isinstance(failure, OSError) and failure.filename:
+        return f"{failure.strerror or failure}: {failure.filename}"
+    return str(failure)
+
+
+def _filter_conditional(output: Any) -> dict[str, Any]:
+    """Backstage drops output links and text items whose ``if`` is falsy."""
+    if not isinstance(output, dict):
+        return {}
+    for key in ("links", "text"):
+        items = output.get(key)
+        if isinstance(items, list):
+            output[key] = [
+                {k: v for k, v in item.items() if k != "if"}
+                for item in items
+                if isinstance(item, dict) and ("if" not in item or is_truthy(item["if"]))
+            ]
+    return output
+
+
+def _read_tree(root: Path) -> tuple[dict[str, bytes], set[str]]:
+    files: dict[str, bytes] = {}
+    executables: set[str] = set()
+    for directory, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for filename in sorted(filenames):
+            path = Path(directory, filename)
+            relative = path.relative_to(root).as_posix()
+            files[relative] = path.read_bytes()
+            if os.access(path, os.X_OK):
+                executables.add(relative)
+    return files, executables
+
+
+class CopyWorkspace:
+    """``--output DIR``: the task's final workspace copied to a directory that must not exist yet (or be empty)."""
+
+    def __init__(self, workspace: Path, target: Path) -> None:
+        self.workspace = workspace
+        self.target = Path(target).absolute()
+
+    def describe(self) -> str:
+        return f"workspace copy at {self.target}"
+
+    def check(self) -> None:
+        if self.target.exists() and (not self.target.is_dir() or any(self.target.iterdir())):
+            raise ActionError(f"output directory {self.target} already exists and is not empty")
+
+    def apply(self) -> None:
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(self.workspace, self.target, symlinks=True, dirs_exist_ok=True)
+
+    def undo(self) -> None:
+        shutil.rmtree(self.target, ignore_errors=True)

@@ -1,0 +1,37 @@
+"""Keeping every file a template writes inside its task workspace."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+
+from .actions.base import ActionError
+
+
+def inside(root: Path, relative: str, *, what: str = "path") -> Path:
+    """``relative`` joined to ``root``, refusing anything that would land outside it.
+
+    Refused: absolute paths, ``..`` segments that climb above ``root``, and paths that pass through a symlink
+    pointing outside ``root``. The returned path may not exist yet.
+
+    Raises:
+        ActionError: naming ``what`` and the offending value.
+    """
+    text = str(relative)
+    if "\x00" in text:
+        raise ActionError(f"{what} {text!r} contains a NUL byte")
+    posix = PurePosixPath(text.replace("\\", "/"))
+    if posix.is_absolute() or (len(text) > 1 and text[1] == ":"):
+        raise ActionError(f"{what} {text!r} is absolute; it must be relative to the task workspace")
+    root_real = Path(os.path.realpath(root))
+    candidate = Path(os.path.normpath(root_real.joinpath(*posix.parts))) if posix.parts else root_real
+    if not _is_within(candidate, root_real):
+        raise ActionError(f"{what} {text!r} leads outside the task workspace")
+    # Resolve symlinks on the part that exists: a link inside the workspace may point anywhere.
+    if not _is_within(Path(os.path.realpath(candidate)), root_real):
+        raise ActionError(f"{what} {text!r} follows a symlink outside the task workspace")
+    return candidate
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
