@@ -95,7 +95,9 @@ class PreviewScreen(Screen):
             registry_dir=self.platform.registry_dir,
             demo_store=self.platform.demo_store,
         )
-        self.post_message(self.Done(runner.run(self.template, self.values, dry_run=True, user=current_user(self.catalog))))
+        self.post_message(
+            self.Done(runner.run(self.template, self.values, dry_run=True, user=current_user(self.catalog)))
+        )
 
     def on_preview_screen_done(self, message: Done) -> None:
         result = self.result = message.result
@@ -103,7 +105,9 @@ class PreviewScreen(Screen):
         files.add_option(Option(Text("Steps and inputs", style="bold"), id=PLAN_ID))
         files.add_options(Option(path, id=path) for path in result.files)
         summary = f"{len(result.files)} files" if result.status == "completed" else f"failed: {result.error}"
-        self.query_one("#preview-title", Static).update(f"Preview of {self.template.title}: {summary}. Nothing is written.")
+        self.query_one("#preview-title", Static).update(
+            f"Preview of {self.template.title}: {summary}. Nothing is written."
+        )
         files.highlighted = 0
 
     @on(OptionList.OptionHighlighted, "#files")

@@ -19,16 +19,17 @@ from jinja2 import TemplateError as JinjaTemplateError
 from jinja2 import Undefined, nodes
 from jinja2.filters import FILTERS as JINJA_FILTERS
 from jinja2.sandbox import SecurityError
+from jinja2.visitor import NodeTransformer
 
 from .filters import FilterError, template_filters
-from .js_values import js_string
+from .js_values import js_string, js_truthy
 from .sandbox import JsUndefined, ScaffolderSandbox, template_global
 
 # Sentinel for "renders to undefined": the key is dropped from the surrounding object.
 UNDEFINED: Any = type("Unset", (), {"__repr__": lambda self: "UNDEFINED", "__bool__": lambda self: False})()
 
 # Jinja2 filters whose behaviour already matches nunjucks' (they need Jinja's evaluation context).
-_JINJA_COMPATIBLE_FILTERS = ("select", "reject", "selectattr", "rejectattr", "sort", "sum", "random")
+_JINJA_COMPATIBLE_FILTERS = ("sort", "sum", "random")
 
 
 class TemplateRenderError(ValueError):
@@ -49,6 +50,57 @@ def _safe_range(*args: int) -> list[int]:
     return list(result)
 
 
+_TRUTHY = "js_truthy__"
+
+
+def _tested(env: ScaffolderSandbox, *, keep: bool):
+    """``select``/``reject``: items passing a named test (truthiness when none is named)."""
+
+    def apply(value: Any, test: str | None = None, *args: Any) -> list:
+        check = js_truthy if test is None else (lambda item: env.call_test(test, item, args))
+        return [item for item in value or [] if bool(check(item)) == keep]
+
+    return apply
+
+
+class Cycler:
+    """nunjucks' ``cycler(a, b, ...)``: ``next()`` returns the items in turn."""
+
+    def __init__(self, *items: Any) -> None:
+        self.items, self.position = list(items), -1
+
+    def template_attribute(self, name: str) -> Any:
+        if name == "next":
+            return self._next
+        if name == "reset":
+            return self._reset
+        if name == "current":
+            return self.items[self.position] if self.position >= 0 else None
+        return None
+
+    def _next(self) -> Any:
+        self.position = (self.position + 1) % len(self.items) if self.items else -1
+        return self.items[self.position] if self.items else None
+
+    def _reset(self) -> None:
+        self.position = -1
+
+
+class Joiner:
+    """nunjucks' ``joiner(sep)``: calling it returns "" the first time and ``sep`` afterwards."""
+
+    __idp_template_global__ = True
+
+    def __init__(self, separator: str = ",") -> None:
+        self.separator, self.used = separator, False
+
+    def __call__(self) -> str:
+        if not self.used:
+            self.used = True
+            return ""
+        return self.separator
+
+
 def _new_environment(*, cookiecutter: bool, trim_blocks: bool, lstrip_blocks: bool) -> ScaffolderSandbox:
     env = ScaffolderSandbox(
         trim_blocks=trim_blocks,
@@ -67,6 +119,11 @@ def _new_environment(*, cookiecutter: bool, trim_blocks: bool, lstrip_blocks: bo
     env.filters.clear()
     env.filters.update({name: JINJA_FILTERS[name] for name in _JINJA_COMPATIBLE_FILTERS})
     env.filters.update(template_filters())
+    env.filters["select"] = _tested(env, keep=True)
+    env.filters["reject"] = _tested(env, keep=False)
+    env.filters[_TRUTHY] = js_truthy
+    env.globals["cycler"] = template_global(Cycler)
+    env.globals["joiner"] = template_global(Joiner)
     if cookiecutter:
         env.filters["jsonify"] = env.filters["dump"]
     return env
@@ -138,7 +195,7 @@ class TemplateEngine:
 
     def _compile_uncached(self, source: str) -> tuple[Any, Any]:
         try:
-            tree = self._env.parse(source)
+            tree = self._parse(source)
             template = self._env.from_string(tree)
             typed = self._typed_variant(source)
         except JinjaTemplateError as error:
@@ -151,7 +208,7 @@ class TemplateEngine:
         Backstage coerces only templates whose root is a single expression or a single statement; text next to
         an expression makes the whole value a string.
         """
-        tree = self._env.parse(source)
+        tree = self._parse(source)
         root = [node for node in tree.body if not _is_empty_text(node)]
         if len(root) != 1 or _root_children(root[0]) != 1:
             return None
@@ -164,6 +221,10 @@ class TemplateEngine:
             ]
         return self._env.from_string(tree)
 
+    def _parse(self, source: str) -> nodes.Template:
+        """Parse with nunjucks' literal rules: ``{ key: 1 }`` has a string key, ``null`` is None."""
+        return _NunjucksLiterals().visit(self._env.parse(source))
+
     def _run(self, template: Any, context: dict[str, Any]) -> str:
         try:
             return template.render(context)
@@ -171,6 +232,32 @@ class TemplateEngine:
             raise TemplateRenderError(_describe(error), getattr(error, "lineno", None)) from None
         except (AttributeError, KeyError, IndexError, RecursionError) as error:
             raise TemplateRenderError(f"{type(error).__name__}: {error}") from None
+
+
+class _NunjucksLiterals(NodeTransformer):
+    def visit_Pair(self, node: nodes.Pair) -> nodes.Pair:
+        if isinstance(node.key, nodes.Name):
+            node.key = nodes.Const(node.key.name, lineno=node.key.lineno)
+        node.value = self.visit(node.value)
+        return node
+
+    def visit_CondExpr(self, node: nodes.CondExpr) -> nodes.CondExpr:
+        # JavaScript truthiness ([] and {} are true) and an empty string when there is no else.
+        self.generic_visit(node)
+        node.test = nodes.Filter(node.test, _TRUTHY, [], [], None, None, lineno=node.lineno)
+        if node.expr2 is None:
+            node.expr2 = nodes.Const("", lineno=node.lineno)
+        return node
+
+    def visit_If(self, node: nodes.If) -> nodes.If:
+        self.generic_visit(node)
+        node.test = nodes.Filter(node.test, _TRUTHY, [], [], None, None, lineno=node.lineno)
+        return node
+
+    def visit_Name(self, node: nodes.Name) -> nodes.Node:
+        if node.name == "null" and node.ctx == "load":
+            return nodes.Const(None, lineno=node.lineno)
+        return node
 
 
 def _root_children(node: nodes.Node) -> int:

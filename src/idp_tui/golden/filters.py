@@ -12,7 +12,11 @@ from jinja2 import Undefined
 from jinja2 import filters as jinja_filters
 
 from ..catalog.refs import EntityRefError, parse_ref
-from .js_values import js_json_dumps, js_string
+from .js_values import js_json_dumps, js_string, js_truthy
+from .sandbox import JsUndefined
+
+# What a JavaScript filter returns for "nothing": prints empty, and drops the key of a typed value.
+undefined = JsUndefined()
 
 
 class FilterError(ValueError):
@@ -54,13 +58,13 @@ def pick(value: Any, path: Any) -> Any:
         key: Any = match.group(1) or match.group(2) or match.group(0)
         if isinstance(current, list | tuple) and str(key).isdigit():
             index = int(key)
-            current = current[index] if index < len(current) else None
+            current = current[index] if index < len(current) else undefined
         elif isinstance(current, dict):
             current = current.get(key)
         else:
-            return None
+            return undefined
         if current is None:
-            return None
+            return undefined
     return current
 
 
@@ -77,13 +81,13 @@ def js_join(value: Any, separator: Any = "", attribute: Any = None) -> str:
     return js_string(separator).join(js_string([item]) for item in items)
 
 
-def js_int(value: Any, default: Any = None, base: int = 10) -> Any:
+def js_int(value: Any, default: Any = undefined, base: int = 10) -> Any:
     """``int`` as ``parseInt``: leading digits count, anything else gives the default."""
     match = re.match(r"\s*[-+]?\d+", js_string(value))
     return int(match.group(0), base) if match else default
 
 
-def js_float(value: Any, default: Any = None) -> Any:
+def js_float(value: Any, default: Any = undefined) -> Any:
     """``float`` as ``parseFloat``."""
     match = re.match(r"\s*[-+]?(\d+\.?\d*(e[-+]?\d+)?|\.\d+(e[-+]?\d+)?|Infinity)", js_string(value), re.I)
     return float(match.group(0)) if match else default
@@ -139,7 +143,7 @@ def js_truncate(value: Any, length: Any = 255, killwords: Any = False, end: Any 
         return text
     if killwords:
         return text[:length] + js_string(end)
-    cut = text.rfind(" ", 0, length)
+    cut = text.rfind(" ", 0, length + 1)  # lastIndexOf(" ", length) includes that position
     return (text[:length] if cut == -1 else text[:cut]) + js_string(end)
 
 
@@ -171,6 +175,39 @@ def js_round(value: Any, precision: Any = 0, method: Any = "common") -> float:
     return math.copysign(math.floor(abs(scaled) + 0.5), scaled) / factor
 
 
+def js_batch(value: Any, size: Any, fill: Any = None) -> list[list]:
+    """``batch``: lists of ``size`` items; the last is padded only when ``fill`` is truthy."""
+    items, size = list(value or []), int(size)
+    batches = [items[i : i + size] for i in range(0, len(items), size)]
+    if js_truthy(fill) and batches and len(batches[-1]) < size:
+        batches[-1] += [fill] * (size - len(batches[-1]))
+    return batches
+
+
+def js_slice(value: Any, slices: Any, fill: Any = None) -> list[list]:
+    """``slice``: ``slices`` columns, the first ones one longer when the items do not divide evenly."""
+    items, slices = list(value or []), int(slices)
+    per, extra = divmod(len(items), slices)
+    columns, offset = [], 0
+    for index in range(slices):
+        size = per + (1 if index < extra else 0)
+        column = items[offset : offset + size]
+        offset += size
+        if fill is not None and index >= extra and extra:
+            column.append(fill)
+        columns.append(column)
+    return columns
+
+
+def js_selectattr(value: Any, attribute: Any, *_: Any) -> list:
+    """``selectattr``: items whose attribute is truthy (nunjucks ignores any test given after it)."""
+    return [item for item in value or [] if isinstance(item, dict) and js_truthy(item.get(attribute))]
+
+
+def js_rejectattr(value: Any, attribute: Any, *_: Any) -> list:
+    return [item for item in value or [] if not (isinstance(item, dict) and js_truthy(item.get(attribute)))]
+
+
 def _string_filter(function: Callable[[str], str]) -> Callable[[Any], str]:
     return lambda value: function(js_string(value))
 
@@ -185,7 +222,7 @@ def template_filters() -> dict[str, Callable[..., Any]]:
         "projectSlug": project_slug,
         # nunjucks built-ins.
         "abs": abs,
-        "batch": lambda value, size, fill=None: [list(b) for b in jinja_filters.do_batch(value, size, fill)],
+        "batch": js_batch,
         "capitalize": _string_filter(lambda s: s[:1].upper() + s[1:].lower()),
         "center": lambda value, width=80: js_string(value).center(int(width)),
         "default": jinja_filters.do_default,
@@ -215,7 +252,9 @@ def template_filters() -> dict[str, Callable[..., Any]]:
         "reverse": js_reverse,
         "round": js_round,
         "safe": jinja_filters.do_mark_safe,
-        "slice": lambda value, slices, fill=None: [list(s) for s in jinja_filters.do_slice(value, slices, fill)],
+        "slice": js_slice,
+        "selectattr": js_selectattr,
+        "rejectattr": js_rejectattr,
         "string": js_string,
         "striptags": _string_filter(lambda s: jinja_filters.do_striptags(s)),
         "title": js_title,

@@ -19,7 +19,8 @@ def js_number(value: float | int) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        # Every JavaScript number is a double: large integers lose digits and print in exponent form.
+        return str(value) if abs(value) < 2**53 else js_number(float(value))
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
@@ -90,7 +91,10 @@ def to_json_value(value: Any) -> Any:
         return [None if isinstance(item, Undefined) else to_json_value(item) for item in value]
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == int(value) and abs(value) >= 2**53:
+        text = js_number(value)
+        return int(text) if text.lstrip("-").isdigit() else float(value)
+    if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
 

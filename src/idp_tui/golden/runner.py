@@ -83,7 +83,8 @@ class _Task:
         self.emit = emit
         self.cancel = cancel
         self.secrets: dict[str, str] = {}
-        self.task_id = str(uuid.uuid4())
+        # Backstage names dry-run workspaces "dry-run-<uuid>"; templates can see it as context.task.id.
+        self.task_id = f"dry-run-{uuid.uuid4()}" if dry_run else str(uuid.uuid4())
         self.context: dict[str, Any] = {
             "parameters": values,
             "steps": {},

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jinja2 import ChainableUndefined, Undefined
-from jinja2.runtime import LoopContext
+from jinja2.runtime import LoopContext, Macro
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from .js_values import js_string
@@ -110,14 +110,14 @@ def _array_methods(items: list | tuple) -> dict[str, Callable[..., Any]]:
 class ScaffolderSandbox(SandboxedEnvironment):
     """A sandboxed Jinja2 environment whose expressions see data and allow-listed methods only."""
 
-    intercepted_binops = frozenset({"+", "*", "**"})
+    intercepted_binops = frozenset({"+", "*", "**", "/", "//", "%"})
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         return self._lookup(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         if isinstance(argument, slice) and isinstance(obj, str | list | tuple):
-            return obj[argument]
+            return list(obj[argument])  # nunjucks slices a string into a list of characters
         return self._lookup(obj, argument)
 
     def _lookup(self, obj: Any, key: Any) -> Any:
@@ -141,13 +141,19 @@ class ScaffolderSandbox(SandboxedEnvironment):
             return getattr(obj, key)
         elif isinstance(obj, LoopContext) and key == "cycle":
             return JsMethod(key, obj.cycle)
+        elif hasattr(type(obj), "template_attribute"):
+            value = obj.template_attribute(key)
+            if callable(value):
+                return JsMethod(key, value)
+            return self.undefined(obj=obj, name=key) if value is None else value
         return self.undefined(obj=obj, name=key)
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         return False
 
     def is_safe_callable(self, obj: Any) -> bool:
-        return isinstance(obj, JsMethod) or getattr(obj, "__idp_template_global__", False)
+        # Macros are defined by the template itself; JsMethod and marked globals are the allow-list.
+        return isinstance(obj, JsMethod | Macro) or getattr(obj, "__idp_template_global__", False)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "+":
@@ -158,19 +164,59 @@ class ScaffolderSandbox(SandboxedEnvironment):
             if isinstance(left, Undefined) or isinstance(right, Undefined) or left is None or right is None:
                 return js_string(left) + js_string(right) if not (_is_number(left) or _is_number(right)) else math.nan
             return _bounded(js_string(left) + js_string(right))
+        # JavaScript arithmetic: operands become numbers ("3" * 2 is 6), division by zero is Infinity or NaN.
+        left, right = js_to_number(left), js_to_number(right)
+        if math.isnan(left) or math.isnan(right):
+            return math.nan
         if operator == "*":
-            if isinstance(left, str | list | tuple) or isinstance(right, str | list | tuple):
-                raise SecurityError("repeating a string or list with * is not allowed in templates")
             return left * right
-        if abs(right) > 1024 and not isinstance(left, float):
-            raise SecurityError("the exponent is too large")
-        return left**right
+        if operator == "**":
+            if abs(right) > 1024 and isinstance(left, int) and abs(left) > 1:
+                return math.inf if left > 0 or right % 2 == 0 else -math.inf
+            return left**right
+        if right == 0:
+            if operator == "/" and left != 0:
+                return math.copysign(math.inf, left) * math.copysign(1, right)
+            return math.nan
+        if operator == "/":
+            return left / right
+        if operator == "//":
+            return left // right
+        return math.fmod(left, right) if isinstance(left, float) or isinstance(right, float) else _js_mod(left, right)
 
 
 def template_global(function: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a function as callable from templates (like Backstage's ``always()`` in ``if``)."""
     function.__idp_template_global__ = True  # type: ignore[attr-defined]
     return function
+
+
+def js_to_number(value: Any) -> int | float:
+    """JavaScript's ``Number(value)`` for template data."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float):
+        return value
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        text = value.strip()
+        if text == "":
+            return 0
+        try:
+            number = float(text)
+        except ValueError:
+            return math.nan
+        return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
+    if isinstance(value, list | tuple) and len(value) <= 1:
+        return js_to_number(value[0]) if value else 0
+    return math.nan
+
+
+def _js_mod(left: int, right: int) -> int:
+    # JavaScript's % keeps the sign of the dividend (Python's follows the divisor).
+    result = abs(left) % abs(right)
+    return -result if left < 0 else result
 
 
 def _is_number(value: Any) -> bool:
