@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from idp_tui.catalog.entity import Entity, SourceLocation
-from idp_tui.golden.actions import catalog as catalog_actions, fetch
+from idp_tui.golden.actions import catalog as catalog_actions
+from idp_tui.golden.actions import fetch
 from idp_tui.golden.actions.base import ActionContext, ActionError, RunSettings
 from idp_tui.golden.events import TaskEvent
 from idp_tui.golden.runner import LocalTaskRunner
