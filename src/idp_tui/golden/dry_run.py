@@ -8,11 +8,13 @@ from typing import Any
 
 from ..catalog.entity import Entity, SourceLocation
 from ..catalog.refs import entity_key
+from ..catalog.validation import validate_entity
 from .actions import builtin_actions
-from .actions.base import RunSettings
+from .actions.base import ActionError, RunSettings
 from .events import TaskResult
 from .runner import LocalTaskRunner
 from .template import Template
+from .workspace import inside
 
 
 def dry_run_template(
@@ -21,11 +23,18 @@ def dry_run_template(
     """Render ``template`` with ``values`` against ``files`` (its directory contents) without changing anything."""
     with tempfile.TemporaryDirectory(prefix="idp-tui-dry-run-") as root:
         base = Path(root) / "template"
+        base.mkdir()
         for relative, content in files.items():
-            path = base / relative
+            try:
+                path = inside(base, relative, what="template file")
+            except ActionError as error:
+                return TaskResult("failed", [], error=str(error))
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
-        base.mkdir(exist_ok=True)
+        verdict = validate_entity(template)
+        if verdict.problems:
+            path, _, message = verdict.problems[0]
+            return TaskResult("failed", [], error=f"/{'/'.join(map(str, path))} {message}")
         metadata = template.get("metadata") or {}
         key = entity_key("Template", metadata.get("namespace"), str(metadata.get("name", "dry-run")))
         entity = Entity(template, key, SourceLocation(str(base / "template.yaml"), 1))

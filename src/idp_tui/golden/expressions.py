@@ -16,14 +16,14 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import TemplateError as JinjaTemplateError
-from jinja2 import Undefined, nodes
+from jinja2 import TemplateSyntaxError, Undefined, nodes
 from jinja2.filters import FILTERS as JINJA_FILTERS
 from jinja2.sandbox import SecurityError
 from jinja2.visitor import NodeTransformer
 
 from .filters import FilterError, template_filters
 from .js_values import js_string, js_truthy
-from .sandbox import JsUndefined, ScaffolderSandbox, template_global
+from .sandbox import RESERVED_NAMES, JsUndefined, ScaffolderSandbox, template_global
 
 # Sentinel for "renders to undefined": the key is dropped from the surrounding object.
 UNDEFINED: Any = type("Unset", (), {"__repr__": lambda self: "UNDEFINED", "__bool__": lambda self: False})()
@@ -101,8 +101,9 @@ class Joiner:
         return self.separator
 
 
-def _new_environment(*, cookiecutter: bool, trim_blocks: bool, lstrip_blocks: bool) -> ScaffolderSandbox:
+def _new_environment(*, cookiecutter: bool, trim_blocks: bool, lstrip_blocks: bool, newline: str) -> ScaffolderSandbox:
     env = ScaffolderSandbox(
+        newline_sequence=newline,
         trim_blocks=trim_blocks,
         lstrip_blocks=lstrip_blocks,
         variable_start_string="{{" if cookiecutter else "${{",
@@ -132,8 +133,13 @@ def _new_environment(*, cookiecutter: bool, trim_blocks: bool, lstrip_blocks: bo
 class TemplateEngine:
     """Renders Backstage template strings in a sandbox; safe to share between threads."""
 
-    def __init__(self, *, cookiecutter: bool = False, trim_blocks: bool = False, lstrip_blocks: bool = False) -> None:
-        self._env = _new_environment(cookiecutter=cookiecutter, trim_blocks=trim_blocks, lstrip_blocks=lstrip_blocks)
+    def __init__(
+        self, *, cookiecutter: bool = False, trim_blocks: bool = False, lstrip_blocks: bool = False, newline: str = "\n"
+    ) -> None:
+        self._options = {"cookiecutter": cookiecutter, "trim_blocks": trim_blocks, "lstrip_blocks": lstrip_blocks}
+        self._newline = newline
+        self._env = _new_environment(**self._options, newline=newline)
+        self._windows: TemplateEngine | None = None
         self._compile = lru_cache(maxsize=4096)(self._compile_uncached)
 
     def has_expression(self, source: str) -> bool:
@@ -148,6 +154,11 @@ class TemplateEngine:
         """
         if not self.has_expression(source):
             return source
+        if "\r\n" in source and self._newline == "\n":
+            # Jinja2 rewrites every line ending to one sequence; a CRLF file keeps CRLF, as in Backstage.
+            if self._windows is None:
+                self._windows = TemplateEngine(**self._options, newline="\r\n")
+            return self._windows.render_text(source, context)
         template, _ = self._compile(source)
         return self._run(template, context)
 
@@ -230,8 +241,8 @@ class TemplateEngine:
             return template.render(context)
         except (JinjaTemplateError, FilterError, SecurityError, TypeError, ValueError, ArithmeticError) as error:
             raise TemplateRenderError(_describe(error), getattr(error, "lineno", None)) from None
-        except (AttributeError, KeyError, IndexError, RecursionError) as error:
-            raise TemplateRenderError(f"{type(error).__name__}: {error}") from None
+        except Exception as error:  # noqa: BLE001 - a filter's own error (parseRepoUrl on a bad URL) fails the render
+            raise TemplateRenderError(str(error) or type(error).__name__) from None
 
 
 class _NunjucksLiterals(NodeTransformer):
@@ -255,6 +266,11 @@ class _NunjucksLiterals(NodeTransformer):
         return node
 
     def visit_Name(self, node: nodes.Name) -> nodes.Node:
+        if node.name in RESERVED_NAMES:
+            raise TemplateSyntaxError(f"{node.name} is a reserved name", node.lineno)
+        if node.name == "self" and node.ctx == "load":
+            # Jinja2's reference to the template itself; nunjucks has no such name (undefined).
+            return nodes.Name("undefined__", "load", lineno=node.lineno)
         if node.name == "null" and node.ctx == "load":
             return nodes.Const(None, lineno=node.lineno)
         return node

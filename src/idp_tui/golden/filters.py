@@ -33,7 +33,7 @@ def parse_repo_url(value: Any) -> dict[str, str]:
 def project_slug(value: Any) -> str:
     """``projectSlug``: ``owner/repo`` of a repository picker value."""
     spec = parse_repo_url(value)
-    return f"{spec.get('owner')}/{spec.get('repo')}"
+    return f"{spec.get('owner', 'undefined')}/{spec.get('repo', 'undefined')}"
 
 
 def parse_entity_ref(value: Any, defaults: Any = None) -> dict[str, str]:
@@ -130,7 +130,7 @@ def js_indent(value: Any, width: Any = 4, first: Any = False) -> str:
     text = js_string(value)
     if text == "":
         return ""
-    pad = " " * int(width)
+    pad = " " * min(int(width), 1000)
     lines = text.split("\n")
     return "\n".join(line if index == 0 and not first else pad + line for index, line in enumerate(lines))
 
@@ -208,6 +208,14 @@ def js_rejectattr(value: Any, attribute: Any, *_: Any) -> list:
     return [item for item in value or [] if not (isinstance(item, dict) and js_truthy(item.get(attribute)))]
 
 
+def _bounded_width(width: Any) -> int:
+    from .sandbox import MAX_STRING_LENGTH
+
+    if int(width) > MAX_STRING_LENGTH:
+        raise FilterError(f"width {width} is over the template output limit")
+    return int(width)
+
+
 def _string_filter(function: Callable[[str], str]) -> Callable[[Any], str]:
     return lambda value: function(js_string(value))
 
@@ -224,7 +232,7 @@ def template_filters() -> dict[str, Callable[..., Any]]:
         "abs": abs,
         "batch": js_batch,
         "capitalize": _string_filter(lambda s: s[:1].upper() + s[1:].lower()),
-        "center": lambda value, width=80: js_string(value).center(int(width)),
+        "center": lambda value, width=80: js_string(value).center(_bounded_width(width)),
         "default": jinja_filters.do_default,
         "d": jinja_filters.do_default,
         "dictsort": lambda value, case_sensitive=False, by="key": [

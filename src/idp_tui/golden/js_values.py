@@ -69,6 +69,8 @@ def js_string(value: Any) -> str:
         return ",".join("" if item is None or isinstance(item, Undefined) else js_string(item) for item in value)
     if isinstance(value, dict):
         return "[object Object]"
+    if callable(value):
+        raise TypeError("Callable values cannot be coerced")
     return str(value)
 
 
@@ -85,6 +87,8 @@ def js_truthy(value: Any) -> bool:
 
 def to_json_value(value: Any) -> Any:
     """A copy with undefined dropped from objects and turned into null in arrays, as ``JSON.stringify`` does."""
+    if callable(value):
+        raise TypeError("Callable values cannot be coerced")
     if isinstance(value, dict):
         return {str(k): to_json_value(v) for k, v in value.items() if not isinstance(v, Undefined)}
     if isinstance(value, list | tuple):

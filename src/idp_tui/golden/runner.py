@@ -91,7 +91,6 @@ class _Task:
             "user": user,
             "context": {"task": {"id": self.task_id}},
             "environment": {"parameters": {}, "secrets": {}},
-            "secrets": {},
         }
         self.results = [StepResult(s.id, s.name, s.action) for s in template.steps]
         self.effects: list[Effect] = []
@@ -194,7 +193,10 @@ class _Task:
             iterations = [{"key": str(key), "value": value} for key, value in pairs]
         outputs: dict[str, Any] = {}
         for each in iterations:
-            context = self._ctx() if each is None else {**self._ctx(), "each": each}
+            # Secrets reach step inputs only, never ``if``/``each`` or the output (as in Backstage).
+            context = {**self._ctx(), "secrets": self.secrets}
+            if each is not None:
+                context["each"] = each
             if each is not None and step.if_ is not None and not is_truthy(engine.render_input(step.if_, context)):
                 self._log(step.id, f"Skipping step each: {each}")
                 continue

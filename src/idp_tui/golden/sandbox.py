@@ -23,6 +23,9 @@ from .js_values import js_string
 MAX_STRING_LENGTH = 5_000_000
 MAX_SEQUENCE_LENGTH = 100_000
 
+# Names that reach JavaScript internals in Backstage's engine, which refuses them; refused here too.
+RESERVED_NAMES = frozenset({"__proto__", "constructor", "prototype"})
+
 _LOOP_ATTRIBUTES = frozenset(
     {"index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0", "previtem", "nextitem"}
 )
@@ -121,6 +124,8 @@ class ScaffolderSandbox(SandboxedEnvironment):
         return self._lookup(obj, argument)
 
     def _lookup(self, obj: Any, key: Any) -> Any:
+        if key in RESERVED_NAMES:
+            raise SecurityError(f"{key} is a reserved name")
         if isinstance(obj, dict):
             value = obj.get(key if isinstance(key, str) else js_string(key), _MISSING)
             return self.undefined(obj=obj, name=key) if value is _MISSING else value

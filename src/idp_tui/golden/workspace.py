@@ -7,6 +7,9 @@ from pathlib import Path, PurePosixPath
 
 from .actions.base import ActionError
 
+# Backstage's own words for every path that would leave its parent (resolveSafeChildPath).
+OUTSIDE_PARENT = "Relative path is not allowed to refer to a directory outside its parent"
+
 
 def inside(root: Path, relative: str, *, what: str = "path") -> Path:
     """``relative`` joined to ``root``, refusing anything that would land outside it.
@@ -22,14 +25,14 @@ def inside(root: Path, relative: str, *, what: str = "path") -> Path:
         raise ActionError(f"{what} {text!r} contains a NUL byte")
     posix = PurePosixPath(text.replace("\\", "/"))
     if posix.is_absolute() or (len(text) > 1 and text[1] == ":"):
-        raise ActionError(f"{what} {text!r} is absolute; it must be relative to the task workspace")
+        raise ActionError(f"{OUTSIDE_PARENT}: {what} {text!r} is absolute")
     root_real = Path(os.path.realpath(root))
     candidate = Path(os.path.normpath(root_real.joinpath(*posix.parts))) if posix.parts else root_real
     if not _is_within(candidate, root_real):
-        raise ActionError(f"{what} {text!r} leads outside the task workspace")
+        raise ActionError(f"{OUTSIDE_PARENT}: {what} {text!r} leads outside the task workspace")
     # Resolve symlinks on the part that exists: a link inside the workspace may point anywhere.
     if not _is_within(Path(os.path.realpath(candidate)), root_real):
-        raise ActionError(f"{what} {text!r} follows a symlink outside the task workspace")
+        raise ActionError(f"{OUTSIDE_PARENT}: {what} {text!r} follows a symlink outside the task workspace")
     return candidate
 
 

@@ -8,7 +8,6 @@ replaced unless ``replace`` is set; binary files and symlinks are copied as they
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import shutil
 from functools import lru_cache
@@ -16,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..expressions import TemplateEngine, TemplateRenderError
-from ..workspace import inside
+from ..globs import glob_regex
+from ..workspace import OUTSIDE_PARENT, inside
 from .base import ActionContext, ActionError
 
 
@@ -35,10 +35,10 @@ def resolve_template_url(ctx: ActionContext, url: Any) -> Path:
         raise ActionError(f"cannot fetch {url}: the local runner reads skeletons from the template's own directory")
     if ctx.template_dir is None:
         raise ActionError(f"cannot resolve {url}: the template has no local directory")
-    target = Path(os.path.normpath(ctx.template_dir / url))
-    base = Path(os.path.normpath(ctx.template_dir))
+    base = Path(os.path.realpath(ctx.template_dir))
+    target = Path(os.path.realpath(ctx.template_dir / url))  # symlinks resolved: a link cannot lead out either
     if target != base and base not in target.parents:
-        raise ActionError(f"url {url!r} leads outside the template's directory")
+        raise ActionError(f"{OUTSIDE_PARENT}: url {url!r} leads outside the template's directory")
     return target
 
 
@@ -47,12 +47,9 @@ def _is_binary(path: Path) -> bool:
         head = handle.read(8192)
     if b"\x00" in head:
         return True
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as error:
-        # A multi-byte character cut at the end of the sample is still text.
-        return error.start < len(head) - 3
-    return False
+    # Like isbinaryfile (what Backstage uses): text in another encoding is still text; control bytes are not.
+    suspicious = sum(1 for byte in head if byte < 7 or 14 <= byte < 32 and byte != 27)
+    return bool(head) and suspicious / len(head) > 0.1
 
 
 def _list_entries(root: Path) -> list[str]:
@@ -74,8 +71,12 @@ def _list_entries(root: Path) -> list[str]:
 
 
 def _matches(entry: str, patterns: list[str]) -> bool:
+    """Whether ``entry`` or a folder above it matches a pattern (globby expands a folder to all it holds)."""
     name = entry.rstrip("/")
-    return any(fnmatch.fnmatchcase(name, pattern.rstrip("/")) for pattern in patterns)
+    candidates = [name] + ["/".join(name.split("/")[:depth]) for depth in range(1, name.count("/") + 1)]
+    return any(
+        glob_regex(str(pattern).removeprefix("./").rstrip("/")).fullmatch(c) for pattern in patterns for c in candidates
+    )
 
 
 class FetchTemplate:
@@ -140,7 +141,7 @@ class FetchTemplate:
             return
         output = inside(target, name, what=f"skeleton entry {entry!r} (rendered as {name!r})")
         if not _within(output, ctx.workspace):
-            raise ActionError(f"skeleton entry {entry!r} leads outside the task workspace")
+            raise ActionError(f"{OUTSIDE_PARENT}: skeleton entry {entry!r} leads outside the task workspace")
         if os.path.lexists(output) and not replace:
             return
         if not render_contents and not extension:

@@ -1,0 +1,286 @@
+"""``publish:github``, ``publish:gitlab`` and the Bitbucket publishers, publishing to local git repositories.
+
+Instead of creating a repository on a server, the local runner creates one under the profile's publish root:
+``<publish_root>/<host>/<path>``, where the path mirrors the repository's address on that host:
+
+- GitHub: ``owner/repo``; GitLab: ``owner/repo`` with every level of a nested group (``group/sub/repo``);
+- Bitbucket Cloud: ``workspace/repo`` (the project key groups repositories but is not part of their address);
+- Bitbucket Server: ``project/repo`` (as in ``/scm/<project>/<repo>.git``).
+
+The step itself writes nothing there: it builds the repository (``git init``, one commit of ``sourcePath`` on
+``defaultBranch``) in the task's scratch directory and stages a :class:`MoveRepository` effect that moves it into
+place when the whole task succeeds. An existing repository fails the step before anything is built.
+
+Outputs keep Backstage's names. ``remoteUrl`` is the repository's ``file://`` URL. ``repoContentsUrl`` is the same
+URL rather than Backstage's ``<html url>/blob/<branch>``: the local repository's working tree *is* the default
+branch, so ``repoContentsUrl + "/catalog-info.yaml"`` names a real file that ``catalog:register`` can read.
+``commitHash`` is the commit's sha. GitLab's ``projectId`` has no local equivalent and is not set.
+
+Git runs isolated from the user's configuration (no system or global config, no template hooks, no prompts) with
+the author given on the command line, so it works with a read-only ``HOME`` and no git identity configured.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..repo_url import host_type, parse_repo_url
+from ..workspace import inside
+from .base import ActionContext, ActionError
+
+DEFAULT_AUTHOR_NAME = "Scaffolder"
+DEFAULT_AUTHOR_EMAIL = "scaffolder@backstage.io"
+_GIT_TIMEOUT_SECONDS = 120
+
+
+class MoveRepository:
+    """The staged publication: a repository built in scratch space, moved to its final place on apply."""
+
+    def __init__(self, staged: Path, final: Path, label: str) -> None:
+        self.staged = staged
+        self.final = final
+        self.label = label
+        self._created_parents: list[Path] = []
+        self._created_final = False
+
+    def describe(self) -> str:
+        return f"repository {self.label} at {self.final}"
+
+    def check(self) -> None:
+        if os.path.lexists(self.final):
+            raise ActionError(f"Repository {self.label} already exists at {self.final}")
+
+    def apply(self) -> None:
+        self.check()
+        try:
+            missing = []
+            parent = self.final.parent
+            while not os.path.lexists(parent):
+                missing.append(parent)
+                parent = parent.parent
+            for directory in reversed(missing):
+                directory.mkdir()
+                self._created_parents.append(directory)
+            try:
+                # mkdir is exclusive: a repository that appeared since check() is never merged into.
+                self.final.mkdir()
+            except FileExistsError:
+                raise ActionError(f"Repository {self.label} already exists at {self.final}") from None
+            self._created_final = True
+            for child in sorted(self.staged.iterdir()):
+                shutil.move(str(child), str(self.final / child.name))
+            self.staged.rmdir()
+        except OSError as error:
+            self.undo()
+            raise ActionError(
+                f"cannot create repository {self.label} at {self.final}: {error.strerror or error}"
+            ) from None
+        except ActionError:
+            self.undo()
+            raise
+
+    def undo(self) -> None:
+        if self._created_final:
+            shutil.rmtree(self.final, ignore_errors=True)
+            self._created_final = False
+        for directory in reversed(self._created_parents):
+            try:
+                directory.rmdir()
+            except OSError:
+                break
+        self._created_parents = []
+
+
+def _git_env(author_name: str, author_email: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+    env.update(
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_TERMINAL_PROMPT="0",
+        GIT_AUTHOR_NAME=author_name,
+        GIT_AUTHOR_EMAIL=author_email,
+        GIT_COMMITTER_NAME=author_name,
+        GIT_COMMITTER_EMAIL=author_email,
+    )
+    return env
+
+
+def _git(args: list[str], cwd: Path, env: dict[str, str], action_id: str) -> str:
+    author = ["-c", f"user.name={env['GIT_AUTHOR_NAME']}", "-c", f"user.email={env['GIT_AUTHOR_EMAIL']}"]
+    command = ["git", *author, "-c", "commit.gpgsign=false", "-c", f"core.hooksPath={os.devnull}", *args]
+    try:
+        done = subprocess.run(
+            command, cwd=cwd, env=env, capture_output=True, text=True, timeout=_GIT_TIMEOUT_SECONDS, check=False
+        )
+    except FileNotFoundError:
+        raise ActionError(f"{action_id} needs the git command-line tool, which was not found on PATH") from None
+    except subprocess.TimeoutExpired:
+        raise ActionError(f"git {args[0]} did not finish within {_GIT_TIMEOUT_SECONDS} seconds") from None
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        raise ActionError(f"git {args[0]} failed: {detail[-1] if detail else f'exit status {done.returncode}'}")
+    return done.stdout
+
+
+def source_directory(ctx: ActionContext, source_path: Any) -> Path:
+    """Backstage's ``getRepoSourceDirectory``: ``sourcePath`` inside the workspace, leading ``../`` dropped.
+
+    Like Backstage, a leading ``/`` or ``../`` is not an error (``/app`` and ``../app`` both mean ``app``); a
+    path that still leads out, or through a symlink leading out, is refused.
+    """
+    if not source_path:
+        return Path(os.path.realpath(ctx.workspace))
+    text = os.path.normpath(str(source_path).replace("\\", "/"))
+    while text == ".." or text.startswith("../"):
+        text = text[3:] if text != ".." else ""
+    text = text.lstrip("/") or "."
+    try:
+        return inside(ctx.workspace, text, what="sourcePath")
+    except ActionError as error:
+        raise ActionError(f"Invalid source path: {error}") from None
+
+
+class LocalPublish:
+    """One of the ``publish:*`` actions, creating a local repository instead of a hosted one."""
+
+    supports_dry_run = False
+
+    def __init__(self, action_id: str, description: str, host_types: tuple[str, ...], default_message: str) -> None:
+        self.id = action_id
+        self.description = description
+        self.host_types = host_types
+        self.default_message = default_message
+        self.input_schema = {
+            "type": "object",
+            "required": ["repoUrl"],
+            "properties": {
+                "repoUrl": {"title": "Repository Location", "type": "string"},
+                "description": {"title": "Repository Description", "type": "string"},
+                "defaultBranch": {"title": "Default Branch", "type": "string"},
+                "sourcePath": {"title": "Source Path", "type": "string"},
+                "gitCommitMessage": {"title": "Git Commit Message", "type": "string"},
+                "gitAuthorName": {"title": "Default Author Name", "type": "string"},
+                "gitAuthorEmail": {"title": "Default Author Email", "type": "string"},
+            },
+        }
+
+    def run(self, ctx: ActionContext) -> None:
+        repo_url = ctx.input.get("repoUrl")
+        parsed = parse_repo_url(repo_url)
+        host = parsed["host"]
+        if host_type(host) not in self.host_types:
+            raise ActionError(
+                f"No matching integration configuration for host {host}, please check your integrations config"
+            )
+        segments = self._segments(parsed, repo_url)
+        for segment in [host, *segments]:
+            if segment in ("", ".", "..") or any(ch in segment for ch in "/\\\x00"):
+                raise ActionError(
+                    f"Invalid repo URL passed to publisher: {repo_url}, {segment!r} cannot name a local repository"
+                )
+        label = "/".join([host, *segments])
+        final = Path(os.path.abspath(ctx.settings.publish_root)).joinpath(host, *segments)
+        move = MoveRepository(Path(), final, label)
+        move.check()
+        for effect in ctx.effects:
+            if isinstance(effect, MoveRepository) and effect.final == final:
+                raise ActionError(f"Repository {label} is already published by an earlier step of this task")
+        source = source_directory(ctx, ctx.input.get("sourcePath"))
+        if not source.is_dir():
+            raise ActionError(f"sourcePath {ctx.input.get('sourcePath')} is not a directory in the workspace")
+        branch = str(ctx.input.get("defaultBranch") or "master")
+        message = str(ctx.input.get("gitCommitMessage") or self.default_message)
+        env = _git_env(
+            str(ctx.input.get("gitAuthorName") or DEFAULT_AUTHOR_NAME),
+            str(ctx.input.get("gitAuthorEmail") or DEFAULT_AUTHOR_EMAIL),
+        )
+        if ctx.scratch is None:
+            raise ActionError(f"{self.id} needs the task's scratch directory to build the repository")
+        build_dir = Path(tempfile.mkdtemp(prefix="publish-", dir=ctx.scratch))
+        try:
+            repo_dir = build_dir / "repo"
+            commit = self._build(ctx, source, repo_dir, branch, message, env)
+        except BaseException:
+            shutil.rmtree(build_dir, ignore_errors=True)
+            raise
+        move.staged = repo_dir
+        ctx.stage(move)
+        remote_url = final.as_uri()
+        ctx.staged_locations[remote_url] = repo_dir
+        ctx.log(f"Repository {label} will be created at {final} when the task completes")
+        ctx.output("commitHash", commit)
+        ctx.output("remoteUrl", remote_url)
+        ctx.output("repoContentsUrl", remote_url)
+
+    def _segments(self, parsed: dict[str, str], repo_url: str) -> list[str]:
+        repo = parsed.get("repo", "")
+        if self.host_types == ("github",):
+            if not parsed.get("owner"):
+                raise ActionError("Invalid repository owner provided in repoUrl")
+            return [parsed["owner"], repo]
+        if self.host_types == ("gitlab",):
+            if not parsed.get("owner"):
+                raise ActionError(f"No owner provided for host: {parsed['host']}, and repo {repo}")
+            return [*parsed["owner"].split("/"), repo]
+        cloud = parsed["host"] == "bitbucket.org" or self.host_types == ("bitbucketCloud",)
+        if cloud and not parsed.get("workspace"):
+            raise ActionError(
+                f"Invalid URL provider was included in the repo URL to create {repo_url}, missing workspace"
+            )
+        if not parsed.get("project"):
+            raise ActionError(
+                f"Invalid URL provider was included in the repo URL to create {repo_url}, missing project"
+            )
+        return [parsed["workspace"] if cloud else parsed["project"], repo]
+
+    def _build(self, ctx: ActionContext, source: Path, repo_dir: Path, branch: str, message: str, env: dict) -> str:
+        shown = os.path.relpath(source, os.path.realpath(ctx.workspace))
+        shown = "<workspace>" if shown == "." else shown
+        if self.id == "publish:bitbucket":
+            ctx.log(
+                '[Deprecated] Please migrate the use of action "publish:bitbucket" to "publish:bitbucketCloud" '
+                'or "publish:bitbucketServer".'
+            )
+        if shutil.which("git", path=env.get("PATH")) is None:
+            raise ActionError(f"{self.id} needs the git command-line tool, which was not found on PATH")
+        try:
+            _git(["check-ref-format", "--branch", branch], source, env, self.id)
+        except ActionError:
+            raise ActionError(f"defaultBranch {branch!r} is not a valid git branch name") from None
+        shutil.copytree(source, repo_dir, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        ctx.log(f"Init git repository {{dir={shown}}}")
+        _git(["-c", f"init.defaultBranch={branch}", "init", "--quiet", "--template=", "."], repo_dir, env, self.id)
+        _git(["symbolic-ref", "HEAD", f"refs/heads/{branch}"], repo_dir, env, self.id)
+        description = ctx.input.get("description")
+        if description:
+            (repo_dir / ".git" / "description").write_text(f"{description}\n", encoding="utf-8")
+        ctx.log(f"Adding file {{dir={shown},filepath=.}}")
+        _git(["add", "--all", "."], repo_dir, env, self.id)
+        ctx.log(f"Committing file to repo {{dir={shown},message={message}}}")
+        _git(["commit", "--quiet", "--allow-empty", "--no-verify", "-m", message], repo_dir, env, self.id)
+        return _git(["rev-parse", "HEAD"], repo_dir, env, self.id).strip()
+
+
+_INITIALIZES = "Initializes a git repository of the content in the workspace, and publishes it to"
+ACTIONS = (
+    LocalPublish(
+        "publish:github",
+        "Initializes a git repository of contents in workspace and publishes it to GitHub.",
+        ("github",),
+        "initial commit",
+    ),
+    LocalPublish("publish:gitlab", f"{_INITIALIZES} GitLab.", ("gitlab",), "initial commit"),
+    LocalPublish(
+        "publish:bitbucket", f"{_INITIALIZES} Bitbucket.", ("bitbucketCloud", "bitbucketServer"), "initial commit"
+    ),
+    # Backstage's bitbucketCloud passes no message by default, so isomorphic-git's "Initial commit" is used.
+    LocalPublish("publish:bitbucketCloud", f"{_INITIALIZES} Bitbucket Cloud.", ("bitbucketCloud",), "Initial commit"),
+    LocalPublish(
+        "publish:bitbucketServer", f"{_INITIALIZES} Bitbucket Server.", ("bitbucketServer",), "initial commit"
+    ),
+)

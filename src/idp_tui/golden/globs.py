@@ -1,0 +1,76 @@
+"""Glob patterns as Backstage's globby/micromatch reads them (``**``, ``*``, ``?``, ``[...]``, ``{a,b}``, dot files)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+
+def has_magic(pattern: str) -> bool:
+    return any(ch in pattern for ch in "*?[{")
+
+
+@lru_cache(maxsize=64)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A regex for a globby/micromatch-style pattern: ``**``, ``*``, ``?``, ``[...]``, ``{a,b}``; dot files match."""
+    return re.compile(_translate(pattern))
+
+
+def _translate(pattern: str) -> str:
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if pattern.startswith("**", i) and (i == 0 or pattern[i - 1] == "/"):
+            end = i + 2
+            if end == n:
+                out.append(".*")
+                i = end
+                continue
+            if pattern[end] == "/":
+                out.append("(?:.*/)?")
+                i = end + 1
+                continue
+        if ch == "*":
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "[":
+            close = pattern.find("]", i + 2)
+            if close == -1:
+                out.append(re.escape(ch))
+            else:
+                body = pattern[i + 1 : close]
+                negate = body[:1] in ("!", "^")
+                body = body[1:] if negate else body
+                out.append(("[^/" if negate else "[") + body.replace("\\", "\\\\") + "]")
+                i = close
+        elif ch == "{":
+            close, options = _brace(pattern, i)
+            if close == -1:
+                out.append(re.escape(ch))
+            else:
+                out.append("(?:" + "|".join(_translate(option) for option in options) + ")")
+                i = close
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return "".join(out)
+
+
+def _brace(pattern: str, start: int) -> tuple[int, list[str]]:
+    """``(index of the matching }, the comma-separated options)`` for the brace at ``start``, or ``(-1, [])``."""
+    depth, options, begin = 0, [], start + 1
+    for index in range(start, len(pattern)):
+        ch = pattern[index]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                options.append(pattern[begin:index])
+                return (index, options) if len(options) > 1 else (-1, [])
+        elif ch == "," and depth == 1:
+            options.append(pattern[begin:index])
+            begin = index + 1
+    return -1, []
