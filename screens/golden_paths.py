@@ -68,7 +68,7 @@ class GoldenPathsScreen(Screen):
 
     def start(self, template: Template, values: dict[str, Any] | None = None, at_review: bool = False) -> None:
         """Open the form for ``template`` (with last time's answers unless ``values`` are given)."""
-        from idp_tui.golden.forms import build_form
+        from idp_tui.golden.forms import build_form, initial_values
         from idp_tui.golden.state import load_answers
         from idp_tui.golden.user import current_user
 
@@ -76,7 +76,8 @@ class GoldenPathsScreen(Screen):
 
         form = build_form(list(template.parameter_pages), title=template.title)
         user = current_user(self.catalog)
-        initial = values if values is not None else load_answers(template.key, self.platform.user_state)
+        remembered = values if values is not None else load_answers(template.key, self.platform.user_state)
+        initial = initial_values(form, remembered)
         screen = TemplateFormScreen(
             form,
             template.title,
@@ -93,11 +94,14 @@ class GoldenPathsScreen(Screen):
         if outcome.preview:
             from .golden_preview import PreviewScreen
 
+            # Back from the preview, the form reopens on its Review page with the same answers (secrets included).
+            answers = {**outcome.values, **outcome.secrets}
             self.app.push_screen(
-                PreviewScreen(self.platform, self.catalog, template, outcome.values),
-                lambda _: self.start(template, outcome.values, at_review=True),
+                PreviewScreen(self.platform, self.catalog, template, outcome.values, outcome.secrets),
+                lambda _: self.start(template, answers, at_review=True),
             )
             return
         from .task_run import TaskRunScreen
 
-        self.app.push_screen(TaskRunScreen(self.platform, self.catalog, template, outcome.values))
+        screen = TaskRunScreen(self.platform, self.catalog, template, outcome.values, outcome.secrets)
+        self.app.push_screen(screen)

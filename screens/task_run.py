@@ -79,8 +79,16 @@ class TaskRunScreen(Screen):
             super().__init__()
             self.result = result
 
-    def __init__(self, platform: Platform, catalog: Catalog, template: Template, values: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        catalog: Catalog,
+        template: Template,
+        values: dict[str, Any],
+        secrets: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
+        self.secrets = dict(secrets or {})
         self.platform = platform
         self.catalog = catalog
         self.template = template

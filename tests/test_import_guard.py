@@ -11,12 +11,15 @@ import io, json, sys, contextlib
 import idp_tui.cli, idp_tui.platform
 import idp_tui.catalog.model, idp_tui.catalog.search, idp_tui.catalog.facets, idp_tui.catalog.techdocs
 import idp_tui.render.entity_detail, idp_tui.render.tables
+import idp_tui.golden.runner, idp_tui.golden.forms, idp_tui.golden.local, idp_tui.golden.dry_run
 from idp_tui.cli import main
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
     main(["catalog", "list", "--json"])
     main(["catalog", "show", "payment-processor"])
     main(["validate", "--json", sys.argv[1]])
+    main(["scaffold", "documentation-site", "--dry-run", "--json", "--set", "name=docs",
+          "--set", "owner=group:default/team-platform", "--set", "repoUrl=github.com?owner=o&repo=docs"])
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in %r)))
 """
 

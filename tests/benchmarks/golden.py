@@ -97,6 +97,7 @@ def thirty_field_pages() -> list[dict]:
 
 
 async def _open_form(kind: str) -> float:
+    from idp_tui.screens.template_form import TemplateFormScreen
     from textual.app import App
     from textual.containers import VerticalScroll
     from textual.screen import Screen
@@ -104,7 +105,6 @@ async def _open_form(kind: str) -> float:
 
     from idp_tui.catalog.model import Catalog
     from idp_tui.golden.forms import build_form, initial_values
-    from idp_tui.screens.template_form import TemplateFormScreen
 
     class PlainForm(Screen):
         def compose(self):
