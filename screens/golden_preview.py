@@ -103,9 +103,9 @@ class PreviewScreen(Screen):
             registry_dir=self.platform.registry_dir,
             demo_store=self.platform.demo_store,
         )
-        self.post_message(
-            self.Done(runner.run(self.template, self.values, dry_run=True, user=current_user(self.catalog)))
-        )
+        user = current_user(self.catalog)
+        result = runner.run(self.template, self.values, dry_run=True, user=user, secrets=self.secrets)
+        self.post_message(self.Done(result))
 
     def on_preview_screen_done(self, message: Done) -> None:
         result = self.result = message.result

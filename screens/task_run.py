@@ -126,6 +126,7 @@ class TaskRunScreen(Screen):
             user=current_user(self.catalog),
             on_event=lambda event: self.post_message(self.Event(event)),
             cancel=self.cancel,
+            secrets=self.secrets,
         )
         if result.status == "completed":
             from idp_tui.golden.state import save_answers
