@@ -50,7 +50,8 @@ def file_view(path: str, content: bytes) -> Syntax | Text:
 class PreviewScreen(Screen):
     """Nothing is written: the dry run happens in a temporary workspace that is removed afterwards."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back to review", id="preview.back")]
+    # dismiss (not pop): the golden paths screen reopens the form's Review page when the preview closes.
+    BINDINGS = [Binding("escape", "dismiss", "Back to review", id="preview.back")]
 
     DEFAULT_CSS = """
     PreviewScreen #preview-title { padding: 0 1; background: $panel; text-style: bold; }
