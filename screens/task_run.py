@@ -29,8 +29,8 @@ def steps_text(template: Template, statuses: dict[str, StepStatus]) -> Text:
     for step in template.steps:
         status = statuses.get(step.id, "open")
         mark = STATUS_MARKS[status]
-        text.append(f"{mark} {step.title}", style="bold" if status == "processing" else "")
-        text.append(f"  {status}\n", style="dim")
+        # The mark carries the status (readable without colour); the word is left out to keep the column narrow.
+        text.append(f"{mark} {step.title}\n", style="bold" if status == "processing" else "")
     return text
 
 
@@ -63,7 +63,7 @@ class TaskRunScreen(Screen):
     DEFAULT_CSS = """
     TaskRunScreen #run-title { padding: 0 1; background: $panel; text-style: bold; }
     TaskRunScreen #run-body { height: 1fr; }
-    TaskRunScreen #steps { width: 36; padding: 0 1; border-right: vkey $panel; }
+    TaskRunScreen #steps { width: 30; padding: 0 1; border-right: vkey $panel; }
     TaskRunScreen #log { height: 1fr; }
     TaskRunScreen #result { height: auto; max-height: 50%; display: none; border-top: hkey $panel; }
     TaskRunScreen #result.-done { display: block; }

@@ -56,6 +56,8 @@ def scaffold_command(args, platform: Platform) -> int:
     try:
         values = read_values(template, args.values, args.assignments)
     except ValuesError as problem:
+        if args.json:
+            print_json({"status": "invalid", "errors": problem.lines})
         for line in problem.lines:
             error(line)
         return EXIT_BAD_VALUES
@@ -110,8 +112,9 @@ def _report(result: TaskResult, args) -> None:
     for line in result.created:
         print(f"created {line}")
     for link in result.links:
-        target = link.get("url") or link.get("entityRef") or ""
-        print(f"{link.get('title') or target}: {target}")
+        target = link.get("url") or link.get("entityRef")
+        if target:  # a dry run leaves the outputs of skipped steps (publish, register) empty
+            print(f"{link.get('title') or target}: {target}")
     for item in result.text:
         print(f"\n{item.get('title') or ''}\n{item.get('content') or ''}".rstrip())
     sys.stdout.flush()

@@ -162,8 +162,8 @@ class _Task:
                     step.id, f"Skipping {action.id} in dry-run mode: it would change things outside the workspace"
                 )
                 self.context["steps"][step.id] = {"output": {}}
-                result.status = "completed"
-                self.emit(TaskEvent("log", f"Finished step {step.title}", step.id, "completed", {}))
+                result.status = "skipped"
+                self.emit(TaskEvent("log", f"Skipped step {step.title} (dry run)", step.id, "skipped", {}))
                 return
             outputs = self._iterate(step, action, result, workspace, scratch)
             self.context["steps"][step.id] = {"output": outputs}
