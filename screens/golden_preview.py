@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -12,14 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from idp_tui.catalog.model import Catalog
 from idp_tui.golden.events import TaskResult
-from idp_tui.golden.template import Template
-from idp_tui.platform import Platform
+
+from .golden_task import GoldenTaskScreen
 
 PLAN_ID = "\x00plan"
 
@@ -47,7 +44,7 @@ def file_view(path: str, content: bytes) -> Syntax | Text:
     return Syntax(code, lexer, line_numbers=True, word_wrap=False, theme="ansi_dark")
 
 
-class PreviewScreen(Screen):
+class PreviewScreen(GoldenTaskScreen):
     """Nothing is written: the dry run happens in a temporary workspace that is removed afterwards."""
 
     # dismiss (not pop): the golden paths screen reopens the form's Review page when the preview closes.
@@ -65,22 +62,6 @@ class PreviewScreen(Screen):
             super().__init__()
             self.result = result
 
-    def __init__(
-        self,
-        platform: Platform,
-        catalog: Catalog,
-        template: Template,
-        values: dict[str, Any],
-        secrets: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__()
-        self.secrets = dict(secrets or {})
-        self.platform = platform
-        self.catalog = catalog
-        self.template = template
-        self.values = values
-        self.result: TaskResult | None = None
-
     def compose(self) -> ComposeResult:
         yield Static(f"Preview of {self.template.title}: rendering…", id="preview-title")
         with Horizontal(id="preview-body"):
@@ -95,17 +76,9 @@ class PreviewScreen(Screen):
 
     @work(thread=True, exclusive=True, group="golden-preview")
     def dry_run(self) -> None:
-        from idp_tui.golden.local import local_runner
-        from idp_tui.golden.user import current_user
-
-        runner = local_runner(
-            self.catalog,
-            publish_root=self.platform.repositories,
-            registry_dir=self.platform.registry_dir,
-            demo_store=self.platform.demo_store,
+        result = self.make_runner().run(
+            self.template, self.values, dry_run=True, user=self.user(), secrets=self.secrets
         )
-        user = current_user(self.catalog)
-        result = runner.run(self.template, self.values, dry_run=True, user=user, secrets=self.secrets)
         self.post_message(self.Done(result))
 
     def on_preview_screen_done(self, message: Done) -> None:

@@ -11,13 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Log, Markdown, Static
 
-from idp_tui.catalog.model import Catalog
 from idp_tui.golden.events import StepStatus, TaskEvent, TaskResult
 from idp_tui.golden.template import Template
-from idp_tui.platform import Platform
+
+from .golden_task import GoldenTaskScreen
 
 # Marks that read without colour (NO_COLOR, 16-colour terminals).
 STATUS_MARKS: dict[str, str] = {"open": "·", "processing": "▸", "completed": "✓", "failed": "✗", "skipped": "–"}
@@ -51,7 +50,7 @@ def output_markdown(result: TaskResult) -> str:
     return "\n".join(lines)
 
 
-class TaskRunScreen(Screen):
+class TaskRunScreen(GoldenTaskScreen):
     """Runs the template in a thread; events arrive as messages, in order."""
 
     BINDINGS = [
@@ -79,22 +78,9 @@ class TaskRunScreen(Screen):
             super().__init__()
             self.result = result
 
-    def __init__(
-        self,
-        platform: Platform,
-        catalog: Catalog,
-        template: Template,
-        values: dict[str, Any],
-        secrets: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__()
-        self.secrets = dict(secrets or {})
-        self.platform = platform
-        self.catalog = catalog
-        self.template = template
-        self.values = values
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.statuses: dict[str, StepStatus] = {}
-        self.result: TaskResult | None = None
         self.cancel = threading.Event()
 
     def compose(self) -> ComposeResult:
@@ -111,19 +97,10 @@ class TaskRunScreen(Screen):
 
     @work(thread=True, exclusive=True, group="golden-run")
     def run_task(self) -> None:
-        from idp_tui.golden.local import local_runner
-        from idp_tui.golden.user import current_user
-
-        runner = local_runner(
-            self.catalog,
-            publish_root=self.platform.repositories,
-            registry_dir=self.platform.registry_dir,
-            demo_store=self.platform.demo_store,
-        )
-        result = runner.run(
+        result = self.make_runner().run(
             self.template,
             self.values,
-            user=current_user(self.catalog),
+            user=self.user(),
             on_event=lambda event: self.post_message(self.Event(event)),
             cancel=self.cancel,
             secrets=self.secrets,

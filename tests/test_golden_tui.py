@@ -46,6 +46,15 @@ async def fill_to_review(pilot) -> None:
     await pilot.pause()
 
 
+async def run_with_answers(app: IdpApp, pilot) -> TaskRunScreen:
+    """From launch: n, the article's template, fill it, run; returns the finished run screen."""
+    await open_article_form(app, pilot)
+    await fill_to_review(pilot)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, TaskRunScreen) and app.screen.result is not None)
+    return app.screen
+
+
 async def test_create_a_service_from_the_articles_template_by_keyboard(tmp_path):
     platform = build_platform(publish_root=tmp_path / "repos")
     app = IdpApp(platform)
@@ -94,10 +103,7 @@ async def test_the_form_opens_with_last_runs_answers(tmp_path):
     platform = build_platform(publish_root=tmp_path / "repos")
     app = IdpApp(platform)
     async with app.run_test(size=SIZE) as pilot:
-        await open_article_form(app, pilot)
-        await fill_to_review(pilot)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TaskRunScreen) and app.screen.result is not None)
+        await run_with_answers(app, pilot)
         assert app.screen.result.status == "completed"
 
     app = IdpApp(build_platform(publish_root=tmp_path / "repos"))
@@ -112,10 +118,7 @@ async def test_a_failed_run_says_which_step_and_that_nothing_was_created(tmp_pat
     (tmp_path / "repos/github.com/acme/inv").mkdir(parents=True)  # the repository exists already
     app = IdpApp(platform)
     async with app.run_test(size=SIZE) as pilot:
-        await open_article_form(app, pilot)
-        await fill_to_review(pilot)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TaskRunScreen) and app.screen.result is not None)
+        await run_with_answers(app, pilot)
         run = app.screen
         assert run.result.status == "failed"
         assert "Step publish (Publish to GitHub) failed" in run.result.error

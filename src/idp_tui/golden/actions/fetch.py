@@ -25,6 +25,13 @@ def _engine(cookiecutter: bool, trim_blocks: bool, lstrip_blocks: bool) -> Templ
     return TemplateEngine(cookiecutter=cookiecutter, trim_blocks=trim_blocks, lstrip_blocks=lstrip_blocks)
 
 
+def _renderer(ctx: ActionContext) -> tuple[TemplateEngine, dict[str, Any]]:
+    """The engine for this step's options and what its templates see (``values``, or ``cookiecutter``)."""
+    cookiecutter = bool(ctx.input.get("cookiecutterCompat"))
+    engine = _engine(cookiecutter, bool(ctx.input.get("trimBlocks")), bool(ctx.input.get("lstripBlocks")))
+    return engine, {"cookiecutter" if cookiecutter else "values": ctx.input.get("values") or {}}
+
+
 def resolve_template_url(ctx: ActionContext, url: Any) -> Path:
     """A skeleton location: relative to the template's directory, or a ``file://`` URL; nothing remote."""
     if not isinstance(url, str) or not url:
@@ -93,10 +100,7 @@ class FetchTemplate:
         if not isinstance(copy_only, list):
             raise ActionError("Fetch action input copyWithoutTemplating must be an Array")
         extension = self._extension(ctx.input, copy_only)
-        cookiecutter = bool(ctx.input.get("cookiecutterCompat"))
-        engine = _engine(cookiecutter, bool(ctx.input.get("trimBlocks")), bool(ctx.input.get("lstripBlocks")))
-        values = ctx.input.get("values") or {}
-        context = {"cookiecutter" if cookiecutter else "values": values}
+        engine, context = _renderer(ctx)
         ctx.log("Listing files and directories in template")
         entries = _list_entries(source)
         ctx.log(f"Processing {len(entries)} template files/directories with input values")
@@ -205,9 +209,7 @@ class FetchTemplateFile:
         if output.exists() and not ctx.input.get("replace"):
             ctx.log(f"File {target_path} already exists in the workspace, not replacing it")
             return
-        cookiecutter = bool(ctx.input.get("cookiecutterCompat"))
-        engine = _engine(cookiecutter, bool(ctx.input.get("trimBlocks")), bool(ctx.input.get("lstripBlocks")))
-        context = {"cookiecutter" if cookiecutter else "values": ctx.input.get("values") or {}}
+        engine, context = _renderer(ctx)
         output.parent.mkdir(parents=True, exist_ok=True)
         text = _render(engine, source.read_bytes().decode("utf-8", errors="replace"), context, f"file {source.name}")
         output.write_bytes(text.encode("utf-8"))

@@ -1,0 +1,49 @@
+"""What the preview and the run screens share: the template, its answers, and a runner for this platform."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.screen import Screen
+
+from idp_tui.catalog.model import Catalog
+from idp_tui.golden.events import TaskResult
+from idp_tui.golden.runner import LocalTaskRunner
+from idp_tui.golden.template import Template
+from idp_tui.platform import Platform
+
+
+class GoldenTaskScreen(Screen):
+    """A screen that runs (or dry-runs) one template with the form's answers."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        catalog: Catalog,
+        template: Template,
+        values: dict[str, Any],
+        secrets: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.platform = platform
+        self.catalog = catalog
+        self.template = template
+        self.values = values
+        self.secrets = dict(secrets or {})
+        self.result: TaskResult | None = None
+
+    def make_runner(self) -> LocalTaskRunner:
+        """A local runner publishing and registering where this platform keeps the user's things."""
+        from idp_tui.golden.local import local_runner
+
+        return local_runner(
+            self.catalog,
+            publish_root=self.platform.repositories,
+            registry_dir=self.platform.registry_dir,
+            demo_store=self.platform.demo_store,
+        )
+
+    def user(self) -> dict[str, Any]:
+        from idp_tui.golden.user import current_user
+
+        return current_user(self.catalog)
