@@ -261,3 +261,37 @@ def test_unknown_action_fails_with_backstages_message(tmp_path):
     template = make_template(tmp_path, {"steps": [{"id": "x", "action": "acme:deploy", "input": {}}]})
     result = runner_with(tmp_path).run(template, {})
     assert "Template action with ID 'acme:deploy' is not registered" in result.error
+
+
+def test_secrets_reach_the_action_but_never_the_log_or_the_shown_input(tmp_path, record):
+    class Echo(Record):
+        id = "test:echo"
+
+        def run(self, ctx: ActionContext) -> None:
+            super().run(ctx)
+            ctx.log(f"token is {ctx.input['value']}")
+
+    echo = Echo()
+    template = make_template(
+        tmp_path, {"steps": [{"id": "a", "action": "test:echo", "input": {"value": "${{ secrets.token }}"}}]}
+    )
+    events: list[TaskEvent] = []
+    result = runner_with(tmp_path, echo).run(template, {}, secrets={"token": "s3cr3t-value"}, on_event=events.append)
+    assert result.status == "completed"
+    assert echo.calls == [{"value": "s3cr3t-value"}]
+    assert result.steps[0].input == {"value": "***"}
+    assert all("s3cr3t-value" not in event.message for event in events)
+    assert any(event.message == "token is ***" for event in events)
+
+
+def test_remembered_answers_leave_out_secret_fields(tmp_path):
+    from idp_tui.golden.state import load_answers, save_answers
+
+    save_answers(
+        "template:default/t",
+        {"name": "svc", "db": {"password": "hunter2", "engine": "pg"}},
+        [("db", "password")],
+        tmp_path,
+    )
+    assert load_answers("template:default/t", tmp_path) == {"name": "svc", "db": {"engine": "pg"}}
+    assert "hunter2" not in (tmp_path / "golden" / "last-answers.json").read_text()

@@ -201,7 +201,9 @@ class _Task:
                 self._log(step.id, f"Skipping step each: {each}")
                 continue
             step_input = engine.render_input(step.input, context)
-            result.input = step_input
+            # What is shown and logged has the secrets masked; only the action itself sees them.
+            masked = {**context, "secrets": {name: "***" for name in self.secrets}}
+            result.input = engine.render_input(step.input, masked) if self.secrets else step_input
             if each is not None:
                 self._log(step.id, f"Running step each: {each}")
             ctx = ActionContext(
@@ -245,6 +247,9 @@ class _Task:
         return context
 
     def _log(self, step_id: str, message: str) -> None:
+        for secret in self.secrets.values():
+            if secret:
+                message = message.replace(secret, "***")  # an action may echo a secret; the log never does
         self.emit(TaskEvent("log", message, step_id))
 
     def _apply(self, effects: list[Effect]) -> list[str]:
