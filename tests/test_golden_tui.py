@@ -124,3 +124,23 @@ async def test_a_failed_run_says_which_step_and_that_nothing_was_created(tmp_pat
         assert "Step publish (Publish to GitHub) failed" in run.result.error
         assert app.catalog.get("component:default/inv") is None
         assert run.check_action("open_entity", ()) is None  # nothing to open
+
+
+async def test_right_completes_from_the_catalog_even_before_the_suggestion_arrived():
+    from textual.app import App
+
+    from idp_tui.widgets.form_fields import CompletingInput
+
+    class One(App):
+        def compose(self):
+            yield CompletingInput("", completions=["team-checkout", "team-payments"])
+
+    app = One()
+    async with app.run_test() as pilot:
+        field = app.query_one(CompletingInput)
+        field.focus()
+        field.value = "team-pa"  # as if typed in one burst: no suggestion computed yet
+        field.cursor_position = len(field.value)
+        field.action_cursor_right()
+        assert field.value == "team-payments"
+        await pilot.pause()

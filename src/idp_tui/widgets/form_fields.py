@@ -122,9 +122,12 @@ class TextFormField(FormField):
     def compose_control(self) -> ComposeResult:
         field = self.field
         kind = {"number": "number", "integer": "integer"}.get(field.kind, "text")
+        # A placeholder always: without colour (NO_COLOR, 16-colour terminals) an empty compact input is
+        # otherwise an invisible blank line.
+        default_hint = {"number": "a number", "integer": "a whole number"}.get(field.kind, "type here")
         yield Input(
             "" if self.value is None else str(self.value),
-            placeholder=field.placeholder,
+            placeholder=field.placeholder or default_hint,
             password=field.masked,
             type=kind,
             disabled=field.disabled,
@@ -223,6 +226,27 @@ class MultiSelectFormField(FormField):
         self.set_value([self.choices.choices[i].value for i in sorted(event.selection_list.selected)])
 
 
+class CompletingInput(Input):
+    """An Input whose → completes from its list even when pressed before the (asynchronous) suggestion arrived.
+
+    Keys typed quickly, or sent by a script over SSH, would otherwise lose the completion.
+    """
+
+    def __init__(self, value: str, *, completions: list[str], **kwargs: Any) -> None:
+        super().__init__(value, suggester=SuggestFromList(completions, case_sensitive=False), **kwargs)
+        self.completions = completions
+
+    def action_cursor_right(self, select: bool = False) -> None:
+        if not select and self.cursor_at_end and self.value:
+            typed = self.value.casefold()
+            match = next((c for c in self.completions if c.casefold().startswith(typed)), None)
+            if match is not None and len(match) > len(self.value):
+                self.value = match
+                self.cursor_position = len(match)
+                return
+        super().action_cursor_right(select)
+
+
 class EntityFormField(FormField):
     """Catalog pickers: free text completed from the catalog, or a dropdown when only listed values are allowed."""
 
@@ -234,10 +258,10 @@ class EntityFormField(FormField):
             yield Select(options, value=Select.NULL if index is None else index, compact=True)
             return
         names = [c.label for c in choices] + [str(c.value).rpartition("/")[2] for c in choices]
-        yield Input(
+        yield CompletingInput(
             self._text_for(self.value),
             placeholder=self.field.placeholder or "type to search the catalog (→ completes)",
-            suggester=SuggestFromList(names, case_sensitive=False),
+            completions=names,
             disabled=self.field.disabled,
             compact=True,
         )
