@@ -46,10 +46,6 @@ class TaskResult:
     created: list[str] = field(default_factory=list)
 
     @property
-    def failed_step(self) -> StepResult | None:
-        return next((step for step in self.steps if step.status == "failed"), None)
-
-    @property
     def links(self) -> list[dict[str, Any]]:
         links = self.output.get("links")
         return [link for link in links if isinstance(link, dict)] if isinstance(links, list) else []

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import TemplateError as JinjaTemplateError
-from jinja2 import TemplateSyntaxError, Undefined, nodes
+from jinja2 import TemplateSyntaxError, nodes
 from jinja2.filters import FILTERS as JINJA_FILTERS
 from jinja2.sandbox import SecurityError
 from jinja2.visitor import NodeTransformer
@@ -295,8 +295,3 @@ def _describe(error: Exception) -> str:
     if isinstance(error, JinjaTemplateError):
         return error.message or type(error).__name__
     return str(error) or type(error).__name__
-
-
-def is_undefined(value: Any) -> bool:
-    """Whether a rendered value is Backstage's undefined."""
-    return value is UNDEFINED or isinstance(value, Undefined)

@@ -21,7 +21,6 @@ from .js_values import js_string
 
 # Big enough for any real skeleton, small enough that "x" * 10**9 cannot exhaust memory.
 MAX_STRING_LENGTH = 5_000_000
-MAX_SEQUENCE_LENGTH = 100_000
 
 # Names that reach JavaScript internals in Backstage's engine, which refuses them; refused here too.
 RESERVED_NAMES = frozenset({"__proto__", "constructor", "prototype"})
