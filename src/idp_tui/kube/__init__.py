@@ -1,0 +1,1 @@
+"""Kubernetes workloads for catalog entities: selection, rollout status, problems, events."""
