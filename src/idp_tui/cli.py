@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import catalog, scaffold, validate
+    from .commands import catalog, deployments, logs, scaffold, validate
 
     parser = argparse.ArgumentParser(
         prog="idp-tui",
@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     catalog.add_parsers(subparsers)
     validate.add_parser(subparsers)
     scaffold.add_parser(subparsers)
+    deployments.add_parser(subparsers)
+    logs.add_parser(subparsers)
     return parser
 
 

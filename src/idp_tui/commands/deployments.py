@@ -1,0 +1,106 @@
+"""``idp-tui deployments REF``: an entity's workloads on every cluster, with rollout status, pods and problems."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from ..platform import Platform
+from .output import error, print_json
+
+DEMO_CONTEXTS = ("demo-eu", "demo-us")
+
+
+def add_parser(subparsers) -> None:
+    deployments = subparsers.add_parser(
+        "deployments", help="an entity's Kubernetes workloads, rollout status, pods, problems and events"
+    )
+    deployments.add_argument("ref", help="[kind:][namespace/]name, e.g. payment-processor")
+    deployments.add_argument("--context", action="append", help="only this kubeconfig context (repeatable)")
+    deployments.add_argument("--json", action="store_true", help="print the report as JSON")
+    deployments.set_defaults(handler=deployments_command)
+
+
+@contextmanager
+def cluster_source(platform: Platform, contexts: list[str] | None):
+    """The clusters to read: the demo cluster (started here, on 127.0.0.1) in the demo, else the kubeconfig's."""
+    from ..kube.access import KubeconfigClusters
+
+    if not platform.is_demo:
+        yield KubeconfigClusters(os.environ.get("KUBECONFIG") or None, contexts)
+        return
+    from ..kube.demo_cluster.server import DemoCluster
+
+    cluster = DemoCluster()
+    cluster.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="idp-tui-demo-kube-") as folder:
+            config = cluster.write_kubeconfig(os.path.join(folder, "config"))
+            yield KubeconfigClusters(str(config), contexts or list(DEMO_CONTEXTS), demo=True)
+    finally:
+        cluster.stop()
+
+
+def deployments_command(args, platform: Platform) -> int:
+    from ..kube.report import cluster_report
+    from ..kube.selection import SelectorError, selector_for
+
+    catalog = platform.catalog_source.load()
+    entity = catalog.find(args.ref)
+    if entity is None:
+        error(f"no entity {args.ref!r} in the catalog")
+        return 1
+    try:
+        selector = selector_for(entity)
+    except SelectorError as problem:
+        error(str(problem))
+        return 1
+    if selector is None:
+        error(
+            f"{entity.key} has no backstage.io/kubernetes-id or backstage.io/kubernetes-label-selector annotation, "
+            "so no workloads can be matched to it"
+        )
+        return 1
+    from ..kube.access import NoClusters
+
+    try:
+        with cluster_source(platform, args.context) as clusters:
+            snapshots = clusters.snapshot(selector)
+    except NoClusters as problem:
+        error(str(problem))
+        return 2
+    now = datetime.now(UTC)
+    report = {"entity": entity.key, "selector": selector.label_selector, "namespace": selector.namespace}
+    report["clusters"] = [cluster_report(snapshot, now) for snapshot in snapshots]
+    if args.json:
+        print_json(report)
+    else:
+        _print_report(report)
+    return 0
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    print(f"{report['entity']}  (pods labelled {report['selector']}, namespace {report['namespace'] or 'any'})")
+    for cluster in report["clusters"]:
+        label = f"cluster {cluster['name']}" + (" (demo)" if cluster["demo"] else "")
+        if cluster["error"]:
+            print(f"\n{label}: ✗ {cluster['error']}")
+            continue
+        print(f"\n{label}: {len(cluster['workloads'])} workloads")
+        for workload in cluster["workloads"]:
+            rollout = workload["rollout"]
+            mark = {"complete": "✓", "progressing": "▸", "failed": "✗"}[rollout["status"]]
+            print(f"  {mark} {workload['kind']} {workload['namespace']}/{workload['name']}: {rollout['message']}")
+            print(f"      {workload['replicas']['summary']}")
+            for problem in workload["problems"]:
+                print(f"      ! {problem['reason']}: {problem['message']} — {problem['hint']}")
+            for pod in workload["pods"]:
+                print(f"      {pod['name']:<48} {pod['status']:<18} {pod['ready']:>5} restarts {pod['restarts']}")
+                for problem in pod["problems"]:
+                    print(f"        ! {problem['reason']}: {problem['hint']}")
+        warnings = [event for event in cluster["events"] if event["type"] == "Warning"]
+        for event in warnings[:10]:
+            print(f"  warning {event['object']}: {event['reason']}: {event['message']}")

@@ -1,0 +1,386 @@
+"""The HTTP side of the demo cluster: Kubernetes REST paths routed to list, watch, get, logs, patch, scale, delete."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import socket
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+from idp_tui.kube.demo_cluster import discovery
+from idp_tui.kube.demo_cluster import objects as o
+from idp_tui.kube.demo_cluster.logs import LogError, container_log
+from idp_tui.kube.demo_cluster.selectors import SelectorError, field_matcher, label_matcher
+from idp_tui.kube.demo_cluster.state import RESOURCES, ClusterState, merge_patch
+from idp_tui.kube.demo_cluster.streams import serve_log, serve_watch
+
+if TYPE_CHECKING:
+    from idp_tui.kube.demo_cluster.server import DemoCluster
+
+VERBS = {"GET": "get", "PATCH": "patch", "PUT": "update", "DELETE": "delete", "POST": "create"}
+
+
+class ApiError(Exception):
+    """An error answered with a Status body."""
+
+    def __init__(self, code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.body = o.status_body(code, reason, message, details)
+
+
+def not_found(plural: str, name: str) -> ApiError:
+    """The API server's NotFound for one object."""
+    group = RESOURCES.get(plural, ("v1",))[0].rpartition("/")[0]
+    resource = f"{plural}.{group}" if group else plural
+    return ApiError(404, "NotFound", f'{resource} "{name}" not found', {"name": name, "group": group, "kind": plural})
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One connection; ``server.demo`` is the owning DemoCluster."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "idp-tui-demo-cluster"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's signature
+        """Silence the default stderr access log (it would scribble over the TUI)."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        """Discovery, get, list, watch and logs."""
+        self._handle("GET")
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        """Deployment and scale patches."""
+        self._handle("PATCH")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        """Scale updates."""
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        """Pod deletion."""
+        self._handle("DELETE")
+
+    def do_POST(self) -> None:  # noqa: N802
+        """Nothing can be created: answered 405 (or 404) with a Status body."""
+        self._handle("POST")
+
+    # -- plumbing ------------------------------------------------------------------------------------------------
+
+    @property
+    def demo(self) -> DemoCluster:
+        """The DemoCluster this server belongs to."""
+        return self.server.demo  # type: ignore[attr-defined]
+
+    def _handle(self, method: str) -> None:
+        url = urlsplit(self.path)
+        self.query = dict(parse_qsl(url.query, keep_blank_values=True))
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode("utf-8", "replace") if length else None
+        parts = [part for part in url.path.split("/") if part]
+        cluster = parts[1] if len(parts) >= 2 and parts[0] == "clusters" else ""
+        rest = "/" + "/".join(parts[2:])
+        self.demo.record(cluster, method, rest, self.query, raw, self.headers.get("Content-Type"))
+        try:
+            state = self.demo.cluster(cluster)
+            if state is None:
+                raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            failure = self.demo.failures.get(cluster)
+            if failure is not None and self._failed(failure, method, parts[2:]):
+                return
+            if self.headers.get("Authorization") != "Bearer demo":
+                raise ApiError(401, "Unauthorized", "Unauthorized")
+            self._route(state, method, parts[2:], raw)
+        except ApiError as error:
+            self.send_json(error.body["code"], error.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        except Exception as error:  # noqa: BLE001 - a demo bug must answer 500 like an API server, not hang the client
+            self.send_json(500, o.status_body(500, "InternalError", f"Internal error occurred: {error!r}"))
+
+    def _failed(self, failure: int | str, method: str, parts: list[str]) -> bool:
+        if failure == "unreachable":
+            # Drop the connection without an answer, as a dead load balancer or node would.
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        if failure == "timeout":
+            self.demo.stopping.wait(30)
+            self.close_connection = True
+            return True
+        if failure == 401:
+            raise ApiError(401, "Unauthorized", "Unauthorized")
+        if failure == 403:
+            raise _forbidden(method, parts, self.query)
+        raise ApiError(int(failure), "InternalError", "Internal error occurred: demo failure")
+
+    def send_json(self, code: int, body: Any) -> None:
+        """Answer with a JSON body and its Content-Length (the connection stays open for the next request)."""
+        data = json.dumps(body, separators=(",", ":")).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_text(self, text: str) -> None:
+        """Answer 200 with plain text (pod logs)."""
+        data = text.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def start_chunks(self, content_type: str) -> None:
+        """Begin a chunked 200 response (watches and followed logs)."""
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+    def chunk(self, data: bytes) -> None:
+        """Send one chunk now (flushed, so the client sees it at once); empty data sends nothing."""
+        if data:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+
+    def end_chunks(self) -> None:
+        """End a chunked response cleanly, as the API server does when a watch times out."""
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    # -- routing -------------------------------------------------------------------------------------------------
+
+    def _route(self, state: ClusterState, method: str, parts: list[str], raw: str | None) -> None:
+        if method == "GET" and len(parts) <= 3 and self._discovery(state, parts):
+            return
+        if parts[:2] == ["api", "v1"]:
+            group_version, rest = "v1", parts[2:]
+        elif len(parts) >= 3 and parts[0] == "apis":
+            group_version, rest = f"{parts[1]}/{parts[2]}", parts[3:]
+        else:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        namespace = None
+        if len(rest) >= 2 and rest[0] == "namespaces":
+            if len(rest) == 2:
+                plural, name, sub = "namespaces", rest[1], None
+            else:
+                namespace, plural, name, sub = rest[1], rest[2], (rest[3:4] or [None])[0], (rest[4:5] or [None])[0]
+        else:
+            plural, name, sub = rest[0] if rest else "", (rest[1:2] or [None])[0], None
+        if plural not in RESOURCES or RESOURCES[plural][0] != group_version or len(rest) > 5:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if name is None:
+            if method != "GET":
+                raise _not_allowed()
+            if self.query.get("watch") in ("true", "1"):
+                self._watch(state, plural, namespace)
+            else:
+                self._list(state, plural, namespace)
+            return
+        if sub == "log" and plural == "pods" and method == "GET":
+            self._log(state, namespace or "", name)
+        elif sub == "scale" and plural == "deployments":
+            self._scale(state, method, namespace or "", name, raw)
+        elif sub is not None:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        elif method == "GET":
+            with state.lock:
+                state.tick()
+                obj = state.get(plural, namespace or "", name)
+            if obj is None:
+                raise not_found(plural, name)
+            self.send_json(200, obj)
+        elif method == "PATCH" and plural == "deployments":
+            self.send_json(
+                200, self.demo.patch_deployment(state, namespace or "", name, raw or "{}", self._patch_type())
+            )
+        elif method == "DELETE" and plural == "pods":
+            deleted = state.delete_pod(namespace or "", name)
+            if deleted is None:
+                raise not_found(plural, name)
+            self.send_json(200, deleted)
+        else:
+            raise _not_allowed()
+
+    def _discovery(self, state: ClusterState, parts: list[str]) -> bool:
+        address = f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        documents: dict[tuple[str, ...], Any] = {
+            ("version",): lambda: discovery.version(state.server_version),
+            ("api",): lambda: discovery.api_versions(address),
+            ("apis",): discovery.api_group_list,
+            ("api", "v1"): lambda: discovery.resource_list("v1"),
+        }
+        for group, versions in discovery.GROUPS.items():
+            documents[("apis", group)] = lambda group=group: discovery.api_group(group)
+            for version in versions:
+                documents[("apis", group, version)] = lambda gv=f"{group}/{version}": discovery.resource_list(gv)
+        if tuple(parts) in ("healthz", "readyz", "livez"):
+            self.send_text("ok")
+            return True
+        document = documents.get(tuple(parts))
+        if document is None:
+            return False
+        self.send_json(200, document())
+        return True
+
+    def _patch_type(self) -> str:
+        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        if content_type not in (
+            "application/strategic-merge-patch+json",
+            "application/merge-patch+json",
+            "application/json-patch+json",
+        ):
+            raise ApiError(
+                415,
+                "UnsupportedMediaType",
+                "the body of the request was in an unknown format - accepted "
+                "media types include: application/json-patch+json, application/merge-patch+json, "
+                "application/strategic-merge-patch+json",
+            )
+        return content_type
+
+    # -- list and watch ------------------------------------------------------------------------------------------
+
+    def _matchers(self) -> tuple[Any, Any]:
+        try:
+            return label_matcher(self.query.get("labelSelector")), field_matcher(self.query.get("fieldSelector"))
+        except SelectorError as error:
+            raise ApiError(400, "BadRequest", str(error)) from None
+
+    def _list(self, state: ClusterState, plural: str, namespace: str | None) -> None:
+        labels, fields = self._matchers()
+        limit = int(self.query.get("limit") or 0)
+        token = self.query.get("continue")
+        start = ""
+        with state.lock:
+            state.tick()
+            if token:
+                try:
+                    decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
+                    start, version = decoded["start"], int(decoded["rv"])
+                except (ValueError, KeyError):
+                    raise ApiError(400, "BadRequest", "continue key is not valid: incorrect encoded start") from None
+                if state.is_expired(version):
+                    raise ApiError(410, "Expired", EXPIRED_CONTINUE)
+            requested = self.query.get("resourceVersion")
+            if (
+                requested
+                and requested.isdigit()
+                and self.query.get("resourceVersionMatch") == "Exact"
+                and state.is_expired(int(requested))
+            ):
+                raise ApiError(410, "Expired", f"too old resource version: {requested} ({state.expired_before})")
+            revision = state.revision
+            chosen = [obj for obj in state.items(plural, namespace) if labels(obj) and fields(obj)]
+        chosen = [obj for obj in chosen if _key(obj) > start] if start else chosen
+        metadata: dict[str, Any] = {"resourceVersion": str(revision)}
+        if limit and len(chosen) > limit:
+            last = _key(chosen[limit - 1])
+            metadata["continue"] = base64.urlsafe_b64encode(
+                json.dumps({"rv": revision, "start": last}).encode()
+            ).decode()
+            metadata["remainingItemCount"] = len(chosen) - limit
+            chosen = chosen[:limit]
+        version, kind = RESOURCES[plural][:2]
+        items = [{key: value for key, value in obj.items() if key not in ("kind", "apiVersion")} for obj in chosen]
+        self.send_json(200, {"kind": f"{kind}List", "apiVersion": version, "metadata": metadata, "items": items})
+
+    def _watch(self, state: ClusterState, plural: str, namespace: str | None) -> None:
+        serve_watch(self, state, plural, namespace, self._matchers())
+
+    # -- logs, patch, scale --------------------------------------------------------------------------------------
+
+    def _log(self, state: ClusterState, namespace: str, name: str) -> None:
+        with state.lock:
+            state.tick()
+            pod = state.get("pods", namespace, name)
+        if pod is None:
+            raise not_found("pods", name)
+        try:
+            log = container_log(state.seed, pod, self.query.get("container"), self.query.get("previous") == "true")
+        except LogError as error:
+            raise ApiError(400, "BadRequest", str(error)) from None
+        serve_log(self, state, pod, log)
+
+    def _scale(self, state: ClusterState, method: str, namespace: str, name: str, raw: str | None) -> None:
+        with state.lock:
+            deployment = state.get("deployments", namespace, name)
+        if deployment is None:
+            raise not_found("deployments", name)
+        if method in ("PUT", "PATCH"):
+            body = _json(raw)
+            if method == "PATCH":
+                body = merge_patch(_scale_of(deployment), body)
+            replicas = (body.get("spec") or {}).get("replicas")
+            if not isinstance(replicas, int) or replicas < 0:
+                raise ApiError(422, "Invalid", f'Scale.autoscaling "{name}" is invalid: spec.replicas: Invalid value')
+            patch = json.dumps({"spec": {"replicas": replicas}})
+            deployment = self.demo.patch_deployment(state, namespace, name, patch, "application/merge-patch+json")
+        elif method != "GET":
+            raise _not_allowed()
+        self.send_json(200, _scale_of(deployment))
+
+
+EXPIRED_CONTINUE = (
+    "The provided continue parameter is too old to display a consistent list result. You can start a new list without "
+    "the continue parameter, or use the continue token in this response to retrieve the remainder of the results. "
+    "Continuing with the provided token results in an inconsistent list - objects that were created, modified, or "
+    "deleted between the time the first chunk was returned and now may show up in the list."
+)
+
+
+def _key(obj: dict[str, Any]) -> str:
+    return f"{obj['metadata'].get('namespace', '')}/{obj['metadata']['name']}"
+
+
+def _json(raw: str | None) -> Any:
+    try:
+        return json.loads(raw or "{}")
+    except ValueError as error:
+        raise ApiError(400, "BadRequest", f"error decoding patch: {error}") from None
+
+
+def _scale_of(deployment: dict[str, Any]) -> dict[str, Any]:
+    meta = deployment["metadata"]
+    selector = ",".join(f"{k}={v}" for k, v in deployment["spec"]["selector"]["matchLabels"].items())
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            key: copy.deepcopy(meta[key])
+            for key in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+        },
+        "spec": {"replicas": deployment["spec"].get("replicas", 1)},
+        "status": {"replicas": deployment.get("status", {}).get("replicas", 0), "selector": selector},
+    }
+
+
+def _not_allowed() -> ApiError:
+    return ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+
+
+def _forbidden(method: str, parts: list[str], query: dict[str, str]) -> ApiError:
+    """The RBAC refusal for this request, worded exactly as the API server words it."""
+    group = parts[1] if parts[:1] == ["apis"] and len(parts) > 1 else ""
+    rest = parts[2:] if parts[:1] == ["api"] else parts[3:]
+    namespace = rest[1] if len(rest) >= 3 and rest[0] == "namespaces" else None
+    rest = rest[2:] if namespace else rest
+    resource = rest[0] if rest else "namespaces" if namespace is None and len(parts) > 2 else ""
+    name = rest[1] if len(rest) > 1 else None
+    if len(rest) > 2:
+        resource = f"{resource}/{rest[2]}"
+    verb = VERBS.get(method, "get")
+    if method == "GET" and name is None:
+        verb = "watch" if query.get("watch") in ("true", "1") else "list"
+    qualified = f"{resource.split('/')[0]}.{group}" if group else resource.split("/")[0]
+    subject = f'{qualified} "{name}"' if name else qualified
+    scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+    message = f'{subject} is forbidden: User "demo" cannot {verb} resource "{resource}" in API group "{group}" {scope}'
+    details: dict[str, Any] = {"group": group, "kind": resource.split("/")[0]}
+    if name:
+        details = {"name": name, **details}
+    return ApiError(403, "Forbidden", message, details)

@@ -1,0 +1,282 @@
+"""The demo cluster server: the Kubernetes REST API on 127.0.0.1 for the official client, plus hooks for tests.
+
+Each cluster (kubeconfig context) is served under its own path prefix ``/clusters/<name>`` on one port, so a single
+server and a single kubeconfig cover both demo contexts. This module never imports ``kubernetes``: the client is
+the thing under test, and the headless commands stay light.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from idp_tui.kube.demo_cluster.handler import ApiError, Handler, not_found
+from idp_tui.kube.demo_cluster.state import ClusterState, load_description, merge_patch
+
+RESTART_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
+
+
+@dataclass
+class Stream:
+    """An open streaming response (a watch or a followed log) that tests can end."""
+
+    kind: str
+    closed: threading.Event = field(default_factory=threading.Event)
+
+
+class DemoCluster:
+    """A local, in-memory Kubernetes API server holding the demo clusters.
+
+    Args:
+        description: The cluster description file (``demo_catalog/clusters.yaml`` by default).
+        rollout_seconds: How long the demo's in-progress rollout takes (each new pod is ready after
+            ``rollout_seconds / replicas``); tests pass a small value.
+        bookmark_seconds: Idle time after which a watch that allows bookmarks receives a BOOKMARK.
+    """
+
+    def __init__(
+        self, description: Path | None = None, rollout_seconds: float = 60.0, bookmark_seconds: float = 5.0
+    ) -> None:
+        self.description_path = description
+        self.rollout_seconds = rollout_seconds
+        self.bookmark_seconds = bookmark_seconds
+        self.requests: list[dict[str, Any]] = []
+        self.failures: dict[str, int | str] = {}
+        self.stopping = threading.Event()
+        self._description: dict[str, Any] | None = None
+        self._clusters: dict[str, ClusterState] = {}
+        self._lock = threading.Lock()
+        self._streams: list[Stream] = []
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.base_url = ""
+
+    # -- lifecycle -----------------------------------------------------------------------------------------------
+
+    def start(self) -> str:
+        """Serve on 127.0.0.1 and a free port in a daemon thread; returns the base URL (``http://127.0.0.1:PORT``)."""
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        server.demo = self  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="demo-cluster", daemon=True
+        )
+        self._thread.start()
+        self.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+        return self.base_url
+
+    def stop(self) -> None:
+        """Stop serving and end every open stream."""
+        self.stopping.set()
+        with self._lock:
+            for stream in self._streams:
+                stream.closed.set()
+        for state in list(self._clusters.values()):
+            with state.lock:
+                state.lock.notify_all()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> DemoCluster:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def contexts(self) -> list[str]:
+        """The cluster (context) names, in file order."""
+        return list((self._load()["clusters"] or {}).keys())
+
+    def server_url(self, context: str) -> str:
+        """The API server URL of one context."""
+        return f"{self.base_url}/clusters/{context}"
+
+    def write_kubeconfig(self, path: Path | str, current: str | None = None) -> Path:
+        """Write a kubeconfig with one context per demo cluster (bearer token ``demo``); returns its path."""
+        path = Path(path)
+        contexts = self.contexts
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "preferences": {},
+            "clusters": [{"name": name, "cluster": {"server": self.server_url(name)}} for name in contexts],
+            "users": [{"name": "demo", "user": {"token": "demo"}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": "demo"}} for name in contexts],
+            "current-context": current or contexts[0],
+        }
+        path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        return path
+
+    # -- state ---------------------------------------------------------------------------------------------------
+
+    def _load(self) -> dict[str, Any]:
+        if self._description is None:
+            self._description = load_description(self.description_path)
+        return self._description
+
+    def cluster(self, name: str) -> ClusterState | None:
+        """One cluster's state, built on first use (so start() stays fast), or None for an unknown name."""
+        with self._lock:
+            if name not in self._clusters:
+                description = self._load()
+                spec = (description.get("clusters") or {}).get(name)
+                if spec is None:
+                    return None
+                defaults = {key: value for key, value in description.items() if key != "clusters"}
+                self._clusters[name] = ClusterState(name, spec, defaults, self.rollout_seconds)
+            return self._clusters[name]
+
+    def _state(self, name: str) -> ClusterState:
+        state = self.cluster(name)
+        if state is None:
+            raise KeyError(f"no demo cluster named {name!r}")
+        return state
+
+    def record(self, cluster: str, method: str, path: str, query: dict[str, str], body: str | None, ctype: Any) -> None:
+        """Remember one request (tests assert on what the client sent)."""
+        entry = {
+            "cluster": cluster,
+            "method": method,
+            "path": path,
+            "query": query,
+            "body": body,
+            "content_type": ctype,
+        }
+        with self._lock:
+            self.requests.append(entry)
+
+    # -- test hooks ----------------------------------------------------------------------------------------------
+
+    def fail(self, cluster: str, status: int | str | None) -> None:
+        """Make one cluster fail every request: 401, 403 (RBAC Status body), another HTTP code, ``"unreachable"``
+        (connections closed without an answer) or ``"timeout"`` (no answer for 30 s); None heals it."""
+        if status is None:
+            self.failures.pop(cluster, None)
+        else:
+            self.failures[cluster] = status
+
+    def open_stream(self, kind: str) -> Stream:
+        """Register a streaming response."""
+        stream = Stream(kind)
+        with self._lock:
+            self._streams.append(stream)
+        if self.stopping.is_set():
+            stream.closed.set()
+        return stream
+
+    def close_stream(self, stream: Stream) -> None:
+        """Forget a finished stream."""
+        with self._lock:
+            if stream in self._streams:
+                self._streams.remove(stream)
+
+    def drop_watches(self) -> int:
+        """End every open watch stream (as a restarting API server or load balancer would); returns how many."""
+        with self._lock:
+            watches = [stream for stream in self._streams if stream.kind == "watch"]
+        for stream in watches:
+            stream.closed.set()
+        for state in list(self._clusters.values()):
+            with state.lock:
+                state.lock.notify_all()
+        return len(watches)
+
+    def expire_before(self, resource_version: int | str, cluster: str | None = None) -> None:
+        """Compact history: watches and lists from versions older than ``resource_version`` get 410 Gone."""
+        for name in [cluster] if cluster else self.contexts:
+            self._state(name).expire_before(int(resource_version))
+
+    def add_pod(self, cluster: str, namespace: str, owner: str, *, ready: bool = True, name: str | None = None) -> dict:
+        """Add a pod to workload ``owner`` (Deployment, StatefulSet or DaemonSet); emits ADDED to watchers."""
+        return copy.deepcopy(self._state(cluster).add_pod(namespace, owner, ready=ready, name=name))
+
+    def set_pod(self, cluster: str, namespace: str, name: str, change: Any) -> dict:
+        """Change a pod with a merge-patch dict or a callable editing it in place; emits MODIFIED to watchers."""
+        return copy.deepcopy(self._state(cluster).set_pod(namespace, name, change))
+
+    def delete_pod(self, cluster: str, namespace: str, name: str) -> dict | None:
+        """Delete a pod (its controller replaces it)."""
+        return self._state(cluster).delete_pod(namespace, name)
+
+    def pods(self, cluster: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        """A copy of the current pods (for tests that need names)."""
+        state = self._state(cluster)
+        with state.lock:
+            state.tick()
+            return copy.deepcopy(state.items("pods", namespace))
+
+    # -- mutations shared by the HTTP handler --------------------------------------------------------------------
+
+    def patch_deployment(self, state: ClusterState, namespace: str, name: str, raw: str, content_type: str) -> dict:
+        """Apply a merge, strategic-merge or JSON patch to a deployment; a changed spec starts a rollout."""
+        try:
+            patch = json.loads(raw)
+        except ValueError as error:
+            raise ApiError(400, "BadRequest", f"error decoding patch: {error}") from None
+        with state.lock:
+            state.tick()
+            current = state.get("deployments", namespace, name)
+            if current is None:
+                raise not_found("deployments", name)
+            updated = copy.deepcopy(current)
+            if content_type == "application/json-patch+json":
+                _json_patch(updated, patch)
+            elif isinstance(patch, dict):
+                merge_patch(updated, patch, strategic=content_type == "application/strategic-merge-patch+json")
+            else:
+                raise ApiError(
+                    400, "BadRequest", "json: cannot unmarshal array into Go value of type map[string]interface {}"
+                )
+            replicas = updated["spec"].get("replicas")
+            if not isinstance(replicas, int) or replicas < 0:
+                raise ApiError(422, "Invalid", f'Deployment.apps "{name}" is invalid: spec.replicas: Invalid value')
+            if updated["spec"] != current["spec"]:
+                updated["metadata"]["generation"] = current["metadata"].get("generation", 1) + 1
+            state.put(updated)
+            state.controllers.reconcile_deployment(updated)
+            return copy.deepcopy(state.get("deployments", namespace, name))
+
+
+def _json_patch(target: dict[str, Any], operations: Any) -> None:
+    """RFC 6902 add/replace/remove (the operations kubectl and clients send for deployments)."""
+    if not isinstance(operations, list):
+        raise ApiError(400, "BadRequest", "json: cannot unmarshal object into Go value of type jsonpatch.Patch")
+    for operation in operations:
+        path = [part.replace("~1", "/").replace("~0", "~") for part in operation.get("path", "").split("/")[1:]]
+        parent: Any = target
+        for part in path[:-1]:
+            parent = parent[int(part)] if isinstance(parent, list) else parent.setdefault(part, {})
+        last = path[-1] if path else ""
+        if operation.get("op") in ("add", "replace"):
+            if isinstance(parent, list):
+                index = len(parent) if last == "-" else int(last)
+                parent[index : index + (operation["op"] == "replace")] = [operation["value"]]
+            else:
+                parent[last] = operation["value"]
+        elif operation.get("op") == "remove":
+            del parent[int(last) if isinstance(parent, list) else last]
+        else:
+            raise ApiError(422, "Invalid", f"unsupported JSON patch operation {operation.get('op')!r}")
+
+
+def start_demo_cluster(kubeconfig: Path | str, rollout_seconds: float = 60.0) -> DemoCluster:
+    """Start a demo cluster and write its kubeconfig to ``kubeconfig`` (the demo profile's entry point)."""
+    cluster = DemoCluster(rollout_seconds=rollout_seconds)
+    cluster.start()
+    cluster.write_kubeconfig(kubeconfig)
+    return cluster
+
+
+__all__ = ["RESTART_ANNOTATION", "DemoCluster", "Stream", "start_demo_cluster"]
