@@ -14,7 +14,8 @@ class EntityActions(Screen):
     BINDINGS = [
         Binding("o", "entity_tab('owner')", "Owner", id="entity.owner"),
         Binding("r", "entity_tab('relations')", "Relations", id="entity.relations"),
-        Binding("d", "entity_tab('docs')", "Docs", id="entity.docs"),
+        Binding("t", "entity_tab('docs')", "TechDocs", id="entity.docs"),
+        Binding("d", "deployments", "Deployments", id="entity.deployments"),
         Binding("y", "copy_ref", "Copy ref", show=False, id="entity.copy_ref"),
     ]
 
@@ -35,6 +36,11 @@ class EntityActions(Screen):
         if entity is not None:
             self.open_entity(entity, tab)
 
+    def action_deployments(self) -> None:
+        entity = self.current_entity()
+        if entity is not None:
+            self.app.open_deployments(entity)
+
     def action_copy_ref(self) -> None:
         entity = self.current_entity()
         if entity is None:
@@ -45,6 +51,6 @@ class EntityActions(Screen):
         self.notify(f"Copied {entity.key}", title=ref, timeout=3)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("entity_tab", "copy_ref") and self.current_entity() is None:
+        if action in ("entity_tab", "copy_ref", "deployments") and self.current_entity() is None:
             return None  # shown greyed out until there is an entity to act on
         return True

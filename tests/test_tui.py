@@ -183,7 +183,7 @@ async def test_entity_keys_work_on_the_highlighted_row(demo_app):
         assert demo_app.screen.query_one(TabbedContent).active == "owner"
         owner_text = _text(demo_app.screen.query_one("#owner-body"))
         assert "team-payments@myorg.example" in owner_text and "alice.nguyen@myorg.example" in owner_text
-        await pilot.press("d")
+        await pilot.press("t")
         assert demo_app.screen.query_one(TabbedContent).active == "docs"
         page = demo_app.screen.query_one("#docs-page", Markdown)
         await _until(pilot, lambda: page.display and page.source)
@@ -217,7 +217,7 @@ async def test_keys_screen_and_command_palette_list_the_actions(demo_app):
     async with demo_app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         titles = {command.title for command in demo_app.get_system_commands(demo_app.screen)}
-        assert {"Search", "Filter", "Problems", "Owner", "Relations", "Docs", "Open", "Quit", "Keys"} <= titles
+        assert {"Search", "Filter", "Problems", "Owner", "Relations", "TechDocs", "Deployments", "Open", "Quit", "Keys"} <= titles
         await pilot.press("question_mark")
         await _until(pilot, lambda: isinstance(demo_app.screen, KeysScreen))
         text = " ".join(_text(s) for s in demo_app.screen.query("Static"))

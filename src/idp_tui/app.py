@@ -52,6 +52,7 @@ class IdpApp(App[int]):
         self.platform = platform
         self.catalog: Catalog | None = None
         self.index: SearchIndex | None = None
+        self._cluster_access = None
 
     def on_mount(self) -> None:
         from idp_tui.screens.home import HomeScreen
@@ -102,6 +103,34 @@ class IdpApp(App[int]):
             self.notify("Still reading the catalog; try again in a moment.", timeout=3)
             return
         self.push_screen(GoldenPathsScreen(self.platform, self.catalog))
+
+    @property
+    def cluster_access(self):
+        """The clusters this session reads; the demo cluster starts on first use (never at start-up)."""
+        if self._cluster_access is None:
+            from .kube.clusters import ClusterAccess
+
+            self._cluster_access = ClusterAccess(demo=self.platform.is_demo)
+        return self._cluster_access
+
+    def open_deployments(self, entity) -> None:
+        from idp_tui.screens.deployments import DeploymentsScreen
+
+        self.push_screen(DeploymentsScreen(entity, self.cluster_access))
+
+    def open_logs(self, entity, cluster: str, workload: dict | None, pod: dict | None) -> None:
+        """The log tail of a workload's pods, or of one pod (the Deployments screen's ``l``)."""
+        try:
+            from idp_tui.screens.logs import LogScreen
+        except ImportError:
+            self.notify("The log view is not available in this build.", severity="warning")
+            return
+        self.push_screen(LogScreen.for_target(self, entity, cluster, workload, pod))
+
+    async def action_quit(self) -> None:
+        if self._cluster_access is not None:
+            self._cluster_access.close()
+        self.exit()
 
     def action_keys(self) -> None:
         from idp_tui.screens.keys import KeysScreen

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from ..platform import Platform
 from .output import error, print_json
-
-DEMO_CONTEXTS = ("demo-eu", "demo-us")
 
 
 def add_parser(subparsers) -> None:
@@ -27,21 +23,13 @@ def add_parser(subparsers) -> None:
 @contextmanager
 def cluster_source(platform: Platform, contexts: list[str] | None):
     """The clusters to read: the demo cluster (started here, on 127.0.0.1) in the demo, else the kubeconfig's."""
-    from ..kube.access import KubeconfigClusters
+    from ..kube.clusters import ClusterAccess
 
-    if not platform.is_demo:
-        yield KubeconfigClusters(os.environ.get("KUBECONFIG") or None, contexts)
-        return
-    from ..kube.demo_cluster.server import DemoCluster
-
-    cluster = DemoCluster()
-    cluster.start()
+    access = ClusterAccess(demo=platform.is_demo)
     try:
-        with tempfile.TemporaryDirectory(prefix="idp-tui-demo-kube-") as folder:
-            config = cluster.write_kubeconfig(os.path.join(folder, "config"))
-            yield KubeconfigClusters(str(config), contexts or list(DEMO_CONTEXTS), demo=True)
+        yield access.clusters(contexts)
     finally:
-        cluster.stop()
+        access.close()
 
 
 def deployments_command(args, platform: Platform) -> int:
@@ -83,24 +71,13 @@ def deployments_command(args, platform: Platform) -> int:
 
 
 def _print_report(report: dict[str, Any]) -> None:
-    print(f"{report['entity']}  (pods labelled {report['selector']}, namespace {report['namespace'] or 'any'})")
+    from ..render.deployments import cluster_rows
+    from .output import console
+
+    out = console()
+    namespace = report["namespace"] or "any namespace"
+    out.print(f"{report['entity']}: pods labelled {report['selector']} in {namespace}", highlight=False)
     for cluster in report["clusters"]:
-        label = f"cluster {cluster['name']}" + (" (demo)" if cluster["demo"] else "")
-        if cluster["error"]:
-            print(f"\n{label}: ✗ {cluster['error']}")
-            continue
-        print(f"\n{label}: {len(cluster['workloads'])} workloads")
-        for workload in cluster["workloads"]:
-            rollout = workload["rollout"]
-            mark = {"complete": "✓", "progressing": "▸", "failed": "✗"}[rollout["status"]]
-            print(f"  {mark} {workload['kind']} {workload['namespace']}/{workload['name']}: {rollout['message']}")
-            print(f"      {workload['replicas']['summary']}")
-            for problem in workload["problems"]:
-                print(f"      ! {problem['reason']}: {problem['message']} — {problem['hint']}")
-            for pod in workload["pods"]:
-                print(f"      {pod['name']:<48} {pod['status']:<18} {pod['ready']:>5} restarts {pod['restarts']}")
-                for problem in pod["problems"]:
-                    print(f"        ! {problem['reason']}: {problem['hint']}")
-        warnings = [event for event in cluster["events"] if event["type"] == "Warning"]
-        for event in warnings[:10]:
-            print(f"  warning {event['object']}: {event['reason']}: {event['message']}")
+        out.print()
+        for row in cluster_rows(cluster):
+            out.print(row.text, soft_wrap=True)

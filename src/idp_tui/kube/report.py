@@ -44,6 +44,35 @@ def _hpas_of(kind: str, workload: dict[str, Any], hpas: list[dict[str, Any]]) ->
     ]
 
 
+def _state(state: dict[str, Any] | None) -> str:
+    if not state:
+        return ""
+    (name, detail), *_ = state.items()
+    reason = detail.get("reason") or ""
+    if name == "terminated":
+        return f"terminated {reason} (exit {detail.get('exitCode')})".replace("  ", " ")
+    return f"{name} {reason}".strip()
+
+
+def containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each container of a pod: image, readiness, restarts, state and how it last ended."""
+    statuses = {s.get("name"): s for s in pod.get("status", {}).get("containerStatuses") or []}
+    rows = []
+    for container in pod.get("spec", {}).get("containers") or []:
+        status = statuses.get(container.get("name"), {})
+        rows.append(
+            {
+                "name": container.get("name"),
+                "image": container.get("image"),
+                "ready": bool(status.get("ready")),
+                "restarts": status.get("restartCount", 0),
+                "state": _state(status.get("state")),
+                "last_state": _state(status.get("lastState")),
+            }
+        )
+    return rows
+
+
 def _problem_json(problem) -> dict[str, Any]:
     return {"reason": problem.reason, "message": problem.message, "hint": problem.hint, "container": problem.container}
 
@@ -70,6 +99,7 @@ def workload_report(
                 "node": summary.node,
                 "last_termination_reason": summary.last_termination_reason,
                 "problems": [_problem_json(p) for p in problems],
+                "containers": containers(pod),
             }
         )
     pod_rows.sort(key=lambda row: (not row["problems"], row["name"]))

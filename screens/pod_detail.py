@@ -1,0 +1,63 @@
+"""One pod: where it runs, each container's image, state and last termination, and its problems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from idp_tui.render.deployments import age
+
+
+def pod_detail(cluster: str, pod: dict[str, Any]) -> Table:
+    """The pod's facts, then a row per container."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    facts = [
+        ("Cluster", cluster),
+        ("Status", f"{pod['status']} ({pod['phase']})"),
+        ("Ready", pod["ready"]),
+        ("Restarts", str(pod["restarts"])),
+        ("Age", age(pod["age_seconds"])),
+        ("Node", pod["node"] or "-"),
+    ]
+    for label, value in facts:
+        table.add_row(label, value)
+    for container in pod.get("containers", []):
+        table.add_row("", "")
+        mark = "✓" if container["ready"] else "✗"
+        table.add_row(f"{mark} {container['name']}", container["image"] or "")
+        table.add_row("", f"state: {container['state'] or '-'}   restarts: {container['restarts']}")
+        if container["last_state"]:
+            table.add_row("", f"last: {container['last_state']}")
+    for problem in pod["problems"]:
+        table.add_row("", "")
+        table.add_row(Text(f"! {problem['reason']}", style="bold red"), f"{problem['message']}\n{problem['hint']}")
+    return table
+
+
+class PodDetailScreen(Screen):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="pod.back")]
+
+    DEFAULT_CSS = """
+    PodDetailScreen #pod-title { padding: 0 1; background: $panel; text-style: bold; }
+    PodDetailScreen VerticalScroll { padding: 0 1; }
+    """
+
+    def __init__(self, cluster: str, pod: dict[str, Any]) -> None:
+        super().__init__()
+        self.cluster = cluster
+        self.pod = pod
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Pod {self.pod['name']}", id="pod-title")
+        with VerticalScroll():
+            yield Static(pod_detail(self.cluster, self.pod))
+        yield Footer()

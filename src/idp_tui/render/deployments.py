@@ -1,0 +1,87 @@
+"""An entity's deployments as rows of text: clusters, workloads, their pods and problems, warning events.
+
+Shared by ``idp-tui deployments`` and the Deployments screen. Marks carry the state, so it reads without colour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from rich.text import Text
+
+ROLLOUT_MARKS = {"complete": "✓", "progressing": "▸", "failed": "✗"}
+
+
+@dataclass(frozen=True)
+class DeploymentRow:
+    """One line of the view and what it is about (for keys like ``l`` and Enter)."""
+
+    kind: Literal["cluster", "workload", "pod", "problem", "event", "note"]
+    text: Text
+    cluster: str
+    workload: dict[str, Any] | None = None
+    pod: dict[str, Any] | None = None
+
+
+def age(seconds: int | None) -> str:
+    """kubectl's AGE column: 45s, 12m, 5h, 3d."""
+    if seconds is None:
+        return "?"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _problem_text(problem: dict[str, Any], indent: int) -> Text:
+    text = Text(" " * indent + "! ", style="bold red")
+    text.append(f"{problem['reason']}: ", style="bold")
+    text.append(problem["hint"] or problem["message"])
+    return text
+
+
+def cluster_rows(cluster: dict[str, Any], status: str = "") -> list[DeploymentRow]:
+    """The rows of one cluster's report (see ``kube.report.cluster_report``)."""
+    name = cluster["name"]
+    title = Text(f"▌ cluster {name}", style="bold")
+    if cluster["demo"]:
+        title.append("  (demo cluster)", style="italic")
+    if status:
+        title.append(f"  {status}")
+    rows = [DeploymentRow("cluster", title, name)]
+    if cluster["error"]:
+        rows.append(DeploymentRow("note", Text(f"  ✗ {cluster['error']}", style="bold red"), name))
+        return rows
+    if not cluster["workloads"]:
+        rows.append(DeploymentRow("note", Text("  no workloads for this entity here", style="dim"), name))
+    for workload in cluster["workloads"]:
+        rows += _workload_rows(name, workload)
+    warnings = [event for event in cluster["events"] if event["type"] == "Warning"][:8]
+    for event in warnings:
+        text = Text("  warning ", style="bold yellow")
+        text.append(f"{event['object']} {event['reason']}: ", style="bold")
+        text.append(event["message"])
+        rows.append(DeploymentRow("event", text, name))
+    return rows
+
+
+def _workload_rows(cluster: str, workload: dict[str, Any]) -> list[DeploymentRow]:
+    rollout = workload["rollout"]
+    text = Text(f"  {ROLLOUT_MARKS[rollout['status']]} ", style="bold")
+    text.append(f"{workload['kind']} {workload['namespace']}/{workload['name']}", style="bold")
+    text.append(f"  {workload['replicas']['summary']}")
+    if rollout.get("revision"):
+        text.append(f"  rev {rollout['revision']}", style="dim")
+    rows = [DeploymentRow("workload", text, cluster, workload)]
+    if rollout["status"] != "complete":
+        rows.append(DeploymentRow("note", Text(f"      {rollout['message']}", style="italic"), cluster, workload))
+    rows += [DeploymentRow("problem", _problem_text(p, 4), cluster, workload) for p in workload["problems"]]
+    for pod in workload["pods"]:
+        line = Text("    ")
+        line.append(f"{pod['name']:<35} ")
+        line.append(f"{pod['status']:<16}", style="bold red" if pod["problems"] else "")
+        line.append(f" {pod['ready']:>4}  ↻{pod['restarts']:<3} {age(pod['age_seconds']):>4}  {pod['node'] or ''}")
+        rows.append(DeploymentRow("pod", line, cluster, workload, pod))
+        rows += [DeploymentRow("problem", _problem_text(p, 6), cluster, workload, pod) for p in pod["problems"]]
+    return rows
