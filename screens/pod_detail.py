@@ -59,5 +59,5 @@ class PodDetailScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(f"Pod {self.pod['name']}", id="pod-title")
         with VerticalScroll():
-            yield Static(pod_detail(self.cluster, self.pod))
+            yield Static(pod_detail(self.cluster, self.pod), id="pod-detail")
         yield Footer()

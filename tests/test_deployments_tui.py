@@ -1,0 +1,57 @@
+"""The Deployments screen at 80x24, on the demo cluster through the real client: d, problems first, pod detail."""
+
+from __future__ import annotations
+
+from idp_tui.screens.deployments import DeploymentsScreen
+from idp_tui.screens.pod_detail import PodDetailScreen
+from test_tui import SIZE, _loaded, _search, _text, _until
+from textual.widgets import OptionList
+
+from idp_tui.app import IdpApp
+from idp_tui.platform import build_platform
+
+
+async def open_deployments(pilot, name: str) -> DeploymentsScreen:
+    await _loaded(pilot)
+    await _search(pilot, name)
+    await pilot.press("enter", "d")
+    await _until(pilot, lambda: isinstance(pilot.app.screen, DeploymentsScreen) and pilot.app.screen.reports)
+    return pilot.app.screen
+
+
+async def test_d_shows_workloads_per_cluster_with_the_crash_loop_first():
+    app = IdpApp(build_platform())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_deployments(pilot, "settlement-worker")
+        assert [report["name"] for report in screen.reports] == ["demo-eu", "demo-us"]
+        kinds = [row.kind for row in screen.rows]
+        assert kinds[0] == "cluster" and "workload" in kinds and "pod" in kinds
+        highlighted = screen.current_row()
+        assert highlighted.kind == "workload" and highlighted.workload["name"] == "settlement-worker"
+        first_pod = next(row for row in screen.rows if row.kind == "pod")
+        assert first_pod.pod["status"] == "CrashLoopBackOff"  # problems first
+        assert any(row.kind == "problem" and "previous logs" in row.text.plain for row in screen.rows)
+        # Every row is one line at 80 columns; the highlighted one is shown whole under the list.
+        rows = screen.query_one(OptionList)
+        assert all(len(rows.get_option_at_index(i).prompt.plain) <= 80 for i in range(rows.option_count))
+        assert "settlement-worker" in _text(screen.query_one("#deployment-detail"))
+
+        pod_index = screen.rows.index(first_pod)
+        screen.query_one(OptionList).highlighted = pod_index
+        await pilot.press("enter")
+        await _until(pilot, lambda: isinstance(app.screen, PodDetailScreen))
+        detail = _text(app.screen.query_one("#pod-detail"))
+        assert "CrashLoopBackOff" in detail and "terminated Error (exit 1)" in detail
+        await pilot.press("escape")
+        await _until(pilot, lambda: isinstance(app.screen, DeploymentsScreen))
+        app.cluster_access.close()
+
+
+async def test_an_entity_without_kubernetes_annotations_is_explained():
+    app = IdpApp(build_platform())
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        await _search(pilot, "platform-cli")
+        await pilot.press("enter", "d")
+        await _until(pilot, lambda: isinstance(app.screen, DeploymentsScreen))
+        await _until(pilot, lambda: "annotation" in _text(app.screen.query_one("#deployments-status")))
