@@ -12,7 +12,7 @@ from typing import Any
 from .access import ClusterSnapshot
 from .events import relevant_events
 from .problems import hpa_problems, pod_problems, pod_summary, workload_problems
-from .rollout import replica_counts, rollout_status
+from .rollout import replica_counts, revision_history, rollout_status
 from .selection import matches, selector_from_label_selector
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
@@ -126,6 +126,18 @@ def workload_report(
         },
         "problems": [_problem_json(p) for p in own],
         "pods": pod_rows,
+        "revisions": [
+            {
+                "revision": revision.number,
+                "replicaset": revision.replicaset,
+                "images": list(revision.images),
+                "created": revision.created.isoformat() if revision.created else None,
+                "replicas": revision.replicas,
+            }
+            for revision in (
+                revision_history(workload, snapshot.objects.get("ReplicaSet", [])) if kind == "Deployment" else []
+            )
+        ],
     }
 
 

@@ -77,6 +77,11 @@ def _workload_rows(cluster: str, workload: dict[str, Any]) -> list[DeploymentRow
     if rollout["status"] != "complete":
         rows.append(DeploymentRow("note", Text(f"      {rollout['message']}", style="italic"), cluster, workload))
     rows += [DeploymentRow("problem", _problem_text(p, 4), cluster, workload) for p in workload["problems"]]
+    history = workload.get("revisions") or []
+    if len(history) > 1:
+        text = Text("      history: ", style="dim")
+        text.append("  ".join(f"rev {r['revision']} {', '.join(r['images'])} ({r['replicas']})" for r in history[:4]))
+        rows.append(DeploymentRow("note", text, cluster, workload))
     for pod in workload["pods"]:
         line = Text("    ")
         line.append(f"{pod['name']:<35} ")

@@ -1,0 +1,81 @@
+"""Time from pressing ``d`` to the first complete Deployments view on the demo, as a ratio against a baseline.
+
+    .venv/bin/python tests/benchmarks/deployments.py [--repeats 5]
+
+Ours: in the TUI (Pilot, 80x24), ``d`` on payment-processor until every cluster's workloads are on screen
+(the demo cluster already running, as it is after the first use in a session). Baseline, same run and same demo
+cluster: the single ``list pods`` call a ``kubectl get pods -l ...`` makes through the official client, per cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+
+async def _press_d(app) -> float:
+    from idp_tui.screens.deployments import DeploymentsScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        while app.catalog is None:
+            await pilot.pause(0.02)
+        listing = app.screen.query_one("#entities")
+        while not listing.entities or len(listing.entities) < len(app.catalog):
+            await pilot.pause(0.02)
+        keys = [entity.key for entity in listing.entities]
+        listing.move_to(keys.index("component:default/payment-processor"))
+        await pilot.pause()
+        started = time.perf_counter()
+        await pilot.press("d")
+        while not (isinstance(app.screen, DeploymentsScreen) and app.screen.reports):
+            await pilot.pause(0.005)
+        await pilot.pause()
+        total = time.perf_counter() - started
+        print(f"  worker {app.screen.first_load_seconds * 1000:.0f} ms of {total * 1000:.0f} ms")
+        return total
+
+
+def bench(repeats: int) -> dict:
+    from kubernetes import client, config
+
+    from idp_tui.app import IdpApp
+    from idp_tui.kube.clusters import ClusterAccess
+    from idp_tui.platform import build_platform
+
+    access = ClusterAccess(demo=True)
+    kubeconfig = access.clusters().config_file
+    ours, baseline = [], []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for context in ("demo-eu", "demo-us"):
+            api = client.CoreV1Api(api_client=config.new_client_from_config(config_file=kubeconfig, context=context))
+            api.list_namespaced_pod("checkout-platform", label_selector="backstage.io/kubernetes-id=payment-processor")
+        baseline.append(time.perf_counter() - started)
+        app = IdpApp(build_platform(cache_dir=Path(tempfile.mkdtemp())))
+        app._cluster_access = access  # the session's demo cluster is already up
+        ours.append(asyncio.run(_press_d(app)))
+    access.close()
+    return {
+        "ours_s": statistics.median(ours),
+        "baseline_s": statistics.median(baseline),
+        "ratio": statistics.median(ours) / statistics.median(baseline),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    result = bench(args.repeats)
+    print(
+        f"d to first complete view: {result['ours_s'] * 1000:.0f} ms; baseline (one pod list per cluster): "
+        f"{result['baseline_s'] * 1000:.0f} ms; ratio {result['ratio']:.1f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
