@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-cache", action="store_true", help="parse every file again instead of reading the parsed-catalog cache"
     )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=os.environ.get("IDP_TUI_READ_ONLY", "") not in ("", "0", "false"),
+        help="never change a cluster: restart, scale and delete are refused (env IDP_TUI_READ_ONLY=1)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     catalog.add_parsers(subparsers)
     validate.add_parser(subparsers)
@@ -50,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         platform = None
         if args.command is None or getattr(args, "needs_platform", True):
-            platform = build_platform(args.catalog, use_cache=not args.no_cache)
+            platform = build_platform(args.catalog, use_cache=not args.no_cache, read_only=args.read_only)
         if args.command is None:
             return _run_tui(platform)
         return args.handler(args, platform)

@@ -28,6 +28,8 @@ class Platform:
     state_dir: Path | None = None
     # Golden paths publish local git repositories under here.
     publish_root: Path | None = None
+    # Nothing that changes a cluster (restart, scale, delete) is sent; it cannot be turned off in the session.
+    read_only: bool = False
 
     @property
     def user_state(self) -> Path:
@@ -65,6 +67,7 @@ def build_platform(
     cache_dir: Path | None = None,
     state_dir: Path | None = None,
     publish_root: Path | None = None,
+    read_only: bool = False,
 ) -> Platform:
     """The platform for the given options: ``catalog`` is a local path; none means the bundled demo.
 
@@ -85,4 +88,5 @@ def build_platform(
         use_cache=use_cache,
         state_dir=state_dir,
         publish_root=publish_root,
+        read_only=read_only,
     )
