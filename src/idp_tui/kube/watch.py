@@ -1,0 +1,328 @@
+"""Live cluster state: list each kind once, then watch from the list's resourceVersion; never polled.
+
+One daemon thread per kind reads a watch stream as raw JSON lines (``_preload_content=False``), so the snapshot holds
+the same camelCase Kubernetes JSON that :mod:`access` reads and :mod:`report` understands. A dropped stream reconnects
+from the newest resourceVersion seen (bookmarks included) with exponential backoff; 410 Gone re-lists that kind.
+A separate thread turns bursts of changes into at most ~5 ``on_change`` calls per second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .access import KINDS, ClusterSnapshot, describe_api_error
+from .selection import WorkloadSelector
+
+# Every kind access.py reads, plus Events (kept apart in the snapshot, as access.py does).
+WATCHED: dict[str, tuple[str, str]] = {**KINDS, "Event": ("CoreV1Api", "event")}
+# Kinds listed without the entity's label selector: HPAs and Events carry no workload labels.
+UNLABELLED = ("HorizontalPodAutoscaler", "Event")
+MIN_CHANGE_INTERVAL = 0.2  # seconds between on_change calls: at most ~5 per second
+
+
+@dataclass(frozen=True)
+class WatchStatus:
+    """Whether a cluster's data is live; when not, since when, why, and when the next attempt is."""
+
+    cluster: str
+    connected: bool
+    stale_since: datetime | None = None
+    error: str | None = None
+    retry_in: float | None = None
+
+
+class _Gone(Exception):
+    """The resourceVersion we watch from was compacted away (410): re-list."""
+
+
+class _Interrupted(Exception):
+    """A watch ended without an error but before its timeout, or sent an ERROR event: reconnect with backoff."""
+
+
+def _key(obj: dict[str, Any]) -> tuple[str, str]:
+    metadata = obj.get("metadata") or {}
+    return metadata.get("namespace", ""), metadata.get("name", "")
+
+
+def _lines(response: Any) -> Iterator[bytes]:
+    """The complete lines of a chunked watch response, as they arrive."""
+    pending = b""
+    for chunk in response.stream(amt=None, decode_content=False):
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        yield from (line for line in complete if line.strip())
+    if pending.strip():
+        yield pending
+
+
+class ClusterWatch:
+    """Keeps one cluster's objects for a selector up to date by list-then-watch.
+
+    Args:
+        api_client_factory: Makes a ``kubernetes.client.ApiClient`` for the cluster (called once per watched kind,
+            so streams never wait for each other's connections).
+        cluster: The cluster (context) name, used in snapshots and statuses.
+        selector: Which objects belong to the entity.
+        on_change: Called from a background thread with a fresh snapshot after changes (coalesced).
+        on_status: Called from a background thread when the cluster goes stale or live again.
+        demo: Marks snapshots as coming from the demo cluster.
+        backoff: First and longest wait between reconnection attempts, in seconds.
+        clock: Monotonic clock (injectable for tests).
+        timeout_seconds: How long each watch request asks the server to keep the stream open.
+        request_timeout: Connect timeout, and read timeout of lists, in seconds.
+    """
+
+    def __init__(
+        self,
+        api_client_factory: Callable[[], Any],
+        cluster: str,
+        selector: WorkloadSelector,
+        *,
+        on_change: Callable[[ClusterSnapshot], None],
+        on_status: Callable[[WatchStatus], None] | None = None,
+        demo: bool = False,
+        backoff: tuple[float, float] = (0.5, 30.0),
+        clock: Callable[[], float] = time.monotonic,
+        timeout_seconds: int = 300,
+        request_timeout: float = 10.0,
+    ) -> None:
+        self.factory = api_client_factory
+        self.cluster = cluster
+        self.selector = selector
+        self.on_change = on_change
+        self.on_status = on_status
+        self.demo = demo
+        self.backoff = backoff
+        self.clock = clock
+        self.timeout_seconds = timeout_seconds
+        self.request_timeout = request_timeout
+        self._lock = threading.Lock()
+        self._status_lock = threading.Lock()
+        self._objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+        self._versions: dict[str, str] = {}
+        self._errors: dict[str, tuple[str, float]] = {}
+        self._delays: dict[str, float] = {}
+        self._live: set[str] = set()
+        self._stale_since: datetime | None = None
+        self._last_status: WatchStatus | None = None
+        self._responses: set[Any] = set()
+        self._stopping = threading.Event()
+        self._dirty = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # -- public --------------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """List and watch every kind in background daemon threads; returns at once."""
+        self._threads = [
+            threading.Thread(target=self._run, args=(kind,), name=f"watch {self.cluster} {kind}", daemon=True)
+            for kind in WATCHED
+        ]
+        self._threads.append(threading.Thread(target=self._notify, name=f"watch {self.cluster} notify", daemon=True))
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """End every stream now (their sockets are shut down) and wait up to ``timeout`` for the threads."""
+        self._stopping.set()
+        self._dirty.set()
+        with self._lock:
+            responses = list(self._responses)
+        for response in responses:
+            with contextlib.suppress(Exception):  # already closed by its own thread
+                response.shutdown()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            if thread is not threading.current_thread():  # stop() may be called from on_change or on_status
+                thread.join(max(0.0, deadline - time.monotonic()))
+
+    def alive(self) -> bool:
+        """Whether any background thread is still running."""
+        return any(t.is_alive() for t in self._threads)
+
+    def snapshot(self) -> ClusterSnapshot:
+        """A consistent copy of what is known now, shaped like :meth:`KubeconfigClusters.snapshot`'s answer.
+
+        Until every kind has been listed once, a failure is the snapshot's ``error`` (and it holds no objects).
+        """
+        with self._lock:
+            snapshot = ClusterSnapshot(self.cluster, demo=self.demo, resource_versions=dict(self._versions))
+            never_listed = [kind for kind in WATCHED if kind in self._errors and kind not in self._objects]
+            if never_listed:
+                snapshot.error = self._errors[never_listed[0]][0]
+                return snapshot
+            for kind in (kind for kind in WATCHED if kind in self._objects):
+                store = self._objects[kind]
+                items = [store[key] for key in sorted(store)]  # the API server's order: namespace, then name
+                if kind == "Event":
+                    snapshot.events = items
+                else:
+                    snapshot.objects[kind] = items
+        # Objects are replaced by newer versions, never edited, so snapshots share them instead of deep copies.
+        return snapshot
+
+    # -- one kind ------------------------------------------------------------------------------------------------
+
+    def _run(self, kind: str) -> None:
+        client = None
+        needs_list = True
+        self._delays[kind] = self.backoff[0]
+        what = f"{WATCHED[kind][1].replace('_', '')}s"
+        while not self._stopping.is_set():
+            try:
+                if client is None:
+                    client = self.factory()
+                if needs_list:
+                    self._list(client, kind)
+                    needs_list = False
+                self._watch(client, kind)
+            except _Gone:
+                needs_list = True
+            except Exception as error:  # noqa: BLE001 - every failure is reported on the status and retried
+                if self._stopping.is_set():
+                    break
+                if getattr(error, "status", None) == 410:
+                    needs_list = True
+                    continue
+                text = str(error) if isinstance(error, _Interrupted) else describe_api_error(error, what)
+                delay = self._delays[kind]
+                self._down(kind, text, delay)
+                self._stopping.wait(delay)
+                self._delays[kind] = min(delay * 2, self.backoff[1])
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+
+    def _call(self, client: Any, kind: str, **options: Any) -> Any:
+        from kubernetes import client as kube
+
+        api, noun = WATCHED[kind]
+        instance = getattr(kube, api)(api_client=client)
+        if kind not in UNLABELLED and self.selector.label_selector:
+            options["label_selector"] = self.selector.label_selector
+        if self.selector.namespace:
+            return getattr(instance, f"list_namespaced_{noun}")(self.selector.namespace, **options)
+        return getattr(instance, f"list_{noun}_for_all_namespaces")(**options)
+
+    def _list(self, client: Any, kind: str) -> None:
+        response = self._call(client, kind, _preload_content=False, _request_timeout=self.request_timeout)
+        body = json.loads(response.data)
+        store = {_key(item): item for item in body.get("items") or []}
+        with self._lock:
+            self._objects[kind] = store
+            self._versions[kind] = (body.get("metadata") or {}).get("resourceVersion", "")
+        self._changed()
+
+    def _watch(self, client: Any, kind: str) -> None:
+        started = self.clock()
+        response = self._call(
+            client,
+            kind,
+            watch=True,
+            resource_version=self._versions[kind],
+            timeout_seconds=self.timeout_seconds,
+            allow_watch_bookmarks=True,
+            _preload_content=False,
+            _request_timeout=(self.request_timeout, self.timeout_seconds + 30),
+        )
+        with self._lock:
+            self._responses.add(response)
+        finished = False
+        try:
+            self._up(kind)
+            for line in _lines(response):
+                if self._stopping.is_set():
+                    return
+                self._apply(kind, json.loads(line))
+            finished = True
+        finally:
+            with self._lock:
+                self._responses.discard(response)
+            # Only a stream read to its end may go back to the pool; any other would leave bytes on the connection.
+            with contextlib.suppress(Exception):  # the socket may already be shut down by stop()
+                if finished:
+                    response.release_conn()
+                else:
+                    response.close()
+        if not self._stopping.is_set() and self.clock() - started < self.timeout_seconds - 1:
+            # A watch that ends before its timeout was cut by the server or something in between.
+            raise _Interrupted("the API server closed the watch stream")
+
+    def _apply(self, kind: str, event: dict[str, Any]) -> None:
+        kind_of_event = event.get("type")
+        obj = event.get("object") or {}
+        if kind_of_event == "ERROR":
+            if obj.get("code") == 410:
+                raise _Gone(obj.get("message", "410 Gone"))
+            raise _Interrupted(f"{obj.get('code', '')} {obj.get('reason', '')}: {obj.get('message', '')}".strip())
+        version = (obj.get("metadata") or {}).get("resourceVersion")
+        with self._lock:
+            if version:
+                self._versions[kind] = version
+            if kind_of_event == "BOOKMARK":
+                return
+            # Lists carry no kind/apiVersion per item; drop them so watched and listed objects look alike.
+            item = {key: value for key, value in obj.items() if key not in ("kind", "apiVersion")}
+            store = self._objects.setdefault(kind, {})
+            if kind_of_event == "DELETED":
+                store.pop(_key(item), None)
+            else:
+                store[_key(item)] = item
+        self._changed()
+
+    # -- status and notification ---------------------------------------------------------------------------------
+
+    def _up(self, kind: str) -> None:
+        with self._lock:
+            self._delays[kind] = self.backoff[0]  # a watch that opened is a successful reconnect
+            self._live.add(kind)
+            self._errors.pop(kind, None)
+        self._report()
+
+    def _down(self, kind: str, error: str, retry_in: float) -> None:
+        with self._lock:
+            self._live.discard(kind)
+            self._errors[kind] = (error, retry_in)
+            if self._stale_since is None:
+                self._stale_since = datetime.now().astimezone()
+        self._report()
+        self._changed()
+
+    def _report(self) -> None:
+        with self._status_lock:
+            with self._lock:
+                if len(self._live) == len(WATCHED):
+                    self._stale_since = None
+                    status = WatchStatus(self.cluster, connected=True)
+                elif self._errors:
+                    error, retry_in = list(self._errors.values())[-1]
+                    status = WatchStatus(self.cluster, False, self._stale_since, error, retry_in)
+                else:
+                    return  # still connecting for the first time: nothing to say yet
+            if status != self._last_status and not self._stopping.is_set():
+                self._last_status = status
+                if self.on_status is not None:
+                    self.on_status(status)
+
+    def _changed(self) -> None:
+        with self._lock:
+            # Hold the first call until every kind has been listed (or one failed), so no half-empty view is shown.
+            ready = len(self._objects) == len(WATCHED) or bool(self._errors)
+        if ready:
+            self._dirty.set()
+
+    def _notify(self) -> None:
+        while not self._stopping.is_set():
+            self._dirty.wait()
+            if self._stopping.is_set():
+                return
+            self._dirty.clear()
+            self.on_change(self.snapshot())
+            self._stopping.wait(MIN_CHANGE_INTERVAL)

@@ -1,0 +1,255 @@
+"""Live cluster state by list-then-watch, through the official client against the demo cluster over HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from kubernetes import config
+
+from idp_tui.kube.access import ClusterSnapshot, KubeconfigClusters
+from idp_tui.kube.demo_cluster.server import DemoCluster
+from idp_tui.kube.report import cluster_report
+from idp_tui.kube.selection import WorkloadSelector
+from idp_tui.kube.watch import ClusterWatch, WatchStatus
+
+CLUSTER = "demo-eu"
+NAMESPACE = "checkout-platform"
+SELECTOR = WorkloadSelector("backstage.io/kubernetes-id=payment-processor", namespace=NAMESPACE)
+
+
+class Recorder:
+    """Collects what the watch reports and waits for a condition on it."""
+
+    def __init__(self) -> None:
+        self.snapshots: list[ClusterSnapshot] = []
+        self.statuses: list[WatchStatus] = []
+        self.changed = threading.Condition()
+
+    def snapshot(self, snapshot: ClusterSnapshot) -> None:
+        with self.changed:
+            self.snapshots.append(snapshot)
+            self.changed.notify_all()
+
+    def status(self, status: WatchStatus) -> None:
+        with self.changed:
+            self.statuses.append(status)
+            self.changed.notify_all()
+
+    def wait(self, predicate, timeout: float = 5.0, what: str = "condition"):
+        with self.changed:
+            assert self.changed.wait_for(predicate, timeout), f"timed out waiting for {what}: {self.statuses[-3:]}"
+
+    def latest(self) -> ClusterSnapshot:
+        return self.snapshots[-1]
+
+
+def start_demo(tmp_path, rollout_seconds: float = 600):
+    demo = DemoCluster(rollout_seconds=rollout_seconds)
+    demo.start()
+    return demo, str(demo.write_kubeconfig(tmp_path / "kubeconfig"))
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    demo, kubeconfig = start_demo(tmp_path)
+    yield demo, kubeconfig
+    demo.stop()
+
+
+def watch_of(kubeconfig: str, recorder: Recorder, selector: WorkloadSelector = SELECTOR) -> ClusterWatch:
+    watch = ClusterWatch(
+        lambda: config.new_client_from_config(config_file=kubeconfig, context=CLUSTER),
+        CLUSTER,
+        selector,
+        on_change=recorder.snapshot,
+        on_status=recorder.status,
+        demo=True,
+        backoff=(0.05, 0.2),
+        timeout_seconds=5,
+        request_timeout=2,
+    )
+    watch.start()
+    return watch
+
+
+def pod_marked(snapshot: ClusterSnapshot, name: str, mark: str) -> bool:
+    return any(
+        pod["metadata"]["name"] == name and (pod["metadata"].get("annotations") or {}).get("test/mark") == mark
+        for pod in snapshot.objects.get("Pod", [])
+    )
+
+
+def requests_of(demo: DemoCluster, since: int) -> list[dict]:
+    return [request for request in demo.requests[since:] if request["cluster"] == CLUSTER]
+
+
+def is_list(request: dict) -> bool:
+    return request["method"] == "GET" and request["query"].get("watch") != "true" and "namespaces" in request["path"]
+
+
+def test_initial_snapshot_equals_a_plain_read(cluster):
+    demo, kubeconfig = cluster
+    recorder = Recorder()
+    watch = watch_of(kubeconfig, recorder)
+    try:
+        recorder.wait(lambda: recorder.snapshots, what="the first snapshot")
+        [expected] = KubeconfigClusters(kubeconfig, [CLUSTER], demo=True).snapshot(SELECTOR)
+        first = recorder.snapshots[0]
+        assert first.error is None and first.demo
+        assert first.objects == expected.objects
+        assert first.events == expected.events
+        assert [w["name"] for w in cluster_report(first)["workloads"]] == ["payment-processor"]
+        recorder.wait(lambda: recorder.statuses and recorder.statuses[-1].connected, what="connected")
+    finally:
+        watch.stop()
+
+
+def test_a_change_arrives_through_the_watch_without_listing_again(cluster):
+    demo, kubeconfig = cluster
+    recorder = Recorder()
+    watch = watch_of(kubeconfig, recorder)
+    try:
+        recorder.wait(lambda: recorder.statuses and recorder.statuses[-1].connected, what="connected")
+        seen = len(demo.requests)
+        pod = recorder.latest().objects["Pod"][0]["metadata"]["name"]
+        demo.set_pod(CLUSTER, NAMESPACE, pod, {"metadata": {"annotations": {"test/mark": "one"}}})
+        recorder.wait(lambda: pod_marked(recorder.latest(), pod, "one"), what="the change")
+        assert pod_marked(watch.snapshot(), pod, "one")
+        assert not [request for request in requests_of(demo, seen) if is_list(request)]
+    finally:
+        watch.stop()
+
+
+def test_dropped_watches_reconnect_go_stale_then_live_and_keep_delivering(cluster):
+    demo, kubeconfig = cluster
+    recorder = Recorder()
+    watch = watch_of(kubeconfig, recorder)
+    try:
+        recorder.wait(lambda: recorder.statuses and recorder.statuses[-1].connected, what="connected")
+        before = len(recorder.statuses)
+        seen = len(demo.requests)
+        assert demo.drop_watches() >= 7
+        recorder.wait(lambda: any(not s.connected for s in recorder.statuses[before:]), what="stale")
+        stale = next(s for s in recorder.statuses[before:] if not s.connected)
+        assert stale.stale_since is not None and stale.retry_in == pytest.approx(0.05)
+        assert "closed the watch" in stale.error
+        recorder.wait(lambda: recorder.statuses[-1].connected, what="live again")
+        assert recorder.statuses[-1].stale_since is None
+        pod = recorder.latest().objects["Pod"][0]["metadata"]["name"]
+        demo.set_pod(CLUSTER, NAMESPACE, pod, {"metadata": {"annotations": {"test/mark": "after"}}})
+        recorder.wait(lambda: pod_marked(recorder.latest(), pod, "after"), what="a change after reconnecting")
+        # Reconnected from the last resourceVersion: watches only, no list.
+        watches = requests_of(demo, seen)
+        assert watches and not [request for request in watches if is_list(request)]
+        assert all(request["query"].get("resourceVersion") not in (None, "", "0") for request in watches)
+    finally:
+        watch.stop()
+
+
+def test_410_gone_lists_again_and_the_state_is_right(cluster):
+    demo, kubeconfig = cluster
+    recorder = Recorder()
+    watch = watch_of(kubeconfig, recorder)
+    try:
+        recorder.wait(lambda: recorder.statuses and recorder.statuses[-1].connected, what="connected")
+        pod = recorder.latest().objects["Pod"][0]["metadata"]["name"]
+        demo.set_pod(CLUSTER, NAMESPACE, pod, {"metadata": {"annotations": {"test/mark": "before"}}})
+        recorder.wait(lambda: pod_marked(recorder.latest(), pod, "before"), what="the first change")
+        seen = len(demo.requests)
+        demo.expire_before(demo.cluster(CLUSTER).revision)
+        demo.drop_watches()
+        with recorder.changed:
+            assert recorder.changed.wait_for(lambda: any(is_list(r) for r in requests_of(demo, seen)), 5)
+        demo.set_pod(CLUSTER, NAMESPACE, pod, {"metadata": {"annotations": {"test/mark": "relisted"}}})
+        recorder.wait(lambda: pod_marked(recorder.latest(), pod, "relisted"), what="a change after the re-list")
+        recorder.wait(lambda: recorder.statuses[-1].connected, what="live again")
+        [expected] = KubeconfigClusters(kubeconfig, [CLUSTER], demo=True).snapshot(SELECTOR)
+        assert watch.snapshot().objects == expected.objects
+    finally:
+        watch.stop()
+
+
+def test_unreachable_cluster_is_stale_with_the_error_then_live_again(cluster):
+    demo, kubeconfig = cluster
+    recorder = Recorder()
+    watch = watch_of(kubeconfig, recorder)
+    try:
+        recorder.wait(lambda: recorder.statuses and recorder.statuses[-1].connected, what="connected")
+        demo.fail(CLUSTER, "unreachable")
+        demo.drop_watches()
+        recorder.wait(
+            lambda: not recorder.statuses[-1].connected and "unreachable" in (recorder.statuses[-1].error or ""),
+            what="unreachable",
+        )
+        status = recorder.statuses[-1]
+        assert status.stale_since is not None and status.retry_in > 0
+        assert watch.snapshot().error is None and watch.snapshot().objects["Deployment"]  # last known data is kept
+        demo.fail(CLUSTER, None)
+        recorder.wait(lambda: recorder.statuses[-1].connected, timeout=5, what="live again")
+    finally:
+        watch.stop()
+
+
+def test_forbidden_first_list_is_the_snapshot_error_and_retried(cluster):
+    demo, kubeconfig = cluster
+    demo.fail(CLUSTER, 403)
+    recorder = Recorder()
+    watch = watch_of(kubeconfig, recorder)
+    try:
+        recorder.wait(lambda: recorder.snapshots and recorder.snapshots[-1].error, what="an error snapshot")
+        assert recorder.latest().error.startswith("403 Forbidden:")
+        assert recorder.latest().objects == {}
+        recorder.wait(lambda: recorder.statuses and not recorder.statuses[-1].connected, what="a stale status")
+        assert recorder.statuses[-1].error.startswith("403 Forbidden:")
+        demo.fail(CLUSTER, None)
+        recorder.wait(lambda: recorder.statuses[-1].connected, what="live after healing")
+        recorder.wait(lambda: recorder.latest().error is None and recorder.latest().objects.get("Deployment"))
+    finally:
+        watch.stop()
+
+
+def test_a_rollout_progresses_live_and_bursts_are_coalesced(tmp_path):
+    demo, kubeconfig = start_demo(tmp_path, rollout_seconds=1.5)
+    recorder = Recorder()
+    watch = watch_of(kubeconfig, recorder)
+    try:
+        recorder.wait(lambda: recorder.snapshots, what="the first snapshot")
+        first = cluster_report(recorder.snapshots[0])["workloads"][0]["rollout"]["status"]
+        assert first == "progressing"
+        recorder.wait(
+            lambda: cluster_report(recorder.latest())["workloads"][0]["rollout"]["status"] == "complete",
+            timeout=8,
+            what="the rollout to complete",
+        )
+        started = time.monotonic()
+        pods = [
+            pod["metadata"]["name"]
+            for pod in demo.pods(CLUSTER, NAMESPACE)
+            if pod["metadata"]["name"].startswith("payment-processor-")
+        ]
+        before = len(recorder.snapshots)
+        for index in range(40):
+            demo.set_pod(CLUSTER, NAMESPACE, pods[index % len(pods)], {"metadata": {"annotations": {"n": str(index)}}})
+        recorder.wait(
+            lambda: any(
+                (p["metadata"].get("annotations") or {}).get("n") == "39" for p in recorder.latest().objects["Pod"]
+            )
+        )
+        calls = len(recorder.snapshots) - before
+        assert calls <= 5 * (time.monotonic() - started) + 2
+    finally:
+        watch.stop()
+        demo.stop()
+
+
+def test_stop_ends_every_thread_within_a_second(cluster):
+    demo, kubeconfig = cluster
+    recorder = Recorder()
+    watch = watch_of(kubeconfig, recorder)
+    recorder.wait(lambda: recorder.statuses and recorder.statuses[-1].connected, what="connected")
+    started = time.monotonic()
+    watch.stop()
+    assert not watch.alive()
+    assert time.monotonic() - started < 1.0
