@@ -32,7 +32,11 @@ class DeploymentsScreen(Screen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="deployments.back"),
         Binding("l", "logs", "Logs", id="deployments.logs"),
-        Binding("ctrl+r", "reload", "Reload", id="deployments.reload"),
+        Binding("R", "restart", "Restart", id="deployments.restart"),
+        Binding("plus", "scale(1)", "Scale +1", show=False, id="deployments.scale_up"),
+        Binding("minus", "scale(-1)", "Scale -1", show=False, id="deployments.scale_down"),
+        Binding("X", "delete_pod", "Delete pod", show=False, id="deployments.delete_pod"),
+        Binding("ctrl+r", "reload", "Reconnect", show=False, id="deployments.reload"),
     ]
 
     DEFAULT_CSS = """
@@ -49,10 +53,30 @@ class DeploymentsScreen(Screen):
             self.seconds = seconds
             self.error = error
 
-    def __init__(self, entity: Entity, access: Any) -> None:
+    class ClusterChanged(Message):
+        """A cluster's watched state changed (posted from its watch thread, report already built)."""
+
+        def __init__(self, cluster: str, report: dict[str, Any]) -> None:
+            super().__init__()
+            self.cluster = cluster
+            self.report = report
+
+    class ClusterStatus(Message):
+        def __init__(self, status: Any) -> None:
+            super().__init__()
+            self.status = status
+
+    def __init__(self, entity: Entity, access: Any, *, read_only: bool = False) -> None:
         super().__init__()
         self.entity = entity
         self.access = access
+        self.read_only = read_only
+        self.watches: list[Any] = []
+        self.cluster_order: list[str] = []
+        self.by_cluster: dict[str, dict[str, Any]] = {}
+        self.statuses: dict[str, Any] = {}
+        self.api_clients: dict[str, Any] = {}
+        self.started_at = time.perf_counter()
         self.reports: list[dict[str, Any]] = []
         self.rows: list[DeploymentRow] = []
         self.loaded_at: datetime | None = None
@@ -71,31 +95,72 @@ class DeploymentsScreen(Screen):
 
     @work(thread=True, exclusive=True, group="deployments")
     def load(self) -> None:
+        """Start one watch per cluster: each lists, then follows changes (never polled)."""
         from idp_tui.kube.access import NoClusters
-        from idp_tui.kube.report import cluster_report
         from idp_tui.kube.selection import SelectorError, selector_for
+        from idp_tui.kube.watch import ClusterWatch
 
-        started = time.perf_counter()
         try:
             selector = selector_for(self.entity)
             if selector is None:
                 message = "no backstage.io/kubernetes-id or kubernetes-label-selector annotation on this entity"
                 self.post_message(self.Loaded([], 0.0, message))
                 return
-            snapshots = self.access.clusters().snapshot(selector)
+            clusters = self.access.clusters()
+            names = [name for name in clusters.cluster_names() if selector.allows_cluster(name)]
         except (SelectorError, NoClusters) as problem:
             self.post_message(self.Loaded([], 0.0, str(problem)))
             return
-        now = datetime.now(UTC)
-        reports = [cluster_report(snapshot, now) for snapshot in snapshots]
-        self.post_message(self.Loaded(reports, time.perf_counter() - started))
+        self.cluster_order = names
+        self.api_clients = {name: self._client_factory(clusters.config_file, name) for name in names}
+        for name in names:
+            watch = ClusterWatch(
+                self.api_clients[name],
+                name,
+                selector,
+                on_change=lambda snapshot: self._changed(snapshot),
+                on_status=lambda status: self.post_message(self.ClusterStatus(status)),
+                demo=clusters.demo,
+            )
+            self.watches.append(watch)
+            watch.start()
+
+    @staticmethod
+    def _client_factory(config_file: str | None, context: str):
+        def make():
+            from kubernetes import config
+
+            return config.new_client_from_config(config_file=config_file, context=context)
+
+        return make
+
+    def _changed(self, snapshot: Any) -> None:
+        from idp_tui.kube.report import cluster_report
+
+        self.post_message(self.ClusterChanged(snapshot.name, cluster_report(snapshot, datetime.now(UTC))))
+
+    def on_deployments_screen_cluster_changed(self, message: ClusterChanged) -> None:
+        self.by_cluster[message.cluster] = message.report
+        reports = [self.by_cluster[name] for name in self.cluster_order if name in self.by_cluster]
+        complete = len(reports) == len(self.cluster_order)
+        self.post_message(
+            self.Loaded(reports, time.perf_counter() - self.started_at) if complete else self.Loaded(reports, 0.0)
+        )
+
+    def on_deployments_screen_cluster_status(self, message: ClusterStatus) -> None:
+        self.statuses[message.status.cluster] = message.status
+        self._update_status()
+
+    def on_unmount(self) -> None:
+        for watch in self.watches:
+            watch.stop(timeout=0.2)
 
     def on_deployments_screen_loaded(self, message: Loaded) -> None:
         status = self.query_one("#deployments-status", Static)
         if message.error:
             status.update(Text(f"✗ {message.error}", style="bold"))
             return
-        if self.first_load_seconds is None:
+        if self.first_load_seconds is None and message.seconds and len(message.reports) == len(self.cluster_order):
             self.first_load_seconds = message.seconds
         self.reports = message.reports
         self.loaded_at = datetime.now(UTC)
@@ -106,9 +171,25 @@ class DeploymentsScreen(Screen):
             for workload in report["workloads"]
             if workload["problems"] or any(pod["problems"] for pod in workload["pods"])
         )
-        clusters = ", ".join(report["name"] + (" ✗" if report["error"] else "") for report in self.reports)
-        summary = f"{len(self.reports)} clusters ({clusters}) · {problems} workloads with problems"
-        status.update(f"{summary} · read at {self.loaded_at:%H:%M:%S}")
+        self.problem_count = problems
+        self._update_status()
+
+    def _update_status(self) -> None:
+        """Per cluster: live, or stale since when and why (the data shown is the last that was read)."""
+        parts = []
+        for name in self.cluster_order:
+            report, state = self.by_cluster.get(name), self.statuses.get(name)
+            if report is not None and report["error"]:
+                parts.append(f"{name} ✗")
+            elif state is not None and not state.connected and state.stale_since is not None:
+                parts.append(f"{name} stale since {state.stale_since:%H:%M:%S}")
+            elif report is None:
+                parts.append(f"{name} reading…")
+            else:
+                parts.append(f"{name} live")
+        problems = getattr(self, "problem_count", 0)
+        mode = " · read-only" if self.read_only else ""
+        self.query_one("#deployments-status", Static).update(f"{' · '.join(parts)} · {problems} with problems{mode}")
 
     def _show(self) -> None:
         option_list = self.query_one(OptionList)
@@ -128,13 +209,71 @@ class DeploymentsScreen(Screen):
         """The first workload row: problems sort first, so that is where to look."""
         return next((i for i, row in enumerate(self.rows) if row.kind == "workload"), 0)
 
+    @property
+    def complete(self) -> bool:
+        """Every cluster has answered (with its workloads or its error)."""
+        return bool(self.cluster_order) and len(self.reports) == len(self.cluster_order)
+
     def current_row(self) -> DeploymentRow | None:
         index = self.query_one(OptionList).highlighted
         return self.rows[index] if index is not None and index < len(self.rows) else None
 
     def action_reload(self) -> None:
+        for watch in self.watches:
+            watch.stop(timeout=0.2)
+        self.watches.clear()
+        self.by_cluster.clear()
         self.query_one("#deployments-status", Static).update("reading clusters…")
         self.load()
+
+    def action_restart(self) -> None:
+        from idp_tui.kube.actions import RestartWorkload
+
+        row = self.current_row()
+        if row is None or row.workload is None or row.kind == "pod":
+            self.notify("Highlight a workload to restart it.", timeout=3)
+            return
+        workload = row.workload
+        self._confirm(RestartWorkload(row.cluster, workload["kind"], workload["namespace"], workload["name"]))
+
+    def action_scale(self, delta: int) -> None:
+        from idp_tui.kube.actions import ScaleWorkload
+
+        row = self.current_row()
+        if row is None or row.workload is None or row.workload["kind"] == "DaemonSet":
+            self.notify("Highlight a Deployment or StatefulSet to scale it.", timeout=3)
+            return
+        workload = row.workload
+        replicas = max(0, workload["replicas"]["desired"] + delta)
+        self._confirm(ScaleWorkload(row.cluster, workload["kind"], workload["namespace"], workload["name"], replicas))
+
+    def action_delete_pod(self) -> None:
+        from idp_tui.kube.actions import DeletePod
+
+        row = self.current_row()
+        if row is None or row.pod is None:
+            self.notify("Highlight a pod to delete it.", timeout=3)
+            return
+        self._confirm(DeletePod(row.cluster, row.workload["namespace"], row.pod["name"]))
+
+    def _confirm(self, action: Any) -> None:
+        if self.read_only:
+            self.notify(f"Read-only mode: not sent. It would run: {action.kubectl}", severity="warning", timeout=6)
+            return
+        from .confirm import ConfirmScreen
+
+        self.app.push_screen(ConfirmScreen(action.describe(), action.kubectl), lambda yes: yes and self._apply(action))
+
+    @work(thread=True, group="deployments-actions")
+    def _apply(self, action: Any) -> None:
+        from idp_tui.kube.actions import ActionFailed, MutationRefused
+
+        try:
+            action.apply(self.api_clients[action.cluster](), read_only=self.read_only)
+        except (ActionFailed, MutationRefused) as problem:
+            self.app.call_from_thread(self.notify, str(problem), severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self.notify, f"Done: {action.kubectl}", timeout=4)
 
     def action_logs(self) -> None:
         row = self.current_row()

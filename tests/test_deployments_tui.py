@@ -15,7 +15,7 @@ async def open_deployments(pilot, name: str) -> DeploymentsScreen:
     await _loaded(pilot)
     await _search(pilot, name)
     await pilot.press("enter", "d")
-    await _until(pilot, lambda: isinstance(pilot.app.screen, DeploymentsScreen) and pilot.app.screen.reports)
+    await _until(pilot, lambda: isinstance(pilot.app.screen, DeploymentsScreen) and pilot.app.screen.complete)
     return pilot.app.screen
 
 
@@ -55,3 +55,60 @@ async def test_an_entity_without_kubernetes_annotations_is_explained():
         await pilot.press("enter", "d")
         await _until(pilot, lambda: isinstance(app.screen, DeploymentsScreen))
         await _until(pilot, lambda: "annotation" in _text(app.screen.query_one("#deployments-status")))
+
+
+def _demo(app):
+    return app.cluster_access.demo_cluster
+
+
+async def test_the_view_is_live_a_deleted_pod_is_replaced_on_screen():
+    app = IdpApp(build_platform())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_deployments(pilot, "checkout-web")
+        before = {row.pod["name"] for row in screen.rows if row.kind == "pod" and row.cluster == "demo-eu"}
+        victim = sorted(before)[0]
+        _demo(app).delete_pod("demo-eu", "checkout-platform", victim)
+        await _until(
+            pilot,
+            lambda: (
+                victim not in {row.pod["name"] for row in screen.rows if row.kind == "pod" and row.cluster == "demo-eu"}
+            ),
+        )
+        lists = [r for r in _demo(app).requests if r["method"] == "GET" and "watch" not in r["query"]]
+        assert len(lists) <= 14  # the first list of each kind per cluster; the change came through the watch
+        app.cluster_access.close()
+
+
+async def test_restart_asks_first_showing_the_kubectl_command_then_sends_kubectls_patch():
+    from idp_tui.screens.confirm import ConfirmScreen
+
+    app = IdpApp(build_platform())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_deployments(pilot, "checkout-web")
+        assert screen.current_row().kind == "workload"
+        await pilot.press("R")
+        await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert (
+            app.screen.command
+            == "kubectl --context demo-eu -n checkout-platform rollout restart deployment/checkout-web"
+        )
+        await pilot.press("y")
+        await _until(pilot, lambda: any(r["method"] == "PATCH" for r in _demo(app).requests))
+        patch = next(r for r in _demo(app).requests if r["method"] == "PATCH")
+        assert patch["content_type"] == "application/strategic-merge-patch+json"
+        assert '"kubectl.kubernetes.io/restartedAt"' in patch["body"]
+        app.cluster_access.close()
+
+
+async def test_read_only_sends_nothing_and_says_what_it_would_have_run():
+    app = IdpApp(build_platform(read_only=True))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_deployments(pilot, "checkout-web")
+        await pilot.press("R", "plus")
+        pod_row = next(i for i, row in enumerate(screen.rows) if row.kind == "pod")
+        screen.query_one(OptionList).highlighted = pod_row
+        await pilot.press("X")
+        await pilot.pause(0.3)
+        assert not any(r["method"] in ("PATCH", "PUT", "DELETE", "POST") for r in _demo(app).requests)
+        assert "read-only" in _text(screen.query_one("#deployments-status"))
+        app.cluster_access.close()

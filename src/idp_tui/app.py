@@ -116,7 +116,7 @@ class IdpApp(App[int]):
     def open_deployments(self, entity) -> None:
         from idp_tui.screens.deployments import DeploymentsScreen
 
-        self.push_screen(DeploymentsScreen(entity, self.cluster_access))
+        self.push_screen(DeploymentsScreen(entity, self.cluster_access, read_only=self.platform.read_only))
 
     def open_logs(self, entity, cluster: str, workload: dict | None, pod: dict | None) -> None:
         """The log tail of a workload's pods, or of one pod (the Deployments screen's ``l``)."""

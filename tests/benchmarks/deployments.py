@@ -31,7 +31,7 @@ async def _press_d(app) -> float:
         await pilot.pause()
         started = time.perf_counter()
         await pilot.press("d")
-        while not (isinstance(app.screen, DeploymentsScreen) and app.screen.reports):
+        while not (isinstance(app.screen, DeploymentsScreen) and app.screen.complete):
             await pilot.pause(0.005)
         await pilot.pause()
         total = time.perf_counter() - started

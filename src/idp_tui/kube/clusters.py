@@ -46,6 +46,11 @@ class ClusterAccess:
                 self._cluster = cluster
             return Path(self._folder.name) / "config"
 
+    @property
+    def demo_cluster(self):
+        """The running demo cluster (None before first use, or when reading real clusters)."""
+        return self._cluster
+
     def close(self) -> None:
         with self._lock:
             if self._cluster is not None:
