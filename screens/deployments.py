@@ -36,6 +36,7 @@ class DeploymentsScreen(Screen):
         Binding("plus", "scale(1)", "Scale +1", show=False, id="deployments.scale_up"),
         Binding("minus", "scale(-1)", "Scale -1", show=False, id="deployments.scale_down"),
         Binding("X", "delete_pod", "Delete pod", show=False, id="deployments.delete_pod"),
+        Binding("c", "next_cluster", "Cluster", id="deployments.cluster"),
         Binding("ctrl+r", "reload", "Reconnect", show=False, id="deployments.reload"),
     ]
 
@@ -76,6 +77,8 @@ class DeploymentsScreen(Screen):
         self.by_cluster: dict[str, dict[str, Any]] = {}
         self.statuses: dict[str, Any] = {}
         self.api_clients: dict[str, Any] = {}
+        # None: every cluster; else only this context is shown (c switches).
+        self.only_cluster: str | None = None
         self.started_at = time.perf_counter()
         self.reports: list[dict[str, Any]] = []
         self.rows: list[DeploymentRow] = []
@@ -194,7 +197,8 @@ class DeploymentsScreen(Screen):
     def _show(self) -> None:
         option_list = self.query_one(OptionList)
         highlighted = option_list.highlighted
-        self.rows = [row for report in self.reports for row in cluster_rows(report)]
+        shown = [r for r in self.reports if self.only_cluster in (None, r["name"])]
+        self.rows = [row for report in shown for row in cluster_rows(report)]
         option_list.clear_options()
         width = max(20, option_list.scrollable_content_region.width - 1)
         option_list.add_options(Option(_one_line(row.text, width)) for row in self.rows)
@@ -217,6 +221,14 @@ class DeploymentsScreen(Screen):
     def current_row(self) -> DeploymentRow | None:
         index = self.query_one(OptionList).highlighted
         return self.rows[index] if index is not None and index < len(self.rows) else None
+
+    def action_next_cluster(self) -> None:
+        """Show one cluster, the next, …, then all again."""
+        choices = [None, *self.cluster_order]
+        self.only_cluster = choices[(choices.index(self.only_cluster) + 1) % len(choices)]
+        self.query_one(OptionList).highlighted = 0
+        self._show()
+        self.notify(f"Showing {self.only_cluster or 'every cluster'}", timeout=2)
 
     def action_reload(self) -> None:
         for watch in self.watches:

@@ -112,3 +112,17 @@ async def test_read_only_sends_nothing_and_says_what_it_would_have_run():
         assert not any(r["method"] in ("PATCH", "PUT", "DELETE", "POST") for r in _demo(app).requests)
         assert "read-only" in _text(screen.query_one("#deployments-status"))
         app.cluster_access.close()
+
+
+async def test_c_switches_between_clusters_and_back_to_all():
+    app = IdpApp(build_platform())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_deployments(pilot, "payment-processor")
+        assert {row.cluster for row in screen.rows} == {"demo-eu", "demo-us"}
+        await pilot.press("c")
+        assert {row.cluster for row in screen.rows} == {"demo-eu"}
+        await pilot.press("c")
+        assert {row.cluster for row in screen.rows} == {"demo-us"}
+        await pilot.press("c")
+        assert {row.cluster for row in screen.rows} == {"demo-eu", "demo-us"}
+        app.cluster_access.close()
