@@ -126,3 +126,24 @@ async def test_c_switches_between_clusters_and_back_to_all():
         await pilot.press("c")
         assert {row.cluster for row in screen.rows} == {"demo-eu", "demo-us"}
         app.cluster_access.close()
+
+
+async def test_l_on_the_crash_looping_pod_tails_it_and_p_shows_why_it_crashed():
+    from idp_tui.screens.logs import LogScreen
+
+    app = IdpApp(build_platform())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_deployments(pilot, "settlement-worker")
+        crashing = next(i for i, row in enumerate(screen.rows) if row.kind == "pod" and row.pod["problems"])
+        screen.query_one(OptionList).highlighted = crashing
+        await pilot.press("l")
+        await _until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.view.row_count > 0, 15)
+        logs = app.screen
+        crashed_pod = screen.rows[crashing].pod["name"]
+        assert logs.target == crashed_pod and logs.contexts == ["demo-eu"]
+        await pilot.press("p")
+        view = logs.view
+        await _until(pilot, lambda: any("exiting" in view.row_text(i) for i in range(view.row_count)), 15)
+        await pilot.press("escape")
+        await _until(pilot, lambda: isinstance(app.screen, DeploymentsScreen))
+        app.cluster_access.close()

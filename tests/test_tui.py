@@ -217,7 +217,18 @@ async def test_keys_screen_and_command_palette_list_the_actions(demo_app):
     async with demo_app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         titles = {command.title for command in demo_app.get_system_commands(demo_app.screen)}
-        assert {"Search", "Filter", "Problems", "Owner", "Relations", "TechDocs", "Deployments", "Open", "Quit", "Keys"} <= titles
+        assert {
+            "Search",
+            "Filter",
+            "Problems",
+            "Owner",
+            "Relations",
+            "TechDocs",
+            "Deployments",
+            "Open",
+            "Quit",
+            "Keys",
+        } <= titles
         await pilot.press("question_mark")
         await _until(pilot, lambda: isinstance(demo_app.screen, KeysScreen))
         text = " ".join(_text(s) for s in demo_app.screen.query("Static"))

@@ -120,12 +120,24 @@ class IdpApp(App[int]):
 
     def open_logs(self, entity, cluster: str, workload: dict | None, pod: dict | None) -> None:
         """The log tail of a workload's pods, or of one pod (the Deployments screen's ``l``)."""
-        try:
-            from idp_tui.screens.logs import LogScreen
-        except ImportError:
-            self.notify("The log view is not available in this build.", severity="warning")
+        from idp_tui.kube.selection import selector_for
+        from idp_tui.screens.logs import LogScreen
+
+        selector = selector_for(entity)
+        if selector is None:
             return
-        self.push_screen(LogScreen.for_target(self, entity, cluster, workload, pod))
+        target = pod["name"] if pod else workload["name"] if workload else None
+        namespace = workload["namespace"] if workload else selector.namespace
+        screen = LogScreen(
+            self.platform,
+            entity.key,
+            selector.label_selector,
+            namespace,
+            [cluster],
+            target,
+            access=self.cluster_access,
+        )
+        self.push_screen(screen)
 
     async def action_quit(self) -> None:
         if self._cluster_access is not None:

@@ -1,0 +1,361 @@
+"""Logs like stern: every pod of an entity's workloads tailed together into one LogView.
+
+The tails run in a thread worker that keeps the clusters open; a drain loop there posts one message per batch
+(never one per line) so the event loop absorbs tens of thousands of lines a second and stays responsive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import queue
+import re
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, OptionList, Static
+
+from idp_tui.widgets.log_view import LogView
+
+BATCH_LINES = 1_000
+BATCH_SECONDS = 0.05
+# Batches posted but not yet shown beyond this mean the UI is behind: stop posting until it catches up.
+BACKLOG = 4
+
+
+class ContainerPicker(ModalScreen[str | None]):
+    """A small list of the containers seen so far; dismisses with a name, "" for every container, or None."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="logs.picker_cancel")]
+    DEFAULT_CSS = "ContainerPicker { align: center middle; } ContainerPicker OptionList { width: 40; height: auto; }"
+
+    def __init__(self, containers: list[str]) -> None:
+        super().__init__()
+        self.containers = containers
+
+    def compose(self) -> ComposeResult:
+        yield OptionList("(every container)", *self.containers)
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss("" if event.option_index == 0 else self.containers[event.option_index - 1])
+
+
+class LogScreen(Screen):
+    """Tails an entity's pods on every allowed cluster; a ``target`` pod or workload name narrows it to those pods."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="logs.back"),
+        Binding("f", "toggle_follow", "Follow", id="logs.follow"),
+        Binding("p", "toggle_previous", "Previous", id="logs.previous"),
+        Binding("c", "choose_container", "Container", id="logs.container"),
+        Binding("slash", "prompt('search')", "Search", id="logs.search"),
+        Binding("n", "match(1)", "Next", show=False, id="logs.next"),
+        Binding("N", "match(-1)", "Prev match", show=False, id="logs.previous_match"),
+        Binding("i", "prompt('include')", "Include", id="logs.include"),
+        Binding("x", "prompt('exclude')", "Exclude", id="logs.exclude"),
+        Binding("space", "pause", "Pause", id="logs.pause"),
+        Binding("t", "timestamps", "Times", show=False, id="logs.timestamps"),
+        Binding("j", "json", "JSON", show=False, id="logs.json"),
+        Binding("s", "save", "Save", id="logs.save"),
+    ]
+
+    DEFAULT_CSS = """
+    LogScreen #logs-title { padding: 0 1; background: $panel; text-style: bold; }
+    LogScreen #logs-status { padding: 0 1; color: $text-muted; }
+    LogScreen #logs-prompt { dock: bottom; display: none; }
+    LogScreen #logs-prompt.-open { display: block; }
+    """
+
+    class Batch(Message):
+        """Lines from the tails, drained together: LogLine items, and ``str`` items for stream errors."""
+
+        def __init__(self, lines: list[Any], generation: int) -> None:
+            super().__init__()
+            self.lines = lines
+            self.generation = generation
+
+    class Connected(Message):
+        def __init__(self, clusters: list[str], demo: bool, error: str | None = None) -> None:
+            super().__init__()
+            self.clusters = clusters
+            self.demo = demo
+            self.error = error
+
+    def __init__(
+        self,
+        platform: Any,
+        entity_ref: str,
+        label_selector: str,
+        namespace: str | None = None,
+        contexts: list[str] | None = None,
+        target: str | None = None,
+        *,
+        tail: int = 200,
+        access: Any | None = None,
+    ) -> None:
+        """``access``: the session's clusters (the app's ClusterAccess), so the demo cluster is shared."""
+        super().__init__()
+        from idp_tui.kube.logs import LogOptions
+
+        self.platform = platform
+        self.access = access
+        self.entity_ref = entity_ref
+        self.label_selector = label_selector
+        self.namespace = namespace
+        self.contexts = contexts
+        self.target = target
+        # Timestamps are always requested so the t toggle is instant; the view hides them by default.
+        self.options = LogOptions(follow=True, tail=tail, timestamps=True)
+        self.clusters: list[str] = []
+        self.demo = False
+        self.error: str | None = None
+        self.containers: set[str] = set()
+        self.batches = 0
+        self.saved_path: str | None = None
+        self.saved_lines = 0
+        self._tails_closing = threading.Event()
+        self._tails_restart = threading.Event()
+        self._prompt_kind = ""
+        # Bumped at each restart, so batches the old tails posted after the view was cleared are dropped.
+        self._generation = 0
+        # Counted by hand: a message posted from a thread reaches the queue (and message_queue_size) only once the
+        # event loop runs, so a flooded loop would look idle to the drain.
+        self._posted = 0  # written only by the drain thread
+        self._absorbed = 0  # written only by the event loop
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Logs · {self.entity_ref}", id="logs-title")
+        yield Static("connecting…", id="logs-status")
+        yield LogView(id="log-view")
+        yield Input(id="logs-prompt")
+        yield Footer()
+
+    @property
+    def view(self) -> LogView:
+        return self.query_one(LogView)
+
+    def on_mount(self) -> None:
+        self.view.focus()
+        self.tail()
+
+    def on_unmount(self) -> None:
+        self._tails_closing.set()
+
+    # -- the tails (thread worker) ----------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="logs")
+    def tail(self) -> None:
+        """Hold the clusters open; (re)start the tails whenever the options change, until the screen closes."""
+        from idp_tui.commands.deployments import cluster_source
+        from idp_tui.kube.access import NoClusters
+
+        try:
+            source = (
+                contextlib.nullcontext(self.access.clusters(self.contexts))
+                if self.access is not None
+                else cluster_source(self.platform, self.contexts)
+            )
+            with source as clusters:
+                names = list(clusters.cluster_names())
+                self.post_message(self.Connected(names, bool(getattr(clusters, "demo", False))))
+                while not self._tails_closing.is_set():
+                    self._tails_restart.clear()
+                    self._run_tails(clusters, names)
+        except NoClusters as problem:
+            self.post_message(self.Connected([], False, str(problem)))
+        except Exception as problem:  # noqa: BLE001 - a broken kubeconfig is a status line, not a crash
+            self.post_message(self.Connected([], False, f"{type(problem).__name__}: {problem}"))
+
+    def _run_tails(self, clusters: Any, names: list[str]) -> None:
+        from kubernetes import config
+
+        from idp_tui.kube.logs import LogTail
+
+        lines: queue.Queue = queue.Queue(maxsize=20_000)
+        tails = []
+        for name in names:
+            client = config.new_client_from_config(config_file=clusters.config_file, context=name)
+            tail = LogTail(client, name, self.namespace, self.label_selector, self.options, lines)
+            tails.append(tail)
+            try:
+                tail.start()
+            except Exception as problem:  # noqa: BLE001 - one unreachable cluster must not stop the others
+                from idp_tui.kube.access import describe_api_error
+
+                lines.put(f"{name}: {describe_api_error(problem, 'pods')}")
+        try:
+            self._drain(lines, self._generation)
+        finally:
+            for tail in tails:
+                tail.stop()
+
+    def _drain(self, lines: queue.Queue, generation: int) -> None:
+        while not (self._tails_closing.is_set() or self._tails_restart.is_set()):
+            batch: list[Any] = []
+            deadline = time.monotonic() + BATCH_SECONDS
+            while len(batch) < BATCH_LINES and (remaining := deadline - time.monotonic()) > 0:
+                try:
+                    item = lines.get(timeout=remaining)
+                except queue.Empty:
+                    break
+                if self._wanted(item):
+                    batch.append(item)
+            if batch:
+                self._posted += 1
+                self.post_message(self.Batch(batch, generation))
+            # The UI is behind: stop draining, so the bounded queue fills and blocks the streams (backpressure).
+            while self._posted - self._absorbed > BACKLOG and not self._tails_closing.is_set():
+                time.sleep(BATCH_SECONDS)
+
+    def _wanted(self, item: Any) -> bool:
+        if self.target is None or isinstance(item, str):
+            return True
+        return item.pod == self.target or item.pod.startswith(self.target + "-")
+
+    def _restart_tails(self) -> None:
+        self._generation += 1
+        self.view.clear()
+        self._tails_restart.set()
+        self._show_status()
+
+    # -- messages ---------------------------------------------------------------------------------
+
+    def on_log_screen_connected(self, message: Connected) -> None:
+        self.clusters, self.demo, self.error = message.clusters, message.demo, message.error
+        self.view.show_cluster = len(self.clusters) > 1
+        self._show_status()
+
+    def on_log_screen_batch(self, message: Batch) -> None:
+        self._absorbed += 1
+        if message.generation != self._generation:
+            return
+        self.batches += 1
+        for item in message.lines:
+            if not isinstance(item, str):
+                self.containers.add(item.container)
+        self.view.append(message.lines)
+        if self.view.paused:
+            self.view.refresh()
+
+    def _show_status(self) -> None:
+        view, options = self.view, self.options
+        parts = [f"clusters {', '.join(self.clusters) or '—'}", f"follow {'on' if options.follow else 'off'}"]
+        if self.target:
+            parts.append(f"target {self.target}")
+        if options.previous:
+            parts.append("previous containers")
+        if options.container:
+            parts.append(f"container {options.container}")
+        if view.include is not None:
+            parts.append(f"include /{view.include.pattern}/")
+        if view.exclude is not None:
+            parts.append(f"exclude /{view.exclude.pattern}/")
+        if view.search_pattern is not None:
+            parts.append(f"search {self._search_text!r}")
+        if self.demo:
+            parts.append("demo cluster")
+        status = self.error if self.error else " · ".join(parts)
+        self.query_one("#logs-status", Static).update(status)
+
+    _search_text = ""
+
+    # -- actions ----------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        prompt = self.query_one("#logs-prompt", Input)
+        if prompt.has_class("-open"):
+            self._close_prompt()
+            return
+        self._tails_closing.set()
+        self.app.pop_screen()
+
+    def action_toggle_follow(self) -> None:
+        self.options = dataclasses.replace(self.options, follow=not self.options.follow)
+        self._restart_tails()
+
+    def action_toggle_previous(self) -> None:
+        # A crashed container's previous log is finished: following it would wait forever.
+        previous = not self.options.previous
+        self.options = dataclasses.replace(self.options, previous=previous, follow=not previous)
+        self._restart_tails()
+
+    def action_choose_container(self) -> None:
+        def chosen(container: str | None) -> None:
+            if container is not None:
+                self.options = dataclasses.replace(self.options, container=re.escape(container) if container else None)
+                self._restart_tails()
+
+        self.app.push_screen(ContainerPicker(sorted(self.containers)), chosen)
+
+    def action_prompt(self, kind: str) -> None:
+        view = self.view
+        current = {
+            "search": self._search_text,
+            "include": view.include.pattern if view.include else "",
+            "exclude": view.exclude.pattern if view.exclude else "",
+        }[kind]
+        prompt = self.query_one("#logs-prompt", Input)
+        self._prompt_kind = kind
+        prompt.placeholder = {"search": "search text", "include": "include regex", "exclude": "exclude regex"}[kind]
+        prompt.value = current
+        prompt.add_class("-open")
+        prompt.focus()
+
+    @on(Input.Submitted, "#logs-prompt")
+    def _prompted(self, event: Input.Submitted) -> None:
+        view, value = self.view, event.value
+        try:
+            if self._prompt_kind == "search":
+                self._search_text = value
+                found = view.search(value)
+                if value:
+                    self.notify(f"{found:,} matching rows" if found else f"no rows match {value!r}", timeout=3)
+            elif self._prompt_kind == "include":
+                view.set_filters(value or None, view.exclude.pattern if view.exclude else None)
+            else:
+                view.set_filters(view.include.pattern if view.include else None, value or None)
+        except re.error as problem:
+            self.notify(f"invalid regular expression: {problem}", severity="error", timeout=5)
+            return
+        self._close_prompt()
+        self._show_status()
+
+    def _close_prompt(self) -> None:
+        self.query_one("#logs-prompt", Input).remove_class("-open")
+        self.view.focus()
+
+    def action_match(self, step: int) -> None:
+        if not self.view.next_match(step):
+            self.notify("no match", timeout=2)
+
+    def action_pause(self) -> None:
+        self.view.set_paused(not self.view.paused)
+
+    def action_timestamps(self) -> None:
+        self.view.toggle_timestamps()
+
+    def action_json(self) -> None:
+        self.view.toggle_json()
+
+    def action_save(self) -> None:
+        from idp_tui.paths import state_home
+
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.entity_ref)
+        path = state_home() / "logs" / f"{safe}-{stamp}.log"
+        try:
+            count = self.view.save(path)
+        except OSError as problem:
+            self.notify(f"could not save: {problem}", severity="error", timeout=6)
+            return
+        self.saved_path = str(path)
+        self.saved_lines = count
+        self.notify(f"saved {count:,} lines to {path}", timeout=6)
