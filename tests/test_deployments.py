@@ -105,3 +105,12 @@ def test_no_kubeconfig_is_one_line_and_exit_2(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
     assert main(["--catalog", str(demo_catalog_path()), "deployments", "payment-processor"]) == 2
     assert "no usable kubeconfig" in capsys.readouterr().err
+
+
+def test_one_cluster_down_and_the_other_forbidden_are_two_clear_rows(catalog, cluster):
+    demo, _ = cluster
+    demo.fail("demo-eu", "unreachable")
+    demo.fail("demo-us", 403)
+    by_cluster = reports(catalog, cluster, "payment-processor", timeout=2)
+    assert by_cluster["demo-eu"]["error"].startswith("unreachable")
+    assert by_cluster["demo-us"]["error"].startswith("403 Forbidden: deployments.apps is forbidden")

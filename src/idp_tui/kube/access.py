@@ -147,3 +147,28 @@ class KubeconfigClusters:
         else:
             response = getattr(instance, f"list_{noun}_for_all_namespaces")(**options)
         return json.loads(response.data)
+
+
+SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+class InClusterClusters(KubeconfigClusters):
+    """The cluster idp-tui runs in, reached with the pod's service account (``KUBERNETES_SERVICE_HOST``)."""
+
+    NAME = "in-cluster"
+
+    def __init__(self, token_file: str | None = None, ca_file: str | None = None, *, timeout: float = 5.0) -> None:
+        super().__init__(None, [self.NAME], timeout=timeout)
+        self.token_file = token_file or f"{SERVICE_ACCOUNT}/token"
+        self.ca_file = ca_file or f"{SERVICE_ACCOUNT}/ca.crt"
+
+    def _client(self, context: str):
+        import os
+
+        from kubernetes import client
+        from kubernetes.config.incluster_config import InClusterConfigLoader
+
+        configuration = client.Configuration()
+        loader = InClusterConfigLoader(token_filename=self.token_file, cert_filename=self.ca_file, environ=os.environ)
+        loader.load_and_set(configuration)
+        return client.ApiClient(configuration)

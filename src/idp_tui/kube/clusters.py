@@ -7,7 +7,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .access import KubeconfigClusters
+from .access import InClusterClusters, KubeconfigClusters
 
 DEMO_CONTEXTS = ("demo-eu", "demo-us")
 
@@ -28,11 +28,22 @@ class ClusterAccess:
         self._folder: tempfile.TemporaryDirectory | None = None
 
     def clusters(self, contexts: list[str] | None = None) -> KubeconfigClusters:
-        """The clusters to read, optionally only ``contexts``."""
+        """The clusters to read, optionally only ``contexts``.
+
+        With no kubeconfig at all but running inside a pod (``KUBERNETES_SERVICE_HOST`` set), the pod's own
+        cluster is read with its service account, as kubectl does.
+        """
         wanted = contexts or self.contexts
         if not self.demo:
+            if self.in_cluster():
+                return InClusterClusters()
             return KubeconfigClusters(self.kubeconfig, wanted)
         return KubeconfigClusters(str(self._demo_kubeconfig()), wanted or list(DEMO_CONTEXTS), demo=True)
+
+    def in_cluster(self) -> bool:
+        """No kubeconfig to read, and the environment of a pod."""
+        has_kubeconfig = self.kubeconfig is not None or (Path.home() / ".kube" / "config").exists()
+        return not has_kubeconfig and bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
 
     def _demo_kubeconfig(self) -> Path:
         with self._lock:

@@ -86,19 +86,25 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode("utf-8", "replace") if length else None
         parts = [part for part in url.path.split("/") if part]
-        cluster = parts[1] if len(parts) >= 2 and parts[0] == "clusters" else ""
-        rest = "/" + "/".join(parts[2:])
+        if len(parts) >= 2 and parts[0] == "clusters":
+            cluster, api_parts = parts[1], parts[2:]
+        else:
+            # A client configured in-cluster calls the API server at its root: that is the first cluster.
+            cluster, api_parts = self.demo.contexts[0], parts
+        rest = "/" + "/".join(api_parts)
         self.demo.record(cluster, method, rest, self.query, raw, self.headers.get("Content-Type"))
         try:
             state = self.demo.cluster(cluster)
             if state is None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             failure = self.demo.failures.get(cluster)
-            if failure is not None and self._failed(failure, method, parts[2:]):
+            if failure is not None and self._failed(failure, method, api_parts):
                 return
-            if self.headers.get("Authorization") != "Bearer demo":
+            scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
+            # The scheme is case-insensitive (the client's in-cluster loader sends "bearer").
+            if scheme.lower() != "bearer" or token != "demo":
                 raise ApiError(401, "Unauthorized", "Unauthorized")
-            self._route(state, method, parts[2:], raw)
+            self._route(state, method, api_parts, raw)
         except ApiError as error:
             self.send_json(error.body["code"], error.body)
         except (BrokenPipeError, ConnectionResetError):

@@ -60,9 +60,20 @@ class DemoCluster:
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
 
-    def start(self) -> str:
-        """Serve on 127.0.0.1 and a free port in a daemon thread; returns the base URL (``http://127.0.0.1:PORT``)."""
+    def start(self, tls: tuple[str, str] | None = None) -> str:
+        """Serve on 127.0.0.1 and a free port in a daemon thread; returns the base URL (``http://127.0.0.1:PORT``).
+
+        Args:
+            tls: ``(certificate file, key file)`` to serve HTTPS, as a real API server does (in-cluster clients
+                insist on it); the URL is then ``https://``.
+        """
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         server.daemon_threads = True
         server.demo = self  # type: ignore[attr-defined]
         self._server = server
@@ -70,7 +81,7 @@ class DemoCluster:
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="demo-cluster", daemon=True
         )
         self._thread.start()
-        self.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+        self.base_url = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
         return self.base_url
 
     def stop(self) -> None:
