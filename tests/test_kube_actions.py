@@ -97,9 +97,9 @@ def test_restart_of_statefulsets_and_daemonsets_sends_the_same_patch(tmp_path, k
         client = config.new_client_from_config(config_file=kubeconfig, context="demo-eu")
         action = RestartWorkload("demo-eu", kind, "data-insights", name)
         assert action.kubectl.endswith(f"rollout restart {kind.lower()}/{name}")
-        # The demo cluster only implements PATCH for deployments; the request on the wire is what matters here.
-        with pytest.raises(ActionFailed):
-            action.apply(client, now=FROZEN)
+        updated = action.apply(client, now=FROZEN)
+        annotations = updated["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["kubectl.kubernetes.io/restartedAt"] == "2026-11-24T16:40:00Z"
         [patch] = mutations(demo)
         assert patch["path"] == f"/apis/apps/v1/namespaces/data-insights/{plural}/{name}"
         assert patch["content_type"] == "application/strategic-merge-patch+json"

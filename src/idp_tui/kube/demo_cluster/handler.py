@@ -206,9 +206,9 @@ class Handler(BaseHTTPRequestHandler):
             if obj is None:
                 raise not_found(plural, name)
             self.send_json(200, obj)
-        elif method == "PATCH" and plural == "deployments":
+        elif method == "PATCH" and plural in ("deployments", "statefulsets", "daemonsets"):
             self.send_json(
-                200, self.demo.patch_deployment(state, namespace or "", name, raw or "{}", self._patch_type())
+                200, self.demo.patch_workload(state, plural, namespace or "", name, raw or "{}", self._patch_type())
             )
         elif method == "DELETE" and plural == "pods":
             deleted = state.delete_pod(namespace or "", name)

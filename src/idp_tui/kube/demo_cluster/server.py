@@ -232,15 +232,21 @@ class DemoCluster:
 
     def patch_deployment(self, state: ClusterState, namespace: str, name: str, raw: str, content_type: str) -> dict:
         """Apply a merge, strategic-merge or JSON patch to a deployment; a changed spec starts a rollout."""
+        return self.patch_workload(state, "deployments", namespace, name, raw, content_type)
+
+    def patch_workload(
+        self, state: ClusterState, plural: str, namespace: str, name: str, raw: str, content_type: str
+    ) -> dict:
+        """Patch a Deployment, StatefulSet or DaemonSet; its controller then reconciles it."""
         try:
             patch = json.loads(raw)
         except ValueError as error:
             raise ApiError(400, "BadRequest", f"error decoding patch: {error}") from None
         with state.lock:
             state.tick()
-            current = state.get("deployments", namespace, name)
+            current = state.get(plural, namespace, name)
             if current is None:
-                raise not_found("deployments", name)
+                raise not_found(plural, name)
             updated = copy.deepcopy(current)
             if content_type == "application/json-patch+json":
                 _json_patch(updated, patch)
@@ -250,14 +256,18 @@ class DemoCluster:
                 raise ApiError(
                     400, "BadRequest", "json: cannot unmarshal array into Go value of type map[string]interface {}"
                 )
-            replicas = updated["spec"].get("replicas")
+            replicas = updated["spec"].get("replicas", 0 if plural == "daemonsets" else None)
             if not isinstance(replicas, int) or replicas < 0:
-                raise ApiError(422, "Invalid", f'Deployment.apps "{name}" is invalid: spec.replicas: Invalid value')
+                kind = current.get("kind") or plural
+                raise ApiError(422, "Invalid", f'{kind}.apps "{name}" is invalid: spec.replicas: Invalid value')
             if updated["spec"] != current["spec"]:
                 updated["metadata"]["generation"] = current["metadata"].get("generation", 1) + 1
             state.put(updated)
-            state.controllers.reconcile_deployment(updated)
-            return copy.deepcopy(state.get("deployments", namespace, name))
+            if plural == "deployments":
+                state.controllers.reconcile_deployment(updated)
+            else:
+                state.controllers.reconcile_set(updated)
+            return copy.deepcopy(state.get(plural, namespace, name))
 
 
 def _json_patch(target: dict[str, Any], operations: Any) -> None:
