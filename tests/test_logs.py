@@ -103,3 +103,23 @@ def test_logs_command_prints_prefixed_lines_and_ends(capsys):
 def test_bad_regex_is_a_clear_error(capsys):
     assert main(["logs", "checkout-web", "--grep", "("]) == 2
     assert "missing )" in capsys.readouterr().err
+
+
+def test_ctrl_c_ends_a_follow_cleanly():
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "idp_tui", "logs", "checkout-web", "--follow", "--context", "demo-eu"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().startswith("checkout-web-")  # streaming
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+        assert "Traceback" not in process.stderr.read()
+    finally:
+        process.kill()
