@@ -1,0 +1,94 @@
+"""The on-call ladder as every provider reports it (PagerDuty, Opsgenie, the demo rotations)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Responder:
+    """A person who can be paged."""
+
+    name: str
+    email: str | None = None
+    # The provider's own id and a link to the person's page there, when it has them.
+    id: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class OnCallShift:
+    """Someone on call at one escalation level, through one schedule, from ``start`` to ``end``.
+
+    ``start`` and ``end`` are None for a permanent on-call (PagerDuty's ``start: null``): someone placed directly on
+    the level, not through a schedule.
+    """
+
+    level: int
+    responder: Responder
+    schedule: str | None
+    start: datetime | None
+    end: datetime | None
+
+
+@dataclass(frozen=True)
+class EscalationLevel:
+    """One rung of the ladder: who is on call now and who takes over next (with when)."""
+
+    level: int
+    now: tuple[OnCallShift, ...]
+    next: tuple[OnCallShift, ...] = ()
+    # The level escalates after this many minutes without acknowledgement.
+    escalation_delay_minutes: int | None = None
+
+    @property
+    def is_gap(self) -> bool:
+        """Nobody is on call at this level right now: pages fall through to the next level."""
+        return not self.now
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    title: str
+    status: str  # triggered | acknowledged | resolved
+    urgency: str | None
+    created: datetime | None
+    url: str | None = None
+    assignees: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    summary: str
+    timestamp: datetime | None
+    source: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class OnCallReport:
+    """What a provider says about one service. ``error`` is set (and the rest may be empty) when it could not tell."""
+
+    provider: str
+    service: str | None
+    service_url: str | None = None
+    policy: str | None = None
+    levels: tuple[EscalationLevel, ...] = ()
+    incidents: tuple[Incident, ...] = ()
+    changes: tuple[ChangeEvent, ...] = ()
+    error: str | None = None
+    fetched_at: datetime | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+class OnCallSource(Protocol):
+    """An on-call provider. Implementations never raise for provider errors: they return a report with ``error``."""
+
+    name: str
+
+    def report_for(self, annotations: dict[str, str], *, now: datetime | None = None) -> OnCallReport | None:
+        """The on-call report for an entity with these annotations; None if the entity names no service here."""
+        ...
