@@ -60,7 +60,7 @@ def _explain(key: str, value: str) -> AnnotationInfo:
 def _techdocs(value: str) -> AnnotationInfo:
     if value.startswith("dir:"):
         return AnnotationInfo(
-            "backstage.io/techdocs-ref", "TechDocs", f"docs next to the descriptor ({value[4:] or '.'}); press d"
+            "backstage.io/techdocs-ref", "TechDocs", f"docs next to the descriptor ({value[4:] or '.'}); press t"
         )
     return AnnotationInfo("backstage.io/techdocs-ref", "TechDocs", value)
 
