@@ -1,0 +1,314 @@
+"""PagerDuty REST API v2: the full escalation ladder (now and next), open incidents and recent changes for a service."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from idp_tui.oncall.models import ChangeEvent, EscalationLevel, Incident, OnCallReport, OnCallShift, Responder
+
+SERVICE_ID = "pagerduty.com/service-id"
+INTEGRATION_KEY = "pagerduty.com/integration-key"
+ACCEPT = "application/vnd.pagerduty+json;version=2"
+PAGE_LIMIT = 100  # the largest page PagerDuty's classic pagination allows
+MAX_PAGES = 50  # a runaway `more: true` must not loop forever
+RATE_LIMIT_BUDGET = 5.0  # seconds we are willing to wait in total for Retry-After before giving up
+
+
+class PagerDutyError(Exception):
+    """A failure already phrased for the user (never containing the token)."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class PagerDutySource:
+    """On-call ladders from PagerDuty, for entities annotated with a service id or an integration key."""
+
+    name = "PagerDuty"
+
+    def __init__(
+        self,
+        token_provider: Callable[[], str],
+        base_url: str = "https://api.pagerduty.com",
+        *,
+        timeout: float = 5.0,
+        cache_seconds: float = 60,
+        clock: Callable[[], datetime] = _utcnow,
+        next_horizon_days: int = 14,
+    ) -> None:
+        """Create a source.
+
+        Args:
+            token_provider: Returns the REST API token; called per report so a rotated token is picked up.
+            base_url: The REST API root (a local fake in tests).
+            timeout: Seconds to wait for each request before reporting that PagerDuty did not answer.
+            cache_seconds: How long a report for one service is reused.
+            clock: The current time (aware, UTC); drives "now" and cache expiry.
+            next_horizon_days: How far ahead to look for the next shift (PagerDuty allows up to 90 days).
+        """
+        self._token_provider = token_provider
+        self._base_url = base_url.rstrip("/")
+        self._timeout = timeout
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._horizon = timedelta(days=next_horizon_days)
+        self._cache: dict[tuple[str, str, datetime | None], tuple[datetime, OnCallReport]] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        # Deliberately omits the token provider: a repr must never lead to the secret.
+        return f"PagerDutySource(base_url={self._base_url!r})"
+
+    def report_for(self, annotations: dict[str, str], *, now: datetime | None = None) -> OnCallReport | None:
+        """The ladder, incidents and changes for the entity's PagerDuty service.
+
+        Args:
+            annotations: The entity's annotations: ``pagerduty.com/service-id`` or ``pagerduty.com/integration-key``.
+            now: The moment to report on; defaults to the clock.
+
+        Returns:
+            None if the entity names no PagerDuty service, else a report (with ``error`` set when PagerDuty failed).
+        """
+        if annotations.get(SERVICE_ID):
+            kind, value = SERVICE_ID, annotations[SERVICE_ID].strip()
+        elif annotations.get(INTEGRATION_KEY):
+            kind, value = INTEGRATION_KEY, annotations[INTEGRATION_KEY].strip()
+        else:
+            return None
+        wall = self._clock()
+        key = (kind, value, now)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached and (wall - cached[0]).total_seconds() < self._cache_seconds:
+                return cached[1]
+        at = now or wall
+        try:
+            report = self._fetch(kind, value, at)
+        except PagerDutyError as exc:
+            return OnCallReport(provider=self.name, service=value, error=str(exc), fetched_at=at)
+        except (KeyError, TypeError, ValueError):
+            return OnCallReport(
+                provider=self.name,
+                service=value,
+                error="PagerDuty sent a response this client cannot read",
+                fetched_at=at,
+            )
+        with self._lock:
+            self._cache[key] = (wall, report)
+        return report
+
+    # -- HTTP -------------------------------------------------------------------------------------------------------
+
+    def _client(self) -> httpx.Client:
+        try:
+            token = self._token_provider()
+        except Exception as exc:  # noqa: BLE001 - any failure of a token command means "no token"
+            reason = f"could not read it: {type(exc).__name__}"
+            raise PagerDutyError(f"PagerDuty token missing or rejected ({reason})") from None
+        if not token or not token.strip():
+            raise PagerDutyError("PagerDuty token missing or rejected")
+        headers = {"Authorization": f"Token token={token.strip()}", "Accept": ACCEPT}
+        return httpx.Client(base_url=self._base_url, headers=headers, timeout=self._timeout)
+
+    def _get(self, client: httpx.Client, path: str, params: list[tuple[str, str]], *, what: str = "") -> dict:
+        waited = 0.0
+        for _attempt in range(3):
+            try:
+                response = client.get(path, params=params)
+            except httpx.TimeoutException:
+                raise PagerDutyError(f"PagerDuty did not answer within {self._timeout:g}s") from None
+            except httpx.HTTPError as exc:
+                raise PagerDutyError(f"could not reach PagerDuty at {self._base_url} ({type(exc).__name__})") from None
+            if response.status_code != 429:
+                break
+            retry_after = _retry_after(response)
+            if waited + retry_after > RATE_LIMIT_BUDGET:
+                raise PagerDutyError(f"PagerDuty rate limited, retry in {retry_after:g}s")
+            time.sleep(retry_after)
+            waited += retry_after
+        else:
+            raise PagerDutyError(f"PagerDuty rate limited, retry in {_retry_after(response):g}s")
+        if response.status_code == 401:
+            raise PagerDutyError("PagerDuty token missing or rejected (401)")
+        if response.status_code == 403:
+            raise PagerDutyError(f"PagerDuty token is not allowed to read {what or path} (403)")
+        if response.status_code == 404:
+            raise PagerDutyError(f"no PagerDuty {what or path}" if what else f"PagerDuty has no {path} (404)")
+        if response.status_code >= 400:
+            raise PagerDutyError(f"PagerDuty answered {response.status_code} for {path}")
+        return response.json()
+
+    def _pages(self, client: httpx.Client, path: str, params: list[tuple[str, str]], field: str) -> Iterator[dict]:
+        """Every item of a classic offset/limit listing, following ``more`` until it is false."""
+        offset = 0
+        for _page in range(MAX_PAGES):
+            body = self._get(client, path, [*params, ("offset", str(offset)), ("limit", str(PAGE_LIMIT))])
+            items = body.get(field) or []
+            yield from items
+            if not body.get("more") or not items:
+                return
+            offset += len(items)
+
+    # -- the report -------------------------------------------------------------------------------------------------
+
+    def _fetch(self, kind: str, value: str, now: datetime) -> OnCallReport:
+        with self._client() as client:
+            if kind == SERVICE_ID:
+                body = self._get(
+                    client,
+                    f"/services/{value}",
+                    [("include[]", "escalation_policies")],
+                    what=f"service {value}",
+                )
+                service = body["service"]
+            else:
+                service = self._service_by_integration_key(client, value)
+            policy = service.get("escalation_policy") or {}
+            if "escalation_rules" not in policy and policy.get("id"):
+                # Only a reference came back (include ignored): fetch the policy itself for its rules.
+                policy = self._get(client, f"/escalation_policies/{policy['id']}", [], what="escalation policy")[
+                    "escalation_policy"
+                ]
+            levels = self._ladder(client, policy, now) if policy.get("id") else ()
+            incidents = self._incidents(client, service["id"])
+            changes = self._changes(client, service["id"], now)
+        notes = () if policy.get("id") else ("the service has no escalation policy",)
+        return OnCallReport(
+            provider=self.name,
+            service=service.get("name") or service.get("summary") or service["id"],
+            service_url=service.get("html_url"),
+            policy=policy.get("name") or policy.get("summary"),
+            levels=levels,
+            incidents=incidents,
+            changes=changes,
+            fetched_at=now,
+            notes=notes,
+        )
+
+    def _service_by_integration_key(self, client: httpx.Client, key: str) -> dict:
+        # PagerDuty documents no lookup by integration key; the integration objects included in the service
+        # listing carry `integration_key`, so we page through the services and match it.
+        for service in self._pages(client, "/services", [("include[]", "integrations")], "services"):
+            for integration in service.get("integrations") or []:
+                if integration.get("integration_key") == key:
+                    if "escalation_rules" in (service.get("escalation_policy") or {}):
+                        return service
+                    return self._get(
+                        client,
+                        f"/services/{service['id']}",
+                        [("include[]", "escalation_policies")],
+                        what=f"service {service['id']}",
+                    )["service"]
+        raise PagerDutyError("no PagerDuty service has that integration key")
+
+    def _ladder(self, client: httpx.Client, policy: dict, now: datetime) -> tuple[EscalationLevel, ...]:
+        base = [("escalation_policy_ids[]", policy["id"]), ("include[]", "users"), ("time_zone", "UTC")]
+        # Without since/until PagerDuty returns the on-calls at this moment.
+        current = [_shift(o) for o in self._pages(client, "/oncalls", base, "oncalls")]
+        # "Next": the API reference for GET /oncalls says since/until return every on-call overlapping the window
+        # (up to 90 days ahead). We take, per level and schedule, the earliest one starting after now: that is who
+        # takes over and when. We do not use `earliest=true`, which is per *user* and so would hide a next shift
+        # whenever the same person returns later on another schedule of the level.
+        window = [("since", now.isoformat()), ("until", (now + self._horizon).isoformat())]
+        upcoming = [_shift(o) for o in self._pages(client, "/oncalls", [*base, *window], "oncalls")]
+        rules = policy.get("escalation_rules") or []
+        numbers = sorted({*range(1, len(rules) + 1), *(s.level for s in current), *(s.level for s in upcoming)})
+        levels = []
+        for number in numbers:
+            rule = rules[number - 1] if number <= len(rules) else {}
+            now_shifts = tuple(s for s in current if s.level == number and _covers(s, now))
+            levels.append(
+                EscalationLevel(
+                    level=number,
+                    now=now_shifts,
+                    next=_next_shifts(upcoming, number, now),
+                    escalation_delay_minutes=rule.get("escalation_delay_in_minutes"),
+                )
+            )
+        return tuple(levels)
+
+    def _incidents(self, client: httpx.Client, service_id: str) -> tuple[Incident, ...]:
+        params = [("service_ids[]", service_id), ("statuses[]", "triggered"), ("statuses[]", "acknowledged")]
+        found = []
+        for item in self._pages(client, "/incidents", params, "incidents"):
+            assignees = tuple((a.get("assignee") or {}).get("summary") or "" for a in item.get("assignments") or [])
+            found.append(
+                Incident(
+                    id=item["id"],
+                    title=item.get("title") or item.get("summary") or item["id"],
+                    status=item.get("status", ""),
+                    urgency=item.get("urgency"),
+                    created=_parse_time(item.get("created_at")),
+                    url=item.get("html_url"),
+                    assignees=tuple(a for a in assignees if a),
+                )
+            )
+        return tuple(found)
+
+    def _changes(self, client: httpx.Client, service_id: str, now: datetime) -> tuple[ChangeEvent, ...]:
+        params = [("since", (now - timedelta(days=7)).isoformat()), ("until", now.isoformat())]
+        body = self._get(client, f"/services/{service_id}/change_events", [*params, ("limit", "20")])
+        events = []
+        for item in body.get("change_events") or []:
+            links = item.get("links") or []
+            events.append(
+                ChangeEvent(
+                    summary=item.get("summary", ""),
+                    timestamp=_parse_time(item.get("timestamp")),
+                    source=item.get("source"),
+                    url=links[0].get("href") if links else None,
+                )
+            )
+        # Newest first: the change most likely to explain an incident is the latest one.
+        events.sort(key=lambda e: e.timestamp or datetime.min.replace(tzinfo=UTC), reverse=True)
+        return tuple(events)
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "1")))
+    except ValueError:
+        return 1.0
+
+
+def _shift(oncall: dict) -> OnCallShift:
+    user = oncall.get("user") or {}
+    schedule = oncall.get("schedule")
+    return OnCallShift(
+        level=int(oncall["escalation_level"]),
+        responder=Responder(
+            name=user.get("name") or user.get("summary") or user.get("id", "?"),
+            email=user.get("email"),
+            id=user.get("id"),
+            url=user.get("html_url"),
+        ),
+        schedule=(schedule.get("summary") or schedule.get("name") or schedule.get("id")) if schedule else None,
+        start=_parse_time(oncall.get("start")),
+        end=_parse_time(oncall.get("end")),
+    )
+
+
+def _covers(shift: OnCallShift, now: datetime) -> bool:
+    return (shift.start is None or shift.start <= now) and (shift.end is None or now < shift.end)
+
+
+def _next_shifts(upcoming: list[OnCallShift], level: int, now: datetime) -> tuple[OnCallShift, ...]:
+    earliest: dict[str | None, OnCallShift] = {}
+    for shift in upcoming:
+        # Permanent on-calls never hand off, so they have no "next".
+        if shift.level != level or shift.start is None or shift.start <= now:
+            continue
+        known = earliest.get(shift.schedule)
+        if known is None or shift.start < known.start:  # type: ignore[operator]
+            earliest[shift.schedule] = shift
+    return tuple(sorted(earliest.values(), key=lambda s: s.start))  # type: ignore[arg-type,return-value]
