@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -115,7 +116,7 @@ class DeploymentsScreen(Screen):
             self.post_message(self.Loaded([], 0.0, str(problem)))
             return
         self.cluster_order = names
-        self.api_clients = {name: self._client_factory(clusters.config_file, name) for name in names}
+        self.api_clients = {name: partial(clusters.api_client, name) for name in names}
         for name in names:
             watch = ClusterWatch(
                 self.api_clients[name],
@@ -127,15 +128,6 @@ class DeploymentsScreen(Screen):
             )
             self.watches.append(watch)
             watch.start()
-
-    @staticmethod
-    def _client_factory(config_file: str | None, context: str):
-        def make():
-            from kubernetes import config
-
-            return config.new_client_from_config(config_file=config_file, context=context)
-
-        return make
 
     def _changed(self, snapshot: Any) -> None:
         from idp_tui.kube.report import cluster_report

@@ -175,14 +175,12 @@ class LogScreen(Screen):
             self.post_message(self.Connected([], False, f"{type(problem).__name__}: {problem}"))
 
     def _run_tails(self, clusters: Any, names: list[str]) -> None:
-        from kubernetes import config
-
         from idp_tui.kube.logs import LogTail
 
         lines: queue.Queue = queue.Queue(maxsize=20_000)
         tails = []
         for name in names:
-            client = config.new_client_from_config(config_file=clusters.config_file, context=name)
+            client = clusters.api_client(name)
             tail = LogTail(client, name, self.namespace, self.label_selector, self.options, lines)
             tails.append(tail)
             try:

@@ -106,10 +106,9 @@ class TaskRunScreen(GoldenTaskScreen):
             secrets=self.secrets,
         )
         if result.status == "completed":
-            from idp_tui.golden.state import save_answers
-            from idp_tui.golden.values import secret_paths
+            from idp_tui.golden.state import remember_answers
 
-            save_answers(self.template.key, self.values, secret_paths(self.template), self.platform.user_state)
+            remember_answers(self.template, self.values, self.platform.user_state)
         self.post_message(self.Finished(result))
 
     def on_task_run_screen_event(self, message: Event) -> None:

@@ -66,15 +66,13 @@ def logs_command(args, platform: Platform) -> int:
 def _tail(clusters, selector, options) -> int:
     import queue
 
-    from kubernetes import config
-
     from ..kube.logs import LogLine, LogTail, merged
 
     lines: queue.Queue = queue.Queue(maxsize=10_000)
     tails = []
     for name in clusters.cluster_names():
         if selector.allows_cluster(name):
-            client = config.new_client_from_config(config_file=clusters.config_file, context=name)
+            client = clusters.api_client(name)
             tail = LogTail(client, name, selector.namespace, selector.label_selector, options, lines)
             tail.start()
             tails.append(tail)

@@ -78,10 +78,9 @@ def scaffold_command(args, platform: Platform) -> int:
         output_dir=Path(args.output) if args.output else None,
     )
     if result.status == "completed" and not args.dry_run:
-        from ..golden.state import save_answers
-        from ..golden.values import secret_paths
+        from ..golden.state import remember_answers
 
-        save_answers(template.key, values, secret_paths(template), platform.user_state)
+        remember_answers(template, values, platform.user_state)
     _report(result, args)
     return 0 if result.status == "completed" else EXIT_STEP_FAILED
 

@@ -44,3 +44,10 @@ def _drop(values: dict[str, Any], path: tuple[str, ...]) -> None:
     for key in path[:-1]:
         values = values.get(key) if isinstance(values.get(key), dict) else {}
     values.pop(path[-1], None)
+
+
+def remember_answers(template: Any, values: dict[str, Any], state_dir: Path | None = None) -> None:
+    """Remember a successful run's answers for ``template``, leaving out its password and Secret fields."""
+    from .values import secret_paths
+
+    save_answers(template.key, values, secret_paths(template), state_dir)

@@ -107,7 +107,7 @@ class KubeconfigClusters:
     def _read_cluster(self, name: str, selector: WorkloadSelector) -> ClusterSnapshot:
         snapshot = ClusterSnapshot(name, demo=self.demo)
         try:
-            client = self._client(name)
+            client = self.api_client(name)
         except Exception as error:  # noqa: BLE001 - a broken context is that cluster's error, not a crash
             snapshot.error = f"cannot use context {name}: {error}"
             return snapshot
@@ -129,7 +129,8 @@ class KubeconfigClusters:
             client.close()
         return snapshot
 
-    def _client(self, context: str):
+    def api_client(self, context: str):
+        """A client for one cluster; every caller gets clients here, so in-cluster access works everywhere."""
         from kubernetes import config
 
         return config.new_client_from_config(config_file=self.config_file, context=context)
@@ -162,7 +163,7 @@ class InClusterClusters(KubeconfigClusters):
         self.token_file = token_file or f"{SERVICE_ACCOUNT}/token"
         self.ca_file = ca_file or f"{SERVICE_ACCOUNT}/ca.crt"
 
-    def _client(self, context: str):
+    def api_client(self, context: str):
         import os
 
         from kubernetes import client

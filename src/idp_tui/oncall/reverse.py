@@ -67,15 +67,13 @@ def pod_labels(clusters: Any, ref: PodRef) -> list[tuple[str, str, dict[str, str
     """``(cluster, namespace, labels)`` of every pod named ``ref`` on the clusters (one per cluster it runs on)."""
     import json
 
-    from kubernetes import client, config
+    from kubernetes import client
 
     found = []
     for cluster in clusters.cluster_names():
         if ref.cluster and cluster != ref.cluster:
             continue
-        api = client.CoreV1Api(
-            api_client=config.new_client_from_config(config_file=clusters.config_file, context=cluster)
-        )
+        api = client.CoreV1Api(api_client=clusters.api_client(cluster))
         selector = f"metadata.name={ref.name}"
         if ref.namespace:
             response = api.list_namespaced_pod(ref.namespace, field_selector=selector, _preload_content=False)
