@@ -33,6 +33,7 @@ class DeploymentsScreen(Screen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="deployments.back"),
         Binding("l", "logs", "Logs", id="deployments.logs"),
+        Binding("o", "oncall", "On call", id="deployments.oncall"),
         Binding("R", "restart", "Restart", id="deployments.restart"),
         Binding("plus", "scale(1)", "Scale +1", show=False, id="deployments.scale_up"),
         Binding("minus", "scale(-1)", "Scale -1", show=False, id="deployments.scale_down"),
@@ -278,6 +279,10 @@ class DeploymentsScreen(Screen):
             self.app.call_from_thread(self.notify, str(problem), severity="error", timeout=8)
             return
         self.app.call_from_thread(self.notify, f"Done: {action.kubectl}", timeout=4)
+
+    def action_oncall(self) -> None:
+        # Every workload and pod here was found through this entity's annotations: it is theirs.
+        self.app.open_oncall(self.entity)
 
     def action_logs(self) -> None:
         row = self.current_row()

@@ -12,7 +12,7 @@ class EntityActions(Screen):
     """A screen that has a "current entity": the one shown, or the highlighted row."""
 
     BINDINGS = [
-        Binding("o", "entity_tab('owner')", "Owner", id="entity.owner"),
+        Binding("o", "oncall", "On call", id="entity.oncall"),
         Binding("r", "entity_tab('relations')", "Relations", id="entity.relations"),
         Binding("t", "entity_tab('docs')", "TechDocs", id="entity.docs"),
         Binding("d", "deployments", "Deployments", id="entity.deployments"),
@@ -36,6 +36,11 @@ class EntityActions(Screen):
         if entity is not None:
             self.open_entity(entity, tab)
 
+    def action_oncall(self) -> None:
+        entity = self.current_entity()
+        if entity is not None:
+            self.app.open_oncall(entity)
+
     def action_deployments(self) -> None:
         entity = self.current_entity()
         if entity is not None:
@@ -51,6 +56,6 @@ class EntityActions(Screen):
         self.notify(f"Copied {entity.key}", title=ref, timeout=3)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("entity_tab", "copy_ref", "deployments") and self.current_entity() is None:
+        if action in ("entity_tab", "copy_ref", "deployments", "oncall") and self.current_entity() is None:
             return None  # shown greyed out until there is an entity to act on
         return True

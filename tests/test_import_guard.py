@@ -11,6 +11,8 @@ import io, json, sys, contextlib
 import idp_tui.cli, idp_tui.platform
 import idp_tui.catalog.model, idp_tui.catalog.search, idp_tui.catalog.facets, idp_tui.catalog.techdocs
 import idp_tui.render.entity_detail, idp_tui.render.tables
+import idp_tui.oncall.who, idp_tui.oncall.providers, idp_tui.oncall.demo, idp_tui.oncall.pagerduty
+import idp_tui.oncall.opsgenie, idp_tui.render.oncall
 import idp_tui.golden.runner, idp_tui.golden.forms, idp_tui.golden.local, idp_tui.golden.dry_run
 from idp_tui.cli import main
 out = io.StringIO()
@@ -18,6 +20,9 @@ with contextlib.redirect_stdout(out):
     main(["catalog", "list", "--json"])
     main(["catalog", "show", "payment-processor"])
     main(["validate", "--json", sys.argv[1]])
+    main(["who", "payment-processor", "--json"])
+    main(["who", "P7XK2MD"])
+    main(["team", "engineering"])
     main(["scaffold", "documentation-site", "--dry-run", "--json", "--set", "name=docs",
           "--set", "owner=group:default/team-platform", "--set", "repoUrl=github.com?owner=o&repo=docs"])
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in %r)))

@@ -178,8 +178,10 @@ async def test_entity_keys_work_on_the_highlighted_row(demo_app):
     async with demo_app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         await _search(pilot, "payment-processor")
-        await pilot.press("enter", "o")
+        await pilot.press("enter", "r")
         await _until(pilot, lambda: isinstance(demo_app.screen, EntityScreen) and demo_app.screen.query("#owner-body"))
+        assert demo_app.screen.query_one(TabbedContent).active == "relations"
+        await pilot.press("3")
         assert demo_app.screen.query_one(TabbedContent).active == "owner"
         owner_text = _text(demo_app.screen.query_one("#owner-body"))
         assert "team-payments@myorg.example" in owner_text and "alice.nguyen@myorg.example" in owner_text
@@ -221,7 +223,7 @@ async def test_keys_screen_and_command_palette_list_the_actions(demo_app):
             "Search",
             "Filter",
             "Problems",
-            "Owner",
+            "On call",
             "Relations",
             "TechDocs",
             "Deployments",
@@ -232,7 +234,7 @@ async def test_keys_screen_and_command_palette_list_the_actions(demo_app):
         await pilot.press("question_mark")
         await _until(pilot, lambda: isinstance(demo_app.screen, KeysScreen))
         text = " ".join(_text(s) for s in demo_app.screen.query("Static"))
-        for description in ("Search", "Filter", "Owner", "Relations", "Docs", "Quit"):
+        for description in ("Search", "Filter", "On call", "Relations", "Docs", "Quit"):
             assert description in text
         await pilot.press("escape")
         await _until(pilot, lambda: isinstance(demo_app.screen, HomeScreen))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -30,6 +31,7 @@ class IdpApp(App[int]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("n", "golden_paths", "New from golden path", id="app.golden_paths"),
+        Binding("m", "mine", "Mine", id="app.mine"),
         Binding("question_mark", "keys", "Keys", id="app.keys"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.commands"),
     ]
@@ -53,6 +55,7 @@ class IdpApp(App[int]):
         self.catalog: Catalog | None = None
         self.index: SearchIndex | None = None
         self._cluster_access = None
+        self._oncall_providers = None
 
     def on_mount(self) -> None:
         from idp_tui.screens.home import HomeScreen
@@ -87,6 +90,7 @@ class IdpApp(App[int]):
         from idp_tui.screens.home import HomeScreen
 
         self.catalog, self.index = message.catalog, message.index
+        self._oncall_providers = None  # they resolve responders through the catalog just read
         for screen in self.screen_stack:
             if isinstance(screen, HomeScreen):
                 screen.show_catalog(message.catalog, message.index)
@@ -143,6 +147,61 @@ class IdpApp(App[int]):
         if self._cluster_access is not None:
             self._cluster_access.close()
         self.exit()
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """OSC 52, which reaches the clipboard of the machine the person sits at, over SSH too.
+
+        Inside tmux the sequence is sent as is (taken when tmux's set-clipboard is on) and once more wrapped for
+        passthrough (taken when allow-passthrough is on), so one of the two reaches the outer terminal.
+        """
+        from .render.hyperlinks import osc52
+
+        self._clipboard = text
+        if self._driver is None:
+            return
+        sequence = osc52(text)
+        if os.environ.get("TMUX"):
+            sequence += osc52(text, inside_tmux=True)
+        self._driver.write(sequence.decode("ascii"))
+
+    @property
+    def oncall_providers(self):
+        """The on-call providers of this session, made once so their short-lived caches are shared by screens."""
+        if self._oncall_providers is None and self.catalog is not None:
+            from .oncall.providers import oncall_providers
+
+            self._oncall_providers = oncall_providers(self.platform, self.catalog)
+        return self._oncall_providers
+
+    def open_oncall(self, entity) -> None:
+        """The Ownership and On-call view of an entity (``o`` everywhere)."""
+        from idp_tui.screens.oncall import OnCallScreen
+
+        if self.catalog is None:
+            self.notify("Still reading the catalog; try again in a moment.", timeout=3)
+            return
+        self.push_screen(OnCallScreen(self.catalog.get(entity.key) or entity))
+
+    def open_team(self, owner_key: str) -> None:
+        """What a group (or user) owns, with its sub-teams', and how each is doing."""
+        from idp_tui.screens.oncall import TeamScreen
+
+        owner = self.catalog.get(owner_key) if self.catalog is not None else None
+        if owner is not None:
+            self.push_screen(TeamScreen(owner))
+
+    def action_mine(self) -> None:
+        """Your groups' services: the user from --user (IDP_TUI_USER), else matched from $USER."""
+        from .oncall.ownership import resolve_user
+
+        if self.catalog is None:
+            self.notify("Still reading the catalog; try again in a moment.", timeout=3)
+            return
+        user = resolve_user(self.catalog, self.platform.user, os.environ.get("USER") or os.environ.get("LOGNAME"))
+        if user is None:
+            self.notify("No catalog User matches you: start with --user user:NAME (or set IDP_TUI_USER).", timeout=8)
+            return
+        self.open_team(user.key)
 
     def action_keys(self) -> None:
         from idp_tui.screens.keys import KeysScreen

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import catalog, deployments, logs, scaffold, validate
+    from .commands import catalog, deployments, logs, scaffold, validate, who
 
     parser = argparse.ArgumentParser(
         prog="idp-tui",
@@ -40,12 +40,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("IDP_TUI_READ_ONLY", "") not in ("", "0", "false"),
         help="never change a cluster: restart, scale and delete are refused (env IDP_TUI_READ_ONLY=1)",
     )
+    parser.add_argument(
+        "--user",
+        metavar="REF",
+        default=os.environ.get("IDP_TUI_USER"),
+        help="who you are in the catalog, for 'mine' (user:jdoe; env IDP_TUI_USER; default: matched from $USER)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     catalog.add_parsers(subparsers)
     validate.add_parser(subparsers)
     scaffold.add_parser(subparsers)
     deployments.add_parser(subparsers)
     logs.add_parser(subparsers)
+    who.add_parsers(subparsers)
     return parser
 
 
@@ -56,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         platform = None
         if args.command is None or getattr(args, "needs_platform", True):
-            platform = build_platform(args.catalog, use_cache=not args.no_cache, read_only=args.read_only)
+            platform = build_platform(
+                args.catalog, use_cache=not args.no_cache, read_only=args.read_only, user=args.user
+            )
         if args.command is None:
             return _run_tui(platform)
         return args.handler(args, platform)

@@ -30,6 +30,8 @@ class Platform:
     publish_root: Path | None = None
     # Nothing that changes a cluster (restart, scale, delete) is sent; it cannot be turned off in the session.
     read_only: bool = False
+    # The catalog User this person is (a ref, from --user or IDP_TUI_USER); None: matched from $USER.
+    user: str | None = None
 
     @property
     def user_state(self) -> Path:
@@ -68,6 +70,7 @@ def build_platform(
     state_dir: Path | None = None,
     publish_root: Path | None = None,
     read_only: bool = False,
+    user: str | None = None,
 ) -> Platform:
     """The platform for the given options: ``catalog`` is a local path; none means the bundled demo.
 
@@ -89,4 +92,5 @@ def build_platform(
         state_dir=state_dir,
         publish_root=publish_root,
         read_only=read_only,
+        user=user,
     )

@@ -7,14 +7,13 @@ It sits behind the same :class:`OnCallSource` Protocol as PagerDuty and Opsgenie
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from idp_tui.catalog.entity import Entity
 from idp_tui.catalog.model import Catalog
 from idp_tui.catalog.refs import EntityRefError, parse_ref
 from idp_tui.resources import demo_catalog_path
@@ -25,7 +24,7 @@ PAGERDUTY_SERVICE = "pagerduty.com/service-id"
 OPSGENIE_TEAM = "opsgenie.com/team"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAY = timedelta(days=1)
-# Bounds walks (over gaps, up the org chart) so a malformed file or a cyclic org chart cannot loop forever.
+# Bounds the walk over gaps so a malformed file cannot loop forever.
 MAX_SEGMENTS = 64
 
 
@@ -147,31 +146,13 @@ class DemoOnCallSource:
         except (OSError, yaml.YAMLError, KeyError, ValueError, TypeError) as error:
             return OnCallReport(self.name, annotations.get(PAGERDUTY_SERVICE), error=f"Demo rotations: {error}")
 
-    def report_for_entity(
-        self, entity: Entity, catalog: Catalog | None = None, now: datetime | None = None
-    ) -> OnCallReport | None:
-        """The entity's own service, else the policy of its owning group (or the nearest parent group with one)."""
-        report = self.report_for(entity.annotations, now=now)
-        if report is not None:
-            return report
-        catalog = catalog or self.catalog
-        group_key = entity.key if entity.kind == "Group" else entity.owner_key
-        for _ in range(MAX_SEGMENTS):  # up the parent chain; bounded in case the org chart has a cycle
-            if group_key is None or catalog is None:
-                return None
-            group = catalog.get(group_key)
-            if group is not None and group is not entity:
-                report = self.report_for(group.annotations, now=now)
-                if report is not None:
-                    return report
-            policy = self._policy_of_team(self._load(), parse_ref(group_key).name)
-            if policy is not None:
-                report = self._report(self._load(), policy, now or self.clock(), None, None)
-                note = f"No on-call service on {entity.name}: showing the policy of its owner {group_key}."
-                return replace(report, notes=(*report.notes, note))
-            parents = catalog.related(group_key, "childOf")
-            group_key = parents[0] if parents else None
-        return None
+    def report_for_team(self, team: str, *, now: datetime | None = None) -> OnCallReport | None:
+        """The escalation policy of a catalog Group by name (what an entity without its own service falls back to)."""
+        try:
+            policy = self._policy_of_team(self._load(), team)
+            return self._report(self._load(), policy, now or self.clock(), None, None) if policy else None
+        except (OSError, yaml.YAMLError, KeyError, ValueError, TypeError) as error:
+            return OnCallReport(self.name, team, error=f"Demo rotations: {error}")
 
     @staticmethod
     def _policy_of_team(data: dict[str, Any], team: str) -> str | None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from ..tokens import TokenError
 from .models import EscalationLevel, OnCallReport, OnCallShift, Responder
 
 ANNOTATION = "opsgenie.com/team"
@@ -68,7 +69,12 @@ class OpsgenieSource:
     def _report(self, team: str, now: datetime) -> OnCallReport:
         import httpx
 
-        headers = {"Authorization": f"GenieKey {self._key_provider()}", "Accept": "application/json"}
+        try:
+            key = self._key_provider()
+        except Exception as exc:  # noqa: BLE001 - any failure of a key command means "no key"
+            reason = str(exc) if isinstance(exc, TokenError) else type(exc).__name__
+            return OnCallReport(self.name, team, error=f"Opsgenie API key missing ({reason})", fetched_at=now)
+        headers = {"Authorization": f"GenieKey {key}", "Accept": "application/json"}
         try:
             with httpx.Client(base_url=self.base_url, headers=headers, timeout=self.timeout) as client:
                 levels, policy = self._levels(client, team, now)

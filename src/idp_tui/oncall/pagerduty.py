@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from idp_tui.oncall.models import ChangeEvent, EscalationLevel, Incident, OnCallReport, OnCallShift, Responder
+from idp_tui.tokens import TokenError
 
 SERVICE_ID = "pagerduty.com/service-id"
 INTEGRATION_KEY = "pagerduty.com/integration-key"
@@ -113,7 +114,7 @@ class PagerDutySource:
         try:
             token = self._token_provider()
         except Exception as exc:  # noqa: BLE001 - any failure of a token command means "no token"
-            reason = f"could not read it: {type(exc).__name__}"
+            reason = str(exc) if isinstance(exc, TokenError) else f"could not read it: {type(exc).__name__}"
             raise PagerDutyError(f"PagerDuty token missing or rejected ({reason})") from None
         if not token or not token.strip():
             raise PagerDutyError("PagerDuty token missing or rejected")

@@ -6,12 +6,14 @@ The rules are Backstage's, run backwards: an entity owns a pod when its Kubernet
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from ..catalog.entity import Entity
 from ..catalog.model import Catalog
+
+ENTITY_KINDS = ("component", "api", "resource", "system", "domain", "group", "user", "template", "location")
 
 
 @dataclass(frozen=True)
@@ -64,22 +66,82 @@ def entity_for_pagerduty_service(service_id: str, catalog: Catalog) -> Entity | 
 
 
 def pod_labels(clusters: Any, ref: PodRef) -> list[tuple[str, str, dict[str, str]]]:
-    """``(cluster, namespace, labels)`` of every pod named ``ref`` on the clusters (one per cluster it runs on)."""
-    import json
+    """``(cluster, namespace, labels)`` of every pod named ``ref`` on the clusters (one per cluster it runs on).
 
+    When no pod has that name, workloads (Deployments, StatefulSets, DaemonSets) with that name are looked up
+    instead, so a pasted workload name leads to its entity just as one of its pods does.
+    """
     from kubernetes import client
 
     found = []
     for cluster in clusters.cluster_names():
         if ref.cluster and cluster != ref.cluster:
             continue
-        api = client.CoreV1Api(api_client=clusters.api_client(cluster))
-        selector = f"metadata.name={ref.name}"
-        if ref.namespace:
-            response = api.list_namespaced_pod(ref.namespace, field_selector=selector, _preload_content=False)
-        else:
-            response = api.list_pod_for_all_namespaces(field_selector=selector, _preload_content=False)
-        for pod in json.loads(response.data).get("items", []):
-            metadata = pod.get("metadata", {})
-            found.append((cluster, metadata.get("namespace", ""), metadata.get("labels") or {}))
+        api_client = clusters.api_client(cluster)
+        core, apps = client.CoreV1Api(api_client=api_client), client.AppsV1Api(api_client=api_client)
+        listers = [(core.list_namespaced_pod, core.list_pod_for_all_namespaces)]
+        listers += [
+            (apps.list_namespaced_deployment, apps.list_deployment_for_all_namespaces),
+            (apps.list_namespaced_stateful_set, apps.list_stateful_set_for_all_namespaces),
+            (apps.list_namespaced_daemon_set, apps.list_daemon_set_for_all_namespaces),
+        ]
+        for namespaced, everywhere in listers:
+            items = _named(namespaced, everywhere, ref)
+            found += [(cluster, item.get("namespace", ""), item.get("labels") or {}) for item in items]
+            if items:
+                break
     return found
+
+
+def _named(namespaced: Any, everywhere: Any, ref: PodRef) -> list[dict[str, Any]]:
+    """The metadata of the objects called ``ref.name``, from one list endpoint."""
+    import json
+
+    selector = f"metadata.name={ref.name}"
+    if ref.namespace:
+        response = namespaced(ref.namespace, field_selector=selector, _preload_content=False)
+    else:
+        response = everywhere(field_selector=selector, _preload_content=False)
+    return [item.get("metadata", {}) for item in json.loads(response.data).get("items", [])]
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a typed or pasted name led to: the entity and how it was found, or why nothing was."""
+
+    entity: Entity | None
+    found_from: str | None = None
+    problem: str | None = None
+
+
+def lookup(text: str, catalog: Catalog, clusters: Callable[[], Any]) -> Lookup:
+    """An entity ref, else a PagerDuty service id, else a pod or workload name looked up on the clusters.
+
+    ``clusters`` is called (and kubernetes imported) only when the text is neither a ref nor a service id.
+    """
+    entity = catalog.find(text)
+    if entity is not None:
+        return Lookup(entity)
+    entity = entity_for_pagerduty_service(text, catalog)
+    if entity is not None:
+        return Lookup(entity, f"PagerDuty service {text.strip().upper()}")
+    ref = parse_pod_ref(text)
+    if not ref.name or (ref.cluster or "").lower() in ENTITY_KINDS:
+        # "component:foo" is an entity ref that names nothing, not a pod on a cluster called "component".
+        return Lookup(None, problem=f"no entity {text!r} in the catalog")
+    hits = pod_labels(clusters(), ref)
+    if not hits:
+        return Lookup(None, problem=f"no entity, PagerDuty service, pod or workload named {text!r}")
+    for cluster, namespace, labels in hits:
+        selecting = entities_selecting(labels, namespace, cluster, catalog.entities)
+        if selecting:
+            return Lookup(selecting[0], f"{namespace}/{ref.name} on {cluster}")
+    cluster, namespace, labels = hits[0]
+    shown = ",".join(f"{key}={value}" for key, value in sorted(labels.items())) or "no labels"
+    return Lookup(
+        None,
+        problem=(
+            f"{namespace}/{ref.name} runs on {cluster} ({shown}), but no catalog entity's Kubernetes annotations "
+            "select it"
+        ),
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.console import Group as RenderGroup
 from rich.console import RenderableType
 from rich.table import Table
@@ -12,7 +10,8 @@ from rich.text import Text
 from ..catalog.entity import Entity
 from ..catalog.model import Catalog
 from ..catalog.refs import parse_ref
-from ..catalog.relations import CHILD_OF, HAS_MEMBER, MEMBER_OF, RELATION_TITLES, Relation
+from ..catalog.relations import CHILD_OF, MEMBER_OF, RELATION_TITLES, Relation
+from ..oncall.ownership import owner_card
 from .annotations import describe_annotations
 
 
@@ -108,43 +107,6 @@ def relations_table(catalog: Catalog, key: str) -> RenderableType:
     return table
 
 
-@dataclass(frozen=True)
-class OwnerCard:
-    """The entity's owner, resolved: the owning entity (if it exists), its parents and its members."""
-
-    owner_key: str | None
-    owner: Entity | None
-    parents: list[Entity]
-    members: list[Entity]
-    member_keys: list[str]
-
-
-def owner_card(catalog: Catalog, entity: Entity) -> OwnerCard:
-    """Resolve who owns an entity: the group (or user), its parent chain and its members.
-
-    A Group or User is shown as itself: their "owner" is who they are.
-    """
-    if entity.kind in ("Group", "User"):
-        owner_key: str | None = entity.key
-    else:
-        owner_key = entity.owner_key if entity.spec.get("owner") else None
-    owner = catalog.get(owner_key) if owner_key else None
-    parents: list[Entity] = []
-    seen = {owner_key}
-    current = owner
-    while current is not None:
-        parent_keys = catalog.related(current.key, CHILD_OF)
-        parent = catalog.get(parent_keys[0]) if parent_keys else None
-        if parent is None or parent.key in seen:
-            break
-        seen.add(parent.key)
-        parents.append(parent)
-        current = parent
-    member_keys = catalog.related(owner_key, HAS_MEMBER) if owner_key else []
-    members = [m for m in (catalog.get(k) for k in member_keys) if m is not None]
-    return OwnerCard(owner_key, owner, parents, members, member_keys)
-
-
 def owner_renderable(catalog: Catalog, entity: Entity) -> RenderableType:
     """The owner card: name, email, chat links, parent chain up to the department, members with emails."""
     card = owner_card(catalog, entity)
@@ -155,12 +117,10 @@ def owner_renderable(catalog: Catalog, entity: Entity) -> RenderableType:
     owner = card.owner
     facts = _field_table()
     facts.add_row("Owner", f"{owner.display_name}  ({owner.ref.humanize()})")
-    if owner.email:
-        facts.add_row("Email", _link_text(owner.email, f"mailto:{owner.email}"))
     if owner.spec_type:
         facts.add_row("Type", owner.spec_type)
-    for link in owner.links:
-        facts.add_row(link.get("title") or "Link", _link_text(link.get("url", ""), link.get("url")))
+    for contact in card.contacts:
+        facts.add_row(contact.title, _link_text(contact.value, contact.url))
     if card.parents:
         chain = " › ".join(p.display_name for p in reversed(card.parents))
         facts.add_row("Part of", chain)

@@ -1,0 +1,265 @@
+"""The Ownership and On-call answer as lines of text, shared by ``idp-tui who`` and the TUI's view.
+
+Every line can carry what ``y`` copies (an email, a URL, a ref) and the entity Enter opens, so the TUI shows
+the same lines as a navigable list. State is said in words and symbols, never by colour alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rich.text import Text
+
+from ..catalog.entity import Entity
+from ..oncall.blast_radius import Dependent
+from ..oncall.models import EscalationLevel, OnCallReport, OnCallShift
+from ..oncall.ownership import OwnerCard
+from ..oncall.who import TeamImpact, WhoAnswer
+from .words import count
+
+
+@dataclass(frozen=True)
+class Line:
+    text: Text
+    copy: str | None = None  # what `y` copies from this line
+    target: str | None = None  # the entity (key) Enter opens from this line
+    heading: bool = False
+    # Prose (notes, errors) wraps; a data line is cut at the screen's edge in the TUI, its value kept for `y`.
+    wrap: bool = False
+    # The line a view highlights first: the first responder now.
+    first: bool = False
+
+
+def _heading(title: str) -> Line:
+    return Line(Text(title.upper(), style="bold"), heading=True)
+
+
+def duration(delta: timedelta) -> str:
+    """A span as people say it at a glance: 45m, 5h 20m, 2d 3h."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    return f"{minutes}m"
+
+
+def moment(when: datetime, now: datetime) -> str:
+    """A handoff time in the local zone, with how far away it is: ``Mon 09:00 (in 2d 3h)``."""
+    local = when.astimezone()
+    shown = local.strftime("%a %H:%M") if abs(when - now) < timedelta(days=6) else local.strftime("%a %d %b %H:%M")
+    relative = f"in {duration(when - now)}" if when >= now else f"{duration(now - when)} ago"
+    return f"{shown} ({relative})"
+
+
+def _email(shift: OnCallShift) -> Text:
+    email = shift.responder.email
+    return Text(f"  {email}", style=f"dim link mailto:{email}") if email else Text()
+
+
+def _level_lines(level: EscalationLevel, report: OnCallReport, now: datetime) -> list[Line]:
+    # Name and handoff first: at 80 columns the schedule and email may wrap, the answer must not.
+    label = f"  L{level.level}  "
+    lines: list[Line] = []
+    if level.is_gap:
+        fall = "the next level" if level.level < len(report.levels) else "nobody: the page is not answered"
+        text = Text(label)
+        text.append("— nobody on call now", style="bold italic")
+        text.append(f": pages fall through to {fall}")
+        lines.append(Line(text))
+    for shift in level.now:
+        text = Text(label)
+        text.append(shift.responder.name, style="bold")
+        if shift.start is None:
+            text.append("  permanent")
+        elif shift.end is not None:
+            text.append(f"  until {moment(shift.end, now)}")
+        if shift.schedule:
+            text.append(f"  {shift.schedule}", style="dim")
+        text.append_text(_email(shift))
+        lines.append(Line(text, copy=shift.responder.email or shift.responder.name, first=not lines))
+    for shift in level.next:
+        text = Text(" " * len(label) + "next ", style="dim")
+        text.append(shift.responder.name)
+        if shift.start is not None:
+            text.append(f"  from {moment(shift.start, now)}")
+        if shift.schedule:
+            text.append(f"  {shift.schedule}", style="dim")
+        text.append_text(_email(shift))
+        lines.append(Line(text, copy=shift.responder.email or shift.responder.name))
+    if level.escalation_delay_minutes and level.level < len(report.levels) and lines:
+        lines[0].text.append(f"  escalates after {level.escalation_delay_minutes} min", style="dim")
+    return lines
+
+
+def owner_lines(card: OwnerCard, entity: Entity, *, full_urls: bool = True) -> list[Line]:
+    lines = [_heading("Owner")]
+    if card.owner_key is None:
+        return [*lines, Line(Text(f"  {entity.name} declares no owner (spec.owner is empty).", style="italic"))]
+    if card.owner is None:
+        return [*lines, Line(Text(f"  {card.owner_key}: not in the catalog", style="italic"), copy=card.owner_key)]
+    owner = card.owner
+    text = Text("  ")
+    text.append(owner.display_name, style="bold")
+    text.append(f"  {owner.ref.humanize()}", style="dim")
+    if card.parents:
+        text.append("  · " + " › ".join(parent.display_name for parent in card.parents))
+    lines.append(Line(text, copy=owner.key, target=owner.key))
+    for contact in card.contacts:
+        line = Text(f"  {contact.title}", style="dim")
+        if full_urls or contact.value != contact.url or contact.title == "Link":
+            line.append(f": {contact.value}", style=f"link {contact.url}" if contact.url else "")
+        else:  # the title is the link; the URL itself is a keystroke away (`y`)
+            line.stylize(f"link {contact.url}")
+        lines.append(Line(line, copy=contact.value))
+    for group in card.groups:
+        line = Text("  member of ", style="dim")
+        line.append(group.display_name)
+        line.append(f"  {group.ref.humanize()}", style="dim")
+        lines.append(Line(line, copy=group.key, target=group.key))
+    for member in card.members:
+        line = Text("  · ")
+        line.append(member.display_name)
+        if member.email:
+            line.append(f"  {member.email}", style=f"dim link mailto:{member.email}")
+        lines.append(Line(line, copy=member.email or member.key, target=member.key))
+    return lines
+
+
+def oncall_lines(report: OnCallReport | None, missing: str | None, now: datetime) -> list[Line]:
+    if report is None:
+        return [_heading("On call"), Line(Text(f"  {missing}", style="italic"), wrap=True)]
+    title = "On call"
+    if report.policy:
+        title += f" · {report.policy}"
+    zone = now.astimezone().strftime("%Z")
+    heading = Text.assemble((title.upper(), "bold"), (f"  {report.provider} · times in {zone}", "dim"))
+    lines = [Line(heading, heading=True)]
+    if report.error:
+        lines.append(Line(Text(f"  ! {report.provider}: {report.error}", style="bold"), copy=report.error, wrap=True))
+    for level in report.levels:
+        lines += _level_lines(level, report, now)
+    if not report.levels and not report.error:
+        lines.append(Line(Text("  The escalation policy has no levels.", style="italic")))
+    lines += [Line(Text(f"  {note}", style="dim"), wrap=True) for note in report.notes]
+    if report.incidents:
+        lines.append(_heading(f"Open incidents ({len(report.incidents)})"))
+    for incident in report.incidents:
+        text = Text(f"  [{incident.status}] ", style="bold")
+        if incident.urgency:
+            text.append(f"{incident.urgency} ")
+        text.append(incident.title, style=f"link {incident.url}" if incident.url else "")
+        if incident.created:
+            text.append(f"  {duration(now - incident.created)} ago", style="dim")
+        if incident.assignees:
+            text.append(f"  → {', '.join(incident.assignees)}", style="dim")
+        lines.append(Line(text, copy=incident.url or incident.id))
+    if report.changes:
+        lines.append(_heading("Recent changes"))
+    for change in report.changes:
+        text = Text(f"  {change.summary}")
+        if change.timestamp:
+            text.append(f"  {duration(now - change.timestamp)} ago", style="dim")
+        if change.source:
+            text.append(f"  {change.source}", style="dim")
+        lines.append(Line(text, copy=change.url or change.summary))
+    return lines
+
+
+def _team_line(team: TeamImpact) -> Line:
+    text = Text("  ")
+    if team.owner is not None:
+        text.append(team.owner.display_name, style="bold")
+        text.append(f"  {team.owner.ref.humanize()}", style="dim")
+    else:
+        text.append(team.owner_key or "no owner declared", style="bold italic")
+    on_call = team.primary()
+    if on_call:
+        text.append("  on call: ")
+        text.append(", ".join(shift.responder.name for shift in on_call))
+    elif team.report is not None and team.report.error:
+        text.append(f"  on call unknown: {team.report.error}", style="italic")
+    copy = on_call[0].responder.email if on_call and on_call[0].responder.email else team.owner_key
+    return Line(text, copy=copy, target=team.owner_key)
+
+
+def _dependent_line(dependent: Dependent, names: dict[str, str]) -> Line:
+    text = Text(f"    {names.get(dependent.key, dependent.key)}")
+    if dependent.depth == 1:
+        text.append(f"  {dependent.via}", style="dim")
+    else:
+        text.append(f"  via {names.get(dependent.parent, dependent.parent)} ({dependent.depth} hops)", style="dim")
+    return Line(text, copy=dependent.key, target=dependent.key)
+
+
+def blast_lines(answer: WhoAnswer) -> list[Line]:
+    if not answer.dependents:
+        return [_heading("Blast radius"), Line(Text("  Nothing in the catalog depends on it.", style="italic"))]
+    title = f"Blast radius · {count(len(answer.dependents), 'entity')}, {count(len(answer.teams), 'team')}"
+    lines = [_heading(title)]
+    names = {d.key: d.key.split(":", 1)[-1].removeprefix("default/") for d in answer.dependents}
+    for team in answer.teams:
+        lines.append(_team_line(team))
+        lines += [_dependent_line(dependent, names) for dependent in team.dependents]
+    return lines
+
+
+def who_lines(answer: WhoAnswer, *, full_urls: bool = True) -> list[Line]:
+    """Everything, in the order someone paged at night reads it: ladder, incidents, owner, blast radius.
+
+    ``full_urls`` False shows a titled link by its title alone (a terminal hyperlink), to fit 80 columns.
+    """
+    entity = answer.entity
+    title = Text(entity.display_name, style="bold")
+    title.append(f"  {entity.ref.humanize()}", style="dim")
+    lines = [Line(title, copy=entity.key, target=entity.key)]
+    if answer.found_from:
+        lines.append(Line(Text(f"found from {answer.found_from}", style="dim")))
+    lines += oncall_lines(answer.report, answer.missing, answer.now)
+    lines += owner_lines(answer.card, entity, full_urls=full_urls)
+    lines += blast_lines(answer)
+    return lines
+
+
+def health_hints(entity: Entity, report: OnCallReport | None) -> Text:
+    """Short words on how an owned entity is doing: open incidents, an uncovered level, its lifecycle."""
+    hints = Text()
+    if report is not None and report.incidents:
+        triggered = sum(1 for incident in report.incidents if incident.status == "triggered")
+        hints.append(f"  ! {count(len(report.incidents), 'open incident')}", style="bold")
+        if triggered:
+            hints.append(f" ({triggered} triggered)", style="bold")
+    if report is not None and report.error:
+        hints.append("  on-call unknown", style="italic")
+    elif report is not None and report.levels and report.levels[0].is_gap:
+        hints.append("  level 1 uncovered now", style="italic")
+    if entity.lifecycle in ("deprecated", "experimental"):
+        hints.append(f"  {entity.lifecycle}", style="dim italic")
+    return hints
+
+
+def team_lines(
+    owner: Entity,
+    card: OwnerCard,
+    team_report: OnCallReport | None,
+    owned: list[tuple[Entity, str]],
+    reports: dict[str, OnCallReport | None],
+    now: datetime,
+) -> list[Line]:
+    """A group's page: who they are, who is on call for them, and what they (and their sub-teams) own."""
+    lines = owner_lines(card, owner, full_urls=False)
+    if team_report is not None:
+        lines += oncall_lines(team_report, None, now)
+    lines.append(_heading(f"Owns · {count(len(owned), 'entity')}, with sub-teams"))
+    for entity, group in owned:
+        text = Text(f"  {entity.ref.humanize()}")
+        if entity.spec_type:
+            text.append(f"  {entity.spec_type}", style="dim")
+        if group != owner.key:
+            text.append(f"  ({group.split('/', 1)[-1]})", style="dim")
+        text.append_text(health_hints(entity, reports.get(entity.key)))
+        lines.append(Line(text, copy=entity.key, target=entity.key))
+    return lines
