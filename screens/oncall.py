@@ -44,8 +44,9 @@ class LinesScreen(Screen):
             super().__init__()
             self.lines = lines
 
-    def __init__(self, title: Text) -> None:
+    def __init__(self, subject: Entity, title: Text) -> None:
         super().__init__()
+        self.subject = subject
         self.title_text = title
         self.lines: list[Line] = []
         self._line_of_option: list[int] = []
@@ -131,7 +132,7 @@ class LinesScreen(Screen):
 
     def action_oncall(self) -> None:
         entity = self.selected_entity()
-        if entity is not None:
+        if entity is not None and entity.key != self.subject.key:  # not this page again
             self.app.open_oncall(entity)  # type: ignore[attr-defined]
 
     def action_team(self) -> None:
@@ -160,7 +161,7 @@ class OnCallScreen(LinesScreen):
 
     def __init__(self, entity: Entity) -> None:
         title = Text.assemble(("Ownership & on-call  ", "bold"), (entity.ref.humanize(), ""))
-        super().__init__(title)
+        super().__init__(entity, title)
         self.entity = entity
         self.answer: WhoAnswer | None = None
 
@@ -174,17 +175,12 @@ class OnCallScreen(LinesScreen):
         self.answer = who(self.catalog, self.entity, self.providers, datetime.now(UTC))
         return who_lines(self.answer, full_urls=False)
 
-    def action_oncall(self) -> None:
-        entity = self.selected_entity()
-        if entity is not None and entity.key != self.entity.key:
-            self.app.open_oncall(entity)  # type: ignore[attr-defined]
-
 
 class TeamScreen(LinesScreen):
     """What a group owns with its sub-teams', each with health hints, and who is on call for the group."""
 
     def __init__(self, owner: Entity) -> None:
-        super().__init__(Text.assemble(("Team  ", "bold"), (owner.ref.humanize(), "")))
+        super().__init__(owner, Text.assemble(("Team  ", "bold"), (owner.ref.humanize(), "")))
         self.owner = owner
 
     def owned(self) -> list[tuple[Entity, str]]:

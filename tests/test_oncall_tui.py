@@ -7,8 +7,10 @@ from idp_tui.screens.entity import EntityScreen
 from idp_tui.screens.oncall import OnCallScreen, TeamScreen
 from test_pagerduty import TOKEN
 from test_tui import SIZE, _loaded, _search, _until
-from test_who import PD_CATALOG  # noqa: F401 - the catalog and fake PagerDuty fixture are shared
-from test_who import pagerduty  # noqa: F401
+from test_who import (
+    PD_CATALOG,  # noqa: F401 - the catalog and fake PagerDuty fixture are shared
+    pagerduty,  # noqa: F401
+)
 from textual.widgets import OptionList
 
 from idp_tui.app import IdpApp

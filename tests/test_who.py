@@ -9,6 +9,8 @@ import time
 
 import pytest
 from pagerduty_server import PagerDutyServer
+from test_opsgenie import KEY as OPSGENIE_KEY
+from test_opsgenie import opsgenie  # noqa: F401 - the local Opsgenie fixture
 from test_pagerduty import TOKEN, build_fake
 
 from idp_tui.cli import main
@@ -158,3 +160,19 @@ def test_team_and_mine(capsys, monkeypatch):
     monkeypatch.setenv("USER", "root")
     code, _, err = run(capsys, "mine")
     assert code == 1 and "no catalog User matches 'root'" in err
+
+
+def test_opsgenie_answers_for_a_team_annotation(capsys, monkeypatch, write_catalog, opsgenie):  # noqa: F811
+    catalog = write_catalog(
+        {"c.yaml": PD_CATALOG.replace("pagerduty.com/service-id: PSVC1", "opsgenie.com/team: payments")}
+    )
+    monkeypatch.delenv("PAGERDUTY_TOKEN", raising=False)
+    monkeypatch.setenv("OPSGENIE_API_KEY", OPSGENIE_KEY)
+    monkeypatch.setenv("IDP_TUI_OPSGENIE_URL", opsgenie.base_url)
+    code, out, err = run(
+        capsys, "--catalog", str(catalog), "who", "payment-processor", "--json", "--at", "2026-11-24T10:00Z"
+    )
+    answer = json.loads(out)
+    assert (code, answer["provider"], answer["gaps"]) == (0, "Opsgenie", [1])
+    assert [o["user"]["email"] for o in answer["oncall"]][0] == "cho@acme.example"
+    assert OPSGENIE_KEY not in out + err

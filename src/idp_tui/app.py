@@ -174,13 +174,15 @@ class IdpApp(App[int]):
         return self._oncall_providers
 
     def open_oncall(self, entity) -> None:
-        """The Ownership and On-call view of an entity (``o`` everywhere)."""
-        from idp_tui.screens.oncall import OnCallScreen
+        """The Ownership and On-call view of an entity (``o`` everywhere); for a group or person, the team view."""
+        from idp_tui.screens.oncall import OnCallScreen, TeamScreen
 
         if self.catalog is None:
             self.notify("Still reading the catalog; try again in a moment.", timeout=3)
             return
-        self.push_screen(OnCallScreen(self.catalog.get(entity.key) or entity))
+        entity = self.catalog.get(entity.key) or entity
+        # A team's own page is its ladder and what it owns: a team has no dependents of its own.
+        self.push_screen(TeamScreen(entity) if entity.kind in ("Group", "User") else OnCallScreen(entity))
 
     def open_team(self, owner_key: str) -> None:
         """What a group (or user) owns, with its sub-teams', and how each is doing."""

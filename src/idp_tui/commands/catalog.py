@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from ..catalog.facets import EntityFilter
-from ..catalog.model import Catalog
-from ..catalog.search import SearchIndex
 from ..platform import Platform
 from ..render.words import count
 from .output import console, error, print_json
+
+if TYPE_CHECKING:  # the parser is built for every command: what only a handler needs is imported there
+    from ..catalog.model import Catalog
 
 
 def add_parsers(subparsers) -> None:
@@ -42,6 +43,9 @@ def _load(platform: Platform) -> Catalog:
 
 def list_command(args: argparse.Namespace, platform: Platform) -> int:
     catalog = _load(platform)
+    from ..catalog.facets import EntityFilter
+    from ..catalog.search import SearchIndex
+
     entity_filter = EntityFilter(
         kind=args.kind,
         type=args.spec_type,

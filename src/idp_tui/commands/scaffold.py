@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..catalog.model import Catalog
-from ..golden.events import TaskEvent, TaskResult
-from ..golden.template import Template
 from ..platform import Platform
 from .output import error, print_json
 
@@ -34,6 +31,12 @@ def add_parser(subparsers) -> None:
     scaffold.set_defaults(handler=scaffold_command)
 
 
+if TYPE_CHECKING:  # the parser is built for every command: what only a handler needs is imported there
+    from ..catalog.model import Catalog
+    from ..golden.events import TaskEvent, TaskResult
+    from ..golden.template import Template
+
+
 def find_template(catalog: Catalog, ref: str) -> Template | None:
     """The template a person means by ``ref`` (``template:x``, ``default/x`` or ``x``)."""
     from ..catalog.refs import EntityRefError, parse_ref
@@ -42,6 +45,8 @@ def find_template(catalog: Catalog, ref: str) -> Template | None:
         entity = catalog.get(parse_ref(ref.strip(), "Template").key)
     except EntityRefError:
         return None
+    from ..golden.template import Template
+
     return Template.from_entity(entity) if entity is not None and entity.kind == "Template" else None
 
 

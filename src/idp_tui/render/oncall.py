@@ -253,7 +253,8 @@ def team_lines(
     lines = owner_lines(card, owner, full_urls=False)
     if team_report is not None:
         lines += oncall_lines(team_report, None, now)
-    lines.append(_heading(f"Owns · {count(len(owned), 'entity')}, with sub-teams"))
+    whose = "with their groups" if owner.kind == "User" else "with sub-teams"
+    lines.append(_heading(f"Owns · {count(len(owned), 'entity')}, {whose}"))
     for entity, group in owned:
         text = Text(f"  {entity.ref.humanize()}")
         if entity.spec_type:
