@@ -167,12 +167,12 @@ class OnCallScreen(LinesScreen):
 
     def first_lines(self) -> list[Line]:
         # The catalog's part, shown at once; the on-call part says it is being asked.
-        answer = who(self.catalog, self.entity, OnCallProviders([]), datetime.now(UTC), with_team_oncall=False)
+        answer = who(self.catalog, self.entity, OnCallProviders([]), with_team_oncall=False)
         source = " and ".join(source.name for source in self.providers.sources) or "the on-call provider"
         return who_lines(replace(answer, missing=f"Asking {source}…"), full_urls=False)
 
     def answer_lines(self) -> list[Line]:
-        self.answer = who(self.catalog, self.entity, self.providers, datetime.now(UTC))
+        self.answer = who(self.catalog, self.entity, self.providers)
         return who_lines(self.answer, full_urls=False)
 
 
@@ -198,8 +198,7 @@ class TeamScreen(LinesScreen):
         return self._lines(None, {})
 
     def answer_lines(self) -> list[Line]:
-        now = datetime.now(UTC)
-        providers = self.providers
-        team_report = providers.report_for_entity(self.catalog, self.owner, now=now)
-        reports = {entity.key: providers.report_for(entity.annotations, now=now) for entity, _ in self.owned()}
+        providers = self.providers  # asked about "now" on their own clocks, so their caches answer a refresh
+        team_report = providers.report_for_entity(self.catalog, self.owner)
+        reports = {entity.key: providers.report_for(entity.annotations) for entity, _ in self.owned()}
         return self._lines(team_report, reports)

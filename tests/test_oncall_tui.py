@@ -97,7 +97,7 @@ async def test_o_on_the_deployments_screen_and_mine():
 
 async def test_a_failing_provider_is_stated_and_ownership_still_shown(monkeypatch, pagerduty):  # noqa: F811
     monkeypatch.setenv("PAGERDUTY_TOKEN", "wrong-" + TOKEN)
-    app = IdpApp(build_platform(pagerduty))
+    app = IdpApp(build_platform(pagerduty.catalog))
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_oncall(pilot, "payment-processor")
         text = "\n".join(line.text.plain for line in screen.lines)

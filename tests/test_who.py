@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from types import SimpleNamespace
 
 import pytest
 from pagerduty_server import PagerDutyServer
@@ -112,16 +113,17 @@ spec: {type: service, lifecycle: production, owner: team-pay}
 
 @pytest.fixture
 def pagerduty(write_catalog, monkeypatch):
+    """A catalog whose payment-processor is a service on a local PagerDuty; ``.fake`` records the requests."""
     fake = build_fake()
     with PagerDutyServer(fake) as server:
         monkeypatch.setenv("IDP_TUI_PAGERDUTY_URL", server.url)
-        yield str(write_catalog({"catalog-info.yaml": PD_CATALOG}))
+        yield SimpleNamespace(catalog=str(write_catalog({"catalog-info.yaml": PD_CATALOG})), fake=fake)
 
 
 def test_a_real_catalog_asks_pagerduty_with_the_token_from_the_environment(capsys, monkeypatch, pagerduty):
     monkeypatch.setenv("PAGERDUTY_TOKEN", TOKEN)
     code, out, _ = run(
-        capsys, "--catalog", pagerduty, "who", "payment-processor", "--json", "--at", "2026-11-24T12:00Z"
+        capsys, "--catalog", pagerduty.catalog, "who", "payment-processor", "--json", "--at", "2026-11-24T12:00Z"
     )
     assert code == 0
     answer = json.loads(out)
@@ -133,7 +135,7 @@ def test_a_real_catalog_asks_pagerduty_with_the_token_from_the_environment(capsy
 
 def test_a_rejected_token_still_shows_the_owner_and_never_the_token(capsys, monkeypatch, pagerduty):
     monkeypatch.setenv("PAGERDUTY_TOKEN_COMMAND", f"{sys.executable} -c \"print('wrong-{TOKEN}')\"")
-    code, out, err = run(capsys, "--catalog", pagerduty, "who", "payment-processor")
+    code, out, err = run(capsys, "--catalog", pagerduty.catalog, "who", "payment-processor")
     assert code == 0
     assert "! PagerDuty: PagerDuty token missing or rejected" in out
     assert "pay@example.com" in out  # ownership comes from the catalog, whatever the provider says
@@ -142,7 +144,7 @@ def test_a_rejected_token_still_shows_the_owner_and_never_the_token(capsys, monk
 
 def test_no_provider_configured_is_said(capsys, monkeypatch, pagerduty):
     monkeypatch.delenv("PAGERDUTY_TOKEN", raising=False)
-    code, out, _ = run(capsys, "--catalog", pagerduty, "who", "payment-processor", "--json")
+    code, out, _ = run(capsys, "--catalog", pagerduty.catalog, "who", "payment-processor", "--json")
     assert code == 0
     assert json.loads(out)["error"].startswith("No on-call provider configured: set PAGERDUTY_TOKEN")
 
@@ -176,3 +178,19 @@ def test_opsgenie_answers_for_a_team_annotation(capsys, monkeypatch, write_catal
     assert (code, answer["provider"], answer["gaps"]) == (0, "Opsgenie", [1])
     assert [o["user"]["email"] for o in answer["oncall"]][0] == "cho@acme.example"
     assert OPSGENIE_KEY not in out + err
+
+
+def test_asking_again_within_a_minute_is_answered_from_the_cache(monkeypatch, pagerduty):
+    from idp_tui.oncall.providers import oncall_providers
+    from idp_tui.oncall.who import who
+    from idp_tui.platform import build_platform
+
+    monkeypatch.setenv("PAGERDUTY_TOKEN", TOKEN)
+    platform = build_platform(pagerduty.catalog)
+    catalog = platform.catalog_source.load()
+    providers = oncall_providers(platform, catalog)
+    first = who(catalog, catalog.find("payment-processor"), providers)
+    asked = len(pagerduty.fake.requests)
+    again = who(catalog, catalog.find("payment-processor"), providers)
+    assert asked > 0 and len(pagerduty.fake.requests) == asked
+    assert again.report == first.report and again.report.provider == "PagerDuty"

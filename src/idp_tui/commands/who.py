@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 
 from ..catalog.entity import Entity
 from ..catalog.model import Catalog
@@ -73,8 +73,7 @@ def who_command(args: argparse.Namespace, platform: Platform) -> int:
     if found.entity is None:
         error(found.problem or f"nothing found for {args.target!r}")
         return 1
-    now = args.at or datetime.now(UTC)
-    answer = who(catalog, found.entity, oncall_providers(platform, catalog), now, found_from=found.found_from)
+    answer = who(catalog, found.entity, oncall_providers(platform, catalog), args.at, found_from=found.found_from)
     if args.json:
         print_json(answer_json(answer))
         return 0

@@ -7,7 +7,7 @@ headless command's documented JSON shape.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ..catalog.entity import Entity
@@ -52,16 +52,18 @@ def who(
     catalog: Catalog,
     entity: Entity,
     providers: OnCallProviders,
-    now: datetime,
+    at: datetime | None = None,
     *,
     found_from: str | None = None,
     with_team_oncall: bool = True,
 ) -> WhoAnswer:
-    """Ask the providers about ``entity`` and each team its failure would touch.
+    """Ask the providers about ``entity`` and each team its failure would touch, now or ``at`` another time.
 
-    Providers report their own failures inside the report, so the ownership part is always complete.
+    Providers report their own failures inside the report, so the ownership part is always complete. "Now" is
+    left to the providers' clocks (``at`` None), so their short-lived caches answer repeated questions.
     """
-    report = providers.report_for_entity(catalog, entity, now=now)
+    now = at or datetime.now(UTC)
+    report = providers.report_for_entity(catalog, entity, now=at)
     missing = None
     if report is None:
         missing = NO_PROVIDER if not providers.configured else f"No on-call service for {entity.name} or its owners"
@@ -71,7 +73,7 @@ def who(
         owner = catalog.get(owner_key) if owner_key else None
         team_report = None
         if with_team_oncall and owner is not None:
-            team_report = providers.report_for_entity(catalog, owner, now=now)
+            team_report = providers.report_for_entity(catalog, owner, now=at)
         teams.append(TeamImpact(owner_key, owner, tuple(members), team_report))
     return WhoAnswer(entity, owner_card(catalog, entity), report, missing, dependents, tuple(teams), now, found_from)
 
