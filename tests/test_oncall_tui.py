@@ -5,6 +5,7 @@ from __future__ import annotations
 from idp_tui.screens.deployments import DeploymentsScreen
 from idp_tui.screens.entity import EntityScreen
 from idp_tui.screens.oncall import OnCallScreen, TeamScreen
+from idp_tui.screens.who_prompt import WhoPromptScreen
 from test_pagerduty import TOKEN
 from test_tui import SIZE, _loaded, _search, _until
 from test_who import (
@@ -104,3 +105,19 @@ async def test_a_failing_provider_is_stated_and_ownership_still_shown(monkeypatc
         assert "! PagerDuty: PagerDuty token missing or rejected" in text
         assert "pay@example.com" in text
         assert TOKEN not in text
+
+
+async def test_w_finds_the_owner_of_a_pasted_workload():
+    app = IdpApp(build_platform())
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        await pilot.press("escape", "w")
+        await _until(pilot, lambda: isinstance(app.screen, WhoPromptScreen))
+        await pilot.press(*"nowhere/nothing-like-this", "enter")
+        status = app.screen.query_one("#who-status")
+        await _until(pilot, lambda: "no entity, PagerDuty service, pod or workload" in str(status.content))
+        app.screen.query_one("#who-input").value = ""
+        await pilot.press(*"checkout-platform/order-api", "enter")
+        await _until(pilot, lambda: isinstance(app.screen, OnCallScreen) and app.screen.answered)
+        assert app.screen.entity.name == "order-service"
+        app.cluster_access.close()

@@ -52,6 +52,7 @@ def test_demo_json_has_the_documented_shape_and_the_gap_falls_through(capsys):
         "2026-11-24T08:00:00+00:00",
     )
     assert {i["status"] for i in answer["incidents"]} == {"triggered", "acknowledged"}
+    assert {"title": "Runbook", "url": "https://wiki.myorg.example/runbooks/payment-processor"} in answer["links"]
     dependents = {d["ref"]: d["owner"] for d in answer["dependents"]}
     assert dependents["component:default/order-service"] == "group:default/team-checkout"
     checkout = next(t for t in answer["teams"] if t["owner"] == "group:default/team-checkout")

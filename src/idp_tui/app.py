@@ -32,6 +32,7 @@ class IdpApp(App[int]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("n", "golden_paths", "New from golden path", id="app.golden_paths"),
         Binding("m", "mine", "Mine", id="app.mine"),
+        Binding("w", "who", "Who owns…", id="app.who"),
         Binding("question_mark", "keys", "Keys", id="app.keys"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.commands"),
     ]
@@ -204,6 +205,16 @@ class IdpApp(App[int]):
             self.notify("No catalog User matches you: start with --user user:NAME (or set IDP_TUI_USER).", timeout=8)
             return
         self.open_team(user.key)
+
+    def action_who(self) -> None:
+        """Who owns a pasted pod, workload, PagerDuty service or entity (the 3 a.m. question)."""
+        from idp_tui.screens.who_prompt import WhoPromptScreen
+
+        if self.catalog is None:
+            self.notify("Still reading the catalog; try again in a moment.", timeout=3)
+            return
+        if not isinstance(self.screen, WhoPromptScreen):
+            self.push_screen(WhoPromptScreen(self.catalog))
 
     def action_keys(self) -> None:
         from idp_tui.screens.keys import KeysScreen

@@ -68,7 +68,7 @@ def who_command(args: argparse.Namespace, platform: Platform) -> int:
         except Exception as problem:  # noqa: BLE001 - a cluster that cannot be read is said in one line
             from ..kube.access import describe_api_error
 
-            error(f"could not look {args.target!r} up on the clusters: {describe_api_error(problem)}")
+            error(f"could not look {args.target!r} up on the clusters: {describe_api_error(problem, 'pods')}")
             return 2
     if found.entity is None:
         error(found.problem or f"nothing found for {args.target!r}")

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..catalog.entity import Entity
 from ..catalog.model import Catalog
+from ..render.hyperlinks import entity_links
 from .blast_radius import Dependent, blast_radius, by_owner
 from .models import OnCallReport, OnCallShift, Responder
 from .ownership import OwnerCard, owner_card
@@ -141,6 +142,7 @@ def answer_json(answer: WhoAnswer) -> dict[str, Any]:
             {"summary": change.summary, "timestamp": _when(change.timestamp), "source": change.source}
             for change in (report.changes if report else ())
         ],
+        "links": [{"title": link.title, "url": link.url} for link in entity_links(answer.entity)],
         "dependents": [
             {"ref": d.key, "owner": d.owner_key, "depth": d.depth, "via": d.via, "from": d.parent}
             for d in answer.dependents
@@ -148,6 +150,7 @@ def answer_json(answer: WhoAnswer) -> dict[str, Any]:
         "teams": [
             {
                 "owner": team.owner_key,
+                "links": [{"title": link.title, "url": link.url} for link in entity_links(answer.entity)],
                 "dependents": [d.key for d in team.dependents],
                 "oncall": [_shift_json(shift) for shift in team.primary()],
             }

@@ -16,6 +16,7 @@ from ..oncall.blast_radius import Dependent
 from ..oncall.models import EscalationLevel, OnCallReport, OnCallShift
 from ..oncall.ownership import OwnerCard
 from ..oncall.who import TeamImpact, WhoAnswer
+from .hyperlinks import entity_links
 from .words import count
 
 
@@ -207,8 +208,22 @@ def blast_lines(answer: WhoAnswer) -> list[Line]:
     return lines
 
 
+def link_lines(entity: Entity, *, full_urls: bool = True) -> list[Line]:
+    """Runbooks, dashboards, repository, source: terminal hyperlinks, each copyable with `y`."""
+    links = entity_links(entity)
+    if not links:
+        return []
+    lines = [_heading("Links")]
+    for link in links:
+        text = Text(f"  {link.title}", style=f"link {link.url}")
+        if full_urls:
+            text.append(f": {link.url}", style=f"dim link {link.url}")
+        lines.append(Line(text, copy=link.url))
+    return lines
+
+
 def who_lines(answer: WhoAnswer, *, full_urls: bool = True) -> list[Line]:
-    """Everything, in the order someone paged at night reads it: ladder, incidents, owner, blast radius.
+    """Everything, in the order someone paged at night reads it: ladder, incidents, links, owner, blast radius.
 
     ``full_urls`` False shows a titled link by its title alone (a terminal hyperlink), to fit 80 columns.
     """
@@ -219,6 +234,7 @@ def who_lines(answer: WhoAnswer, *, full_urls: bool = True) -> list[Line]:
     if answer.found_from:
         lines.append(Line(Text(f"found from {answer.found_from}", style="dim")))
     lines += oncall_lines(answer.report, answer.missing, answer.now)
+    lines += link_lines(entity, full_urls=full_urls)
     lines += owner_lines(answer.card, entity, full_urls=full_urls)
     lines += blast_lines(answer)
     return lines
