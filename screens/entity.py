@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -19,6 +19,14 @@ from idp_tui.widgets.docs_view import DocsView
 from .entity_actions import EntityActions
 
 TABS = ("overview", "relations", "owner", "docs")
+# What a relation target needs to be listed by name and title.
+TARGET_FIELDS = ["kind", "metadata.name", "metadata.namespace", "metadata.title", "spec.type", "spec.owner"]
+
+
+def full_relations(entity: Entity) -> list[tuple[str, str]]:
+    """``(type, target key)`` of the relations Backstage sent with an entity."""
+    relations = entity.raw.get("relations") or []
+    return [(r["type"], r["targetRef"]) for r in relations if isinstance(r, dict) and "targetRef" in r]
 
 
 class EntityScreen(EntityActions):
@@ -67,6 +75,34 @@ class EntityScreen(EntityActions):
 
     def on_mount(self) -> None:
         self.action_show_tab(self.initial_tab)
+        if getattr(self.app.platform, "backstage", None) is not None:  # type: ignore[attr-defined]
+            self._fetch_full_entity()
+
+    @work(thread=True, exclusive=True, group="entity")
+    def _fetch_full_entity(self) -> None:
+        """The list holds a projection: the whole entity comes from ``by-name``, and relation targets the (possibly
+        cached) list does not know from ``by-refs``, so the page shows what Backstage has now."""
+        from idp_tui.backstage.http import BackstageError
+
+        source = self.app.platform.catalog_source  # type: ignore[attr-defined]
+        try:
+            full = source.entity(self.entity.key)
+            missing = [key for _, key in full_relations(full) if self.catalog.get(key) is None]
+            found = [item for item in source.by_refs(missing, fields=TARGET_FIELDS) if item] if missing else []
+        except BackstageError as error:
+            self.app.call_from_thread(self.notify, f"Showing the cached entity: {error}", severity="warning")
+            return
+        self.app.call_from_thread(self._show_full, full, found)
+
+    async def _show_full(self, full: Entity, targets: list[dict]) -> None:
+        from idp_tui.backstage.catalog_source import build_catalog
+
+        self.catalog.remember(build_catalog(targets, self.catalog.label).entities)
+        tab = self.query_one(TabbedContent).active or self.initial_tab
+        self.entity = full
+        self.initial_tab = tab
+        await self.recompose()
+        self.action_show_tab(tab)
 
     def _relation_options(self) -> list[Option | None]:
         options: list[Option | None] = []

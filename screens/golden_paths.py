@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -60,11 +60,31 @@ class GoldenPathsScreen(Screen):
     def action_choose(self) -> None:
         option_list = self.query_one(OptionList)
         if option_list.highlighted is not None:
-            self.start(self.templates[option_list.highlighted])
+            self.open_template(self.templates[option_list.highlighted])
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
-        self.start(self.templates[event.option_index])
+        self.open_template(self.templates[event.option_index])
+
+    def open_template(self, template: Template) -> None:
+        """The form at once for a local template; a Backstage one first asks the scaffolder for its form."""
+        if not self.platform.runs_on_backstage:
+            self.start(template)
+            return
+        self.notify(f"Asking Backstage for the form of {template.title}…", timeout=3)
+        self._fetch_form(template)
+
+    @work(thread=True, exclusive=True, group="template-form")
+    def _fetch_form(self, template: Template) -> None:
+        from idp_tui.backstage.http import BackstageError
+        from idp_tui.golden.backends import ready_template
+
+        try:
+            ready = ready_template(self.platform, template)
+        except BackstageError as error:
+            self.app.call_from_thread(self.notify, str(error), severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.start, ready)
 
     def start(self, template: Template, values: dict[str, Any] | None = None, at_review: bool = False) -> None:
         """Open the form for ``template`` (with last time's answers unless ``values`` are given)."""

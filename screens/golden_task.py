@@ -33,15 +33,10 @@ class GoldenTaskScreen(Screen):
         self.result: TaskResult | None = None
 
     def make_runner(self) -> LocalTaskRunner:
-        """A local runner publishing and registering where this platform keeps the user's things."""
-        from idp_tui.golden.local import local_runner
+        """This platform's runner: the local one (publishing where the user's things are kept) or Backstage's."""
+        from idp_tui.golden.backends import template_runner
 
-        return local_runner(
-            self.catalog,
-            publish_root=self.platform.repositories,
-            registry_dir=self.platform.registry_dir,
-            demo_store=self.platform.demo_store,
-        )
+        return template_runner(self.platform, self.catalog)
 
     def user(self) -> dict[str, Any]:
         from idp_tui.golden.user import current_user

@@ -16,7 +16,7 @@ from idp_tui.catalog.entity import Entity
 from idp_tui.catalog.facets import FACET_TITLES, EntityFilter, facet_counts
 from idp_tui.catalog.first_page import FIRST_PAGE_SIZE, FirstPage
 from idp_tui.platform import Platform
-from idp_tui.render.words import count
+from idp_tui.render.words import age_words, count
 from idp_tui.widgets.entity_list import EntityList
 from idp_tui.widgets.facet_panel import FacetPanel
 
@@ -27,13 +27,6 @@ if TYPE_CHECKING:
     from idp_tui.catalog.search import SearchIndex, SearchResult
 
 WIDE_LAYOUT_MIN_WIDTH = 120
-
-
-def _age(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)} {unit}"
-    return f"{int(seconds)} s"
 
 
 class HomeScreen(EntityActions):
@@ -53,6 +46,7 @@ class HomeScreen(EntityActions):
         super().__init__()
         self.platform = platform
         self.first_page = first_page
+        self.catalog_note: str | None = None
         self.catalog: Catalog | None = None
         self.index: SearchIndex | None = None
         self.entity_filter = EntityFilter()
@@ -92,13 +86,21 @@ class HomeScreen(EntityActions):
 
     # -- data -------------------------------------------------------------------------------------
 
-    def show_catalog(self, catalog: Catalog, index: SearchIndex) -> None:
-        """Display a (re)loaded catalog, keeping the current search, filters and highlighted entity."""
+    def show_catalog(self, catalog: Catalog, index: SearchIndex, note: str | None = None) -> None:
+        """Display a (re)loaded catalog, keeping the current search, filters and highlighted entity.
+
+        ``note`` says where it came from when that matters ("cached 3 min ago, refreshing…").
+        """
         self.catalog, self.index = catalog, index
+        self.catalog_note = note
         self.first_page = None
         self._filtered_positions = None
         self.query_one("#top-bar", Static).update(self._top_bar_text())
         self.refresh_results()
+
+    def set_catalog_note(self, note: str | None) -> None:
+        self.catalog_note = note
+        self.query_one("#top-bar", Static).update(self._top_bar_text())
 
     def current_entity(self) -> Entity | None:
         return self.query_one(EntityList).highlighted
@@ -112,11 +114,13 @@ class HomeScreen(EntityActions):
         if self.catalog is None:
             if self.first_page is not None:
                 text.append(f"  ·  {count(self.first_page.total, 'entity')}", style="dim")
-                text.append(f"  ·  list from {_age(self.first_page.age())} ago, reading…", style="dim italic")
+                text.append(f"  ·  list from {age_words(self.first_page.age())} ago, reading…", style="dim italic")
             else:
                 text.append("  ·  loading…", style="dim")
             return text
         text.append(f"  ·  {count(len(self.catalog), 'entity')}")
+        if self.catalog_note:
+            text.append(f"  ·  {self.catalog_note}", style="dim italic")
         problems = len(self.catalog.problems)
         if problems:
             text.append(f"  ·  ⚠ {count(problems, 'problem')} (p)", style="bold")

@@ -195,3 +195,21 @@ def test_asking_again_within_a_minute_is_answered_from_the_cache(monkeypatch, pa
     again = who(catalog, catalog.find("payment-processor"), providers)
     assert asked > 0 and len(pagerduty.fake.requests) == asked
     assert again.report == first.report and again.report.provider == "PagerDuty"
+
+
+def test_a_profile_names_the_provider_and_its_token_source(capsys, monkeypatch, tmp_path, pagerduty):
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "default_profile: work\nprofiles:\n  work:\n"
+        f"    catalog: {pagerduty.catalog}\n"
+        f"    oncall: {{provider: pagerduty, token: {{env: PD_FROM_PROFILE}}, url: '{pagerduty.fake.url}'}}\n"
+    )
+    monkeypatch.setenv("IDP_TUI_CONFIG", str(config))
+    monkeypatch.delenv("PAGERDUTY_TOKEN", raising=False)
+    monkeypatch.setenv("PD_FROM_PROFILE", TOKEN)
+    code, out, _ = run(capsys, "who", "payment-processor", "--json", "--at", "2026-11-24T12:00Z")
+    answer = json.loads(out)
+    assert (code, answer["provider"], answer["error"]) == (0, "PagerDuty", None)
+    monkeypatch.setenv("PD_FROM_PROFILE", "")
+    code, out, _ = run(capsys, "who", "payment-processor", "--json", "--at", "2026-11-24T12:00Z")
+    assert "PD_FROM_PROFILE" in json.loads(out)["error"] and TOKEN not in out

@@ -40,15 +40,18 @@ class IdpApp(App[int]):
     class CatalogLoaded(Message):
         """The catalog finished loading (from the worker thread)."""
 
-        def __init__(self, catalog: Catalog, index: SearchIndex) -> None:
+        def __init__(self, catalog: Catalog, index: SearchIndex, note: str | None = None) -> None:
             super().__init__()
             self.catalog = catalog
             self.index = index
+            # Said beside the count: "cached 3 min ago, refreshing…", "offline: cached 2 h ago"...
+            self.note = note
 
     class CatalogFailed(Message):
-        def __init__(self, reason: str) -> None:
+        def __init__(self, reason: str, have_cached: bool = False) -> None:
             super().__init__()
             self.reason = reason
+            self.have_cached = have_cached
 
     def __init__(self, platform: Platform) -> None:
         super().__init__()
@@ -73,19 +76,45 @@ class IdpApp(App[int]):
 
     @work(thread=True, exclusive=True, group="catalog")
     def load_catalog(self) -> None:
-        """Read the catalog and build the search index off the UI thread."""
+        """Read the catalog and build the search index off the UI thread.
+
+        A remote source with a cached copy is shown from the cache at once, marked with its age, and then
+        refreshed; a refresh that fails keeps the cached copy usable and says why.
+        """
         from .catalog.search import SearchIndex
 
+        source = self.platform.catalog_source
+        cached = self._cached_catalog(source)
+        if cached is not None and self.platform.offline:
+            return
         try:
-            catalog = self.platform.catalog_source.load()
+            catalog = source.load()
             index = SearchIndex(catalog.entities)
         except Exception as error:  # noqa: BLE001 - any failure is shown, the app stays usable
-            self.post_message(self.CatalogFailed(f"{type(error).__name__}: {error}"))
+            reason = str(error) if type(error).__name__ == "BackstageError" else f"{type(error).__name__}: {error}"
+            self.post_message(self.CatalogFailed(reason, have_cached=cached is not None))
             return
         self.post_message(self.CatalogLoaded(catalog, index))
         if self._first_page_path:
             save_first_page(self._first_page_path, index.entities, len(catalog), len(catalog.problems))
         index.prepare()  # typo tolerance, built while the first frame is already on screen
+
+    def _cached_catalog(self, source):
+        """Post the source's cached catalog (remote sources keep one), or return None if it has none."""
+        import time
+
+        from .catalog.search import SearchIndex
+        from .render.words import age_words
+
+        load_cached = getattr(source, "load_cached", None)
+        cached = load_cached() if load_cached is not None and self.platform.use_cache else None
+        if cached is None:
+            return None
+        catalog, saved_at = cached
+        age = age_words(time.time() - saved_at)
+        note = f"offline: cached {age} ago" if self.platform.offline else f"cached {age} ago, refreshing…"
+        self.post_message(self.CatalogLoaded(catalog, SearchIndex(catalog.entities), note))
+        return catalog
 
     def on_idp_app_catalog_loaded(self, message: CatalogLoaded) -> None:
         from idp_tui.screens.home import HomeScreen
@@ -94,10 +123,18 @@ class IdpApp(App[int]):
         self._oncall_providers = None  # they resolve responders through the catalog just read
         for screen in self.screen_stack:
             if isinstance(screen, HomeScreen):
-                screen.show_catalog(message.catalog, message.index)
+                screen.show_catalog(message.catalog, message.index, note=message.note)
 
     def on_idp_app_catalog_failed(self, message: CatalogFailed) -> None:
-        self.notify(f"Could not load the catalog: {message.reason}", severity="error", timeout=30)
+        from idp_tui.screens.home import HomeScreen
+
+        if not message.have_cached:
+            self.notify(f"Could not load the catalog: {message.reason}", severity="error", timeout=30)
+            return
+        self.notify(f"Refresh failed, showing the cached catalog: {message.reason}", severity="warning", timeout=15)
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.set_catalog_note("cached copy (refresh failed)")
 
     def action_golden_paths(self) -> None:
         from idp_tui.screens.golden_paths import GoldenPathsScreen
@@ -113,9 +150,7 @@ class IdpApp(App[int]):
     def cluster_access(self):
         """The clusters this session reads; the demo cluster starts on first use (never at start-up)."""
         if self._cluster_access is None:
-            from .kube.clusters import ClusterAccess
-
-            self._cluster_access = ClusterAccess(demo=self.platform.is_demo)
+            self._cluster_access = self.platform.cluster_access()
         return self._cluster_access
 
     def open_deployments(self, entity) -> None:

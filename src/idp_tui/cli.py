@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import catalog, deployments, logs, scaffold, validate, who
+    from .commands import catalog, config, deployments, logs, scaffold, validate, who
 
     parser = argparse.ArgumentParser(
         prog="idp-tui",
@@ -25,27 +25,35 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="With no command, opens the TUI (on the bundled demo unless --catalog is given).",
     )
     parser.add_argument("--version", action="version", version=f"idp-tui {__version__}")
+    # Flags default to None ("not given"): the profile resolves defaults < config file < IDP_TUI_* env < flags.
+    parser.add_argument("--profile", metavar="NAME", help="a profile of the config file (env IDP_TUI_PROFILE)")
     parser.add_argument(
         "--catalog",
-        metavar="PATH",
-        default=os.environ.get("IDP_TUI_CATALOG"),
-        help="a catalog file or directory of YAML to use instead of the bundled demo (env IDP_TUI_CATALOG)",
+        metavar="PATH_OR_URL",
+        help="a catalog file or directory, or a Backstage URL (token from BACKSTAGE_TOKEN), instead of the "
+        "profile's (env IDP_TUI_CATALOG)",
     )
     parser.add_argument(
         "--no-cache", action="store_true", help="parse every file again instead of reading the parsed-catalog cache"
     )
     parser.add_argument(
+        "--offline",
+        action="store_true",
+        default=None,
+        help="use only the cached copy of a Backstage catalog; send nothing (env IDP_TUI_OFFLINE=1)",
+    )
+    parser.add_argument(
         "--read-only",
         action="store_true",
-        default=os.environ.get("IDP_TUI_READ_ONLY", "") not in ("", "0", "false"),
+        default=None,
         help="never change a cluster: restart, scale and delete are refused (env IDP_TUI_READ_ONLY=1)",
     )
     parser.add_argument(
         "--user",
         metavar="REF",
-        default=os.environ.get("IDP_TUI_USER"),
         help="who you are in the catalog, for 'mine' (user:jdoe; env IDP_TUI_USER; default: matched from $USER)",
     )
+    parser.add_argument("--theme", metavar="NAME", help="the colour theme (env IDP_TUI_THEME)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     catalog.add_parsers(subparsers)
     validate.add_parser(subparsers)
@@ -53,26 +61,28 @@ def build_parser() -> argparse.ArgumentParser:
     deployments.add_parser(subparsers)
     logs.add_parser(subparsers)
     who.add_parsers(subparsers)
+    config.add_parser(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .platform import PlatformError, build_platform
+    from .backstage.http import BackstageError
+    from .config import ConfigError
+    from .platform import PlatformError
 
     try:
         platform = None
         if args.command is None or getattr(args, "needs_platform", True):
-            platform = build_platform(
-                args.catalog, use_cache=not args.no_cache, read_only=args.read_only, user=args.user
-            )
+            platform = _platform(args)
         if args.command is None:
             return _run_tui(platform)
         return args.handler(args, platform)
-    except PlatformError as problem:
+    except (PlatformError, ConfigError, BackstageError) as problem:
         from .commands.output import error
 
-        error(str(problem))
+        for line in getattr(problem, "problems", None) or [str(problem)]:
+            error(line)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -80,6 +90,23 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (`| head`): stop quietly, and keep Python from complaining at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _platform(args: argparse.Namespace) -> Platform:
+    """The platform of the active profile: the config file, then IDP_TUI_* variables, then these flags."""
+    from .config import load_config, resolve_profile
+    from .platform import platform_for_profile
+
+    profile = resolve_profile(
+        load_config(),
+        profile=args.profile,
+        catalog=args.catalog,
+        user=args.user,
+        read_only=args.read_only,
+        offline=args.offline,
+        theme=args.theme,
+    )
+    return platform_for_profile(profile, use_cache=not args.no_cache)
 
 
 def _run_tui(platform: Platform) -> int:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .catalog.local_source import LocalCatalogSource
 from .catalog.protocols import CatalogSource
 from .paths import state_home
 from .resources import demo_catalog_path
+
+if TYPE_CHECKING:
+    from .backstage.http import BackstageHttp
+    from .config import Profile
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,28 @@ class Platform:
     read_only: bool = False
     # The catalog User this person is (a ref, from --user or IDP_TUI_USER); None: matched from $USER.
     user: str | None = None
+    # Only the cached copy of a remote catalog is used; nothing is requested.
+    offline: bool = False
+    # The configuration profile this session was built from (None: built directly, as tests do).
+    profile: Profile | None = None
+    # A Backstage this session talks to (its catalog and, by default, its scaffolder), when the catalog is a URL.
+    backstage: BackstageHttp | None = None
+
+    def cluster_access(self):
+        """The clusters this platform reads: the demo cluster, or the profile's kubeconfig and contexts."""
+        from .kube.clusters import ClusterAccess
+
+        profile = self.profile
+        kubeconfig = str(profile.kube_config) if profile is not None and profile.kube_config else None
+        contexts = list(profile.kube_contexts) if profile is not None and profile.kube_contexts else None
+        return ClusterAccess(demo=self.is_demo, kubeconfig=kubeconfig, contexts=contexts)
+
+    @property
+    def runs_on_backstage(self) -> bool:
+        """Golden paths run on the Backstage scaffolder (not the local runner)."""
+        if self.backstage is None:
+            return False
+        return self.profile is None or self.profile.scaffolder == "backstage"
 
     @property
     def user_state(self) -> Path:
@@ -72,11 +99,22 @@ def build_platform(
     read_only: bool = False,
     user: str | None = None,
 ) -> Platform:
-    """The platform for the given options: ``catalog`` is a local path; none means the bundled demo.
+    """The platform for the given options: ``catalog`` is a local path or a Backstage URL; none means the demo.
 
     Raises:
         PlatformError: the catalog path does not exist.
     """
+    if catalog is not None and catalog.startswith(("http://", "https://")):
+        return _backstage_platform(
+            catalog,
+            None,
+            use_cache=use_cache,
+            cache_dir=cache_dir,
+            user=user,
+            read_only=read_only,
+            offline=False,
+            state_dir=state_dir,
+        )
     if catalog is not None and not Path(catalog).exists():
         raise PlatformError(f"catalog {catalog}: no such file or directory")
     paths = [demo_catalog_path()] if catalog is None else [catalog]
@@ -93,4 +131,63 @@ def build_platform(
         publish_root=publish_root,
         read_only=read_only,
         user=user,
+    )
+
+
+def platform_for_profile(profile: Profile, *, use_cache: bool = True) -> Platform:
+    """The platform a configuration profile describes (``idp-tui`` with its flags, environment and config file)."""
+    if profile.catalog_is_url:
+        return _backstage_platform(
+            profile.catalog,
+            profile,
+            use_cache=use_cache,
+            cache_dir=None,
+            user=profile.user,
+            read_only=profile.read_only,
+            offline=profile.offline,
+            state_dir=None,
+        )
+    platform = build_platform(
+        None if profile.is_demo else profile.catalog,
+        use_cache=use_cache,
+        read_only=profile.read_only,
+        user=profile.user,
+    )
+    return replace(platform, profile=profile, offline=profile.offline)
+
+
+def _backstage_platform(
+    url: str,
+    profile: Profile | None,
+    *,
+    use_cache: bool,
+    cache_dir: Path | None,
+    user: str | None,
+    read_only: bool,
+    offline: bool,
+    state_dir: Path | None,
+) -> Platform:
+    """A Backstage's catalog (cached on disk per profile for an instant start) and its scaffolder."""
+    from .backstage.catalog_cache import cache_file_for
+    from .backstage.catalog_source import BackstageCatalogSource
+    from .backstage.http import BackstageHttp
+    from .config import TokenSource
+
+    token = profile.token if profile is not None and profile.token else TokenSource("env", "BACKSTAGE_TOKEN")
+    http = BackstageHttp(url, token.provider("Backstage"))
+    profile_name = profile.name if profile is not None else "flag"
+    cache_file = cache_file_for(url, profile_name, cache_dir) if use_cache else None
+    source = BackstageCatalogSource(http, cache_file=cache_file, offline=offline)
+    return Platform(
+        source,
+        is_demo=False,
+        name=url,
+        cache_dir=cache_dir,
+        use_cache=use_cache,
+        state_dir=state_dir,
+        read_only=read_only,
+        user=user,
+        offline=offline,
+        profile=profile,
+        backstage=http,
     )

@@ -46,3 +46,23 @@ def env_token_provider(variable: str, what: str) -> Callable[[], str] | None:
 
 def _missing(variable: str) -> str:
     raise TokenError(f"{variable} is empty")
+
+
+def token_from_env(variable: str, what: str) -> str:
+    """The stripped value of ``$VARIABLE``, read now (so a re-exported token is picked up)."""
+    token = os.environ.get(variable, "").strip()
+    if not token:
+        raise TokenError(f"{variable} is not set (the token for {what})")
+    return token
+
+
+def token_from_file(path: str, what: str) -> str:
+    """The stripped contents of the file at ``path`` (``~`` expanded), read now."""
+    try:
+        with open(os.path.expanduser(path), encoding="utf-8") as handle:
+            token = handle.read().strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise TokenError(f"the token file {path} for {what} could not be read ({type(error).__name__})") from None
+    if not token:
+        raise TokenError(f"the token file {path} for {what} is empty")
+    return token

@@ -69,6 +69,11 @@ class Catalog:
                 reverse.append((INVERSE[relation_type], key))
         return cls(entities, relations, problems, label)
 
+    def remember(self, entities: Iterable[Entity]) -> None:
+        """Know more entities by key (relation targets fetched later); the list and search index stay as loaded."""
+        for entity in entities:
+            self.by_key.setdefault(entity.key, entity)
+
     def __len__(self) -> int:
         return len(self.entities)
 

@@ -23,9 +23,7 @@ def add_parser(subparsers) -> None:
 @contextmanager
 def cluster_source(platform: Platform, contexts: list[str] | None):
     """The clusters to read: the demo cluster (started here, on 127.0.0.1) in the demo, else the kubeconfig's."""
-    from ..kube.clusters import ClusterAccess
-
-    access = ClusterAccess(demo=platform.is_demo)
+    access = platform.cluster_access()
     try:
         yield access.clusters(contexts)
     finally:

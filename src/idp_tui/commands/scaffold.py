@@ -51,6 +51,7 @@ def find_template(catalog: Catalog, ref: str) -> Template | None:
 
 
 def scaffold_command(args, platform: Platform) -> int:
+    from ..golden.backends import ready_template, template_runner
     from ..golden.values import ValuesError, read_values
 
     catalog = platform.catalog_source.load()
@@ -58,6 +59,7 @@ def scaffold_command(args, platform: Platform) -> int:
     if template is None:
         error(f"no template {args.template!r} in the catalog (`idp-tui catalog list --kind Template` lists them)")
         return EXIT_BAD_VALUES
+    template = ready_template(platform, template)  # on Backstage: the form its scaffolder serves
     try:
         values = read_values(template, args.values, args.assignments)
     except ValuesError as problem:
@@ -69,10 +71,15 @@ def scaffold_command(args, platform: Platform) -> int:
     from ..golden.local import local_runner
     from ..golden.user import current_user
 
-    publish_root = Path(args.publish_root).absolute() if args.publish_root else platform.repositories
-    runner = local_runner(
-        catalog, publish_root=publish_root, registry_dir=platform.registry_dir, demo_store=platform.demo_store
-    )
+    if args.publish_root and not platform.runs_on_backstage:
+        runner = local_runner(
+            catalog,
+            publish_root=Path(args.publish_root).absolute(),
+            registry_dir=platform.registry_dir,
+            demo_store=platform.demo_store,
+        )
+    else:
+        runner = template_runner(platform, catalog)
     progress = None if args.json else _print_event
     result = runner.run(
         template,

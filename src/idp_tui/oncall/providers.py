@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..catalog.entity import Entity
 from ..catalog.model import Catalog
+from ..config import OnCallSettings
 from ..tokens import env_token_provider
 from .models import OnCallReport, OnCallSource
 from .ownership import groups_of, owner_key_of, parent_chain
@@ -82,11 +83,13 @@ class OnCallProviders:
 
 
 def oncall_providers(platform: Platform, catalog: Catalog) -> OnCallProviders:
-    """The providers for this session: the demo rotations in the demo, else those whose tokens are set."""
+    """The providers for this session: the profile's when it names one; else the demo rotations in the demo, and
+    elsewhere every provider whose token is set in the environment."""
+    profile = platform.profile
+    if profile is not None and profile.origin.get("oncall", "default") != "default":
+        return OnCallProviders(_configured(profile.oncall, catalog))
     if platform.is_demo:
-        from .demo import DemoOnCallSource
-
-        return OnCallProviders([DemoOnCallSource(catalog)])
+        return OnCallProviders(_configured(OnCallSettings("demo"), catalog))
     sources: list[OnCallSource] = []
     pagerduty_token = env_token_provider("PAGERDUTY_TOKEN", "PagerDuty")
     if pagerduty_token is not None:
@@ -102,3 +105,20 @@ def oncall_providers(platform: Platform, catalog: Catalog) -> OnCallProviders:
             OpsgenieSource(opsgenie_key, os.environ.get("IDP_TUI_OPSGENIE_URL") or "https://api.opsgenie.com")
         )
     return OnCallProviders(sources)
+
+
+def _configured(settings: OnCallSettings, catalog: Catalog) -> list[OnCallSource]:
+    """The one provider a profile names (``none``: no provider)."""
+    if settings.provider == "demo":
+        from .demo import DemoOnCallSource
+
+        return [DemoOnCallSource(catalog)]
+    if settings.provider == "pagerduty" and settings.token is not None:
+        from .pagerduty import PagerDutySource
+
+        return [PagerDutySource(settings.token.provider("PagerDuty"), settings.url or "https://api.pagerduty.com")]
+    if settings.provider == "opsgenie" and settings.token is not None:
+        from .opsgenie import OpsgenieSource
+
+        return [OpsgenieSource(settings.token.provider("Opsgenie"), settings.url or "https://api.opsgenie.com")]
+    return []

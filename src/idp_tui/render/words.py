@@ -12,3 +12,11 @@ def count(number: int, noun: str) -> str:
     else:
         word = noun + "s"
     return f"{number:,} {word}"
+
+
+def age_words(seconds: float) -> str:
+    """How long ago, coarsely: ``45 s``, ``12 min``, ``3 h``, ``2 d``."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit}"
+    return f"{int(seconds)} s"

@@ -123,12 +123,14 @@ def _messages(error) -> list[tuple[tuple[Any, ...], str]]:
     if kind == "required":
         properties = error.schema.get("properties") if isinstance(error.schema, dict) else None
         missing = [name for name in value if isinstance(instance, dict) and name not in instance]
-        return [((*path, name), f"must have required property '{_title(properties, name)}'") for name in missing]
-    message = _ajv_message(kind, value, instance)
+        return [
+            ((*path, name), f"must have required property '{property_title(properties, name)}'") for name in missing
+        ]
+    message = ajv_message(kind, value, instance)
     return [(path, message if message is not None else error.message)]
 
 
-def _title(properties: Any, name: str) -> str:
+def property_title(properties: Any, name: str) -> str:
     prop = properties.get(name) if isinstance(properties, dict) else None
     if isinstance(prop, dict):
         for key in ("ui:title", "title"):
@@ -137,7 +139,7 @@ def _title(properties: Any, name: str) -> str:
     return name
 
 
-def _ajv_message(kind: str, value: Any, instance: Any) -> str | None:
+def ajv_message(kind: str, value: Any, instance: Any) -> str | None:
     simple = {
         "minLength": f"must NOT have fewer than {_js(value)} characters",
         "maxLength": f"must NOT have more than {_js(value)} characters",

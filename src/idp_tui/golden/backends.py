@@ -1,0 +1,47 @@
+"""Which runner runs a session's golden paths: the local runner, or the Backstage scaffolder of a Backstage catalog.
+
+Both have the same ``run()``; a template listed from Backstage gets its form from the scaffolder's
+``parameter-schema`` (the list itself is a projection without ``spec.parameters``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..catalog.model import Catalog
+from .template import Template
+
+if TYPE_CHECKING:
+    from ..platform import Platform
+
+
+def template_runner(platform: Platform, catalog: Catalog) -> Any:
+    """A runner for this platform: Backstage's scaffolder when the session runs there, else the local runner."""
+    if platform.runs_on_backstage:
+        from ..backstage.scaffolder import BackstageScaffolder, BackstageTaskRunner
+
+        return BackstageTaskRunner(BackstageScaffolder(platform.backstage))
+    from .local import local_runner
+
+    return local_runner(
+        catalog,
+        publish_root=platform.repositories,
+        registry_dir=platform.registry_dir,
+        demo_store=platform.demo_store,
+    )
+
+
+def ready_template(platform: Platform, template: Template) -> Template:
+    """The template with its full form: from the scaffolder's parameter schema when it runs on Backstage.
+
+    Raises:
+        BackstageError: Backstage could not be asked (said in words).
+    """
+    if not platform.runs_on_backstage:
+        return template
+    from ..backstage.scaffolder import BackstageScaffolder
+    from ..backstage.scaffolder_forms import template_from_schema
+
+    scaffolder = BackstageScaffolder(platform.backstage)
+    entity = scaffolder.template_entity(template.key)
+    return template_from_schema(entity, scaffolder.parameter_schema(template.key))
