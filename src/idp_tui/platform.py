@@ -105,16 +105,8 @@ def build_platform(
         PlatformError: the catalog path does not exist.
     """
     if catalog is not None and catalog.startswith(("http://", "https://")):
-        return _backstage_platform(
-            catalog,
-            None,
-            use_cache=use_cache,
-            cache_dir=cache_dir,
-            user=user,
-            read_only=read_only,
-            offline=False,
-            state_dir=state_dir,
-        )
+        platform = _backstage_platform(catalog, None, use_cache=use_cache, cache_dir=cache_dir)
+        return replace(platform, state_dir=state_dir, read_only=read_only, user=user)
     if catalog is not None and not Path(catalog).exists():
         raise PlatformError(f"catalog {catalog}: no such file or directory")
     paths = [demo_catalog_path()] if catalog is None else [catalog]
@@ -137,36 +129,13 @@ def build_platform(
 def platform_for_profile(profile: Profile, *, use_cache: bool = True) -> Platform:
     """The platform a configuration profile describes (``idp-tui`` with its flags, environment and config file)."""
     if profile.catalog_is_url:
-        return _backstage_platform(
-            profile.catalog,
-            profile,
-            use_cache=use_cache,
-            cache_dir=None,
-            user=profile.user,
-            read_only=profile.read_only,
-            offline=profile.offline,
-            state_dir=None,
-        )
-    platform = build_platform(
-        None if profile.is_demo else profile.catalog,
-        use_cache=use_cache,
-        read_only=profile.read_only,
-        user=profile.user,
-    )
-    return replace(platform, profile=profile, offline=profile.offline)
+        platform = _backstage_platform(profile.catalog, profile, use_cache=use_cache, cache_dir=None)
+    else:
+        platform = build_platform(None if profile.is_demo else profile.catalog, use_cache=use_cache)
+    return replace(platform, profile=profile, offline=profile.offline, read_only=profile.read_only, user=profile.user)
 
 
-def _backstage_platform(
-    url: str,
-    profile: Profile | None,
-    *,
-    use_cache: bool,
-    cache_dir: Path | None,
-    user: str | None,
-    read_only: bool,
-    offline: bool,
-    state_dir: Path | None,
-) -> Platform:
+def _backstage_platform(url: str, profile: Profile | None, *, use_cache: bool, cache_dir: Path | None) -> Platform:
     """A Backstage's catalog (cached on disk per profile for an instant start) and its scaffolder."""
     from .backstage.catalog_cache import cache_file_for
     from .backstage.catalog_source import BackstageCatalogSource
@@ -177,17 +146,6 @@ def _backstage_platform(
     http = BackstageHttp(url, token.provider("Backstage"))
     profile_name = profile.name if profile is not None else "flag"
     cache_file = cache_file_for(url, profile_name, cache_dir) if use_cache else None
+    offline = profile is not None and profile.offline
     source = BackstageCatalogSource(http, cache_file=cache_file, offline=offline)
-    return Platform(
-        source,
-        is_demo=False,
-        name=url,
-        cache_dir=cache_dir,
-        use_cache=use_cache,
-        state_dir=state_dir,
-        read_only=read_only,
-        user=user,
-        offline=offline,
-        profile=profile,
-        backstage=http,
-    )
+    return Platform(source, is_demo=False, name=url, cache_dir=cache_dir, use_cache=use_cache, backstage=http)
