@@ -16,6 +16,7 @@ class EntityActions(Screen):
         Binding("r", "entity_tab('relations')", "Relations", id="entity.relations"),
         Binding("t", "entity_tab('docs')", "TechDocs", id="entity.docs"),
         Binding("d", "deployments", "Deployments", id="entity.deployments"),
+        Binding("s", "secrets", "Secrets", id="entity.secrets"),
         Binding("y", "copy_ref", "Copy ref", show=False, id="entity.copy_ref"),
     ]
 
@@ -41,6 +42,13 @@ class EntityActions(Screen):
         if entity is not None:
             self.app.open_oncall(entity)
 
+    def action_secrets(self) -> None:
+        from .secrets import SecretsScreen
+
+        entity = self.current_entity()
+        if entity is not None:
+            self.app.push_screen(SecretsScreen(entity))
+
     def action_deployments(self) -> None:
         entity = self.current_entity()
         if entity is not None:
@@ -56,6 +64,6 @@ class EntityActions(Screen):
         self.notify(f"Copied {entity.key}", title=ref, timeout=3)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("entity_tab", "copy_ref", "deployments", "oncall") and self.current_entity() is None:
+        if action in ("entity_tab", "copy_ref", "deployments", "oncall", "secrets") and self.current_entity() is None:
             return None  # shown greyed out until there is an entity to act on
         return True

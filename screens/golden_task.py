@@ -36,7 +36,7 @@ class GoldenTaskScreen(Screen):
         """This platform's runner: the local one (publishing where the user's things are kept) or Backstage's."""
         from idp_tui.golden.backends import template_runner
 
-        return template_runner(self.platform, self.catalog)
+        return template_runner(self.platform, self.catalog, secret_store=self.app.secret_access.store)
 
     def user(self) -> dict[str, Any]:
         from idp_tui.golden.user import current_user

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -88,11 +86,12 @@ def test_the_articles_template_fills_the_chosen_language_skeleton(capsys, tmp_pa
     assert "invoice-svc" in (repository / "go.mod").read_text()
     assert "${{" not in (repository / "catalog-info.yaml").read_text()
     assert "Open in catalog: component:default/invoice-svc" in out
-    # The demo's Vault step recorded the service's secrets namespace.
-    state = Path(os.environ["XDG_STATE_HOME"]) / "idp-tui"
-    assert json.loads((state / "demo-vault/team-payments/invoice-svc.json").read_text())["path"] == (
-        "secret/team-payments/invoice-svc"
-    )
+    # The Vault step provisioned the service's secrets home in the demo Vault (through hvac), seen by `secrets`.
+    status, out, _ = run(capsys, "secrets", "invoice-svc", "--json")
+    listing = json.loads(out)
+    assert status == 0 and (listing["mount"], listing["path"]) == ("secret", "team-payments/invoice-svc")
+    assert [key["name"] for key in listing["keys"]] == ["placeholder"]
+    assert "team-payments-invoice-svc" in listing["readers"]
 
 
 def test_running_again_fails_clearly_and_changes_nothing(capsys, tmp_path):

@@ -60,6 +60,7 @@ class IdpApp(App[int]):
         self.index: SearchIndex | None = None
         self._cluster_access = None
         self._oncall_providers = None
+        self._secret_access = None
 
     def on_mount(self) -> None:
         from idp_tui.screens.home import HomeScreen
@@ -153,6 +154,15 @@ class IdpApp(App[int]):
             self._cluster_access = self.platform.cluster_access()
         return self._cluster_access
 
+    @property
+    def secret_access(self):
+        """This session's secret store access; the demo Vault starts on first use (never at start-up)."""
+        if self._secret_access is None:
+            from .secrets.access import SecretAccess
+
+            self._secret_access = SecretAccess(self.platform)
+        return self._secret_access
+
     def open_deployments(self, entity) -> None:
         from idp_tui.screens.deployments import DeploymentsScreen
 
@@ -182,6 +192,8 @@ class IdpApp(App[int]):
     async def action_quit(self) -> None:
         if self._cluster_access is not None:
             self._cluster_access.close()
+        if self._secret_access is not None:
+            self._secret_access.close()
         self.exit()
 
     def copy_to_clipboard(self, text: str) -> None:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import catalog, config, deployments, logs, scaffold, validate, who
+    from .commands import catalog, config, deployments, logs, scaffold, secrets, validate, who
 
     parser = argparse.ArgumentParser(
         prog="idp-tui",
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     deployments.add_parser(subparsers)
     logs.add_parser(subparsers)
     who.add_parsers(subparsers)
+    secrets.add_parser(subparsers)
     config.add_parser(subparsers)
     return parser
 

@@ -73,11 +73,6 @@ class Platform:
     def repositories(self) -> Path:
         return self.publish_root or self.user_state / "repositories"
 
-    @property
-    def demo_store(self) -> Path | None:
-        """The demo secret store that stands in for Vault (demo only)."""
-        return self.user_state / "demo-vault" if self.is_demo else None
-
 
 class PlatformError(ValueError):
     """Options that cannot make a working platform (said in one line to the user)."""

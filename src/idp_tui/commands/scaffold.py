@@ -70,25 +70,26 @@ def scaffold_command(args, platform: Platform) -> int:
         return EXIT_BAD_VALUES
     from ..golden.local import local_runner
     from ..golden.user import current_user
+    from ..secrets.access import SecretAccess
 
-    if args.publish_root and not platform.runs_on_backstage:
-        runner = local_runner(
-            catalog,
-            publish_root=Path(args.publish_root).absolute(),
-            registry_dir=platform.registry_dir,
-            demo_store=platform.demo_store,
+    with SecretAccess(platform) as secrets:
+        if args.publish_root and not platform.runs_on_backstage:
+            runner = local_runner(
+                catalog,
+                publish_root=Path(args.publish_root).absolute(),
+                registry_dir=platform.registry_dir,
+                secret_store=secrets.store,
+            )
+        else:
+            runner = template_runner(platform, catalog, secret_store=secrets.store)
+        result = runner.run(
+            template,
+            values,
+            dry_run=args.dry_run,
+            user=current_user(catalog),
+            on_event=None if args.json else _print_event,
+            output_dir=Path(args.output) if args.output else None,
         )
-    else:
-        runner = template_runner(platform, catalog)
-    progress = None if args.json else _print_event
-    result = runner.run(
-        template,
-        values,
-        dry_run=args.dry_run,
-        user=current_user(catalog),
-        on_event=progress,
-        output_dir=Path(args.output) if args.output else None,
-    )
     if result.status == "completed" and not args.dry_run:
         from ..golden.state import remember_answers
 

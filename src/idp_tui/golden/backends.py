@@ -6,6 +6,7 @@ Both have the same ``run()``; a template listed from Backstage gets its form fro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..catalog.model import Catalog
@@ -15,8 +16,12 @@ if TYPE_CHECKING:
     from ..platform import Platform
 
 
-def template_runner(platform: Platform, catalog: Catalog) -> Any:
-    """A runner for this platform: Backstage's scaffolder when the session runs there, else the local runner."""
+def template_runner(platform: Platform, catalog: Catalog, secret_store: Callable[[], Any] | None = None) -> Any:
+    """A runner for this platform: Backstage's scaffolder when the session runs there, else the local runner.
+
+    ``secret_store`` makes the session's secret store on first use (for ``vault:provision`` and the
+    ``/api/vault-provisioner`` route of local runs).
+    """
     if platform.runs_on_backstage:
         from ..backstage.scaffolder import BackstageScaffolder, BackstageTaskRunner
 
@@ -27,7 +32,7 @@ def template_runner(platform: Platform, catalog: Catalog) -> Any:
         catalog,
         publish_root=platform.repositories,
         registry_dir=platform.registry_dir,
-        demo_store=platform.demo_store,
+        secret_store=secret_store,
     )
 
 
@@ -37,6 +42,9 @@ def ready_template(platform: Platform, template: Template) -> Template:
     Raises:
         BackstageError: Backstage could not be asked (said in words).
     """
+    if platform.backstage is not None and not platform.runs_on_backstage:
+        # Listed from Backstage as a projection: the local runner needs the whole template (steps, parameters).
+        return Template.from_entity(platform.catalog_source.entity(template.key))
     if not platform.runs_on_backstage:
         return template
     from ..backstage.scaffolder import BackstageScaffolder

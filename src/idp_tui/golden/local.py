@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..catalog.model import Catalog
+from ..secrets.models import SecretStore
 from .actions import builtin_actions
 from .actions.base import RunSettings
-from .demo_backend import demo_backstage_handler
+from .local_backend import local_backstage_handler
 from .runner import LocalTaskRunner
 
 
 def local_runner(
-    catalog: Catalog, *, publish_root: Path, registry_dir: Path, demo_store: Path | None
+    catalog: Catalog,
+    *,
+    publish_root: Path,
+    registry_dir: Path,
+    secret_store: Callable[[], SecretStore] | None = None,
 ) -> LocalTaskRunner:
     """A runner that refuses to register what ``catalog`` already holds."""
     settings = RunSettings(
         publish_root=publish_root,
         registry_dir=registry_dir,
         existing_entity_keys=frozenset(catalog.by_key),
-        backstage_request=demo_backstage_handler(demo_store) if demo_store is not None else None,
+        backstage_request=local_backstage_handler(secret_store) if secret_store is not None else None,
+        secret_store=secret_store,
     )
     return LocalTaskRunner(builtin_actions(), settings)

@@ -6,7 +6,6 @@ the same lines as a navigable list. State is said in words and symbols, never by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rich.text import Text
@@ -17,23 +16,8 @@ from ..oncall.models import EscalationLevel, OnCallReport, OnCallShift
 from ..oncall.ownership import OwnerCard
 from ..oncall.who import TeamImpact, WhoAnswer
 from .hyperlinks import entity_links
+from .lines import Line, heading
 from .words import count
-
-
-@dataclass(frozen=True)
-class Line:
-    text: Text
-    copy: str | None = None  # what `y` copies from this line
-    target: str | None = None  # the entity (key) Enter opens from this line
-    heading: bool = False
-    # Prose (notes, errors) wraps; a data line is cut at the screen's edge in the TUI, its value kept for `y`.
-    wrap: bool = False
-    # The line a view highlights first: the first responder now.
-    first: bool = False
-
-
-def _heading(title: str) -> Line:
-    return Line(Text(title.upper(), style="bold"), heading=True)
 
 
 def duration(delta: timedelta) -> str:
@@ -97,7 +81,7 @@ def _level_lines(level: EscalationLevel, report: OnCallReport, now: datetime) ->
 
 
 def owner_lines(card: OwnerCard, entity: Entity, *, full_urls: bool = True) -> list[Line]:
-    lines = [_heading("Owner")]
+    lines = [heading("Owner")]
     if card.owner_key is None:
         return [*lines, Line(Text(f"  {entity.name} declares no owner (spec.owner is empty).", style="italic"))]
     if card.owner is None:
@@ -132,13 +116,13 @@ def owner_lines(card: OwnerCard, entity: Entity, *, full_urls: bool = True) -> l
 
 def oncall_lines(report: OnCallReport | None, missing: str | None, now: datetime) -> list[Line]:
     if report is None:
-        return [_heading("On call"), Line(Text(f"  {missing}", style="italic"), wrap=True)]
+        return [heading("On call"), Line(Text(f"  {missing}", style="italic"), wrap=True)]
     title = "On call"
     if report.policy:
         title += f" · {report.policy}"
     zone = now.astimezone().strftime("%Z")
-    heading = Text.assemble((title.upper(), "bold"), (f"  {report.provider} · times in {zone}", "dim"))
-    lines = [Line(heading, heading=True)]
+    title_text = Text.assemble((title.upper(), "bold"), (f"  {report.provider} · times in {zone}", "dim"))
+    lines = [Line(title_text, heading=True)]
     if report.error:
         lines.append(Line(Text(f"  ! {report.provider}: {report.error}", style="bold"), copy=report.error, wrap=True))
     for level in report.levels:
@@ -147,7 +131,7 @@ def oncall_lines(report: OnCallReport | None, missing: str | None, now: datetime
         lines.append(Line(Text("  The escalation policy has no levels.", style="italic")))
     lines += [Line(Text(f"  {note}", style="dim"), wrap=True) for note in report.notes]
     if report.incidents:
-        lines.append(_heading(f"Open incidents ({len(report.incidents)})"))
+        lines.append(heading(f"Open incidents ({len(report.incidents)})"))
     for incident in report.incidents:
         text = Text(f"  [{incident.status}] ", style="bold")
         if incident.urgency:
@@ -159,7 +143,7 @@ def oncall_lines(report: OnCallReport | None, missing: str | None, now: datetime
             text.append(f"  → {', '.join(incident.assignees)}", style="dim")
         lines.append(Line(text, copy=incident.url or incident.id))
     if report.changes:
-        lines.append(_heading("Recent changes"))
+        lines.append(heading("Recent changes"))
     for change in report.changes:
         text = Text(f"  {change.summary}")
         if change.timestamp:
@@ -198,9 +182,9 @@ def _dependent_line(dependent: Dependent, names: dict[str, str]) -> Line:
 
 def blast_lines(answer: WhoAnswer) -> list[Line]:
     if not answer.dependents:
-        return [_heading("Blast radius"), Line(Text("  Nothing in the catalog depends on it.", style="italic"))]
+        return [heading("Blast radius"), Line(Text("  Nothing in the catalog depends on it.", style="italic"))]
     title = f"Blast radius · {count(len(answer.dependents), 'entity')}, {count(len(answer.teams), 'team')}"
-    lines = [_heading(title)]
+    lines = [heading(title)]
     names = {d.key: d.key.split(":", 1)[-1].removeprefix("default/") for d in answer.dependents}
     for team in answer.teams:
         lines.append(_team_line(team))
@@ -213,7 +197,7 @@ def link_lines(entity: Entity, *, full_urls: bool = True) -> list[Line]:
     links = entity_links(entity)
     if not links:
         return []
-    lines = [_heading("Links")]
+    lines = [heading("Links")]
     for link in links:
         text = Text(f"  {link.title}", style=f"link {link.url}")
         if full_urls:
@@ -270,7 +254,7 @@ def team_lines(
     if team_report is not None:
         lines += oncall_lines(team_report, None, now)
     whose = "with their groups" if owner.kind == "User" else "with sub-teams"
-    lines.append(_heading(f"Owns · {count(len(owned), 'entity')}, {whose}"))
+    lines.append(heading(f"Owns · {count(len(owned), 'entity')}, {whose}"))
     for entity, group in owned:
         text = Text(f"  {entity.ref.humanize()}")
         if entity.spec_type:

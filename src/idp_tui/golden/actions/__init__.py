@@ -7,10 +7,10 @@ from .base import Action
 
 def builtin_actions() -> dict[str, Action]:
     """Every built-in action, keyed by its Backstage id (``fetch:template``, ``publish:github``, ...)."""
-    from . import catalog, debug, fetch, filesystem, http, plain, publish
+    from . import catalog, debug, fetch, filesystem, http, plain, publish, vault
 
     actions: dict[str, Action] = {}
-    for module in (fetch, plain, debug, filesystem, catalog, http, publish):
+    for module in (fetch, plain, debug, filesystem, catalog, http, publish, vault):
         for action in module.ACTIONS:
             actions[action.id] = action
     return actions

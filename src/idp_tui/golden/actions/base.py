@@ -47,6 +47,8 @@ class RunSettings:
     existing_entity_keys: frozenset[str] = frozenset()
     # Answers http:backstage:request: (method, path, headers, body) -> BackstageResponse. None: no backend.
     backstage_request: Callable[[str, str, dict[str, str], Any], BackstageResponse] | None = None
+    # The session's secret store, made (the demo Vault started) only when a step needs it. None: no Vault.
+    secret_store: Callable[[], Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,123 @@
+"""``vault:provision``: a service's secrets home in Vault (KV path, team policy, optional Kubernetes role).
+
+The same :class:`VaultProvisioning` effect serves the article's ``http:backstage:request`` to
+``/api/vault-provisioner/namespace`` in local mode (see ``demo_backend``), so both routes create the same things.
+Nothing is written while the task runs: the provisioning is staged and applied only when every step succeeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ...secrets.models import ProvisionRequest, ProvisionResult, SecretsError, SecretStore
+from .base import ActionContext, ActionError
+
+
+class VaultProvisioning:
+    """The staged effect: check() finds conflicts before anything is written; undo() removes what apply() made."""
+
+    def __init__(self, store: SecretStore, request: ProvisionRequest) -> None:
+        self.store = store
+        self.request = request
+        self.result: ProvisionResult | None = None
+
+    def describe(self) -> str:
+        return f"Vault secrets path {self.store.plan(self.request).secret_path} with policy {self.policy_name}"
+
+    @property
+    def policy_name(self) -> str:
+        return self.store.plan(self.request).policy_name
+
+    def check(self) -> None:
+        try:
+            self.store.provision(self.request, dry_run=True)
+        except SecretsError as error:
+            raise ActionError(str(error)) from None
+
+    def apply(self) -> None:
+        try:
+            self.result = self.store.provision(self.request)
+        except SecretsError as error:
+            raise ActionError(str(error)) from None
+
+    def undo(self) -> None:
+        if self.result is not None:
+            self.store.unprovision(self.result)
+
+
+def request_from(values: dict[str, Any]) -> ProvisionRequest:
+    """A provisioning request from step input: ``service`` and ``team`` (a full group ref names its team)."""
+    service, team = values.get("service"), values.get("team")
+    if not (isinstance(service, str) and service and isinstance(team, str) and team):
+        raise ActionError("input must have non-empty strings 'service' and 'team'")
+    team = team.rpartition("/")[2].rpartition(":")[2]
+    for name, value in (("service", service), ("team", team)):
+        if "/" in value or ".." in value or not value.strip():
+            raise ActionError(f"{name} must be a plain name, got {value!r}")
+    return ProvisionRequest(
+        team=team,
+        service=service,
+        mount=str(values.get("mount") or "secret"),
+        kubernetes_role=bool(values.get("kubernetesRole")),
+        namespace=values.get("namespace"),
+        service_account=values.get("serviceAccount"),
+    )
+
+
+def provision_step(
+    ctx: ActionContext, store_factory: Callable[[], SecretStore] | None, request: ProvisionRequest
+) -> ProvisionResult:
+    """Plan (dry run: also what already exists) and stage the provisioning; returns the dry-run answer."""
+    if store_factory is None:
+        raise ActionError("no Vault is configured for this profile (VAULT_ADDR or the profile's vault section)")
+    try:
+        store = store_factory()
+        preview = store.provision(request, dry_run=True)
+    except SecretsError as error:
+        raise ActionError(str(error)) from None
+    plan = preview.plan
+    ctx.log(f"Secrets path {plan.secret_path}, policy {plan.policy_name}")
+    for line in plan.policy_hcl.splitlines():
+        ctx.log(f"  {line}")
+    if plan.role_name:
+        ctx.log(f"Kubernetes auth role {plan.role_name} bound to {plan.role}")
+    for line in preview.created:
+        ctx.log(f"{'Would create' if ctx.dry_run else 'Will create'} {line}")
+    for line in preview.unchanged:
+        ctx.log(f"Already there, unchanged: {line}")
+    if not ctx.dry_run and preview.created:
+        ctx.stage(VaultProvisioning(store, request))
+    return preview
+
+
+class VaultProvision:
+    id = "vault:provision"
+    description = "Creates a service's secrets path in Vault, a policy for its team and (optionally) a Kubernetes role."
+    supports_dry_run = True
+    input_schema = {
+        "type": "object",
+        "required": ["service", "team"],
+        "properties": {
+            "service": {"type": "string", "title": "Service name"},
+            "team": {"type": "string", "title": "Owning team (name or group ref)"},
+            "mount": {"type": "string", "title": "KV v2 mount", "default": "secret"},
+            "kubernetesRole": {"type": "boolean", "title": "Bind the service account through Kubernetes auth"},
+            "namespace": {"type": "string", "title": "Kubernetes namespace of the service account"},
+            "serviceAccount": {"type": "string", "title": "Service account name (default: the service name)"},
+        },
+    }
+
+    def run(self, ctx: ActionContext) -> None:
+        request = request_from(ctx.input)
+        preview = provision_step(ctx, ctx.settings.secret_store, request)
+        plan = preview.plan
+        ctx.output("path", plan.secret_path)
+        ctx.output("policy", plan.policy_name)
+        ctx.output("policyHcl", plan.policy_hcl)
+        ctx.output("created", bool(preview.created))
+        if plan.role_name:
+            ctx.output("role", plan.role_name)
+
+
+ACTIONS = (VaultProvision(),)

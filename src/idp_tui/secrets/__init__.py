@@ -1,0 +1,1 @@
+"""Secrets: Vault through hvac (imported only when first needed), and the demo Vault that speaks the same API."""

@@ -1,0 +1,67 @@
+"""Which secret store a session uses: the demo Vault (started on first use), the profile's Vault, or $VAULT_ADDR.
+
+The demo Vault speaks Vault's HTTP API on 127.0.0.1, so the demo goes through hvac exactly as a real Vault does.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING
+
+from .models import SecretsError, SecretStore
+
+if TYPE_CHECKING:
+    from ..platform import Platform
+
+NOT_CONFIGURED = "No Vault configured: set VAULT_ADDR (and VAULT_TOKEN), or add a vault section to the profile"
+
+
+class SecretAccess:
+    """Hands out this session's :class:`SecretStore`, made once; ``close()`` stops the demo Vault if it started."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self._lock = threading.Lock()
+        self._store: SecretStore | None = None
+        self._demo = None
+
+    def store(self) -> SecretStore:
+        """The store, started or logged in on first use.
+
+        Raises:
+            SecretsError: kind ``config`` when no Vault is configured.
+        """
+        with self._lock:
+            if self._store is None:
+                self._store = self._make()
+            return self._store
+
+    def _make(self) -> SecretStore:
+        from .vault import VaultSecretStore, vault_store_from_settings
+
+        if self.platform.is_demo:
+            from .demo_vault.server import DemoVault
+
+            self._demo = DemoVault(self.platform.user_state / "demo-vault.json", seed=True)
+            url = self._demo.start()
+            root = self._demo.root_token
+            return VaultSecretStore(url, token_provider=lambda: root, name="Demo Vault")
+        profile = self.platform.profile
+        store = vault_store_from_settings(profile.vault if profile is not None else None, os.environ)
+        if store is None:
+            raise SecretsError(NOT_CONFIGURED, kind="config")
+        return store
+
+    def __enter__(self) -> SecretAccess:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._demo is not None:
+                self._demo.stop()
+                self._demo = None
+            self._store = None
