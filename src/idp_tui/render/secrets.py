@@ -47,7 +47,7 @@ def secrets_lines(
             text.append("  deleted", style="italic")
         text.append(f"  updated {_when(key.updated, now)}", style="dim")
         text.append(f"  created {_when(key.created, now)}", style="dim")
-        lines.append(Line(text, copy=listing.kv_get_command(key.name)))
+        lines.append(Line(text, copy=listing.kv_get_command(key.name), first=key is listing.keys[0]))
     lines.append(heading("Readable by (policies)"))
     readers = listing.readers or ()
     lines += [Line(Text(f"  {policy}"), copy=policy) for policy in readers]
