@@ -161,7 +161,7 @@ def test_410_gone_lists_again_and_the_state_is_right(cluster):
         demo.expire_before(demo.cluster(CLUSTER).revision)
         demo.drop_watches()
         with recorder.changed:
-            assert recorder.changed.wait_for(lambda: any(is_list(r) for r in requests_of(demo, seen)), 5)
+            assert recorder.changed.wait_for(lambda: any(is_list(r) for r in requests_of(demo, seen)), 20)
         demo.set_pod(CLUSTER, NAMESPACE, pod, {"metadata": {"annotations": {"test/mark": "relisted"}}})
         recorder.wait(lambda: pod_marked(recorder.latest(), pod, "relisted"), what="a change after the re-list")
         recorder.wait(lambda: recorder.statuses[-1].connected, what="live again")

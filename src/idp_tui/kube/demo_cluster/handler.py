@@ -6,7 +6,6 @@ import base64
 import copy
 import json
 import socket
-from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -16,6 +15,7 @@ from idp_tui.kube.demo_cluster.logs import LogError, container_log
 from idp_tui.kube.demo_cluster.selectors import SelectorError, field_matcher, label_matcher
 from idp_tui.kube.demo_cluster.state import RESOURCES, ClusterState, merge_patch
 from idp_tui.kube.demo_cluster.streams import serve_log, serve_watch
+from idp_tui.local_http import LocalRequestHandler
 
 if TYPE_CHECKING:
     from idp_tui.kube.demo_cluster.server import DemoCluster
@@ -38,20 +38,10 @@ def not_found(plural: str, name: str) -> ApiError:
     return ApiError(404, "NotFound", f'{resource} "{name}" not found', {"name": name, "group": group, "kind": plural})
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(LocalRequestHandler):
     """One connection; ``server.demo`` is the owning DemoCluster."""
 
-    protocol_version = "HTTP/1.1"
     server_version = "idp-tui-demo-cluster"
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in separate writes; without this, Nagle's algorithm and the client's delayed ACK
-        # hold every response for ~40 ms.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's signature
-        """Silence the default stderr access log (it would scribble over the TUI)."""
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         """Discovery, get, list, watch and logs."""

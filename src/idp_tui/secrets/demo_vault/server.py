@@ -14,17 +14,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from idp_tui.local_http import LocalRequestHandler
 from idp_tui.secrets.demo_vault.acl import (
     DEFAULT_POLICY,
     DEFAULT_TTL,
@@ -332,19 +332,10 @@ def _masked(path: str, body: Any) -> Any:
     return masked
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LocalRequestHandler):
     """One connection; ``server.vault`` is the owning DemoVault."""
 
-    protocol_version = "HTTP/1.1"
     server_version = "idp-tui-demo-vault"
-
-    def setup(self) -> None:
-        super().setup()
-        # Without this, Nagle's algorithm and the client's delayed ACK hold every small response for ~40 ms.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's signature
-        """Silence the default stderr access log (it would scribble over the TUI)."""
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self._handle("GET")
