@@ -36,13 +36,17 @@ def vault():
     demo.stop()
 
 
-def run(tmp_path: Path, vault: DemoVault, steps: list[dict], *, dry_run: bool = False, route: bool = False):
+def run(tmp_path: Path, vault: DemoVault, steps: list[dict], *, dry_run: bool = False, defaults=None):
     from idp_tui.catalog.model import Catalog
 
     store = VaultSecretStore(vault.url, token_provider=lambda: vault.root_token)
     template = make_template(tmp_path, {"parameters": [], "steps": steps})
     runner = local_runner(
-        Catalog(), publish_root=tmp_path / "repos", registry_dir=tmp_path / "reg", secret_store=lambda: store
+        Catalog(),
+        publish_root=tmp_path / "repos",
+        registry_dir=tmp_path / "reg",
+        secret_store=lambda: store,
+        vault_defaults=defaults,
     )
     events = []
     result = runner.run(template, {"name": "billing"}, dry_run=dry_run, on_event=events.append)
@@ -130,3 +134,14 @@ def test_secrets_command_on_a_real_vault_from_the_environment(tmp_path, vault, m
     assert main(["--catalog", str(tmp_path / "c.yaml"), "secrets", "billing"]) == 2
     out, err = capsys.readouterr()
     assert "sealed" in err and vault.root_token not in out + err
+
+
+def test_the_profile_can_ask_for_a_kubernetes_role_on_every_provisioning(tmp_path, vault):
+    from idp_tui.config import VaultSettings
+
+    defaults = VaultSettings(vault.url, None, {"method": "token"}, kubernetes_role=True, kubernetes_mount="k8s")
+    step = {**PROVISION, "input": {"service": "billing", "team": "team-a"}}
+    result, log = run(tmp_path, vault, [step], defaults=defaults)
+    assert result.status == "completed", result.error
+    assert result.steps[0].output["role"] == "billing"
+    assert "POST auth/k8s/role/billing" in writes(vault) or "PUT auth/k8s/role/billing" in writes(vault)

@@ -76,6 +76,11 @@ class VaultSettings:
     namespace: str | None
     # ``method`` plus its own keys; ``secret_id`` and ``token`` stay TokenSources.
     auth: Mapping[str, Any]
+    # What golden paths provision by default: the KV v2 mount, and whether a Kubernetes auth role binds the
+    # service's service account (on which auth mount).
+    kv_mount: str = "secret"
+    kubernetes_role: bool = False
+    kubernetes_mount: str = "kubernetes"
 
 
 @dataclass(frozen=True)
@@ -299,7 +304,14 @@ def _vault(section: Mapping[str, Any] | None) -> VaultSettings | None:
     auth = dict(section.get("auth") or {"method": "token"})
     if auth["method"] == "token" and "token" not in auth:
         auth["token"] = TokenSource("env", "VAULT_TOKEN")
-    return VaultSettings(section["address"], section.get("namespace"), auth)
+    return VaultSettings(
+        section["address"],
+        section.get("namespace"),
+        auth,
+        kv_mount=section.get("kv_mount") or "secret",
+        kubernetes_role=bool(section.get("kubernetes_role")),
+        kubernetes_mount=section.get("kubernetes_mount") or "kubernetes",
+    )
 
 
 # The file's schema, checked by walking the composed YAML nodes because each node knows its line.
@@ -331,7 +343,17 @@ _PROFILE = _Map(
         "scaffolder": SCAFFOLDERS,
         "kubernetes": _Map({"kubeconfig": PATH, "contexts": [STR]}),
         "oncall": _Map({"provider": ONCALL_PROVIDERS, "token": TOKEN, "url": URL}, required=("provider",)),
-        "vault": _Map({"address": URL, "namespace": STR, "auth": _AUTH}, required=("address",)),
+        "vault": _Map(
+            {
+                "address": URL,
+                "namespace": STR,
+                "auth": _AUTH,
+                "kv_mount": STR,
+                "kubernetes_role": BOOL,
+                "kubernetes_mount": STR,
+            },
+            required=("address",),
+        ),
         "user": STR,
         "theme": STR,
         "read_only": BOOL,

@@ -33,6 +33,7 @@ def template_runner(platform: Platform, catalog: Catalog, secret_store: Callable
         publish_root=platform.repositories,
         registry_dir=platform.registry_dir,
         secret_store=secret_store,
+        vault_defaults=platform.profile.vault if platform.profile is not None else None,
     )
 
 

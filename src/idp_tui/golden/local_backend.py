@@ -23,7 +23,7 @@ def _error(status: int, name: str, message: str) -> BackstageResponse:
     return BackstageResponse(status, {"error": {"name": name, "message": message}, "response": {"statusCode": status}})
 
 
-def local_backstage_handler(store_factory: Callable[[], SecretStore]):
+def local_backstage_handler(store_factory: Callable[[], SecretStore], vault_defaults: Any = None):
     """A handler for :class:`RunSettings.backstage_request` backed by the session's secret store."""
 
     def handle(method: str, path: str, headers: dict[str, str], body: Any) -> BackstageResponse:
@@ -37,7 +37,7 @@ def local_backstage_handler(store_factory: Callable[[], SecretStore]):
             except ValueError:
                 return _error(400, "InputError", "request body is not JSON")
         try:
-            request = request_from(body if isinstance(body, dict) else {})
+            request = request_from(body if isinstance(body, dict) else {}, vault_defaults)
         except ActionError as error:
             return _error(400, "InputError", str(error))
         try:

@@ -49,6 +49,8 @@ class RunSettings:
     backstage_request: Callable[[str, str, dict[str, str], Any], BackstageResponse] | None = None
     # The session's secret store, made (the demo Vault started) only when a step needs it. None: no Vault.
     secret_store: Callable[[], Any] | None = None
+    # The profile's provisioning defaults (VaultSettings: kv_mount, kubernetes_role, kubernetes_mount), if any.
+    vault_defaults: Any = None
 
 
 @dataclass(frozen=True)

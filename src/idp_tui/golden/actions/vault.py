@@ -46,8 +46,12 @@ class VaultProvisioning:
             self.store.unprovision(self.result)
 
 
-def request_from(values: dict[str, Any]) -> ProvisionRequest:
-    """A provisioning request from step input: ``service`` and ``team`` (a full group ref names its team)."""
+def request_from(values: dict[str, Any], defaults: Any = None) -> ProvisionRequest:
+    """A provisioning request from step input: ``service`` and ``team`` (a full group ref names its team).
+
+    ``defaults`` (the profile's VaultSettings) supply the mount and whether to bind a Kubernetes role when the step
+    does not say; the role's namespace defaults to the service's name.
+    """
     service, team = values.get("service"), values.get("team")
     if not (isinstance(service, str) and service and isinstance(team, str) and team):
         raise ActionError("input must have non-empty strings 'service' and 'team'")
@@ -55,13 +59,17 @@ def request_from(values: dict[str, Any]) -> ProvisionRequest:
     for name, value in (("service", service), ("team", team)):
         if "/" in value or ".." in value or not value.strip():
             raise ActionError(f"{name} must be a plain name, got {value!r}")
+    kubernetes_role = values.get("kubernetesRole")
+    if kubernetes_role is None:
+        kubernetes_role = bool(getattr(defaults, "kubernetes_role", False))
     return ProvisionRequest(
         team=team,
         service=service,
-        mount=str(values.get("mount") or "secret"),
-        kubernetes_role=bool(values.get("kubernetesRole")),
-        namespace=values.get("namespace"),
+        mount=str(values.get("mount") or getattr(defaults, "kv_mount", None) or "secret"),
+        kubernetes_role=bool(kubernetes_role),
+        namespace=values.get("namespace") or (service if kubernetes_role else None),
         service_account=values.get("serviceAccount"),
+        kubernetes_mount=getattr(defaults, "kubernetes_mount", None) or "kubernetes",
     )
 
 
@@ -109,7 +117,7 @@ class VaultProvision:
     }
 
     def run(self, ctx: ActionContext) -> None:
-        request = request_from(ctx.input)
+        request = request_from(ctx.input, ctx.settings.vault_defaults)
         preview = provision_step(ctx, ctx.settings.secret_store, request)
         plan = preview.plan
         ctx.output("path", plan.secret_path)
