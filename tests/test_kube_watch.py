@@ -101,7 +101,9 @@ def test_initial_snapshot_equals_a_plain_read(cluster):
         assert first.objects == expected.objects
         assert first.events == expected.events
         assert [w["name"] for w in cluster_report(first)["workloads"]] == ["payment-processor"]
-        recorder.wait(lambda: recorder.statuses and recorder.statuses[-1].connected, what="connected")
+        recorder.wait(
+            lambda: recorder.snapshots and recorder.statuses and recorder.statuses[-1].connected, what="connected"
+        )
     finally:
         watch.stop()
 
@@ -111,7 +113,9 @@ def test_a_change_arrives_through_the_watch_without_listing_again(cluster):
     recorder = Recorder()
     watch = watch_of(kubeconfig, recorder)
     try:
-        recorder.wait(lambda: recorder.statuses and recorder.statuses[-1].connected, what="connected")
+        recorder.wait(
+            lambda: recorder.snapshots and recorder.statuses and recorder.statuses[-1].connected, what="connected"
+        )
         seen = len(demo.requests)
         pod = recorder.latest().objects["Pod"][0]["metadata"]["name"]
         demo.set_pod(CLUSTER, NAMESPACE, pod, {"metadata": {"annotations": {"test/mark": "one"}}})
@@ -127,7 +131,9 @@ def test_dropped_watches_reconnect_go_stale_then_live_and_keep_delivering(cluste
     recorder = Recorder()
     watch = watch_of(kubeconfig, recorder)
     try:
-        recorder.wait(lambda: recorder.statuses and recorder.statuses[-1].connected, what="connected")
+        recorder.wait(
+            lambda: recorder.snapshots and recorder.statuses and recorder.statuses[-1].connected, what="connected"
+        )
         before = len(recorder.statuses)
         seen = len(demo.requests)
         assert demo.drop_watches() >= 7
@@ -153,7 +159,9 @@ def test_410_gone_lists_again_and_the_state_is_right(cluster):
     recorder = Recorder()
     watch = watch_of(kubeconfig, recorder)
     try:
-        recorder.wait(lambda: recorder.statuses and recorder.statuses[-1].connected, what="connected")
+        recorder.wait(
+            lambda: recorder.snapshots and recorder.statuses and recorder.statuses[-1].connected, what="connected"
+        )
         pod = recorder.latest().objects["Pod"][0]["metadata"]["name"]
         demo.set_pod(CLUSTER, NAMESPACE, pod, {"metadata": {"annotations": {"test/mark": "before"}}})
         recorder.wait(lambda: pod_marked(recorder.latest(), pod, "before"), what="the first change")
@@ -176,7 +184,9 @@ def test_unreachable_cluster_is_stale_with_the_error_then_live_again(cluster):
     recorder = Recorder()
     watch = watch_of(kubeconfig, recorder)
     try:
-        recorder.wait(lambda: recorder.statuses and recorder.statuses[-1].connected, what="connected")
+        recorder.wait(
+            lambda: recorder.snapshots and recorder.statuses and recorder.statuses[-1].connected, what="connected"
+        )
         demo.fail(CLUSTER, "unreachable")
         demo.drop_watches()
         recorder.wait(
@@ -248,7 +258,9 @@ def test_stop_ends_every_thread_within_a_second(cluster):
     demo, kubeconfig = cluster
     recorder = Recorder()
     watch = watch_of(kubeconfig, recorder)
-    recorder.wait(lambda: recorder.statuses and recorder.statuses[-1].connected, what="connected")
+    recorder.wait(
+        lambda: recorder.snapshots and recorder.statuses and recorder.statuses[-1].connected, what="connected"
+    )
     started = time.monotonic()
     watch.stop()
     assert not watch.alive()
