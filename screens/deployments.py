@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -88,7 +88,8 @@ class DeploymentsScreen(Screen):
         self.first_load_seconds: float | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Deployments · {self.entity.display_name}", id="deployments-title")
+        badge = "  READ-ONLY" if self.read_only else ""
+        yield Static(f"Deployments · {self.entity.display_name}{badge}", id="deployments-title")
         yield Static("reading clusters…", id="deployments-status")
         yield OptionList(id="deployment-rows")
         yield Static("", id="deployment-detail")
@@ -184,7 +185,7 @@ class DeploymentsScreen(Screen):
             else:
                 parts.append(f"{name} live")
         problems = getattr(self, "problem_count", 0)
-        mode = " · read-only" if self.read_only else ""
+        mode = " · READ-ONLY: restart, scale, delete off (read-only mode)" if self.read_only else ""
         self.query_one("#deployments-status", Static).update(f"{' · '.join(parts)} · {problems} with problems{mode}")
 
     def _show(self) -> None:
@@ -203,8 +204,10 @@ class DeploymentsScreen(Screen):
             self._show()
 
     def _first_interesting(self) -> int:
-        """The first workload row: problems sort first, so that is where to look."""
-        return next((i for i, row in enumerate(self.rows) if row.kind == "workload"), 0)
+        """The first failing pod (its logs are one key away), else the first workload: problems sort first."""
+        rows = list(enumerate(self.rows))
+        failing = (i for i, row in rows if row.kind == "pod" and row.pod and row.pod.get("problems"))
+        return next(failing, next((i for i, row in rows if row.kind == "workload"), 0))
 
     @property
     def complete(self) -> bool:
@@ -230,6 +233,31 @@ class DeploymentsScreen(Screen):
         self.by_cluster.clear()
         self.query_one("#deployments-status", Static).update("reading clusters…")
         self.load()
+
+    MUTATIONS = ("restart", "scale", "delete_pod")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # None (not False, which hides): the footer shows the keys dimmed, and the command palette leaves them out.
+        if self.read_only and action in self.MUTATIONS:
+            return None
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A disabled mutation key still answers: what it would have run, and why it was not sent.
+
+        The binding is found by key (not a fixed letter), so a remapped key explains itself too.
+        """
+        if not self.read_only:
+            return
+        from textual.actions import parse
+
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            _, name, parameters = parse(binding.action)
+            if name in self.MUTATIONS:
+                event.stop()
+                event.prevent_default()
+                getattr(self, f"action_{name}")(*parameters)
+                return
 
     def action_restart(self) -> None:
         from idp_tui.kube.actions import RestartWorkload

@@ -49,7 +49,10 @@ class GoldenPathsScreen(Screen):
         self.templates = templates_in(catalog.entities)
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Golden paths: {len(self.templates)} templates. Enter fills one in.", id="golden-title")
+        title = f"Golden paths: {len(self.templates)} templates. Enter fills one in."
+        if self.platform.read_only:
+            title = f"READ-ONLY · {title} Preview only: nothing is run."
+        yield Static(title, id="golden-title")
         options = [Option(template_prompt(t), id=t.key) for t in self.templates]
         yield OptionList(*options, id="templates")
         yield Footer()
@@ -105,6 +108,7 @@ class GoldenPathsScreen(Screen):
             user.get("ref"),
             initial,
             start_at_review=at_review,
+            read_only=self.platform.read_only,
         )
         self.app.push_screen(screen, lambda outcome: self._form_done(template, outcome))
 
@@ -120,6 +124,12 @@ class GoldenPathsScreen(Screen):
                 PreviewScreen(self.platform, self.catalog, template, outcome.values, outcome.secrets),
                 lambda _: self.start(template, answers, at_review=True),
             )
+            return
+        if self.platform.read_only:
+            # The form already refuses; this keeps any other way of getting here from starting a task.
+            from idp_tui.golden.backends import READ_ONLY_RUN
+
+            self.notify(READ_ONLY_RUN, severity="warning", timeout=6)
             return
         from .task_run import TaskRunScreen
 

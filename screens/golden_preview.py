@@ -63,7 +63,7 @@ class PreviewScreen(GoldenTaskScreen):
             self.result = result
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Preview of {self.template.title}: rendering…", id="preview-title")
+        yield Static(f"{self.badge}Preview of {self.template.title}: rendering…", id="preview-title")
         with Horizontal(id="preview-body"):
             yield OptionList(id="files")
             with VerticalScroll(id="content"):
@@ -88,7 +88,7 @@ class PreviewScreen(GoldenTaskScreen):
         files.add_options(Option(path, id=path) for path in result.files)
         summary = f"{len(result.files)} files" if result.status == "completed" else f"failed: {result.error}"
         self.query_one("#preview-title", Static).update(
-            f"Preview of {self.template.title}: {summary}. Nothing is written."
+            f"{self.badge}Preview of {self.template.title}: {summary}. Nothing is written."
         )
         files.highlighted = 0
 

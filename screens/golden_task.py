@@ -38,6 +38,11 @@ class GoldenTaskScreen(Screen):
 
         return template_runner(self.platform, self.catalog, secret_store=self.app.secret_access.store)
 
+    @property
+    def badge(self) -> str:
+        """Put before the title: the session's mode in words, so it reads without colour."""
+        return "READ-ONLY · " if self.platform.read_only else ""
+
     def user(self) -> dict[str, Any]:
         from idp_tui.golden.user import current_user
 

@@ -111,6 +111,9 @@ class HomeScreen(EntityActions):
         if self.platform.is_demo:
             text.append("  DEMO", style="bold reverse")
         text.append(f"  {self.platform.name}" if not self.platform.is_demo else "  bundled demo catalog")
+        if self.platform.read_only:
+            # A word, not a colour: it must read on a 16-colour terminal and with NO_COLOR.
+            text.append("  READ-ONLY", style="bold reverse")
         if self.catalog is None:
             if self.first_page is not None:
                 text.append(f"  ·  {count(self.first_page.total, 'entity')}", style="dim")

@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.keys import format_key
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
@@ -16,7 +17,19 @@ _NOT_LISTED = {"scroll_left", "scroll_right", "page_left", "page_right"}
 
 
 def _key_label(keys: str) -> str:
-    return " / ".join(_KEY_NAMES.get(k, k) for k in keys.split(","))
+    return " / ".join(_one_key(key) for key in keys.split(","))
+
+
+def _one_key(key: str) -> str:
+    """``ctrl+f`` as Ctrl+F, ``question_mark`` as ?: keys remapped in keymap.yaml arrive in Textual's names."""
+    if key in _KEY_NAMES:
+        return _KEY_NAMES[key]
+    *modifiers, base = key.split("+")
+    if modifiers and base:
+        shown = _one_key(base)
+        shown = shown.upper() if len(shown) == 1 else shown
+        return "+".join([*(modifier.capitalize() for modifier in modifiers), shown])
+    return format_key(key)
 
 
 class KeysScreen(ModalScreen[None]):

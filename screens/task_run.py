@@ -84,7 +84,7 @@ class TaskRunScreen(GoldenTaskScreen):
         self.cancel = threading.Event()
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Running {self.template.title}", id="run-title")
+        yield Static(f"{self.badge}Running {self.template.title}", id="run-title")
         with Horizontal(id="run-body"):
             yield Static(steps_text(self.template, self.statuses), id="steps")
             with Vertical():
@@ -93,6 +93,13 @@ class TaskRunScreen(GoldenTaskScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.platform.read_only:
+            # Never reached from the form in read-only mode; refused here too so no other way starts a task.
+            from idp_tui.golden.backends import READ_ONLY_RUN
+            from idp_tui.golden.events import TaskResult
+
+            self.post_message(self.Finished(TaskResult(status="failed", steps=[], error=READ_ONLY_RUN)))
+            return
         self.run_task()
 
     @work(thread=True, exclusive=True, group="golden-run")
@@ -129,7 +136,7 @@ class TaskRunScreen(GoldenTaskScreen):
             if reload is not None:
                 reload()
         else:
-            title.update(f"✗ {self.template.title}: failed")
+            title.update(f"{self.badge}✗ {self.template.title}: failed")
         result = self.query_one("#result", Markdown)
         result.update(output_markdown(message.result))
         result.add_class("-done")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -67,8 +67,11 @@ class TemplateFormScreen(Screen[FormOutcome | None]):
         user_ref: str | None,
         initial_values: dict[str, Any],
         start_at_review: bool = False,
+        read_only: bool = False,
     ) -> None:
+        """``read_only``: the session may not run templates; the form and the preview still work."""
         super().__init__()
+        self.read_only = read_only
         self.form = form
         self.form_title = title or form.title
         self.catalog = catalog
@@ -109,11 +112,13 @@ class TemplateFormScreen(Screen[FormOutcome | None]):
         page = self.page
         count = len(self.form.pages)
         header = Text(no_wrap=True, overflow="ellipsis")
+        if self.read_only:
+            header.append("READ-ONLY ", style="bold reverse")
         header.append(self.form_title, style="bold")
         if page is None:
             header.append(f"  ·  Review ({count + 1} of {count + 1})")
             description = self.query_one("#form-description", Static)
-            description.update(Text("enter or r runs · p previews (dry run) · b goes back to edit", style="dim"))
+            description.update(self._review_hint())
             description.display = True
             body.can_focus = True
             await body.mount(Static(self._review_table(), id="review-table"))
@@ -148,6 +153,14 @@ class TemplateFormScreen(Screen[FormOutcome | None]):
             self._choices[field.path] = field_choices(field, self.catalog, user_ref=self.user_ref)
         return self._choices[field.path]
 
+    def _review_hint(self) -> Text:
+        if self.read_only:
+            return Text.assemble(
+                ("Read-only mode: this session cannot run golden paths. ", "bold"),
+                ("p previews (dry run, nothing is written) · b goes back to edit", "dim"),
+            )
+        return Text("enter or r runs · p previews (dry run) · b goes back to edit", style="dim")
+
     def _review_table(self) -> Table:
         table = Table(box=None, show_header=False, expand=True, padding=(0, 1))
         table.add_column("Field", style="dim", ratio=1, no_wrap=True)
@@ -169,7 +182,11 @@ class TemplateFormScreen(Screen[FormOutcome | None]):
         next_button.display = not review
         next_button.label = "Review" if self.page_index == len(self.form.pages) - 1 else "Next"
         self.query_one("#preview", Button).display = review
-        self.query_one("#run", Button).display = review
+        run = self.query_one("#run", Button)
+        run.display = review
+        if self.read_only:
+            run.disabled = True
+            run.label = "Run (read-only)"
 
     def _field_widgets(self) -> list[FormField]:
         return list(self.query(FormField))
@@ -223,6 +240,8 @@ class TemplateFormScreen(Screen[FormOutcome | None]):
     # -- actions --------------------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "run" and self.read_only:
+            return None  # None: shown dimmed in the footer (False would hide it); the key exists but may not be used
         if action in ("run", "preview", "edit"):
             return self.in_review
         if action == "next":
@@ -260,7 +279,21 @@ class TemplateFormScreen(Screen[FormOutcome | None]):
     def action_preview(self) -> None:
         self._finish(preview=True)
 
+    def on_key(self, event: events.Key) -> None:
+        # The Run binding is disabled in read-only mode; say why instead of ignoring the key.
+        pressing_a_button = event.key == "enter" and isinstance(self.focused, Button)
+        if self.read_only and self.in_review and event.key in ("enter", "r") and not pressing_a_button:
+            event.stop()
+            event.prevent_default()
+            self._refuse_run()
+
+    def _refuse_run(self) -> None:
+        self.notify("Read-only mode: golden paths are not run. p previews it (dry run).", severity="warning")
+
     def _finish(self, *, preview: bool) -> None:
+        if not preview and self.read_only:
+            self._refuse_run()
+            return
         if self.in_review:
             values = submitted_values(self.form, self.values)
             self.dismiss(FormOutcome(values, preview=preview, secrets=secret_values(self.form, self.values)))

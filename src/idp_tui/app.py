@@ -53,22 +53,80 @@ class IdpApp(App[int]):
             self.reason = reason
             self.have_cached = have_cached
 
-    def __init__(self, platform: Platform) -> None:
-        super().__init__()
+    def __init__(self, platform: Platform, *, no_animations: bool = False) -> None:
+        # Native ANSI under NO_COLOR makes Textual drop every colour (its NoColor filter), not paint in greys.
+        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
         self.platform = platform
         self.catalog: Catalog | None = None
         self.index: SearchIndex | None = None
         self._cluster_access = None
         self._oncall_providers = None
         self._secret_access = None
+        if no_animations or os.environ.get("SSH_CONNECTION"):
+            # Over SSH every animation frame is bytes on a slow link; --no-animations asks the same anywhere.
+            self.animation_level = "none"
+        self.theme_names: list[str] = []  # offered in the command palette: built-in, then the user's palettes
 
     def on_mount(self) -> None:
         from idp_tui.screens.home import HomeScreen
 
+        self.apply_start_theme()
+        self.apply_user_keymap()
         first_page = load_first_page(self._first_page_path) if self._first_page_path else None
         self.push_screen(HomeScreen(self.platform, first_page))
+        self._say_storage_fallback()
         # Paint the first frame (last run's first page) before the loader competes for the interpreter.
         self.call_after_refresh(self.load_catalog)
+
+    def apply_user_keymap(self) -> None:
+        """Remap keys from ``keymap.yaml`` (binding ids to keys); its problems are shown once, valid entries apply."""
+        from .keymap import keymap_path, load_user_keymap
+
+        path = keymap_path()
+        if not path.exists():  # the usual case costs one stat, not the import of every screen
+            return
+        result = load_user_keymap(path)
+        if result.keymap:
+            self.set_keymap(result.keymap)
+        if result.problems:
+            # markup=False: the problems quote the user's text, which may hold [brackets].
+            self.notify("\n".join(result.problems), title="keymap.yaml", severity="warning", timeout=20, markup=False)
+
+    def apply_start_theme(self) -> None:
+        """Register the themes and pick one (flag/env/profile > last palette choice > default); problems notified."""
+        from idp_tui.themes.palettes import DEFAULT_THEME
+        from idp_tui.themes.registry import register_themes
+
+        from .theming import choose_theme, load_remembered_theme, user_palette_dir
+
+        self.theme_names, problems = register_themes(self, user_palette_dir())
+        requested = self.platform.profile.theme if self.platform.profile is not None else None
+        self.theme, problem = choose_theme(requested, load_remembered_theme(), self.theme_names, DEFAULT_THEME)
+        for message in ([problem] if problem else []) + problems:
+            self.notify(message, severity="warning", timeout=15, markup=False)
+
+    def switch_theme(self, name: str) -> None:
+        """The command palette's choice: applied now and remembered for the next start."""
+        from .theming import remember_theme
+
+        self.theme = name
+        remember_theme(name)
+
+    def get_css_variables(self) -> dict[str, str]:
+        variables = super().get_css_variables()
+        if self.no_color:
+            from idp_tui.themes.palettes import NO_COLOR_VARIABLES
+
+            variables.update(NO_COLOR_VARIABLES)
+        return variables
+
+    def _say_storage_fallback(self) -> None:
+        """A read-only home: say once that state and cache live in a temporary folder this session."""
+        from .paths import take_fallback_notice
+
+        notice = take_fallback_notice()
+        if notice:
+            self.notify(notice, title="Storage", severity="warning", timeout=15, markup=False)
 
     @property
     def _first_page_path(self) -> Path | None:
@@ -279,4 +337,7 @@ class IdpApp(App[int]):
             seen.add(binding.action)
             help_text = f"Key: {binding.key_display or key}"
             yield SystemCommand(binding.description, help_text, partial(self.run_action, binding.action, active.node))
-        yield from super().get_system_commands(screen)
+        for name in self.theme_names:
+            yield SystemCommand(f"Theme: {name}", "Switch colour theme (remembered)", partial(self.switch_theme, name))
+        # Textual's own "Theme" picker lists its themes too, and would not remember the choice.
+        yield from (command for command in super().get_system_commands(screen) if command.title != "Theme")

@@ -46,7 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-only",
         action="store_true",
         default=None,
-        help="never change a cluster: restart, scale and delete are refused (env IDP_TUI_READ_ONLY=1)",
+        help="change nothing: restart, scale, delete and golden-path runs are refused; previews (--dry-run) still "
+        "work (env IDP_TUI_READ_ONLY=1)",
+    )
+    parser.add_argument(
+        "--no-animations",
+        action="store_true",
+        help="draw without animations (always so over SSH, where every frame costs bytes)",
     )
     parser.add_argument(
         "--user",
@@ -66,8 +72,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+HEADLESS_USAGE = """\
+idp-tui: stdout is not a terminal, so the TUI is not drawn. The same answers as commands:
+  idp-tui catalog list [--kind KIND] [--json]   the catalog's entities
+  idp-tui who REF [--json]                      who owns REF and who is on call now
+  idp-tui deployments REF [--json]              workloads, rollout status and pods on every cluster
+  idp-tui logs REF [--follow]                   the logs of REF's pods
+  idp-tui scaffold TEMPLATE [--dry-run]         run (or preview) a golden path
+  idp-tui secrets REF [--json]                  REF's secret keys in Vault (never values)
+  idp-tui --help                                every command and option
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command is None and not sys.stdout.isatty():
+        # Piped or redirected: drawing a TUI into a file helps nobody; say what works without a terminal.
+        sys.stdout.write(HEADLESS_USAGE)
+        return 0
     from .backstage.http import BackstageError
     from .config import ConfigError
     from .platform import PlatformError
@@ -77,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None or getattr(args, "needs_platform", True):
             platform = _platform(args)
         if args.command is None:
-            return _run_tui(platform)
+            return _run_tui(platform, no_animations=args.no_animations)
+        _say_fallback_once()
         return args.handler(args, platform)
     except (PlatformError, ConfigError, BackstageError) as problem:
         from .commands.output import error
@@ -110,10 +133,21 @@ def _platform(args: argparse.Namespace) -> Platform:
     return platform_for_profile(profile, use_cache=not args.no_cache)
 
 
-def _run_tui(platform: Platform) -> int:
+def _say_fallback_once() -> None:
+    """A locked-down home: one stderr line that state and cache went to a temporary folder (the TUI notifies)."""
+    from .paths import take_fallback_notice
+
+    notice = take_fallback_notice()
+    if notice:
+        from .commands.output import error
+
+        error(notice)
+
+
+def _run_tui(platform: Platform, *, no_animations: bool = False) -> int:
     from .app import IdpApp
 
-    app = IdpApp(platform)
+    app = IdpApp(platform, no_animations=no_animations)
     app.run()
     return app.return_code or 0
 

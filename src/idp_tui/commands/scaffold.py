@@ -11,6 +11,11 @@ from .output import error, print_json
 
 EXIT_STEP_FAILED = 1
 EXIT_BAD_VALUES = 2
+EXIT_REFUSED = 2  # as for a usage error: the command cannot do what was asked in this mode
+READ_ONLY_REFUSAL = (
+    "read-only mode is on (--read-only, IDP_TUI_READ_ONLY or the profile): not running the golden path; "
+    "--dry-run previews it"
+)
 
 
 def add_parser(subparsers) -> None:
@@ -54,6 +59,10 @@ def scaffold_command(args, platform: Platform) -> int:
     from ..golden.backends import ready_template, template_runner
     from ..golden.values import ValuesError, read_values
 
+    if platform.read_only and not args.dry_run:
+        # Refused before the catalog is even read: nothing runs, nothing is half-done.
+        error(READ_ONLY_REFUSAL)
+        return EXIT_REFUSED
     catalog = platform.catalog_source.load()
     template = find_template(catalog, args.template)
     if template is None:

@@ -16,12 +16,39 @@ if TYPE_CHECKING:
     from ..platform import Platform
 
 
+READ_ONLY_RUN = "read-only mode is on: golden paths are previewed (dry run), never run"
+
+
+class RunRefused(Exception):
+    """A real (not dry) run was asked for in a read-only session; nothing was started."""
+
+
+class ReadOnlyRunner:
+    """Passes dry runs to ``runner`` and refuses real ones: the last guard behind the screens' and commands' own."""
+
+    def __init__(self, runner: Any) -> None:
+        self.runner = runner
+
+    def run(self, template: Template, values: dict[str, Any], *, dry_run: bool = False, **options: Any) -> Any:
+        """Raises:
+        RunRefused: ``dry_run`` is False.
+        """
+        if not dry_run:
+            raise RunRefused(READ_ONLY_RUN)
+        return self.runner.run(template, values, dry_run=True, **options)
+
+
 def template_runner(platform: Platform, catalog: Catalog, secret_store: Callable[[], Any] | None = None) -> Any:
     """A runner for this platform: Backstage's scaffolder when the session runs there, else the local runner.
 
     ``secret_store`` makes the session's secret store on first use (for ``vault:provision`` and the
-    ``/api/vault-provisioner`` route of local runs).
+    ``/api/vault-provisioner`` route of local runs). In a read-only session the runner only dry-runs.
     """
+    runner = _runner(platform, catalog, secret_store)
+    return ReadOnlyRunner(runner) if platform.read_only else runner
+
+
+def _runner(platform: Platform, catalog: Catalog, secret_store: Callable[[], Any] | None) -> Any:
     if platform.runs_on_backstage:
         from ..backstage.scaffolder import BackstageScaffolder, BackstageTaskRunner
 

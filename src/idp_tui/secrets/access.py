@@ -9,12 +9,39 @@ import os
 import threading
 from typing import TYPE_CHECKING
 
-from .models import SecretsError, SecretStore
+from .models import ProvisionPlan, ProvisionRequest, ProvisionResult, SecretListing, SecretsError, SecretStore
 
 if TYPE_CHECKING:
     from ..platform import Platform
 
 NOT_CONFIGURED = "No Vault configured: set VAULT_ADDR (and VAULT_TOKEN), or add a vault section to the profile"
+READ_ONLY = "read-only mode is on: nothing is written to {name} (a dry run still shows what would be created)"
+
+
+class ReadOnlySecretStore:
+    """A store that reads and plans but refuses every write, whoever asks (an action, the provisioner route).
+
+    Refusing here, not only in the screens, keeps a read-only session read-only whatever path a run takes.
+    """
+
+    def __init__(self, store: SecretStore) -> None:
+        self._store = store
+        self.name = store.name
+
+    def list_secrets(self, path: str, *, mount: str = "secret") -> SecretListing:
+        return self._store.list_secrets(path, mount=mount)
+
+    def plan(self, request: ProvisionRequest) -> ProvisionPlan:
+        return self._store.plan(request)
+
+    def provision(self, request: ProvisionRequest, *, dry_run: bool = False) -> ProvisionResult:
+        """A dry run is passed on (it only reads); anything else raises SecretsError kind ``read-only``."""
+        if not dry_run:
+            raise SecretsError(READ_ONLY.format(name=self.name), kind="read-only")
+        return self._store.provision(request, dry_run=True)
+
+    def unprovision(self, result: ProvisionResult) -> None:
+        raise SecretsError(READ_ONLY.format(name=self.name), kind="read-only")
 
 
 class SecretAccess:
@@ -29,12 +56,15 @@ class SecretAccess:
     def store(self) -> SecretStore:
         """The store, started or logged in on first use.
 
+        In a read-only session the store refuses writes (:class:`ReadOnlySecretStore`).
+
         Raises:
             SecretsError: kind ``config`` when no Vault is configured.
         """
         with self._lock:
             if self._store is None:
-                self._store = self._make()
+                store = self._make()
+                self._store = ReadOnlySecretStore(store) if self.platform.read_only else store
             return self._store
 
     def _make(self) -> SecretStore:

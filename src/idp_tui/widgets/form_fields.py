@@ -334,6 +334,14 @@ class RepoUrlFormField(FormField):
                 else:
                     yield Input(parts[key], id=f"repo-{key}", compact=True)
 
+    def focus_control(self) -> None:
+        # A host (owner, repository) with one allowed value is already answered: start where typing is needed.
+        for key, _, option in self.PARTS:
+            if len(self.field.options.get(option) or []) != 1:
+                self.query_one(f"#repo-{key}").focus()
+                return
+        super().focus_control()
+
     def _compose_value(self) -> None:
         parts: dict[str, str] = {}
         for key, _, _ in self.PARTS:

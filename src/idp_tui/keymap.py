@@ -1,0 +1,272 @@
+"""The user's keymap: ``<config dir>/keymap.yaml`` maps binding ids to keys (``home.search: ctrl+f``).
+
+Every problem is reported as ``FILE:LINE: id: message`` (unknown ids, keys Textual cannot bind, two bindings
+on one key in one place), never as a traceback; the valid entries still apply, through Textual's own keymap
+(``App.set_keymap``), so the footer, the ``?`` screen and the command palette all show the remapped keys.
+
+Only the TUI reads this module, and Textual is imported inside the functions that need it, so headless
+commands that import the package stay free of Textual.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import json
+import pkgutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import config_path
+
+KEYMAP_FILE = "keymap.yaml"
+MODIFIERS = ("ctrl", "alt", "shift", "meta", "super", "hyper")
+# Screens and widgets whose BINDINGS the keymap may name; the app's own bindings are added to every full screen.
+BINDING_PACKAGES = ("idp_tui.screens", "idp_tui.widgets")
+
+
+@dataclass(frozen=True)
+class BoundKey:
+    """One binding as one place sees it: its id (None for Textual's own), action and default keys."""
+
+    id: str | None
+    action: str
+    keys: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.id or self.action
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a set of bindings is active together: a screen with the app's bindings, a modal, or a widget."""
+
+    name: str
+    bindings: tuple[BoundKey, ...]
+
+
+@dataclass(frozen=True)
+class KeymapResult:
+    """The entries that can be applied (binding id -> normalised keys) and one line per problem."""
+
+    keymap: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def keymap_path(environ: Mapping[str, str] | None = None) -> Path:
+    """``keymap.yaml`` beside the config file (``~/.config/idp-tui/keymap.yaml`` by default)."""
+    return config_path(environ).parent / KEYMAP_FILE
+
+
+def binding_scopes() -> list[Scope]:
+    """Every screen, modal and widget of the app with the bindings active in it (imports their modules)."""
+    from textual.screen import ModalScreen, Screen
+    from textual.widget import Widget
+
+    from .app import IdpApp
+
+    app_bindings = _bound_keys(IdpApp)
+    scopes = [Scope("everywhere", app_bindings)]
+    for cls in _classes_with_bindings(Widget):
+        own = _bound_keys(cls)
+        if issubclass(cls, ModalScreen):
+            scopes.append(Scope(cls.__name__, own))  # a modal stops the app's keys
+        elif issubclass(cls, Screen):
+            scopes.append(Scope(cls.__name__, own + app_bindings))
+        else:
+            scopes.append(Scope(cls.__name__, own))
+    return scopes
+
+
+def binding_ids(scopes: Iterable[Scope] | None = None) -> dict[str, tuple[str, ...]]:
+    """Every binding id in the app with its default keys (the registry a keymap is checked against)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for scope in binding_scopes() if scopes is None else scopes:
+        for bound in scope.bindings:
+            if bound.id is not None:
+                found.setdefault(bound.id, bound.keys)
+    return dict(sorted(found.items()))
+
+
+def load_user_keymap(path: Path | None = None) -> KeymapResult:
+    """Read and check the keymap file; a missing file is an empty keymap. Never raises for a bad file."""
+    path = keymap_path() if path is None else path
+    if not path.exists():
+        return KeymapResult()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return KeymapResult(problems=[f"{path}: cannot be read ({type(error).__name__})"])
+    return check_keymap(text, path, binding_scopes())
+
+
+def check_keymap(text: str, path: Path | str, scopes: list[Scope]) -> KeymapResult:
+    """Validate a keymap's text against the app's bindings; the applicable entries and every problem, in file order."""
+    entries, problems = _read_entries(text, str(path))
+    known = binding_ids(scopes)
+    candidates: dict[str, tuple[int, tuple[str, ...]]] = {}
+    for binding_id, line, value in entries:
+        where = f"{path}:{line}: {binding_id}: "
+        if binding_id in candidates:
+            problems.append((line, f"{where}duplicate binding id (first at line {candidates[binding_id][0]})"))
+            continue
+        if binding_id not in known:
+            problems.append((line, where + "unknown binding id" + _suggest(binding_id, list(known))))
+            continue
+        keys, key_problem = parse_keys(value)
+        if key_problem:
+            problems.append((line, where + key_problem))
+            continue
+        candidates[binding_id] = (line, keys)
+    for binding_id, line, message in _drop_conflicts(candidates, scopes):
+        problems.append((line, f"{path}:{line}: {binding_id}: {message}"))
+    keymap = {binding_id: ",".join(keys) for binding_id, (_, keys) in candidates.items()}
+    return KeymapResult(keymap, [message for _, message in sorted(problems, key=lambda problem: problem[0])])
+
+
+def parse_keys(value: str | None) -> tuple[tuple[str, ...], str | None]:
+    """Comma-separated keys in Textual's names (``?`` becomes ``question_mark``), or why they cannot be bound."""
+    from textual.keys import _character_to_key
+
+    if not value or not value.strip():
+        return (), 'must be a key or comma-separated keys, e.g. "ctrl+f" or "shift+r,ctrl+r"'
+    keys: list[str] = []
+    for raw in value.split(","):
+        key = raw.strip()
+        key = _character_to_key(key) if len(key) == 1 else key
+        problem = _key_problem(key)
+        if problem:
+            return (), problem
+        if key not in keys:
+            keys.append(key)
+    return tuple(keys), None
+
+
+def _key_problem(key: str) -> str | None:
+    from textual.keys import key_to_character
+
+    *modifiers, base = key.split("+")
+    names = _named_keys()
+    character = len(base) == 1 and base.isprintable()
+    fine_base = bool(base) and (character or base in names or bool(key_to_character(base)))
+    if fine_base and all(modifier in MODIFIERS for modifier in modifiers) and len(set(modifiers)) == len(modifiers):
+        return None
+    shown = json.dumps(key) if key else "an empty key"
+    hint = _suggest(key, [*names, *(f"{m}+{n}" for m in MODIFIERS[:3] for n in names)])
+    return f"{shown} is not a key Textual can bind{hint}"
+
+
+def _named_keys() -> set[str]:
+    """The key names terminals report (``enter``, ``f5``, ``pageup``...), without their modifiers."""
+    from textual.keys import Keys
+
+    return {key.value.rpartition("+")[2] for key in Keys} | {"enter", "space", "backspace", "tab"}
+
+
+def _drop_conflicts(
+    candidates: dict[str, tuple[int, tuple[str, ...]]], scopes: list[Scope]
+) -> list[tuple[str, int, str]]:
+    """Remove entries whose keys are taken in some place, until none are; what was removed and why.
+
+    A remapped binding loses to a default that stays, and to an entry earlier in the file; removing an entry can
+    free a key for another, hence the loop.
+    """
+    reported: list[tuple[str, int, str]] = []
+    while True:
+        clash = _first_conflict(candidates, scopes)
+        if clash is None:
+            return reported
+        binding_id, message = clash
+        reported.append((binding_id, candidates.pop(binding_id)[0], message))
+
+
+def _first_conflict(candidates: dict[str, tuple[int, tuple[str, ...]]], scopes: list[Scope]) -> tuple[str, str] | None:
+    order = {binding_id: line for binding_id, (line, _) in candidates.items()}
+    found: list[tuple[int, str, str]] = []
+    for scope in scopes:
+        owners: dict[str, list[BoundKey]] = {}
+        for bound in scope.bindings:
+            keys = candidates[bound.id][1] if bound.id in candidates else bound.keys
+            for key in keys:
+                if all(other.name != bound.name for other in owners.get(key, [])):
+                    owners.setdefault(key, []).append(bound)
+        for key, bound in owners.items():
+            remapped = [b for b in bound if b.id in candidates and key in candidates[b.id][1]]
+            # The same action under two names (Textual's ctrl+q and our q both quit) is no conflict.
+            if not remapped or len({b.action for b in bound}) < 2:
+                continue
+            loser = max(remapped, key=lambda b: order[b.id])
+            others = [b.name for b in bound if b is not loser]
+            message = f"{json.dumps(key)} is already bound to {', '.join(others)} on {scope.name}"
+            found.append((order[loser.id], loser.id, message))
+    if not found:
+        return None
+    _, binding_id, message = max(found)  # drop the latest entry first: earlier lines win
+    return binding_id, message
+
+
+def _bound_keys(cls) -> tuple[BoundKey, ...]:
+    """A class's bindings (its own and inherited, as Textual merges them), one per id or action."""
+    merged: dict[tuple[str | None, str], list[str]] = {}
+    for key, bindings in cls._merged_bindings.key_to_bindings.items():
+        for binding in bindings:
+            keys = merged.setdefault((binding.id, binding.action), [])
+            if key not in keys:
+                keys.append(key)
+    return tuple(BoundKey(binding_id, action, tuple(keys)) for (binding_id, action), keys in merged.items())
+
+
+def _classes_with_bindings(base: type) -> list[type]:
+    """Classes defined in the screen and widget packages that declare BINDINGS, in a stable order."""
+    found: dict[str, type] = {}
+    for package_name in BINDING_PACKAGES:
+        package = importlib.import_module(package_name)
+        for module_info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package_name}.{module_info.name}")
+            for value in vars(module).values():
+                if (
+                    isinstance(value, type)
+                    and issubclass(value, base)
+                    and value.__module__ == module.__name__
+                    and any("BINDINGS" in vars(cls) for cls in value.__mro__ if cls.__module__.startswith("idp_tui"))
+                ):
+                    found[f"{value.__module__}.{value.__qualname__}"] = value
+    return [found[name] for name in sorted(found)]
+
+
+def _read_entries(text: str, path: str) -> tuple[list[tuple[str, int, str | None]], list[tuple[int, str]]]:
+    """``(id, line, keys text)`` per entry of the YAML mapping, and the problems of its shape."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        root = yaml.compose(text, Loader=loader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        return [], [(line, f"{path}:{line}: invalid YAML: {error.problem or error.context}")]
+    except yaml.YAMLError as error:
+        return [], [(0, f"{path}: invalid YAML: {error}")]
+    if root is None or root.tag == "tag:yaml.org,2002:null":
+        return [], []
+    if not isinstance(root, yaml.MappingNode):
+        line = root.start_mark.line + 1
+        return [], [(line, f"{path}:{line}: must be a mapping of binding ids to keys, e.g. home.search: ctrl+f")]
+    entries: list[tuple[str, int, str | None]] = []
+    problems: list[tuple[int, str]] = []
+    for key_node, value_node in root.value:
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode) or not key_node.value:
+            problems.append((line, f"{path}:{line}: a binding id must be a string such as home.search"))
+            continue
+        # The raw text, not the YAML value: ``5`` is the key 5, not a number.
+        plain = isinstance(value_node, yaml.ScalarNode) and value_node.tag != "tag:yaml.org,2002:null"
+        entries.append((key_node.value, line, value_node.value if plain else None))
+    return entries, problems
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean {json.dumps(close[0])}?)" if close else ""

@@ -1,0 +1,137 @@
+"""Themes: every main screen readable in every theme and under NO_COLOR, at 80x24; choosing and remembering.
+
+The text of each screen is kept under ``tests/snapshots/<theme>/<screen>.txt`` (reviewable in a diff); run with
+``IDP_TUI_UPDATE_SNAPSHOTS=1`` to rewrite them after an intended change. Readability is measured on every
+rendered character: foreground against background at 3:1 or better (4.5:1 in the high-contrast theme), and
+not one colour at all under NO_COLOR.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from idp_tui.screens.deployments import DeploymentsScreen
+from idp_tui.screens.entity import EntityScreen
+from idp_tui.screens.golden_paths import GoldenPathsScreen
+from idp_tui.screens.home import HomeScreen
+from idp_tui.screens.oncall import OnCallScreen
+from idp_tui.screens.template_form import TemplateFormScreen
+from idp_tui.themes.palettes import BUILTIN_THEMES, DEFAULT_THEME
+from screen_cells import coloured_segments, low_contrast, screen_text
+from test_tui import SIZE, _loaded, _search, _until
+
+from idp_tui.app import IdpApp
+from idp_tui.config import ConfigFile, resolve_profile
+from idp_tui.oncall import demo, who
+from idp_tui.platform import build_platform, platform_for_profile
+from idp_tui.theming import load_remembered_theme, remember_theme, remembered_theme_path
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+VARIANTS = [*BUILTIN_THEMES, "no-color"]
+MINIMUM_CONTRAST = {"idp-high-contrast": 4.5}
+FROZEN_NOW = datetime(2026, 3, 4, 10, 30, tzinfo=UTC)  # a Wednesday morning: the demo ladder is fully staffed
+
+# The demo cluster's pods are aged from when it started: their ages differ from run to run.
+_AGE = re.compile(r"(?<=↻)(\d+)( +)(\d+[smhd])\b")
+
+
+def _stable(text: str) -> str:
+    return _AGE.sub(lambda match: f"{match[1]}{' ' * (len(match[2]) + len(match[3]) - 3)}age", text)
+
+
+class _FrozenDateTime(datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return FROZEN_NOW.astimezone(tz) if tz else FROZEN_NOW.replace(tzinfo=None)
+
+
+@pytest.fixture
+def frozen_oncall(monkeypatch):
+    """On-call asked at a fixed moment in UTC, so the same people, times and ages show in every run."""
+    monkeypatch.setattr(demo, "datetime", _FrozenDateTime)
+    monkeypatch.setattr(who, "datetime", _FrozenDateTime)
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def _app(variant: str, monkeypatch) -> IdpApp:
+    if variant == "no-color":
+        monkeypatch.setenv("NO_COLOR", "1")
+        return IdpApp(build_platform())
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    profile = resolve_profile(ConfigFile(Path("absent.yaml"), exists=False, profiles={}), theme=variant, environ={})
+    return IdpApp(platform_for_profile(profile))
+
+
+def _check(app, variant: str, name: str, problems: list[str]) -> None:
+    """Compare the screen's text with its snapshot and measure its readability; problems are collected."""
+    text = _stable(screen_text(app))
+    snapshot = SNAPSHOTS / variant / f"{name}.txt"
+    if os.environ.get("IDP_TUI_UPDATE_SNAPSHOTS") == "1":
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
+        snapshot.write_text(text, encoding="utf-8")
+    elif not snapshot.exists():
+        problems.append(f"{name}: no snapshot {snapshot} (run with IDP_TUI_UPDATE_SNAPSHOTS=1)")
+    elif snapshot.read_text(encoding="utf-8") != text:
+        problems.append(f"{name}: screen differs from {snapshot}:\n{text}")
+    if variant == "no-color":
+        problems.extend(f"{name}: coloured under NO_COLOR: {found}" for found in coloured_segments(app)[:5])
+    else:
+        minimum = MINIMUM_CONTRAST.get(variant, 3.0)
+        problems.extend(f"{name}: low contrast {found}" for found in low_contrast(app, minimum)[:5])
+
+
+async def _settle(pilot) -> None:
+    # Two refreshes: the screen's last message handled, then painted.
+    await pilot.pause(0.1)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+async def test_main_screens_are_readable_in_every_theme_and_match_their_snapshots(variant, monkeypatch, frozen_oncall):
+    app = _app(variant, monkeypatch)
+    problems: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        assert app.no_color == (variant == "no-color")
+        assert app.theme == (DEFAULT_THEME if variant == "no-color" else variant)
+        await _settle(pilot)
+        _check(app, variant, "home", problems)
+
+        await _search(pilot, "payment-processor")
+        await pilot.press("enter", "enter")
+        await _until(pilot, lambda: isinstance(app.screen, EntityScreen))
+        await _settle(pilot)
+        _check(app, variant, "entity", problems)
+
+        await pilot.press("o")
+        await _until(pilot, lambda: isinstance(app.screen, OnCallScreen) and app.screen.answered)
+        await _settle(pilot)
+        _check(app, variant, "oncall", problems)
+
+        await pilot.press("escape")
+        await _until(pilot, lambda: isinstance(app.screen, EntityScreen))
+        await pilot.press("d")
+        await _until(pilot, lambda: isinstance(app.screen, DeploymentsScreen) and app.screen.complete)
+        await _settle(pilot)
+        _check(app, variant, "deployments", problems)
+        app.cluster_access.close()
+
+        await pilot.press("escape", "escape")
+        await _until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await pilot.press("escape")  # leave the search field, so n is a key and not a letter typed
+        await pilot.press("n")
+        await _until(pilot, lambda: isinstance(app.screen, GoldenPathsScreen))
+        await pilot.press("enter")
+        await _until(pilot, lambda: isinstance(app.screen, TemplateFormScreen))
+        await _settle(pilot)
+        _check(app, variant, "form", problems)
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,98 @@
+"""User palettes: YAML files in ``<config dir>/themes/*.yaml``, checked before they become Textual themes.
+
+A palette with a mistake is left out and each mistake is reported as ``FILE:LINE: key: message``, so a typo in
+one colour points at its line instead of failing the start-up or silently showing another theme.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from textual.color import Color, ColorParseError
+from textual.theme import Theme
+
+COLOUR_KEYS = (
+    "primary", "secondary", "accent", "foreground", "background", "surface", "panel", "success", "warning", "error", "boost"
+)  # fmt: skip
+KNOWN_KEYS = ("name", *COLOUR_KEYS, "dark")
+
+
+def load_user_palettes(directory: Path, reserved: set[str] | frozenset[str] = frozenset()) -> tuple[list[Theme], list[str]]:
+    """Every valid palette under ``directory`` (sorted by file name) and the problems of the others.
+
+    Args:
+        directory: the folder holding ``*.yaml`` palettes; a missing folder holds none.
+        reserved: theme names a palette may not take (the built-in ones).
+    """
+    themes: list[Theme] = []
+    problems: list[str] = []
+    try:
+        paths = sorted(directory.glob("*.yaml")) if directory.is_dir() else []
+    except OSError:
+        return themes, problems
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(f"{path}:1: cannot read: {error}")
+            continue
+        theme, found = parse_palette(text, str(path), reserved | {theme.name for theme in themes})
+        problems.extend(found)
+        if theme is not None:
+            themes.append(theme)
+    return themes, problems
+
+
+def parse_palette(text: str, source: str, reserved: set[str] | frozenset[str] = frozenset()) -> tuple[Theme | None, list[str]]:
+    """One palette's theme (None if it has any problem) and its problems, each ``SOURCE:LINE: key: message``."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        return None, [f"{source}:{line}: not valid YAML: {getattr(error, 'problem', None) or error}"]
+    if not isinstance(root, yaml.MappingNode):
+        line = root.start_mark.line + 1 if root is not None else 1
+        return None, [f"{source}:{line}: a palette is a mapping of keys such as name: and primary:"]
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    seen: set[str] = set()
+    for key_node, value_node in root.value:
+        key, line = str(key_node.value), key_node.start_mark.line + 1
+        problem = _check(key, value_node, reserved)
+        seen.add(key)
+        if problem:
+            problems.append(f"{source}:{line}: {key}: {problem}")
+        elif key in values:
+            problems.append(f"{source}:{line}: {key}: given twice")
+        else:
+            values[key] = value_node.value if key != "dark" else value_node.value.lower() == "true"
+    for required in ("name", "primary"):
+        if required not in seen:
+            problems.append(f"{source}:{root.start_mark.line + 1}: {required}: required")
+    if problems:
+        return None, problems
+    return Theme(**values), []  # type: ignore[arg-type] - every key and value was checked above
+
+
+def _check(key: str, node: yaml.Node, reserved: set[str] | frozenset[str]) -> str | None:
+    """What is wrong with one ``key: value`` (None if nothing)."""
+    if key not in KNOWN_KEYS:
+        return f"unknown key (known keys: {', '.join(KNOWN_KEYS)})"
+    if key == "dark":
+        if node.tag != "tag:yaml.org,2002:bool":
+            return "must be true or false"
+        return None
+    if node.tag == "tag:yaml.org,2002:null":
+        # The usual slip: an unquoted "#1F5FAD" is a YAML comment, which leaves the value empty.
+        return 'is empty (quote colours that start with #: "#1F5FAD")'
+    if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str" or not node.value.strip():
+        return "must be text" if key == "name" else 'must be a colour such as "#1F5FAD", "rgb(31,95,173)" or "blue"'
+    if key == "name":
+        return f"{node.value!r} is a built-in theme; choose another name" if node.value in reserved else None
+    try:
+        Color.parse(node.value)
+    except ColorParseError:
+        return f'{node.value!r} is not a colour (use "#1F5FAD", "rgb(31,95,173)", "hsl(213,70%,40%)" or "blue")'
+    return None
