@@ -26,10 +26,10 @@ async def test_d_shows_workloads_per_cluster_with_the_crash_loop_first():
         assert [report["name"] for report in screen.reports] == ["demo-eu", "demo-us"]
         kinds = [row.kind for row in screen.rows]
         assert kinds[0] == "cluster" and "workload" in kinds and "pod" in kinds
-        highlighted = screen.current_row()
-        assert highlighted.kind == "workload" and highlighted.workload["name"] == "settlement-worker"
         first_pod = next(row for row in screen.rows if row.kind == "pod")
         assert first_pod.pod["status"] == "CrashLoopBackOff"  # problems first
+        # Opened on the failing pod: l (its logs) and Enter (why) need no moving first.
+        assert screen.current_row() is first_pod and first_pod.workload["name"] == "settlement-worker"
         assert any(row.kind == "problem" and "previous logs" in row.text.plain for row in screen.rows)
         # Every row is one line at 80 columns; the highlighted one is shown whole under the list.
         rows = screen.query_one(OptionList)

@@ -42,7 +42,7 @@ async def fill_to_review(pilot) -> None:
     await pilot.pause()
     await pilot.press("ctrl+n")  # page 2: the defaults (Node.js, tier 2, no database)
     await pilot.pause()
-    await pilot.press("tab", *"acme", "tab", *"inv", "ctrl+n")  # page 3: github.com / acme / inv
+    await pilot.press(*"acme", "tab", *"inv", "ctrl+n")  # page 3: github.com (the only host, skipped) / acme / inv
     await pilot.pause()
 
 

@@ -135,3 +135,103 @@ async def test_main_screens_are_readable_in_every_theme_and_match_their_snapshot
         await _settle(pilot)
         _check(app, variant, "form", problems)
     assert not problems, "\n".join(problems)
+
+
+# -- choosing, remembering, user palettes ----------------------------------------------------------------------------
+
+PALETTE = """\
+name: solarized-night
+primary: "#268BD2"
+background: "#002B36"
+foreground: "#EEE8D5"
+dark: true
+"""
+
+
+def _user_app(tmp_path: Path, monkeypatch, theme: str | None = None) -> IdpApp:
+    """An app on the demo whose config directory (and so its themes/ folder) is under ``tmp_path``."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("IDP_TUI_CONFIG", str(tmp_path / "config" / "config.yaml"))
+    profile = resolve_profile(ConfigFile(Path("absent.yaml"), exists=False, profiles={}), theme=theme, environ={})
+    return IdpApp(platform_for_profile(profile))
+
+
+async def test_a_palette_choice_is_remembered_and_a_requested_theme_still_wins(tmp_path, monkeypatch):
+    app = _user_app(tmp_path, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == DEFAULT_THEME
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert [t for t in titles if t.startswith("Theme: ")] == [f"Theme: {name}" for name in BUILTIN_THEMES]
+        assert "Theme" not in titles  # Textual's own picker would not remember the choice
+        chosen = next(c for c in app.get_system_commands(app.screen) if c.title == "Theme: idp-light")
+        chosen.callback()
+        assert app.theme == "idp-light"
+    assert load_remembered_theme() == "idp-light" and remembered_theme_path().is_file()
+
+    again = _user_app(tmp_path, monkeypatch)
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert again.theme == "idp-light"
+
+    flagged = _user_app(tmp_path, monkeypatch, theme="idp-high-contrast")
+    async with flagged.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert flagged.theme == "idp-high-contrast"
+
+
+async def test_an_unknown_theme_falls_back_to_the_default_and_says_which_exist(tmp_path, monkeypatch):
+    app = _user_app(tmp_path, monkeypatch, theme="idp-purple")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == DEFAULT_THEME
+        messages = [n.message for n in app._notifications]
+        assert any("Unknown theme 'idp-purple'" in m and "idp-ansi16" in m for m in messages), messages
+
+
+async def test_a_user_palette_is_offered_and_used(tmp_path, monkeypatch):
+    themes = tmp_path / "config" / "themes"
+    themes.mkdir(parents=True)
+    (themes / "night.yaml").write_text(PALETTE)
+    app = _user_app(tmp_path, monkeypatch, theme="solarized-night")
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        assert app.theme == "solarized-night"
+        assert app.current_theme.primary == "#268BD2"
+        assert "Theme: solarized-night" in [c.title for c in app.get_system_commands(app.screen)]
+        assert not app._notifications
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("name: x\nprimary: #1F5FAD\n", "night.yaml:2: primary: is empty (quote colours that start with #"),
+        ('name: x\nprimary: "#1F5FAD"\nsurfce: "#000000"\n', "night.yaml:3: surfce: unknown key"),
+        ('name: x\nprimary: "not-a-colour"\n', "night.yaml:2: primary: 'not-a-colour' is not a colour"),
+        ('name: idp-dark\nprimary: "#1F5FAD"\n', "night.yaml:1: name: 'idp-dark' is a built-in theme"),
+        ('primary: "#1F5FAD"\n', "night.yaml:1: name: required"),
+        ('name: x\nprimary: "#1F5FAD"\ndark: maybe\n', "night.yaml:3: dark: must be true or false"),
+        ("name: x\n  primary: [\n", "night.yaml:2: not valid YAML"),
+        ("- a list\n", "night.yaml:1: a palette is a mapping"),
+    ],
+)
+async def test_a_broken_palette_is_left_out_with_file_line_and_key(tmp_path, monkeypatch, text, expected):
+    themes = tmp_path / "config" / "themes"
+    themes.mkdir(parents=True)
+    (themes / "night.yaml").write_text(text)
+    app = _user_app(tmp_path, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == DEFAULT_THEME  # the program starts as usual
+        assert not [c for c in app.get_system_commands(app.screen) if c.title == "Theme: x"]
+        messages = [n.message for n in app._notifications]
+        assert any(expected in m for m in messages), messages
+
+
+async def test_a_remembered_palette_that_was_deleted_is_passed_over_quietly(tmp_path, monkeypatch):
+    app = _user_app(tmp_path, monkeypatch)
+    assert remember_theme("solarized-night")  # chosen last time, its file since removed
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == DEFAULT_THEME
+        assert not app._notifications

@@ -13,12 +13,16 @@ from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 COLOUR_KEYS = (
-    "primary", "secondary", "accent", "foreground", "background", "surface", "panel", "success", "warning", "error", "boost"
+    "primary", "secondary", "accent", "foreground", "background", "surface", "panel",
+    "success", "warning", "error", "boost",
 )  # fmt: skip
 KNOWN_KEYS = ("name", *COLOUR_KEYS, "dark")
 
 
-def load_user_palettes(directory: Path, reserved: set[str] | frozenset[str] = frozenset()) -> tuple[list[Theme], list[str]]:
+Names = set[str] | frozenset[str]
+
+
+def load_user_palettes(directory: Path, reserved: Names = frozenset()) -> tuple[list[Theme], list[str]]:
     """Every valid palette under ``directory`` (sorted by file name) and the problems of the others.
 
     Args:
@@ -44,7 +48,7 @@ def load_user_palettes(directory: Path, reserved: set[str] | frozenset[str] = fr
     return themes, problems
 
 
-def parse_palette(text: str, source: str, reserved: set[str] | frozenset[str] = frozenset()) -> tuple[Theme | None, list[str]]:
+def parse_palette(text: str, source: str, reserved: Names = frozenset()) -> tuple[Theme | None, list[str]]:
     """One palette's theme (None if it has any problem) and its problems, each ``SOURCE:LINE: key: message``."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -76,7 +80,7 @@ def parse_palette(text: str, source: str, reserved: set[str] | frozenset[str] = 
     return Theme(**values), []  # type: ignore[arg-type] - every key and value was checked above
 
 
-def _check(key: str, node: yaml.Node, reserved: set[str] | frozenset[str]) -> str | None:
+def _check(key: str, node: yaml.Node, reserved: Names) -> str | None:
     """What is wrong with one ``key: value`` (None if nothing)."""
     if key not in KNOWN_KEYS:
         return f"unknown key (known keys: {', '.join(KNOWN_KEYS)})"
