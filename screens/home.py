@@ -205,7 +205,8 @@ class HomeScreen(EntityActions):
                 if exact is not None and exact < shown:
                     summary += f" ({shown - exact:,} by close spelling)"
             text.append(summary, style="dim")
-        self.query_one("#filter-bar", Static).update(text)
+        # A fixed one-line bar: no layout pass, which would repaint the list's scrollbar (bytes over SSH) each key.
+        self.query_one("#filter-bar", Static).update(text, layout=False)
 
     # -- search -----------------------------------------------------------------------------------
 

@@ -32,6 +32,14 @@ def test_search_entity_and_on_call_over_ssh_at_80x24(tmp_path):
         startup = session.quiet(pause=1.0)
 
         per_key = [session.press_measured(key, literal=True) for key in "/payment"]
+        # Only rows that changed are repainted: back to the whole catalog, no row of "payment" may be left behind.
+        # A resize makes the app paint every cell again, which must change nothing.
+        for _ in "payment":
+            session.press_measured("BSpace")
+        painted_by_keys = session.screen()
+        assert painted_by_keys == session.repainted_screen()
+        session.keys("payment", literal=True)
+        session.quiet()
         screen = session.screen()
         assert "payment" in screen
 

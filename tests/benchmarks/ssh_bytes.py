@@ -160,6 +160,14 @@ class SshTmuxSession:
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "idp").stdout
 
+    def repainted_screen(self) -> str:
+        """The screen after the app painted all of it again (a resize there and back: SIGWINCH twice)."""
+        self.tmux("resize-window", "-t", "idp", "-x", str(self.columns + 1), "-y", str(self.rows))
+        self.quiet()
+        self.tmux("resize-window", "-t", "idp", "-x", str(self.columns), "-y", str(self.rows))
+        self.quiet()
+        return self.screen()
+
     def alive(self) -> bool:
         return self.tmux("has-session", "-t", "idp").returncode == 0
 

@@ -146,21 +146,40 @@ class EntityList(ScrollView, can_focus=True):
 
     def set_entities(self, entities: Sequence[Entity], *, cursor: int = 0, empty_text: str | None = None) -> None:
         """Show a new list (a search result, a filter), with the cursor on ``cursor``."""
+        previous, previous_cursor, was_at_top = self._entities, self._cursor, round(self.scroll_offset.y) == 0
         self._entities = entities
         if empty_text is not None:
             self.empty_text = empty_text
         self._cursor = max(0, min(cursor, len(entities) - 1))
-        self.virtual_size = Size(self.size.width, len(entities) + 1)
-        self.scroll_to(y=0, animate=False, immediate=True)
+        self._set_virtual_height(len(entities) + 1)
+        if not was_at_top:
+            self.scroll_to(y=0, animate=False, immediate=True)
         self._keep_cursor_visible()
-        self.refresh()
+        if was_at_top and previous and entities and round(self.scroll_offset.y) == 0:
+            self._refresh_changed_rows(previous, previous_cursor)
+        else:
+            self.refresh()
         self.post_message(self.Highlighted(self, self.highlighted))
+
+    def _refresh_changed_rows(self, previous: Sequence[Entity], previous_cursor: int) -> None:
+        """Repaint only the visible rows that differ (and the cursor's): over SSH each repainted row is bytes
+        sent, and typing another letter of a name often leaves most of the list as it was."""
+        for index in range(min(self._page, max(len(previous), len(self._entities)))):
+            same = index < len(previous) and index < len(self._entities) and previous[index] is self._entities[index]
+            if not same or index in (previous_cursor, self._cursor):
+                self._refresh_row(index)
 
     def extend_entities(self, entities: Sequence[Entity]) -> None:
         """Replace the list by a longer one that starts the same way, keeping the cursor and scroll."""
         self._entities = entities
-        self.virtual_size = Size(self.size.width, len(entities) + 1)
+        self._set_virtual_height(len(entities) + 1)
         self.refresh()
+
+    def _set_virtual_height(self, height: int) -> None:
+        # Assigned only when it changes: each assignment repaints the scrollbar, bytes on every keystroke over SSH.
+        size = Size(self.size.width, height)
+        if self.virtual_size != size:
+            self.virtual_size = size
 
     def move_to(self, index: int) -> None:
         if not self._entities:
