@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -150,3 +151,29 @@ async def test_problems_are_shown_once_as_a_notification_and_valid_entries_still
         await pilot.press("f1")
         await _until(pilot, lambda: isinstance(app.screen, KeysScreen))
         assert len(app._notifications) == 1
+
+
+def test_the_keys_command_lists_ids_with_keys_and_checks_the_keymap(config_dir, capsys):
+    from idp_tui.cli import main
+
+    assert main(["keys", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    by_id = {row["id"]: row for row in listed["bindings"]}
+    assert by_id["home.search"] == {
+        "id": "home.search",
+        "keys": ["slash"],
+        "default_keys": ["slash"],
+        "description": "Search",
+        "where": ["HomeScreen"],
+    }
+    assert by_id["app.quit"]["where"] == ["everywhere"] and listed["problems"] == []
+
+    (config_dir / "keymap.yaml").write_text("home.search: ctrl+f\nhome.filtr: g\n")
+    assert main(["keys", "--json"]) == 1
+    captured = capsys.readouterr()
+    listed = json.loads(captured.out)
+    assert {row["id"]: row for row in listed["bindings"]}["home.search"]["keys"] == ["ctrl+f"]
+    assert listed["problems"] == [
+        f'{config_dir / "keymap.yaml"}:2: home.filtr: unknown binding id (did you mean "home.filter"?)'
+    ]
+    assert "home.filtr: unknown binding id" in captured.err

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import catalog, config, deployments, logs, scaffold, secrets, validate, who
+    from .commands import catalog, config, deployments, keys, logs, scaffold, secrets, validate, who
 
     parser = argparse.ArgumentParser(
         prog="idp-tui",
@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_parsers(subparsers)
     secrets.add_parser(subparsers)
     config.add_parser(subparsers)
+    keys.add_parser(subparsers)
     return parser
 
 

@@ -33,6 +33,7 @@ class BoundKey:
     id: str | None
     action: str
     keys: tuple[str, ...]
+    description: str = ""
 
     @property
     def name(self) -> str:
@@ -210,12 +211,17 @@ def _first_conflict(candidates: dict[str, tuple[int, tuple[str, ...]]], scopes: 
 def _bound_keys(cls) -> tuple[BoundKey, ...]:
     """A class's bindings (its own and inherited, as Textual merges them), one per id or action."""
     merged: dict[tuple[str | None, str], list[str]] = {}
+    descriptions: dict[tuple[str | None, str], str] = {}
     for key, bindings in cls._merged_bindings.key_to_bindings.items():
         for binding in bindings:
             keys = merged.setdefault((binding.id, binding.action), [])
+            descriptions.setdefault((binding.id, binding.action), binding.description)
             if key not in keys:
                 keys.append(key)
-    return tuple(BoundKey(binding_id, action, tuple(keys)) for (binding_id, action), keys in merged.items())
+    return tuple(
+        BoundKey(binding_id, action, tuple(keys), descriptions[binding_id, action])
+        for (binding_id, action), keys in merged.items()
+    )
 
 
 def _classes_with_bindings(base: type) -> list[type]:

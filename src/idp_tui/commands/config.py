@@ -44,8 +44,8 @@ profiles:
       # auth: {method: approle, role_id: my-role-id, secret_id: {env: VAULT_SECRET_ID}}
       # auth: {method: kubernetes, role: idp-tui}
     user: user:jdoe                      # who you are in the catalog, for "mine"
-    # theme: dark
-    read_only: false                     # true: never restart, scale or delete anything
+    # theme: idp-dark                    # idp-light, idp-high-contrast, idp-ansi16, or a palette in themes/
+    read_only: false                     # true: no golden-path runs, restart, scale, delete or Vault writes
     offline: false
 """
 
