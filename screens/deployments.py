@@ -185,7 +185,7 @@ class DeploymentsScreen(Screen):
             else:
                 parts.append(f"{name} live")
         problems = getattr(self, "problem_count", 0)
-        mode = " · READ-ONLY: restart, scale, delete off (read-only mode)" if self.read_only else ""
+        mode = " · no restart, scale or delete" if self.read_only else ""  # the title says READ-ONLY
         self.query_one("#deployments-status", Static).update(f"{' · '.join(parts)} · {problems} with problems{mode}")
 
     def _show(self) -> None:

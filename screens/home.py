@@ -9,6 +9,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
@@ -39,7 +40,12 @@ class HomeScreen(EntityActions):
         Binding("F", "clear_filters", "Clear filters", id="home.clear_filters"),
         Binding("p", "problems", "Problems", id="home.problems"),
         Binding("escape", "clear_search", "Clear search", show=False, id="home.clear_search"),
+        # Priority, like "/": taken when the key arrives, so keys typed after it go to the results, not the box.
+        Binding("enter,down,tab", "to_results", "Results, best match first", show=False, priority=True),
     ]
+
+    class SearchSettled(Message):
+        """Posted through the search box: by the time it arrives, every letter typed before it is in the box."""
 
     def __init__(self, platform: Platform, first_page: FirstPage | None = None) -> None:
         """``first_page``: rows saved by the previous run, shown until the catalog is read."""
@@ -54,6 +60,7 @@ class HomeScreen(EntityActions):
         self._filtered_positions: list[int] | None = None
         # (query, filter) of a first page on screen whose complete list is still being made.
         self._shown_page: tuple[str, EntityFilter] | None = None
+        self._to_results_when_read = False  # Enter pressed in the search before the catalog was read
 
     def compose(self) -> ComposeResult:
         yield Static(self._top_bar_text(), id="top-bar")
@@ -96,6 +103,9 @@ class HomeScreen(EntityActions):
         self.first_page = None
         self._filtered_positions = None
         self.query_one("#top-bar", Static).update(self._top_bar_text())
+        if self._to_results_when_read:
+            self._to_results_when_read = False
+            self._go_to_results()
         self.refresh_results()
 
     def set_catalog_note(self, note: str | None) -> None:
@@ -215,22 +225,48 @@ class HomeScreen(EntityActions):
         self.query_text = event.value
         self.refresh_results()
 
-    @on(Input.Submitted, "#search")
-    def _search_submitted(self) -> None:
-        entity_list = self.query_one(EntityList)
-        entity_list.focus()
-        entity_list.move_to(0)
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "to_results":
+            # screen.focused changes at once; has_focus follows only when the Focus event is handled.
+            return self.focused is self.query_one("#search", Input)  # False: the key goes on as usual
+        return super().check_action(action, parameters)
 
-    def on_key(self, event: events.Key) -> None:
-        search = self.query_one("#search", Input)
-        if search.has_focus and event.key in ("down", "tab"):
-            self.query_one(EntityList).focus()
-            event.stop()
-            event.prevent_default()
+    def action_to_results(self) -> None:
+        """Leave the search box for the results, for keys typed ahead too (a burst over SSH: "/set⏎↓d").
+
+        The letters before this key may still be queued for the box, and the keys after it would follow them
+        there: hold the keys, let the box take its letters, then show that query's results, move the focus
+        and deliver the held keys to the list.
+        """
+        self.app.hold_keys()
+        self.query_one("#search", Input).post_message(self.SearchSettled())
+
+    @on(SearchSettled)
+    def _search_settled(self) -> None:
+        # The box has taken every letter; its Changed messages may still be on their way here.
+        self.query_text = self.query_one("#search", Input).value
+        if self.index is None:
+            # Typed before the catalog was read (the rows are last run's): the keys wait for its results.
+            self._to_results_when_read = True
+            return
+        self._go_to_results()
+
+    def _go_to_results(self) -> None:
+        try:
+            # The query as typed, searched now: the held keys act on its rows, not on the previous query's.
+            index, within = self.index, self._positions_for_filter()
+            if index is not None:
+                result = index.search_page(self.query_text, within=within)
+                self._show_results(result, self.entity_filter, [index.entities[p] for p in result.positions])
+            entity_list = self.query_one(EntityList)
+            self.set_focus(entity_list)
+            entity_list.move_to(0)
+        finally:
+            self.app.release_keys()
 
     def action_focus_search(self) -> None:
         search = self.query_one("#search", Input)
-        if search.has_focus:
+        if self.focused is search:
             search.insert_text_at_cursor("/")  # a "/" typed in the box is text (namespace/name)
         else:
             self.set_focus(search)

@@ -8,11 +8,12 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 
 if TYPE_CHECKING:
     from .catalog.model import Catalog
@@ -66,6 +67,34 @@ class IdpApp(App[int]):
             # Over SSH every animation frame is bytes on a slow link; --no-animations asks the same anywhere.
             self.animation_level = "none"
         self.theme_names: list[str] = []  # offered in the command palette: built-in, then the user's palettes
+
+    # -- keys typed ahead -------------------------------------------------------------------------------------------
+
+    _held_keys: list[events.Key] | None = None
+    _hold_timer: Timer | None = None
+
+    def hold_keys(self, longest: float = 5.0) -> None:
+        """Keep the keys that arrive from now until :meth:`release_keys` (or ``longest`` seconds), then deliver
+        them in order: for a key that moves the focus only after the keys queued before it are handled."""
+        if self._held_keys is None:
+            self._held_keys = []
+            self._hold_timer = self.set_timer(longest, self.release_keys)
+
+    def release_keys(self) -> None:
+        held, self._held_keys = self._held_keys or [], None
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+        for key in held:
+            # Sent as the app (as the driver's keys are): a key from a screen would stop bubbling at that screen
+            # and never reach the app's bindings.
+            self.post_message(events.Key(key.key, key.character).set_sender(self))
+
+    async def on_event(self, event: events.Event) -> None:
+        if self._held_keys is not None and isinstance(event, events.Key) and not event.is_forwarded:
+            self._held_keys.append(event)
+            return
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         from idp_tui.screens.home import HomeScreen
