@@ -185,7 +185,7 @@ class DeploymentsScreen(Screen):
             else:
                 parts.append(f"{name} live")
         problems = getattr(self, "problem_count", 0)
-        mode = " · no restart, scale or delete" if self.read_only else ""  # the title says READ-ONLY
+        mode = " · read-only" if self.read_only else ""  # a key that would change something says why not
         self.query_one("#deployments-status", Static).update(f"{' · '.join(parts)} · {problems} with problems{mode}")
 
     def _show(self) -> None:

@@ -53,17 +53,21 @@ class CountingKeys:
     async def type(self, text: str) -> None:
         await self.press(*text)
 
+    async def search(self, query: str, *then: str) -> None:
+        """``/``, the query, and the keys after it (the search box has every letter before they are pressed)."""
+        await self.press("slash")
+        await self.type(query)
+        await _until(self.pilot, lambda: self.pilot.app.screen.query_one("#search").value == query)
+        await self.press(*then)
+
 
 async def test_find_a_service_and_see_its_on_call_within_budget():
     app = IdpApp(build_platform())
     async with app.run_test(size=SIZE) as pilot:
         keys = CountingKeys(pilot)
         await _loaded(pilot)
-        await keys.press("slash")
-        await keys.type("pay")
-        await _until(pilot, lambda: app.screen.query_one("#search").value == "pay")
         # The best match for "pay" is the API payment-events; the service is the row under it.
-        await keys.press("enter", "down", "o")
+        await keys.search("pay", "enter", "down", "o")
         await _until(pilot, lambda: isinstance(app.screen, OnCallScreen) and app.screen.answer is not None)
         screen = app.screen
         assert screen.entity.name == "payment-processor"
@@ -104,11 +108,8 @@ async def test_open_the_logs_of_the_crash_looping_pod_within_budget():
         async with app.run_test(size=SIZE) as pilot:
             keys = CountingKeys(pilot)
             await _loaded(pilot)
-            await keys.press("slash")
-            await keys.type("set")
-            await _until(pilot, lambda: app.screen.query_one("#search").value == "set")
             # The best match for "set" is the Resource settlement-reports-bucket; the service is under it.
-            await keys.press("enter", "down", "d")
+            await keys.search("set", "enter", "down", "d")
             await _until(pilot, lambda: isinstance(app.screen, DeploymentsScreen) and app.screen.complete, 20)
             deployments = app.screen
             assert deployments.entity.name == "settlement-worker"
