@@ -7,10 +7,13 @@ one colour points at its line instead of failing the start-up or silently showin
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import yaml
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
+
+if TYPE_CHECKING:
+    import yaml
 
 COLOUR_KEYS = (
     "primary", "secondary", "accent", "foreground", "background", "surface", "panel",
@@ -50,6 +53,8 @@ def load_user_palettes(directory: Path, reserved: Names = frozenset()) -> tuple[
 
 def parse_palette(text: str, source: str, reserved: Names = frozenset()) -> tuple[Theme | None, list[str]]:
     """One palette's theme (None if it has any problem) and its problems, each ``SOURCE:LINE: key: message``."""
+    import yaml  # here, not at the top: with no palettes, the first frame does not wait for PyYAML
+
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
@@ -82,6 +87,8 @@ def parse_palette(text: str, source: str, reserved: Names = frozenset()) -> tupl
 
 def _check(key: str, node: yaml.Node, reserved: Names) -> str | None:
     """What is wrong with one ``key: value`` (None if nothing)."""
+    import yaml
+
     if key not in KNOWN_KEYS:
         return f"unknown key (known keys: {', '.join(KNOWN_KEYS)})"
     if key == "dark":

@@ -67,6 +67,7 @@ class IdpApp(App[int]):
             # Over SSH every animation frame is bytes on a slow link; --no-animations asks the same anywhere.
             self.animation_level = "none"
         self.theme_names: list[str] = []  # offered in the command palette: built-in, then the user's palettes
+        self._theme_problems = self.choose_start_theme()
 
     # -- keys typed ahead -------------------------------------------------------------------------------------------
 
@@ -99,7 +100,8 @@ class IdpApp(App[int]):
     def on_mount(self) -> None:
         from idp_tui.screens.home import HomeScreen
 
-        self.apply_start_theme()
+        for problem in self._theme_problems:
+            self.notify(problem, severity="warning", timeout=15, markup=False)
         self.apply_user_keymap()
         first_page = load_first_page(self._first_page_path) if self._first_page_path else None
         self.push_screen(HomeScreen(self.platform, first_page))
@@ -121,8 +123,12 @@ class IdpApp(App[int]):
             # markup=False: the problems quote the user's text, which may hold [brackets].
             self.notify("\n".join(result.problems), title="keymap.yaml", severity="warning", timeout=20, markup=False)
 
-    def apply_start_theme(self) -> None:
-        """Register the themes and pick one (flag/env/profile > last palette choice > default); problems notified."""
+    def choose_start_theme(self) -> list[str]:
+        """Register the themes and pick one (flag/env/profile > last palette choice > default).
+
+        Called before the app runs: a theme set then is the first one styled, where one set on mount restyles
+        every widget a second time (16 ms of the first frame). Returns the problems, to notify once running.
+        """
         from idp_tui.themes.palettes import DEFAULT_THEME
         from idp_tui.themes.registry import register_themes
 
@@ -131,8 +137,7 @@ class IdpApp(App[int]):
         self.theme_names, problems = register_themes(self, user_palette_dir())
         requested = self.platform.profile.theme if self.platform.profile is not None else None
         self.theme, problem = choose_theme(requested, load_remembered_theme(), self.theme_names, DEFAULT_THEME)
-        for message in ([problem] if problem else []) + problems:
-            self.notify(message, severity="warning", timeout=15, markup=False)
+        return ([problem] if problem else []) + problems
 
     def switch_theme(self, name: str) -> None:
         """The command palette's choice: applied now and remembered for the next start."""
