@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from idp_tui.render.deployments import age
+from idp_tui.render.styles import PROBLEM
 
 
 def pod_detail(cluster: str, pod: dict[str, Any]) -> Table:
@@ -39,7 +40,7 @@ def pod_detail(cluster: str, pod: dict[str, Any]) -> Table:
             table.add_row("", f"last: {container['last_state']}")
     for problem in pod["problems"]:
         table.add_row("", "")
-        table.add_row(Text(f"! {problem['reason']}", style="bold red"), f"{problem['message']}\n{problem['hint']}")
+        table.add_row(Text(f"! {problem['reason']}", style=PROBLEM), f"{problem['message']}\n{problem['hint']}")
     return table
 
 

@@ -22,7 +22,8 @@ from idp_tui.screens.home import HomeScreen
 from idp_tui.screens.oncall import OnCallScreen
 from idp_tui.screens.template_form import TemplateFormScreen
 from idp_tui.themes.palettes import BUILTIN_THEMES, DEFAULT_THEME
-from screen_cells import coloured_segments, low_contrast, screen_text
+from screen_cells import coloured_segments, low_contrast, screen_rows, screen_text
+from test_deployments_tui import open_deployments
 from test_tui import SIZE, _loaded, _search, _until
 
 from idp_tui.app import IdpApp
@@ -235,3 +236,41 @@ async def test_a_remembered_palette_that_was_deleted_is_passed_over_quietly(tmp_
         await pilot.pause()
         assert app.theme == DEFAULT_THEME
         assert not app._notifications
+
+
+def _colour_of(app, text: str) -> str:
+    """The foreground colour (``#rrggbb``, or ``ansi N`` for the terminal's own) of the first segment with ``text``."""
+    for row in screen_rows(app):
+        for segment in row:
+            if text in segment.text and segment.style is not None and segment.style.color is not None:
+                color = segment.style.color
+                return f"ansi {color.number}" if color.triplet is None else color.triplet.hex
+    raise AssertionError(f"{text!r} is not on screen:\n{screen_text(app)}")
+
+
+@pytest.mark.parametrize(
+    ("theme", "expected"), [("idp-light", "#b3261e"), ("idp-dark", "#f0707a"), ("idp-ansi16", "ansi 1")]
+)
+async def test_problems_take_the_themes_error_colour(theme, expected, monkeypatch):
+    app = _app(theme, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_deployments(pilot, "settlement-worker")
+        await _settle(pilot)
+        assert _colour_of(app, "CrashLoopBackOff") == expected
+        app.theme = "idp-high-contrast"  # switched while open: the rows are drawn again in the new colours
+        screen._show()
+        await _settle(pilot)
+        assert _colour_of(app, "CrashLoopBackOff") == "#ff7b7b"
+        app.cluster_access.close()
+
+
+def test_the_commands_use_the_terminals_own_red_for_problems(capsys, monkeypatch):
+    from idp_tui.cli import main
+    from idp_tui.commands import output
+
+    monkeypatch.setattr(output.sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert main(["deployments", "settlement-worker"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b[1;31mCrashLoopBackOff" in out, out

@@ -67,6 +67,7 @@ class IdpApp(App[int]):
             # Over SSH every animation frame is bytes on a slow link; --no-animations asks the same anywhere.
             self.animation_level = "none"
         self.theme_names: list[str] = []  # offered in the command palette: built-in, then the user's palettes
+        self._render_styles_pushed = False
         self._theme_problems = self.choose_start_theme()
 
     # -- keys typed ahead -------------------------------------------------------------------------------------------
@@ -138,6 +139,18 @@ class IdpApp(App[int]):
         requested = self.platform.profile.theme if self.platform.profile is not None else None
         self.theme, problem = choose_theme(requested, load_remembered_theme(), self.theme_names, DEFAULT_THEME)
         return ([problem] if problem else []) + problems
+
+    def watch_theme(self, name: str) -> None:
+        """Give the renderables' named styles (problem, warning) the new theme's colours."""
+        from .render.styles import rich_theme, theme_styles
+
+        theme = self.get_theme(name)
+        if theme is None:
+            return
+        if self._render_styles_pushed:
+            self.console.pop_theme()
+        self.console.push_theme(rich_theme(theme_styles(theme.error, theme.warning)))
+        self._render_styles_pushed = True
 
     def switch_theme(self, name: str) -> None:
         """The command palette's choice: applied now and remembered for the next start."""

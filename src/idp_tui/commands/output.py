@@ -20,8 +20,10 @@ def console(*, table: bool = False):
     """
     from rich.console import Console
 
+    from ..render.styles import TERMINAL_STYLES, rich_theme
+
     width = 4096 if table and not sys.stdout.isatty() else None
-    return Console(highlight=False, soft_wrap=False, width=width)
+    return Console(highlight=False, soft_wrap=False, width=width, theme=rich_theme(TERMINAL_STYLES))
 
 
 def error(message: str) -> None:

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from rich.text import Text
 
+from .styles import PROBLEM, WARNING
+
 ROLLOUT_MARKS = {"complete": "✓", "progressing": "▸", "failed": "✗"}
 
 
@@ -35,7 +37,7 @@ def age(seconds: int | None) -> str:
 
 
 def _problem_text(problem: dict[str, Any], indent: int) -> Text:
-    text = Text(" " * indent + "! ", style="bold red")
+    text = Text(" " * indent + "! ", style=PROBLEM)
     text.append(f"{problem['reason']}: ", style="bold")
     text.append(problem["hint"] or problem["message"])
     return text
@@ -51,7 +53,7 @@ def cluster_rows(cluster: dict[str, Any], status: str = "") -> list[DeploymentRo
         title.append(f"  {status}")
     rows = [DeploymentRow("cluster", title, name)]
     if cluster["error"]:
-        rows.append(DeploymentRow("note", Text(f"  ✗ {cluster['error']}", style="bold red"), name))
+        rows.append(DeploymentRow("note", Text(f"  ✗ {cluster['error']}", style=PROBLEM), name))
         return rows
     if not cluster["workloads"]:
         rows.append(DeploymentRow("note", Text("  no workloads for this entity here", style="dim"), name))
@@ -59,7 +61,7 @@ def cluster_rows(cluster: dict[str, Any], status: str = "") -> list[DeploymentRo
         rows += _workload_rows(name, workload)
     warnings = [event for event in cluster["events"] if event["type"] == "Warning"][:8]
     for event in warnings:
-        text = Text("  warning ", style="bold yellow")
+        text = Text("  warning ", style=WARNING)
         text.append(f"{event['object']} {event['reason']}: ", style="bold")
         text.append(event["message"])
         rows.append(DeploymentRow("event", text, name))
@@ -85,7 +87,7 @@ def _workload_rows(cluster: str, workload: dict[str, Any]) -> list[DeploymentRow
     for pod in workload["pods"]:
         line = Text("    ")
         line.append(f"{pod['name']:<35} ")
-        line.append(f"{pod['status']:<16}", style="bold red" if pod["problems"] else "")
+        line.append(f"{pod['status']:<16}", style=PROBLEM if pod["problems"] else "")
         line.append(f" {pod['ready']:>4}  ↻{pod['restarts']:<3} {age(pod['age_seconds']):>4}  {pod['node'] or ''}")
         rows.append(DeploymentRow("pod", line, cluster, workload, pod))
         rows += [DeploymentRow("problem", _problem_text(p, 6), cluster, workload, pod) for p in pod["problems"]]
