@@ -8,23 +8,23 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import events, work
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 
 if TYPE_CHECKING:
     from .catalog.model import Catalog
     from .catalog.search import SearchIndex
 
 from .catalog.first_page import first_page_path, load_first_page, save_first_page
+from .key_hold import KeyHold
 from .platform import Platform
 from .resources import theme_file
 
 
-class IdpApp(App[int]):
+class IdpApp(KeyHold, App[int]):
     """idp-tui's terminal UI."""
 
     TITLE = "idp-tui"
@@ -70,34 +70,6 @@ class IdpApp(App[int]):
         self._render_styles_pushed = False
         self._theme_problems = self.choose_start_theme()
 
-    # -- keys typed ahead -------------------------------------------------------------------------------------------
-
-    _held_keys: list[events.Key] | None = None
-    _hold_timer: Timer | None = None
-
-    def hold_keys(self, longest: float = 5.0) -> None:
-        """Keep the keys that arrive from now until :meth:`release_keys` (or ``longest`` seconds), then deliver
-        them in order: for a key that moves the focus only after the keys queued before it are handled."""
-        if self._held_keys is None:
-            self._held_keys = []
-            self._hold_timer = self.set_timer(longest, self.release_keys)
-
-    def release_keys(self) -> None:
-        held, self._held_keys = self._held_keys or [], None
-        if self._hold_timer is not None:
-            self._hold_timer.stop()
-            self._hold_timer = None
-        for key in held:
-            # Sent as the app (as the driver's keys are): a key from a screen would stop bubbling at that screen
-            # and never reach the app's bindings.
-            self.post_message(events.Key(key.key, key.character).set_sender(self))
-
-    async def on_event(self, event: events.Event) -> None:
-        if self._held_keys is not None and isinstance(event, events.Key) and not event.is_forwarded:
-            self._held_keys.append(event)
-            return
-        await super().on_event(event)
-
     def on_mount(self) -> None:
         from idp_tui.screens.home import HomeScreen
 
@@ -127,8 +99,8 @@ class IdpApp(App[int]):
     def choose_start_theme(self) -> list[str]:
         """Register the themes and pick one (flag/env/profile > last palette choice > default).
 
-        Called before the app runs: a theme set then is the first one styled, where one set on mount restyles
-        every widget a second time (16 ms of the first frame). Returns the problems, to notify once running.
+        Called before the app runs, so the first frame is styled once, in this theme. Returns the problems, to
+        notify once the app runs.
         """
         from idp_tui.themes.palettes import DEFAULT_THEME
         from idp_tui.themes.registry import register_themes
