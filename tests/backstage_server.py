@@ -17,9 +17,11 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from idp_tui.local_http import LocalServer
 
 PREFIX = "/api/catalog"
 
@@ -388,27 +390,17 @@ def _handler(fake: FakeBackstage) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address) -> None:
-        pass  # a client that timed out and hung up is expected in tests; no traceback on stderr
-
-
 class BackstageServer:
     """Runs a FakeBackstage on a free port of 127.0.0.1 in a daemon thread."""
 
     def __init__(self, fake: FakeBackstage) -> None:
         self.fake = fake
-        self._httpd = _QuietServer(("127.0.0.1", 0), _handler(fake))
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        fake.url = self.url
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+        self._server = LocalServer(_handler(fake), name="fake-backstage", quiet_errors=True)
+        self.url = fake.url = self._server.url
 
     def __enter__(self) -> BackstageServer:
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.stop()

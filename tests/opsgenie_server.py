@@ -7,11 +7,12 @@ Every request is recorded (path, query, headers) so tests can check what was sen
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from idp_tui.local_http import LocalServer
 
 
 class FakeOpsgenie:
@@ -23,7 +24,7 @@ class FakeOpsgenie:
         self.status: int | None = None
         self.delay = 0.0
         self.base_url = ""
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LocalServer | None = None
 
     def start(self) -> str:
         fake = self
@@ -52,16 +53,13 @@ class FakeOpsgenie:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._server = LocalServer(Handler, name="fake-opsgenie")
+        self.base_url = self._server.start()
         return self.base_url
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
 
     def answer(self, path: str) -> dict[str, Any]:
         envelope = {"took": 0.01, "requestId": "9ae63dd7-ed00-4c81-86f0-c4ffd33142c9"}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from idp_tui.local_http import LocalServer
 
 API = "https://api.pagerduty.com"
 WEB = "https://acme.pagerduty.com"
@@ -250,16 +251,12 @@ class PagerDutyServer:
 
     def __init__(self, fake: FakePagerDuty) -> None:
         self.fake = fake
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        fake.url = self.url
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+        self._server = LocalServer(_handler(fake), name="fake-pagerduty")
+        self.url = fake.url = self._server.url
 
     def __enter__(self) -> PagerDutyServer:
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.stop()

@@ -18,12 +18,14 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
+
+from idp_tui.local_http import LocalServer
 
 TEMPLATES_DIR = Path(__file__).parent / "fixtures" / "harness_catalog" / "templates"
 API = "/api/scaffolder/v2"
@@ -274,23 +276,17 @@ class ScaffolderServer:
         self.failures: list[tuple[str, str, int, str]] = []
         self._event_id = 0
         self._lock = threading.Condition()
-        self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        self._server = LocalServer(_handler(self), name="fake-scaffolder", quiet_errors=True)
+        self.url = self._server.url
 
     def __enter__(self) -> ScaffolderServer:
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         for task in self.tasks.values():
             task.cancelled.set()
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def fail(self, method: str, path_prefix: str, status: int, message: str = "boom") -> None:
         """Answer every ``method`` request under ``path_prefix`` with ``status`` and Backstage's error envelope."""
@@ -391,13 +387,6 @@ class ScaffolderServer:
         values = body.get("values") or {}
         output = {"links": [{"title": "Owner", "icon": "group", "entityRef": values.get("owner")}]}
         return 200, {"log": log, "directoryContents": contents, "output": output, "steps": steps}
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client hanging up mid-stream is what some tests do; no traceback on stderr for it
 
 
 def _envelope(status: int, name: str, message: str, method: str = "", url: str = "") -> dict[str, Any]:

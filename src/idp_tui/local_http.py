@@ -1,9 +1,10 @@
-"""What every local demo server (the demo cluster, the demo Vault) needs from http.server's handler."""
+"""What every local server (the demo cluster, the demo Vault, the tests' fakes) needs from http.server."""
 
 from __future__ import annotations
 
 import socket
-from http.server import BaseHTTPRequestHandler
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
@@ -20,3 +21,55 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's signature
         """Silence the default stderr access log (it would scribble over the TUI)."""
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that timed out and hung up is expected; no traceback on stderr
+
+
+class LocalServer:
+    """An HTTP server on 127.0.0.1 and a free port (bound at once, so ``url`` is known), served from a daemon thread.
+
+    Args:
+        handler: the request handler class.
+        name: the serving thread's name.
+        tls: ``(certificate file, key file)`` to serve HTTPS.
+        quiet_errors: drop the traceback http.server prints when a handler fails (a test client that hangs up).
+        attributes: set on the server, where handlers read them (``self.server.vault``).
+    """
+
+    def __init__(
+        self,
+        handler: type[BaseHTTPRequestHandler],
+        *,
+        name: str = "local-http",
+        tls: tuple[str, str] | None = None,
+        quiet_errors: bool = False,
+        **attributes: Any,
+    ) -> None:
+        server_class = _QuietServer if quiet_errors else ThreadingHTTPServer
+        self.httpd = server_class(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        if tls is not None:
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        for key, value in attributes.items():
+            setattr(self.httpd, key, value)
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
+        )
+
+    def start(self) -> str:
+        """Start serving; returns :attr:`url`."""
+        self._thread.start()
+        return self.url
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

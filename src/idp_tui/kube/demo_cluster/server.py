@@ -11,7 +11,6 @@ import copy
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import yaml
 
 from idp_tui.kube.demo_cluster.handler import ApiError, Handler, not_found
 from idp_tui.kube.demo_cluster.state import ClusterState, load_description, merge_patch
+from idp_tui.local_http import LocalServer
 
 RESTART_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
 
@@ -54,8 +54,7 @@ class DemoCluster:
         self._clusters: dict[str, ClusterState] = {}
         self._lock = threading.Lock()
         self._streams: list[Stream] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LocalServer | None = None
         self.base_url = ""
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
@@ -67,21 +66,8 @@ class DemoCluster:
             tls: ``(certificate file, key file)`` to serve HTTPS, as a real API server does (in-cluster clients
                 insist on it); the URL is then ``https://``.
         """
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        if tls is not None:
-            import ssl
-
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*tls)
-            server.socket = context.wrap_socket(server.socket, server_side=True)
-        server.daemon_threads = True
-        server.demo = self  # type: ignore[attr-defined]
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="demo-cluster", daemon=True
-        )
-        self._thread.start()
-        self.base_url = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
+        self._server = LocalServer(Handler, name="demo-cluster", tls=tls, demo=self)
+        self.base_url = self._server.start()
         return self.base_url
 
     def stop(self) -> None:
@@ -94,8 +80,7 @@ class DemoCluster:
             with state.lock:
                 state.lock.notify_all()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
     def __enter__(self) -> DemoCluster:

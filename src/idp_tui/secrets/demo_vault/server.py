@@ -19,12 +19,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from idp_tui.local_http import LocalRequestHandler
+from idp_tui.local_http import LocalRequestHandler, LocalServer
 from idp_tui.secrets.demo_vault.acl import (
     DEFAULT_POLICY,
     DEFAULT_TTL,
@@ -98,8 +97,7 @@ class DemoVault:
         self.kubernetes_logins: dict[tuple[str, str, str], list[str]] = {}
         self.cluster_id = str(uuid.uuid5(uuid.NAMESPACE_URL, "idp-tui-demo-vault"))
         self._autosave = True
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LocalServer | None = None
         self.state = self._load()
         self.tokens[root_token] = Token(
             root_token, ["root"], ttl=0, renewable=False, path="auth/token/root", display_name="root"
@@ -113,22 +111,14 @@ class DemoVault:
 
     def start(self) -> str:
         """Serve on 127.0.0.1 and a free port in a daemon thread; returns the base URL (``http://127.0.0.1:PORT``)."""
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
-        server.vault = self  # type: ignore[attr-defined]
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="demo-vault", daemon=True
-        )
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
+        self._server = LocalServer(_Handler, name="demo-vault", vault=self)
+        self.url = self._server.start()
         return self.url
 
     def stop(self) -> None:
         """Stop serving (the store file already holds every change)."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
     def __enter__(self) -> DemoVault:
