@@ -125,12 +125,6 @@ class GoldenPathsScreen(Screen):
                 lambda _: self.start(template, answers, at_review=True),
             )
             return
-        if self.platform.read_only:
-            # The form already refuses; this keeps any other way of getting here from starting a task.
-            from idp_tui.golden.backends import READ_ONLY_RUN
-
-            self.notify(READ_ONLY_RUN, severity="warning", timeout=6)
-            return
         from .task_run import TaskRunScreen
 
         screen = TaskRunScreen(self.platform, self.catalog, template, outcome.values, outcome.secrets)

@@ -63,57 +63,36 @@ def parameter_schema(entity: dict[str, Any]) -> dict[str, Any]:
 def validation_errors(entity: dict[str, Any], values: dict[str, Any]) -> list[dict[str, Any]]:
     """Backstage validates the values page by page and answers with the first failing page's errors."""
     for page in entity["spec"].get("parameters") or []:
-        errors = [_required_error(page, values, name) for name in page.get("required") or [] if name not in values]
+        errors = [
+            _error(None, f'requires property "{name}"', page, values, "required", name)
+            for name in page.get("required") or []
+            if name not in values
+        ]
         for name, prop in (page.get("properties") or {}).items():
             value = values.get(name)
             if isinstance(value, str) and "pattern" in prop and not re.search(prop["pattern"], value):
-                errors.append(_pattern_error(name, prop, value))
+                message = f'does not match pattern "{prop["pattern"]}"'
+                errors.append(_error(name, message, prop, value, "pattern", prop["pattern"]))
             if prop.get("type") == "integer" and name in values and not isinstance(value, int):
-                errors.append(_type_error(name, prop, value))
+                message = f"is not of a type(s) {prop['type']}"
+                errors.append(_error(name, message, prop, value, "type", [prop["type"]]))
         if errors:
             return errors
     return []
 
 
-def _required_error(page: dict[str, Any], values: dict[str, Any], name: str) -> dict[str, Any]:
-    message = f'requires property "{name}"'
+def _error(field: str | None, message: str, schema: Any, instance: Any, rule: str, argument: Any) -> dict[str, Any]:
+    """One jsonschema ValidationError as Backstage's 400 lists it (``field`` None: the page itself)."""
+    where = f"instance.{field}" if field else "instance"
     return {
-        "path": [],
-        "property": "instance",
+        "path": [field] if field else [],
+        "property": where,
         "message": message,
-        "schema": page,
-        "instance": values,
-        "name": "required",
-        "argument": name,
-        "stack": f"instance {message}",
-    }
-
-
-def _pattern_error(name: str, prop: dict[str, Any], value: str) -> dict[str, Any]:
-    message = f'does not match pattern "{prop["pattern"]}"'
-    return {
-        "path": [name],
-        "property": f"instance.{name}",
-        "message": message,
-        "schema": prop,
-        "instance": value,
-        "name": "pattern",
-        "argument": prop["pattern"],
-        "stack": f"instance.{name} {message}",
-    }
-
-
-def _type_error(name: str, prop: dict[str, Any], value: Any) -> dict[str, Any]:
-    message = f"is not of a type(s) {prop['type']}"
-    return {
-        "path": [name],
-        "property": f"instance.{name}",
-        "message": message,
-        "schema": prop,
-        "instance": value,
-        "name": "type",
-        "argument": [prop["type"]],
-        "stack": f"instance.{name} {message}",
+        "schema": schema,
+        "instance": instance,
+        "name": rule,
+        "argument": argument,
+        "stack": f"{where} {message}",
     }
 
 
