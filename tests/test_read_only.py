@@ -7,6 +7,7 @@ publish root, registry and state directory on disk.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from pathlib import Path
 
@@ -161,6 +162,16 @@ def test_scaffold_is_refused_in_one_line_with_status_2(capsys, tmp_path, monkeyp
     out, err = capsys.readouterr()
     assert out == "" and len(err.strip().splitlines()) == 1 and "read-only" in err and "--dry-run" in err
     assert not root.exists() and files_under(state_dir()) == []
+
+
+def test_with_json_the_refusal_is_json_too(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("IDP_TUI_CONFIG", str(tmp_path / "none.yaml"))
+    argv = ["--read-only", "scaffold", SERVICE, *assignments(DEMO_VALUES[SERVICE]), "--json"]
+    assert main([*argv, "--publish-root", str(tmp_path / "repos")]) == 2
+    out, err = capsys.readouterr()
+    answer = json.loads(out)
+    assert answer["status"] == "refused" and "read-only" in answer["error"] and "read-only" in err
+    assert not (tmp_path / "repos").exists()
 
 
 def test_the_environment_variable_and_the_profile_turn_it_on_too(capsys, tmp_path, monkeypatch):

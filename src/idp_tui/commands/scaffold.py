@@ -61,6 +61,8 @@ def scaffold_command(args, platform: Platform) -> int:
 
     if platform.read_only and not args.dry_run:
         # Refused before the catalog is even read: nothing runs, nothing is half-done.
+        if args.json:
+            print_json({"status": "refused", "error": READ_ONLY_REFUSAL})
         error(READ_ONLY_REFUSAL)
         return EXIT_REFUSED
     catalog = platform.catalog_source.load()
