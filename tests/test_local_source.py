@@ -35,8 +35,10 @@ def test_location_targets_are_followed_relative_to_their_file_with_globs(write_c
     (root.parent / "outside").mkdir(exist_ok=True)
     (root.parent / "outside" / "extra.yaml").write_text(GROUP.format(name="team-x"))
     catalog = LocalCatalogSource([root / "root.yaml"], use_cache=False).load()
-    assert _names(catalog) == ["loc-2", "team-a", "team-b", "team-x"]
-    assert not catalog.problems
+    # The catalog root is the folder of the file given (issue 14): a target out of it is refused, not read.
+    assert _names(catalog) == ["loc-2", "team-a", "team-b"]
+    assert [(p.line, p.rule) for p in catalog.problems] == [(1, "location")]
+    assert "../outside/extra.yaml is outside the catalog root" in catalog.problems[0].message
 
 
 def test_location_loops_end_and_each_file_is_read_once(write_catalog):

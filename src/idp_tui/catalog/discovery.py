@@ -5,6 +5,9 @@ Globbing again would list every folder a second time, which is a large part of o
 tens of thousands of repositories; when every folder the glob could enter was already scanned, the
 glob is answered from the scan. Folders the scan skips are remembered, so a pattern that could reach
 into one of them is still globbed on disk.
+
+A catalog is written by other people: the scan never follows a symlink to a folder and stops after
+``limits.MAX_CATALOG_FILES`` files, and a glob on disk stays inside the catalog root (``confined_glob``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ import glob
 import os
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+
+from . import limits
+from .confined_glob import GlobBudget, GlobResult, OutsideRoot, confined_glob
+from .file_access import is_within
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIPPED_DIRECTORIES = {"node_modules", "skeleton", "skeletons", "__pycache__"}
@@ -31,6 +38,10 @@ class ScannedTree:
     roots: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # The resolved path of each scanned root, and whether a scan stopped at limits.MAX_CATALOG_FILES.
+    real_roots: dict[str, str] = field(default_factory=dict)
+    truncated: bool = False
+    glob_budget: GlobBudget = field(default_factory=lambda: GlobBudget(limits.MAX_GLOB_FOLDERS))
 
     @property
     def changed(self) -> bool:
@@ -40,6 +51,7 @@ class ScannedTree:
     def scan(self, directory: str) -> list[str]:
         """Add every YAML file under ``directory`` (depth first, sorted) and return them."""
         found: list[str] = []
+        room = limits.MAX_CATALOG_FILES - len(self.files)
         stack = [directory]
         while stack:
             current = stack.pop()
@@ -48,9 +60,14 @@ class ScannedTree:
                 continue
             _, subdirectories, yaml_files, skipped = listing
             found += [os.path.join(current, name) for name in yaml_files]
+            if len(found) > room:  # a catalog this large is cut short, and says so
+                del found[max(room, 0) :]
+                self.truncated = True
+                break
             self.skipped += [os.path.join(current, name) for name in skipped]
             stack.extend(os.path.join(current, name) for name in reversed(subdirectories))
         self.roots.append(directory)
+        self.real_roots[directory] = os.path.realpath(directory)
         self.files += found
         return found
 
@@ -74,25 +91,57 @@ class ScannedTree:
                         skipped.append(name)
                     elif not name.startswith("."):  # glob's wildcards skip hidden folders too
                         subdirectories.append(name)
+                elif entry.is_symlink() and _is_dir(entry):
+                    # Never entered (it may lead out of the root, or back into itself); listed as skipped so
+                    # a glob that could reach into it goes to the disk, where the walk checks where it leads.
+                    skipped.append(name)
                 elif name.endswith(YAML_SUFFIXES):
                     yaml_files.append(name)
             listing = (mtime_ns, subdirectories, yaml_files, skipped)
         self.listings[directory] = listing
         return listing
 
-    def glob(self, pattern: str) -> list[str]:
-        """The files matching an absolute glob ``pattern``, sorted, as ``glob.glob`` would find them."""
-        if not glob.has_magic(pattern):
-            return [pattern] if os.path.isfile(pattern) else []
-        parts = pattern.split(os.sep)
-        if self._covers(pattern, parts):
-            return sorted(path for path in self.files if _matches(path.split(os.sep), parts))
-        return sorted(path for path in glob.glob(pattern, recursive=True) if os.path.isfile(path))
+    def glob(self, pattern: str, root: str | None = None) -> list[str]:
+        """The files matching an absolute glob ``pattern``, sorted, as ``glob.glob`` would find them.
 
-    def _covers(self, pattern: str, parts: list[str]) -> bool:
+        ``root`` (resolved) is the folder the matches must lie in; by default the scanned root holding the
+        pattern (none: no matches). Matches stop at ``limits.MAX_GLOB_FILES`` (:meth:`match` tells whether).
+        """
+        if root is None:
+            holding = [real for lexical, real in self.real_roots.items() if pattern.startswith(lexical + os.sep)]
+            if not holding:
+                return []
+            root = holding[0]
+        try:
+            return self.match(pattern, root).matches
+        except OutsideRoot:
+            return []
+
+    def match(self, pattern: str, root: str) -> GlobResult:
+        """The files an absolute, normalised Location ``pattern`` names inside the resolved ``root``.
+
+        A pattern without wildcards names one path: anything there but a folder, so that a FIFO or a device
+        is reported when read rather than silently missing.
+
+        Raises:
+            OutsideRoot: the pattern (or its part before the first wildcard) resolves outside ``root``.
+        """
+        if not glob.has_magic(pattern):
+            if not is_within(os.path.realpath(pattern), root):
+                raise OutsideRoot(pattern)
+            return GlobResult([pattern] if os.path.lexists(pattern) and not os.path.isdir(pattern) else [])
+        parts = pattern.split(os.sep)
+        max_files = limits.MAX_GLOB_FILES
+        if self._covers(pattern, parts, root):
+            matches = sorted(path for path in self.files if _matches(path.split(os.sep), parts))
+            return GlobResult(matches[:max_files], truncated=len(matches) > max_files)
+        return confined_glob(pattern, root, max_files, self.glob_budget)
+
+    def _covers(self, pattern: str, parts: list[str], root: str) -> bool:
         if "**" in parts or any(part.startswith(".") for part in parts):
             return False  # recursive, or naming a hidden folder the scan did not enter
-        if not any(pattern.startswith(root + os.sep) for root in self.roots):
+        # Only a scan of this very root answers: its files are inside it.
+        if not any(pattern.startswith(lexical + os.sep) and real == root for lexical, real in self.real_roots.items()):
             return False
         for skipped in self.skipped:
             skipped_parts = skipped.split(os.sep)
@@ -101,6 +150,13 @@ class ScannedTree:
             if depth < len(parts) and all(fnmatchcase(name, part) for name, part in leading):
                 return False  # the glob could enter a folder the scan skipped
         return True
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _matches(path_parts: list[str], pattern_parts: list[str]) -> bool:

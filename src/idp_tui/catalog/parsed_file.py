@@ -6,11 +6,13 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from . import limits
 from .entity import KNOWN_KINDS
+from .file_access import RefusedRead, read_checked
 from .placeholders import resolve_placeholders
 from .problems import Problem
 from .validation import validate_entity
-from .yaml_docs import field_line, load_documents
+from .yaml_docs import field_line, load_stream
 
 BACKSTAGE_API_GROUPS = ("backstage.io/", "scaffolder.backstage.io/")
 
@@ -38,6 +40,11 @@ class ParsedFile:
     # Files read through $text/$json/$yaml placeholders: (path, mtime_ns, size) when read.
     dependencies: list[tuple[str, int, int]] = field(default_factory=list)
     mentions_backstage: bool = False
+    # Not read at all (outside the root, not a regular file, too large, not UTF-8): always reported.
+    unreadable: bool = False
+    # Nodes added by aliases and bytes included by placeholders: counted against the catalog's budgets.
+    alias_nodes: int = 0
+    included_bytes: int = 0
 
     def to_cache(self) -> tuple:
         """Plain tuples and lists only: what ``marshal`` can store."""
@@ -49,11 +56,15 @@ class ParsedFile:
             [tuple(p) for p in self.problems],
             self.dependencies,
             self.mentions_backstage,
+            self.unreadable,
+            self.alias_nodes,
+            self.included_bytes,
         )
 
     @classmethod
     def from_cache(cls, path: str, values: tuple) -> ParsedFile:
-        mtime_ns, size, documents, problems, dependencies, mentions_backstage = values
+        (mtime_ns, size, documents, problems, dependencies, mentions_backstage) = values[:6]
+        unreadable, alias_nodes, included_bytes = values[6:]
         return cls(
             path,
             mtime_ns,
@@ -65,14 +76,20 @@ class ParsedFile:
             [Problem._make(p) for p in problems],
             dependencies,
             mentions_backstage,
+            unreadable,
+            alias_nodes,
+            included_bytes,
         )
 
     def looks_like_catalog_file(self) -> bool:
         """Whether a file found by scanning a directory is meant for the catalog.
 
-        True when a document has a built-in kind or a Backstage apiVersion, or when the file could not
-        be parsed but mentions backstage.io (a broken descriptor must still be reported).
+        True when a document has a built-in kind or a Backstage apiVersion, when the file could not
+        be parsed but mentions backstage.io (a broken descriptor must still be reported), or when it could
+        not be read at all (a FIFO, a symlink out of the root or a UTF-16 file must not vanish in silence).
         """
+        if self.unreadable:
+            return True
         for document in self.documents:
             data = document.data
             if isinstance(data, dict) and (
@@ -87,33 +104,53 @@ class ParsedFile:
         for dep_path, mtime_ns, size in self.dependencies:
             try:
                 dep = os.stat(dep_path)
-            except OSError:
+            except (OSError, ValueError):
                 return False
             if (dep.st_mtime_ns, dep.st_size) != (mtime_ns, size):
                 return False
         return True
 
 
-def parse_file(path: str, stat: os.stat_result) -> ParsedFile:
-    """Read, parse and validate every document of one catalog file. Never raises for bad content."""
+def unreadable_file(path: str, reason: str) -> ParsedFile:
+    """A file that was not read, with the problem saying why (it is never cached with content)."""
+    return ParsedFile(path, 0, 0, problems=[Problem(path, 1, f"cannot read file: {reason}", "yaml")], unreadable=True)
+
+
+def parse_file(path: str, stat: os.stat_result, root: str | None = None) -> ParsedFile:
+    """Read, parse and validate every document of one catalog file. Never raises for bad content.
+
+    Args:
+        path: the file, already accepted by ``file_access.checked_stat``.
+        stat: what that check returned (the file read must still be that file).
+        root: the resolved catalog root placeholders must stay in; by default the file's own folder.
+    """
     parsed = ParsedFile(path, stat.st_mtime_ns, stat.st_size)
     try:
-        with open(path, "rb") as handle:
-            text = handle.read().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        parsed.problems.append(Problem(path, 1, f"cannot read file: {_reason(error)}", "yaml"))
+        text = read_checked(path, stat, limits.MAX_CATALOG_FILE_BYTES).decode("utf-8")
+    except RefusedRead as error:
+        return unreadable_file(path, str(error))
+    except UnicodeDecodeError:
+        parsed.problems.append(Problem(path, 1, "cannot read file: not UTF-8 text", "yaml"))
+        parsed.unreadable = True  # cached as such: the file is not decoded again until it changes
         return parsed
     parsed.mentions_backstage = "backstage.io" in text
-    documents, yaml_errors = load_documents(text)
-    parsed.problems += [Problem(path, e.line, e.message, "yaml") for e in yaml_errors]
+    loaded = load_stream(text)
+    parsed.alias_nodes = loaded.alias_nodes
+    parsed.problems += [Problem(path, e.line, e.message, "yaml") for e in loaded.errors]
     may_have_placeholders = "$text" in text or "$json" in text or "$yaml" in text
-    for document in documents:
+    if may_have_placeholders:
+        base_dir = os.path.dirname(path)
+        root = root or os.path.realpath(base_dir)
+    for document in loaded.documents:
         data = document.data
         if may_have_placeholders:
-            data, dependencies, placeholder_errors = resolve_placeholders(data, os.path.dirname(path))
+            left = limits.MAX_INCLUDED_BYTES_PER_FILE - parsed.included_bytes
+            data, dependencies, placeholder_errors, included = resolve_placeholders(data, base_dir, root, left)
             parsed.dependencies += dependencies
-            for message in placeholder_errors:
-                parsed.problems.append(Problem(path, document.line, message, "placeholder"))
+            parsed.included_bytes += included
+            for where, message in placeholder_errors:
+                line = field_line(text, document.line, where)
+                parsed.problems.append(Problem(path, line, message, "placeholder"))
         verdict = validate_entity(data)
         problems = [
             Problem(path, field_line(text, document.line, field_path), message, rule, verdict.key)
@@ -121,9 +158,3 @@ def parse_file(path: str, stat: os.stat_result) -> ParsedFile:
         ]
         parsed.documents.append(ParsedDocument(document.line, data, verdict.key, verdict.relations, problems))
     return parsed
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, UnicodeDecodeError):
-        return "not UTF-8 text"
-    return error.strerror or str(error) if isinstance(error, OSError) else str(error)

@@ -2,58 +2,189 @@
 
 An API's ``definition: {$text: ./openapi.yaml}`` is replaced by the file's content, as the catalog's
 PlaceholderProcessor does. URLs are not fetched by a local catalog: the value says so instead.
+
+The catalog is written by other people: a placeholder reads only a regular file inside the catalog root
+(never ``/etc/shadow``, ``/proc/self/environ``, a FIFO or ``/dev/zero``), at most
+``limits.MAX_PLACEHOLDER_FILE_BYTES`` of it, and all the placeholders of one catalog file include at most
+``limits.MAX_INCLUDED_BYTES_PER_FILE`` together (one spec referenced a thousand times prints a thousand
+times). What ``$json``/``$yaml`` include must be JSON data, as the catalog's own YAML is.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
-from typing import Any
+from typing import Any, NamedTuple
+
+from . import limits
+from .file_access import RefusedRead, checked_stat, read_checked, size_words
 
 PLACEHOLDERS = ("$text", "$json", "$yaml")
 
+# A placeholder that could not be resolved: the path of the field holding it (for its line) and why.
+PlaceholderError = tuple[tuple[Any, ...], str]
 
-def resolve_placeholders(data: Any, base_dir: str) -> tuple[Any, list[tuple[str, int, int]], list[str]]:
-    """Return ``(data with placeholders replaced, files read, error messages)``."""
+
+class _OverBudget(Exception):
+    pass
+
+
+class Resolved(NamedTuple):
+    """A document with its placeholders replaced.
+
+    ``dependencies`` are the files read as ``(path, mtime_ns, size)``; one that could not be used has size -1,
+    so a cached parse is redone once it changes. ``included`` is the JSON size of what was included.
+    """
+
+    data: Any
+    dependencies: list[tuple[str, int, int]]
+    errors: list[PlaceholderError]
+    included: int
+
+
+def resolve_placeholders(
+    data: Any, base_dir: str, root: str, budget: int = limits.MAX_INCLUDED_BYTES_PER_FILE
+) -> Resolved:
+    """Replace the placeholders of one document.
+
+    Args:
+        data: one document.
+        base_dir: the folder of the catalog file (targets are relative to it).
+        root: the resolved catalog root every target must lie in.
+        budget: what this document may still include (what its file's other documents left).
+    """
     dependencies: list[tuple[str, int, int]] = []
-    errors: list[str] = []
+    errors: list[PlaceholderError] = []
+    remaining = [budget]
+    texts: dict[str, str] = {}  # each file is read once however often it is included
 
-    def walk(value: Any) -> Any:
+    def walk(value: Any, path: tuple[Any, ...]) -> Any:
         if isinstance(value, dict):
             if len(value) == 1:
                 ((key, target),) = value.items()
                 if key in PLACEHOLDERS and isinstance(target, str):
-                    return _resolve(key, target)
-            return {k: walk(v) for k, v in value.items()}
+                    return _resolve(key, target, (*path, key))
+            return {k: walk(v, (*path, k)) for k, v in value.items()}
         if isinstance(value, list):
-            return [walk(v) for v in value]
+            return [walk(v, (*path, i)) for i, v in enumerate(value)]
         return value
 
-    def _resolve(kind: str, target: str) -> Any:
+    def _resolve(kind: str, target: str, where: tuple[Any, ...]) -> Any:
         if "://" in target:
             return f"{kind}: {target} (not fetched by a local catalog)"
-        path = os.path.normpath(os.path.join(base_dir, target))
         try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
-            stat = os.stat(path)
-        except (OSError, UnicodeDecodeError) as error:
-            errors.append(f"Placeholder {kind} could not read {target}: {getattr(error, 'strerror', None) or error}")
-            return None
-        dependencies.append((path, stat.st_mtime_ns, stat.st_size))
-        if kind == "$text":
-            return text
-        try:
-            if kind == "$json":
-                return json.loads(text)
-            from .yaml_docs import load_documents
-
-            documents, yaml_errors = load_documents(text)
-            if yaml_errors:
-                raise ValueError(yaml_errors[0].message)
-            return documents[0].data if documents else None
+            text = _read(kind, target)
+            if kind == "$text":
+                value, cost = text, len(text)
+            else:
+                value = _parse(kind, target, text)
+                try:
+                    cost = _json_cost(value, remaining[0])
+                except ValueError as error:
+                    raise ValueError(f"Placeholder {kind} of {target} is not included: {error}") from None
+            if cost > remaining[0]:
+                raise _OverBudget
         except ValueError as error:
-            errors.append(f"Placeholder {kind} failed to parse {target}: {error}")
+            errors.append((where, str(error)))
             return None
+        except _OverBudget:
+            errors.append(
+                (
+                    where,
+                    f"Placeholder {kind} of {target} is not included: the placeholders of this file would include "
+                    f"more than {size_words(limits.MAX_INCLUDED_BYTES_PER_FILE)} together",
+                )
+            )
+            return None
+        remaining[0] -= cost
+        return value
 
-    return walk(data), dependencies, errors
+    def _read(kind: str, target: str) -> str:
+        if "\0" in target:
+            raise ValueError(f"Placeholder {kind} could not read {target!r}: the path holds a null byte")
+        path = os.path.normpath(os.path.join(base_dir, target))
+        if path in texts:
+            return texts[path]
+        limit = limits.MAX_PLACEHOLDER_FILE_BYTES
+        try:
+            checked = checked_stat(path, root, limit)
+            if checked.st_size > remaining[0]:
+                dependencies.append((path, checked.st_mtime_ns, checked.st_size))  # the verdict changes with it
+                raise _OverBudget  # not even read
+            text = read_checked(path, checked, limit).decode("utf-8")
+        except (RefusedRead, UnicodeDecodeError) as error:
+            dependencies.append((path, 0, -1))
+            reason = "not UTF-8 text" if isinstance(error, UnicodeDecodeError) else str(error)
+            raise ValueError(f"Placeholder {kind} could not read {target}: {reason}") from None
+        dependencies.append((path, checked.st_mtime_ns, checked.st_size))
+        texts[path] = text
+        return text
+
+    try:
+        return Resolved(walk(data, ()), dependencies, errors, budget - remaining[0])
+    except RecursionError:
+        nested = [((), "Placeholders could not be resolved: the document is nested too deeply")]
+        return Resolved(data, dependencies, nested, budget - remaining[0])
+
+
+def _parse(kind: str, target: str, text: str) -> Any:
+    """The data of a ``$json``/``$yaml`` file. Raises ValueError with the message to report."""
+    if kind == "$json":
+        try:
+            return json.loads(text)
+        except ValueError as error:
+            raise ValueError(f"Placeholder $json failed to parse {target}: {error}") from None
+        except RecursionError:
+            raise ValueError(f"Placeholder $json failed to parse {target}: nested too deeply") from None
+    from .yaml_docs import load_documents
+
+    documents, yaml_errors = load_documents(text)
+    if yaml_errors:
+        first = yaml_errors[0]
+        raise ValueError(f"Placeholder $yaml failed to parse {target}:{first.line}: {first.message}")
+    return documents[0].data if documents else None
+
+
+def _json_cost(value: Any, budget: int) -> int:
+    """About the length of ``value`` as JSON text, checking it is JSON data (walked without recursion).
+
+    Raises:
+        ValueError: not JSON data (NaN, an integer JSON cannot carry exactly, a key that is not a string)
+            or nested deeper than ``limits.MAX_NESTING_DEPTH``.
+        _OverBudget: longer than ``budget`` (so a shared or cyclic value is never walked to its end).
+    """
+    cost = 0
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        kind = item.__class__
+        if kind is str:
+            cost += len(item) + 2
+        elif kind is dict or kind is list:
+            if depth >= limits.MAX_NESTING_DEPTH:
+                raise ValueError(f"the included data is nested deeper than {limits.MAX_NESTING_DEPTH} levels")
+            cost += 2
+            if kind is dict:
+                for key, child in item.items():
+                    if key.__class__ is not str:
+                        raise ValueError(f"the included data has a key that is not a string: {key!r:.40}")
+                    cost += len(key) + 4
+                    stack.append((child, depth + 1))
+            else:
+                stack.extend((child, depth + 1) for child in item)
+        elif item is None or kind is bool:
+            cost += 5
+        elif kind is int:
+            if not -limits.MAX_SAFE_INTEGER <= item <= limits.MAX_SAFE_INTEGER:
+                raise ValueError("the included data has an integer beyond what JSON carries exactly")
+            cost += 8
+        elif kind is float:
+            if not math.isfinite(item):
+                raise ValueError("the included data has a number that is not finite (NaN or infinity)")
+            cost += 8
+        else:
+            raise ValueError(f"the included data holds a {kind.__name__}, which is not JSON data")
+        if cost > budget:
+            raise _OverBudget
+    return cost

@@ -7,18 +7,29 @@ the document it is in: the other documents of the file are still read.
 Parsing YAML is most of the cost of opening a large catalog, so the loader keeps libyaml's parser and
 composer but resolves and constructs the plain data a catalog holds (mappings, sequences, core-schema
 scalars, anchors, merge keys) on a direct path: PyYAML's generic constructor, built for arbitrary
-Python objects, takes twice as long. Any other tag goes through PyYAML's safe constructor as usual.
+Python objects, takes twice as long.
+
+A catalog is written by other people, and what is read must print as JSON: the loader accepts only what JSON
+holds (string keys, finite numbers, integers JSON carries exactly, no cycles, at most
+``limits.MAX_NESTING_DEPTH`` levels) and refuses any other tag (``!!binary``, ``!!timestamp``, ``!!set``...),
+duplicate keys (as Backstage's parser does) and documents whose aliases would expand beyond
+``limits.MAX_EXPANDED_NODES``. Each refusal is a YAML error at its line that costs only its own document.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from . import limits
 
 try:
     from yaml import CSafeLoader as _BaseLoader
@@ -51,19 +62,38 @@ _CORE_SCHEMA = [
 ]
 
 
+# Longer than any integer within MAX_SAFE_INTEGER can be written (0o and 20 octal digits): refused unread,
+# so a 5,000-digit number never reaches int(), whose digit limit raises, or str() when printed.
+_MAX_INT_TEXT = 24
+_TOO_LARGE = f"is an integer beyond ±{limits.MAX_SAFE_INTEGER:,} (what JSON carries exactly): quote it to keep text"
+
+
 def _core_int(text: str) -> int:
-    if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
-    return int(text, 10)
+    if len(text) > _MAX_INT_TEXT:
+        raise ValueError(_TOO_LARGE)
+    try:
+        if text.startswith("0o"):
+            value = int(text[2:], 8)
+        elif text.startswith("0x"):
+            value = int(text[2:], 16)
+        else:
+            value = int(text, 10)
+    except ValueError:
+        raise ValueError("is not an integer") from None
+    if not -limits.MAX_SAFE_INTEGER <= value <= limits.MAX_SAFE_INTEGER:
+        raise ValueError(_TOO_LARGE)
+    return value
 
 
 def _core_float(text: str) -> float:
     lowered = text.lower()
-    if lowered.endswith("inf"):
-        return float("-inf") if lowered.startswith("-") else float("inf")
-    return float(lowered)
+    try:
+        value = float(lowered.replace(".inf", "inf").replace(".nan", "nan"))
+    except ValueError:
+        raise ValueError("is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError("is not a finite number (JSON has no NaN or infinity)")
+    return value
 
 
 _SCALARS = {
@@ -74,14 +104,33 @@ _SCALARS = {
 }
 
 
+def _shown(text: str, width: int = 40) -> str:
+    """A scalar as quoted in a message: long ones cut (a 5,000-digit number is not worth repeating)."""
+    return text if len(text) <= width else f"{text[:width]}… ({len(text):,} characters)"
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _refuse(message: str, node) -> ConstructorError:
+    return ConstructorError(None, None, message, node.start_mark)
+
+
 class CatalogLoader(_BaseLoader):
-    """A safe loader with YAML 1.2 core-schema scalars that records where each document starts."""
+    """A safe loader with YAML 1.2 core-schema scalars that records where each document starts.
+
+    ``alias_budget`` is ``[nodes this stream's documents may still expand to, nodes added by aliases so far]``;
+    ``None`` when the text cannot hold an alias (no ``&`` or no ``*``), which spares counting for almost every
+    file.
+    """
 
     yaml_implicit_resolvers: dict = {}
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, stream: str, alias_budget: list[int] | None = None) -> None:
         super().__init__(stream)
         self.document_lines: list[int] = []
+        self.alias_budget = alias_budget
 
     def resolve(self, kind, value, implicit):  # noqa: D102 - called by the composer for every node
         if kind is ScalarNode:
@@ -97,55 +146,154 @@ class CatalogLoader(_BaseLoader):
     def construct_document(self, node):  # noqa: D102 - records the line, then builds the data
         self.document_lines.append(node.start_mark.line + 1)
         try:
+            if self.alias_budget is not None:
+                total, added = self._expanded_size(node, self.alias_budget[0])
+                self.alias_budget[0] -= total
+                self.alias_budget[1] += added
             return self._build(node, {})
         except RecursionError:
-            raise ConstructorError(None, None, "the document is nested too deeply", node.start_mark) from None
+            raise _refuse("the document is nested too deeply", node) from None
 
-    def _build(self, node, built: dict):
+    def _expanded_size(self, root, budget: int) -> tuple[int, int]:
+        """The nodes ``root`` makes with every alias expanded (a string weighs one per 16 characters), and
+        how many of them the aliases added.
+
+        libyaml composes an alias as the very node it names, so a nine-level "billion laughs" is a few dozen
+        nodes here and hundreds of millions once printed; a node is counted once and its size reused, which
+        keeps the count linear while the total it adds up may be astronomical.
+
+        Raises:
+            ConstructorError: the size passes ``budget``, the nesting ``limits.MAX_NESTING_DEPTH``, or a
+                collection contains itself through an alias.
+        """
+        sizes: dict[int, int] = {}
+        heights: dict[int, int] = {}
+        scalars: set[int] = set()
+        added = 0
+
+        def size(node) -> int:
+            nonlocal added
+            if node.__class__ is ScalarNode:
+                weight = 1 + (len(node.value) >> 4)
+                if id(node) in scalars:
+                    added += weight
+                scalars.add(id(node))
+                return weight
+            known = sizes.get(id(node))
+            if known is not None:
+                if known < 0:
+                    raise _refuse("an alias refers to a collection it is inside (a recursive structure)", node)
+                added += known
+                return known
+            sizes[id(node)] = -1  # being counted: meeting it again below is a cycle
+            total = 1
+            height = 0  # an alias can nest a shallow collection deep: its depth is counted here too
+            children = [child for pair in node.value for child in pair] if node.__class__ is MappingNode else node.value
+            for child in children:
+                total += size(child)
+                if child.__class__ is not ScalarNode and heights[id(child)] > height:
+                    height = heights[id(child)]
+            if total > budget:
+                raise _refuse(f"aliases expand this to more than {limits.MAX_EXPANDED_NODES:,} nodes", node)
+            if height >= limits.MAX_NESTING_DEPTH:
+                raise _refuse(f"the document is nested deeper than {limits.MAX_NESTING_DEPTH} levels", node)
+            sizes[id(node)] = total
+            heights[id(node)] = height + 1
+            return total
+
+        return size(root), added
+
+    def _build(self, node, built: dict, depth: int = 1):
         kind = node.__class__
         tag = node.tag
         if kind is ScalarNode:
             if tag == _STR:
                 return node.value
             scalar = _SCALARS.get(tag)
-            return scalar(node.value) if scalar is not None else self.construct_object(node, deep=True)
+            if scalar is None:
+                raise self._unsupported(node)
+            try:
+                return scalar(node.value)
+            except ValueError as error:
+                raise _refuse(f"{_short_tag(tag)} {_shown(node.value)} {error}", node) from None
         # Aliases are the same node object: build it once, so both places share one value.
         done = built.get(id(node))
         if done is not None:
             return done
+        if depth > limits.MAX_NESTING_DEPTH:
+            raise _refuse(f"the document is nested deeper than {limits.MAX_NESTING_DEPTH} levels", node)
         if kind is MappingNode and tag == _MAP:
-            if any(key.tag == _MERGE for key, _ in node.value):
-                self.flatten_mapping(node)
+            pairs = node.value
+            if any(key.tag == _MERGE for key, _ in pairs):
+                return self._build_merged(node, built, depth)
             mapping: dict = {}
             built[id(node)] = mapping
-            for key_node, value_node in node.value:
+            for key_node, value_node in pairs:
                 # Plain string keys and values are the common case: no call for them.
                 key = (
                     key_node.value
                     if key_node.tag == _STR and key_node.__class__ is ScalarNode
-                    else (self._build(key_node, built))
+                    else self._key(key_node, built, depth)
                 )
-                value = (
+                mapping[key] = (
                     value_node.value
                     if value_node.tag == _STR and value_node.__class__ is ScalarNode
-                    else (self._build(value_node, built))
+                    else self._build(value_node, built, depth + 1)
                 )
-                try:
-                    mapping[key] = value
-                except TypeError:
-                    raise ConstructorError(
-                        "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
-                    ) from None
+            if len(mapping) != len(pairs):  # one comparison per mapping finds a repeated key
+                raise self._duplicate(pairs)
             return mapping
         if kind is SequenceNode and tag == _SEQ:
             sequence: list = []
             built[id(node)] = sequence
             for item in node.value:
                 sequence.append(
-                    item.value if item.tag == _STR and item.__class__ is ScalarNode else self._build(item, built)
+                    item.value
+                    if item.tag == _STR and item.__class__ is ScalarNode
+                    else self._build(item, built, depth + 1)
                 )
             return sequence
-        return self.construct_object(node, deep=True)
+        raise self._unsupported(node)
+
+    def _build_merged(self, node, built: dict, depth: int) -> dict:
+        """A mapping with ``<<`` merge keys: its own keys must be unique, merged ones may be overridden."""
+        own = [(key_node, value_node) for key_node, value_node in node.value if key_node.tag != _MERGE]
+        scalar_keys = [(key_node.tag, key_node.value) for key_node, _ in own if key_node.__class__ is ScalarNode]
+        if len(set(scalar_keys)) != len(scalar_keys):
+            raise self._duplicate(own)
+        self.flatten_mapping(node)
+        mapping: dict = {}
+        built[id(node)] = mapping
+        for key_node, value_node in node.value:
+            mapping[self._key(key_node, built, depth)] = self._build(value_node, built, depth + 1)
+        return mapping
+
+    def _key(self, node, built: dict, depth: int) -> str:
+        key = self._build(node, built, depth + 1)
+        if key.__class__ is not str:
+            if node.__class__ is ScalarNode:
+                raise _refuse(f"a mapping key must be a string: {_shown(node.value)} is not one (quote it)", node)
+            what = "a mapping" if node.__class__ is MappingNode else "a sequence"
+            raise _refuse(f"a mapping key must be a string, not {what}", node)
+        return key
+
+    @staticmethod
+    def _duplicate(pairs) -> ConstructorError:
+        seen: set = set()
+        for key_node, _ in pairs:
+            key = (key_node.tag, key_node.value) if key_node.__class__ is ScalarNode else id(key_node)
+            if key in seen:
+                return _refuse(f'Map keys must be unique: "{_shown(key_node.value)}" is repeated', key_node)
+            seen.add(key)
+        return _refuse("Map keys must be unique", pairs[0][0])
+
+    @staticmethod
+    def _unsupported(node) -> ConstructorError:
+        return _refuse(
+            f"the tag {_short_tag(node.tag)} is not supported: a catalog holds strings, numbers, booleans, "
+            "nulls, sequences and mappings (YAML 1.2's core schema, as JSON)",
+            node,
+        )
 
     # The composer calls these for every node to support path resolvers, which a catalog never uses;
     # C built-ins that accept the same arguments cost a fraction of a Python no-op method.
@@ -153,10 +301,10 @@ class CatalogLoader(_BaseLoader):
     ascend_resolver = staticmethod(tuple)
 
 
-# Keep the merge key (<<) resolver of the base loader; replace the YAML 1.1 scalar resolvers.
+# Keep only the merge key (<<) resolver of the base loader; replace the YAML 1.1 scalar resolvers (and drop
+# its "=" and "!"/"&"/"*" ones, which YAML 1.2 reads as strings).
 for _first, _resolvers in _BaseLoader.yaml_implicit_resolvers.items():
-    kept = [(tag, regexp) for tag, regexp in _resolvers if tag not in (_BOOL, _INT, _FLOAT, _NULL)]
-    kept = [(tag, regexp) for tag, regexp in kept if tag != "tag:yaml.org,2002:timestamp"]
+    kept = [(tag, regexp) for tag, regexp in _resolvers if tag == _MERGE]
     if kept:
         CatalogLoader.yaml_implicit_resolvers[_first] = kept
 for _tag, _regexp, _firsts in _CORE_SCHEMA:
@@ -180,25 +328,45 @@ class YamlError:
 _DOCUMENT_BOUNDARY = re.compile(r"^(?:---|\.\.\.)(?=\s|$)", re.MULTILINE)
 
 
+@dataclass(frozen=True, slots=True)
+class LoadedStream:
+    """A YAML stream read: its documents, the errors met, and the nodes its aliases added (0: none)."""
+
+    documents: list[YamlDocument]
+    errors: list[YamlError]
+    alias_nodes: int = 0
+
+
 def load_documents(text: str) -> tuple[list[YamlDocument], list[YamlError]]:
-    """Parse every document of a YAML stream; empty documents are skipped."""
+    """Parse every document of a YAML stream; empty documents are skipped. Never raises for bad content."""
+    loaded = load_stream(text)
+    return loaded.documents, loaded.errors
+
+
+def load_stream(text: str) -> LoadedStream:
+    """:func:`load_documents`, also telling how many nodes the documents' aliases added."""
+    # Only a text with both an anchor and an alias mark can expand: every other file skips the count.
+    may_alias = "&" in text and "*" in text
+    budget = [limits.MAX_EXPANDED_NODES, 0] if may_alias else None  # one budget for the whole file
     try:
-        return _load_stream(text, 0), []
+        documents = _load_stream(text, 0, budget)
+        return LoadedStream(documents, [], budget[1] if budget else 0)
     except yaml.YAMLError:
         pass
     # Parse document by document, so one broken document does not hide the others.
     documents: list[YamlDocument] = []
     errors: list[YamlError] = []
+    budget = [limits.MAX_EXPANDED_NODES, 0] if may_alias else None
     for offset, chunk in split_documents(text):
         try:
-            documents += _load_stream(chunk, offset)
+            documents += _load_stream(chunk, offset, budget)
         except yaml.YAMLError as error:
             errors.append(_describe(error, offset))
-    return documents, errors
+    return LoadedStream(documents, errors, budget[1] if budget else 0)
 
 
-def _load_stream(text: str, line_offset: int) -> list[YamlDocument]:
-    loader = CatalogLoader(text)
+def _load_stream(text: str, line_offset: int, alias_budget: list[int] | None) -> list[YamlDocument]:
+    loader = CatalogLoader(text, alias_budget)
     try:
         datas = []
         while loader.check_data():
@@ -213,9 +381,20 @@ def split_documents(text: str) -> list[tuple[int, str]]:
     """Split a stream at ``---``/``...`` lines: ``(lines before the chunk, chunk text)`` pairs."""
     starts = [0] + [match.start() for match in _DOCUMENT_BOUNDARY.finditer(text) if match.start() > 0]
     chunks = []
-    for begin, end in zip(starts, starts[1:] + [len(text)], strict=True):
-        chunks.append((text.count("\n", 0, begin), text[begin:end]))
+    lines = 0
+    # Lines counted from one start to the next: a file of many documents is split in one pass, not one per chunk.
+    for previous, begin, end in zip([0, *starts], starts, starts[1:] + [len(text)], strict=False):
+        lines += text.count("\n", previous, begin)
+        chunks.append((lines, text[begin:end]))
     return chunks
+
+
+@lru_cache(maxsize=1)
+def _split_for_lookup(text: str) -> tuple[list[int], list[tuple[int, str]]]:
+    """The chunks of a text and their line offsets, kept while its problems are placed one by one (a file of
+    thousands of invalid documents would otherwise be split again for each problem)."""
+    chunks = split_documents(text)
+    return [offset for offset, _ in chunks], chunks
 
 
 def _describe(error: yaml.YAMLError, line_offset: int) -> YamlError:
@@ -233,8 +412,8 @@ def field_line(text: str, document_line: int, path: tuple[Any, ...]) -> int:
 
     Walks as far down ``path`` as the document goes: a missing field points at its parent.
     """
-    chunks = split_documents(text)
-    offset, chunk = next(((o, c) for o, c in reversed(chunks) if o < document_line), chunks[0])
+    offsets, chunks = _split_for_lookup(text)
+    offset, chunk = chunks[max(bisect_left(offsets, document_line) - 1, 0)]
     try:
         nodes = list(yaml.compose_all(chunk, Loader=CatalogLoader))
     except yaml.YAMLError:
