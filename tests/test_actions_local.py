@@ -191,9 +191,12 @@ def test_fetch_plain_copies_the_tree_with_dot_files_into_target_path(task):
     assert task.logs == ["Fetching plain content from remote URL"]
 
 
-def test_fetch_plain_reads_file_urls_and_defaults_to_the_workspace_root(task, tmp_path):
+def test_fetch_plain_refuses_file_urls_and_defaults_to_the_workspace_root(task, tmp_path):
     task.write("elsewhere/a.txt", "A", base=tmp_path)
-    run(plain.ACTIONS[0], task.ctx({"url": (tmp_path / "elsewhere").as_uri()}, template_dir=None))
+    with pytest.raises(ActionError, match="never file://"):  # host files are not the template's to read
+        run(plain.ACTIONS[0], task.ctx({"url": (tmp_path / "elsewhere").as_uri()}, template_dir=None))
+    task.write("skeleton/a.txt", "A", base=task.template_dir)
+    run(plain.ACTIONS[0], task.ctx({"url": "./skeleton"}))
     assert (task.workspace / "a.txt").read_text() == "A"
 
 

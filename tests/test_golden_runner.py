@@ -227,6 +227,7 @@ def test_registering_an_entity_that_exists_fails_before_anything_is_written(tmp_
                     "action": "fetch:template",
                     "input": {"url": "./skeleton", "values": {"name": "${{ parameters.name }}"}},
                 },
+                {"id": "publish", "action": "test:publish", "input": {}},
                 {
                     "id": "register",
                     "action": "catalog:register",
@@ -236,11 +237,18 @@ def test_registering_an_entity_that_exists_fails_before_anything_is_written(tmp_
         },
         files,
     )
+
+    class Publish:  # stands in for publish:*: register reads only locations the task itself staged
+        id, description, supports_dry_run = "test:publish", "stages a repository", True
+
+        def run(self, ctx: ActionContext) -> None:
+            ctx.staged_locations[f"file://{tmp_path}/published"] = tmp_path / "published"
+
     (tmp_path / "published").mkdir()
     (tmp_path / "published" / "catalog-info.yaml").write_text(
         files["skeleton/catalog-info.yaml"].replace("${{ values.name }}", "payments")
     )
-    runner = runner_with(tmp_path, existing=frozenset({"component:default/payments"}))
+    runner = runner_with(tmp_path, Publish(), existing=frozenset({"component:default/payments"}))
     result = runner.run(template, {"name": "payments"})
     assert result.status == "failed"
     assert "already exists" in result.error

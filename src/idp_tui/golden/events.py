@@ -42,6 +42,8 @@ class TaskResult:
     # Dry runs: workspace path -> content, and which of them are executable.
     files: dict[str, bytes] = field(default_factory=dict)
     executables: set[str] = field(default_factory=set)
+    # Dry runs: workspace path of each symlink -> its target (never followed, so never read).
+    symlinks: dict[str, str] = field(default_factory=dict)
     # What was created outside the workspace (repositories, catalog entries), one line each.
     created: list[str] = field(default_factory=list)
 

@@ -12,7 +12,6 @@ Two entry points mirror Backstage's two uses of its engine:
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
 
 from jinja2 import TemplateError as JinjaTemplateError
@@ -21,9 +20,20 @@ from jinja2.filters import FILTERS as JINJA_FILTERS
 from jinja2.sandbox import SecurityError
 from jinja2.visitor import NodeTransformer
 
+from . import budget
+from .budget import BudgetExceeded
+from .compile_cache import CompiledCache
 from .filters import FilterError, template_filters
 from .js_values import js_string, js_truthy
-from .sandbox import RESERVED_NAMES, JsUndefined, ScaffolderSandbox, template_global
+from .sandbox import (
+    RESERVED_NAMES,
+    JsUndefined,
+    ScaffolderSandbox,
+    budgeted_filter,
+    budgeted_loop,
+    template_global,
+    tilde_join,
+)
 
 # Sentinel for "renders to undefined": the key is dropped from the surrounding object.
 UNDEFINED: Any = type("Unset", (), {"__repr__": lambda self: "UNDEFINED", "__bool__": lambda self: False})()
@@ -51,6 +61,13 @@ def _safe_range(*args: int) -> list[int]:
 
 
 _TRUTHY = "js_truthy__"
+_LOOP = "budgeted_loop__"
+_TILDE = "tilde_join__"
+
+
+def _finalize(value: Any) -> str:
+    budget.tick()
+    return js_string(value)
 
 
 def _tested(env: ScaffolderSandbox, *, keep: bool):
@@ -111,7 +128,7 @@ def _new_environment(*, cookiecutter: bool, trim_blocks: bool, lstrip_blocks: bo
         keep_trailing_newline=True,
         autoescape=False,
         undefined=JsUndefined,
-        finalize=js_string,
+        finalize=_finalize,
     )
     # Only data and the allow-listed helpers: Jinja's own globals (lipsum, cycler, joiner, namespace, dict)
     # are removed so templates cannot reach Python objects through them.
@@ -123,10 +140,14 @@ def _new_environment(*, cookiecutter: bool, trim_blocks: bool, lstrip_blocks: bo
     env.filters["select"] = _tested(env, keep=True)
     env.filters["reject"] = _tested(env, keep=False)
     env.filters[_TRUTHY] = js_truthy
+    env.filters[_TILDE] = tilde_join
     env.globals["cycler"] = template_global(Cycler)
     env.globals["joiner"] = template_global(Joiner)
     if cookiecutter:
         env.filters["jsonify"] = env.filters["dump"]
+    # Every filter checks the clock and the size of what it built; loops count their turns.
+    env.filters = {name: budgeted_filter(function) for name, function in env.filters.items()}
+    env.filters[_LOOP] = budgeted_loop
     return env
 
 
@@ -140,7 +161,7 @@ class TemplateEngine:
         self._newline = newline
         self._env = _new_environment(**self._options, newline=newline)
         self._windows: TemplateEngine | None = None
-        self._compile = lru_cache(maxsize=4096)(self._compile_uncached)
+        self._compile = CompiledCache(self._compile_uncached)
 
     def has_expression(self, source: str) -> bool:
         """Whether ``source`` contains anything to render (cheap check to skip plain strings)."""
@@ -159,8 +180,9 @@ class TemplateEngine:
             if self._windows is None:
                 self._windows = TemplateEngine(**self._options, newline="\r\n")
             return self._windows.render_text(source, context)
-        template, _ = self._compile(source)
-        return self._run(template, context)
+        with budget.render_budget():
+            template, _ = self._compile(source)
+            return self._run(template, context)
 
     def render_value(self, source: str, context: dict[str, Any]) -> Any:
         """Render one string with Backstage's JSON coercion; :data:`UNDEFINED` when it renders to nothing.
@@ -168,6 +190,10 @@ class TemplateEngine:
         Raises:
             TemplateRenderError: as :meth:`render_text`.
         """
+        with budget.render_budget():
+            return self._render_value(source, context)
+
+    def _render_value(self, source: str, context: dict[str, Any]) -> Any:
         template, typed = self._compile(source)
         if typed is None:
             text = self._run(template, context)
@@ -185,18 +211,23 @@ class TemplateEngine:
         """Render every string inside ``value`` (a step's input, ``if``, ``each``, the output).
 
         Object keys are not rendered. A string that fails to render is kept unchanged, as Backstage does.
-        Strings rendering to nothing disappear from objects and become None in lists.
+        Strings rendering to nothing disappear from objects and become None in lists. All the strings share one
+        render budget; one that goes over it is kept too, and the budget is recorded on the step (which fails).
         """
+        with budget.render_budget():
+            return self._render_input(value, context)
+
+    def _render_input(self, value: Any, context: dict[str, Any]) -> Any:
         if isinstance(value, str):
             try:
-                return self.render_value(value, context)
+                return self._render_value(value, context)
             except TemplateRenderError:
                 return value
         if isinstance(value, dict):
-            rendered = {key: self.render_input(item, context) for key, item in value.items()}
+            rendered = {key: self._render_input(item, context) for key, item in value.items()}
             return {key: item for key, item in rendered.items() if item is not UNDEFINED}
         if isinstance(value, list):
-            return [None if item is UNDEFINED else item for item in (self.render_input(i, context) for i in value)]
+            return [None if item is UNDEFINED else item for item in (self._render_input(i, context) for i in value)]
         return value
 
     def check_syntax(self, source: str) -> None:
@@ -206,11 +237,19 @@ class TemplateEngine:
 
     def _compile_uncached(self, source: str) -> tuple[Any, Any]:
         try:
+            budget.check_tags(source, self._env.variable_start_string)
             tree = self._parse(source)
             template = self._env.from_string(tree)
             typed = self._typed_variant(source)
         except JinjaTemplateError as error:
             raise TemplateRenderError(_describe(error), getattr(error, "lineno", None)) from None
+        except BudgetExceeded as error:
+            raise TemplateRenderError(str(error)) from None
+        except RecursionError:
+            raise TemplateRenderError("the template is nested too deeply") from None
+        except (ValueError, SyntaxError) as error:  # a source Python cannot compile
+            raise TemplateRenderError(f"cannot compile the template: {type(error).__name__}") from None
+        budget.tick()  # compiling a big template counts against the render's time
         return template, typed
 
     def _typed_variant(self, source: str) -> Any:
@@ -238,7 +277,13 @@ class TemplateEngine:
 
     def _run(self, template: Any, context: dict[str, Any]) -> str:
         try:
-            return template.render(context)
+            text = template.render(context)
+            budget.charge_output(len(text))
+            return text
+        except BudgetExceeded as error:
+            raise TemplateRenderError(str(error)) from None
+        except RecursionError:
+            raise TemplateRenderError("the template recursed too deeply") from None
         except (JinjaTemplateError, FilterError, SecurityError, TypeError, ValueError, ArithmeticError) as error:
             raise TemplateRenderError(_describe(error), getattr(error, "lineno", None)) from None
         except Exception as error:  # noqa: BLE001 - a filter's own error (parseRepoUrl on a bad URL) fails the render
@@ -246,6 +291,17 @@ class TemplateEngine:
 
 
 class _NunjucksLiterals(NodeTransformer):
+    def visit_For(self, node: nodes.For) -> nodes.For:
+        # Every loop counts its turns against the render's budget (nested range() loops run forever otherwise).
+        self.generic_visit(node)
+        node.iter = nodes.Filter(node.iter, _LOOP, [], [], None, None, lineno=node.lineno)
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        # ``a ~ b`` compiles to a join the sandbox never sees: make it a filter that checks the size first.
+        self.generic_visit(node)
+        return nodes.Filter(nodes.List(node.nodes, lineno=node.lineno), _TILDE, [], [], None, None, lineno=node.lineno)
+
     def visit_Pair(self, node: nodes.Pair) -> nodes.Pair:
         if isinstance(node.key, nodes.Name):
             node.key = nodes.Const(node.key.name, lineno=node.key.lineno)

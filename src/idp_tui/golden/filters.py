@@ -12,7 +12,8 @@ from jinja2 import Undefined
 from jinja2 import filters as jinja_filters
 
 from ..catalog.refs import EntityRefError, parse_ref
-from .js_values import js_json_dumps, js_string, js_truthy
+from . import budget
+from .js_values import bounded_join, js_json_dumps, js_string, js_truthy
 from .sandbox import JsUndefined
 
 # What a JavaScript filter returns for "nothing": prints empty, and drops the key of a typed value.
@@ -49,12 +50,17 @@ def parse_entity_ref(value: Any, defaults: Any = None) -> dict[str, str]:
 
 
 _PATH_PART = re.compile(r"[^.\[\]]+|\[(?:(\d+)|[\"'](.*?)[\"'])\]")
+# Longer paths are no real lookup, and ``[\"...`` repeated makes the path regex quadratic.
+_MAX_PICK_PATH = 10_000
 
 
 def pick(value: Any, path: Any) -> Any:
     """``pick`` (lodash ``get``): the value at a dotted path such as ``metadata.name`` or ``items[0]``."""
     current = value
-    for match in _PATH_PART.finditer(js_string(path)):
+    path = js_string(path)
+    if len(path) > _MAX_PICK_PATH:
+        raise FilterError(f"pick: a path of {len(path)} characters is longer than {_MAX_PICK_PATH}")
+    for match in _PATH_PART.finditer(path):
         key: Any = match.group(1) or match.group(2) or match.group(0)
         if isinstance(current, list | tuple) and str(key).isdigit():
             index = int(key)
@@ -78,7 +84,7 @@ def js_join(value: Any, separator: Any = "", attribute: Any = None) -> str:
     items = [value] if isinstance(value, str | dict) or not hasattr(value, "__iter__") else list(value)
     if attribute is not None:
         items = [item.get(attribute) if isinstance(item, dict) else None for item in items]
-    return js_string(separator).join(js_string([item]) for item in items)
+    return bounded_join(js_string(separator), (js_string([item]) for item in items))
 
 
 def js_int(value: Any, default: Any = undefined, base: int = 10) -> Any:
@@ -105,6 +111,7 @@ def js_length(value: Any) -> int:
 def js_list(value: Any) -> list:
     """``list``: characters of a string, ``{key, value}`` pairs of an object, items of a list."""
     if isinstance(value, str):
+        budget.check_items(len(value))
         return list(value)
     if isinstance(value, dict):
         return [{"key": k, "value": v} for k, v in value.items()]
@@ -131,6 +138,7 @@ def js_indent(value: Any, width: Any = 4, first: Any = False) -> str:
     if text == "":
         return ""
     pad = " " * min(int(width), 1000)
+    budget.check_length(len(text) + len(pad) * (text.count("\n") + 1))
     lines = text.split("\n")
     return "\n".join(line if index == 0 and not first else pad + line for index, line in enumerate(lines))
 
@@ -166,7 +174,11 @@ def js_groupby(value: Any, attribute: Any) -> dict[str, list]:
 
 def js_round(value: Any, precision: Any = 0, method: Any = "common") -> float:
     """``round`` (common rounds half away from zero, like nunjucks, not to even like Python)."""
-    factor = 10 ** int(precision)
+    precision = int(precision)
+    # Math.pow(10, precision) is Infinity past 308 and 0 below -323: the result is then NaN in JavaScript.
+    factor = 10**precision if precision <= 308 else math.inf
+    if factor == 0 or math.isinf(factor):
+        return math.nan
     scaled = float(value) * factor
     if method == "ceil":
         return math.ceil(scaled) / factor
@@ -180,6 +192,7 @@ def js_batch(value: Any, size: Any, fill: Any = None) -> list[list]:
     items, size = list(value or []), int(size)
     batches = [items[i : i + size] for i in range(0, len(items), size)]
     if js_truthy(fill) and batches and len(batches[-1]) < size:
+        budget.check_items(size)
         batches[-1] += [fill] * (size - len(batches[-1]))
     return batches
 
@@ -187,6 +200,7 @@ def js_batch(value: Any, size: Any, fill: Any = None) -> list[list]:
 def js_slice(value: Any, slices: Any, fill: Any = None) -> list[list]:
     """``slice``: ``slices`` columns, the first ones one longer when the items do not divide evenly."""
     items, slices = list(value or []), int(slices)
+    budget.check_items(slices)
     per, extra = divmod(len(items), slices)
     columns, offset = [], 0
     for index in range(slices):
@@ -209,15 +223,22 @@ def js_rejectattr(value: Any, attribute: Any, *_: Any) -> list:
 
 
 def _bounded_width(width: Any) -> int:
-    from .sandbox import MAX_STRING_LENGTH
-
-    if int(width) > MAX_STRING_LENGTH:
+    if int(width) > budget.MAX_STRING_LENGTH:
         raise FilterError(f"width {width} is over the template output limit")
     return int(width)
 
 
 def _string_filter(function: Callable[[str], str]) -> Callable[[Any], str]:
     return lambda value: function(js_string(value))
+
+
+def js_replace(value: Any, old: Any, new: Any, count: Any = None) -> str:
+    """``replace`` of every occurrence (or the first ``count``), sized before the new string is built."""
+    text, old, new = js_string(value), js_string(old), js_string(new)
+    limit = -1 if count is None else int(count)
+    occurrences = text.count(old) if limit < 0 else min(limit, text.count(old))
+    budget.check_length(len(text) + occurrences * (len(new) - len(old)))
+    return text.replace(old, new, limit)
 
 
 def template_filters() -> dict[str, Callable[..., Any]]:
@@ -254,9 +275,7 @@ def template_filters() -> dict[str, Callable[..., Any]]:
         "list": js_list,
         "lower": _string_filter(str.lower),
         "nl2br": _string_filter(lambda s: s.replace("\r\n", "<br />\n").replace("\n", "<br />\n")),
-        "replace": lambda value, old, new, count=None: js_string(value).replace(
-            js_string(old), js_string(new), -1 if count is None else int(count)
-        ),
+        "replace": js_replace,
         "reverse": js_reverse,
         "round": js_round,
         "safe": jinja_filters.do_mark_safe,

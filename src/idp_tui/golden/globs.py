@@ -1,9 +1,48 @@
-"""Glob patterns as Backstage's globby/micromatch reads them (``**``, ``*``, ``?``, ``[...]``, ``{a,b}``, dot files)."""
+"""Glob patterns as Backstage's globby/micromatch reads them (``**``, ``*``, ``?``, ``[...]``, ``{a,b}``, dot files).
+
+Patterns come from templates, written by someone else: ``*a*a*a...b`` backtracks for ages on a long name. They are
+matched by the ``regex`` module with a timeout, and a pattern that runs out of time is an error, not a hang.
+"""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+import regex
+
+# Seconds one glob may take to match one path.
+GLOB_TIMEOUT_S = 0.25
+
+
+class GlobError(ValueError):
+    """A glob pattern that cannot be used: malformed, or too slow to match (a pathological pattern)."""
+
+
+GlobTimeout = GlobError  # the name callers catch for the slow case
+
+
+class Glob:
+    """A compiled glob: ``fullmatch(path)`` with a time limit."""
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: str, compiled: regex.Pattern) -> None:
+        self.pattern = pattern
+        self._compiled = compiled
+
+    def fullmatch(self, path: str) -> bool:
+        """Whether the whole ``path`` matches.
+
+        Raises:
+            GlobTimeout: matching took longer than :data:`GLOB_TIMEOUT_S`.
+        """
+        try:
+            return self._compiled.fullmatch(path, timeout=GLOB_TIMEOUT_S) is not None
+        except TimeoutError:
+            raise GlobError(
+                f"pattern {self.pattern[:80]!r} is too complex to match {path[:80]!r} within {GLOB_TIMEOUT_S:g} s"
+            ) from None
 
 
 def has_magic(pattern: str) -> bool:
@@ -11,9 +50,12 @@ def has_magic(pattern: str) -> bool:
 
 
 @lru_cache(maxsize=64)
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """A regex for a globby/micromatch-style pattern: ``**``, ``*``, ``?``, ``[...]``, ``{a,b}``; dot files match."""
-    return re.compile(_translate(pattern))
+def glob_regex(pattern: str) -> Glob:
+    """A matcher for a globby/micromatch-style pattern: ``**``, ``*``, ``?``, ``[...]``, ``{a,b}``; dot files match."""
+    try:
+        return Glob(pattern, regex.compile(_translate(pattern)))
+    except regex.error as error:
+        raise GlobError(f"pattern {pattern!r} is not a valid glob: {error}") from None
 
 
 def _translate(pattern: str) -> str:

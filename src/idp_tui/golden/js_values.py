@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from jinja2 import Undefined
+
+from . import budget
 
 
 def js_number(value: float | int) -> str:
@@ -66,12 +69,25 @@ def js_string(value: Any) -> str:
     if isinstance(value, int | float):
         return js_number(value)
     if isinstance(value, list | tuple):
-        return ",".join("" if item is None or isinstance(item, Undefined) else js_string(item) for item in value)
+        items = ("" if item is None or isinstance(item, Undefined) else js_string(item) for item in value)
+        return bounded_join(",", items)
     if isinstance(value, dict):
         return "[object Object]"
     if callable(value):
         raise TypeError("Callable values cannot be coerced")
     return str(value)
+
+
+def bounded_join(separator: str, parts: Iterable[str]) -> str:
+    """``separator.join(parts)``, refusing before it is built when the result would pass the string budget."""
+    pieces: list[str] = []
+    total = -len(separator)
+    for piece in parts:
+        total += len(piece) + len(separator)
+        if total > budget.MAX_STRING_LENGTH:
+            budget.check_length(total)
+        pieces.append(piece)
+    return separator.join(pieces)
 
 
 def js_truthy(value: Any) -> bool:
@@ -111,6 +127,9 @@ def js_json_dumps(value: Any, indent: int | str | None = None) -> str | None:
         indent = min(indent, 10)
     elif not (isinstance(indent, str) and indent):
         indent = None
+    # Lists may hold one big string many times over: measure before json builds the text.
+    width = len(indent) if isinstance(indent, str) else indent or 0
+    budget.check_length(printed_size(value, width, budget.MAX_STRING_LENGTH))
     return json.dumps(
         to_json_value(value),
         ensure_ascii=False,
@@ -118,3 +137,25 @@ def js_json_dumps(value: Any, indent: int | str | None = None) -> str | None:
         separators=(",", ": ") if indent else (",", ":"),
         default=js_string,
     )
+
+
+def printed_size(value: Any, indent: int = 0, limit: int = budget.MAX_STRING_LENGTH, depth: int = 0) -> int:
+    """About how many characters ``value`` takes as JSON, counting no further than just past ``limit``.
+
+    Cheap however the value is built: every container and item adds at least one character, so the walk stops
+    after at most ``limit`` steps.
+    """
+    if isinstance(value, str):
+        return len(value) + 2
+    if isinstance(value, dict):
+        items: Iterable[Any] = (item for pair in value.items() for item in pair)
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        return 24
+    total = 2
+    for item in items:
+        total += 2 + indent * (depth + 1) + printed_size(item, indent, limit - total, depth + 1)
+        if total > limit:
+            break
+    return total

@@ -4,12 +4,18 @@ Steps run in order with their inputs rendered against ``parameters``, earlier ``
 ``each``. Nothing outside the workspace changes while steps run: actions stage effects (a repository, a catalog
 entry), and the runner applies them only after every step succeeded, undoing applied ones if a later one fails.
 The workspace is always removed at the end.
+
+Templates are written by others: every step renders within a budget (:mod:`idp_tui.golden.budget`; the render
+time budget can be lowered with ``IDP_TUI_RENDER_TIME_BUDGET``, in seconds), ``each`` runs a step at most
+:data:`~idp_tui.golden.budget.MAX_EACH_ITERATIONS` times, and the final workspace is checked (no symlink leading
+out, no git control directory) before it is shown, copied or published.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 import threading
 import uuid
@@ -17,11 +23,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from . import budget
 from .actions.base import Action, ActionContext, ActionError, Effect, RunSettings
 from .events import StepResult, TaskEvent, TaskResult
 from .expressions import UNDEFINED, TemplateEngine, TemplateRenderError
 from .js_values import js_truthy
 from .sandbox import template_global
+from .sources import audit_tree, read_regular
 from .template import Step, Template
 
 EventSink = Callable[[TaskEvent], None]
@@ -29,6 +37,15 @@ EventSink = Callable[[TaskEvent], None]
 
 class TaskCancelled(Exception):
     """The user stopped the task."""
+
+
+def render_time_budget() -> float:
+    """Seconds per render: :data:`~idp_tui.golden.budget.RENDER_TIME_BUDGET_S`, or the environment's lower value."""
+    try:
+        seconds = float(os.environ.get(budget.RENDER_TIME_BUDGET_ENV, ""))
+    except ValueError:
+        return budget.RENDER_TIME_BUDGET_S
+    return min(seconds, budget.RENDER_TIME_BUDGET_S) if seconds > 0 else budget.RENDER_TIME_BUDGET_S
 
 
 def is_truthy(value: Any) -> bool:
@@ -97,6 +114,7 @@ class _Task:
         self.extra_effects: list[Callable[[Path], Effect]] = []
         self.staged_locations: dict[str, Path] = {}
         self.failed = False
+        self.render_seconds = render_time_budget()
 
     def run(self) -> TaskResult:
         root = Path(tempfile.mkdtemp(prefix="idp-tui-task-"))
@@ -121,27 +139,47 @@ class _Task:
             if self.failed:
                 error = self._failure_message()
                 return self._finish("failed", error)
-            output = self.runner.engine.render_input(self.template.output, self.context)
-            output = _filter_conditional(output)
-            files, executables = _read_tree(workspace) if self.dry_run else ({}, set())
+            output = _filter_conditional(self._render_output())
+            # What leaves the task (shown, copied, published) holds no link out and no git control directory.
+            audit_tree(workspace, "the workspace", where="the task workspace")
+            files, executables, links = _read_tree(workspace) if self.dry_run else ({}, set(), {})
             created = [] if self.dry_run else self._apply(self.effects + staged_extra)
             result = self._finish("completed", None, output)
-            result.files, result.executables, result.created = files, executables, created
+            result.files, result.executables, result.symlinks, result.created = files, executables, links, created
             return result
         except ActionError as failure:
             return self._finish("failed", str(failure))
+        except RecursionError:
+            return self._finish("failed", "The template's output is nested too deeply to render")
         finally:
             shutil.rmtree(root, ignore_errors=True)
 
+    def _render_output(self) -> Any:
+        with budget.step_budget("the template's output", render_seconds=self.render_seconds):
+            output = self.runner.engine.render_input(self.template.output, self.context)
+            exceeded = budget.step_exceeded()
+        if exceeded:
+            raise ActionError(f"The template's output could not be rendered: {exceeded}")
+        return output
+
+    def _render(self, value: Any, context: dict[str, Any]) -> Any:
+        """``value`` rendered; a budget that was exceeded fails the step even where the string would be kept."""
+        rendered = self.runner.engine.render_input(value, context)
+        exceeded = budget.step_exceeded()
+        if exceeded:
+            raise ActionError(exceeded)
+        return rendered
+
     def _run_step(self, step: Step, result: StepResult, workspace: Path, scratch: Path) -> None:
-        engine = self.runner.engine
+        with budget.step_budget(f"step {step.id}", render_seconds=self.render_seconds):
+            self._run_step_within_budget(step, result, workspace, scratch)
+
+    def _run_step_within_budget(self, step: Step, result: StepResult, workspace: Path, scratch: Path) -> None:
         try:
             if self.cancel is not None and self.cancel.is_set():
                 raise TaskCancelled(f"Step {step.id} ({step.name}) of task {self.task_id} has been cancelled.")
             if step.if_ is False or (
-                isinstance(step.if_, str)
-                and step.each is None
-                and not is_truthy(engine.render_input(step.if_, self._ctx()))
+                isinstance(step.if_, str) and step.each is None and not is_truthy(self._render(step.if_, self._ctx()))
             ):
                 result.status = "skipped"
                 self.emit(TaskEvent("log", f"Skipping step {step.id}: its condition is false", step.id, "skipped"))
@@ -156,7 +194,7 @@ class _Task:
             result.status = "processing"
             self.emit(TaskEvent("log", f"Beginning step {step.title}", step.id, "processing"))
             if self.dry_run and not action.supports_dry_run:
-                rendered = engine.render_input(step.input, self._ctx())
+                rendered = self._render(step.input, self._ctx())
                 result.input = rendered
                 self._log(
                     step.id, f"Skipping {action.id} in dry-run mode: it would change things outside the workspace"
@@ -166,21 +204,30 @@ class _Task:
                 self.emit(TaskEvent("log", f"Skipped step {step.title} (dry run)", step.id, "skipped", {}))
                 return
             outputs = self._iterate(step, action, result, workspace, scratch)
+            exceeded = budget.step_exceeded()
+            if exceeded:  # an action that tolerated a render error still fails on an exceeded budget
+                raise ActionError(exceeded)
             self.context["steps"][step.id] = {"output": outputs}
             result.output = outputs
             result.status = "completed"
             self.emit(TaskEvent("log", f"Finished step {step.title}", step.id, "completed", outputs))
-        except (ActionError, TemplateRenderError, TaskCancelled, OSError) as failure:
-            self.failed = True
-            result.status = "failed"
-            result.error = _reason(failure)
-            self.emit(TaskEvent("log", result.error, step.id, "failed"))
+        except (ActionError, TemplateRenderError, TaskCancelled, OSError, budget.BudgetExceeded) as failure:
+            self._fail(step, result, _reason(failure))
+        except RecursionError:
+            self._fail(step, result, "the step nests too deeply (its input or a template in it)")
+        except Exception as failure:  # noqa: BLE001 - hostile input must end as a failed step, never a traceback
+            self._fail(step, result, f"{step.action} failed unexpectedly: {type(failure).__name__}: {failure}")
+
+    def _fail(self, step: Step, result: StepResult, reason: str) -> None:
+        self.failed = True
+        result.status = "failed"
+        result.error = reason
+        self.emit(TaskEvent("log", result.error, step.id, "failed"))
 
     def _iterate(self, step: Step, action: Action, result: StepResult, workspace: Path, scratch: Path) -> dict:
-        engine = self.runner.engine
         iterations: list[dict[str, Any] | None] = [None]
         if step.each is not None:
-            resolved = engine.render_input(step.each, self._ctx())
+            resolved = self._render(step.each, self._ctx())
             if resolved is UNDEFINED:
                 raise ActionError(
                     f'Invalid value on action {action.id}.each parameter, "{step.each}" cannot be resolved to a value'
@@ -188,6 +235,10 @@ class _Task:
             if not isinstance(resolved, list | dict):
                 raise ActionError(
                     f"Invalid value on action {action.id}.each parameter, must resolve to an array or object"
+                )
+            if len(resolved) > budget.MAX_EACH_ITERATIONS:
+                raise ActionError(
+                    f"each resolves to {len(resolved)} items: a step runs at most {budget.MAX_EACH_ITERATIONS} times"
                 )
             pairs = enumerate(resolved) if isinstance(resolved, list) else resolved.items()
             iterations = [{"key": str(key), "value": value} for key, value in pairs]
@@ -197,13 +248,13 @@ class _Task:
             context = {**self._ctx(), "secrets": self.secrets}
             if each is not None:
                 context["each"] = each
-            if each is not None and step.if_ is not None and not is_truthy(engine.render_input(step.if_, context)):
+            if each is not None and step.if_ is not None and not is_truthy(self._render(step.if_, context)):
                 self._log(step.id, f"Skipping step each: {each}")
                 continue
-            step_input = engine.render_input(step.input, context)
+            step_input = self._render(step.input, context)
             # What is shown and logged has the secrets masked; only the action itself sees them.
             masked = {**context, "secrets": {name: "***" for name in self.secrets}}
-            result.input = engine.render_input(step.input, masked) if self.secrets else step_input
+            result.input = self._render(step.input, masked) if self.secrets else step_input
             if each is not None:
                 self._log(step.id, f"Running step each: {each}")
             ctx = ActionContext(
@@ -301,18 +352,23 @@ def _filter_conditional(output: Any) -> dict[str, Any]:
     return output
 
 
-def _read_tree(root: Path) -> tuple[dict[str, bytes], set[str]]:
+def _read_tree(root: Path) -> tuple[dict[str, bytes], set[str], dict[str, str]]:
+    """A dry run's result: file contents, executable files, and symlinks with their targets (never followed)."""
     files: dict[str, bytes] = {}
     executables: set[str] = set()
+    links: dict[str, str] = {}
     for directory, dirnames, filenames in os.walk(root):
         dirnames.sort()
-        for filename in sorted(filenames):
-            path = Path(directory, filename)
+        for name in sorted(filenames + [d for d in dirnames if os.path.islink(os.path.join(directory, d))]):
+            path = Path(directory, name)
             relative = path.relative_to(root).as_posix()
-            files[relative] = path.read_bytes()
-            if os.access(path, os.X_OK):
+            if os.path.islink(path):
+                links[relative] = os.readlink(path)
+                continue
+            files[relative], mode = read_regular(path, f"workspace file {relative!r}")
+            if mode & stat.S_IXUSR:
                 executables.add(relative)
-    return files, executables
+    return files, executables, links
 
 
 class CopyWorkspace:

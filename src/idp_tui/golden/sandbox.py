@@ -9,18 +9,23 @@ list's ``length`` or one of the allow-listed methods, so payloads such as ``''._
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from jinja2 import ChainableUndefined, Undefined
 from jinja2.runtime import LoopContext, Macro
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from .js_values import js_string
+from . import budget
+from .js_values import bounded_join, js_string, printed_size
 
-# Big enough for any real skeleton, small enough that "x" * 10**9 cannot exhaust memory.
-MAX_STRING_LENGTH = 5_000_000
+# JavaScript numbers are doubles: an integer past this many bits is Infinity there (and slow to compute here).
+_MAX_INT_BITS = 1024
+# toFixed's digits, as JavaScript allows them.
+MAX_TO_FIXED_DIGITS = 100
 
 # Names that reach JavaScript internals in Backstage's engine, which refuses them; refused here too.
 RESERVED_NAMES = frozenset({"__proto__", "constructor", "prototype"})
@@ -61,25 +66,43 @@ def _js_split(text: str, separator: Any = None, limit: int | None = None) -> lis
     if separator is None or isinstance(separator, Undefined):
         parts = [text]
     elif separator == "":
+        budget.check_items(len(text))
         parts = list(text)
     else:
-        parts = text.split(js_string(separator))
+        separator = js_string(separator)
+        budget.check_items(text.count(separator) + 1)
+        parts = text.split(separator)
     return parts if limit is None else parts[: int(limit)]
 
 
 def _js_replace(text: str, old: Any, new: Any) -> str:
     # String.prototype.replace with a string pattern replaces the first occurrence only.
-    return text.replace(js_string(old), js_string(new), 1)
+    new = js_string(new)
+    budget.check_length(len(text) + len(new))
+    return text.replace(js_string(old), new, 1)
+
+
+def _js_concat(text: str, *parts: Any) -> str:
+    return bounded_join("", [text, *(js_string(part) for part in parts)])
 
 
 def _js_to_fixed(number: float, digits: int = 0) -> str:
-    return f"{number:.{int(digits)}f}"
+    digits = int(digits)
+    if not 0 <= digits <= MAX_TO_FIXED_DIGITS:
+        raise ValueError(f"toFixed() digits argument must be between 0 and {MAX_TO_FIXED_DIGITS}")
+    return f"{number:.{digits}f}"
+
+
+def _js_array_concat(items: list, *more: Any) -> list:
+    extra = [m if isinstance(m, list | tuple) else [m] for m in more]
+    budget.check_items(len(items) + sum(len(m) for m in extra))
+    return items + [x for m in extra for x in m]
 
 
 def _string_methods(text: str) -> dict[str, Callable[..., Any]]:
     return {
         "charAt": lambda i=0: text[int(i)] if 0 <= int(i) < len(text) else "",
-        "concat": lambda *parts: text + "".join(js_string(p) for p in parts),
+        "concat": lambda *parts: _js_concat(text, *parts),
         "endsWith": lambda suffix: text.endswith(js_string(suffix)),
         "includes": lambda part: js_string(part) in text,
         "indexOf": lambda part, start=0: _js_index(text, js_string(part), int(start)),
@@ -101,10 +124,10 @@ def _array_methods(items: list | tuple) -> dict[str, Callable[..., Any]]:
     items = list(items)
     return {
         "at": lambda i=0: items[int(i)] if -len(items) <= int(i) < len(items) else None,
-        "concat": lambda *more: items + [x for m in more for x in (m if isinstance(m, list | tuple) else [m])],
+        "concat": lambda *more: _js_array_concat(items, *more),
         "includes": lambda item: item in items,
         "indexOf": lambda item: _js_index(items, item),
-        "join": lambda separator=",": js_string(separator).join(js_string([x]) for x in items),
+        "join": lambda separator=",": bounded_join(js_string(separator), (js_string([x]) for x in items)),
         "slice": lambda start=0, end=None: _js_slice(items, start, end),
     }
 
@@ -117,9 +140,34 @@ class ScaffolderSandbox(SandboxedEnvironment):
     def getattr(self, obj: Any, attribute: str) -> Any:
         return self._lookup(obj, attribute)
 
+    def concat(self, parts: Iterable[str]) -> str:  # type: ignore[override]
+        """Join rendered output (a whole template, a macro, a ``{% set %}`` block) within the output budget."""
+        allowance = budget.output_allowance()
+        pieces: list[str] = []
+        total = 0
+        iterator = iter(parts)
+        # A few pieces at a time: checked before more are produced, without a Python step per piece.
+        while batch := list(itertools.islice(iterator, 16)):
+            total += sum(map(len, batch))
+            if total > allowance:
+                budget.output_exceeded()
+            pieces += batch
+        return "".join(pieces)
+
+    def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        budget.tick()
+        result = super().call(context, obj, *args, **kwargs)
+        if isinstance(result, str):
+            budget.check_length(len(result))
+        elif isinstance(result, list):
+            budget.check_items(len(result))
+        return result
+
     def getitem(self, obj: Any, argument: Any) -> Any:
         if isinstance(argument, slice) and isinstance(obj, str | list | tuple):
-            return list(obj[argument])  # nunjucks slices a string into a list of characters
+            sliced = obj[argument]
+            budget.check_items(len(sliced))
+            return list(sliced)  # nunjucks slices a string into a list of characters
         return self._lookup(obj, argument)
 
     def _lookup(self, obj: Any, key: Any) -> Any:
@@ -160,24 +208,25 @@ class ScaffolderSandbox(SandboxedEnvironment):
         return isinstance(obj, JsMethod | Macro) or getattr(obj, "__idp_template_global__", False)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        budget.tick()
         if operator == "+":
             if isinstance(left, str) or isinstance(right, str):
-                return _bounded(js_string(left) + js_string(right))
+                return bounded_join("", (js_string(left), js_string(right)))
             if _is_number(left) and _is_number(right):
-                return left + right
+                return _as_double(left + right)
             if isinstance(left, Undefined) or isinstance(right, Undefined) or left is None or right is None:
                 return js_string(left) + js_string(right) if not (_is_number(left) or _is_number(right)) else math.nan
-            return _bounded(js_string(left) + js_string(right))
+            return bounded_join("", (js_string(left), js_string(right)))
         # JavaScript arithmetic: operands become numbers ("3" * 2 is 6), division by zero is Infinity or NaN.
         left, right = js_to_number(left), js_to_number(right)
         if math.isnan(left) or math.isnan(right):
             return math.nan
         if operator == "*":
-            return left * right
+            return _as_double(left * right)
         if operator == "**":
-            if abs(right) > 1024 and isinstance(left, int) and abs(left) > 1:
+            if _too_many_bits(left, right):
                 return math.inf if left > 0 or right % 2 == 0 else -math.inf
-            return left**right
+            return _as_double(left**right)
         if right == 0:
             if operator == "/" and left != 0:
                 return math.copysign(math.inf, left) * math.copysign(1, right)
@@ -227,10 +276,64 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _bounded(text: str) -> str:
-    if len(text) > MAX_STRING_LENGTH:
-        raise SecurityError(f"a template string grew beyond {MAX_STRING_LENGTH} characters")
-    return text
+def _too_many_bits(base: Any, exponent: Any) -> bool:
+    """Whether ``base ** exponent`` (integers) would pass a double's range: computing it could take forever."""
+    if not (isinstance(base, int) and isinstance(exponent, int)) or abs(base) <= 1 or exponent <= 0:
+        return False
+    return exponent * math.log2(abs(base)) > _MAX_INT_BITS
+
+
+def _as_double(value: Any) -> Any:
+    """An integer too big for a JavaScript double is Infinity, as in JavaScript (and stays cheap to compute with)."""
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        return math.inf if value > 0 else -math.inf
+    return value
+
+
+class BudgetedLoop:
+    """What a template's ``{% for %}`` iterates: the items, counted against the render's loop and time budget."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Any) -> None:
+        self._items = items
+
+    def __iter__(self) -> Iterator[Any]:
+        for item in self._items:
+            budget.count_loop()
+            yield item
+
+    def __len__(self) -> int:
+        return len(self._items)  # a TypeError here makes Jinja's loop.length count the items itself
+
+
+def budgeted_loop(items: Any) -> BudgetedLoop:
+    """The filter every ``{% for %}`` iterable is wrapped in."""
+    return BudgetedLoop(items)
+
+
+def tilde_join(parts: list[Any]) -> str:
+    """``a ~ b``: Jinja's string concatenation (``str`` of each part), within the string budget."""
+    for part in parts:
+        if isinstance(part, list | tuple | dict):  # a list holding one big string many times over
+            budget.check_length(printed_size(part))
+    return bounded_join("", [str(part) for part in parts])
+
+
+def budgeted_filter(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` checking the clock before it runs and the size of the string or list it returns."""
+
+    @functools.wraps(function)  # keeps Jinja's pass_context/pass_environment marks
+    def run(*args: Any, **kwargs: Any) -> Any:
+        budget.tick()
+        result = function(*args, **kwargs)
+        if isinstance(result, str):
+            budget.check_length(len(result))
+        elif isinstance(result, list):
+            budget.check_items(len(result))
+        return result
+
+    return run
 
 
 _MISSING = object()

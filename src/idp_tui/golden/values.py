@@ -49,9 +49,9 @@ def read_values(template: Template, values_file: str | None, assignments: list[s
         _assign(given, path, _typed(form, path, value, text))
     values = _merge(initial_values(form), given)
     problems = []
-    for page in form.pages:
+    for number, page in enumerate(form.pages, start=1):
         for field, messages in validate_page(page, values).items():
-            problems += [f"{field or page.title}: {message}" for message in messages]
+            problems += [f"{field or page.title or f'page {number}'}: {message}" for message in messages]
     if problems:
         raise ValuesError(problems)
     return submitted_values(form, values)

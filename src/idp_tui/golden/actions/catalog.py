@@ -2,20 +2,27 @@
 
 Registering writes a Location entity into the registry directory (part of the active catalog from then on), as
 Backstage registers a location. It is staged, so a task that fails later registers nothing.
+
+``catalog:register`` reads only what this task itself staged: a file of a repository an earlier ``publish:*``
+step built (its ``repoContentsUrl``). Any other ``file://`` path, remote URL or path leading out of the staged
+repository (``..``, a symlink) is refused, so a template cannot register, or quote in an error, a host file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import yaml
 
+from ...bounded_read import is_within
 from ...catalog.validation.validator import validate_entity
 from ...catalog.yaml_docs import load_documents
+from ..sources import read_regular
 from .base import ActionContext, ActionError
 
 
@@ -48,18 +55,22 @@ class CatalogWrite:
 
 
 def _local_file(ctx: ActionContext, url: str) -> tuple[Path, Path]:
-    """``(where the file can be read now, where it will live)`` for a catalog-info URL."""
+    """``(where the file can be read now, where it will live)`` for a catalog-info URL this task staged.
+
+    Raises:
+        ActionError: the URL is not inside a location this task staged, or leads out of it.
+    """
     for prefix, staged in sorted(ctx.staged_locations.items(), key=lambda item: -len(item[0])):
         if url == prefix or url.startswith(prefix.rstrip("/") + "/"):
-            relative = url[len(prefix) :].lstrip("/")
+            relative = posixpath.normpath(unquote(url[len(prefix) :]).lstrip("/") or ".")
+            readable = os.path.realpath(staged / relative)
+            if relative.startswith("../") or relative == ".." or not is_within(readable, os.path.realpath(staged)):
+                raise ActionError(f"catalog:register refuses {url!r}: it leads out of the repository it names")
             final = Path(unquote(urlparse(prefix).path)) / relative
-            return staged / relative, final
-    if url.startswith("file://"):
-        path = Path(unquote(urlparse(url).path))
-        return path, path
+            return Path(readable), final
     raise ActionError(
-        f"cannot register {url}: the local catalog reads only files "
-        "(file:// URLs or repositories published by this task)"
+        f"catalog:register refuses {url!r}: the local runner registers only catalog files of repositories this "
+        "task publishes (use the publish step's repoContentsUrl), never other file:// paths or remote URLs"
     )
 
 
@@ -108,12 +119,12 @@ class CatalogRegister:
         readable, final = _local_file(ctx, url)
         ctx.log(f"Registering {url} in the catalog")
         try:
-            text = readable.read_text(encoding="utf-8")
-        except OSError as error:
+            text = read_regular(readable, url)[0].decode("utf-8", errors="replace")
+        except ActionError as error:
             if ctx.input.get("optional"):
-                ctx.log(f"Skipping optional registration of {url}: {error.strerror}")
+                ctx.log(f"Skipping optional registration of {url}: {error}")
                 return
-            raise ActionError(f"cannot read {url}: {error.strerror}") from None
+            raise
         keys = self._entity_keys(text, url)
         ctx.stage(RegisterLocation(ctx.settings.registry_dir, final, keys, ctx.settings.existing_entity_keys))
         ctx.output("entityRef", next((k for k in keys if k.startswith("component:")), keys[0]))

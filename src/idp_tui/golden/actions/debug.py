@@ -16,6 +16,7 @@ import math
 import time
 from typing import Any
 
+from ..sources import read_regular
 from .base import ActionContext, ActionError
 from .filesystem import list_tree
 
@@ -73,7 +74,8 @@ class DebugLog:
     @staticmethod
     def _with_contents(ctx: ActionContext, path: str) -> str:
         try:
-            content = ctx.workspace_path(path).read_bytes().decode("utf-8", errors="replace")
+            # Only a regular file, within the size cap: a FIFO would block the log forever.
+            content = read_regular(ctx.workspace_path(path), path)[0].decode("utf-8", errors="replace")
         except (ActionError, OSError):
             return f" - {path}: [skipped]"
         return f" - {path}:\n\n  {content}"

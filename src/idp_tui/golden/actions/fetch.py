@@ -4,18 +4,24 @@ Backstage's rules, kept here: every file and directory name is rendered (also un
 whose files keep their content as written); a name that renders empty, starts with ``/`` or contains ``//`` is
 skipped (``{% if %}`` around a name is how templates leave files out); files that already exist are not
 replaced unless ``replace`` is set; binary files and symlinks are copied as they are; file modes are kept.
+
+Hostile skeletons (see :mod:`idp_tui.golden.sources`): the skeleton is read only from the template's own
+directory, only regular files, directories and symlinks, within size caps; a skeleton's ``.git`` is skipped; a
+symlink is checked where it lands, after its name is rendered, and must point inside the workspace.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ...bounded_read import is_within
 from ..expressions import TemplateEngine, TemplateRenderError
-from ..globs import glob_regex
+from ..globs import GlobError, glob_regex
+from ..sources import link_problem, list_skeleton, read_regular
+from ..sources import resolve_template_url as resolve_source
 from ..workspace import OUTSIDE_PARENT, inside
 from .base import ActionContext, ActionError
 
@@ -32,58 +38,35 @@ def _renderer(ctx: ActionContext) -> tuple[TemplateEngine, dict[str, Any]]:
     return engine, {"cookiecutter" if cookiecutter else "values": ctx.input.get("values") or {}}
 
 
-def resolve_template_url(ctx: ActionContext, url: Any) -> Path:
-    """A skeleton location: relative to the template's directory, or a ``file://`` URL; nothing remote."""
-    if not isinstance(url, str) or not url:
-        raise ActionError("input url is required")
-    if url.startswith("file://"):
-        return Path(url.removeprefix("file://"))
-    if "://" in url:
-        raise ActionError(f"cannot fetch {url}: the local runner reads skeletons from the template's own directory")
-    if ctx.template_dir is None:
-        raise ActionError(f"cannot resolve {url}: the template has no local directory")
-    base = Path(os.path.realpath(ctx.template_dir))
-    target = Path(os.path.realpath(ctx.template_dir / url))  # symlinks resolved: a link cannot lead out either
-    if target != base and base not in target.parents:
-        raise ActionError(f"{OUTSIDE_PARENT}: url {url!r} leads outside the template's directory")
-    return target
+def resolve_template_url(ctx: ActionContext, url: Any, action_id: str = "fetch:template") -> Path:
+    """A skeleton location, relative to the template's directory (symlinks resolved); no URLs, nothing outside."""
+    return resolve_source(ctx, url, action_id)
 
 
-def _is_binary(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        head = handle.read(8192)
+# Control bytes that make isbinaryfile call a file binary (tab, newlines, form feed and escape are text).
+_SUSPICIOUS = bytes([*range(7), *(b for b in range(14, 32) if b != 27)])
+
+
+def _is_binary(head: bytes) -> bool:
     if b"\x00" in head:
         return True
     # Like isbinaryfile (what Backstage uses): text in another encoding is still text; control bytes are not.
-    suspicious = sum(1 for byte in head if byte < 7 or 14 <= byte < 32 and byte != 27)
+    suspicious = len(head) - len(head.translate(None, _SUSPICIOUS))
     return bool(head) and suspicious / len(head) > 0.1
-
-
-def _list_entries(root: Path) -> list[str]:
-    """Every file and directory under ``root`` (dot files too, symlinks not followed), directories ending in ``/``."""
-    entries: list[str] = []
-    pending = [""]
-    while pending:
-        prefix = pending.pop(0)
-        with os.scandir(root / prefix if prefix else root) as scan:
-            items = sorted(scan, key=lambda e: e.name)
-        for item in items:
-            relative = prefix + item.name
-            if item.is_dir(follow_symlinks=False):
-                entries.append(relative + "/")
-                pending.append(relative + "/")
-            else:
-                entries.append(relative)
-    return entries
 
 
 def _matches(entry: str, patterns: list[str]) -> bool:
     """Whether ``entry`` or a folder above it matches a pattern (globby expands a folder to all it holds)."""
     name = entry.rstrip("/")
     candidates = [name] + ["/".join(name.split("/")[:depth]) for depth in range(1, name.count("/") + 1)]
-    return any(
-        glob_regex(str(pattern).removeprefix("./").rstrip("/")).fullmatch(c) for pattern in patterns for c in candidates
-    )
+    try:
+        return any(
+            glob_regex(str(pattern).removeprefix("./").rstrip("/")).fullmatch(c)
+            for pattern in patterns
+            for c in candidates
+        )
+    except GlobError as error:
+        raise ActionError(f"copyWithoutTemplating: {error}") from None
 
 
 class FetchTemplate:
@@ -92,7 +75,7 @@ class FetchTemplate:
     supports_dry_run = True
 
     def run(self, ctx: ActionContext) -> None:
-        source = resolve_template_url(ctx, ctx.input.get("url"))
+        source = resolve_template_url(ctx, ctx.input.get("url"), self.id)
         if not source.is_dir():
             raise ActionError(f"template directory {ctx.input.get('url')} does not exist")
         target = ctx.workspace_path(ctx.input.get("targetPath") or "./", what="targetPath")
@@ -102,7 +85,7 @@ class FetchTemplate:
         extension = self._extension(ctx.input, copy_only)
         engine, context = _renderer(ctx)
         ctx.log("Listing files and directories in template")
-        entries = _list_entries(source)
+        entries = list_skeleton(source, self.id, ctx.log)
         ctx.log(f"Processing {len(entries)} template files/directories with input values")
         replace = bool(ctx.input.get("replace"))
         for entry in entries:
@@ -144,7 +127,7 @@ class FetchTemplate:
         if name == "" or name.startswith("/") or "//" in name:
             return
         output = inside(target, name, what=f"skeleton entry {entry!r} (rendered as {name!r})")
-        if not _within(output, ctx.workspace):
+        if not is_within(os.path.realpath(output), os.path.realpath(ctx.workspace)):
             raise ActionError(f"{OUTSIDE_PARENT}: skeleton entry {entry!r} leads outside the task workspace")
         if os.path.lexists(output) and not replace:
             return
@@ -157,33 +140,45 @@ class FetchTemplate:
             return
         output.parent.mkdir(parents=True, exist_ok=True)
         if input_path.is_symlink():
-            self._copy_link(input_path, output, source, entry)
+            _copy_link(ctx, input_path, output, source, entry, name)
             return
-        if _is_binary(input_path):
+        content, mode = read_regular(input_path, f"skeleton entry {entry!r}")
+        if _is_binary(content[:8192]):
             ctx.log(f"Copying file binary or symbolic link at {entry}, to template output path.")
-            shutil.copy2(input_path, output)
+            _write(output, content, mode)
             return
-        mode = input_path.stat().st_mode
         ctx.log(f"Writing file {entry} to template output path with mode {mode}.")
-        text = input_path.read_bytes().decode("utf-8", errors="replace")
+        text = content.decode("utf-8", errors="replace")
         if render_contents:
             text = _render(engine, text, context, f"file {entry}")
-        output.write_bytes(text.encode("utf-8"))
-        os.chmod(output, mode & 0o7777)
-
-    @staticmethod
-    def _copy_link(link: Path, output: Path, source: Path, entry: str) -> None:
-        pointee = Path(os.path.realpath(link))
-        if not _within(pointee, Path(os.path.realpath(source))):
-            raise ActionError(
-                f"skeleton entry {entry!r} is a symlink leading outside the template; refusing to copy it"
-            )
-        os.symlink(os.readlink(link), output)
+        _write(output, text.encode("utf-8"), mode)
 
 
-def _within(path: Path, root: Path) -> bool:
-    path, root = Path(os.path.realpath(path)), Path(os.path.realpath(root))
-    return path == root or root in path.parents
+def _write(output: Path, content: bytes, mode: int) -> None:
+    if os.path.islink(output):
+        os.unlink(output)  # replace: never write through a link the skeleton put there
+    output.write_bytes(content)
+    os.chmod(output, mode & 0o7777)
+
+
+def _copy_link(ctx: ActionContext, link: Path, output: Path, source: Path, entry: str, name: str) -> None:
+    """Copy a skeleton symlink, checked both where it is read (the skeleton) and where it lands (the workspace)."""
+    source_real = os.path.realpath(source)
+    if not is_within(os.path.realpath(link), source_real):
+        raise ActionError(f"skeleton entry {entry!r} is a symlink leading outside the template; refusing to copy it")
+    pointer = os.readlink(link)
+    if os.path.isabs(pointer):
+        # An absolute link into the skeleton would still point at the template: make it relative.
+        pointer = os.path.relpath(os.path.realpath(link), os.path.realpath(os.path.dirname(link)))
+    problem = link_problem(output, pointer, ctx.workspace)
+    if problem:
+        raise ActionError(
+            f"skeleton entry {entry!r} is a symlink leading outside the task workspace once written as {name!r}: "
+            f"{problem}"
+        )
+    if os.path.lexists(output):
+        os.unlink(output)
+    os.symlink(pointer, output)
 
 
 def _render(engine: TemplateEngine, text: str, context: dict[str, Any], what: str) -> str:
@@ -199,8 +194,8 @@ class FetchTemplateFile:
     supports_dry_run = True
 
     def run(self, ctx: ActionContext) -> None:
-        source = resolve_template_url(ctx, ctx.input.get("url"))
-        if not source.is_file():
+        source = resolve_template_url(ctx, ctx.input.get("url"), self.id)
+        if not os.path.lexists(source) or source.is_dir():
             raise ActionError(f"template file {ctx.input.get('url')} does not exist")
         target_path = ctx.input.get("targetPath")
         if not isinstance(target_path, str) or not target_path:
@@ -210,10 +205,10 @@ class FetchTemplateFile:
             ctx.log(f"File {target_path} already exists in the workspace, not replacing it")
             return
         engine, context = _renderer(ctx)
+        content, mode = read_regular(source, f"template file {ctx.input.get('url')!r}")
         output.parent.mkdir(parents=True, exist_ok=True)
-        text = _render(engine, source.read_bytes().decode("utf-8", errors="replace"), context, f"file {source.name}")
-        output.write_bytes(text.encode("utf-8"))
-        os.chmod(output, source.stat().st_mode & 0o7777)
+        text = _render(engine, content.decode("utf-8", errors="replace"), context, f"file {source.name}")
+        _write(output, text.encode("utf-8"), mode)
 
 
 ACTIONS = (FetchTemplate(), FetchTemplateFile())

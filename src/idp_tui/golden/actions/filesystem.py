@@ -21,7 +21,7 @@ import os
 import shutil
 from pathlib import Path
 
-from ..globs import glob_regex, has_magic
+from ..globs import GlobError, glob_regex, has_magic
 from .base import ActionContext, ActionError
 
 _SCHEMA_NOTE = "http://json-schema.org/draft-07/schema#"
@@ -166,8 +166,11 @@ class Delete:
             elif not has_magic(relative):
                 matches = [relative] if os.path.lexists(safe) else []
             else:
-                regex = glob_regex(relative)
-                matches = [path for path, is_dir in list_tree(root) if not is_dir and regex.fullmatch(path)]
+                try:
+                    glob = glob_regex(relative)
+                    matches = [path for path, is_dir in list_tree(root) if not is_dir and glob.fullmatch(path)]
+                except GlobError as error:
+                    raise ActionError(f"files: {error}") from None
             for match in matches:
                 target = ctx.workspace_path(match, what="file")
                 try:

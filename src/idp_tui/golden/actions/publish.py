@@ -18,6 +18,11 @@ branch, so ``repoContentsUrl + "/catalog-info.yaml"`` names a real file that ``c
 
 Git runs isolated from the user's configuration (no system or global config, no template hooks, no prompts) with
 the author given on the command line, so it works with a read-only ``HOME`` and no git identity configured.
+
+Nothing a template writes may become git's own control data, which git would run commands from (``core.fsmonitor``,
+hooks): repository names, owners and branches naming ``.git`` (in any spelling a file system folds to it) are
+refused, the repository is always made by ``git init`` (a ``.git`` in the content is never copied), and content
+with a folder shaped like a bare repository, or a symlink leading out of the published folder, is not published.
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..gitsafety import is_git_name, looks_like_git_dir
 from ..repo_url import host_type, parse_repo_url
+from ..sources import audit_tree
 from ..workspace import inside
 from .base import ActionContext, ActionError
 
@@ -96,9 +103,11 @@ class MoveRepository:
         self._created_parents = []
 
 
-def _git_env(author_name: str, author_email: str) -> dict[str, str]:
+def _git_env(author_name: str, author_email: str, ceiling: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
     env.update(
+        # Git never looks for a repository above the task's scratch directory (a hostile /tmp/.git, say).
+        GIT_CEILING_DIRECTORIES=str(ceiling),
         GIT_CONFIG_NOSYSTEM="1",
         GIT_CONFIG_GLOBAL=os.devnull,
         GIT_TERMINAL_PROMPT="0",
@@ -112,7 +121,8 @@ def _git_env(author_name: str, author_email: str) -> dict[str, str]:
 
 def _git(args: list[str], cwd: Path, env: dict[str, str], action_id: str) -> str:
     author = ["-c", f"user.name={env['GIT_AUTHOR_NAME']}", "-c", f"user.email={env['GIT_AUTHOR_EMAIL']}"]
-    command = ["git", *author, "-c", "commit.gpgsign=false", "-c", f"core.hooksPath={os.devnull}", *args]
+    isolated = ["-c", "commit.gpgsign=false", "-c", f"core.hooksPath={os.devnull}", "-c", "core.fsmonitor=false"]
+    command = ["git", *author, *isolated, *args]
     try:
         done = subprocess.run(
             command, cwd=cwd, env=env, capture_output=True, text=True, timeout=_GIT_TIMEOUT_SECONDS, check=False
@@ -183,8 +193,14 @@ class LocalPublish:
                 raise ActionError(
                     f"Invalid repo URL passed to publisher: {repo_url}, {segment!r} cannot name a local repository"
                 )
+            if is_git_name(segment):
+                raise ActionError(
+                    f"Invalid repo URL passed to publisher: {repo_url}, {segment!r} names a git control directory "
+                    "(.git), which git would run commands from"
+                )
         label = "/".join([host, *segments])
         final = Path(os.path.abspath(ctx.settings.publish_root)).joinpath(host, *segments)
+        _refuse_inside_git_dir(Path(os.path.abspath(ctx.settings.publish_root)), final, label)
         move = MoveRepository(Path(), final, label)
         move.check()
         for effect in ctx.effects:
@@ -193,14 +209,17 @@ class LocalPublish:
         source = source_directory(ctx, ctx.input.get("sourcePath"))
         if not source.is_dir():
             raise ActionError(f"sourcePath {ctx.input.get('sourcePath')} is not a directory in the workspace")
-        branch = str(ctx.input.get("defaultBranch") or "master")
+        shown_source = "sourcePath" if ctx.input.get("sourcePath") else "the workspace"
+        audit_tree(source, f"{self.id}: {shown_source}", where="the published folder")
+        branch = _branch(ctx.input.get("defaultBranch"))
         message = str(ctx.input.get("gitCommitMessage") or self.default_message)
+        if ctx.scratch is None:
+            raise ActionError(f"{self.id} needs the task's scratch directory to build the repository")
         env = _git_env(
             str(ctx.input.get("gitAuthorName") or DEFAULT_AUTHOR_NAME),
             str(ctx.input.get("gitAuthorEmail") or DEFAULT_AUTHOR_EMAIL),
+            Path(os.path.realpath(ctx.scratch)),
         )
-        if ctx.scratch is None:
-            raise ActionError(f"{self.id} needs the task's scratch directory to build the repository")
         build_dir = Path(tempfile.mkdtemp(prefix="publish-", dir=ctx.scratch))
         try:
             repo_dir = build_dir / "repo"
@@ -249,10 +268,10 @@ class LocalPublish:
         if shutil.which("git", path=env.get("PATH")) is None:
             raise ActionError(f"{self.id} needs the git command-line tool, which was not found on PATH")
         try:
-            _git(["check-ref-format", "--branch", branch], source, env, self.id)
+            _git(["check-ref-format", "--branch", branch], repo_dir.parent, env, self.id)
         except ActionError:
             raise ActionError(f"defaultBranch {branch!r} is not a valid git branch name") from None
-        shutil.copytree(source, repo_dir, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        shutil.copytree(source, repo_dir, symlinks=True, ignore=_ignore_git_names(ctx))
         ctx.log(f"Init git repository {{dir={shown}}}")
         _git(["-c", f"init.defaultBranch={branch}", "init", "--quiet", "--template=", "."], repo_dir, env, self.id)
         _git(["symbolic-ref", "HEAD", f"refs/heads/{branch}"], repo_dir, env, self.id)
@@ -264,6 +283,33 @@ class LocalPublish:
         ctx.log(f"Committing file to repo {{dir={shown},message={message}}}")
         _git(["commit", "--quiet", "--allow-empty", "--no-verify", "-m", message], repo_dir, env, self.id)
         return _git(["rev-parse", "HEAD"], repo_dir, env, self.id).strip()
+
+
+def _branch(value: Any) -> str:
+    """``defaultBranch``, refused when git could read it as an option or it names a git control directory."""
+    branch = str(value or "master")
+    if branch.startswith("-") or any(is_git_name(part) for part in branch.split("/")):
+        raise ActionError(f"defaultBranch {branch!r} is not a valid git branch name")
+    return branch
+
+
+def _refuse_inside_git_dir(publish_root: Path, final: Path, label: str) -> None:
+    """Refuse a repository whose folder would be inside an existing git control directory under the root."""
+    for folder in [*reversed(final.parents), final]:
+        if folder != publish_root and publish_root in folder.parents and looks_like_git_dir(folder):
+            raise ActionError(f"Repository {label} would be inside {folder}, a git repository's control directory")
+
+
+def _ignore_git_names(ctx: ActionContext):
+    """A copytree filter leaving out every entry named like a git control directory (git makes its own)."""
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        skipped = {name for name in names if is_git_name(name)}
+        for name in sorted(skipped):
+            ctx.log(f"Skipping {name} in {os.path.basename(directory)}: git makes the repository's own")
+        return skipped
+
+    return ignore
 
 
 _INITIALIZES = "Initializes a git repository of the content in the workspace, and publishes it to"

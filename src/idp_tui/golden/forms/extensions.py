@@ -73,8 +73,8 @@ def _humanized(entity: Entity, options: dict[str, Any]) -> str:
         entity.kind,
         entity.namespace,
         entity.name,
-        default_kind=options.get("defaultKind") or None,
-        default_namespace=options.get("defaultNamespace") or None,
+        default_kind=_text_option(options, "defaultKind"),
+        default_namespace=_text_option(options, "defaultNamespace"),
     )
 
 
@@ -98,7 +98,7 @@ def entity_value_from_text(text: str, choices: ExtensionChoices, options: dict[s
     if not choices.allow_arbitrary:
         return None
     try:
-        ref = parse_ref(typed, options.get("defaultKind") or None, options.get("defaultNamespace") or None)
+        ref = parse_ref(typed, _text_option(options, "defaultKind"), _text_option(options, "defaultNamespace"))
     except EntityRefError:
         return typed
     return stringify_entity_ref(ref.kind, ref.namespace, ref.name)
@@ -229,7 +229,7 @@ def _owned_entity_choices(
     catalog: Catalog, options: dict[str, Any], user_ref: str | None, allow: bool
 ) -> ExtensionChoices:
     owners = set(ownership_refs(catalog, user_ref))
-    kinds = {kind.lower() for kind in options.get("allowedKinds") or []}
+    kinds = {kind.lower() for kind in _strings(options.get("allowedKinds"))}
     labels = sorted(
         {
             _humanized(e, options)
@@ -248,7 +248,7 @@ def _my_groups(catalog: Catalog, user_ref: str | None) -> tuple[Choice, ...]:
 
 
 def _tag_choices(catalog: Catalog, options: dict[str, Any]) -> tuple[Choice, ...]:
-    kinds = {kind.lower() for kind in options.get("kinds") or []}
+    kinds = {kind.lower() for kind in _strings(options.get("kinds"))}
     counts: Counter[str] = Counter()
     for entity in catalog.entities:
         if not kinds or entity.kind.lower() in kinds:
@@ -259,12 +259,22 @@ def _tag_choices(catalog: Catalog, options: dict[str, Any]) -> tuple[Choice, ...
     return tuple(Choice(tag, tag) for tag in sorted(counts))
 
 
+def _text_option(options: dict[str, Any], key: str) -> str | None:
+    value = options.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _strings(value: Any) -> list[str]:
+    """The strings of a template's list option (a malformed option lists nothing)."""
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
 # -- names and tags -----------------------------------------------------------------------------------------------
 
 
 def entity_name_problems(value: Any, field: Field | None = None) -> list[str]:
     """EntityNamePicker's check: a valid Backstage entity name (the catalog's own rule)."""
-    return [] if is_object_name(value) else [ENTITY_NAME_MESSAGE]
+    return [] if isinstance(value, str) and is_object_name(value) else [ENTITY_NAME_MESSAGE]
 
 
 def normalise_tag(text: str) -> str:
@@ -276,7 +286,7 @@ def tags_problems(value: Any, field: Field | None = None) -> list[str]:
     """Tags that the catalog would refuse, by name."""
     if not isinstance(value, list):
         return []
-    return [f"Tag {tag!r} {TAG_MESSAGE}" for tag in value if not is_tag(tag)]
+    return [f"Tag {tag!r} {TAG_MESSAGE}" for tag in value if not (isinstance(tag, str) and is_tag(tag))]
 
 
 __all__ = [

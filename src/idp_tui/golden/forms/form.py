@@ -117,8 +117,10 @@ def _walk(
     properties = schema.get("properties")
     if not isinstance(properties, dict):
         return []
-    required = {name for name in schema.get("required") or [] if isinstance(name, str)}
-    for trigger, needed in (schema.get("dependencies") or {}).items():
+    listed = schema.get("required")
+    required = {name for name in listed if isinstance(name, str)} if isinstance(listed, list) else set()
+    dependencies = schema.get("dependencies")
+    for trigger, needed in (dependencies if isinstance(dependencies, dict) else {}).items():
         if isinstance(needed, list) and is_present(data.get(trigger)):
             required.update(name for name in needed if isinstance(name, str))
     out: list[Field] = []
@@ -151,7 +153,7 @@ def make_field(
     widget = ui.get("widget") if isinstance(ui.get("widget"), str) else None
     kind = _kind(prop, extension, widget)
     default_title, default_description = EXTENSION_DEFAULTS.get(extension or "", ("", ""))
-    options = prop.get("ui:options") if isinstance(prop.get("ui:options"), dict) else {}
+    options = _clean_options(prop.get("ui:options"))
     review = _review_options(prop)
     help_text = _text(ui.get("help"))
     if extension == "EntityTagsPicker" and not help_text:
@@ -185,6 +187,30 @@ def make_field(
         minimum=_number(prop.get("minimum")),
         maximum=_number(prop.get("maximum")),
     )
+
+
+# Options Backstage's pickers read as lists of strings, and as one string: anything else a template puts there
+# is left out, so no picker (or widget) meets a number where it expects a list.
+_LIST_OPTIONS = ("allowedHosts", "allowedOwners", "allowedRepos", "allowedKinds", "kinds")
+_TEXT_OPTIONS = ("defaultKind", "defaultNamespace", "helperText")
+
+
+def _clean_options(options: Any) -> dict[str, Any]:
+    """``ui:options`` with malformed list and text options dropped (a list keeps only its strings)."""
+    if not isinstance(options, dict):
+        return {}
+    cleaned = dict(options)
+    for key in _LIST_OPTIONS:
+        if key in cleaned:
+            value = cleaned[key]
+            if isinstance(value, list):
+                cleaned[key] = [item for item in value if isinstance(item, str)]
+            else:
+                del cleaned[key]
+    for key in _TEXT_OPTIONS:
+        if key in cleaned and not isinstance(cleaned[key], str):
+            del cleaned[key]
+    return cleaned
 
 
 def _review_options(prop: dict[str, Any]) -> dict[str, Any]:

@@ -68,7 +68,8 @@ def repo_url_problems(value: Any, field: Field) -> list[str]:
         ("allowedOwners", "owner", "Owner"),
         ("allowedRepos", "repo", "Repository"),
     ):
-        allowed = field.options.get(option) or []
+        allowed = field.options.get(option)
+        allowed = allowed if isinstance(allowed, list) else []
         if allowed and parts[key] and parts[key] not in allowed:
             problems.append(f"{noun} {parts[key]} is not allowed; choose one of: {', '.join(map(str, allowed))}")
     return problems

@@ -172,7 +172,12 @@ def matches(condition: Any, data: Any) -> bool:
         return False
     import json
 
-    return _validator(json.dumps(condition, sort_keys=True, default=str)).is_valid(data)
+    try:
+        validator = _validator(json.dumps(condition, sort_keys=True, default=str))
+        # A template's condition may be malformed, or hold a pattern that cannot be matched in time: no match.
+        return validator is not None and validator.is_valid(data)
+    except Exception:  # noqa: BLE001 - a broken schema never matches
+        return False
 
 
 @lru_cache(maxsize=256)
@@ -180,6 +185,7 @@ def _validator(condition_json: str):
     # Imported here: jsonschema costs ~85 ms, and only forms with conditions need it before validation.
     import json
 
-    from jsonschema import Draft7Validator
+    from .patterns import TimedDraft7Validator, schema_error
 
-    return Draft7Validator(json.loads(condition_json))
+    schema = json.loads(condition_json)
+    return None if schema_error(schema) else TimedDraft7Validator(schema)

@@ -8,6 +8,9 @@ string counts as absent: optional, it is simply not sent; required, it is a miss
 Field extensions' own checks (EntityNamePicker, RepoUrlPicker, EntityTagsPicker) run on fields that have a value
 and no schema error. Backstage runs them only once the schema passes, on a second Next; showing them together
 saves that round trip without changing any message.
+
+A template's schema is someone else's code: a page whose schema is not valid JSON Schema is one message about the
+page (never a traceback), and its regular expressions are matched with a time limit (:mod:`.patterns`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ def validate_page(page: FormPage, values: dict[str, Any]) -> dict[str, list[str]
     """
     data = clean(values)
     schema = page.resolved(values)
+    broken = schema_problem(page.schema) or schema_problem(schema)
+    if broken:
+        return {PAGE: [broken]}
     fields = page.all_fields(values)
     paths = {field.path for field in fields}
     errors: dict[str, list[str]] = {}
@@ -72,9 +78,31 @@ def _schema_json(schema: dict[str, Any]) -> str:
 @lru_cache(maxsize=64)
 def _validator(schema_json: str):
     # Imported here: jsonschema costs ~85 ms and is needed only once a page is validated.
-    from jsonschema import Draft7Validator
+    from .patterns import TimedDraft7Validator
 
-    return Draft7Validator(json.loads(schema_json), format_checker=Draft7Validator.FORMAT_CHECKER)
+    return TimedDraft7Validator(json.loads(schema_json), format_checker=TimedDraft7Validator.FORMAT_CHECKER)
+
+
+def schema_problem(schema: Any) -> str | None:
+    """Why a page schema is not valid JSON Schema (draft 7), in one line; None when it is."""
+    try:
+        return _schema_problem(_schema_json(schema))
+    except (TypeError, ValueError, RecursionError):
+        return "The template's form is broken: its schema is not JSON"
+
+
+@lru_cache(maxsize=64)
+def _schema_problem(schema_json: str) -> str | None:
+    from .patterns import schema_error
+
+    try:
+        error = schema_error(json.loads(schema_json))
+    except RecursionError:
+        return "The template's form is broken: its schema is nested too deeply"
+    if error is None:
+        return None
+    where = ".".join(str(part) for part in error.absolute_path) or "the page"
+    return f"The template's form is broken: {where}: {error.message}"
 
 
 def _without_property_dependencies(schema: dict[str, Any]) -> dict[str, Any]:
@@ -120,6 +148,8 @@ def _messages(error) -> list[tuple[tuple[Any, ...], str]]:
     """One jsonschema error in ajv 8's words, at the path rjsf shows it."""
     path = tuple(error.absolute_path)
     kind, value, instance = error.validator, error.validator_value, error.instance
+    if error.cause is not None and type(error.cause).__name__ == "PatternProblem":
+        return [(path, str(error.cause))]  # a pattern that timed out or does not compile: say so, not "must match"
     if kind == "required":
         properties = error.schema.get("properties") if isinstance(error.schema, dict) else None
         missing = [name for name in value if isinstance(instance, dict) and name not in instance]

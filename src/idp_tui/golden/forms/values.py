@@ -114,10 +114,15 @@ def fits(field: Field, value: Any) -> bool:
 def _repo_url_default(field: Field) -> str | None:
     # Backstage's RepoUrlPicker starts on the first allowed host, owner and repository.
     options = field.options
-    hosts, owners, repos = (options.get(key) or [] for key in ("allowedHosts", "allowedOwners", "allowedRepos"))
+    hosts, owners, repos = (_strings(options.get(key)) for key in ("allowedHosts", "allowedOwners", "allowedRepos"))
     if not hosts:
         return None
     return compose_repo_url(hosts[0], owners[0] if owners else "", repos[0] if repos else "") or None
+
+
+def _strings(value: Any) -> list[str]:
+    """A template's list option, keeping its strings (a malformed option gives nothing, not a crash)."""
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
 def submitted_values(form: Form, values: dict[str, Any]) -> dict[str, Any]:
