@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .catalog.local_source import LocalCatalogSource
 from .catalog.protocols import CatalogSource
+from .notices import Notices
 from .paths import state_home
+from .redaction import redact_url
 from .resources import demo_catalog_path
 
 if TYPE_CHECKING:
@@ -43,6 +45,8 @@ class Platform:
     profile: Profile | None = None
     # A Backstage this session talks to (its catalog and, by default, its scaffolder), when the catalog is a URL.
     backstage: BackstageHttp | None = None
+    # Where the backends' "waiting before retrying" notices go: stderr in commands, notifications in the TUI.
+    notices: Notices = field(default_factory=Notices, compare=False)
 
     def cluster_access(self):
         """The clusters this platform reads: the demo cluster, or the profile's kubeconfig and contexts."""
@@ -138,9 +142,13 @@ def _backstage_platform(url: str, profile: Profile | None, *, use_cache: bool, c
     from .config import TokenSource
 
     token = profile.token if profile is not None and profile.token else TokenSource("env", "BACKSTAGE_TOKEN")
-    http = BackstageHttp(url, token.provider("Backstage"))
+    notices = Notices()
+    http = BackstageHttp(url, token.provider("Backstage"), on_wait=notices)
     profile_name = profile.name if profile is not None else "flag"
     cache_file = cache_file_for(url, profile_name, cache_dir) if use_cache else None
     offline = profile is not None and profile.offline
     source = BackstageCatalogSource(http, cache_file=cache_file, offline=offline)
-    return Platform(source, is_demo=False, name=url, cache_dir=cache_dir, use_cache=use_cache, backstage=http)
+    name = redact_url(url)  # said in messages and titles: never a password from the URL
+    return Platform(
+        source, is_demo=False, name=name, cache_dir=cache_dir, use_cache=use_cache, backstage=http, notices=notices
+    )

@@ -12,29 +12,23 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
+from typing import Any, get_args
 from urllib.parse import quote
 
 from ..catalog.refs import EntityRefError, parse_ref
 from ..golden.events import StepResult, StepStatus, TaskEvent, TaskResult
 from ..golden.template import Template
-from .http import BackstageError, BackstageHttp
+from ..safe_text import clean
+from .http import BackstageError, BackstageHttp, EventStream
 from .scaffolder_forms import describe_field_errors, field_errors
 from .sse import parse_sse
 
-if TYPE_CHECKING:
-    import httpx  # imported where it is used: ~130 ms that the local-runner path never needs
-
 API = "/api/scaffolder/v2"
-
-# CSI (colours, cursor), OSC (titles, hyperlinks) and two-byte escapes: winston colours Backstage's log lines.
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 
 # Backstage's step statuses as the run screen knows them; a cancelled step is a failed one there.
 STEP_STATUSES: dict[str, StepStatus] = {**{status: status for status in get_args(StepStatus)}, "cancelled": "failed"}
@@ -48,8 +42,9 @@ MAX_DRY_RUN_BYTES = 50 * 1024 * 1024
 
 
 def strip_ansi(text: str) -> str:
-    """The text without terminal escape sequences (they would print as garbage in a ``Log`` widget)."""
-    return ANSI_ESCAPE.sub("", text)
+    """The text without terminal escape sequences: winston colours Backstage's log lines, and a task's log is
+    written by its template (anything in it could act on the reader's terminal)."""
+    return clean(text)
 
 
 def template_ref(template: Template) -> str:
@@ -70,14 +65,16 @@ class BackstageScaffolder:
     def parameter_schema(self, template_key: str) -> dict[str, Any]:
         """``{title, description, steps: [{title, description, schema}]}`` for a template reference or key."""
         path = f"{API}/templates/{_entity_path(template_key)}/parameter-schema"
-        return self.http.get_json(path, what=f"reading the form of {template_key}")
+        what = f"reading the form of {template_key}"
+        return _object(self.http.get_json(path, what=what), what)
 
     def template_entity(self, template_key: str) -> dict[str, Any]:
         """The Template entity from the catalog (a dry run needs the whole entity, steps included)."""
         ref = parse_ref(template_key, "Template")
         parts = (ref.kind.lower(), ref.namespace, ref.name)  # the catalog orders them kind/namespace/name
         path = "/api/catalog/entities/by-name/" + "/".join(quote(part, safe="") for part in parts)
-        return self.http.get_json(path, what=f"reading template {template_key}")
+        what = f"reading template {template_key}"
+        return _object(self.http.get_json(path, what=what), what)
 
     def create_task(self, ref: str, values: dict[str, Any], secrets: dict[str, str]) -> str:
         """Start a task; its id. Not retried: a second POST would run the template twice."""
@@ -89,14 +86,15 @@ class BackstageScaffolder:
 
     def get_task(self, task_id: str) -> dict[str, Any]:
         """``{id, spec: {steps, ...}, status, createdAt, lastHeartbeatAt}``; 4.3.0 keeps no output here."""
-        return self.http.get_json(f"{API}/tasks/{quote(task_id, safe='')}", what=f"reading task {task_id}")
+        what = f"reading task {task_id}"
+        return _object(self.http.get_json(f"{API}/tasks/{quote(task_id, safe='')}", what=what), what)
 
     def cancel_task(self, task_id: str) -> None:
         """Ask Backstage to stop the task; it answers ``{status: "cancelled"}`` and the task later ends ``failed``."""
         path = f"{API}/tasks/{quote(task_id, safe='')}/cancel"
         self.http.request("POST", path, what=f"cancelling task {task_id}", idempotent=True)
 
-    def event_stream(self, task_id: str, after: int | None) -> httpx.Response:
+    def event_stream(self, task_id: str, after: int | None) -> EventStream:
         """The task's ``text/event-stream``, from the event after ``after``; the caller closes it."""
         params = {"after": str(after)} if after is not None else None
         path = f"{API}/tasks/{quote(task_id, safe='')}/eventstream"
@@ -109,6 +107,13 @@ class BackstageScaffolder:
         body = {"template": entity, "values": values, "secrets": secrets, "directoryContents": contents}
         # A dry run changes nothing, so a 502/503 may be retried safely.
         return self.http.post_json(f"{API}/dry-run", body, what="dry-running the template", idempotent=True)
+
+
+def _object(answer: Any, what: str) -> dict[str, Any]:
+    """The answer when it is a JSON object, as every one of these endpoints answers; else a protocol error."""
+    if not isinstance(answer, dict):
+        raise BackstageError(f"Backstage sent an answer that is not an object while {what}", kind="protocol")
+    return answer
 
 
 def _entity_path(key: str) -> str:

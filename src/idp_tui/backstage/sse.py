@@ -7,13 +7,20 @@ frames Backstage happens to send: comments, ``id`` persistence, multi-line ``dat
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from ..bounded_read import size_words
+
 # One trailing line terminator, and the terminators inside a chunk that holds several lines.
 _TRAILING_EOL = re.compile(r"(\r\n|\r|\n)\Z")
 _EOL = re.compile(r"\r\n|\r|\n")
+
+
+class SseLimitError(ValueError):
+    """A stream past one of :func:`bounded_lines`' caps; ``str()`` completes "Backstage sent …"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +87,35 @@ def parse_sse(lines: Iterable[str]) -> Iterator[SseEvent]:
         elif name == "retry" and value.isascii() and value.isdigit():
             retry = int(value)
         # Any other field name is ignored.
+
+
+def bounded_lines(chunks: Iterable[bytes], *, max_line: int, max_event: int, max_total: int) -> Iterator[str]:
+    """The lines of a byte stream (UTF-8, any of the three line endings), holding at most ``max_line`` characters
+    of an unfinished line, ``max_event`` of one event (lines up to a blank one) and ``max_total`` in all.
+
+    Raises:
+        SseLimitError: a cap was passed; a server that never ends a line must not fill the memory.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    pending, event, total = "", 0, 0
+    for chunk in chunks:
+        total += len(chunk)
+        if total > max_total:
+            raise SseLimitError(f"more than {size_words(max_total)} on one event stream")
+        text = pending + decoder.decode(chunk)
+        # A trailing CR may be the first half of CRLF: keep it until the next chunk says.
+        held = "\r" if text.endswith("\r") else ""
+        lines = _EOL.split(text[:-1] if held else text)
+        pending = lines.pop() + held
+        if len(pending) > max_line:
+            raise SseLimitError(f"an event-stream line longer than {size_words(max_line)}")
+        for line in lines:
+            if len(line) > max_line:
+                raise SseLimitError(f"an event-stream line longer than {size_words(max_line)}")
+            event = 0 if not line else event + len(line)
+            if event > max_event:
+                raise SseLimitError(f"an event longer than {size_words(max_event)}")
+            yield line
+    tail = pending + decoder.decode(b"", final=True)
+    if tail.rstrip("\r"):
+        yield tail.rstrip("\r")

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from .. import http_budget as budget
+from ..redaction import redact_url
 from ..tokens import TokenError
 from .models import EscalationLevel, OnCallReport, OnCallShift, Responder
 
@@ -43,16 +45,31 @@ class OpsgenieSource:
         timeout: float = 5.0,
         cache_seconds: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        deadline: float | None = None,
+        on_wait: budget.Notice | None = None,
     ) -> None:
+        """Create a source.
+
+        Args:
+            key_provider: Returns the API key; called per report so a rotated key is picked up.
+            base_url: The REST API root (a local fake in tests).
+            timeout: Seconds to wait for each socket read.
+            cache_seconds: How long a report for one team is reused.
+            clock: A monotonic clock for the cache.
+            deadline: Seconds for each request, headers and body together (default: the shared request deadline).
+            on_wait: Told in words when a rate limit makes a request wait before it is sent again.
+        """
         self._key_provider = key_provider
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.cache_seconds = cache_seconds
         self.clock = clock
         self._cache: dict[str, tuple[float, OnCallReport]] = {}
+        self.deadline = deadline if deadline is not None else budget.request_deadline()
+        self.on_wait = on_wait
 
     def __repr__(self) -> str:
-        return f"OpsgenieSource({self.base_url!r})"  # never the key
+        return f"OpsgenieSource({redact_url(self.base_url)!r})"  # never the key, nor a password in the URL
 
     def report_for(self, annotations: dict[str, str], *, now: datetime | None = None) -> OnCallReport | None:
         team = annotations.get(ANNOTATION)
@@ -74,9 +91,10 @@ class OpsgenieSource:
         except Exception as exc:  # noqa: BLE001 - any failure of a key command means "no key"
             reason = str(exc) if isinstance(exc, TokenError) else type(exc).__name__
             return OnCallReport(self.name, team, error=f"Opsgenie API key missing ({reason})", fetched_at=now)
-        headers = {"Authorization": f"GenieKey {key}", "Accept": "application/json"}
+        headers = {"Authorization": f"GenieKey {key}", "Accept": "application/json", "Accept-Encoding": "gzip, deflate"}
         try:
             with httpx.Client(base_url=self.base_url, headers=headers, timeout=self.timeout) as client:
+                budget.install_deadlines(client)
                 levels, policy = self._levels(client, team, now)
         except OpsgenieError as error:
             return OnCallReport(self.name, team, error=str(error), fetched_at=now)
@@ -86,21 +104,54 @@ class OpsgenieSource:
             )
         except httpx.HTTPError as error:
             return OnCallReport(self.name, team, error=f"cannot reach Opsgenie: {type(error).__name__}", fetched_at=now)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            # An answer of another shape than the API reference's: said, never a traceback.
+            error_text = "Opsgenie sent a response this client cannot read"
+            return OnCallReport(self.name, team, error=error_text, fetched_at=now)
         return OnCallReport(self.name, team, policy=policy, levels=tuple(levels), fetched_at=now)
 
     def _get(self, client: Any, path: str, **params: Any) -> Any:
-        response = client.get(path, params=params)
+        waits = budget.RetryWaits()
+        for attempt in range(3):
+            response, body = self._send(client, path, params)
+            if response.status_code != 429:
+                break
+            seconds = budget.retry_after_seconds(response.headers.get("Retry-After"))
+            if seconds is None or attempt == 2 or not waits.allows(seconds):
+                later = f"retry in {budget.seconds_words(seconds)}" if seconds is not None else "try again shortly"
+                raise OpsgenieError(f"Opsgenie: rate limited (429); {later}")
+            waits.wait(seconds, self.on_wait, "Opsgenie rate limited (429)")
         if response.status_code == 401:
             raise OpsgenieError("Opsgenie: API key missing or rejected (401)")
         if response.status_code == 403:
             raise OpsgenieError(f"Opsgenie: this key may not read {path} (403)")
         if response.status_code == 404:
             raise OpsgenieError(f"Opsgenie: {path} not found (404)")
-        if response.status_code == 429:
-            raise OpsgenieError("Opsgenie: rate limited (429); try again shortly")
         if response.status_code >= 400:
             raise OpsgenieError(f"Opsgenie answered {response.status_code} for {path}")
-        return response.json().get("data")
+        try:
+            answer = budget.loads_bounded(body)
+        except budget.BodyError as error:
+            raise OpsgenieError(f"Opsgenie sent {error} for {path}") from None
+        if not isinstance(answer, dict):
+            raise OpsgenieError(f"Opsgenie sent an answer that is not an object for {path}")
+        return answer.get("data")
+
+    def _send(self, client: Any, path: str, params: dict[str, Any]) -> tuple[Any, bytes]:
+        """One GET within the deadline and the size cap (timeouts and connection failures raise httpx's errors)."""
+        import httpx
+
+        deadline = budget.Deadline(self.deadline)
+        try:
+            request = client.build_request("GET", path, params=params)
+            return budget.send_within(client, request, deadline, max_bytes=budget.MAX_ONCALL_BYTES)
+        except httpx.TimeoutException:
+            if not deadline.passed:
+                raise
+            within = budget.seconds_words(self.deadline)
+            raise OpsgenieError(f"Opsgenie did not finish answering within {within}") from None
+        except budget.BodyError as error:
+            raise OpsgenieError(f"Opsgenie sent {error} for {path}") from None
 
     def _levels(self, client: Any, team: str, now: datetime) -> tuple[list[EscalationLevel], str | None]:
         escalations = self._get(client, "/v2/escalations") or []

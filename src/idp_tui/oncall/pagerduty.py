@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from idp_tui import http_budget as budget
 from idp_tui.oncall.models import ChangeEvent, EscalationLevel, Incident, OnCallReport, OnCallShift, Responder
+from idp_tui.redaction import redact_url
 from idp_tui.tokens import TokenError
 
 SERVICE_ID = "pagerduty.com/service-id"
 INTEGRATION_KEY = "pagerduty.com/integration-key"
 ACCEPT = "application/vnd.pagerduty+json;version=2"
 PAGE_LIMIT = 100  # the largest page PagerDuty's classic pagination allows
-MAX_PAGES = 50  # a runaway `more: true` must not loop forever
-RATE_LIMIT_BUDGET = 5.0  # seconds we are willing to wait in total for Retry-After before giving up
+MAX_PAGES = 50  # a runaway `more: true` must not loop forever (5,000 on-calls or incidents is already absurd)
+MAX_SAME_PAGES = 3  # the same page this many times in a row: the offset is ignored
 
 
 class PagerDutyError(Exception):
@@ -46,6 +49,8 @@ class PagerDutySource:
         cache_seconds: float = 60,
         clock: Callable[[], datetime] = _utcnow,
         next_horizon_days: int = 14,
+        deadline: float | None = None,
+        on_wait: budget.Notice | None = None,
     ) -> None:
         """Create a source.
 
@@ -56,6 +61,8 @@ class PagerDutySource:
             cache_seconds: How long a report for one service is reused.
             clock: The current time (aware, UTC); drives "now" and cache expiry.
             next_horizon_days: How far ahead to look for the next shift (PagerDuty allows up to 90 days).
+            deadline: Seconds for each request, headers and body together (default: the shared request deadline).
+            on_wait: Told in words when a rate limit makes a request wait before it is sent again.
         """
         self._token_provider = token_provider
         self._base_url = base_url.rstrip("/")
@@ -63,12 +70,14 @@ class PagerDutySource:
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._horizon = timedelta(days=next_horizon_days)
+        self._deadline = deadline if deadline is not None else budget.request_deadline()
+        self._on_wait = on_wait
         self._cache: dict[tuple[str, str, datetime | None], tuple[datetime, OnCallReport]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         # Deliberately omits the token provider: a repr must never lead to the secret.
-        return f"PagerDutySource(base_url={self._base_url!r})"
+        return f"PagerDutySource(base_url={redact_url(self._base_url)!r})"
 
     def report_for(self, annotations: dict[str, str], *, now: datetime | None = None) -> OnCallReport | None:
         """The ladder, incidents and changes for the entity's PagerDuty service.
@@ -97,7 +106,8 @@ class PagerDutySource:
             report = self._fetch(kind, value, at)
         except PagerDutyError as exc:
             return OnCallReport(provider=self.name, service=value, error=str(exc), fetched_at=at)
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            # An answer of another shape than the API reference's: said, never a traceback.
             return OnCallReport(
                 provider=self.name,
                 service=value,
@@ -118,27 +128,25 @@ class PagerDutySource:
             raise PagerDutyError(f"PagerDuty token missing or rejected ({reason})") from None
         if not token or not token.strip():
             raise PagerDutyError("PagerDuty token missing or rejected")
-        headers = {"Authorization": f"Token token={token.strip()}", "Accept": ACCEPT}
-        return httpx.Client(base_url=self._base_url, headers=headers, timeout=self._timeout)
+        headers = {
+            "Authorization": f"Token token={token.strip()}",
+            "Accept": ACCEPT,
+            "Accept-Encoding": "gzip, deflate",
+        }
+        client = httpx.Client(base_url=self._base_url, headers=headers, timeout=self._timeout)
+        budget.install_deadlines(client)
+        return client
 
     def _get(self, client: httpx.Client, path: str, params: list[tuple[str, str]], *, what: str = "") -> dict:
-        waited = 0.0
-        for _attempt in range(3):
-            try:
-                response = client.get(path, params=params)
-            except httpx.TimeoutException:
-                raise PagerDutyError(f"PagerDuty did not answer within {self._timeout:g}s") from None
-            except httpx.HTTPError as exc:
-                raise PagerDutyError(f"could not reach PagerDuty at {self._base_url} ({type(exc).__name__})") from None
+        waits = budget.RetryWaits()
+        for attempt in range(3):
+            response, body = self._send(client, path, params)
             if response.status_code != 429:
                 break
             retry_after = _retry_after(response)
-            if waited + retry_after > RATE_LIMIT_BUDGET:
+            if attempt == 2 or not waits.allows(retry_after):
                 raise PagerDutyError(f"PagerDuty rate limited, retry in {retry_after:g}s")
-            time.sleep(retry_after)
-            waited += retry_after
-        else:
-            raise PagerDutyError(f"PagerDuty rate limited, retry in {_retry_after(response):g}s")
+            waits.wait(retry_after, self._on_wait, "PagerDuty rate limited (429)")
         if response.status_code == 401:
             raise PagerDutyError("PagerDuty token missing or rejected (401)")
         if response.status_code == 403:
@@ -147,18 +155,53 @@ class PagerDutySource:
             raise PagerDutyError(f"no PagerDuty {what or path}" if what else f"PagerDuty has no {path} (404)")
         if response.status_code >= 400:
             raise PagerDutyError(f"PagerDuty answered {response.status_code} for {path}")
-        return response.json()
+        try:
+            answer = budget.loads_bounded(body)
+        except budget.BodyError as error:
+            raise PagerDutyError(f"PagerDuty sent {error} for {path}") from None
+        if not isinstance(answer, dict):
+            raise PagerDutyError(f"PagerDuty sent an answer that is not an object for {path}")
+        return answer
+
+    def _send(self, client: httpx.Client, path: str, params: list[tuple[str, str]]) -> tuple[httpx.Response, bytes]:
+        """One GET within the deadline and the size cap; every failure is a PagerDutyError in words."""
+        deadline = budget.Deadline(self._deadline)
+        try:
+            request = client.build_request("GET", path, params=params)
+            return budget.send_within(client, request, deadline, max_bytes=budget.MAX_ONCALL_BYTES)
+        except httpx.TimeoutException:
+            if deadline.passed:
+                within = budget.seconds_words(self._deadline)
+                raise PagerDutyError(f"PagerDuty did not finish answering within {within}") from None
+            raise PagerDutyError(f"PagerDuty did not answer within {self._timeout:g}s") from None
+        except budget.BodyError as error:
+            raise PagerDutyError(f"PagerDuty sent {error} for {path}") from None
+        except httpx.HTTPError as exc:
+            where = redact_url(self._base_url)
+            raise PagerDutyError(f"could not reach PagerDuty at {where} ({type(exc).__name__})") from None
 
     def _pages(self, client: httpx.Client, path: str, params: list[tuple[str, str]], field: str) -> Iterator[dict]:
-        """Every item of a classic offset/limit listing, following ``more`` until it is false."""
-        offset = 0
+        """Every item of a classic offset/limit listing, following ``more`` until it is false.
+
+        Raises:
+            PagerDutyError: the listing never ends (``more`` past 50 pages, or the same page three times in a row).
+        """
+        offset, last_page, same = 0, b"", 0
         for _page in range(MAX_PAGES):
             body = self._get(client, path, [*params, ("offset", str(offset)), ("limit", str(PAGE_LIMIT))])
             items = body.get(field) or []
+            if not isinstance(items, list):
+                raise PagerDutyError(f"PagerDuty sent {field} that are not a list for {path}")
+            page = hashlib.sha1(json.dumps(items, sort_keys=True).encode()).digest()  # noqa: S324 - not security
+            same = same + 1 if page == last_page else 1
+            if same >= MAX_SAME_PAGES:
+                raise PagerDutyError(f"PagerDuty sent the same page of {path} {same} times in a row; stopped")
+            last_page = page
             yield from items
             if not body.get("more") or not items:
                 return
             offset += len(items)
+        raise PagerDutyError(f"PagerDuty kept paging {path} past {MAX_PAGES} pages of {PAGE_LIMIT}; stopped")
 
     # -- the report -------------------------------------------------------------------------------------------------
 
@@ -276,10 +319,12 @@ class PagerDutySource:
 
 
 def _retry_after(response: httpx.Response) -> float:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "1")))
-    except ValueError:
-        return 1.0
+    """Seconds to wait: ``Retry-After``, else PagerDuty's own ``ratelimit-reset``, else one."""
+    for header in ("Retry-After", "ratelimit-reset"):
+        seconds = budget.retry_after_seconds(response.headers.get(header))
+        if seconds is not None:
+            return seconds
+    return 1.0
 
 
 def _shift(oncall: dict) -> OnCallShift:

@@ -8,7 +8,7 @@ The demo uses the bundled rotations. Elsewhere PagerDuty and Opsgenie are asked 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -22,6 +22,8 @@ from .ownership import groups_of, owner_key_of, parent_chain
 
 if TYPE_CHECKING:
     from ..platform import Platform
+
+Notice = Callable[[str], None]
 
 NO_PROVIDER = (
     "No on-call provider configured: set PAGERDUTY_TOKEN (or PAGERDUTY_TOKEN_COMMAND) or OPSGENIE_API_KEY "
@@ -86,28 +88,28 @@ def oncall_providers(platform: Platform, catalog: Catalog) -> OnCallProviders:
     """The providers for this session: the profile's when it names one; else the demo rotations in the demo, and
     elsewhere every provider whose token is set in the environment."""
     profile = platform.profile
+    notices = platform.notices  # a rate limit's wait is said: stderr in commands, a notification in the TUI
     if profile is not None and profile.origin.get("oncall", "default") != "default":
-        return OnCallProviders(_configured(profile.oncall, catalog))
+        return OnCallProviders(_configured(profile.oncall, catalog, notices))
     if platform.is_demo:
-        return OnCallProviders(_configured(OnCallSettings("demo"), catalog))
+        return OnCallProviders(_configured(OnCallSettings("demo"), catalog, notices))
     sources: list[OnCallSource] = []
     pagerduty_token = env_token_provider("PAGERDUTY_TOKEN", "PagerDuty")
     if pagerduty_token is not None:
         from .pagerduty import PagerDutySource
 
         url = os.environ.get("IDP_TUI_PAGERDUTY_URL") or "https://api.pagerduty.com"
-        sources.append(PagerDutySource(pagerduty_token, url))
+        sources.append(PagerDutySource(pagerduty_token, url, on_wait=notices))
     opsgenie_key = env_token_provider("OPSGENIE_API_KEY", "Opsgenie")
     if opsgenie_key is not None:
         from .opsgenie import OpsgenieSource
 
-        sources.append(
-            OpsgenieSource(opsgenie_key, os.environ.get("IDP_TUI_OPSGENIE_URL") or "https://api.opsgenie.com")
-        )
+        url = os.environ.get("IDP_TUI_OPSGENIE_URL") or "https://api.opsgenie.com"
+        sources.append(OpsgenieSource(opsgenie_key, url, on_wait=notices))
     return OnCallProviders(sources)
 
 
-def _configured(settings: OnCallSettings, catalog: Catalog) -> list[OnCallSource]:
+def _configured(settings: OnCallSettings, catalog: Catalog, notices: Notice | None = None) -> list[OnCallSource]:
     """The one provider a profile names (``none``: no provider)."""
     if settings.provider == "demo":
         from .demo import DemoOnCallSource
@@ -116,9 +118,11 @@ def _configured(settings: OnCallSettings, catalog: Catalog) -> list[OnCallSource
     if settings.provider == "pagerduty" and settings.token is not None:
         from .pagerduty import PagerDutySource
 
-        return [PagerDutySource(settings.token.provider("PagerDuty"), settings.url or "https://api.pagerduty.com")]
+        url = settings.url or "https://api.pagerduty.com"
+        return [PagerDutySource(settings.token.provider("PagerDuty"), url, on_wait=notices)]
     if settings.provider == "opsgenie" and settings.token is not None:
         from .opsgenie import OpsgenieSource
 
-        return [OpsgenieSource(settings.token.provider("Opsgenie"), settings.url or "https://api.opsgenie.com")]
+        url = settings.url or "https://api.opsgenie.com"
+        return [OpsgenieSource(settings.token.provider("Opsgenie"), url, on_wait=notices)]
     return []

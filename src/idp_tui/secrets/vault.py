@@ -9,20 +9,23 @@ when less than a third of it remains, and AppRole/Kubernetes logins log in again
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
 
+from ..redaction import redact, redact_url
 from ..tokens import TokenError
 from . import provision as provisioning
 from .models import ProvisionPlan, ProvisionRequest, ProvisionResult, SecretKey, SecretListing, SecretsError
 from .policies import readers_of
+from .vault_http import VaultAnswerError, bounded_session, checked_answer
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,8 @@ TOKEN_FILE = "~/.vault-token"
 # A key name no policy names on purpose: "who can read anything under this path" when the path is empty.
 PROBE_KEY = "any-key"
 TRUE_WORDS = ("1", "t", "true", "y", "yes", "on")
+# Keys of one path shown with their metadata (a request each); a path with more says how many it has.
+MAX_LISTED_KEYS = 500
 
 
 @dataclass
@@ -94,6 +99,7 @@ class VaultSecretStore:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.address = address.rstrip("/")
+        self._shown_address = redact_url(self.address)  # what messages say: never a password in the URL
         self.name = name
         self.namespace = namespace or None
         self.cacert = cacert
@@ -120,7 +126,7 @@ class VaultSecretStore:
 
     def __repr__(self) -> str:
         namespace = f", namespace={self.namespace!r}" if self.namespace else ""
-        return f"VaultSecretStore({self.address!r}, method={self.method!r}{namespace})"
+        return f"VaultSecretStore({self._shown_address!r}, method={self.method!r}{namespace})"
 
     # -- SecretStore -----------------------------------------------------------------------------------------
 
@@ -131,7 +137,7 @@ class VaultSecretStore:
             SecretsError: Vault is sealed or unreachable, the token is rejected, or it may not list the path.
         """
         path, mount = path.strip("/"), mount.strip("/")
-        with self._lock:
+        with self._lock, self._readable():
             client = self._ready()
             listed = self._call(
                 client,
@@ -140,11 +146,14 @@ class VaultSecretStore:
                 lambda c: c.secrets.kv.v2.list_secrets(path=path, mount_point=mount),
                 missing_ok=True,
             )
-            names = sorted((listed or {}).get("data", {}).get("keys") or [])
+            names = sorted(str(name) for name in (listed or {}).get("data", {}).get("keys") or [])
+            listed_count, names = len(names), names[:MAX_LISTED_KEYS]  # each key costs a metadata request
             keys, hidden = self._key_metadata(client, mount, path, names)
             readers, notes = self._readers(client, mount, path, [name for name in names if not name.endswith("/")])
         if hidden:
             notes = (f"The token may not read the metadata of: {', '.join(hidden)}", *notes)
+        if listed_count > len(names):
+            notes = (f"Vault listed {listed_count:,} keys here; the first {len(names):,} are shown", *notes)
         return SecretListing(mount, path, tuple(keys), tuple(readers), tuple(notes))
 
     def plan(self, request: ProvisionRequest) -> ProvisionPlan:
@@ -158,14 +167,23 @@ class VaultSecretStore:
             SecretsError: kind ``conflict`` when a policy or role of that name has other contents (nothing is
                 written), or any Vault failure.
         """
-        with self._lock:
+        with self._lock, self._readable():
             operations = provisioning.StoreOperations(partial(self._call, self._ready()))
             return provisioning.provision(operations, request, dry_run=dry_run)
 
     def unprovision(self, result: ProvisionResult) -> None:
         """Remove exactly what ``result`` created."""
-        with self._lock:
+        with self._lock, self._readable():
             provisioning.unprovision(provisioning.StoreOperations(partial(self._call, self._ready())), result)
+
+    @contextlib.contextmanager
+    def _readable(self) -> Iterator[None]:
+        """An answer of another shape than Vault's (a list where an object belongs) is a SecretsError in words."""
+        try:
+            yield
+        except (AttributeError, TypeError, KeyError, ValueError, IndexError) as error:
+            message = f"Vault at {self._shown_address} sent an answer this client cannot read ({type(error).__name__})"
+            raise SecretsError(message, kind="server") from None
 
     # -- listing ---------------------------------------------------------------------------------------------
 
@@ -236,8 +254,14 @@ class VaultSecretStore:
 
             verify: bool | str = False if self.skip_verify else (self.cacert or True)
             # token="" keeps hvac from reading VAULT_TOKEN or ~/.vault-token behind our back.
+            # The session reads every answer within a deadline and a size cap (see vault_http).
             self._client = hvac.Client(
-                url=self.address, token="", verify=verify, timeout=self.timeout, namespace=self.namespace
+                url=self.address,
+                token="",
+                verify=verify,
+                timeout=self.timeout,
+                namespace=self.namespace,
+                session=bounded_session(),
             )
         client = self._client
         if self.method == "token":
@@ -387,28 +411,40 @@ class VaultSecretStore:
         import hvac.exceptions as vault_errors
         import requests
 
+        where = self._shown_address
         try:
-            return request(client)
+            return checked_answer(request(client))
         except vault_errors.InvalidPath:
             if missing_ok:
                 return None
-            raise SecretsError(f"nothing at {path} in Vault at {self.address}", kind="not-found", path=path) from None
+            raise SecretsError(f"nothing at {path} in Vault at {where}", kind="not-found", path=path) from None
+        except VaultAnswerError as error:
+            raise SecretsError(f"Vault at {where} sent {error} on {path}", kind="server", path=path) from None
+        except RecursionError:
+            message = f"Vault at {where} sent JSON nested too deeply to read on {path}"
+            raise SecretsError(message, kind="server", path=path) from None
         except vault_errors.VaultError as error:
-            failure = self._vault_failure(error, capability, path)
+            failure = self._vault_failure(error, capability, path, (getattr(client, "token", None), self._token))
             status = {vault_errors.InvalidRequest: 400, vault_errors.Unauthorized: 401, vault_errors.Forbidden: 403}
             failure.status = status.get(type(error))  # type: ignore[attr-defined]  (logins tell bad credentials)
             raise failure from None
         except requests.exceptions.Timeout:
-            message = f"Vault at {self.address} did not answer within {self.timeout:g}s"
+            message = f"Vault at {where} did not answer within {self.timeout:g}s"
             raise SecretsError(message, kind="timeout", path=path) from None
         except requests.exceptions.SSLError:
-            message = f"Vault at {self.address} is unreachable: its TLS certificate did not verify (VAULT_CACERT)"
+            message = f"Vault at {where} is unreachable: its TLS certificate did not verify (VAULT_CACERT)"
             raise SecretsError(message, kind="unreachable", path=path) from None
         except requests.exceptions.RequestException as error:
-            message = f"Vault at {self.address} is unreachable ({_reason(error)})"
+            message = f"Vault at {where} is unreachable ({_reason(error)})"
             raise SecretsError(message, kind="unreachable", path=path) from None
+        except (AttributeError, TypeError, KeyError, ValueError):
+            # hvac reading an error answer of another shape (a JSON list where it expects an object).
+            message = f"Vault at {where} sent an answer this client cannot read on {path}"
+            raise SecretsError(message, kind="server", path=path) from None
 
-    def _vault_failure(self, error: Exception, capability: str, path: str) -> SecretsError:
+    def _vault_failure(
+        self, error: Exception, capability: str, path: str, secrets: tuple[str | None, ...] = ()
+    ) -> SecretsError:
         import hvac.exceptions as vault_errors
 
         if isinstance(error, vault_errors.Forbidden):
@@ -416,9 +452,10 @@ class VaultSecretStore:
             return SecretsError(message, kind="forbidden", path=path)
         if isinstance(error, vault_errors.Unauthorized):
             return SecretsError(f"Vault refused the request on {path} (unauthorized)", kind="auth", path=path)
-        if isinstance(error, vault_errors.VaultDown) and "sealed" in _errors_text(error).lower():
-            return SecretsError(f"Vault at {self.address} is sealed", kind="sealed", path=path)
-        message = f"Vault at {self.address} failed on {path}: {_errors_text(error)}"
+        said = redact(_errors_text(error), secrets)  # Vault's own words, which may quote the token sent
+        if isinstance(error, vault_errors.VaultDown) and "sealed" in said.lower():
+            return SecretsError(f"Vault at {self._shown_address} is sealed", kind="sealed", path=path)
+        message = f"Vault at {self._shown_address} failed on {path}: {said}"
         return SecretsError(message, kind="server", path=path)
 
 
