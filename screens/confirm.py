@@ -31,7 +31,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question, id="confirm-question")
+            yield Static(self.question, id="confirm-question", markup=False)  # names pods and workloads: data
             yield Static(f"$ {self.command}", id="confirm-command", markup=False)
             yield Static("y: yes, do it    n / Esc: no")
 

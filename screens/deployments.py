@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 
 from idp_tui.catalog.entity import Entity
 from idp_tui.render.deployments import DeploymentRow, cluster_rows
+from idp_tui.safe_text import clean
 
 
 def _one_line(text: Text, width: int) -> Text:
@@ -89,8 +90,10 @@ class DeploymentsScreen(Screen):
 
     def compose(self) -> ComposeResult:
         badge = "  READ-ONLY" if self.read_only else ""
-        yield Static(f"Deployments · {self.entity.display_name}{badge}", id="deployments-title")
-        yield Static("reading clusters…", id="deployments-status")
+        # markup=False: names and statuses are data, and "[/x]" in a title must show, not raise.
+        title = clean(f"Deployments · {self.entity.display_name}{badge}", one_line=True)
+        yield Static(title, id="deployments-title", markup=False)
+        yield Static("reading clusters…", id="deployments-status", markup=False)
         yield OptionList(id="deployment-rows")
         yield Static("", id="deployment-detail")
         yield Footer()
@@ -224,7 +227,7 @@ class DeploymentsScreen(Screen):
         self.only_cluster = choices[(choices.index(self.only_cluster) + 1) % len(choices)]
         self.query_one(OptionList).highlighted = 0
         self._show()
-        self.notify(f"Showing {self.only_cluster or 'every cluster'}", timeout=2)
+        self.notify(f"Showing {self.only_cluster or 'every cluster'}", timeout=2, markup=False)
 
     def action_reload(self) -> None:
         for watch in self.watches:
@@ -291,7 +294,8 @@ class DeploymentsScreen(Screen):
 
     def _confirm(self, action: Any) -> None:
         if self.read_only:
-            self.notify(f"Read-only mode: not sent. It would run: {action.kubectl}", severity="warning", timeout=6)
+            would_run = f"Read-only mode: not sent. It would run: {action.kubectl}"
+            self.notify(would_run, severity="warning", timeout=6, markup=False)
             return
         from .confirm import ConfirmScreen
 

@@ -14,13 +14,23 @@ from idp_tui.catalog.entity import Entity
 from idp_tui.catalog.facets import owner_label
 from idp_tui.catalog.model import Catalog
 from idp_tui.render.entity_detail import overview, owner_renderable, ref_label, relation_rows
+from idp_tui.safe_text import clean
 from idp_tui.widgets.docs_view import DocsView
 
 from .entity_actions import EntityActions
 
 TABS = ("overview", "relations", "owner", "docs")
 # What a relation target needs to be listed by name and title.
-TARGET_FIELDS = ["kind", "metadata.name", "metadata.namespace", "metadata.title", "spec.type", "spec.owner"]
+# apiVersion too: build_catalog leaves out items without one.
+TARGET_FIELDS = [
+    "apiVersion",
+    "kind",
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.title",
+    "spec.type",
+    "spec.owner",
+]
 
 
 def full_relations(entity: Entity) -> list[tuple[str, str]]:
@@ -56,11 +66,11 @@ class EntityScreen(EntityActions):
         entity = self.entity
         header = Text(no_wrap=True, overflow="ellipsis")
         header.append(f"{entity.kind} ", style="dim")
-        header.append(entity.display_name, style="bold")
+        header.append(clean(entity.display_name, one_line=True), style="bold")
         facts = [entity.name if entity.display_name != entity.name else "", entity.spec_type, entity.lifecycle]
         if entity.spec.get("owner"):
             facts.append(owner_label(entity.owner_key))
-        header.append("  " + " · ".join(f for f in facts if f), style="dim")
+        header.append(clean("  " + " · ".join(f for f in facts if f), one_line=True), style="dim")
         yield Static(header, id="entity-header")
         with TabbedContent(initial=self.initial_tab):
             with TabPane("Overview", id="overview"), VerticalScroll():
@@ -143,7 +153,9 @@ class EntityScreen(EntityActions):
         entity = self.catalog.get(target) if target else None
         if entity is None:
             self.notify(
-                f"{target} is not in the catalog (the relation points at a missing entity).", severity="warning"
+                clean(f"{target} is not in the catalog (the relation points at a missing entity).", one_line=True),
+                severity="warning",
+                markup=False,
             )
             return
         self.open_entity(entity)

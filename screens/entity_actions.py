@@ -6,6 +6,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from idp_tui.catalog.entity import Entity
+from idp_tui.safe_text import clean
 
 
 class EntityActions(Screen):
@@ -61,7 +62,7 @@ class EntityActions(Screen):
         ref = entity.ref.humanize()
         # OSC 52: reaches the local clipboard over SSH and inside tmux, with no display needed.
         self.app.copy_to_clipboard(entity.key)
-        self.notify(f"Copied {entity.key}", title=ref, timeout=3)
+        self.notify(clean(f"Copied {entity.key}", one_line=True), title=clean(ref), timeout=3, markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("entity_tab", "copy_ref", "deployments", "oncall", "secrets") and self.current_entity() is None:

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from idp_tui.catalog.entity import Entity
 from idp_tui.catalog.facets import FACET_TITLES, FACETS, EntityFilter, facet_counts
 from idp_tui.render.words import count
+from idp_tui.safe_text import clean
 
 ANY = "\0any"
 
@@ -55,7 +56,7 @@ class FacetPickerScreen(ModalScreen[tuple[str, str | None] | None]):
             chosen = getattr(self.active, facet)
             label.append(f"  {count(len(counts[facet]), 'value')}", style="dim")
             if chosen is not None:
-                label.append(f"  (now: {chosen})", style="bold")
+                label.append(clean(f"  (now: {chosen})", one_line=True), style="bold")
             options.append(Option(label, id=facet))
         self._replace(options)
 
@@ -64,7 +65,7 @@ class FacetPickerScreen(ModalScreen[tuple[str, str | None] | None]):
         self.query_one(".picker-title", Static).update(f"{FACET_TITLES[facet]}: choose a value")
         options = [Option(Text("any (remove this filter)", style="italic"), id=ANY)]
         for value, entities in sorted(self.counts[facet].items(), key=lambda item: (-item[1], item[0])):
-            label = Text(value)
+            label = Text(clean(value, one_line=True))
             label.append(f"  {entities:,}", style="dim")
             options.append(Option(label, id=value))
         self._replace(options)

@@ -15,17 +15,18 @@ from textual.widgets.option_list import Option
 from idp_tui.catalog.model import Catalog
 from idp_tui.golden.template import Template, templates_in
 from idp_tui.platform import Platform
+from idp_tui.safe_text import clean
 
 
 def template_prompt(template: Template) -> Text:
     """Title, owner and tags on one line, the description under it."""
-    text = Text(template.title, style="bold")
+    text = Text(clean(template.title, one_line=True), style="bold")
     if template.owner:
-        text.append(f"  owner {template.owner}", style="dim")
+        text.append(clean(f"  owner {template.owner}", one_line=True), style="dim")
     if template.tags:
-        text.append("  " + " ".join(f"#{tag}" for tag in template.tags), style="italic")
+        text.append(clean("  " + " ".join(f"#{tag}" for tag in template.tags), one_line=True), style="italic")
     if template.description:
-        text.append("\n  " + " ".join(template.description.split()), style="dim")
+        text.append("\n  " + clean(template.description, one_line=True), style="dim")
     return text
 
 
@@ -74,7 +75,9 @@ class GoldenPathsScreen(Screen):
         if not self.platform.runs_on_backstage:
             self.start(template)
             return
-        self.notify(f"Asking Backstage for the form of {template.title}…", timeout=3)
+        self.notify(
+            clean(f"Asking Backstage for the form of {template.title}…", one_line=True), timeout=3, markup=False
+        )
         self._fetch_form(template)
 
     @work(thread=True, exclusive=True, group="template-form")

@@ -15,6 +15,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from idp_tui.golden.events import TaskResult
+from idp_tui.safe_text import clean
 
 from .golden_task import GoldenTaskScreen
 
@@ -63,7 +64,8 @@ class PreviewScreen(GoldenTaskScreen):
             self.result = result
 
     def compose(self) -> ComposeResult:
-        yield Static(f"{self.badge}Preview of {self.template.title}: rendering…", id="preview-title")
+        title = clean(f"{self.badge}Preview of {self.template.title}: rendering…", one_line=True)
+        yield Static(title, id="preview-title", markup=False)  # a template's title is data, not markup
         with Horizontal(id="preview-body"):
             yield OptionList(id="files")
             with VerticalScroll(id="content"):
@@ -85,10 +87,10 @@ class PreviewScreen(GoldenTaskScreen):
         result = self.result = message.result
         files = self.query_one("#files", OptionList)
         files.add_option(Option(Text("Steps and inputs", style="bold"), id=PLAN_ID))
-        files.add_options(Option(path, id=path) for path in result.files)
+        files.add_options(Option(Text(clean(path, one_line=True)), id=path) for path in result.files)
         summary = f"{len(result.files)} files" if result.status == "completed" else f"failed: {result.error}"
         self.query_one("#preview-title", Static).update(
-            f"{self.badge}Preview of {self.template.title}: {summary}. Nothing is written."
+            clean(f"{self.badge}Preview of {self.template.title}: {summary}. Nothing is written.", one_line=True)
         )
         files.highlighted = 0
 

@@ -17,7 +17,9 @@ from idp_tui.catalog.entity import Entity
 from idp_tui.catalog.facets import FACET_TITLES, EntityFilter, facet_counts
 from idp_tui.catalog.first_page import FIRST_PAGE_SIZE, FirstPage
 from idp_tui.platform import Platform
+from idp_tui.redaction import redact_url
 from idp_tui.render.words import age_words, count
+from idp_tui.safe_text import clean
 from idp_tui.widgets.entity_list import EntityList
 from idp_tui.widgets.facet_panel import FacetPanel
 
@@ -120,7 +122,9 @@ class HomeScreen(EntityActions):
         text.append("idp-tui", style="bold")
         if self.platform.is_demo:
             text.append("  DEMO", style="bold reverse")
-        text.append(f"  {self.platform.name}" if not self.platform.is_demo else "  bundled demo catalog")
+        # The catalog's URL as configured may carry user:password@: never on screen (screenshots, screen sharing).
+        name = clean(redact_url(self.platform.name), one_line=True)
+        text.append(f"  {name}" if not self.platform.is_demo else "  bundled demo catalog")
         if self.platform.read_only:
             # A word, not a colour: it must read on a 16-colour terminal and with NO_COLOR.
             text.append("  READ-ONLY", style="bold reverse")
@@ -203,7 +207,7 @@ class HomeScreen(EntityActions):
         if active:
             for facet, value in active:
                 text.append(f"{FACET_TITLES[facet]}: ", style="dim")
-                text.append(f"{value}  ", style="bold")
+                text.append(f"{clean(value, one_line=True)}  ", style="bold")
             text.append("(F clears)", style="dim")
         else:
             text.append("No filters · f to filter · / to search", style="dim")

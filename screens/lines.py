@@ -18,6 +18,7 @@ from idp_tui.catalog.entity import Entity
 from idp_tui.catalog.model import Catalog
 from idp_tui.oncall.providers import OnCallProviders
 from idp_tui.render.lines import Line
+from idp_tui.safe_text import clean
 
 
 class LinesScreen(Screen):
@@ -122,7 +123,7 @@ class LinesScreen(Screen):
             return
         # OSC 52: lands on the clipboard of the machine the person sits at, over SSH and inside tmux.
         self.app.copy_to_clipboard(line.copy)
-        self.notify(f"Copied {line.copy}", timeout=3)
+        self.notify(clean(f"Copied {line.copy}", one_line=True), timeout=3, markup=False)
 
     def action_oncall(self) -> None:
         entity = self.selected_entity()

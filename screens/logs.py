@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, OptionList, Static
 
+from idp_tui.safe_text import clean
 from idp_tui.widgets.log_view import LogView
 
 BATCH_LINES = 1_000
@@ -132,8 +133,9 @@ class LogScreen(Screen):
         self._absorbed = 0  # written only by the event loop
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Logs · {self.entity_ref}", id="logs-title")
-        yield Static("connecting…", id="logs-status")
+        # markup=False: refs, cluster names, errors and the user's patterns ("[error]") are shown as written.
+        yield Static(clean(f"Logs · {self.entity_ref}", one_line=True), id="logs-title", markup=False)
+        yield Static("connecting…", id="logs-status", markup=False)
         yield LogView(id="log-view")
         yield Input(id="logs-prompt")
         yield Footer()
@@ -261,7 +263,7 @@ class LogScreen(Screen):
         if self.demo:
             parts.append("demo cluster")
         status = self.error if self.error else " · ".join(parts)
-        self.query_one("#logs-status", Static).update(status)
+        self.query_one("#logs-status", Static).update(clean(status, one_line=True))
 
     _search_text = ""
 

@@ -14,6 +14,12 @@ from textual.widgets import Footer, Static
 
 from idp_tui.render.deployments import age
 from idp_tui.render.styles import PROBLEM
+from idp_tui.safe_text import clean
+
+
+def _cell(text: object) -> Text:
+    # Text, not str: a str cell is read as markup, and a cluster's message may hold "[/x]" (or escapes).
+    return Text(clean(str(text)))
 
 
 def pod_detail(cluster: str, pod: dict[str, Any]) -> Table:
@@ -30,17 +36,18 @@ def pod_detail(cluster: str, pod: dict[str, Any]) -> Table:
         ("Node", pod["node"] or "-"),
     ]
     for label, value in facts:
-        table.add_row(label, value)
+        table.add_row(label, _cell(value))
     for container in pod.get("containers", []):
         table.add_row("", "")
         mark = "✓" if container["ready"] else "✗"
-        table.add_row(f"{mark} {container['name']}", container["image"] or "")
-        table.add_row("", f"state: {container['state'] or '-'}   restarts: {container['restarts']}")
+        table.add_row(_cell(f"{mark} {container['name']}"), _cell(container["image"] or ""))
+        table.add_row("", _cell(f"state: {container['state'] or '-'}   restarts: {container['restarts']}"))
         if container["last_state"]:
-            table.add_row("", f"last: {container['last_state']}")
+            table.add_row("", _cell(f"last: {container['last_state']}"))
     for problem in pod["problems"]:
         table.add_row("", "")
-        table.add_row(Text(f"! {problem['reason']}", style=PROBLEM), f"{problem['message']}\n{problem['hint']}")
+        reason = Text(clean(f"! {problem['reason']}", one_line=True), style=PROBLEM)
+        table.add_row(reason, _cell(f"{problem['message']}\n{problem['hint']}"))
     return table
 
 
@@ -58,7 +65,7 @@ class PodDetailScreen(Screen):
         self.pod = pod
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Pod {self.pod['name']}", id="pod-title")
+        yield Static(clean(f"Pod {self.pod['name']}", one_line=True), id="pod-title", markup=False)
         with VerticalScroll():
             yield Static(pod_detail(self.cluster, self.pod), id="pod-detail")
         yield Footer()

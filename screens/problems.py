@@ -11,6 +11,7 @@ from textual.widgets.option_list import Option
 
 from idp_tui.catalog.problems import Problem
 from idp_tui.render.words import count
+from idp_tui.safe_text import clean
 
 
 class ProblemsScreen(Screen):
@@ -35,11 +36,11 @@ class ProblemsScreen(Screen):
     @staticmethod
     def _label(problem: Problem) -> Text:
         text = Text()
-        text.append(f"{problem.path}:{problem.line}", style="bold")
+        text.append(clean(f"{problem.path}:{problem.line}", one_line=True), style="bold")
         text.append(f"  [{problem.rule}]", style="dim")
         if problem.entity:
-            text.append(f"  {problem.entity}")
-        text.append(f"\n  {problem.message}")
+            text.append(clean(f"  {problem.entity}", one_line=True))
+        text.append(f"\n  {clean(problem.message, one_line=True)}")
         return text
 
     def action_back(self) -> None:

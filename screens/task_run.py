@@ -15,6 +15,7 @@ from textual.widgets import Footer, Log, Markdown, Static
 
 from idp_tui.golden.events import StepStatus, TaskEvent, TaskResult
 from idp_tui.golden.template import Template
+from idp_tui.safe_text import clean
 
 from .golden_task import GoldenTaskScreen
 
@@ -84,7 +85,8 @@ class TaskRunScreen(GoldenTaskScreen):
         self.cancel = threading.Event()
 
     def compose(self) -> ComposeResult:
-        yield Static(f"{self.badge}Running {self.template.title}", id="run-title")
+        title = clean(f"{self.badge}Running {self.template.title}", one_line=True)
+        yield Static(title, id="run-title", markup=False)  # a template's title is data, not markup
         with Horizontal(id="run-body"):
             yield Static(steps_text(self.template, self.statuses), id="steps")
             with Vertical():
@@ -124,19 +126,20 @@ class TaskRunScreen(GoldenTaskScreen):
             self.statuses[event.step_id] = event.status
             self.query_one("#steps", Static).update(steps_text(self.template, self.statuses))
         prefix = f"[{event.step_id}] " if event.step_id else ""
-        self.query_one(Log).write_line(prefix + event.message)
+        # A step's log is whatever the action printed: no escape sequence of it reaches the terminal.
+        self.query_one(Log).write_line(clean(prefix + event.message))
 
     def on_task_run_screen_finished(self, message: Finished) -> None:
         self.result = message.result
         title = self.query_one("#run-title", Static)
         if message.result.status == "completed":
-            title.update(f"✓ {self.template.title}: done")
+            title.update(clean(f"✓ {self.template.title}: done", one_line=True))
             # The registered entity is part of the catalog now: read it again so it can be opened.
             reload = getattr(self.app, "load_catalog", None)
             if reload is not None:
                 reload()
         else:
-            title.update(f"{self.badge}✗ {self.template.title}: failed")
+            title.update(clean(f"{self.badge}✗ {self.template.title}: failed", one_line=True))
         result = self.query_one("#result", Markdown)
         result.update(output_markdown(message.result))
         result.add_class("-done")
@@ -157,7 +160,7 @@ class TaskRunScreen(GoldenTaskScreen):
         catalog = getattr(self.app, "catalog", None) or self.catalog
         entity = catalog.find(ref) if ref else None
         if entity is None:
-            self.notify(f"{ref} is not in the catalog yet; try again in a moment.", timeout=3)
+            self.notify(clean(f"{ref} is not in the catalog yet; try again in a moment."), timeout=3, markup=False)
             return
         from .entity import EntityScreen
 

@@ -28,6 +28,7 @@ from idp_tui.golden.forms import (
     value_at,
     with_value,
 )
+from idp_tui.safe_text import clean
 from idp_tui.widgets.form_fields import FormField, field_widget
 
 if TYPE_CHECKING:
@@ -91,7 +92,8 @@ class TemplateFormScreen(Screen[FormOutcome | None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="form-header")
-        yield Static("", id="form-description")
+        # A template's description is data: shown as written (markup=False), "[/x]" included.
+        yield Static("", id="form-description", markup=False)
         yield VerticalScroll(id="form-body")
         with Horizontal(id="form-buttons"):
             yield Button("Back", id="back", compact=True)
@@ -114,7 +116,7 @@ class TemplateFormScreen(Screen[FormOutcome | None]):
         header = Text(no_wrap=True, overflow="ellipsis")
         if self.read_only:
             header.append("READ-ONLY ", style="bold reverse")
-        header.append(self.form_title, style="bold")
+        header.append(clean(self.form_title, one_line=True), style="bold")
         if page is None:
             header.append(f"  ·  Review ({count + 1} of {count + 1})")
             description = self.query_one("#form-description", Static)
@@ -123,9 +125,9 @@ class TemplateFormScreen(Screen[FormOutcome | None]):
             body.can_focus = True
             await body.mount(Static(self._review_table(), id="review-table"))
         else:
-            header.append(f"  ·  Page {self.page_index + 1} of {count}: {page.title}")
+            header.append(clean(f"  ·  Page {self.page_index + 1} of {count}: {page.title}", one_line=True))
             description = self.query_one("#form-description", Static)
-            description.update(page.description)
+            description.update(clean(page.description))
             description.display = bool(page.description)
             body.can_focus = False
             await body.mount_all(self._page_widgets(page))
@@ -135,11 +137,11 @@ class TemplateFormScreen(Screen[FormOutcome | None]):
         self._focus(focus_path)
 
     def _page_widgets(self, page: FormPage) -> list[Static | FormField]:
-        widgets: list[Static | FormField] = [Static("", id="page-errors")]
+        widgets: list[Static | FormField] = [Static("", id="page-errors", markup=False)]
         section = ""
         for field in page.fields(self.values):
             if field.section and field.section != section:
-                widgets.append(Static(field.section, classes="form-section"))
+                widgets.append(Static(clean(field.section, one_line=True), classes="form-section", markup=False))
             section = field.section
             widget = field_widget(field, value_at(self.values, field.path), self._field_choices(field))
             widgets.append(widget)
@@ -169,8 +171,9 @@ class TemplateFormScreen(Screen[FormOutcome | None]):
         for row in review_rows(self.form, self.values):
             if row.page_title != page_title:
                 page_title = row.page_title
-                table.add_row(Text(page_title or "Parameters", style="bold"), "")
-            table.add_row(f"  {row.field_title}", row.display)
+                table.add_row(Text(clean(page_title or "Parameters", one_line=True), style="bold"), "")
+            # Text, not str: a str cell is markup, and a typed value or a title may hold "[/x]".
+            table.add_row(Text(clean(f"  {row.field_title}", one_line=True)), Text(clean(str(row.display))))
         if page_title is None:
             table.add_row("No values were given.", "")
         return table

@@ -11,6 +11,7 @@ from textual.widgets import Input, Static
 
 from idp_tui.catalog.model import Catalog
 from idp_tui.oncall.reverse import Lookup, lookup
+from idp_tui.safe_text import clean
 
 
 class WhoPromptScreen(ModalScreen[None]):
@@ -26,7 +27,9 @@ class WhoPromptScreen(ModalScreen[None]):
         with Vertical(id="picker"):
             yield Static("Who owns…", classes="picker-title")
             yield Input(placeholder="entity, PagerDuty service id, or [cluster:][namespace/]pod", id="who-input")
-            yield Static("An entity ref, P7XK2MD, or a pod or workload as kubectl shows it.", id="who-status")
+            yield Static(
+                "An entity ref, P7XK2MD, or a pod or workload as kubectl shows it.", id="who-status", markup=False
+            )
 
     @on(Input.Submitted, "#who-input")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -52,4 +55,5 @@ class WhoPromptScreen(ModalScreen[None]):
         self.app.pop_screen()
         self.app.open_oncall(found.entity)  # type: ignore[attr-defined]
         if found.found_from:
-            self.app.notify(f"{found.entity.ref.humanize()}, found from {found.found_from}", timeout=5)
+            found_from = clean(f"{found.entity.ref.humanize()}, found from {found.found_from}", one_line=True)
+            self.app.notify(found_from, timeout=5, markup=False)

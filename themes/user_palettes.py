@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from idp_tui.quoting import described, name_text, quotable
+from idp_tui.yaml_files import scalar_value
+
 if TYPE_CHECKING:
     import yaml
 
@@ -38,11 +41,13 @@ def load_user_palettes(directory: Path, reserved: Names = frozenset()) -> tuple[
         paths = sorted(directory.glob("*.yaml")) if directory.is_dir() else []
     except OSError:
         return themes, problems
+    from idp_tui.yaml_files import FileProblem, read_text
+
     for path in paths:
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            problems.append(f"{path}:1: cannot read: {error}")
+            text = read_text(path)
+        except FileProblem as problem:
+            problems.append(f"{path}:{problem.line or 1}: {problem.message}")
             continue
         theme, found = parse_palette(text, str(path), reserved | {theme.name for theme in themes})
         problems.extend(found)
@@ -55,12 +60,12 @@ def parse_palette(text: str, source: str, reserved: Names = frozenset()) -> tupl
     """One palette's theme (None if it has any problem) and its problems, each ``SOURCE:LINE: key: message``."""
     import yaml  # here, not at the top: with no palettes, the first frame does not wait for PyYAML
 
+    from idp_tui.yaml_files import FileProblem, compose
+
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        return None, [f"{source}:{line}: not valid YAML: {getattr(error, 'problem', None) or error}"]
+        root = compose(text, invalid="not valid YAML")
+    except FileProblem as problem:
+        return None, [f"{source}:{problem.line or 1}: {problem.message}"]
     if not isinstance(root, yaml.MappingNode):
         line = root.start_mark.line + 1 if root is not None else 1
         return None, [f"{source}:{line}: a palette is a mapping of keys such as name: and primary:"]
@@ -68,15 +73,19 @@ def parse_palette(text: str, source: str, reserved: Names = frozenset()) -> tupl
     problems: list[str] = []
     seen: set[str] = set()
     for key_node, value_node in root.value:
-        key, line = str(key_node.value), key_node.start_mark.line + 1
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            problems.append(f"{source}:{line}: ?: a key must be a plain name such as primary")
+            continue
+        key = key_node.value
         problem = _check(key, value_node, reserved)
         seen.add(key)
         if problem:
-            problems.append(f"{source}:{line}: {key}: {problem}")
+            problems.append(f"{source}:{line}: {name_text(key)}: {problem}")
         elif key in values:
             problems.append(f"{source}:{line}: {key}: given twice")
         else:
-            values[key] = value_node.value if key != "dark" else value_node.value.lower() == "true"
+            values[key] = value_node.value if key != "dark" else scalar_value(value_node)
     for required in ("name", "primary"):
         if required not in seen:
             problems.append(f"{source}:{root.start_mark.line + 1}: {required}: required")
@@ -92,7 +101,8 @@ def _check(key: str, node: yaml.Node, reserved: Names) -> str | None:
     if key not in KNOWN_KEYS:
         return f"unknown key (known keys: {', '.join(KNOWN_KEYS)})"
     if key == "dark":
-        if node.tag != "tag:yaml.org,2002:bool":
+        # Constructed, not compared: ``!!bool maybe`` carries the bool tag but is no bool.
+        if node.tag != "tag:yaml.org,2002:bool" or not isinstance(scalar_value(node), bool):
             return "must be true or false"
         return None
     if node.tag == "tag:yaml.org,2002:null":
@@ -101,9 +111,13 @@ def _check(key: str, node: yaml.Node, reserved: Names) -> str | None:
     if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str" or not node.value.strip():
         return "must be text" if key == "name" else 'must be a colour such as "#1F5FAD", "rgb(31,95,173)" or "blue"'
     if key == "name":
+        if not node.value.isprintable():
+            # The name is shown in the command palette and in messages: no control characters or escapes.
+            return "must be printable text"
         return f"{node.value!r} is a built-in theme; choose another name" if node.value in reserved else None
     try:
         Color.parse(node.value)
     except ColorParseError:
-        return f'{node.value!r} is not a colour (use "#1F5FAD", "rgb(31,95,173)", "hsl(213,70%,40%)" or "blue")'
+        shown = repr(node.value) if quotable(node.value) else described(node.value)
+        return f'{shown} is not a colour (use "#1F5FAD", "rgb(31,95,173)", "hsl(213,70%,40%)" or "blue")'
     return None

@@ -57,6 +57,10 @@ class IdpApp(KeyHold, App[int]):
     def __init__(self, platform: Platform, *, no_animations: bool = False) -> None:
         # Native ANSI under NO_COLOR makes Textual drop every colour (its NoColor filter), not paint in greys.
         super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
+        from .safe_text import install_terminal_filter
+
+        # Defence in depth: any catalog or backend text that reaches a Text or Content loses its control characters.
+        install_terminal_filter()
         self.platform = platform
         self.catalog: Catalog | None = None
         self.index: SearchIndex | None = None
@@ -79,8 +83,17 @@ class IdpApp(KeyHold, App[int]):
         first_page = load_first_page(self._first_page_path) if self._first_page_path else None
         self.push_screen(HomeScreen(self.platform, first_page))
         self._say_storage_fallback()
+        self.platform.notices.sink = self._say_backend_wait  # "rate limited: waiting 10 s", from any worker
         # Paint the first frame (last run's first page) before the loader competes for the interpreter.
         self.call_after_refresh(self.load_catalog)
+
+    def _say_backend_wait(self, text: str) -> None:
+        """A backend waits before retrying (rate limited): a notification, whichever thread the client runs in."""
+        try:
+            self.call_from_thread(self.notify, text, title="Waiting", timeout=8, markup=False)
+        except RuntimeError:  # on the app's own thread (call_from_thread refuses), or the app has already stopped
+            if self.is_running:
+                self.notify(text, title="Waiting", timeout=8, markup=False)
 
     def apply_user_keymap(self) -> None:
         """Remap keys from ``keymap.yaml`` (binding ids to keys); its problems are shown once, valid entries apply."""
@@ -207,9 +220,10 @@ class IdpApp(KeyHold, App[int]):
         from idp_tui.screens.home import HomeScreen
 
         if not message.have_cached:
-            self.notify(f"Could not load the catalog: {message.reason}", severity="error", timeout=30)
+            self.notify(f"Could not load the catalog: {message.reason}", severity="error", timeout=30, markup=False)
             return
-        self.notify(f"Refresh failed, showing the cached catalog: {message.reason}", severity="warning", timeout=15)
+        reason = f"Refresh failed, showing the cached catalog: {message.reason}"
+        self.notify(reason, severity="warning", timeout=15, markup=False)
         for screen in self.screen_stack:
             if isinstance(screen, HomeScreen):
                 screen.set_catalog_note("cached copy (refresh failed)")

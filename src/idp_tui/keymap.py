@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import config_path
+from .quoting import name_text, quoted
 
 KEYMAP_FILE = "keymap.yaml"
 MODIFIERS = ("ctrl", "alt", "shift", "meta", "super", "hyper")
@@ -93,13 +94,15 @@ def binding_ids(scopes: Iterable[Scope] | None = None) -> dict[str, tuple[str, .
 
 def load_user_keymap(path: Path | None = None) -> KeymapResult:
     """Read and check the keymap file; a missing file is an empty keymap. Never raises for a bad file."""
+    from .yaml_files import FileProblem, read_text
+
     path = keymap_path() if path is None else path
     if not path.exists():
         return KeymapResult()
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        return KeymapResult(problems=[f"{path}: cannot be read ({type(error).__name__})"])
+        text = read_text(path)
+    except FileProblem as problem:
+        return KeymapResult(problems=[problem.where(path)])
     return check_keymap(text, path, binding_scopes())
 
 
@@ -109,7 +112,7 @@ def check_keymap(text: str, path: Path | str, scopes: list[Scope]) -> KeymapResu
     known = binding_ids(scopes)
     candidates: dict[str, tuple[int, tuple[str, ...]]] = {}
     for binding_id, line, value in entries:
-        where = f"{path}:{line}: {binding_id}: "
+        where = f"{path}:{line}: {name_text(binding_id, 'binding id')}: "
         if binding_id in candidates:
             problems.append((line, f"{where}duplicate binding id (first at line {candidates[binding_id][0]})"))
             continue
@@ -122,7 +125,7 @@ def check_keymap(text: str, path: Path | str, scopes: list[Scope]) -> KeymapResu
             continue
         candidates[binding_id] = (line, keys)
     for binding_id, line, message in _drop_conflicts(candidates, scopes):
-        problems.append((line, f"{path}:{line}: {binding_id}: {message}"))
+        problems.append((line, f"{path}:{line}: {name_text(binding_id, 'binding id')}: {message}"))
     keymap = {binding_id: ",".join(keys) for binding_id, (_, keys) in candidates.items()}
     return KeymapResult(keymap, [message for _, message in sorted(problems, key=lambda problem: problem[0])])
 
@@ -154,7 +157,7 @@ def _key_problem(key: str) -> str | None:
     fine_base = bool(base) and (character or base in names or bool(key_to_character(base)))
     if fine_base and all(modifier in MODIFIERS for modifier in modifiers) and len(set(modifiers)) == len(modifiers):
         return None
-    shown = json.dumps(key) if key else "an empty key"
+    shown = quoted(key) if key else "an empty key"
     hint = _suggest(key, [*names, *(f"{m}+{n}" for m in MODIFIERS[:3] for n in names)])
     return f"{shown} is not a key Textual can bind{hint}"
 
@@ -246,15 +249,12 @@ def _read_entries(text: str, path: str) -> tuple[list[tuple[str, int, str | None
     """``(id, line, keys text)`` per entry of the YAML mapping, and the problems of its shape."""
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from .yaml_files import FileProblem, compose
+
     try:
-        root = yaml.compose(text, Loader=loader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else 0
-        return [], [(line, f"{path}:{line}: invalid YAML: {error.problem or error.context}")]
-    except yaml.YAMLError as error:
-        return [], [(0, f"{path}: invalid YAML: {error}")]
+        root = compose(text)
+    except FileProblem as problem:
+        return [], [(problem.line or 0, problem.where(path))]
     if root is None or root.tag == "tag:yaml.org,2002:null":
         return [], []
     if not isinstance(root, yaml.MappingNode):

@@ -99,4 +99,5 @@ def install_terminal_filter() -> None:
     except AttributeError:  # pragma: no cover - another Textual layout: Rich's table still applies
         pass
     for table in tables:
-        table.update({ord(ch): None for ch in _CONTROLS if ch not in "\t\n"})
+        # The bidi overrides too: they are not controls to Rich or Textual, so nothing else would drop them there.
+        table.update({ord(ch): None for ch in _CONTROLS + _BIDI if ch not in "\t\n"})

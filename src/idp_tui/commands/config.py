@@ -1,6 +1,7 @@
 """``idp-tui config show`` and ``idp-tui config init``: the active profile and where each value came from.
 
-Tokens are only ever described (``env BACKSTAGE_TOKEN (set)``), never read: ``show`` is safe to paste in a ticket.
+Tokens are only ever described (``env BACKSTAGE_TOKEN (set)``), never read, and URLs lose their userinfo
+(``https://***@host/``): ``show`` is safe to paste in a ticket.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import sys
 from typing import Any
 
 from ..config import ConfigError, Profile, TokenSource, config_path, load_config, resolve_profile
+from ..redaction import redact_url
+from ..safe_text import clean
 from .output import error, print_json
 
 EXAMPLE = """\
@@ -112,7 +115,8 @@ def show_command(args: argparse.Namespace, platform: object = None) -> int:
     values = profile_json(profile)
     for field, label in _ROWS:
         lines.append(f"{label:<11} {_text(values[field])}  [{profile.origin.get(field, 'default')}]")
-    sys.stdout.write("\n".join(lines) + "\n")
+    # Profile names, paths and values are the user's own text, but may hold anything YAML can: one line each.
+    sys.stdout.writelines(clean(line, one_line=True) + "\n" for line in lines)
     return 0
 
 
@@ -134,14 +138,14 @@ def init_command(args: argparse.Namespace, platform: object = None) -> int:
 
 
 def profile_json(profile: Profile) -> dict[str, Any]:
-    """The profile as plain data, every token replaced by its description."""
+    """The profile as plain data, every token replaced by its description and URLs without their userinfo."""
     vault = None
     if profile.vault is not None:
         auth = {key: _described(value) for key, value in profile.vault.auth.items()}
-        vault = {"address": profile.vault.address, "namespace": profile.vault.namespace, "auth": auth}
+        vault = {"address": _url(profile.vault.address), "namespace": profile.vault.namespace, "auth": auth}
     return {
         "name": profile.name,
-        "catalog": profile.catalog,
+        "catalog": _url(profile.catalog),
         "is_demo": profile.is_demo,
         "token": _described(profile.token),
         "scaffolder": profile.scaffolder,
@@ -152,7 +156,7 @@ def profile_json(profile: Profile) -> dict[str, Any]:
         "oncall": {
             "provider": profile.oncall.provider,
             "token": _described(profile.oncall.token),
-            "url": profile.oncall.url,
+            "url": _url(profile.oncall.url),
         },
         "vault": vault,
         "user": profile.user,
@@ -160,6 +164,10 @@ def profile_json(profile: Profile) -> dict[str, Any]:
         "read_only": profile.read_only,
         "offline": profile.offline,
     }
+
+
+def _url(value: str | None) -> str | None:
+    return redact_url(value) if value else value
 
 
 def _described(value: Any) -> Any:

@@ -1,15 +1,23 @@
-"""``idp-tui logs REF``: every pod of an entity's workloads tailed together, each line prefixed with its source."""
+"""``idp-tui logs REF``: every pod of an entity's workloads tailed together, each line prefixed with its source.
+
+A log line is whatever a container wrote, escape sequences included: by default every one is removed before the
+line is printed (an ``ESC ] 52`` in a log would otherwise write to the reader's clipboard). ``--color always``
+keeps the lines' own colours (SGR sequences only, as stern's ``--color always`` passes them), and nothing else.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 
 from ..platform import Platform
+from ..safe_text import clean, clean_keep_colours
 from .output import error
 
-# Prefix colours cycle per pod/container, as stern's do; never used when NO_COLOR is set or output is piped.
-PALETTE = ("cyan", "magenta", "green", "yellow", "blue", "bright_cyan", "bright_magenta", "bright_green")
+# Prefix colours cycle per pod/container, as stern's do (cyan, magenta, green, yellow, blue, then bright ones).
+PALETTE = ("36", "35", "32", "33", "34", "96", "95", "92")
+RESET = "\x1b[0m"
 
 
 def add_parser(subparsers) -> None:
@@ -24,6 +32,15 @@ def add_parser(subparsers) -> None:
     logs.add_argument("--previous", "-p", action="store_true", help="the previous (crashed) container's logs")
     logs.add_argument("--timestamps", action="store_true", help="prefix each line with its timestamp")
     logs.add_argument("--context", action="append", help="only this kubeconfig context (repeatable)")
+    logs.add_argument(
+        "--color",
+        nargs="?",
+        const="always",
+        default="auto",
+        choices=("auto", "always", "never"),
+        help="auto (default): coloured prefixes on a terminal, every escape sequence removed from the lines; "
+        "always (or bare --color): also keep the lines' own colours, even when piped; never: no colour",
+    )
     logs.set_defaults(handler=logs_command)
 
 
@@ -57,33 +74,58 @@ def logs_command(args, platform: Platform) -> int:
         return 1
     try:
         with cluster_source(platform, args.context) as clusters:
-            return _tail(clusters, selector, options)
+            return _tail(clusters, selector, options, _colour_mode(args.color))
     except NoClusters as problem:
         error(str(problem))
         return 2
 
 
-def _tail(clusters, selector, options) -> int:
+def _colour_mode(choice: str) -> str:
+    """``always``, ``prefix`` (coloured prefixes only) or ``never``: what ``--color`` means here and now."""
+    if choice == "auto":
+        plain = "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb" or not sys.stdout.isatty()
+        return "never" if plain else "prefix"
+    return choice
+
+
+def _tail(clusters, selector, options, colour: str = "never") -> int:
+    """Print the merged lines of every allowed cluster; a cluster that cannot be read is one line on stderr.
+
+    Returns:
+        0, or 2 when a cluster could not be read (the lines of the others are printed all the same).
+    """
     import queue
 
+    from ..kube.access import describe_api_error
     from ..kube.logs import LogLine, LogTail, merged
 
     lines: queue.Queue = queue.Queue(maxsize=10_000)
-    tails = []
-    for name in clusters.cluster_names():
-        if selector.allows_cluster(name):
+    tails, failed = [], 0
+    names = [name for name in clusters.cluster_names() if selector.allows_cluster(name)]
+    for name in names:
+        try:
             client = clusters.api_client(name)
             tail = LogTail(client, name, selector.namespace, selector.label_selector, options, lines)
             tail.start()
-            tails.append(tail)
-    console = _console()
+        except Exception as problem:  # noqa: BLE001 - an unreachable cluster is its line, the others still tail
+            error(f"{name}: {describe_api_error(problem, 'pods')}")
+            failed += 1
+            continue
+        tails.append(tail)
     colours: dict[str, str] = {}
+    write = sys.stdout.write
     try:
         for item in merged(tails, lines):
             if isinstance(item, LogLine):
-                colour = colours.setdefault(item.source, PALETTE[len(colours) % len(PALETTE)])
-                prefix = f"{item.cluster} {item.source}" if len(tails) > 1 else item.source
-                console.print(f"[{colour}]{prefix}[/] {_escape(item.text)}", highlight=False, soft_wrap=True)
+                prefix = clean(f"{item.cluster} {item.source}" if len(names) > 1 else item.source, one_line=True)
+                if colour == "never":
+                    write(f"{prefix} {clean(item.text)}\n")
+                    continue
+                code = colours.setdefault(item.source, PALETTE[len(colours) % len(PALETTE)])
+                body = clean_keep_colours(item.text) if colour == "always" else clean(item.text)
+                # A line's own colour must not run into the next line's prefix.
+                end = RESET if "\x1b" in body else ""
+                write(f"\x1b[{code}m{prefix}{RESET} {body}{end}\n")
             else:
                 error(item)
     except KeyboardInterrupt:
@@ -92,16 +134,4 @@ def _tail(clusters, selector, options) -> int:
         for tail in tails:
             tail.stop()
     sys.stdout.flush()
-    return 0
-
-
-def _console():
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=True)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+    return 2 if failed else 0

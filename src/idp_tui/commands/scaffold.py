@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..platform import Platform
+from ..safe_text import clean
 from .output import error, print_json
 
 EXIT_STEP_FAILED = 1
@@ -112,9 +113,9 @@ def scaffold_command(args, platform: Platform) -> int:
 def _print_event(event: TaskEvent) -> None:
     if event.status in ("processing", "completed", "failed", "skipped") and event.step_id:
         mark = {"processing": "▸", "completed": "✓", "failed": "✗", "skipped": "–"}[event.status]
-        print(f"{mark} [{event.step_id}] {event.message}", flush=True)
+        print(clean(f"{mark} [{event.step_id}] {event.message}"), flush=True)
     elif event.type == "log" and event.step_id:
-        print(f"    {event.message}", flush=True)
+        print(clean(f"    {event.message}"), flush=True)  # a step's log may hold any escape sequence
 
 
 def _report(result: TaskResult, args) -> None:
@@ -123,23 +124,26 @@ def _report(result: TaskResult, args) -> None:
         if args.dry_run:
             payload["plan"] = [{"id": s.id, "action": s.action, "input": s.input} for s in result.steps]
             payload["files"] = [{"path": path, "content": _text(content)} for path, content in result.files.items()]
+            payload["files"] += [{"path": path, "symlink": target} for path, target in result.symlinks.items()]
         print_json(payload)
         return
     if args.dry_run and result.status == "completed":
         print("\nFiles the template would produce:")
         for path, content in result.files.items():
-            print(f"  {path}  ({len(content)} bytes)")
+            print(clean(f"  {path}  ({len(content)} bytes)", one_line=True))
+        for path, target in result.symlinks.items():
+            print(clean(f"  {path} -> {target}", one_line=True))
     if result.status != "completed":
         error(result.error or "the task failed")
         return
     for line in result.created:
-        print(f"created {line}")
+        print(clean(f"created {line}", one_line=True))
     for link in result.links:
         target = link.get("url") or link.get("entityRef")
         if target:  # a dry run leaves the outputs of skipped steps (publish, register) empty
-            print(f"{link.get('title') or target}: {target}")
+            print(clean(f"{link.get('title') or target}: {target}", one_line=True))
     for item in result.text:
-        print(f"\n{item.get('title') or ''}\n{item.get('content') or ''}".rstrip())
+        print(clean(f"\n{item.get('title') or ''}\n{item.get('content') or ''}".rstrip()))
     sys.stdout.flush()
 
 

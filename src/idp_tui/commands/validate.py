@@ -10,7 +10,7 @@ from ..catalog.local_source import LocalCatalogSource
 from ..catalog.model import Catalog
 from ..catalog.problems import Problem
 from ..render.words import count
-from .output import display_path, print_json
+from .output import display_path, print_json, write_lines
 
 
 def add_parser(subparsers) -> None:
@@ -52,7 +52,8 @@ def validate_command(args: argparse.Namespace, platform=None) -> int:
     if args.json:
         print_json([problem.to_json() for problem in problems])
     else:
-        sys.stdout.writelines(f"{problem}\n" for problem in problems)
+        # A problem quotes the file's own text (a bad value, a key): no escape sequence of it reaches the terminal.
+        write_lines(str(problem) for problem in problems)
     files = source.stats.files
     summary = f"{count(len(problems), 'problem')}; {count(len(catalog), 'valid entity')} in {count(files, 'file')}"
     if not args.json:

@@ -18,6 +18,10 @@ from typing import Any
 
 from .access import describe_api_error
 
+# Listing the pods to tail: (connect, read) seconds. Without it an unreachable API server holds the command for
+# the system's TCP timeout (minutes); the log streams themselves have none, as following is meant to last.
+LIST_TIMEOUT = (5, 30)
+
 
 @dataclass(frozen=True)
 class LogLine:
@@ -86,13 +90,21 @@ class LogTail:
         self._lock = threading.Lock()
 
     def start(self) -> None:
+        """List the matching pods and start a stream per container.
+
+        Raises:
+            Exception: whatever the client raises when the cluster cannot be listed (unreachable, 401, 403...):
+                the caller says it per cluster with :func:`describe_api_error`.
+        """
         from kubernetes import client
 
         core = client.CoreV1Api(api_client=self.api_client)
         if self.namespace:
-            listing = core.list_namespaced_pod(self.namespace, label_selector=self.selector)
+            listing = core.list_namespaced_pod(
+                self.namespace, label_selector=self.selector, _request_timeout=LIST_TIMEOUT
+            )
         else:
-            listing = core.list_pod_for_all_namespaces(label_selector=self.selector)
+            listing = core.list_pod_for_all_namespaces(label_selector=self.selector, _request_timeout=LIST_TIMEOUT)
         for pod in listing.items:
             self._start_pod(pod)
         if self.options.follow:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..catalog.entity import ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION
+from ..safe_text import clean
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +73,17 @@ def _integration_key(value: str) -> AnnotationInfo:
 
 
 def describe_annotations(annotations: dict[str, str]) -> tuple[list[AnnotationInfo], list[tuple[str, str]]]:
-    """Split annotations into the well-known ones (explained) and the rest (shown as key/value)."""
+    """Split annotations into the well-known ones (explained) and the rest (shown as key/value).
+
+    Keys and values come out as one line of printable text each (no escape sequences), ready to show or link.
+    """
     known: list[AnnotationInfo] = []
     other: list[tuple[str, str]] = []
-    for key, value in annotations.items():
+    for raw_key, raw_value in annotations.items():
+        key = clean(str(raw_key), one_line=True)
+        value = clean(raw_value, one_line=True) if isinstance(raw_value, str) else raw_value
         if not isinstance(value, str):
-            other.append((key, str(value)))
+            other.append((key, clean(str(value), one_line=True)))
         elif key == "backstage.io/techdocs-ref":
             known.append(_techdocs(value))
         elif key == "pagerduty.com/integration-key":

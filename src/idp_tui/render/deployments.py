@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from rich.text import Text
 
+from ..safe_text import clean
 from .styles import PROBLEM, WARNING
 
 ROLLOUT_MARKS = {"complete": "✓", "progressing": "▸", "failed": "✗"}
@@ -26,6 +27,11 @@ class DeploymentRow:
     pod: dict[str, Any] | None = None
 
 
+def _p(text: object) -> str:
+    """Text from a cluster (names, messages, events) as one printable line: an event message is free text."""
+    return clean(str(text), one_line=True)
+
+
 def age(seconds: int | None) -> str:
     """kubectl's AGE column: 45s, 12m, 5h, 3d."""
     if seconds is None:
@@ -38,22 +44,22 @@ def age(seconds: int | None) -> str:
 
 def _problem_text(problem: dict[str, Any], indent: int) -> Text:
     text = Text(" " * indent + "! ", style=PROBLEM)
-    text.append(f"{problem['reason']}: ", style="bold")
-    text.append(problem["hint"] or problem["message"])
+    text.append(f"{_p(problem['reason'])}: ", style="bold")
+    text.append(_p(problem["hint"] or problem["message"]))
     return text
 
 
 def cluster_rows(cluster: dict[str, Any], status: str = "") -> list[DeploymentRow]:
     """The rows of one cluster's report (see ``kube.report.cluster_report``)."""
     name = cluster["name"]
-    title = Text(f"▌ cluster {name}", style="bold")
+    title = Text(f"▌ cluster {_p(name)}", style="bold")
     if cluster["demo"]:
         title.append("  (demo cluster)", style="italic")
     if status:
         title.append(f"  {status}")
     rows = [DeploymentRow("cluster", title, name)]
     if cluster["error"]:
-        rows.append(DeploymentRow("note", Text(f"  ✗ {cluster['error']}", style=PROBLEM), name))
+        rows.append(DeploymentRow("note", Text(f"  ✗ {_p(cluster['error'])}", style=PROBLEM), name))
         return rows
     if not cluster["workloads"]:
         rows.append(DeploymentRow("note", Text("  no workloads for this entity here", style="dim"), name))
@@ -62,8 +68,8 @@ def cluster_rows(cluster: dict[str, Any], status: str = "") -> list[DeploymentRo
     warnings = [event for event in cluster["events"] if event["type"] == "Warning"][:8]
     for event in warnings:
         text = Text("  warning ", style=WARNING)
-        text.append(f"{event['object']} {event['reason']}: ", style="bold")
-        text.append(event["message"])
+        text.append(_p(f"{event['object']} {event['reason']}: "), style="bold")
+        text.append(_p(event["message"]))
         rows.append(DeploymentRow("event", text, name))
     return rows
 
@@ -71,24 +77,25 @@ def cluster_rows(cluster: dict[str, Any], status: str = "") -> list[DeploymentRo
 def _workload_rows(cluster: str, workload: dict[str, Any]) -> list[DeploymentRow]:
     rollout = workload["rollout"]
     text = Text(f"  {ROLLOUT_MARKS[rollout['status']]} ", style="bold")
-    text.append(f"{workload['kind']} {workload['namespace']}/{workload['name']}", style="bold")
+    text.append(_p(f"{workload['kind']} {workload['namespace']}/{workload['name']}"), style="bold")
     text.append(f"  {workload['replicas']['summary']}")
     if rollout.get("revision"):
         text.append(f"  rev {rollout['revision']}", style="dim")
     rows = [DeploymentRow("workload", text, cluster, workload)]
     if rollout["status"] != "complete":
-        rows.append(DeploymentRow("note", Text(f"      {rollout['message']}", style="italic"), cluster, workload))
+        rows.append(DeploymentRow("note", Text(f"      {_p(rollout['message'])}", style="italic"), cluster, workload))
     rows += [DeploymentRow("problem", _problem_text(p, 4), cluster, workload) for p in workload["problems"]]
     history = workload.get("revisions") or []
     if len(history) > 1:
         text = Text("      history: ", style="dim")
-        text.append("  ".join(f"rev {r['revision']} {', '.join(r['images'])} ({r['replicas']})" for r in history[:4]))
+        revisions = "  ".join(f"rev {r['revision']} {', '.join(r['images'])} ({r['replicas']})" for r in history[:4])
+        text.append(_p(revisions))
         rows.append(DeploymentRow("note", text, cluster, workload))
     for pod in workload["pods"]:
         line = Text("    ")
-        line.append(f"{pod['name']:<35} ")
-        line.append(f"{pod['status']:<16}", style=PROBLEM if pod["problems"] else "")
-        line.append(f" {pod['ready']:>4}  ↻{pod['restarts']:<3} {age(pod['age_seconds']):>4}  {pod['node'] or ''}")
+        line.append(f"{_p(pod['name']):<35} ")
+        line.append(f"{_p(pod['status']):<16}", style=PROBLEM if pod["problems"] else "")
+        line.append(f" {pod['ready']:>4}  ↻{pod['restarts']:<3} {age(pod['age_seconds']):>4}  {_p(pod['node'] or '')}")
         rows.append(DeploymentRow("pod", line, cluster, workload, pod))
         rows += [DeploymentRow("problem", _problem_text(p, 6), cluster, workload, pod) for p in pod["problems"]]
     return rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Group as RenderGroup
 from rich.console import RenderableType
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -12,18 +13,29 @@ from ..catalog.model import Catalog
 from ..catalog.refs import parse_ref
 from ..catalog.relations import CHILD_OF, MEMBER_OF, RELATION_TITLES, Relation
 from ..oncall.ownership import owner_card
+from ..safe_text import clean
 from .annotations import describe_annotations
+
+
+def _line(text: object) -> str:
+    """Catalog text as one printable line: titles, facts and labels are written by other people."""
+    return clean(str(text), one_line=True)
+
+
+def _cell(text: object) -> Text:
+    """Catalog text for a table cell: a ``Text``, because a ``str`` cell is read as Rich markup (``[/x]`` raises)."""
+    return Text(_line(text))
 
 
 def ref_label(key: str, catalog: Catalog) -> str:
     """A relation target as a person reads it: ``kind:name``, title added, marked when missing."""
     ref = parse_ref(key)
     entity = catalog.get(key)
-    text = ref.humanize()
+    text = _line(ref.humanize())
     if entity is None:
         return f"{text}  (missing)"
     if entity.title and entity.title != entity.name:
-        return f"{text} — {entity.title}"
+        return f"{text} — {_line(entity.title)}"
     return text
 
 
@@ -35,17 +47,18 @@ def _field_table() -> Table:
 
 
 def _link_text(text: str, url: str | None) -> Text:
-    return Text(text, style=f"link {url}" if url else "")
+    # A Style object, not "link URL": a URL with a space in it would be parsed as more style words (and raise).
+    return Text(text, style=Style(link=url) if url else "")
 
 
 def overview(entity: Entity, catalog: Catalog) -> RenderableType:
     """Description, core facts, tags, labels, links and annotations of an entity."""
     parts: list[RenderableType] = []
-    heading = Text(entity.display_name, style="bold")
-    heading.append(f"  {entity.kind.lower()}:{entity.namespace}/{entity.name}", style="dim")
+    heading = Text(_line(entity.display_name), style="bold")
+    heading.append(_line(f"  {entity.kind.lower()}:{entity.namespace}/{entity.name}"), style="dim")
     parts.append(heading)
     if entity.description:
-        parts.append(Text(entity.description))
+        parts.append(Text(clean(entity.description)))
     facts = _field_table()
     spec = entity.spec
     for label, value in (
@@ -60,15 +73,15 @@ def overview(entity: Entity, catalog: Catalog) -> RenderableType:
         ("Tags", ", ".join(entity.tags)),
     ):
         if value:
-            facts.add_row(label, value)
+            facts.add_row(label, _cell(value))
     for key, value in entity.labels.items():
-        facts.add_row(f"Label {key}", str(value))
+        facts.add_row(_cell(f"Label {key}"), _cell(value))
     parts.append(facts)
     if entity.links:
         links = _field_table()
         for link in entity.links:
-            url = link.get("url", "")
-            links.add_row(link.get("title") or url, _link_text(url, url))
+            url = _line(link.get("url", ""))
+            links.add_row(_cell(link.get("title") or url), _link_text(url, url))
         parts += [Text("Links", style="bold underline"), links]
     annotations = dict(entity.annotations)
     if entity.source is not None:
@@ -79,7 +92,7 @@ def overview(entity: Entity, catalog: Catalog) -> RenderableType:
         for info in known:
             table.add_row(info.label, _link_text(info.text, info.url))
         for key, value in other:
-            table.add_row(key, value)
+            table.add_row(Text(key), Text(value))
         parts += [Text("Annotations", style="bold underline"), table]
     return RenderGroup(*_spaced(parts))
 
@@ -116,14 +129,14 @@ def owner_renderable(catalog: Catalog, entity: Entity) -> RenderableType:
         return Text(f"Owner {ref_label(card.owner_key, catalog)}: not in the catalog.", style="italic")
     owner = card.owner
     facts = _field_table()
-    facts.add_row("Owner", f"{owner.display_name}  ({owner.ref.humanize()})")
+    facts.add_row("Owner", _cell(f"{owner.display_name}  ({owner.ref.humanize()})"))
     if owner.spec_type:
-        facts.add_row("Type", owner.spec_type)
+        facts.add_row("Type", _cell(owner.spec_type))
     for contact in card.contacts:
-        facts.add_row(contact.title, _link_text(contact.value, contact.url))
+        facts.add_row(_cell(contact.title), _link_text(_line(contact.value), contact.url))
     if card.parents:
-        chain = " › ".join(p.display_name for p in reversed(card.parents))
-        facts.add_row("Part of", chain)
+        chain = " › ".join(_line(p.display_name) for p in reversed(card.parents))
+        facts.add_row("Part of", Text(chain))
     parts: list[RenderableType] = [facts]
     if card.member_keys:
         members = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
@@ -134,7 +147,7 @@ def owner_renderable(catalog: Catalog, entity: Entity) -> RenderableType:
             if member is None:
                 members.add_row(Text(ref_label(key, catalog), style="dim italic"), "")
                 continue
-            members.add_row(member.display_name, member.email)
+            members.add_row(_cell(member.display_name), _cell(member.email))
         parts.append(members)
     elif owner.kind == "Group":
         parts.append(Text("No members listed.", style="dim"))

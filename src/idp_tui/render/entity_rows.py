@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..catalog.entity import Entity
 from ..catalog.facets import owner_label
 from ..catalog.refs import split_key
+from ..safe_text import clean
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +28,13 @@ COLUMNS = (
 
 
 def entity_cells(entity: Entity) -> tuple[str, str, str, str, str, str]:
-    """``(kind, name, owner, lifecycle, system, tags)`` for one entity.
+    """``(kind, name, owner, lifecycle, system, tags)`` for one entity, each one line of printable text.
 
-    The name, not the title, identifies a row: it is what refs, kubectl and searches use.
+    The name, not the title, identifies a row: it is what refs, kubectl and searches use. Every cell is cleaned
+    here, once for the CLI table and the TUI list: a catalog's ``spec.lifecycle`` may hold ``ESC ] 52``.
     """
     spec = entity.spec
     owner = owner_label(entity.owner_key) if spec.get("owner") else ""
     system = split_key(entity.system_key)[2] if spec.get("system") else ""
-    return (entity.kind, entity.name, owner, entity.lifecycle, system, ", ".join(entity.tags))
+    cells = (entity.kind, entity.name, owner, entity.lifecycle, system, ", ".join(entity.tags))
+    return tuple(clean(cell, one_line=True) for cell in cells)  # type: ignore[return-value]

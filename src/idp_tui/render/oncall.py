@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from rich.style import Style
 from rich.text import Text
 
 from ..catalog.entity import Entity
@@ -15,9 +16,15 @@ from ..oncall.blast_radius import Dependent
 from ..oncall.models import EscalationLevel, OnCallReport, OnCallShift
 from ..oncall.ownership import OwnerCard
 from ..oncall.who import TeamImpact, WhoAnswer
+from ..safe_text import clean
 from .hyperlinks import entity_links
 from .lines import Line, heading
 from .words import count
+
+
+def _p(text: object) -> str:
+    """Text from the catalog or an on-call backend as one printable line (no escape sequences, no controls)."""
+    return clean(str(text), one_line=True)
 
 
 def duration(delta: timedelta) -> str:
@@ -40,9 +47,16 @@ def moment(when: datetime, now: datetime) -> str:
     return f"{shown} ({relative})"
 
 
+def _link(url: str | None, *, dim: bool = False) -> Style | str:
+    """A link style from data: a ``Style``, as ``f"link {url}"`` would read a space in the URL as style words."""
+    if not url:
+        return "dim" if dim else ""
+    return Style(link=url, dim=dim or None)
+
+
 def _email(shift: OnCallShift) -> Text:
-    email = shift.responder.email
-    return Text(f"  {email}", style=f"dim link mailto:{email}") if email else Text()
+    email = _p(shift.responder.email or "")
+    return Text(f"  {email}", style=_link(f"mailto:{email}", dim=True)) if email else Text()
 
 
 def _level_lines(level: EscalationLevel, report: OnCallReport, now: datetime) -> list[Line]:
@@ -57,22 +71,22 @@ def _level_lines(level: EscalationLevel, report: OnCallReport, now: datetime) ->
         lines.append(Line(text))
     for shift in level.now:
         text = Text(label)
-        text.append(shift.responder.name, style="bold")
+        text.append(_p(shift.responder.name), style="bold")
         if shift.start is None:
             text.append("  permanent")
         elif shift.end is not None:
             text.append(f"  until {moment(shift.end, now)}")
         if shift.schedule:
-            text.append(f"  {shift.schedule}", style="dim")
+            text.append(f"  {_p(shift.schedule)}", style="dim")
         text.append_text(_email(shift))
         lines.append(Line(text, copy=shift.responder.email or shift.responder.name, first=not lines))
     for shift in level.next:
         text = Text(" " * len(label) + "next ", style="dim")
-        text.append(shift.responder.name)
+        text.append(_p(shift.responder.name))
         if shift.start is not None:
             text.append(f"  from {moment(shift.start, now)}")
         if shift.schedule:
-            text.append(f"  {shift.schedule}", style="dim")
+            text.append(f"  {_p(shift.schedule)}", style="dim")
         text.append_text(_email(shift))
         lines.append(Line(text, copy=shift.responder.email or shift.responder.name))
     if level.escalation_delay_minutes and level.level < len(report.levels) and lines:
@@ -83,73 +97,74 @@ def _level_lines(level: EscalationLevel, report: OnCallReport, now: datetime) ->
 def owner_lines(card: OwnerCard, entity: Entity, *, full_urls: bool = True) -> list[Line]:
     lines = [heading("Owner")]
     if card.owner_key is None:
-        return [*lines, Line(Text(f"  {entity.name} declares no owner (spec.owner is empty).", style="italic"))]
+        return [*lines, Line(Text(f"  {_p(entity.name)} declares no owner (spec.owner is empty).", style="italic"))]
     if card.owner is None:
-        return [*lines, Line(Text(f"  {card.owner_key}: not in the catalog", style="italic"), copy=card.owner_key)]
+        return [*lines, Line(Text(f"  {_p(card.owner_key)}: not in the catalog", style="italic"), copy=card.owner_key)]
     owner = card.owner
     text = Text("  ")
-    text.append(owner.display_name, style="bold")
-    text.append(f"  {owner.ref.humanize()}", style="dim")
+    text.append(_p(owner.display_name), style="bold")
+    text.append(f"  {_p(owner.ref.humanize())}", style="dim")
     if card.parents:
-        text.append("  · " + " › ".join(parent.display_name for parent in card.parents))
+        text.append("  · " + " › ".join(_p(parent.display_name) for parent in card.parents))
     lines.append(Line(text, copy=owner.key, target=owner.key))
     for contact in card.contacts:
-        line = Text(f"  {contact.title}", style="dim")
+        line = Text(f"  {_p(contact.title)}", style="dim")
         if full_urls or contact.value != contact.url or contact.title == "Link":
-            line.append(f": {contact.value}", style=f"link {contact.url}" if contact.url else "")
+            line.append(f": {_p(contact.value)}", style=_link(contact.url))
         else:  # the title is the link; the URL itself is a keystroke away (`y`)
-            line.stylize(f"link {contact.url}")
+            line.stylize(_link(contact.url))
         lines.append(Line(line, copy=contact.value))
     for group in card.groups:
         line = Text("  member of ", style="dim")
-        line.append(group.display_name)
-        line.append(f"  {group.ref.humanize()}", style="dim")
+        line.append(_p(group.display_name))
+        line.append(f"  {_p(group.ref.humanize())}", style="dim")
         lines.append(Line(line, copy=group.key, target=group.key))
     for member in card.members:
         line = Text("  · ")
-        line.append(member.display_name)
+        line.append(_p(member.display_name))
         if member.email:
-            line.append(f"  {member.email}", style=f"dim link mailto:{member.email}")
+            line.append(f"  {_p(member.email)}", style=_link(f"mailto:{member.email}", dim=True))
         lines.append(Line(line, copy=member.email or member.key, target=member.key))
     return lines
 
 
 def oncall_lines(report: OnCallReport | None, missing: str | None, now: datetime) -> list[Line]:
     if report is None:
-        return [heading("On call"), Line(Text(f"  {missing}", style="italic"), wrap=True)]
+        return [heading("On call"), Line(Text(f"  {_p(missing)}", style="italic"), wrap=True)]
     title = "On call"
     if report.policy:
-        title += f" · {report.policy}"
+        title += f" · {_p(report.policy)}"
     zone = now.astimezone().strftime("%Z")
-    title_text = Text.assemble((title.upper(), "bold"), (f"  {report.provider} · times in {zone}", "dim"))
+    title_text = Text.assemble((title.upper(), "bold"), (f"  {_p(report.provider)} · times in {zone}", "dim"))
     lines = [Line(title_text, heading=True)]
     if report.error:
-        lines.append(Line(Text(f"  ! {report.provider}: {report.error}", style="bold"), copy=report.error, wrap=True))
+        error = _p(f"  ! {report.provider}: {report.error}")
+        lines.append(Line(Text(error, style="bold"), copy=report.error, wrap=True))
     for level in report.levels:
         lines += _level_lines(level, report, now)
     if not report.levels and not report.error:
         lines.append(Line(Text("  The escalation policy has no levels.", style="italic")))
-    lines += [Line(Text(f"  {note}", style="dim"), wrap=True) for note in report.notes]
+    lines += [Line(Text(f"  {_p(note)}", style="dim"), wrap=True) for note in report.notes]
     if report.incidents:
         lines.append(heading(f"Open incidents ({len(report.incidents)})"))
     for incident in report.incidents:
-        text = Text(f"  [{incident.status}] ", style="bold")
+        text = Text(f"  [{_p(incident.status)}] ", style="bold")
         if incident.urgency:
-            text.append(f"{incident.urgency} ")
-        text.append(incident.title, style=f"link {incident.url}" if incident.url else "")
+            text.append(f"{_p(incident.urgency)} ")
+        text.append(_p(incident.title), style=_link(incident.url))
         if incident.created:
             text.append(f"  {duration(now - incident.created)} ago", style="dim")
         if incident.assignees:
-            text.append(f"  → {', '.join(incident.assignees)}", style="dim")
+            text.append(f"  → {_p(', '.join(incident.assignees))}", style="dim")
         lines.append(Line(text, copy=incident.url or incident.id))
     if report.changes:
         lines.append(heading("Recent changes"))
     for change in report.changes:
-        text = Text(f"  {change.summary}")
+        text = Text(f"  {_p(change.summary)}")
         if change.timestamp:
             text.append(f"  {duration(now - change.timestamp)} ago", style="dim")
         if change.source:
-            text.append(f"  {change.source}", style="dim")
+            text.append(f"  {_p(change.source)}", style="dim")
         lines.append(Line(text, copy=change.url or change.summary))
     return lines
 
@@ -157,26 +172,27 @@ def oncall_lines(report: OnCallReport | None, missing: str | None, now: datetime
 def _team_line(team: TeamImpact) -> Line:
     text = Text("  ")
     if team.owner is not None:
-        text.append(team.owner.display_name, style="bold")
-        text.append(f"  {team.owner.ref.humanize()}", style="dim")
+        text.append(_p(team.owner.display_name), style="bold")
+        text.append(f"  {_p(team.owner.ref.humanize())}", style="dim")
     else:
-        text.append(team.owner_key or "no owner declared", style="bold italic")
+        text.append(_p(team.owner_key or "no owner declared"), style="bold italic")
     on_call = team.primary()
     if on_call:
         text.append("  on call: ")
-        text.append(", ".join(shift.responder.name for shift in on_call))
+        text.append(_p(", ".join(shift.responder.name for shift in on_call)))
     elif team.report is not None and team.report.error:
-        text.append(f"  on call unknown: {team.report.error}", style="italic")
+        text.append(f"  on call unknown: {_p(team.report.error)}", style="italic")
     copy = on_call[0].responder.email if on_call and on_call[0].responder.email else team.owner_key
     return Line(text, copy=copy, target=team.owner_key)
 
 
 def _dependent_line(dependent: Dependent, names: dict[str, str]) -> Line:
-    text = Text(f"    {names.get(dependent.key, dependent.key)}")
+    text = Text(f"    {_p(names.get(dependent.key, dependent.key))}")
     if dependent.depth == 1:
-        text.append(f"  {dependent.via}", style="dim")
+        text.append(f"  {_p(dependent.via)}", style="dim")
     else:
-        text.append(f"  via {names.get(dependent.parent, dependent.parent)} ({dependent.depth} hops)", style="dim")
+        via = _p(names.get(dependent.parent, dependent.parent))
+        text.append(f"  via {via} ({dependent.depth} hops)", style="dim")
     return Line(text, copy=dependent.key, target=dependent.key)
 
 
@@ -199,9 +215,9 @@ def link_lines(entity: Entity, *, full_urls: bool = True) -> list[Line]:
         return []
     lines = [heading("Links")]
     for link in links:
-        text = Text(f"  {link.title}", style=f"link {link.url}")
+        text = Text(f"  {_p(link.title)}", style=_link(link.url))
         if full_urls:
-            text.append(f": {link.url}", style=f"dim link {link.url}")
+            text.append(f": {_p(link.url)}", style=_link(link.url, dim=True))
         lines.append(Line(text, copy=link.url))
     return lines
 
@@ -212,11 +228,11 @@ def who_lines(answer: WhoAnswer, *, full_urls: bool = True) -> list[Line]:
     ``full_urls`` False shows a titled link by its title alone (a terminal hyperlink), to fit 80 columns.
     """
     entity = answer.entity
-    title = Text(entity.display_name, style="bold")
-    title.append(f"  {entity.ref.humanize()}", style="dim")
+    title = Text(_p(entity.display_name), style="bold")
+    title.append(f"  {_p(entity.ref.humanize())}", style="dim")
     lines = [Line(title, copy=entity.key, target=entity.key)]
     if answer.found_from:
-        lines.append(Line(Text(f"found from {answer.found_from}", style="dim")))
+        lines.append(Line(Text(f"found from {_p(answer.found_from)}", style="dim")))
     lines += oncall_lines(answer.report, answer.missing, answer.now)
     lines += link_lines(entity, full_urls=full_urls)
     lines += owner_lines(answer.card, entity, full_urls=full_urls)
@@ -237,7 +253,7 @@ def health_hints(entity: Entity, report: OnCallReport | None) -> Text:
     elif report is not None and report.levels and report.levels[0].is_gap:
         hints.append("  level 1 uncovered now", style="italic")
     if entity.lifecycle in ("deprecated", "experimental"):
-        hints.append(f"  {entity.lifecycle}", style="dim italic")
+        hints.append(f"  {_p(entity.lifecycle)}", style="dim italic")
     return hints
 
 
@@ -256,11 +272,11 @@ def team_lines(
     whose = "with their groups" if owner.kind == "User" else "with sub-teams"
     lines.append(heading(f"Owns · {count(len(owned), 'entity')}, {whose}"))
     for entity, group in owned:
-        text = Text(f"  {entity.ref.humanize()}")
+        text = Text(f"  {_p(entity.ref.humanize())}")
         if entity.spec_type:
-            text.append(f"  {entity.spec_type}", style="dim")
+            text.append(f"  {_p(entity.spec_type)}", style="dim")
         if group != owner.key:
-            text.append(f"  ({group.split('/', 1)[-1]})", style="dim")
+            text.append(f"  ({_p(group.split('/', 1)[-1])})", style="dim")
         text.append_text(health_hints(entity, reports.get(entity.key)))
         lines.append(Line(text, copy=entity.key, target=entity.key))
     return lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich.table import Table
+from rich.text import Text
 
 from ..catalog.entity import Entity
 from .entity_rows import COLUMNS, entity_cells
@@ -15,5 +16,6 @@ def entity_table(entities: Iterable[Entity]) -> Table:
     for column in COLUMNS:
         table.add_column(column.title, no_wrap=True, overflow="ellipsis", min_width=min(column.min_width, 10))
     for entity in entities:
-        table.add_row(*entity_cells(entity))
+        # Text, not str: a str cell is Rich markup, and a catalog's "[/x]" would raise.
+        table.add_row(*(Text(cell) for cell in entity_cells(entity)))
     return table

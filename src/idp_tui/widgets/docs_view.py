@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -9,6 +10,7 @@ from textual.widgets import Markdown, Static, Tab, Tabs
 
 from ..catalog.entity import Entity
 from ..catalog.techdocs import DocPage, TechDocs, find_techdocs, read_page
+from ..safe_text import clean
 
 
 class DocsView(Vertical):
@@ -48,11 +50,11 @@ class DocsView(Vertical):
         self.docs = docs
         empty = self.query_one("#docs-empty", Static)
         if docs.problem:
-            empty.update(docs.problem)
+            empty.update(Text(clean(docs.problem)))
             return
         tabs = self.query_one("#docs-pages", Tabs)
         for number, page in enumerate(docs.pages):
-            tabs.add_tab(Tab(page.title, id=f"page-{number}"))
+            tabs.add_tab(Tab(Text(clean(page.title, one_line=True)), id=f"page-{number}"))
         tabs.display = len(docs.pages) > 1
         self._load_page(docs.pages[0])
 

@@ -1,7 +1,8 @@
 """A virtualised entity list: only the visible rows are rendered, so 50,000 entities open instantly.
 
 Moving the cursor repaints just the two rows that change, each as a single styled segment, which keeps
-the bytes sent per keystroke low on slow SSH links.
+the bytes sent per keystroke low on slow SSH links. Segments are built here directly, past Rich's and Textual's
+control-code stripping: every cell comes cleaned from ``entity_cells`` (no escape sequence from a catalog).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from textual.strip import Strip
 
 from ..catalog.entity import Entity
 from ..render.entity_rows import COLUMNS, entity_cells
+from ..safe_text import clean
 
 
 class ColumnLayout(NamedTuple):
@@ -224,7 +226,7 @@ class EntityList(ScrollView, can_focus=True):
         index = round(self.scroll_offset.y) + y - 1
         if not self._entities:
             if y == 1:
-                text = set_cell_size(" " + self.empty_text, width)
+                text = set_cell_size(" " + clean(self.empty_text, one_line=True), width)
                 return Strip([Segment(text, self.get_component_rich_style("entity-list--empty"))], width)
             return Strip.blank(width, self.rich_style)
         if index >= len(self._entities):

@@ -11,6 +11,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from ..catalog.facets import FACET_TITLES, FACETS, EntityFilter
+from ..safe_text import clean
 
 TOP_VALUES = 6
 
@@ -45,7 +46,7 @@ class FacetPanel(OptionList):
             chosen = getattr(active, facet)
             for value, count in counter.most_common(TOP_VALUES):
                 marker = "● " if chosen is not None and chosen.lower() == value.lower() else "  "
-                label = Text(f"{marker}{value}")
+                label = Text(marker + clean(value, one_line=True))
                 label.append(f" {count:,}", style="dim")
                 options.append(Option(label, id=f"{facet}\0{value}"))
         self.add_options(options)

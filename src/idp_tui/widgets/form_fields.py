@@ -25,8 +25,14 @@ from ..golden.forms import (
     parse_input,
     split_repo_url,
 )
+from ..safe_text import clean
 
 MATCHES_SHOWN = 4
+
+
+def _plain(text: object) -> Text:
+    """A template's title or choice label as a ``Text``: a ``str`` would be read as markup ("[/x]" raises)."""
+    return Text(clean(str(text), one_line=True))
 
 
 class FormField(Vertical):
@@ -78,7 +84,7 @@ class FormField(Vertical):
 
     def compose(self) -> ComposeResult:
         if self.shows_label:
-            yield Static(self.field.label, classes="field-label")
+            yield Static(clean(self.field.label, one_line=True), classes="field-label", markup=False)
         yield from self.compose_control()
         help_text = self._help_text()
         if help_text:
@@ -92,7 +98,7 @@ class FormField(Vertical):
         field = self.field
         text = Text()
         if field.description:
-            text.append(field.description)
+            text.append(clean(field.description))
         extra = field.help or field.constraints()
         if extra:
             text.append(("  " if text else "") + extra, style="italic")
@@ -106,7 +112,7 @@ class FormField(Vertical):
         self.post_message(self.Changed(self, value))
 
     def show_errors(self, messages: list[str]) -> None:
-        self.query_one(".field-error", Static).update("\n".join(messages))
+        self.query_one(".field-error", Static).update(Text(clean("\n".join(messages))))
         self.set_class(bool(messages), "-invalid")
 
     def focus_control(self) -> None:
@@ -169,7 +175,7 @@ class BooleanFormField(FormField):
     shows_label = False
 
     def compose_control(self) -> ComposeResult:
-        yield Checkbox(self.field.label, bool(self.value), disabled=self.field.disabled, compact=True)
+        yield Checkbox(_plain(self.field.label), bool(self.value), disabled=self.field.disabled, compact=True)
 
     @on(Checkbox.Changed)
     def _changed(self, event: Checkbox.Changed) -> None:
@@ -184,7 +190,7 @@ class SelectFormField(FormField):
         choices = self.choices.choices
         index = _index(choices, self.value)
         allow_blank = not (self.field.required and index is not None)
-        options = [(choice.label, i) for i, choice in enumerate(choices)]
+        options = [(_plain(choice.label), i) for i, choice in enumerate(choices)]
         value = Select.NULL if index is None else index
         yield Select(options, allow_blank=allow_blank, value=value, disabled=self.field.disabled, compact=True)
 
@@ -200,7 +206,7 @@ class RadioFormField(FormField):
 
     def compose_control(self) -> ComposeResult:
         index = _index(self.choices.choices, self.value)
-        buttons = [RadioButton(c.label, value=i == index) for i, c in enumerate(self.choices.choices)]
+        buttons = [RadioButton(_plain(c.label), value=i == index) for i, c in enumerate(self.choices.choices)]
         yield RadioSet(*buttons, disabled=self.field.disabled, compact=True)
 
     @on(RadioSet.Changed)
@@ -215,7 +221,7 @@ class MultiSelectFormField(FormField):
     def compose_control(self) -> ComposeResult:
         chosen = self.value if isinstance(self.value, list) else []
         yield SelectionList[int](
-            *[(c.label, i, c.value in chosen) for i, c in enumerate(self.choices.choices)],
+            *[(_plain(c.label), i, c.value in chosen) for i, c in enumerate(self.choices.choices)],
             disabled=self.field.disabled,
             compact=True,
         )
@@ -254,7 +260,7 @@ class EntityFormField(FormField):
         choices = self.choices.choices
         if not self.choices.allow_arbitrary and choices:
             index = _index(choices, self.value)
-            options = [(c.label, i) for i, c in enumerate(choices)]
+            options = [(_plain(c.label), i) for i, c in enumerate(choices)]
             yield Select(options, value=Select.NULL if index is None else index, compact=True)
             return
         names = [c.label for c in choices] + [str(c.value).rpartition("/")[2] for c in choices]
@@ -291,7 +297,7 @@ class EntityFormField(FormField):
         if not self.choices.choices:
             return Text("")
         shown = ", ".join(labels[:MATCHES_SHOWN]) + (f", … ({len(labels)})" if len(labels) > MATCHES_SHOWN else "")
-        return Text(shown or "no match in the catalog", style="dim")
+        return Text(clean(shown, one_line=True) or "no match in the catalog", style="dim")
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
@@ -329,7 +335,11 @@ class RepoUrlFormField(FormField):
                 if allowed:
                     value = parts[key] if parts[key] in allowed else allowed[0]
                     yield Select(
-                        [(v, v) for v in allowed], allow_blank=False, value=value, id=f"repo-{key}", compact=True
+                        [(_plain(v), v) for v in allowed],
+                        allow_blank=False,
+                        value=value,
+                        id=f"repo-{key}",
+                        compact=True,
                     )
                 else:
                     yield Input(parts[key], id=f"repo-{key}", compact=True)
@@ -393,7 +403,9 @@ class TagsFormField(FormField):
         )
         if existing:
             yield Static(
-                Text("in use: " + ", ".join(c.label for c in self.choices.choices[:8]), style="dim"),
+                Text(
+                    clean("in use: " + ", ".join(c.label for c in self.choices.choices[:8]), one_line=True), style="dim"
+                ),
                 classes="field-matches",
             )
 

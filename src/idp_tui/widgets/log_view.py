@@ -2,6 +2,9 @@
 
 Appending a batch only extends a bounded ring buffer and an index of the rows to show; styling happens in
 ``render_line`` for the handful of visible rows, so absorbing lines costs the same whatever the styling.
+Cleaning too: a log line may hold any escape sequence (``ESC ] 52`` writes the reader's clipboard), and the rows
+are Segments built here, past Textual's control-code stripping, so each shown row is cleaned as it is rendered
+(colours from the log are not kept in the TUI).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..kube.logs import LogLine
+from ..safe_text import clean
 
 # A buffered line: (cluster, pod, container, text), or a stream error as a plain string. Tuples of strings, unlike
 # LogLine objects, drop out of the garbage collector's tracking, so a full buffer adds nothing to each collection's
@@ -278,10 +282,16 @@ class LogView(ScrollView, can_focus=True):
         cluster, pod, container, _ = line
         # At 80 columns every cell counts: a pod named after its container (the usual case) says both.
         source = pod if pod.startswith(container) else f"{pod}/{container}"
-        return f"{cluster} {source} " if self.show_cluster else f"{source} "
+        return clean(f"{cluster} {source} " if self.show_cluster else f"{source} ", one_line=True)
 
     def row_text(self, index: int) -> str:
-        """The text of a shown row without its prefix, as displayed (timestamps and JSON toggles applied)."""
+        """The text of a shown row without its prefix, as displayed (timestamps and JSON toggles applied).
+
+        Cleaned: no escape sequence or control character, tabs as spaces (a tab has no width in a Segment).
+        """
+        return clean(self._raw_row_text(index), one_line=True)
+
+    def _raw_row_text(self, index: int) -> str:
         seq, sub = self._rows[index]
         line = self.lines[seq - self._first_seq]
         text = line if isinstance(line, str) else line[3]
