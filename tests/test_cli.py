@@ -145,6 +145,7 @@ def test_validate_reports_file_line_and_exit_status(capsys, write_catalog, monke
         "message": "/spec must have required property 'lifecycle'",
         "rule": "kind",
         "entity": "component:default/x",
+        "severity": "error",
     }
 
 

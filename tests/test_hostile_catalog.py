@@ -524,7 +524,7 @@ def test_anchors_and_merge_keys_within_the_budget_still_work(tmp_path):
       name: merged
       labels: &labels {tier: gold, team: a}
       annotations:
-        <<: *labels
+        !!merge <<: *labels  # a plain << is an ordinary key, as in Backstage: only the explicit tag merges
         example.com/extra: "yes"
     spec: &spec
       type: service

@@ -1,6 +1,8 @@
 """Validation reports every rule's problem at the right file and line (parity with Backstage's verdicts
 is checked case by case in test_validation_parity.py)."""
 
+import json
+
 from idp_tui.catalog.local_source import LocalCatalogSource
 from idp_tui.catalog.validation import validate_entity
 
@@ -168,3 +170,66 @@ def test_bad_yaml_and_non_object_documents(write_catalog):
     rules = sorted(rule for _, rule, _ in problems)
     assert rules == ["envelope", "yaml"]
     assert any(message == "Expected object at root, got array" for _, _, message in problems)
+
+
+def test_a_plain_merge_key_is_an_ordinary_key_and_problems_point_at_it(write_catalog):
+    """As in Backstage (YAML 1.2): ``<<`` merges nothing, so what it was meant to bring in is missing."""
+    catalog, problems = _problems(
+        write_catalog,
+        """
+        apiVersion: backstage.io/v1alpha1
+        kind: Component
+        metadata:
+          name: svc
+          labels: &shared {tier: gold}
+          annotations:
+            <<: *shared
+        spec:
+          <<: {type: service, lifecycle: production}
+          owner: team-a
+        """,
+    )
+    assert (7, "policy", "Malformed envelope, /metadata/annotations/<< must be string") in problems
+    assert (8, "kind", "/spec must have required property 'type'") in problems
+    assert len(catalog) == 0
+
+
+def test_an_action_idp_tui_lacks_is_a_warning_that_keeps_the_template(write_catalog, monkeypatch, capsys):
+    from idp_tui.cli import main
+
+    root = write_catalog(
+        {
+            "template.yaml": """
+            apiVersion: scaffolder.backstage.io/v1beta3
+            kind: Template
+            metadata: {name: deploy}
+            spec:
+              type: service
+              steps:
+                - id: deploy
+                  action: acme:deploy
+            """
+        }
+    )
+    monkeypatch.chdir(root)
+    assert [e.key for e in LocalCatalogSource([root], use_cache=False).load().entities] == ["template:default/deploy"]
+
+    assert main(["validate", "template.yaml"]) == 0
+    out, err = capsys.readouterr()
+    assert out == (
+        "template.yaml:8: template:default/deploy: warning: action 'acme:deploy' is not one of idp-tui's built-in "
+        "actions, so this step can only run on a Backstage scaffolder that has it\n"
+    )
+    assert "0 problems, 1 warning; 1 valid entity in 1 file" in err
+
+    assert main(["validate", "--json", "template.yaml"]) == 0
+    (finding,) = json.loads(capsys.readouterr().out)
+    assert (finding["line"], finding["rule"], finding["severity"]) == (8, "template", "warning")
+
+    # A warning beside a real problem: the problem still fails the run, each marked with its severity.
+    (root / "template.yaml").write_text(
+        (root / "template.yaml").read_text() + "    - id: deploy\n      action: debug:log\n"
+    )
+    assert main(["validate", "--json", "template.yaml"]) == 1
+    findings = json.loads(capsys.readouterr().out)
+    assert [(f["line"], f["severity"]) for f in findings] == [(8, "warning"), (9, "error")]

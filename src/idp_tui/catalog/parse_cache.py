@@ -17,7 +17,7 @@ from pathlib import Path
 from ..paths import cache_home, write_atomically
 from .parsed_file import ParsedFile
 
-_FORMAT = 6  # 6: files not read are marked (ParsedFile.unreadable)
+_FORMAT = 7  # 6: files not read are marked (ParsedFile.unreadable); 7: a plain << is a key, not a merge
 
 
 class ParseCache:

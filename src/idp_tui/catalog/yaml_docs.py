@@ -6,8 +6,13 @@ the document it is in: the other documents of the file are still read.
 
 Parsing YAML is most of the cost of opening a large catalog, so the loader keeps libyaml's parser and
 composer but resolves and constructs the plain data a catalog holds (mappings, sequences, core-schema
-scalars, anchors, merge keys) on a direct path: PyYAML's generic constructor, built for arbitrary
-Python objects, takes twice as long.
+scalars, anchors) on a direct path: PyYAML's generic constructor, built for arbitrary Python objects,
+takes twice as long.
+
+``<<`` is an ordinary key, as in YAML 1.2 and in Backstage's parser (the ``yaml`` package, which the catalog
+runs without its YAML 1.1 ``merge`` option): ``spec: {<<: *base, owner: a}`` is a spec with the two keys
+``<<`` and ``owner``, so what ``*base`` holds is not applied. Only a key with an explicit ``!!merge`` tag
+merges (that package does it too): its own keys win, then the sources in the order written.
 
 A catalog is written by other people, and what is read must print as JSON: the loader accepts only what JSON
 holds (string keys, finite numbers, integers JSON carries exactly, no cycles, at most
@@ -224,17 +229,16 @@ class CatalogLoader(_BaseLoader):
             raise _refuse(f"the document is nested deeper than {limits.MAX_NESTING_DEPTH} levels", node)
         if kind is MappingNode and tag == _MAP:
             pairs = node.value
-            if any(key.tag == _MERGE for key, _ in pairs):
-                return self._build_merged(node, built, depth)
             mapping: dict = {}
             built[id(node)] = mapping
             for key_node, value_node in pairs:
                 # Plain string keys and values are the common case: no call for them.
-                key = (
-                    key_node.value
-                    if key_node.tag == _STR and key_node.__class__ is ScalarNode
-                    else self._key(key_node, built, depth)
-                )
+                if key_node.tag == _STR and key_node.__class__ is ScalarNode:
+                    key = key_node.value
+                elif key_node.tag == _MERGE:  # only an explicit !!merge tag: a plain << is a string
+                    return self._build_merged(node, built, depth)
+                else:
+                    key = self._key(key_node, built, depth)
                 mapping[key] = (
                     value_node.value
                     if value_node.tag == _STR and value_node.__class__ is ScalarNode
@@ -256,16 +260,26 @@ class CatalogLoader(_BaseLoader):
         raise self._unsupported(node)
 
     def _build_merged(self, node, built: dict, depth: int) -> dict:
-        """A mapping with ``<<`` merge keys: its own keys must be unique, merged ones may be overridden."""
-        own = [(key_node, value_node) for key_node, value_node in node.value if key_node.tag != _MERGE]
-        scalar_keys = [(key_node.tag, key_node.value) for key_node, _ in own if key_node.__class__ is ScalarNode]
-        if len(set(scalar_keys)) != len(scalar_keys):
-            raise self._duplicate(own)
-        self.flatten_mapping(node)
+        """A mapping with explicit ``!!merge`` keys, merged as Backstage's parser merges: a key of the mapping's
+        own wins wherever it is written, then the first source that has the key. Its own keys must be unique."""
         mapping: dict = {}
         built[id(node)] = mapping
+        own: set[str] = set()
         for key_node, value_node in node.value:
-            mapping[self._key(key_node, built, depth)] = self._build(value_node, built, depth + 1)
+            if key_node.tag == _MERGE:
+                sources = value_node.value if value_node.__class__ is SequenceNode else (value_node,)
+                for source in sources:
+                    if source.__class__ is not MappingNode:
+                        raise _refuse("Merge sources must be maps or map aliases", source)
+                    for key, value in self._build(source, built, depth + 1).items():
+                        if key not in mapping:
+                            mapping[key] = value
+                continue
+            key = self._key(key_node, built, depth)
+            if key in own:
+                raise _refuse(f'Map keys must be unique: "{_shown(key)}" is repeated', key_node)
+            own.add(key)
+            mapping[key] = self._build(value_node, built, depth + 1)
         return mapping
 
     def _key(self, node, built: dict, depth: int) -> str:
@@ -301,12 +315,8 @@ class CatalogLoader(_BaseLoader):
     ascend_resolver = staticmethod(tuple)
 
 
-# Keep only the merge key (<<) resolver of the base loader; replace the YAML 1.1 scalar resolvers (and drop
-# its "=" and "!"/"&"/"*" ones, which YAML 1.2 reads as strings).
-for _first, _resolvers in _BaseLoader.yaml_implicit_resolvers.items():
-    kept = [(tag, regexp) for tag, regexp in _resolvers if tag == _MERGE]
-    if kept:
-        CatalogLoader.yaml_implicit_resolvers[_first] = kept
+# Only YAML 1.2's core schema: none of the base loader's YAML 1.1 resolvers (its "<<" merge key, "=", yes/no,
+# timestamps), so a plain "<<" is a string like any other key.
 for _tag, _regexp, _firsts in _CORE_SCHEMA:
     CatalogLoader.add_implicit_resolver(_tag, _regexp, list(_firsts))
 
