@@ -1,8 +1,12 @@
-"""``s``: an entity's secrets in Vault (keys, versions, times, who can read them). Values are never fetched."""
+"""``s``: an entity's secrets in Vault (keys, versions, times, who can read them). Values are never fetched.
+
+When the demo Vault answers, the title and the lines say so.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
 
 from idp_tui.catalog.entity import Entity
 from idp_tui.render.lines import Line
@@ -13,15 +17,23 @@ from .lines import LinesScreen
 
 
 class SecretsScreen(LinesScreen):
-    """The keys under the entity's Vault path; ``y`` copies a key's ``vault kv get`` command."""
+    """The keys under the entity's Vault path; ``y`` copies a key's ``vault kv get`` command (``vault kv list`` on
+    a folder)."""
 
     def __init__(self, entity: Entity) -> None:
         super().__init__(entity, Text.assemble(("Secrets  ", "bold"), (entity.ref.humanize(), "")))
         self.entity = entity
         self.where = secrets_path(entity)
+        self.demo = False  # the demo Vault answers: known from the settings when composed, before anything starts
+
+    def compose(self) -> ComposeResult:
+        self.demo = self.app.secret_access.is_demo  # type: ignore[attr-defined]
+        if self.demo:
+            self.title_text = Text.assemble(self.title_text, ("  · demo Vault", "italic"))
+        yield from super().compose()
 
     def first_lines(self) -> list[Line]:
-        return secrets_lines(self.entity, self.where, None, None)
+        return secrets_lines(self.entity, self.where, None, None, demo=self.demo)
 
     def answer_lines(self) -> list[Line]:
         from idp_tui.secrets.models import SecretsError
@@ -32,5 +44,5 @@ class SecretsScreen(LinesScreen):
             store = self.app.secret_access.store()  # type: ignore[attr-defined]
             listing = store.list_secrets(self.where.path, mount=self.where.mount)
         except SecretsError as error:
-            return secrets_lines(self.entity, self.where, None, str(error))
-        return secrets_lines(self.entity, self.where, listing, None)
+            return secrets_lines(self.entity, self.where, None, str(error), demo=self.demo)
+        return secrets_lines(self.entity, self.where, listing, None, demo=store.is_demo)

@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from vault_servers import _bao_vault, bao_server, vault  # noqa: F401 - the Vault contract's fixtures (bao and demo)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -18,6 +19,9 @@ def isolated_cache(tmp_path_factory, monkeypatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     # State (registered entities, published repositories, remembered answers) is per test too.
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+    # A Vault named in the developer's shell would win over the demo Vault: no test reaches it unasked.
+    for name in ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_NAMESPACE"):
+        monkeypatch.delenv(name, raising=False)
     return cache
 
 

@@ -1,8 +1,9 @@
-"""The demo Vault, exercised only through hvac (the client the real code uses) against the running server."""
+"""Vault's HTTP API as idp-tui uses it, through hvac (the client the real code uses), against a real OpenBao and
+the demo Vault alike (the ``vault`` fixture, see ``vault_servers``): where they disagreed, the demo was corrected.
+The demo's own features (persistence, seeding, its request log) are tested on the demo alone at the end."""
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import hvac
 import pytest
 from hvac import exceptions
+from vault_servers import service_account_jwt
 
 from idp_tui.secrets.demo_vault.server import DemoVault
 
@@ -25,37 +27,21 @@ path "secret/metadata/team-payments/*" {
 """
 
 
-@pytest.fixture
-def vault():
-    server = DemoVault()
-    server.start()
-    yield server
-    server.stop()
-
-
-def client(vault: DemoVault, token: str | None = ROOT, namespace: str | None = None) -> hvac.Client:
+def client(vault, token: str | None = ROOT, namespace: str | None = None) -> hvac.Client:
     return hvac.Client(url=vault.url, token=token, namespace=namespace)
 
 
-def kv(vault: DemoVault, token: str = ROOT):
+def kv(vault, token: str = ROOT):
     return client(vault, token).secrets.kv.v2
 
 
-def read(vault: DemoVault, path: str, token: str = ROOT, **kwargs) -> dict:
+def read(vault, path: str, token: str = ROOT, **kwargs) -> dict:
     return kv(vault, token).read_secret_version(path, raise_on_deleted_version=True, **kwargs)
 
 
 def parse_time(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
-def service_account_jwt(namespace: str, name: str) -> str:
-    """An (unsigned) service-account JWT shaped like the ones Kubernetes mounts into pods."""
-
-    def part(value: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
-
-    return ".".join([part({"alg": "RS256"}), part({"sub": f"system:serviceaccount:{namespace}:{name}"}), "sig"])
+    head, _, fraction = text.rstrip("Z").partition(".")  # Vault writes nanoseconds; Python reads microseconds
+    return datetime.strptime(f"{head}.{fraction[:6] or 0}Z", "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 # -- health and seal -------------------------------------------------------------------------------------------------
@@ -86,7 +72,8 @@ def test_policies_put_get_list_delete(vault):
     sys = client(vault).sys
     sys.create_or_update_acl_policy("Team-Payments-Read", READ_PAYMENTS)
 
-    assert sys.read_acl_policy("team-payments-read")["data"] == {"name": "team-payments-read", "policy": READ_PAYMENTS}
+    read_back = sys.read_acl_policy("team-payments-read")["data"]  # OpenBao adds its policy version and CAS fields
+    assert (read_back["name"], read_back["policy"]) == ("team-payments-read", READ_PAYMENTS)
     assert vault.policy("team-payments-read") == READ_PAYMENTS
     assert sys.list_acl_policies()["data"]["keys"] == ["default", "team-payments-read", "root"]
     # The pre-0.10 sys/policy path answers too, with its top-level fields.
@@ -147,14 +134,13 @@ def test_kv_list_shows_folders_and_missing_paths_are_404(vault):
         read(vault, "team-a/api/missing")
 
 
-def test_write_secret_backdates_history_and_other_mounts_work(vault):
-    long_ago = datetime.now(UTC) - timedelta(days=90)
-    vault.write_secret("apps", "billing/key", {"v": "1"}, at=long_ago)
+def test_other_kv_v2_mounts_work(vault):
+    vault.enable_kv("apps", 2)
+    vault.write_secret("apps", "billing/key", {"v": "1"})
     vault.write_secret("apps", "billing/key", {"v": "2"})
 
     metadata = kv(vault).read_secret_metadata("billing/key", mount_point="apps")["data"]
-    assert abs(parse_time(metadata["created_time"]) - long_ago) < timedelta(seconds=1)
-    assert metadata["current_version"] == 2
+    assert metadata["current_version"] == 2 and set(metadata["versions"]) == {"1", "2"}
 
 
 def test_soft_deleted_version_is_404_and_metadata_delete_removes_everything(vault):
@@ -221,11 +207,13 @@ def test_expired_and_unknown_tokens_get_403(vault):
 
 
 def test_lookup_self_and_renew_self(vault):
-    vault.add_token("renewable", ["payments-read"], ttl=60)
-    vault.add_token("fixed", ["payments-read"], ttl=60, renewable=False)
+    # Looking itself up and renewing itself are what Vault's default policy grants a token.
+    vault.add_token("renewable", ["default", "payments-read"], ttl=60)
+    vault.add_token("fixed", ["default", "payments-read"], ttl=60, renewable=False)
+    vault.add_token("no-default", ["payments-read"], ttl=60)
 
     looked_up = client(vault, "renewable").auth.token.lookup_self()["data"]
-    assert looked_up["policies"] == ["payments-read"] and looked_up["renewable"] is True
+    assert looked_up["policies"] == ["default", "payments-read"] and looked_up["renewable"] is True
     assert 0 < looked_up["ttl"] <= 60 and looked_up["expire_time"]
 
     renewed = client(vault, "renewable").auth.token.renew_self(increment="1h")["auth"]
@@ -236,6 +224,8 @@ def test_lookup_self_and_renew_self(vault):
         client(vault, "fixed").auth.token.renew_self()
     assert raised.value.errors == ["lease is not renewable"]
     assert client(vault).auth.token.lookup_self()["data"]["policies"] == ["root"]
+    with pytest.raises(exceptions.Forbidden):
+        client(vault, "no-default").auth.token.lookup_self()
 
 
 # -- logins ------------------------------------------------------------------------------------------------------------
@@ -286,14 +276,15 @@ def test_kubernetes_role_crud_and_login(vault):
 
 
 def test_declared_kubernetes_login_succeeds_and_others_fail(vault):
-    vault.add_kubernetes_login("demo-app", jwt="opaque-test-jwt", policies=["payments-read"])
+    jwt = service_account_jwt("apps", "demo-app")
+    vault.add_kubernetes_login("demo-app", jwt=jwt, policies=["payments-read"])
 
-    auth = hvac.Client(url=vault.url).auth.kubernetes.login("demo-app", "opaque-test-jwt")["auth"]
+    auth = hvac.Client(url=vault.url).auth.kubernetes.login("demo-app", jwt)["auth"]
     assert auth["policies"] == ["default", "payments-read"]
     with pytest.raises(exceptions.Forbidden):
         hvac.Client(url=vault.url).auth.kubernetes.login("demo-app", "another-jwt")
     with pytest.raises(exceptions.InvalidRequest) as raised:
-        hvac.Client(url=vault.url).auth.kubernetes.login("no-such-role", "opaque-test-jwt")
+        hvac.Client(url=vault.url).auth.kubernetes.login("no-such-role", jwt)
     assert raised.value.errors == ['invalid role name "no-such-role"']
 
 
@@ -301,6 +292,9 @@ def test_declared_kubernetes_login_succeeds_and_others_fail(vault):
 
 
 def test_namespace_header_separates_data(vault):
+    for namespace in ("team-a", "team-b"):
+        vault.create_namespace(namespace)
+        vault.enable_kv("secret", 2, namespace=namespace)
     client(vault, namespace="team-a").secrets.kv.v2.create_or_update_secret("svc/key", secret={"v": "a"})
 
     in_a = client(vault, namespace="team-a").secrets.kv.v2.read_secret_version("svc/key", raise_on_deleted_version=True)
@@ -309,7 +303,134 @@ def test_namespace_header_separates_data(vault):
         read(vault, "svc/key")
     with pytest.raises(exceptions.InvalidPath):
         client(vault, namespace="team-b").secrets.kv.v2.read_secret_version("svc/key", raise_on_deleted_version=True)
-    assert vault.requests[0].headers["X-Vault-Namespace"] == "team-a"
+    assert vault.requests[0].namespace == "team-a"
+
+
+# -- mount tables: what serves a path ------------------------------------------------------------------------------------
+
+PREFLIGHT_DENIED = "preflight capability check returned 403, please ensure client's policies grant access to path"
+
+
+def preflight(vault, path: str, token: str = ROOT) -> dict:
+    return client(vault, token).adapter.get(f"/v1/sys/internal/ui/mounts/{path}")["data"]
+
+
+def test_the_mount_lookup_names_each_paths_engine_and_kv_version(vault):
+    secret, kv1 = preflight(vault, "secret/team-a/billing"), preflight(vault, "kv1/team-a/billing")
+    assert (secret["path"], secret["type"], secret["options"]["version"]) == ("secret/", "kv", "2")
+    assert (kv1["path"], kv1["type"], kv1["options"]["version"]) == ("kv1/", "kv", "1")
+    kubernetes = preflight(vault, "auth/kubernetes/role/billing")
+    assert (kubernetes["path"], kubernetes["type"]) == ("kubernetes/", "kubernetes")
+    assert preflight(vault, "auth/approle")["type"] == "approle"
+    for missing in ("nosuch/team-a", "auth/k8s-prod/role/x"):
+        with pytest.raises(exceptions.Forbidden) as raised:
+            preflight(vault, missing)
+        assert raised.value.errors == [f'{PREFLIGHT_DENIED} "{missing}/"']
+
+
+def test_the_mount_lookup_answers_a_token_with_access_under_the_mount_only(vault):
+    vault.write_policy(
+        "team-a",
+        'path "secret/data/team-a/*" { capabilities = ["read"] }\npath "nosuch/team-a/*" { capabilities = ["list"] }',
+    )
+    vault.add_token("team-a-token", ["default", "team-a"])
+    assert preflight(vault, "secret/team-b", token="team-a-token")["path"] == "secret/"  # anything under secret/
+    for refused in ("kv1/team-a", "nosuch/team-a"):
+        with pytest.raises(exceptions.Forbidden):
+            preflight(vault, refused, token="team-a-token")
+    # What tells a missing mount from one the token may not use: its capabilities there.
+    answer = client(vault, "team-a-token").adapter.post(
+        "/v1/sys/capabilities-self", json={"paths": ["nosuch/team-a/x", "kv1/team-a/x", "secret/data/team-a/x"]}
+    )
+    assert answer["data"] == {"nosuch/team-a/x": ["list"], "kv1/team-a/x": ["deny"], "secret/data/team-a/x": ["read"]}
+    assert client(vault).adapter.post("/v1/sys/capabilities-self", json={"path": "nosuch/x"})["data"] == {
+        "capabilities": ["root"],
+        "nosuch/x": ["root"],
+    }
+
+
+def test_a_path_under_no_mount_has_no_handler(vault):
+    for call, method, shown in (
+        (lambda c: c.adapter.get("/v1/nosuch/data/team-a/x"), "get", "nosuch/data/team-a/x"),
+        (
+            lambda c: c.adapter.post("/v1/nosuch/data/team-a/x", json={"data": {"v": "1"}}),
+            "post",
+            "nosuch/data/team-a/x",
+        ),
+        (lambda c: c.adapter.list("/v1/nosuch/metadata/team-a"), "list", "nosuch/metadata/team-a/"),
+        (lambda c: c.adapter.get("/v1/auth/k8s-prod/role/billing"), "get", "auth/k8s-prod/role/billing"),
+    ):
+        with pytest.raises(exceptions.InvalidPath) as raised:
+            call(client(vault))
+        assert raised.value.errors == [f'no handler for route "{shown}". route entry not found.'], method
+    vault.add_token("limited", ["default"])  # a token that may not touch the path is refused before routing
+    with pytest.raises(exceptions.Forbidden) as denied:
+        client(vault, "limited").adapter.get("/v1/nosuch/data/x")
+    assert denied.value.errors == [PERMISSION_DENIED]
+
+
+def test_mounts_are_enabled_once_and_unmounting_drops_their_data(vault):
+    sys = client(vault).sys
+    with pytest.raises(exceptions.InvalidRequest) as raised:
+        sys.enable_secrets_engine("kv", path="kv1", options={"version": "1"})
+    assert raised.value.errors == ["path is already in use at kv1/"]
+    with pytest.raises(exceptions.InvalidRequest) as raised:
+        sys.enable_auth_method("approle")
+    assert raised.value.errors == ["path is already in use at approle/"]
+    assert {"secret/", "kv1/", "sys/", "cubbyhole/", "identity/"} <= set(sys.list_mounted_secrets_engines()["data"])
+    assert set(sys.list_auth_methods()["data"]) == {"token/", "approle/", "kubernetes/"}
+    vault.write_secret("kv1", "team-a/x", {"v": "1"})
+    sys.disable_secrets_engine("kv1")
+    sys.enable_secrets_engine("kv", path="kv1")  # "kv" without a version is KV version 1
+    assert preflight(vault, "kv1")["options"] is None  # which the vault CLI reads as version 1
+    with pytest.raises(exceptions.InvalidPath):
+        client(vault).secrets.kv.v1.list_secrets("team-a", mount_point="kv1")
+
+
+# -- KV version 1: one value per path, no versions, no metadata ------------------------------------------------------
+
+
+def test_kv_version_1_stores_values_at_their_paths(vault):
+    v1 = client(vault).secrets.kv.v1
+    client(vault).write_data("kv1/team-a/billing/db", data={"password": "one"})
+    client(vault).write_data("kv1/team-a/billing/stripe/webhook", data={"key": "two"})
+    assert v1.read_secret("team-a/billing/db", mount_point="kv1")["data"] == {"password": "one"}
+    assert v1.list_secrets("team-a/billing", mount_point="kv1")["data"]["keys"] == ["db", "stripe/"]
+    with pytest.raises(exceptions.InvalidPath) as raised:
+        v1.list_secrets("team-a/nothing", mount_point="kv1")
+    assert raised.value.errors == []
+    with pytest.raises(exceptions.InvalidRequest) as refused:
+        client(vault).write_data("kv1/team-a/billing/empty", data={})
+    assert refused.value.errors == ["missing data fields"]
+    # A KV v2 request on a KV v1 mount is just another path: "data/" becomes part of the secret's name.
+    client(vault).write_data("kv1/data/team-a/billing/x", data={"data": {"v": "1"}})
+    assert v1.list_secrets("data/team-a/billing", mount_point="kv1")["data"]["keys"] == ["x"]
+    assert v1.read_secret("data/team-a/billing/x", mount_point="kv1")["data"] == {"data": {"v": "1"}}
+    with pytest.raises(exceptions.InvalidPath):
+        kv(vault).list_secrets("team-a/billing", mount_point="kv1")  # no metadata/ on KV v1
+    v1.delete_secret("team-a/billing/db", mount_point="kv1")
+    assert v1.list_secrets("team-a/billing", mount_point="kv1")["data"]["keys"] == ["stripe/"]
+
+
+# -- the demo Vault's own features: backdated history, persistence, seeding, its request log ---------------------------
+
+
+@pytest.fixture
+def demo():
+    server = DemoVault()
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_write_secret_backdates_history(demo):
+    long_ago = datetime.now(UTC) - timedelta(days=90)
+    demo.write_secret("secret", "billing/key", {"v": "1"}, at=long_ago)
+    demo.write_secret("secret", "billing/key", {"v": "2"})
+
+    metadata = kv(demo).read_secret_metadata("billing/key")["data"]
+    assert abs(parse_time(metadata["created_time"]) - long_ago) < timedelta(seconds=1)
+    assert metadata["current_version"] == 2
 
 
 def test_state_persists_across_restart(tmp_path: Path):
@@ -319,6 +440,7 @@ def test_state_persists_across_restart(tmp_path: Path):
     client(first).sys.create_or_update_acl_policy("kept", READ_PAYMENTS)
     kv(first).create_or_update_secret("svc/key", secret={"v": "1"})
     kv(first).create_or_update_secret("svc/key", secret={"v": "2"})
+    client(first).sys.enable_auth_method("kubernetes")  # auth methods persist with what they hold
     client(first).auth.kubernetes.create_role("svc", ["svc"], ["ns"], policies=["kept"])
     first.stop()
     assert json.loads(store.read_text())["namespaces"][""]["policies"]["kept"] == READ_PAYMENTS
@@ -335,6 +457,20 @@ def test_state_persists_across_restart(tmp_path: Path):
         second.stop()
 
 
+def test_a_store_from_before_mount_tables_gets_the_mounts_its_data_implies(tmp_path: Path):
+    store = tmp_path / "vault.json"
+    role = {"bound_service_account_names": ["svc"], "bound_service_account_namespaces": ["ns"], "token_policies": []}
+    old = {"policies": {"default": "# default"}, "kv": {"apps": {}}, "kubernetes_roles": {"k8s": {"svc": role}}}
+    store.write_text(json.dumps({"format": 1, "namespaces": {"": old}}))
+    with DemoVault(store) as demo:
+        engines = client(demo).sys.list_mounted_secrets_engines()["data"]
+        assert engines["apps/"]["options"] == {"version": "2"} and engines["secret/"]["options"] == {"version": "2"}
+        assert set(client(demo).sys.list_auth_methods()["data"]) == {"token/", "k8s/"}
+        assert client(demo).auth.kubernetes.read_role("svc", mount_point="k8s")["bound_service_account_names"] == [
+            "svc"
+        ]
+
+
 def test_seed_creates_demo_data_once(tmp_path: Path):
     store = tmp_path / "vault.json"
     first = DemoVault(store, seed=True)
@@ -348,6 +484,7 @@ def test_seed_creates_demo_data_once(tmp_path: Path):
         assert max(created) - min(created) > timedelta(days=30)  # history spread over past months
         assert datetime.now(UTC) - min(created) > timedelta(days=60)
 
+        assert client(first).sys.list_auth_methods()["data"]["kubernetes/"]["type"] == "kubernetes"
         policy = client(first).sys.read_acl_policy("team-payments-payment-processor")["data"]["policy"]
         assert "secret/data/team-payments/payment-processor/*" in policy
         first.add_token("payments", ["team-payments-payment-processor"])
@@ -366,17 +503,17 @@ def test_seed_creates_demo_data_once(tmp_path: Path):
         second.stop()
 
 
-def test_request_log_records_paths_and_masks_secret_values(vault):
-    kv(vault).create_or_update_secret("svc/key", secret={"password": "hunter2"})
-    read(vault, "svc/key")
-    vault.add_approle("ci", "role-1", "secret-1", [])
-    hvac.Client(url=vault.url).auth.approle.login(role_id="role-1", secret_id="secret-1")
+def test_request_log_records_paths_and_masks_secret_values(demo):
+    kv(demo).create_or_update_secret("svc/key", secret={"password": "hunter2"})
+    read(demo, "svc/key")
+    demo.add_approle("ci", "role-1", "secret-1", [])
+    hvac.Client(url=demo.url).auth.approle.login(role_id="role-1", secret_id="secret-1")
 
-    write, get, login = vault.requests
+    write, get, login = demo.requests
     assert (write.method, write.path, write.status) == ("POST", "secret/data/svc/key", 200)
     assert (get.method, get.path, get.query) == ("GET", "secret/data/svc/key", {})
     # Tokens are logged as sent (the demo's tokens are test fakes); secret values and credentials never are.
     assert write.headers["X-Vault-Token"] == ROOT
     assert write.body == {"data": {"password": "<masked>"}, "options": {}}
     assert login.body == {"role_id": "role-1", "secret_id": "<masked>"}
-    assert "hunter2" not in repr(vault.requests) and "secret-1" not in repr(vault.requests)
+    assert "hunter2" not in repr(demo.requests) and "secret-1" not in repr(demo.requests)

@@ -1,7 +1,8 @@
 """Read-only mode sends no mutating request to any backend, says so in words, and cannot be left from inside.
 
-Each backend is checked on the wire: the demo cluster's and the demo Vault's request logs, and the local runner's
-publish root, registry and state directory on disk.
+Each backend is checked on the wire: the demo cluster's request log, the Vault's (a real OpenBao's audit log and
+the demo Vault's request log: the ``vault`` contract fixture), and the local runner's publish root, registry and
+state directory on disk.
 """
 
 from __future__ import annotations
@@ -230,25 +231,23 @@ PROVISIONER_ROUTE = {
 }
 
 
-@pytest.fixture
-def vault(tmp_path, monkeypatch):
-    from idp_tui.secrets.demo_vault.server import DemoVault
-
-    demo = DemoVault()
-    demo.start()
+@pytest.fixture(autouse=True)
+def vault_from_environment(request, tmp_path, monkeypatch):
+    """For the tests with a Vault: it is named by VAULT_ADDR and VAULT_TOKEN, beside a one-service catalog."""
+    if "vault" not in request.fixturenames:
+        return
+    vault = request.getfixturevalue("vault")
     monkeypatch.setenv("IDP_TUI_CONFIG", str(tmp_path / "none.yaml"))
-    monkeypatch.setenv("VAULT_ADDR", demo.url)
-    monkeypatch.setenv("VAULT_TOKEN", demo.root_token)
+    monkeypatch.setenv("VAULT_ADDR", vault.url)
+    monkeypatch.setenv("VAULT_TOKEN", vault.root_token)
     (tmp_path / "c.yaml").write_text(
         "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: billing}\n"
         "spec: {type: service, lifecycle: production, owner: team-a}\n"
     )
-    yield demo
-    demo.stop()
 
 
 def vault_writes(vault) -> list[str]:
-    return [f"{r.method} {r.path}" for r in vault.requests if r.method in WRITES]
+    return [e.line for e in vault.requests if e.operation in ("write", "delete") and not e.path.endswith("-self")]
 
 
 @pytest.mark.parametrize("step", [PROVISION, PROVISIONER_ROUTE], ids=["vault:provision", "provisioner-route"])

@@ -1,5 +1,5 @@
 """``s`` on an entity in the demo: its keys from the demo Vault through hvac, `y` copies a `vault kv get` command,
-and no secret value is ever requested."""
+no secret value is ever requested, and the screen and the command say that the demo Vault answered."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ async def test_s_lists_keys_and_readers_and_copies_a_kv_get_command():
         await _until(pilot, lambda: isinstance(app.screen, SecretsScreen) and app.screen.answered, timeout=20)
         text = "\n".join(line.text.plain for line in app.screen.lines)
         assert "Vault path secret/team-payments/payment-processor" in text
+        assert "Answered by the demo Vault" in text and "demo Vault" in app.screen.title_text.plain
         for key in ("database-url", "stripe-api-key", "webhook-signing-secret"):
             assert key in text
         assert "team-payments-payment-processor" in text
@@ -39,8 +40,15 @@ async def test_s_lists_keys_and_readers_and_copies_a_kv_get_command():
 def test_secrets_command_prints_metadata_only(capsys):
     assert main(["secrets", "payment-processor", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
+    assert listing["demo"] is True  # no Vault named: the demo Vault answered, and says so
     keys = {key["name"]: key for key in listing["keys"]}
     assert set(keys) == {"database-url", "stripe-api-key", "webhook-signing-secret"}
     assert keys["database-url"]["versions"] == 3 and keys["database-url"]["updated"]
     assert "value" not in json.dumps(listing).lower().replace("values", "")
     assert listing["readers"] == ["team-payments-payment-processor"]
+
+
+def test_secrets_command_says_the_demo_vault_answered(capsys):
+    assert main(["secrets", "payment-processor"]) == 0
+    out = capsys.readouterr().out
+    assert "Answered by the demo Vault" in out and "database-url" in out

@@ -1,4 +1,8 @@
-"""``idp-tui secrets REF``: which secrets a service has in Vault (keys, versions, times, readers), never values."""
+"""``idp-tui secrets REF``: which secrets a service has in Vault (keys, versions, times, readers), never values.
+
+When the demo Vault answers (no Vault named, on the demo catalog), the output says so: a line in text and
+``"demo": true`` in JSON (``false`` otherwise).
+"""
 
 from __future__ import annotations
 
@@ -28,17 +32,18 @@ def secrets_command(args: argparse.Namespace, platform: Platform) -> int:
         return 1
     where = secrets_path(entity)
     listing, problem = None, None
-    if where is not None:
-        with SecretAccess(platform) as access:
+    with SecretAccess(platform) as access:
+        demo = access.is_demo
+        if where is not None:
             try:
                 listing = access.store().list_secrets(where.path, mount=where.mount)
             except SecretsError as failure:
                 problem = str(failure)
     if args.json:
-        print_json(listing_json(entity, where, listing, problem))
+        print_json(listing_json(entity, where, listing, problem, demo=demo))
     else:
         out = console()
-        for line in secrets_lines(entity, where, listing, problem):
+        for line in secrets_lines(entity, where, listing, problem, demo=demo):
             out.print(line.text)
     if problem is not None and not args.json:
         error(problem)

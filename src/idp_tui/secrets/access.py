@@ -1,6 +1,9 @@
-"""Which secret store a session uses: the demo Vault (started on first use), the profile's Vault, or $VAULT_ADDR.
+"""Which secret store a session uses: the profile's Vault, else $VAULT_ADDR, else (on the demo catalog only) the
+demo Vault, started on first use.
 
-The demo Vault speaks Vault's HTTP API on 127.0.0.1, so the demo goes through hvac exactly as a real Vault does.
+A Vault the person named always wins, on the demo catalog too: the demo Vault never answers in its place. When
+the demo Vault does answer, the store says so (``is_demo``) and every view and command shows it. The demo Vault
+speaks Vault's HTTP API on 127.0.0.1, so the demo goes through hvac exactly as a real Vault does.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ if TYPE_CHECKING:
     from ..platform import Platform
 
 NOT_CONFIGURED = "No Vault configured: set VAULT_ADDR (and VAULT_TOKEN), or add a vault section to the profile"
+DEMO_NAME = "the demo Vault"
 READ_ONLY = "read-only mode is on: nothing is written to {name} (a dry run still shows what would be created)"
 
 
@@ -27,6 +31,7 @@ class ReadOnlySecretStore:
     def __init__(self, store: SecretStore) -> None:
         self._store = store
         self.name = store.name
+        self.is_demo = store.is_demo
 
     def list_secrets(self, path: str, *, mount: str = "secret") -> SecretListing:
         return self._store.list_secrets(path, mount=mount)
@@ -53,6 +58,24 @@ class SecretAccess:
         self._store: SecretStore | None = None
         self._demo = None
 
+    @property
+    def source(self) -> str:
+        """Where this session's Vault comes from: ``profile``, ``environment`` ($VAULT_ADDR), ``demo`` or ``none``.
+
+        Decided from settings alone (nothing is started or asked), so a view can say "demo Vault" at once.
+        """
+        profile = self.platform.profile
+        if profile is not None and profile.vault is not None:
+            return "profile"
+        if os.environ.get("VAULT_ADDR", "").strip():
+            return "environment"
+        return "demo" if self.platform.is_demo else "none"
+
+    @property
+    def is_demo(self) -> bool:
+        """The demo Vault answers this session (no Vault named, on the demo catalog)."""
+        return self.source == "demo"
+
     def store(self) -> SecretStore:
         """The store, started or logged in on first use.
 
@@ -70,13 +93,14 @@ class SecretAccess:
     def _make(self) -> SecretStore:
         from .vault import VaultSecretStore, vault_store_from_settings
 
-        if self.platform.is_demo:
+        source = self.source
+        if source == "demo":
             from .demo_vault.server import DemoVault
 
             self._demo = DemoVault(self.platform.user_state / "demo-vault.json", seed=True)
             url = self._demo.start()
             root = self._demo.root_token
-            return VaultSecretStore(url, token_provider=lambda: root, name="Demo Vault")
+            return VaultSecretStore(url, token_provider=lambda: root, name=DEMO_NAME, is_demo=True)
         profile = self.platform.profile
         store = vault_store_from_settings(profile.vault if profile is not None else None, os.environ)
         if store is None:

@@ -11,8 +11,9 @@ class SecretsError(Exception):
     """Vault could not answer; the message says why in words (sealed, 403 on a path, unreachable, token expired)
     and never contains a token or a secret value.
 
-    ``kind``: ``sealed``, ``forbidden``, ``not-found``, ``auth`` (token missing, expired or rejected), ``unreachable``,
-    ``timeout``, ``conflict``, ``server``, ``config``.
+    ``kind``: ``sealed``, ``forbidden``, ``not-found`` (a path, or a mount or auth method that is not there), ``auth``
+    (token missing, expired or rejected), ``unreachable``, ``timeout``, ``conflict``, ``server``, ``config``,
+    ``read-only``.
     """
 
     def __init__(self, message: str, *, kind: str, path: str | None = None) -> None:
@@ -22,8 +23,26 @@ class SecretsError(Exception):
 
 
 @dataclass(frozen=True)
+class VaultMount:
+    """The secrets engine (or auth method) serving a path, as Vault's ``sys/internal/ui/mounts/<path>`` says.
+
+    ``path`` has no trailing slash (``secret``, ``apps/team``; an auth method's without ``auth/``); ``kv_version``
+    is 1 or 2 for a KV engine and None for anything else.
+    """
+
+    path: str
+    type: str
+    kv_version: int | None = None
+
+    def relative(self, full: str) -> str:
+        """``full`` (``mount/path``) as a path inside this mount."""
+        full = full.strip("/")
+        return full[len(self.path) :].strip("/") if full == self.path or full.startswith(self.path + "/") else full
+
+
+@dataclass(frozen=True)
 class SecretKey:
-    """One secret under a service's path: its name and KV v2 metadata."""
+    """One entry under a service's path: a secret (with its KV v2 metadata) or a folder."""
 
     name: str  # relative to the listed path; a trailing "/" marks a folder
     current_version: int | None = None
@@ -31,6 +50,11 @@ class SecretKey:
     created: datetime | None = None  # when the secret was first written
     updated: datetime | None = None  # when the current version was written
     deleted: bool = False  # the current version is soft-deleted or destroyed
+
+    @property
+    def is_folder(self) -> bool:
+        """A folder holds further keys; it is not a secret and has no value or metadata of its own."""
+        return self.name.endswith("/")
 
 
 @dataclass(frozen=True)
@@ -40,12 +64,33 @@ class SecretListing:
     mount: str
     path: str
     keys: tuple[SecretKey, ...]
-    readers: tuple[str, ...] = ()  # policy names with read on mount/data/path/*
+    readers: tuple[str, ...] = ()  # policy names with read on every secret here (mount/data/path/* on KV v2)
     notes: tuple[str, ...] = ()
+    kv_version: int = 2  # KV version 1 keeps no versions, times or metadata
+    readers_known: bool = True  # False: the token may not read the policies, so nobody can tell who reads
+
+    @property
+    def secrets(self) -> tuple[SecretKey, ...]:
+        return tuple(key for key in self.keys if not key.is_folder)
+
+    @property
+    def folders(self) -> tuple[SecretKey, ...]:
+        return tuple(key for key in self.keys if key.is_folder)
 
     def kv_get_command(self, key: str) -> str:
         """The ``vault kv get`` command a person runs to read one value themselves."""
-        return f"vault kv get -mount={self.mount} {self.path.rstrip('/')}/{key}"
+        return f"vault kv get -mount={self.mount} {self._under(key)}"
+
+    def kv_list_command(self, folder: str) -> str:
+        """The ``vault kv list`` command showing what a folder holds."""
+        return f"vault kv list -mount={self.mount} {self._under(folder)}"
+
+    def command_for(self, key: SecretKey) -> str:
+        """What ``y`` copies for a key: ``vault kv get`` for a secret, ``vault kv list`` for a folder."""
+        return self.kv_list_command(key.name) if key.is_folder else self.kv_get_command(key.name)
+
+    def _under(self, key: str) -> str:
+        return f"{self.path.strip('/')}/{key}" if self.path.strip("/") else key
 
 
 @dataclass(frozen=True)
@@ -72,6 +117,8 @@ class ProvisionPlan:
     policy_hcl: str
     role_name: str | None = None
     role: dict | None = None  # auth/<kubernetes_mount>/role/<role_name> body
+    kv_version: int = 2  # of the mount: the policy's paths and how the placeholder is written depend on it
+    kubernetes_mount: str = "kubernetes"
 
 
 @dataclass(frozen=True)
@@ -91,13 +138,15 @@ class SecretStore(Protocol):
     """A place secrets live (Vault, or the demo Vault). Implementations raise :class:`SecretsError`."""
 
     name: str
+    is_demo: bool  # the demo Vault answers: every view and command says so
 
     def list_secrets(self, path: str, *, mount: str = "secret") -> SecretListing:
         """The keys under ``mount/path`` with their metadata and readers; values are never requested."""
         ...
 
     def plan(self, request: ProvisionRequest) -> ProvisionPlan:
-        """What provisioning ``request`` would create (no request is sent)."""
+        """What provisioning ``request`` would create; only reads (which engine serves the mount, and its KV
+        version), so a missing mount or auth method is said here, before anything is written."""
         ...
 
     def provision(self, request: ProvisionRequest, *, dry_run: bool = False) -> ProvisionResult:

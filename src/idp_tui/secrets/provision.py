@@ -1,7 +1,11 @@
 """A service's secrets home in Vault: plan it, check what exists, create only what is missing, undo on request.
 
-Everything is checked before anything is written, so a conflict (a policy or role of the same name with other
-contents) leaves Vault exactly as it was. Existing secrets are never overwritten or deleted by provisioning.
+Everything is checked before anything is written: the mount is a KV engine (version 1 or 2, which decides the
+policy's paths and how the placeholder is written), a Kubernetes role's auth method is enabled, and no policy or
+role of the same name has other contents. Any of these leaves Vault exactly as it was. Existing secrets are never
+overwritten or deleted by provisioning: on KV version 2 the placeholder is written with check-and-set 0; KV
+version 1 has no check-and-set, so its placeholder is written only after listing the path showed it empty (and a
+token that may not list it is refused before any write).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .models import ProvisionPlan, ProvisionRequest, ProvisionResult, SecretsError
+from .models import ProvisionPlan, ProvisionRequest, ProvisionResult, SecretsError, VaultMount
 from .policies import same_rules
 
 PLACEHOLDER = "placeholder"
@@ -23,27 +27,35 @@ ROLE_KEYS = ("bound_service_account_names", "bound_service_account_namespaces", 
 class VaultOperations(Protocol):
     """The few Vault calls provisioning needs; the store implements them over hvac (raising SecretsError)."""
 
+    def kv_engine(self, mount: str, path: str) -> VaultMount: ...
+    def auth_method(self, mount: str, method: str, probe: str) -> VaultMount: ...
     def read_policy(self, name: str) -> str | None: ...
     def write_policy(self, name: str, hcl: str) -> None: ...
     def delete_policy(self, name: str) -> None: ...
     def read_role(self, mount: str, name: str) -> Mapping | None: ...
     def write_role(self, mount: str, name: str, body: dict) -> None: ...
     def delete_role(self, mount: str, name: str) -> None: ...
-    def list_keys(self, mount: str, path: str) -> list[str]: ...
-    def create_secret(self, mount: str, path: str, data: dict) -> None: ...
-    def delete_secret(self, mount: str, path: str) -> None: ...
+    def list_keys(self, mount: str, path: str, kv_version: int) -> list[str]: ...
+    def create_secret(self, mount: str, path: str, data: dict, kv_version: int) -> None: ...
+    def delete_secret(self, mount: str, path: str, kv_version: int) -> None: ...
 
 
 def _hcl_list(items: tuple[str, ...] | list[str]) -> str:
     return "[" + ", ".join(f'"{item}"' for item in items) + "]"
 
 
-def policy_hcl(mount: str, team: str, service: str) -> str:
-    """The team's policy for one service: read/write on its secrets, read/list on their metadata (deterministic)."""
+def policy_hcl(mount: str, team: str, service: str, kv_version: int = 2) -> str:
+    """The team's policy for one service (deterministic).
+
+    KV version 2: read/write on its secrets (``data/``), read/list on their metadata. KV version 1 has one path
+    per secret, so one stanza grants read/write/list on them.
+    """
     base = f"{team}/{service}"
+    header = f"# Team {team}: the secrets of {service} (written by idp-tui)\n"
+    if kv_version == 1:
+        return f'{header}path "{mount}/{base}/*" {{\n  capabilities = {_hcl_list(TEAM_CAPABILITIES)}\n}}\n'
     return (
-        f"# Team {team}: the secrets of {service} (written by idp-tui)\n"
-        f'path "{mount}/data/{base}/*" {{\n'
+        header + f'path "{mount}/data/{base}/*" {{\n'
         f"  capabilities = {_hcl_list(TEAM_CAPABILITIES)}\n"
         "}\n"
         "\n"
@@ -53,8 +65,8 @@ def policy_hcl(mount: str, team: str, service: str) -> str:
     )
 
 
-def make_plan(request: ProvisionRequest) -> ProvisionPlan:
-    """What provisioning ``request`` creates; pure (no request is sent).
+def make_plan(request: ProvisionRequest, kv_version: int = 2) -> ProvisionPlan:
+    """What provisioning ``request`` creates on a KV mount of ``kv_version``; pure (no request is sent).
 
     Raises:
         SecretsError: kind ``config`` for a name Vault paths cannot hold, or a Kubernetes role without a namespace.
@@ -80,18 +92,51 @@ def make_plan(request: ProvisionRequest) -> ProvisionPlan:
         secret_path=f"{mount}/{team}/{service}/",
         placeholder=f"{mount}/{team}/{service}/{PLACEHOLDER}",
         policy_name=policy,
-        policy_hcl=policy_hcl(mount, team, service),
+        policy_hcl=policy_hcl(mount, team, service, kv_version),
         role_name=role_name,
         role=role,
+        kv_version=kv_version,
+        kubernetes_mount=request.kubernetes_mount,
     )
+
+
+def discover_plan(vault: VaultOperations, request: ProvisionRequest) -> ProvisionPlan:
+    """The plan for the mount as it is: its KV version learnt, the Kubernetes auth method checked (reads only).
+
+    Raises:
+        SecretsError: kind ``not-found`` for a mount or auth method that is not there, ``config`` for a mount that
+            is no KV store or is served deeper than ``request.mount``, or any Vault failure.
+    """
+    make_plan(request)  # names are checked before anything is asked
+    engine = vault.kv_engine(request.mount, f"{request.team}/{request.service}")
+    if engine.path != request.mount:
+        message = (
+            f"{request.team}/{request.service} under {request.mount}/ is served by the mount {engine.path}/: "
+            f"provision on the KV mount itself (set the mount to {engine.path})"
+        )
+        raise SecretsError(message, kind="config", path=f"{engine.path}/")
+    plan = make_plan(request, engine.kv_version or 2)
+    if plan.role_name:
+        probe = f"auth/{request.kubernetes_mount}/role/{plan.role_name}"
+        vault.auth_method(request.kubernetes_mount, "kubernetes", probe)
+    return plan
 
 
 class StoreOperations:
     """:class:`VaultOperations` over hvac: ``call(capability, api_path, request, missing_ok=...)`` sends
-    ``request(client)`` and turns failures into SecretsError (the store's own request path, with its token care)."""
+    ``request(client)`` and turns failures into SecretsError (the store's own request path, with its token care);
+    ``kv_engine`` and ``auth_method`` are the store's (cached) mount lookups."""
 
-    def __init__(self, call: Callable[..., Any]) -> None:
+    def __init__(
+        self,
+        call: Callable[..., Any],
+        *,
+        kv_engine: Callable[[str, str], VaultMount],
+        auth_method: Callable[[str, str, str], VaultMount],
+    ) -> None:
         self._call = call
+        self.kv_engine = kv_engine
+        self.auth_method = auth_method
 
     def read_policy(self, name: str) -> str | None:
         answer = self._call("read", f"sys/policies/acl/{name}", lambda c: c.sys.read_acl_policy(name), missing_ok=True)
@@ -116,16 +161,16 @@ class StoreOperations:
         path = f"auth/{mount}/role/{name}"
         self._call("delete", path, lambda c: c.adapter.delete(f"/v1/{path}"), missing_ok=True)
 
-    def list_keys(self, mount: str, path: str) -> list[str]:
-        answer = self._call(
-            "list",
-            f"{mount}/metadata/{path}",
-            lambda c: c.secrets.kv.v2.list_secrets(path=path, mount_point=mount),
-            missing_ok=True,
-        )
-        return list(((answer or {}).get("data") or {}).get("keys") or [])
+    def list_keys(self, mount: str, path: str, kv_version: int) -> list[str]:
+        from .listing import list_keys
 
-    def create_secret(self, mount: str, path: str, data: dict) -> None:
+        return list_keys(self._call, VaultMount(mount, "kv", kv_version), path)
+
+    def create_secret(self, mount: str, path: str, data: dict, kv_version: int) -> None:
+        if kv_version == 1:
+            # Written directly (hvac's v1 helper would first read the value to choose POST or PUT).
+            self._call("create", f"{mount}/{path}", lambda c: c.write_data(f"{mount}/{path}", data=data))
+            return
         # cas=0: written only if no secret is there, so a secret made meanwhile is never overwritten.
         self._call(
             "create",
@@ -133,7 +178,10 @@ class StoreOperations:
             lambda c: c.secrets.kv.v2.create_or_update_secret(path=path, secret=data, cas=0, mount_point=mount),
         )
 
-    def delete_secret(self, mount: str, path: str) -> None:
+    def delete_secret(self, mount: str, path: str, kv_version: int) -> None:
+        if kv_version == 1:
+            self._call("delete", f"{mount}/{path}", lambda c: c.adapter.delete(f"/v1/{mount}/{path}"), missing_ok=True)
+            return
         self._call(
             "delete",
             f"{mount}/metadata/{path}",
@@ -147,8 +195,8 @@ def policy_line(plan: ProvisionPlan) -> str:
     return f"policy {plan.policy_name}"
 
 
-def role_line(plan: ProvisionPlan, kubernetes_mount: str) -> str:
-    return f"kubernetes role {plan.role_name} (auth/{kubernetes_mount})"
+def role_line(plan: ProvisionPlan, kubernetes_mount: str | None = None) -> str:
+    return f"kubernetes role {plan.role_name} (auth/{kubernetes_mount or plan.kubernetes_mount})"
 
 
 def placeholder_line(plan: ProvisionPlan) -> str:
@@ -164,13 +212,10 @@ class _Survey:
     conflicts: list[tuple[str, str]]  # (message, api path)
 
 
-def provision(
-    vault: VaultOperations, request: ProvisionRequest, *, dry_run: bool = False, kubernetes_mount: str | None = None
-) -> ProvisionResult:
+def provision(vault: VaultOperations, request: ProvisionRequest, *, dry_run: bool = False) -> ProvisionResult:
     """Create what is missing from the plan; see :meth:`SecretStore.provision`."""
-    plan = make_plan(request)
-    k8s_mount = kubernetes_mount or request.kubernetes_mount
-    survey = _survey(vault, request, plan, k8s_mount)
+    plan = discover_plan(vault, request)
+    survey = _survey(vault, request, plan)
     if survey.conflicts:
         messages = "; ".join(message for message, _ in survey.conflicts)
         raise SecretsError(
@@ -183,17 +228,18 @@ def provision(
     created: list[str] = []
     try:
         for line in survey.create:
-            _create(vault, request, plan, k8s_mount, line)
+            _create(vault, request, plan, line)
             created.append(line)
     except SecretsError:
         # Leave Vault as it was: a half-made home (a policy without its path) confuses the next run.
-        _remove(vault, request, plan, k8s_mount, created)
+        _remove(vault, request, plan, created)
         raise
     return ProvisionResult(plan, tuple(created), tuple(survey.unchanged))
 
 
-def _survey(vault: VaultOperations, request: ProvisionRequest, plan: ProvisionPlan, k8s_mount: str) -> _Survey:
+def _survey(vault: VaultOperations, request: ProvisionRequest, plan: ProvisionPlan) -> _Survey:
     survey = _Survey([], [], [])
+    k8s_mount = plan.kubernetes_mount
     existing_policy = vault.read_policy(plan.policy_name)
     if existing_policy is None:
         survey.create.append(policy_line(plan))
@@ -206,9 +252,9 @@ def _survey(vault: VaultOperations, request: ProvisionRequest, plan: ProvisionPl
     if plan.role_name and plan.role is not None:
         existing_role = vault.read_role(k8s_mount, plan.role_name)
         if existing_role is None:
-            survey.create.append(role_line(plan, k8s_mount))
+            survey.create.append(role_line(plan))
         elif _same_role(existing_role, plan.role):
-            survey.unchanged.append(role_line(plan, k8s_mount))
+            survey.unchanged.append(role_line(plan))
         else:
             survey.conflicts.append(
                 (
@@ -216,17 +262,40 @@ def _survey(vault: VaultOperations, request: ProvisionRequest, plan: ProvisionPl
                     f"auth/{k8s_mount}/role/{plan.role_name}",
                 )
             )
-    keys = vault.list_keys(request.mount, f"{request.team}/{request.service}")
+    keys = _existing_keys(vault, request, plan)
     if keys:
         # The path already exists (the placeholder or real secrets): it is left exactly as it is.
-        survey.unchanged.append(f"secrets path {plan.secret_path} ({_count(len(keys))} there, left as is)")
+        survey.unchanged.append(f"secrets path {plan.secret_path} ({_count(keys)} there, left as is)")
     else:
         survey.create.append(placeholder_line(plan))
     return survey
 
 
-def _count(number: int) -> str:
-    return f"{number} secret" if number == 1 else f"{number} secrets"
+def _existing_keys(vault: VaultOperations, request: ProvisionRequest, plan: ProvisionPlan) -> list[str]:
+    where = f"{request.team}/{request.service}"
+    try:
+        return vault.list_keys(request.mount, where, plan.kv_version)
+    except SecretsError as error:
+        if plan.kv_version != 1 or error.kind != "forbidden":
+            raise
+        # Without check-and-set, only a listing tells that the placeholder would overwrite nothing.
+        message = (
+            f"{request.mount}/ is a KV version 1 mount, which has no check-and-set: the placeholder is written only "
+            f"after listing {request.mount}/{where} shows nothing would be overwritten, and the token may not list "
+            "it. Nothing was written"
+        )
+        raise SecretsError(message, kind="forbidden", path=error.path) from None
+
+
+def _count(keys: list[str]) -> str:
+    folders = sum(1 for key in keys if key.endswith("/"))
+    secrets = len(keys) - folders
+    parts = []
+    if secrets or not folders:
+        parts.append(f"{secrets} secret" if secrets == 1 else f"{secrets} secrets")
+    if folders:
+        parts.append(f"{folders} folder" if folders == 1 else f"{folders} folders")
+    return " and ".join(parts)
 
 
 def _same_role(existing: Mapping, planned: dict) -> bool:
@@ -240,39 +309,37 @@ def _same_role(existing: Mapping, planned: dict) -> bool:
     return True
 
 
-def _create(vault: VaultOperations, request: ProvisionRequest, plan: ProvisionPlan, k8s_mount: str, line: str) -> None:
+def _create(vault: VaultOperations, request: ProvisionRequest, plan: ProvisionPlan, line: str) -> None:
     if line == policy_line(plan):
         vault.write_policy(plan.policy_name, plan.policy_hcl)
-    elif plan.role_name and plan.role is not None and line == role_line(plan, k8s_mount):
-        vault.write_role(k8s_mount, plan.role_name, dict(plan.role))
+    elif plan.role_name and plan.role is not None and line == role_line(plan):
+        vault.write_role(plan.kubernetes_mount, plan.role_name, dict(plan.role))
     elif line == placeholder_line(plan):
-        vault.create_secret(request.mount, _placeholder_path(request), dict(PLACEHOLDER_DATA))
+        vault.create_secret(request.mount, _placeholder_path(request), dict(PLACEHOLDER_DATA), plan.kv_version)
 
 
 def _placeholder_path(request: ProvisionRequest) -> str:
     return f"{request.team}/{request.service}/{PLACEHOLDER}"
 
 
-def unprovision(vault: VaultOperations, result: ProvisionResult, *, kubernetes_mount: str | None = None) -> None:
+def unprovision(vault: VaultOperations, result: ProvisionResult) -> None:
     """Remove exactly what ``result`` created; see :meth:`SecretStore.unprovision`."""
     if result.dry_run or not result.created:
         return
-    request = _request_of(result.plan)
-    k8s_mount = kubernetes_mount or _role_mount(result) or request.kubernetes_mount
-    _remove(vault, request, result.plan, k8s_mount, list(result.created))
+    _remove(vault, _request_of(result.plan), result.plan, list(result.created))
 
 
-def _remove(vault: VaultOperations, request: ProvisionRequest, plan: ProvisionPlan, k8s_mount: str, lines) -> None:
+def _remove(vault: VaultOperations, request: ProvisionRequest, plan: ProvisionPlan, lines) -> None:
     failures: list[SecretsError] = []
     # Reverse order: the placeholder goes first, the policy that guards it last.
     for line in reversed(list(lines)):
         try:
             if line == policy_line(plan):
                 vault.delete_policy(plan.policy_name)
-            elif plan.role_name and line == role_line(plan, k8s_mount):
-                vault.delete_role(k8s_mount, plan.role_name)
+            elif plan.role_name and line == role_line(plan):
+                vault.delete_role(plan.kubernetes_mount, plan.role_name)
             elif line == placeholder_line(plan):
-                vault.delete_secret(request.mount, _placeholder_path(request))
+                vault.delete_secret(request.mount, _placeholder_path(request), plan.kv_version)
         except SecretsError as error:
             failures.append(error)  # keep going: remove as much as possible, then say what is left
     if failures:
@@ -286,12 +353,4 @@ def _remove(vault: VaultOperations, request: ProvisionRequest, plan: ProvisionPl
 def _request_of(plan: ProvisionPlan) -> ProvisionRequest:
     # The plan's paths are mount/team/service/...: enough to address what was created.
     mount, team, service = plan.secret_path.rstrip("/").split("/")
-    return ProvisionRequest(team=team, service=service, mount=mount)
-
-
-def _role_mount(result: ProvisionResult) -> str | None:
-    prefix = f"kubernetes role {result.plan.role_name} (auth/"
-    for line in result.created:
-        if result.plan.role_name and line.startswith(prefix) and line.endswith(")"):
-            return line[len(prefix) : -1]
-    return None
+    return ProvisionRequest(team=team, service=service, mount=mount, kubernetes_mount=plan.kubernetes_mount)

@@ -16,26 +16,22 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 from typing import Any
 
 from ..redaction import redact, redact_url
 from ..tokens import TokenError
+from . import listing as listing_kv
 from . import provision as provisioning
-from .models import ProvisionPlan, ProvisionRequest, ProvisionResult, SecretKey, SecretListing, SecretsError
-from .policies import readers_of
+from .models import ProvisionPlan, ProvisionRequest, ProvisionResult, SecretListing, SecretsError, VaultMount
+from .mounts import kv_mount, require_auth_method
 from .vault_http import VaultAnswerError, bounded_session, checked_answer
 
 log = logging.getLogger(__name__)
 
 DEFAULT_JWT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 TOKEN_FILE = "~/.vault-token"
-# A key name no policy names on purpose: "who can read anything under this path" when the path is empty.
-PROBE_KEY = "any-key"
 TRUE_WORDS = ("1", "t", "true", "y", "yes", "on")
-# Keys of one path shown with their metadata (a request each); a path with more says how many it has.
-MAX_LISTED_KEYS = 500
 
 
 @dataclass
@@ -69,7 +65,8 @@ def _provider(source: Any, what: str) -> Callable[[], str] | None:
 
 
 class VaultSecretStore:
-    """A :class:`~idp_tui.secrets.models.SecretStore` backed by a Vault server (KV v2 mounts), through hvac.
+    """A :class:`~idp_tui.secrets.models.SecretStore` backed by a Vault server (KV mounts, version 1 or 2), through
+    hvac. Each path's mount and KV version are learnt as the ``vault`` CLI learns them (see ``mounts``).
 
     Args:
         address: Vault's URL (``VAULT_ADDR``).
@@ -80,6 +77,7 @@ class VaultSecretStore:
         skip_verify: do not verify TLS (``VAULT_SKIP_VERIFY``).
         timeout: seconds to wait for each answer.
         name: what the UI calls this store.
+        is_demo: this is the demo Vault (views and commands say so).
         token_origin: where the token comes from, in words, for messages ("VAULT_TOKEN").
         clock: a monotonic clock (tests move it to reach renewal time).
     """
@@ -95,12 +93,14 @@ class VaultSecretStore:
         skip_verify: bool = False,
         timeout: float = 5.0,
         name: str = "Vault",
+        is_demo: bool = False,
         token_origin: str | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.address = address.rstrip("/")
         self._shown_address = redact_url(self.address)  # what messages say: never a password in the URL
         self.name = name
+        self.is_demo = is_demo
         self.namespace = namespace or None
         self.cacert = cacert
         self.skip_verify = skip_verify
@@ -114,6 +114,8 @@ class VaultSecretStore:
         self._client = None
         self._token: str | None = None
         self._lease: _Lease | None = None
+        # What serves each path asked about (learnt once per store; a failure is asked again next time).
+        self._mounts: dict[tuple[str, str], VaultMount] = {}
         if self.method not in ("token", "approle", "kubernetes"):
             message = f"unknown Vault auth method {self.method!r} (token, approle or kubernetes)"
             raise SecretsError(message, kind="config")
@@ -133,48 +135,67 @@ class VaultSecretStore:
     def list_secrets(self, path: str, *, mount: str = "secret") -> SecretListing:
         """The keys under ``mount/path`` (metadata only: values are never requested) and the policies reading them.
 
+        ``mount/path`` may be served by a mount deeper than ``mount`` (``apps/team/``): the listing names the real
+        one. KV version 1 is listed with its own semantics (keys only: it keeps no versions or metadata).
+
         Raises:
-            SecretsError: Vault is sealed or unreachable, the token is rejected, or it may not list the path.
+            SecretsError: Vault is sealed or unreachable, the token is rejected, nothing is mounted there (kind
+                ``not-found``, naming the mount), it is no KV store, or the token may not list the path.
         """
         path, mount = path.strip("/"), mount.strip("/")
         with self._lock, self._readable():
-            client = self._ready()
-            listed = self._call(
-                client,
-                "list",
-                f"{mount}/metadata/{path}",
-                lambda c: c.secrets.kv.v2.list_secrets(path=path, mount_point=mount),
-                missing_ok=True,
-            )
-            names = sorted(str(name) for name in (listed or {}).get("data", {}).get("keys") or [])
-            listed_count, names = len(names), names[:MAX_LISTED_KEYS]  # each key costs a metadata request
-            keys, hidden = self._key_metadata(client, mount, path, names)
-            readers, notes = self._readers(client, mount, path, [name for name in names if not name.endswith("/")])
-        if hidden:
-            notes = (f"The token may not read the metadata of: {', '.join(hidden)}", *notes)
-        if listed_count > len(names):
-            notes = (f"Vault listed {listed_count:,} keys here; the first {len(names):,} are shown", *notes)
-        return SecretListing(mount, path, tuple(keys), tuple(readers), tuple(notes))
+            call = partial(self._call, self._ready())
+            engine = self._kv_engine(call, mount, path)
+            return listing_kv.list_secrets(call, engine, engine.relative(f"{mount}/{path}"))
 
     def plan(self, request: ProvisionRequest) -> ProvisionPlan:
-        """What provisioning ``request`` would create (no request is sent)."""
-        return provisioning.make_plan(request)
+        """What provisioning ``request`` would create. Only reads: which KV version serves the mount (the policy
+        depends on it), and that the mount and any Kubernetes auth method are there.
+
+        Raises:
+            SecretsError: kind ``not-found`` for a mount or auth method that is not there, ``config`` for a path
+                that is no KV store, or any Vault failure.
+        """
+        provisioning.make_plan(request)  # names are checked before Vault is asked anything
+        with self._lock, self._readable():
+            return provisioning.discover_plan(self._operations(), request)
 
     def provision(self, request: ProvisionRequest, *, dry_run: bool = False) -> ProvisionResult:
         """Create the service's secrets path, team policy and optional Kubernetes role, where missing.
 
         Raises:
             SecretsError: kind ``conflict`` when a policy or role of that name has other contents (nothing is
-                written), or any Vault failure.
+                written), ``not-found`` for a missing mount or auth method (said before any write), or any Vault
+                failure.
         """
+        provisioning.make_plan(request)  # names are checked before Vault is asked anything
         with self._lock, self._readable():
-            operations = provisioning.StoreOperations(partial(self._call, self._ready()))
-            return provisioning.provision(operations, request, dry_run=dry_run)
+            return provisioning.provision(self._operations(), request, dry_run=dry_run)
 
     def unprovision(self, result: ProvisionResult) -> None:
         """Remove exactly what ``result`` created."""
         with self._lock, self._readable():
-            provisioning.unprovision(provisioning.StoreOperations(partial(self._call, self._ready())), result)
+            provisioning.unprovision(self._operations(), result)
+
+    def _operations(self) -> provisioning.StoreOperations:
+        call = partial(self._call, self._ready())
+        return provisioning.StoreOperations(
+            call,
+            kv_engine=lambda mount, path: self._kv_engine(call, mount, path),
+            auth_method=lambda mount, method, probe: self._auth_method(call, mount, method, probe),
+        )
+
+    def _kv_engine(self, call, mount: str, path: str) -> VaultMount:
+        key = ("kv", f"{mount}/{path}".strip("/"))
+        if key not in self._mounts:
+            self._mounts[key] = kv_mount(call, mount, path, self._shown_address)
+        return self._mounts[key]
+
+    def _auth_method(self, call, mount: str, method: str, probe: str) -> VaultMount:
+        key = (method, mount)
+        if key not in self._mounts:
+            self._mounts[key] = require_auth_method(call, mount, method, probe, self._shown_address)
+        return self._mounts[key]
 
     @contextlib.contextmanager
     def _readable(self) -> Iterator[None]:
@@ -184,66 +205,6 @@ class VaultSecretStore:
         except (AttributeError, TypeError, KeyError, ValueError, IndexError) as error:
             message = f"Vault at {self._shown_address} sent an answer this client cannot read ({type(error).__name__})"
             raise SecretsError(message, kind="server") from None
-
-    # -- listing ---------------------------------------------------------------------------------------------
-
-    def _key_metadata(self, client, mount: str, path: str, names: list[str]) -> tuple[list[SecretKey], list[str]]:
-        keys: list[SecretKey] = []
-        hidden: list[str] = []
-        for name in names:
-            if name.endswith("/"):
-                keys.append(SecretKey(name))
-                continue
-            full = f"{path}/{name}" if path else name
-            try:
-                answer = self._call(
-                    client,
-                    "read",
-                    f"{mount}/metadata/{full}",
-                    lambda c, full=full: c.secrets.kv.v2.read_secret_metadata(path=full, mount_point=mount),
-                    missing_ok=True,
-                )
-            except SecretsError as error:
-                if error.kind != "forbidden":
-                    raise
-                # A policy may allow listing but not metadata reads: still show the name.
-                hidden.append(name)
-                answer = None
-            keys.append(_secret_key(name, (answer or {}).get("data") or {}))
-        return keys, hidden
-
-    def _readers(self, client, mount: str, path: str, leaves: list[str]) -> tuple[list[str], list[str]]:
-        base = f"{mount}/data/{path}/" if path else f"{mount}/data/"
-        targets = {leaf: base + leaf for leaf in leaves} or {PROBE_KEY: base + PROBE_KEY}
-        try:
-            listed = self._call(client, "list", "sys/policies/acl", lambda c: c.sys.list_acl_policies())
-        except SecretsError as error:
-            if error.kind != "forbidden":
-                raise
-            return [], ["Who can read is unknown: the token may not list ACL policies (sys/policies/acl)"]
-        texts: dict[str, str] = {}
-        notes: list[str] = []
-        for policy in sorted((listed or {}).get("data", {}).get("keys") or []):
-            if policy == "root":
-                continue  # the root policy has no rules to read; it can do everything
-            text, problem = self._policy_text(client, policy)
-            if problem:
-                notes.append(problem)
-            else:
-                texts[policy] = text
-        readers, partial_notes = readers_of(texts, targets)
-        return readers, [*notes, *partial_notes]
-
-    def _policy_text(self, client, policy: str) -> tuple[str, str | None]:
-        try:
-            answer = self._call(
-                client, "read", f"sys/policies/acl/{policy}", lambda c: c.sys.read_acl_policy(policy), missing_ok=True
-            )
-        except SecretsError as error:
-            if error.kind != "forbidden":
-                raise
-            return "", f"Policy {policy} could not be read (permission denied)"
-        return str(((answer or {}).get("data") or {}).get("policy") or ""), None
 
     # -- the client and its token ----------------------------------------------------------------------------
 
@@ -473,35 +434,6 @@ def _reason(error: Exception) -> str:
     if "name or service not known" in text or "nodename nor servname" in text or "resolve" in text:
         return "host name not found"
     return type(error).__name__
-
-
-def _parse_time(text: Any) -> datetime | None:
-    if not text or not isinstance(text, str):
-        return None
-    # Vault writes nanoseconds; Python reads at most microseconds.
-    head, dot, rest = text.partition(".")
-    if dot:
-        digits = "".join(char for char in rest if char.isdigit())
-        text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _secret_key(name: str, metadata: Mapping[str, Any]) -> SecretKey:
-    versions = metadata.get("versions") or {}
-    current = metadata.get("current_version")
-    version = versions.get(str(current)) or {}
-    deleted = bool(version.get("deletion_time")) or bool(version.get("destroyed"))
-    return SecretKey(
-        name=name,
-        current_version=int(current) if current else None,
-        versions=len(versions) if versions else None,
-        created=_parse_time(metadata.get("created_time")),
-        updated=_parse_time(version.get("created_time") or metadata.get("updated_time")),
-        deleted=deleted,
-    )
 
 
 class _EnvOrFileToken:

@@ -3,6 +3,8 @@
 The same :class:`VaultProvisioning` effect serves the article's ``http:backstage:request`` to
 ``/api/vault-provisioner/namespace`` in local mode (see ``demo_backend``), so both routes create the same things.
 Nothing is written while the task runs: the provisioning is staged and applied only when every step succeeded.
+The dry run that plans it reads Vault first, so a missing mount, a Kubernetes auth method that is not enabled or a
+conflict fails the step before anything is staged. When the demo Vault answers, the log and the outputs say so.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ...secrets.models import ProvisionRequest, ProvisionResult, SecretsError, SecretStore
+from ...secrets.models import ProvisionPlan, ProvisionRequest, ProvisionResult, SecretsError, SecretStore
+from ...secrets.provision import make_plan
 from .base import ActionContext, ActionError
 
 
@@ -23,11 +26,16 @@ class VaultProvisioning:
         self.result: ProvisionResult | None = None
 
     def describe(self) -> str:
-        return f"Vault secrets path {self.store.plan(self.request).secret_path} with policy {self.policy_name}"
+        where = "the demo Vault" if self.store.is_demo else "Vault"
+        return f"secrets path {self._plan().secret_path} with policy {self.policy_name} in {where}"
 
     @property
     def policy_name(self) -> str:
-        return self.store.plan(self.request).policy_name
+        return self._plan().policy_name
+
+    def _plan(self) -> ProvisionPlan:
+        # Names only: the applied result's plan, else the pure plan (no request to Vault after the run).
+        return self.result.plan if self.result is not None else make_plan(self.request)
 
     def check(self) -> None:
         try:
@@ -85,7 +93,9 @@ def provision_step(
     except SecretsError as error:
         raise ActionError(str(error)) from None
     plan = preview.plan
-    ctx.log(f"Secrets path {plan.secret_path}, policy {plan.policy_name}")
+    if store.is_demo:
+        ctx.log("In the demo Vault (set VAULT_ADDR or the profile's vault section to provision in your Vault)")
+    ctx.log(f"Secrets path {plan.secret_path} (KV version {plan.kv_version}), policy {plan.policy_name}")
     for line in plan.policy_hcl.splitlines():
         ctx.log(f"  {line}")
     if plan.role_name:
@@ -109,7 +119,7 @@ class VaultProvision:
         "properties": {
             "service": {"type": "string", "title": "Service name"},
             "team": {"type": "string", "title": "Owning team (name or group ref)"},
-            "mount": {"type": "string", "title": "KV v2 mount", "default": "secret"},
+            "mount": {"type": "string", "title": "KV mount (version 1 or 2)", "default": "secret"},
             "kubernetesRole": {"type": "boolean", "title": "Bind the service account through Kubernetes auth"},
             "namespace": {"type": "string", "title": "Kubernetes namespace of the service account"},
             "serviceAccount": {"type": "string", "title": "Service account name (default: the service name)"},
@@ -124,8 +134,14 @@ class VaultProvision:
         ctx.output("policy", plan.policy_name)
         ctx.output("policyHcl", plan.policy_hcl)
         ctx.output("created", bool(preview.created))
+        ctx.output("demo", ctx.settings.secret_store is not None and _is_demo(ctx.settings.secret_store))
         if plan.role_name:
             ctx.output("role", plan.role_name)
+
+
+def _is_demo(store_factory: Callable[[], SecretStore]) -> bool:
+    # The store was made by provision_step already; the factory hands out that same store.
+    return store_factory().is_demo
 
 
 ACTIONS = (VaultProvision(),)

@@ -129,6 +129,32 @@ def capabilities_for(policy_texts: list[str], path: str) -> frozenset[str]:
     return frozenset() if "deny" in best.capabilities else best.capabilities
 
 
+GRANTING = frozenset({"create", "read", "update", "patch", "delete", "list", "sudo"})
+
+
+def has_mount_access(policy_texts: list[str], mount_path: str) -> bool:
+    """Whether policies grant anything under a mount (Vault's ``hasMountAccess``, which gates the mount lookup):
+    on the mount path itself, or in any rule for a path under it."""
+    if capabilities_for(policy_texts, mount_path) & GRANTING:
+        return True
+    mount_parts = mount_path.rstrip("/").split("/")
+    for text in policy_texts:
+        for rule in parse_policy(text):
+            if "deny" in rule.capabilities or not rule.capabilities & GRANTING:
+                continue
+            stem = rule.pattern[:-1] if rule.glob else rule.pattern
+            if stem.startswith(mount_path):
+                return True
+            parts = stem.split("/")
+            if (
+                "+" in stem
+                and len(parts) > len(mount_parts)
+                and all(want in ("+", have) for want, have in zip(parts, mount_parts, strict=False))
+            ):
+                return True
+    return False
+
+
 def vault_time(moment: datetime | None = None) -> str:
     """RFC 3339 in UTC with a ``Z``, as Vault writes times."""
     moment = moment or datetime.now(UTC)
@@ -278,15 +304,23 @@ def string_list(value: Any) -> list[str]:
     return [str(item).strip() for item in items if str(item).strip()]
 
 
+LEGACY_ROLE_FIELDS = {
+    "policies": "token_policies",
+    "ttl": "token_ttl",
+    "max_ttl": "token_max_ttl",
+    "period": "token_period",
+}
+
+
 def kubernetes_role(current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     """A Kubernetes auth role as Vault reads it back, after applying a write (later writes update given fields).
 
-    ``policies``/``ttl`` are the pre-1.2 names of ``token_policies``/``token_ttl``; Vault still accepts and
-    returns both, so both are kept in step.
+    ``policies``/``ttl``/``max_ttl``/``period`` are the pre-1.2 names of the ``token_*`` fields: Vault still
+    accepts them, and reads a legacy field back (in step with its new name) only once a write used it.
+    ``audience`` is read back only when set.
     """
     role = dict(current) or {
         "alias_name_source": "serviceaccount_uid",
-        "audience": "",
         "bound_service_account_names": [],
         "bound_service_account_namespace_selector": "",
         "bound_service_account_namespaces": [],
@@ -297,6 +331,7 @@ def kubernetes_role(current: dict[str, Any], body: dict[str, Any]) -> dict[str, 
         "token_num_uses": 0,
         "token_period": 0,
         "token_policies": [],
+        "token_strictly_bind_ip": False,
         "token_ttl": 0,
         "token_type": "default",
     }
@@ -306,15 +341,17 @@ def kubernetes_role(current: dict[str, Any], body: dict[str, Any]) -> dict[str, 
     for key in ("alias_name_source", "audience", "token_type", "bound_service_account_namespace_selector"):
         if key in body:
             role[key] = str(body[key])
-    for legacy, key in (("policies", "token_policies"), ("token_policies", "token_policies")):
-        if legacy in body:
-            role[key] = string_list(body[legacy])
-    for legacy, key in (("ttl", "token_ttl"), ("max_ttl", "token_max_ttl"), ("period", "token_period")):
+    if not role.get("audience"):
+        role.pop("audience", None)
+    for legacy, key in LEGACY_ROLE_FIELDS.items():
         for name in (legacy, key):
             if name in body:
-                role[key] = seconds(body[name], name)
-    role.update(policies=role["token_policies"], ttl=role["token_ttl"])
-    role.update(max_ttl=role["token_max_ttl"], period=role["token_period"])
+                value = body[name]
+                role[key] = string_list(value) if key == "token_policies" else seconds(value, name)
+        if legacy in body:
+            role[legacy] = role[key]
+        elif legacy in role:
+            role[legacy] = role[key]  # kept in step with its new name
     return role
 
 

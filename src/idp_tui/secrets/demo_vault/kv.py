@@ -1,4 +1,5 @@
-"""The demo Vault's KV v2 secrets engine (on any mount): its routes and the engine behind them."""
+"""The demo Vault's KV secrets engines, where they are mounted: version 2 (versions and metadata under ``data/``
+and ``metadata/``) and version 1 (one value per path, nothing else), their routes and the engine behind them."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ if TYPE_CHECKING:
 
 
 def kv_route(vault: DemoVault, request: Request, mount: str, parts: list[str]) -> Response:
+    """A request to the KV version 2 engine mounted at ``mount``; ``parts`` is the path within the mount."""
     operation, path = (parts[0] if parts else ""), "/".join(parts[1:])
-    store = vault.namespace_state(request.namespace)["kv"].get(mount, {})
+    store = vault.kv_mount(request.namespace, mount)
     if operation == "metadata" and request.is_list:
         vault.authorize(request, "list", request.path + "/")  # Vault checks LIST on the path with a trailing "/"
         keys = kv_list(store, path)
@@ -95,9 +97,43 @@ def _kv_metadata(vault: DemoVault, request: Request, mount: str, path: str) -> R
     raise VaultError(405, [UNSUPPORTED_OPERATION])
 
 
+# -- routes: KV v1 -----------------------------------------------------------------------------------------------------
+
+
+def kv1_route(vault: DemoVault, request: Request, mount: str, path: str) -> Response:
+    """A request to the KV version 1 engine mounted at ``mount``: a value per path, no versions, no metadata."""
+    store = vault.kv_mount(request.namespace, mount)
+    if request.is_list:
+        vault.authorize(request, "list", request.path.rstrip("/") + "/")
+        keys = kv_list(store, path)
+        if not keys:
+            raise VaultError(404)
+        return envelope({"keys": keys}, mount_type="kv")
+    vault.authorize(request, required_capability(request, path in store))
+    if not path:
+        raise VaultError(405, [UNSUPPORTED_OPERATION])
+    if request.method in ("GET", "HEAD"):
+        if path not in store:
+            raise VaultError(404)
+        status, body = envelope(dict(store[path]["data"]), mount_type="kv")
+        return status, {**body, "lease_duration": KV1_LEASE}
+    if request.method in ("POST", "PUT"):
+        if not request.body:
+            raise VaultError(400, ["missing data fields"])
+        store[path] = {"data": dict(request.body)}
+        vault.save()
+        return NO_CONTENT
+    if request.method == "DELETE":
+        if store.pop(path, None) is not None:
+            vault.save()
+        return NO_CONTENT
+    raise VaultError(405, [UNSUPPORTED_OPERATION])
+
+
 # -- the KV v2 engine: records are plain JSON, so the store file holds them as they are ---------------------------
 
 DEFAULT_MAX_VERSIONS = 10
+KV1_LEASE = 2764800  # what a KV v1 read says its lease is (Vault's default TTL, 768h)
 
 
 def new_record(now: str) -> dict[str, Any]:

@@ -1,10 +1,13 @@
-"""The demo Vault's request routing and its ``sys/`` and ``auth/`` endpoints (KV v2 mounts live in ``kv``)."""
+"""The demo Vault's request routing and its ``sys/`` and ``auth/`` endpoints (KV engines live in ``kv``, mount
+tables in ``mounts``). A request reaches what is mounted at its path: a KV engine of its version, an auth method of
+its type, or Vault's "no handler for route"."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
 
+from idp_tui.secrets.demo_vault import mounts
 from idp_tui.secrets.demo_vault.acl import (
     VaultError,
     denied,
@@ -13,7 +16,7 @@ from idp_tui.secrets.demo_vault.acl import (
     parse_policy,
     seconds,
 )
-from idp_tui.secrets.demo_vault.kv import kv_route
+from idp_tui.secrets.demo_vault.kv import kv1_route, kv_route
 from idp_tui.secrets.demo_vault.protocol import (
     NO_CONTENT,
     UNSUPPORTED,
@@ -32,7 +35,8 @@ if TYPE_CHECKING:
 
 
 def route(vault: DemoVault, request: Request) -> Response:
-    """Send a request to its endpoint: ``sys/``, ``auth/<mount>/`` or a KV v2 mount (any other first segment)."""
+    """Send a request to its endpoint: ``sys/``, the auth method at ``auth/<mount>/``, or the secrets engine
+    mounted at its path (KV version 1 or 2); a path under no mount is Vault's "no handler for route"."""
     parts = request.path.split("/")
     if request.path in ("sys/health", "sys/seal-status"):  # unauthenticated, and answered even when sealed
         return _status(vault, request)
@@ -40,9 +44,25 @@ def route(vault: DemoVault, request: Request) -> Response:
         raise VaultError(503, ["Vault is sealed"])
     if parts[0] == "sys":
         return _sys(vault, request, parts[1:])
+    state = vault.namespace_state(request.namespace)
     if parts[0] == "auth":
-        return _auth(vault, request, parts[1:])
-    return kv_route(vault, request, parts[0], parts[1:])
+        found = mounts.find(state["auth"], "/".join(parts[1:]))
+        if found is None:
+            raise mounts.no_route(vault, request)
+        mount, entry = found
+        return _auth(vault, request, entry["type"], mount.rstrip("/"), request.path[len("auth/" + mount) :])
+    found = mounts.find(state["mounts"], request.path)
+    if found is None:
+        raise mounts.no_route(vault, request)
+    mount, entry = found
+    rest = request.path[len(mount) :].strip("/")
+    version = mounts.kv_version(entry)
+    if version == 2:
+        return kv_route(vault, request, mount.rstrip("/"), rest.split("/") if rest else [])
+    if version == 1:
+        return kv1_route(vault, request, mount.rstrip("/"), rest)
+    vault.authorize(request, required_capability(request, True))
+    raise VaultError(404, [UNSUPPORTED])
 
 
 def _status(vault: DemoVault, request: Request) -> Response:
@@ -57,6 +77,16 @@ def _status(vault: DemoVault, request: Request) -> Response:
 
 
 def _sys(vault: DemoVault, request: Request, parts: list[str]) -> Response:
+    if parts[:1] in (["mounts"], ["auth"]):
+        return mounts.mounts_route(vault, request, "/".join(parts[1:]), auth=parts[0] == "auth")
+    if parts[:3] == ["internal", "ui", "mounts"] and len(parts) > 3 and request.method == "GET":
+        return mounts.internal_ui_mount(vault, request, "/".join(parts[3:]))
+    if parts == ["capabilities-self"]:
+        return mounts.capabilities_self(vault, request)
+    if parts[:1] == ["namespaces"] and len(parts) == 2 and request.method in ("POST", "PUT"):
+        vault.authorize(request, "update")
+        vault.namespace_state(parts[1])
+        return envelope({"path": parts[1] + "/", "custom_metadata": {}, "locked": False, "tainted": False})
     if parts[:2] == ["policies", "acl"]:
         return _acl_policy(vault, request, "/".join(parts[2:]), legacy=False)
     if parts[:1] == ["policy"]:  # the pre-0.10 path, which hvac's sys.read_policy & co. still use
@@ -109,24 +139,26 @@ def _acl_policy(vault: DemoVault, request: Request, name: str, *, legacy: bool) 
 # -- routes: auth ------------------------------------------------------------------------------------------------------
 
 
-def _auth(vault: DemoVault, request: Request, parts: list[str]) -> Response:
-    mount, rest = (parts[0] if parts else ""), "/".join(parts[1:])
-    if mount == "token":
+def _auth(vault: DemoVault, request: Request, method: str, mount: str, rest: str) -> Response:
+    """A request to the auth method of type ``method`` enabled at ``auth/<mount>``."""
+    rest = rest.strip("/")
+    if method == "token":
         return _token(vault, request, rest)
-    if mount == "approle" and rest == "login":
-        return _approle_login(vault, request)
-    if mount and mount != "approle":  # every other auth mount is a Kubernetes auth method (the mount is configurable)
+    if method == "approle" and rest == "login":
+        return _approle_login(vault, request, mount)
+    if method == "kubernetes":
         return _kubernetes(vault, request, mount, rest)
     vault.authorize(request, required_capability(request, True))
     raise VaultError(404, [UNSUPPORTED])
 
 
 def _token(vault: DemoVault, request: Request, rest: str) -> Response:
-    # Vault's default policy lets every token look itself up and renew itself; these need no other grant.
-    token = vault.token_for(request)
+    # Vault's default policy lets a token look itself up and renew itself; a token without it may not.
     if rest == "lookup-self" and request.method in ("GET", "POST"):
+        token = vault.authorize(request, "read" if request.method == "GET" else "update")
         return envelope(token.lookup(), mount_type="token")
     if rest == "renew-self" and request.method in ("POST", "PUT"):
+        token = vault.authorize(request, "update")
         if not token.renewable:
             raise VaultError(400, ["lease is not renewable"])
         token.renew(seconds(request.body.get("increment"), "increment"))
@@ -135,16 +167,18 @@ def _token(vault: DemoVault, request: Request, rest: str) -> Response:
     raise VaultError(404, [UNSUPPORTED])
 
 
-def _approle_login(vault: DemoVault, request: Request) -> Response:
+def _approle_login(vault: DemoVault, request: Request, mount: str) -> Response:
     role_id, secret_id = request.body.get("role_id"), request.body.get("secret_id")
     if not role_id:
-        raise VaultError(400, ["missing role_id"])
-    found = next(((name, role) for name, role in vault.approles.items() if role.role_id == role_id), None)
+        raise VaultError(500, ["missing role_id"])  # sic: Vault and OpenBao answer this one with a 500
+    roles = ((name, role) for name, role in vault.approles.items() if role.mount == mount)
+    found = next(((name, role) for name, role in roles if role.role_id == role_id), None)
     if found is None or found[1].secret_id != secret_id:
         raise VaultError(400, ["invalid role or secret ID"])
     name, role = found
     meta = {"role_name": name}
-    token = vault.issue(role.policies, ttl=0, path="auth/approle/login", meta=meta, namespace=request.namespace)
+    path = f"auth/{mount}/login"
+    token = vault.issue(role.policies, ttl=0, path=path, meta=meta, namespace=request.namespace)
     return envelope(None, mount_type="approle", auth=token.auth())
 
 
@@ -152,6 +186,8 @@ def _kubernetes(vault: DemoVault, request: Request, mount: str, rest: str) -> Re
     roles = vault.namespace_state(request.namespace)["kubernetes_roles"].get(mount, {})
     if rest == "login" and request.method in ("POST", "PUT"):
         return _kubernetes_login(vault, request, mount, roles)
+    if rest == "config":
+        return _kubernetes_config(vault, request, mount)
     if rest.split("/")[0] != "role":
         vault.authorize(request, required_capability(request, True))
         raise VaultError(404, [UNSUPPORTED])
@@ -179,6 +215,23 @@ def _kubernetes(vault: DemoVault, request: Request, mount: str, rest: str) -> Re
     if request.method == "DELETE":
         if roles.pop(name, None) is not None:
             vault.save()
+        return NO_CONTENT
+    raise VaultError(405, [UNSUPPORTED_OPERATION])
+
+
+def _kubernetes_config(vault: DemoVault, request: Request, mount: str) -> Response:
+    """``auth/<mount>/config``: kept and read back; the demo asks no Kubernetes API, so nothing in it is used."""
+    configs = vault.namespace_state(request.namespace).setdefault("kubernetes_config", {})
+    vault.authorize(request, required_capability(request, mount in configs), f"auth/{mount}/config")
+    if request.method == "GET":
+        config = configs.get(mount, {})
+        keep = ("kubernetes_host", "kubernetes_ca_cert", "disable_local_ca_jwt", "issuer", "pem_keys")
+        return envelope({key: config.get(key) for key in keep if key in config}, mount_type="kubernetes")
+    if request.method in ("POST", "PUT"):
+        if not request.body.get("kubernetes_host"):
+            raise VaultError(400, ["no host provided"])
+        configs[mount] = {key: value for key, value in request.body.items() if key != "token_reviewer_jwt"}
+        vault.save()
         return NO_CONTENT
     raise VaultError(405, [UNSUPPORTED_OPERATION])
 

@@ -1,5 +1,6 @@
 """The demo organisation's Vault contents, from ``demo_catalog/vault.yaml``: team read policies, KV v2 secrets
-with version history spread over past months, and Kubernetes auth roles for the services' service accounts."""
+with version history spread over past months, and Kubernetes auth (enabled at ``auth/kubernetes``) with roles for
+the services' service accounts."""
 
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ def _seed_path(vault: DemoVault, secrets_path: str, entry: dict[str, Any], place
     vault.write_policy(name, read_policy(secrets_path))
     binding = entry.get("kubernetes")
     if binding:
+        vault.ensure_auth("kubernetes", "kubernetes")
         role = kubernetes_role(
             {},
             {

@@ -1,12 +1,15 @@
 """The demo Vault: Vault's HTTP API (v1) on 127.0.0.1, so hvac and every line of the real Vault code run in the demo.
 
-It serves what idp-tui uses, in the shapes HashiCorp documents: ``sys/health``, ACL policies, KV v2 on any mount
-(versions and metadata), token lookup/renewal, AppRole and Kubernetes login, and Kubernetes auth roles. Tokens are
-checked against their policies with Vault's path-matching rules. Policies, secrets and Kubernetes roles can persist
-in a JSON file so the demo keeps what golden paths created; tokens and AppRoles live in memory only.
+It serves what idp-tui uses, in the shapes Vault answers (checked against a real OpenBao by the test suite's Vault
+contract): ``sys/health``, ACL policies, mount tables (``sys/mounts``, ``sys/auth``, ``sys/internal/ui/mounts``),
+``sys/capabilities-self``, KV version 1 and 2 engines where they are mounted, token lookup/renewal, and AppRole and
+Kubernetes auth where those methods are enabled. Tokens are checked against their policies with Vault's
+path-matching rules. Policies, mounts, secrets and Kubernetes roles can persist in a JSON file so the demo keeps what
+golden paths created; tokens and AppRoles live in memory only.
 
 This module holds the DemoVault itself, its persistence and the HTTP plumbing; the endpoints live in ``routes``
-(``sys/`` and ``auth/``) and ``kv`` (KV v2 mounts and the engine behind them), their shared shapes in ``protocol``.
+(``sys/`` and ``auth/``), ``mounts`` (the mount tables) and ``kv`` (the KV engines), their shared shapes in
+``protocol``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from idp_tui.local_http import LocalRequestHandler, LocalServer
+from idp_tui.secrets.demo_vault import mounts
 from idp_tui.secrets.demo_vault.acl import (
     DEFAULT_POLICY,
     DEFAULT_TTL,
@@ -67,11 +71,15 @@ class AppRole:
     role_id: str
     secret_id: str
     policies: list[str]
+    mount: str = "approle"
 
 
-def empty_namespace() -> dict[str, Any]:
-    """A namespace's persistent state; it starts with Vault's built-in ``default`` policy."""
-    return {"policies": {"default": DEFAULT_POLICY}, "kv": {}, "kubernetes_roles": {}}
+def empty_namespace(root: bool = True) -> dict[str, Any]:
+    """A namespace's persistent state: Vault's built-in ``default`` policy and a new namespace's mounts (the root
+    namespace also has ``secret/``, KV version 2, as a dev-mode Vault does)."""
+    engines, methods = mounts.default_tables(root)
+    policies = {"default": DEFAULT_POLICY}
+    return {"policies": policies, "kv": {}, "kubernetes_roles": {}, "mounts": engines, "auth": methods}
 
 
 class DemoVault:
@@ -147,19 +155,25 @@ class DemoVault:
         with self.lock:
             self.tokens[token].expires = 0.0
 
-    def add_approle(self, role_name: str, role_id: str, secret_id: str, policies: list[str]) -> None:
-        """Make ``auth/approle/login`` with this role_id and secret_id succeed."""
+    def add_approle(
+        self, role_name: str, role_id: str, secret_id: str, policies: list[str], mount: str = "approle"
+    ) -> None:
+        """Make ``auth/<mount>/login`` with this role_id and secret_id succeed (enabling AppRole there if nothing
+        is mounted at ``auth/<mount>``, as an operator would have)."""
         with self.lock:
-            self.approles[role_name] = AppRole(role_id, secret_id, list(policies))
+            self.ensure_auth(mount, "approle")
+            self.approles[role_name] = AppRole(role_id, secret_id, list(policies), mount)
 
     def add_kubernetes_login(self, role_name: str, jwt: str, policies: list[str], mount: str = "kubernetes") -> None:
-        """Make ``auth/<mount>/login`` with this role and service-account JWT succeed; creates the role if missing."""
+        """Make ``auth/<mount>/login`` with this role and service-account JWT succeed; creates the role if missing
+        (and enables Kubernetes auth there if nothing is mounted at ``auth/<mount>``)."""
         with self.lock:
+            self.ensure_auth(mount, "kubernetes")
             self.kubernetes_logins[(mount, role_name, jwt)] = list(policies)
             roles = self.namespace_state("")["kubernetes_roles"].setdefault(mount, {})
             if role_name not in roles:
                 bound = {"bound_service_account_names": ["*"], "bound_service_account_namespaces": ["*"]}
-                roles[role_name] = kubernetes_role({}, {**bound, "policies": policies})
+                roles[role_name] = kubernetes_role({}, {**bound, "token_policies": policies})
                 self.save()
 
     def write_policy(self, name: str, hcl: str, *, namespace: str = "") -> None:
@@ -177,10 +191,70 @@ class DemoVault:
     def write_secret(
         self, mount: str, path: str, data: dict, *, at: datetime | None = None, namespace: str = ""
     ) -> None:
-        """Write a new KV v2 version of ``mount/path`` (``at`` backdates it, for seeded history)."""
+        """Write ``mount/path`` on the KV engine mounted there: a new version on KV v2 (``at`` backdates it, for
+        seeded history), the value itself on KV v1.
+
+        Raises:
+            ValueError: no KV engine is mounted at ``mount``.
+        """
         with self.lock:
-            kv_write(self.kv_mount(namespace, mount), path.strip("/"), data, at=at)
+            entry = self.namespace_state(namespace)["mounts"].get(mounts.normal(mount))
+            version = mounts.kv_version(entry) if entry else None
+            if version is None:
+                raise ValueError(f"no KV engine is mounted at {mount}/")
+            store = self.kv_mount(namespace, mount)
+            if version == 1:
+                store[path.strip("/")] = {"data": dict(data)}
+            else:
+                kv_write(store, path.strip("/"), data, at=at)
             self.save()
+
+    def enable_mount(self, path: str, kind: str, options: dict | None = None, *, namespace: str = "") -> None:
+        """Mount a secrets engine (``kind`` ``kv`` with ``{"version": "1"}`` or ``"2"``), as ``sys/mounts`` does."""
+        with self.lock:
+            mounts.enable(self.namespace_state(namespace)["mounts"], path, kind, options, auth=False)
+            self.save()
+
+    def enable_auth(self, path: str, method: str, *, namespace: str = "") -> None:
+        """Enable an auth method (``approle``, ``kubernetes``) at ``auth/<path>``, as ``sys/auth`` does."""
+        with self.lock:
+            mounts.enable(self.namespace_state(namespace)["auth"], path, method, None, auth=True)
+            self.save()
+
+    def disable_mount(self, path: str, *, namespace: str = "") -> None:
+        """Unmount a secrets engine and drop everything stored in it (as Vault does)."""
+        self.disable(namespace, path, auth=False)
+
+    def disable_auth(self, path: str, *, namespace: str = "") -> None:
+        """Disable an auth method: its roles go, and so do the tokens its logins issued."""
+        self.disable(namespace, path, auth=True)
+
+    def disable(self, namespace: str, path: str, *, auth: bool) -> None:
+        path = mounts.normal(path)
+        with self.lock:
+            state = self.namespace_state(namespace)
+            if state["auth" if auth else "mounts"].pop(path, None) is None:
+                return
+            name = path.rstrip("/")
+            if auth:
+                state["kubernetes_roles"].pop(name, None)
+                self.approles = {key: role for key, role in self.approles.items() if role.mount != name}
+                logins = f"auth/{path}"
+                self.tokens = {key: token for key, token in self.tokens.items() if not token.path.startswith(logins)}
+            else:
+                state["kv"].pop(name, None)
+            self.save()
+
+    def ensure_auth(self, mount: str, method: str) -> None:
+        """Enable ``method`` at ``auth/<mount>`` unless something is mounted there already."""
+        methods = self.namespace_state("")["auth"]
+        if mounts.normal(mount) not in methods:
+            mounts.enable(methods, mount, method, None, auth=True)
+
+    def policy_texts(self, token: Token) -> list[str]:
+        """The texts of the token's policies, as its namespace holds them."""
+        policies = self.namespace_state(token.namespace)["policies"]
+        return [policies[name] for name in token.policies if name in policies]
 
     def is_empty(self) -> bool:
         """True when the root namespace holds no secrets and no policies beyond Vault's built-in ones."""
@@ -190,14 +264,18 @@ class DemoVault:
     # -- state and persistence -----------------------------------------------------------------------------------
 
     def namespace_state(self, namespace: str) -> dict[str, Any]:
-        """One namespace's policies, KV mounts and Kubernetes roles (namespaces spring into being on first use)."""
+        """One namespace's policies, mounts, KV data and Kubernetes roles (namespaces spring into being on first
+        use, with a new namespace's mounts)."""
         namespaces = self.state["namespaces"]
         if namespace not in namespaces:
-            namespaces[namespace] = empty_namespace()
-        return namespaces[namespace]
+            namespaces[namespace] = empty_namespace(root=not namespace)
+        state = namespaces[namespace]
+        mounts.migrate(state, root=not namespace)
+        return state
 
     def kv_mount(self, namespace: str, mount: str) -> dict[str, Any]:
-        return self.namespace_state(namespace)["kv"].setdefault(mount, {})
+        """The stored data of the KV engine at ``mount`` (keyed by path within it)."""
+        return self.namespace_state(namespace)["kv"].setdefault(mount.strip("/"), {})
 
     def _load(self) -> dict[str, Any]:
         if self.store_file is not None and self.store_file.exists():
@@ -232,6 +310,12 @@ class DemoVault:
                 self.save()
 
     # -- requests ------------------------------------------------------------------------------------------------
+
+    def kv_version_at(self, namespace: str, path: str) -> int | None:
+        """The KV version of the engine serving ``path`` (None: no KV engine there)."""
+        with self.lock:
+            found = mounts.find(self.namespace_state(namespace)["mounts"], path)
+            return mounts.kv_version(found[1]) if found else None
 
     def record(self, entry: Recorded) -> None:
         with self.lock:
@@ -283,9 +367,7 @@ class DemoVault:
         if token.is_root:
             return token
         path = relative_path(token.namespace, request.namespace, acl_path or request.path)
-        policies = self.namespace_state(token.namespace)["policies"]
-        texts = [policies[name] for name in token.policies if name in policies]
-        if path is None or capability not in capabilities_for(texts, path):
+        if path is None or capability not in capabilities_for(self.policy_texts(token), path):
             raise VaultError(403, [PERMISSION_DENIED])
         return token
 
@@ -311,13 +393,15 @@ class DemoVault:
         return body
 
 
-def _masked(path: str, body: Any) -> Any:
+def _masked(path: str, body: Any, kv_version: int | None) -> Any:
     """The body as the request log keeps it: KV values and login credentials replaced, keys and shape kept."""
     if not isinstance(body, dict):
         return body
+    if kv_version == 1:  # the body is the secret itself
+        return dict.fromkeys(body, MASK)
     masked = {key: MASK if key in MASKED_FIELDS else value for key, value in body.items()}
-    parts = path.split("/")
-    if len(parts) > 1 and parts[0] not in ("sys", "auth") and parts[1] == "data" and isinstance(body.get("data"), dict):
+    secret_path = path.split("/")[0] not in ("sys", "auth") and "/data/" in f"/{path}/"
+    if secret_path and isinstance(body.get("data"), dict):  # KV v2 (or a path under no mount, to be safe)
         masked["data"] = dict.fromkeys(body["data"], MASK)
     return masked
 
@@ -356,14 +440,15 @@ class _Handler(LocalRequestHandler):
         raw = self.rfile.read(length) if length else b""
         path = url.path.removeprefix("/v1/").strip("/") if url.path.startswith("/v1/") else ""
         body, error = _parse_body(raw)
-        entry = Recorded(method, path, query, _masked(path, body), dict(self.headers.items()))
+        namespace = (self.headers.get("X-Vault-Namespace") or "").strip("/")
+        masked = _masked(path, body, vault.kv_version_at(namespace, path))
+        entry = Recorded(method, path, query, masked, dict(self.headers.items()))
         vault.record(entry)
         if not path:
             status, payload = 404, {"errors": []}
         elif error:
             status, payload = 400, {"errors": [error]}
         else:
-            namespace = (self.headers.get("X-Vault-Namespace") or "").strip("/")
             request = Request(method, path, query, body or {}, self.headers.get("X-Vault-Token"), namespace)
             status, payload = vault.handle(request)
         entry.status = status
