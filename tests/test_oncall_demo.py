@@ -53,5 +53,11 @@ def test_open_incidents_and_emails_from_the_catalog(source):
     assert all(shift.responder.email for level in report.levels for shift in level.now)
 
 
+def test_every_demo_report_says_it_is_the_demo(source):
+    report = source.report_for(PAYMENTS, now=at(24, 10))
+    assert report.demo is True and any("demo rotation" in note for note in report.notes)
+    assert source.report_for_team("team-payments", now=at(24, 10)).demo is True
+
+
 def test_entities_without_a_demo_service_have_no_report(source):
     assert source.report_for({}, now=at(24, 10)) is None

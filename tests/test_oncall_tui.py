@@ -45,6 +45,7 @@ async def test_search_payment_o_shows_the_whole_ladder_at_80x24():
         assert [row[:2] for row in ladder] == ["L1", "L2", "L3"]
         assert ladder[-1].startswith("L3  Maria Okafor  permanent")
         assert any(row.strip().startswith("next ") for row in rows)
+        assert any("demo on-call: a demo rotation" in line.text.plain for line in screen.lines)  # never silent
         # Level 1 either has someone until a handoff, or says who covers the gap.
         assert "until" in ladder[0] or "nobody on call now" in ladder[0]
 
@@ -75,6 +76,7 @@ async def test_blast_radius_rows_open_entities_and_teams():
         owned = [line.target for line in team.lines if line.target and line.target.startswith("component:")]
         assert "component:default/order-service" in owned
         assert any("ON CALL" in line.text.plain for line in team.lines)
+        assert any("demo rotation" in line.text.plain for line in team.lines)
 
 
 async def test_o_on_the_deployments_screen_and_mine():

@@ -110,3 +110,71 @@ def test_a_team_without_escalation_gets_a_level_per_schedule(opsgenie):
 
 def test_entities_without_the_annotation_are_not_opsgenies(opsgenie):
     assert source(opsgenie).report_for({}, now=NOW) is None
+
+
+# -- the moment asked: Opsgenie's `date` ---------------------------------------------------------------------------------
+# From the Who-is-on-call API: GET /v2/schedules/{id}/on-calls "retrieve[s the] on-call participants", its `date` "Default
+# date is the moment of the time that request is received"; from the Schedule API: the timeline's `date`, `interval`
+# and `intervalUnit` (days, weeks, months). Times are sent as yyyy-MM-dd'T'HH:mm:ssZ, in UTC with a Z (a `+` would
+# need escaping). The expected people below are read off the fixture's periods by hand.
+Z_DATE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
+
+
+def more_of_payments_primary(opsgenie: FakeOpsgenie) -> None:
+    opsgenie.now = NOW  # Opsgenie's own clock: Tuesday 10:00, inside level 1's gap
+    opsgenie.timelines["s1"] += [
+        period("2026-11-25T08:00:00Z", "2026-11-26T08:00:00Z", "cy@acme.example"),
+        period("2026-11-26T08:00:00Z", "2026-11-27T08:00:00Z", "ana@acme.example"),
+    ]
+
+
+def test_another_moment_is_asked_with_the_date_parameter(opsgenie):
+    import re
+
+    more_of_payments_primary(opsgenie)
+    t = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # ana's shift began at 08:00, after Opsgenie's now, and runs past T
+    report = source(opsgenie).report_for({"opsgenie.com/team": "payments"}, now=t)
+    level1, level2, _ = report.levels
+    assert [(s.responder.name, s.start, s.end) for s in level1.now] == [
+        ("ana@acme.example", datetime(2026, 11, 26, 8, 0, tzinfo=UTC), datetime(2026, 11, 27, 8, 0, tzinfo=UTC))
+    ]
+    assert level1.next == ()  # nothing after ana within the periods the fixture knows
+    assert [s.responder.name for s in level2.now] == ["cho@acme.example"]
+    on_calls = [r for r in opsgenie.requests if r["path"].endswith("/on-calls")]
+    timelines = [r for r in opsgenie.requests if r["path"].endswith("/timeline")]
+    assert len(on_calls) == len(timelines) == 2  # each schedule: who is on call at T, and the timeline from T
+    assert {r["query"]["date"] for r in on_calls + timelines} == {"2026-11-26T10:00:00Z"}
+    assert all(re.match(Z_DATE, r["query"]["date"]) and r["query"]["flat"] == "true" for r in on_calls)
+
+
+def test_a_past_moment_gets_that_moments_people_and_next(opsgenie):
+    more_of_payments_primary(opsgenie)
+    t = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # ana on level 1 until 24th 08:00; then the gap, then ben at 12:00
+    level1 = source(opsgenie).report_for({"opsgenie.com/team": "payments"}, now=t).levels[0]
+    assert [(s.responder.name, s.end) for s in level1.now] == [
+        ("ana@acme.example", datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
+    ]
+    assert [(s.responder.name, s.start) for s in level1.next] == [
+        ("ben@acme.example", datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
+    ]
+
+
+def test_a_shift_opsgenie_cuts_at_its_now_is_one_shift(opsgenie):
+    # Opsgenie splits a running period where its current time falls (a "historical" piece, then the rest).
+    opsgenie.now, opsgenie.split = NOW, True
+    t = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    level2 = source(opsgenie).report_for({"opsgenie.com/team": "payments"}, now=t).levels[1]
+    assert [(s.responder.name, s.end) for s in level2.now] == [
+        ("cho@acme.example", datetime(2026, 11, 30, 0, 0, tzinfo=UTC))
+    ]
+    assert [(s.responder.name, s.start) for s in level2.next] == [
+        ("dev@acme.example", datetime(2026, 11, 30, 0, 0, tzinfo=UTC))
+    ]
+
+
+def test_now_and_another_moment_are_not_one_cached_answer(opsgenie):
+    more_of_payments_primary(opsgenie)
+    og = source(opsgenie, cache_seconds=60, wall_clock=lambda: NOW)
+    assert og.report_for({"opsgenie.com/team": "payments"}).levels[0].is_gap  # now: the 08:00-12:00 gap
+    later = og.report_for({"opsgenie.com/team": "payments"}, now=datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    assert [s.responder.name for s in later.levels[0].now] == ["ana@acme.example"]

@@ -213,3 +213,38 @@ def test_a_profile_names_the_provider_and_its_token_source(capsys, monkeypatch, 
     monkeypatch.setenv("PD_FROM_PROFILE", "")
     code, out, _ = run(capsys, "who", "payment-processor", "--json", "--at", "2026-11-24T12:00Z")
     assert "PD_FROM_PROFILE" in json.loads(out)["error"] and TOKEN not in out
+
+
+def test_the_demo_rotation_is_never_silent(capsys, monkeypatch):
+    # JSON: "demo" is true whenever the bundled demo rotations answered, for the entity and for each touched team.
+    code, out, _ = run(capsys, "who", "payment-processor", "--json", "--at", GAP)
+    answer = json.loads(out)
+    assert (code, answer["demo"], answer["errors"]) == (0, True, {})
+    assert answer["teams"] and all(team["demo"] is True and team["error"] is None for team in answer["teams"])
+    # Text: the ladder says it is a demo rotation, and so does the blast radius's on-call.
+    monkeypatch.setenv("COLUMNS", "160")
+    code, out, _ = run(capsys, "who", "payment-processor")
+    assert "demo on-call: a demo rotation" in out and "ON CALL FROM THE DEMO ROTATION" in out
+    # team and mine ask no on-call provider: no demo rotation answered them.
+    assert json.loads(run(capsys, "team", "engineering", "--json")[1])["demo"] is False
+
+
+def test_at_is_said_and_open_incidents_are_the_ones_open_now(capsys, monkeypatch, utc):
+    monkeypatch.setenv("COLUMNS", "160")
+    code, out, _ = run(capsys, "who", "payment-processor", "--at", GAP)
+    assert code == 0 and "as of Tue 24 Nov 2026 03:00 UTC, the time asked for" in out
+    assert "OPEN INCIDENTS NOW (" in out
+
+
+def test_a_blast_radius_that_fails_is_said_and_the_rest_still_answers(capsys, monkeypatch):
+    def broken(catalog, key):
+        raise RuntimeError("relations could not be followed")
+
+    monkeypatch.setattr("idp_tui.oncall.who.blast_radius", broken)
+    code, out, _ = run(capsys, "who", "payment-processor", "--json", "--at", GAP)
+    answer = json.loads(out)
+    why = "could not work out what depends on payment-processor: relations could not be followed"
+    assert (code, answer["errors"], answer["dependents"], answer["teams"]) == (0, {"dependents": why}, [], [])
+    assert answer["gaps"] == [1] and answer["oncall"] and answer["owner"]["ref"] == "group:default/team-payments"
+    monkeypatch.setenv("COLUMNS", "160")
+    assert f"! {why}" in run(capsys, "who", "payment-processor")[1]

@@ -126,7 +126,8 @@ def team_command(args: argparse.Namespace, platform: Platform) -> int:
         return 1
     owned = owned_by(catalog, group.key)
     if args.json:
-        print_json({"owner": group.key, "owned": _owned_json(owned)})
+        # "demo": whether the demo on-call rotations answered; this listing asks no on-call provider.
+        print_json({"owner": group.key, "owned": _owned_json(owned), "demo": False})
     else:
         _print_owned(f"{group.display_name} ({group.ref.humanize()}) and its sub-teams own:", owned)
     return 0
@@ -143,7 +144,8 @@ def mine_command(args: argparse.Namespace, platform: Platform) -> int:
         return 1
     found = mine(catalog, user)
     if args.json:
-        print_json({"user": user.key, "groups": list(found.groups), "owned": _owned_json(list(found.owned))})
+        owned = _owned_json(list(found.owned))
+        print_json({"user": user.key, "groups": list(found.groups), "owned": owned, "demo": False})
     else:
         groups = ", ".join(found.groups) or "no groups"
         _print_owned(f"{user.display_name} ({user.ref.humanize()}), member of {groups}; owned:", list(found.owned))

@@ -24,6 +24,8 @@ PAGERDUTY_SERVICE = "pagerduty.com/service-id"
 OPSGENIE_TEAM = "opsgenie.com/team"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAY = timedelta(days=1)
+# Said wherever the demo rotations answer, so nobody mistakes them for a real rota.
+DEMO_NOTE = "demo on-call: a demo rotation from the clock; nobody is really paged."
 # Bounds the walk over gaps so a malformed file cannot loop forever.
 MAX_SEGMENTS = 64
 
@@ -145,7 +147,9 @@ class DemoOnCallSource:
             policy = self._policy_of_team(data, team) if team else None
             return self._report(data, policy, now, None, team) if policy else None
         except (OSError, yaml.YAMLError, KeyError, ValueError, TypeError) as error:
-            return OnCallReport(self.name, annotations.get(PAGERDUTY_SERVICE), error=f"Demo rotations: {error}")
+            return OnCallReport(
+                self.name, annotations.get(PAGERDUTY_SERVICE), error=f"Demo rotations: {error}", demo=True
+            )
 
     def report_for_team(self, team: str, *, now: datetime | None = None) -> OnCallReport | None:
         """The escalation policy of a catalog Group by name (what an entity without its own service falls back to)."""
@@ -153,7 +157,7 @@ class DemoOnCallSource:
             policy = self._policy_of_team(self._load(), team)
             return self._report(self._load(), policy, now or self.clock(), None, None) if policy else None
         except (OSError, yaml.YAMLError, KeyError, ValueError, TypeError) as error:
-            return OnCallReport(self.name, team, error=f"Demo rotations: {error}")
+            return OnCallReport(self.name, team, error=f"Demo rotations: {error}", demo=True)
 
     @staticmethod
     def _policy_of_team(data: dict[str, Any], team: str) -> str | None:
@@ -191,7 +195,8 @@ class DemoOnCallSource:
             incidents=incidents,
             changes=changes,
             fetched_at=now,
-            notes=("Demo rotations: computed from the current time, nobody is really paged.",),
+            notes=(DEMO_NOTE,),
+            demo=True,
         )
 
     def _level(self, data: dict[str, Any], number: int, level: dict[str, Any], now: datetime) -> EscalationLevel:

@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+# The parts of a report that are fetched, and can fail, on their own.
+LADDER = "ladder"
+INCIDENTS = "incidents"
+CHANGES = "changes"
+
 
 @dataclass(frozen=True)
 class Responder:
@@ -70,7 +75,12 @@ class ChangeEvent:
 
 @dataclass(frozen=True)
 class OnCallReport:
-    """What a provider says about one service. ``error`` is set (and the rest may be empty) when it could not tell."""
+    """What a provider says about one service.
+
+    ``error`` is set (and ``levels`` empty) when the provider could not tell who is on call. Each section (the
+    ladder, incidents, changes) is fetched on its own: ``section_errors`` says which could not be read and why,
+    while the others are still answered. ``demo`` is True when the bundled demo rotations answered.
+    """
 
     provider: str
     service: str | None
@@ -82,6 +92,16 @@ class OnCallReport:
     error: str | None = None
     fetched_at: datetime | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # ((section, why), ...): e.g. ("incidents", "PagerDuty token is not allowed to read incidents (403)").
+    section_errors: tuple[tuple[str, str], ...] = ()
+    demo: bool = False
+
+    def section_error(self, section: str) -> str | None:
+        """Why ``section`` (LADDER, INCIDENTS or CHANGES) could not be read; None when it was."""
+        found = dict(self.section_errors).get(section)
+        if found is None and section == LADDER:
+            return self.error
+        return found
 
 
 class OnCallSource(Protocol):

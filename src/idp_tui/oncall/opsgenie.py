@@ -1,17 +1,19 @@
 """Opsgenie as an on-call provider: a team's escalation, and who each rule reaches now and next.
 
 The ladder is the team's escalation policy (``GET /v2/escalations``, the one whose ``ownerTeam`` is the team): rule
-N is level N. A rule that notifies a schedule is answered from that schedule's final timeline
-(``GET /v2/schedules/{id}/timeline``), which gives every shift with its start and end, so "now" and "who takes over
-next, when" come from one request per schedule. A rule that notifies a user is a permanent on-call. A team with no
-escalation gets one level per schedule it owns.
+N is level N. A rule that notifies a schedule is answered for the moment asked, T, with the schedule API's ``date``:
+who is on call at T comes from ``GET /v2/schedules/{id}/on-calls?date=T&flat=true`` (overrides and forwarding
+included), and when their shift ends and who takes over next from the final timeline starting at T
+(``GET /v2/schedules/{id}/timeline?date=T``). A period that runs across T is the shift at T; Opsgenie may split one
+shift into pieces (a "historical" one up to its current time and the rest), which are joined again. A rule that
+notifies a user is a permanent on-call. A team with no escalation gets one level per schedule it owns.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .. import http_budget as budget
@@ -26,6 +28,14 @@ def _time(text: str | None) -> datetime | None:
     if not text:
         return None
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _z(moment: datetime) -> str:
+    """The schedule API's ``date`` (yyyy-MM-dd'T'HH:mm:ssZ), in UTC: a ``Z`` needs no escaping, unlike ``+``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+TIMELINE_WEEKS = 2  # how far past T the timeline is read for "next"
 
 
 class OpsgenieError(Exception):
@@ -47,6 +57,7 @@ class OpsgenieSource:
         clock: Callable[[], float] = time.monotonic,
         deadline: float | None = None,
         on_wait: budget.Notice | None = None,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         """Create a source.
 
@@ -58,15 +69,17 @@ class OpsgenieSource:
             clock: A monotonic clock for the cache.
             deadline: Seconds for each request, headers and body together (default: the shared request deadline).
             on_wait: Told in words when a rate limit makes a request wait before it is sent again.
+            wall_clock: The current time (aware): the moment asked about when none is given.
         """
         self._key_provider = key_provider
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.cache_seconds = cache_seconds
         self.clock = clock
-        self._cache: dict[str, tuple[float, OnCallReport]] = {}
+        self._cache: dict[tuple[str, datetime | None], tuple[float, OnCallReport]] = {}
         self.deadline = deadline if deadline is not None else budget.request_deadline()
         self.on_wait = on_wait
+        self.wall_clock = wall_clock
 
     def __repr__(self) -> str:
         return f"OpsgenieSource({redact_url(self.base_url)!r})"  # never the key, nor a password in the URL
@@ -75,12 +88,13 @@ class OpsgenieSource:
         team = annotations.get(ANNOTATION)
         if not team:
             return None
-        cached = self._cache.get(team)
+        key = (team, now)  # "now" and another moment are different questions
+        cached = self._cache.get(key)
         if cached is not None and self.clock() - cached[0] < self.cache_seconds:
             return cached[1]
-        report = self._report(team, now or datetime.now(UTC))
+        report = self._report(team, now or self.wall_clock())
         if report.error is None:
-            self._cache[team] = (self.clock(), report)
+            self._cache[key] = (self.clock(), report)
         return report
 
     def _report(self, team: str, now: datetime) -> OnCallReport:
@@ -116,7 +130,10 @@ class OpsgenieSource:
             response, body = self._send(client, path, params)
             if response.status_code != 429:
                 break
+            # Retry-After, else Opsgenie's documented X-RateLimit-Period-In-Sec (how long the throttle lasts).
             seconds = budget.retry_after_seconds(response.headers.get("Retry-After"))
+            if seconds is None:
+                seconds = budget.retry_after_seconds(response.headers.get("X-RateLimit-Period-In-Sec"))
             if seconds is None or attempt == 2 or not waits.allows(seconds):
                 later = f"retry in {budget.seconds_words(seconds)}" if seconds is not None else "try again shortly"
                 raise OpsgenieError(f"Opsgenie: rate limited (429); {later}")
@@ -177,29 +194,54 @@ class OpsgenieSource:
         return levels, policy.get("name") if policy else None
 
     def _schedule_shifts(
-        self, client: Any, level: int, schedule: dict[str, Any], now: datetime
+        self, client: Any, level: int, schedule: dict[str, Any], at: datetime
     ) -> tuple[tuple[OnCallShift, ...], tuple[OnCallShift, ...]]:
+        """Who is on call through ``schedule`` at ``at`` (until when), and who takes over next (from when)."""
+        on_call = self._get(client, f"/v2/schedules/{schedule['id']}/on-calls", date=_z(at), flat="true") or {}
+        names = [str(name) for name in on_call.get("onCallRecipients") or []]
         timeline = self._get(
             client,
             f"/v2/schedules/{schedule['id']}/timeline",
+            date=_z(at),
+            interval=TIMELINE_WEEKS,
             intervalUnit="weeks",
-            interval=2,
-            date=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
-        periods = []
-        for rotation in ((timeline or {}).get("finalTimeline") or {}).get("rotations") or []:
-            for period in rotation.get("periods") or []:
-                recipient = period.get("recipient") or {}
-                start, end = _time(period.get("startDate")), _time(period.get("endDate"))
-                if start is None or end is None or recipient.get("type") != "user":
-                    continue
-                name = recipient.get("name") or "?"
-                periods.append(
-                    OnCallShift(level, Responder(name, name if "@" in name else None), schedule.get("name"), start, end)
-                )
-        periods.sort(key=lambda shift: shift.start)
-        current = tuple(p for p in periods if p.start <= now < p.end)
-        handoff = max((p.end for p in current), default=now)
-        upcoming = [p for p in periods if p.start >= handoff]
-        following = tuple(p for p in upcoming if p.start == upcoming[0].start) if upcoming else ()
-        return current, following
+        periods = _periods(timeline, level, schedule.get("name"))
+        current = []
+        for name in names:
+            shift = next((p for p in periods if p.responder.name == name and p.start <= at < p.end), None)
+            if shift is None:
+                # On call at T by the on-calls answer, though no period of the timeline says until when.
+                shift = OnCallShift(level, _responder(name), schedule.get("name"), at, None)
+            current.append(shift)
+        later = [p for p in periods if p.start > at]  # type: ignore[operator]
+        first = min((p.start for p in later), default=None)  # type: ignore[type-var]
+        following = tuple(p for p in later if p.start == first)
+        return tuple(current), following
+
+
+def _responder(name: str) -> Responder:
+    return Responder(name, name if "@" in name else None)
+
+
+def _periods(timeline: Any, level: int, schedule: str | None) -> list[OnCallShift]:
+    """The final timeline's user periods as shifts, a shift cut into pieces (same person, back to back) joined."""
+    shifts: list[OnCallShift] = []
+    for rotation in ((timeline or {}).get("finalTimeline") or {}).get("rotations") or []:
+        pieces = []
+        for period in rotation.get("periods") or []:
+            recipient = period.get("recipient") or {}
+            start, end = _time(period.get("startDate")), _time(period.get("endDate"))
+            if start is None or end is None or recipient.get("type") != "user":
+                continue
+            pieces.append((start, end, str(recipient.get("name") or "?")))
+        pieces.sort()
+        joined: list[list[Any]] = []
+        for start, end, name in pieces:
+            if joined and joined[-1][2] == name and abs(joined[-1][1] - start) <= timedelta(seconds=1):
+                joined[-1][1] = max(joined[-1][1], end)
+            else:
+                joined.append([start, end, name])
+        shifts += [OnCallShift(level, _responder(name), schedule, start, end) for start, end, name in joined]
+    shifts.sort(key=lambda shift: shift.start)  # type: ignore[arg-type,return-value]
+    return shifts

@@ -1,7 +1,19 @@
-"""PagerDuty REST API v2: the full escalation ladder (now and next), open incidents and recent changes for a service."""
+"""PagerDuty REST API v2: the full escalation ladder (now and next), open incidents and recent changes for a service.
+
+Time semantics, from the API reference:
+- ``GET /oncalls`` returns every on-call whose shift overlaps ``[since, until]`` (both default to the current time),
+  so ``since=T&until=T`` is exactly "who is on call at T", and ``since=T&until=T+14d`` holds the shift running at T
+  as well as every later one: the earliest starting after T is who takes over next.
+- ``GET /incidents`` only looks one month back unless ``date_range=all``; open incidents are wanted whatever their age.
+- ``GET /services/{id}/change_events`` refuses (400) ``since``/``until`` that are not UTC written with ``Z``.
+
+The ladder, the incidents and the changes are fetched one after another, each on its own: one that fails (a 400, a
+403, a listing that never ends) is said in ``section_errors`` while the others are still answered.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -11,7 +23,17 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from idp_tui import http_budget as budget
-from idp_tui.oncall.models import ChangeEvent, EscalationLevel, Incident, OnCallReport, OnCallShift, Responder
+from idp_tui.oncall.models import (
+    CHANGES,
+    INCIDENTS,
+    LADDER,
+    ChangeEvent,
+    EscalationLevel,
+    Incident,
+    OnCallReport,
+    OnCallShift,
+    Responder,
+)
 from idp_tui.redaction import redact_url
 from idp_tui.tokens import TokenError
 
@@ -21,14 +43,26 @@ ACCEPT = "application/vnd.pagerduty+json;version=2"
 PAGE_LIMIT = 100  # the largest page PagerDuty's classic pagination allows
 MAX_PAGES = 50  # a runaway `more: true` must not loop forever (5,000 on-calls or incidents is already absurd)
 MAX_SAME_PAGES = 3  # the same page this many times in a row: the offset is ignored
+CHANGES_SHOWN = 20
+# An answer of another shape than the API reference's: said in words, never a traceback.
+SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
 class PagerDutyError(Exception):
     """A failure already phrased for the user (never containing the token)."""
 
 
+class PagingCapReached(PagerDutyError):
+    """A listing still said ``more`` after MAX_PAGES pages: what was read so far may be kept, and the cap is said."""
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _z(moment: datetime) -> str:
+    """A time as the API reference writes UTC: ``2026-11-24T12:00:00Z`` (change events refuse any other form)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -103,20 +137,20 @@ class PagerDutySource:
                 return cached[1]
         at = now or wall
         try:
-            report = self._fetch(kind, value, at)
+            report = self._fetch(kind, value, at, asked=now is not None)
         except PagerDutyError as exc:
-            return OnCallReport(provider=self.name, service=value, error=str(exc), fetched_at=at)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-            # An answer of another shape than the API reference's: said, never a traceback.
-            return OnCallReport(
-                provider=self.name,
-                service=value,
-                error="PagerDuty sent a response this client cannot read",
-                fetched_at=at,
-            )
-        with self._lock:
-            self._cache[key] = (wall, report)
+            return self._failed(value, str(exc), at)
+        except SHAPE_ERRORS:
+            return self._failed(value, "PagerDuty sent a response this client cannot read", at)
+        if not report.section_errors:  # a failed section is asked again next time, not remembered for a minute
+            with self._lock:
+                self._cache[key] = (wall, report)
         return report
+
+    def _failed(self, service: str, why: str, at: datetime) -> OnCallReport:
+        """Nothing could be read (no token, no such service, PagerDuty unreachable): every section says why."""
+        sections = tuple((section, why) for section in (LADDER, INCIDENTS, CHANGES))
+        return OnCallReport(provider=self.name, service=service, error=why, fetched_at=at, section_errors=sections)
 
     # -- HTTP -------------------------------------------------------------------------------------------------------
 
@@ -153,8 +187,12 @@ class PagerDutySource:
             raise PagerDutyError(f"PagerDuty token is not allowed to read {what or path} (403)")
         if response.status_code == 404:
             raise PagerDutyError(f"no PagerDuty {what or path}" if what else f"PagerDuty has no {path} (404)")
+        if response.status_code == 400:
+            reason = _refusal(body)
+            said = f"400: {reason}" if reason else "400"
+            raise PagerDutyError(f"PagerDuty refused the query for {what or path} ({said})")
         if response.status_code >= 400:
-            raise PagerDutyError(f"PagerDuty answered {response.status_code} for {path}")
+            raise PagerDutyError(f"PagerDuty answered {response.status_code} for {what or path}")
         try:
             answer = budget.loads_bounded(body)
         except budget.BodyError as error:
@@ -180,15 +218,18 @@ class PagerDutySource:
             where = redact_url(self._base_url)
             raise PagerDutyError(f"could not reach PagerDuty at {where} ({type(exc).__name__})") from None
 
-    def _pages(self, client: httpx.Client, path: str, params: list[tuple[str, str]], field: str) -> Iterator[dict]:
+    def _pages(
+        self, client: httpx.Client, path: str, params: list[tuple[str, str]], field: str, *, what: str = ""
+    ) -> Iterator[dict]:
         """Every item of a classic offset/limit listing, following ``more`` until it is false.
 
         Raises:
-            PagerDutyError: the listing never ends (``more`` past 50 pages, or the same page three times in a row).
+            PagingCapReached: ``more`` was still true after 50 pages (the items before it were yielded).
+            PagerDutyError: the same page came three times in a row, or a page could not be read.
         """
-        offset, last_page, same = 0, b"", 0
+        offset, last_page, same, limit = 0, b"", 0, PAGE_LIMIT
         for _page in range(MAX_PAGES):
-            body = self._get(client, path, [*params, ("offset", str(offset)), ("limit", str(PAGE_LIMIT))])
+            body = self._get(client, path, [*params, ("offset", str(offset)), ("limit", str(PAGE_LIMIT))], what=what)
             items = body.get(field) or []
             if not isinstance(items, list):
                 raise PagerDutyError(f"PagerDuty sent {field} that are not a list for {path}")
@@ -201,12 +242,17 @@ class PagerDutySource:
             if not body.get("more") or not items:
                 return
             offset += len(items)
-        raise PagerDutyError(f"PagerDuty kept paging {path} past {MAX_PAGES} pages of {PAGE_LIMIT}; stopped")
+            # The server may cap `limit` below what was asked; the echoed value says what a page really holds.
+            echoed = body.get("limit")
+            limit = echoed if isinstance(echoed, int) and echoed > 0 else len(items)
+        raise PagingCapReached(f"PagerDuty kept paging {path} past {MAX_PAGES} pages of {limit}; stopped")
 
     # -- the report -------------------------------------------------------------------------------------------------
 
-    def _fetch(self, kind: str, value: str, now: datetime) -> OnCallReport:
+    def _fetch(self, kind: str, value: str, at: datetime, *, asked: bool) -> OnCallReport:
+        failures: list[tuple[str, str]] = []
         with self._client() as client:
+            # Without the service there is nothing to report: its failure is the whole report's.
             if kind == SERVICE_ID:
                 body = self._get(
                     client,
@@ -217,27 +263,41 @@ class PagerDutySource:
                 service = body["service"]
             else:
                 service = self._service_by_integration_key(client, value)
-            policy = service.get("escalation_policy") or {}
-            if "escalation_rules" not in policy and policy.get("id"):
-                # Only a reference came back (include ignored): fetch the policy itself for its rules.
-                policy = self._get(client, f"/escalation_policies/{policy['id']}", [], what="escalation policy")[
-                    "escalation_policy"
-                ]
-            levels = self._ladder(client, policy, now) if policy.get("id") else ()
-            incidents = self._incidents(client, service["id"])
-            changes = self._changes(client, service["id"], now)
-        notes = () if policy.get("id") else ("the service has no escalation policy",)
+            service_id = service["id"]
+            policy: dict = {}
+            levels: tuple[EscalationLevel, ...] = ()
+            with _section(failures, LADDER, "on-calls"):
+                policy = self._policy(client, service.get("escalation_policy") or {})
+                levels = self._ladder(client, policy, at, asked=asked) if policy.get("id") else ()
+            incidents: tuple[Incident, ...] = ()
+            with _section(failures, INCIDENTS, "incidents"):
+                incidents = self._incidents(client, service_id, failures)
+            changes: tuple[ChangeEvent, ...] = ()
+            with _section(failures, CHANGES, "change events"):
+                changes = self._changes(client, service_id, at)
+        has_policy = isinstance(policy, dict) and policy.get("id")
+        notes = () if has_policy or dict(failures).get(LADDER) else ("the service has no escalation policy",)
         return OnCallReport(
             provider=self.name,
-            service=service.get("name") or service.get("summary") or service["id"],
+            service=service.get("name") or service.get("summary") or service_id,
             service_url=service.get("html_url"),
-            policy=policy.get("name") or policy.get("summary"),
+            policy=(policy.get("name") or policy.get("summary")) if has_policy else None,
             levels=levels,
             incidents=incidents,
             changes=changes,
-            fetched_at=now,
+            error=dict(failures).get(LADDER),
+            fetched_at=at,
             notes=notes,
+            section_errors=tuple(failures),
         )
+
+    def _policy(self, client: httpx.Client, policy: dict) -> dict:
+        if "escalation_rules" not in policy and policy.get("id"):
+            # Only a reference came back (include ignored): fetch the policy itself for its rules.
+            return self._get(client, f"/escalation_policies/{policy['id']}", [], what="escalation policy")[
+                "escalation_policy"
+            ]
+        return policy
 
     def _service_by_integration_key(self, client: httpx.Client, key: str) -> dict:
         # PagerDuty documents no lookup by integration key; the integration objects included in the service
@@ -255,16 +315,20 @@ class PagerDutySource:
                     )["service"]
         raise PagerDutyError("no PagerDuty service has that integration key")
 
-    def _ladder(self, client: httpx.Client, policy: dict, now: datetime) -> tuple[EscalationLevel, ...]:
+    def _ladder(self, client: httpx.Client, policy: dict, now: datetime, *, asked: bool) -> tuple[EscalationLevel, ...]:
         base = [("escalation_policy_ids[]", policy["id"]), ("include[]", "users"), ("time_zone", "UTC")]
-        # Without since/until PagerDuty returns the on-calls at this moment.
-        current = [_shift(o) for o in self._pages(client, "/oncalls", base, "oncalls")]
-        # "Next": the API reference for GET /oncalls says since/until return every on-call overlapping the window
-        # (up to 90 days ahead). We take, per level and schedule, the earliest one starting after now: that is who
+        # Who is on call at `now`: every on-call overlapping [since, until] with since = until = now. When no time
+        # was asked for, PagerDuty's own default (its current time) is the same question.
+        moment = [("since", _z(now)), ("until", _z(now))] if asked else []
+        current = [_shift(o) for o in self._pages(client, "/oncalls", [*base, *moment], "oncalls", what="on-calls")]
+        # "Next": since/until return every on-call overlapping the window (up to 90 days ahead), the shift running
+        # at `now` included. We take, per level and schedule, the earliest one starting after `now`: that is who
         # takes over and when. We do not use `earliest=true`, which is per *user* and so would hide a next shift
         # whenever the same person returns later on another schedule of the level.
-        window = [("since", now.isoformat()), ("until", (now + self._horizon).isoformat())]
-        upcoming = [_shift(o) for o in self._pages(client, "/oncalls", [*base, *window], "oncalls")]
+        window = [("since", _z(now)), ("until", _z(now + self._horizon))]
+        upcoming = [
+            _shift(o) for o in self._pages(client, "/oncalls", [*base, *window], "oncalls", what="upcoming on-calls")
+        ]
         rules = policy.get("escalation_rules") or []
         numbers = sorted({*range(1, len(rules) + 1), *(s.level for s in current), *(s.level for s in upcoming)})
         levels = []
@@ -281,27 +345,29 @@ class PagerDutySource:
             )
         return tuple(levels)
 
-    def _incidents(self, client: httpx.Client, service_id: str) -> tuple[Incident, ...]:
-        params = [("service_ids[]", service_id), ("statuses[]", "triggered"), ("statuses[]", "acknowledged")]
+    def _incidents(
+        self, client: httpx.Client, service_id: str, failures: list[tuple[str, str]]
+    ) -> tuple[Incident, ...]:
+        """The service's open incidents, however old (``date_range=all``: without it only the last month's)."""
+        params = [
+            ("service_ids[]", service_id),
+            ("statuses[]", "triggered"),
+            ("statuses[]", "acknowledged"),
+            ("date_range", "all"),
+        ]
         found = []
-        for item in self._pages(client, "/incidents", params, "incidents"):
-            assignees = tuple((a.get("assignee") or {}).get("summary") or "" for a in item.get("assignments") or [])
-            found.append(
-                Incident(
-                    id=item["id"],
-                    title=item.get("title") or item.get("summary") or item["id"],
-                    status=item.get("status", ""),
-                    urgency=item.get("urgency"),
-                    created=_parse_time(item.get("created_at")),
-                    url=item.get("html_url"),
-                    assignees=tuple(a for a in assignees if a),
-                )
-            )
+        try:
+            for item in self._pages(client, "/incidents", params, "incidents", what="incidents"):
+                found.append(_incident(item))
+        except PagingCapReached as cap:
+            # Thousands of open incidents: show what was read, and say that it is not all of them.
+            failures.append((INCIDENTS, f"{cap}; showing the first {len(found)}"))
         return tuple(found)
 
     def _changes(self, client: httpx.Client, service_id: str, now: datetime) -> tuple[ChangeEvent, ...]:
-        params = [("since", (now - timedelta(days=7)).isoformat()), ("until", now.isoformat())]
-        body = self._get(client, f"/services/{service_id}/change_events", [*params, ("limit", "20")])
+        params = [("since", _z(now - timedelta(days=7))), ("until", _z(now))]
+        path = f"/services/{service_id}/change_events"
+        body = self._get(client, path, [*params, ("limit", str(CHANGES_SHOWN))], what="change events")
         events = []
         for item in body.get("change_events") or []:
             links = item.get("links") or []
@@ -316,6 +382,40 @@ class PagerDutySource:
         # Newest first: the change most likely to explain an incident is the latest one.
         events.sort(key=lambda e: e.timestamp or datetime.min.replace(tzinfo=UTC), reverse=True)
         return tuple(events)
+
+
+@contextlib.contextmanager
+def _section(failures: list[tuple[str, str]], section: str, what: str) -> Iterator[None]:
+    """Run one section of the report; its failure is noted for it alone and the report carries on."""
+    try:
+        yield
+    except PagerDutyError as error:
+        failures.append((section, str(error)))
+    except SHAPE_ERRORS:
+        failures.append((section, f"PagerDuty sent a response this client cannot read for the {what}"))
+
+
+def _refusal(body: bytes) -> str:
+    """PagerDuty's own words for a 400 (``error.message`` and ``error.errors``), short; empty when unreadable."""
+    try:
+        error = (budget.loads_bounded(body) or {}).get("error") or {}
+        words = [str(error.get("message") or "")] + [str(item) for item in error.get("errors") or []][:3]
+    except (budget.BodyError, AttributeError, TypeError, ValueError):
+        return ""
+    return ": ".join(word for word in words if word)[:200]
+
+
+def _incident(item: dict) -> Incident:
+    assignees = tuple((a.get("assignee") or {}).get("summary") or "" for a in item.get("assignments") or [])
+    return Incident(
+        id=item["id"],
+        title=item.get("title") or item.get("summary") or item["id"],
+        status=item.get("status", ""),
+        urgency=item.get("urgency"),
+        created=_parse_time(item.get("created_at")),
+        url=item.get("html_url"),
+        assignees=tuple(a for a in assignees if a),
+    )
 
 
 def _retry_after(response: httpx.Response) -> float:

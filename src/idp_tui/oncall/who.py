@@ -1,7 +1,8 @@
 """The whole answer to "who owns this and who is on call": owner card, ladder, incidents and blast radius.
 
 One function builds it for both ``idp-tui who`` and the TUI's Ownership and On-call view; ``answer_json`` is the
-headless command's documented JSON shape.
+headless command's documented JSON shape. Each section (ladder, incidents, changes, dependents) stands on its own:
+one that could not be read is said, with why, next to the others.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from ..catalog.entity import Entity
 from ..catalog.model import Catalog
 from ..render.hyperlinks import entity_links
 from .blast_radius import Dependent, blast_radius, by_owner
-from .models import OnCallReport, OnCallShift, Responder
+from .models import CHANGES, INCIDENTS, LADDER, OnCallReport, OnCallShift, Responder
 from .ownership import OwnerCard, owner_card
 from .providers import NO_PROVIDER, OnCallProviders
 
@@ -47,6 +48,32 @@ class WhoAnswer:
     now: datetime
     # How the entity was found when it was not named directly ("pod payments/payment-processor-7d9 on demo-eu").
     found_from: str | None = None
+    # Why the blast radius could not be worked out (the rest of the answer stands).
+    dependents_error: str | None = None
+    # A moment was asked for (``--at``): ``now`` is that moment, not the current time.
+    asked: bool = False
+
+    @property
+    def demo(self) -> bool:
+        """The demo rotations answered some part of this (the entity's ladder or a touched team's)."""
+        reports = [self.report, *(team.report for team in self.teams)]
+        return any(report is not None and report.demo for report in reports)
+
+    def errors(self) -> dict[str, str]:
+        """Each section that could not be read, with why: ``ladder``, ``incidents``, ``changes``, ``dependents``."""
+        found: dict[str, str] = {}
+        if self.report is not None:
+            for section in (LADDER, INCIDENTS, CHANGES):
+                why = self.report.section_error(section)
+                if why:
+                    found[section] = why
+        # A touched team's on-call that could not be read is part of the dependents section.
+        unknown = [(team.owner_key, team.report.error) for team in self.teams if team.report and team.report.error]
+        if self.dependents_error:
+            found["dependents"] = self.dependents_error
+        elif unknown:
+            found["dependents"] = "; ".join(f"on call unknown for {owner}: {why}" for owner, why in unknown)
+        return found
 
 
 def who(
@@ -68,7 +95,12 @@ def who(
     missing = None
     if report is None:
         missing = NO_PROVIDER if not providers.configured else f"No on-call service for {entity.name} or its owners"
-    dependents = tuple(blast_radius(catalog, entity.key))
+    dependents: tuple[Dependent, ...] = ()
+    dependents_error = None
+    try:
+        dependents = tuple(blast_radius(catalog, entity.key))
+    except Exception as problem:  # noqa: BLE001 - the blast radius fails alone; owner and ladder still answer
+        dependents_error = f"could not work out what depends on {entity.name}: {problem or type(problem).__name__}"
     teams = []
     for owner_key, members in by_owner(list(dependents)).items():
         owner = catalog.get(owner_key) if owner_key else None
@@ -76,7 +108,10 @@ def who(
         if with_team_oncall and owner is not None:
             team_report = providers.report_for_entity(catalog, owner, now=at)
         teams.append(TeamImpact(owner_key, owner, tuple(members), team_report))
-    return WhoAnswer(entity, owner_card(catalog, entity), report, missing, dependents, tuple(teams), now, found_from)
+    card = owner_card(catalog, entity)
+    return WhoAnswer(
+        entity, card, report, missing, dependents, tuple(teams), now, found_from, dependents_error, at is not None
+    )
 
 
 def _when(moment: datetime | None) -> str | None:
@@ -122,6 +157,10 @@ def answer_json(answer: WhoAnswer) -> dict[str, Any]:
         "service": report.service if report else None,
         "policy": report.policy if report else None,
         "error": report.error if report else answer.missing,
+        # Per section (ladder, incidents, changes, dependents): only those that could not be read, with why.
+        "errors": answer.errors(),
+        # True when the bundled demo rotations answered: nobody is really paged.
+        "demo": answer.demo,
         "notes": list(report.notes) if report else [],
         "oncall": [_shift_json(shift) for level in levels for shift in level.now],
         "next": [_shift_json(shift) for level in levels for shift in level.next],
@@ -150,9 +189,11 @@ def answer_json(answer: WhoAnswer) -> dict[str, Any]:
         "teams": [
             {
                 "owner": team.owner_key,
-                "links": [{"title": link.title, "url": link.url} for link in entity_links(answer.entity)],
+                "links": [{"title": link.title, "url": link.url} for link in entity_links(team.owner or answer.entity)],
                 "dependents": [d.key for d in team.dependents],
                 "oncall": [_shift_json(shift) for shift in team.primary()],
+                "error": team.report.error if team.report else None,
+                "demo": bool(team.report and team.report.demo),
             }
             for team in answer.teams
         ],

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from ..catalog.entity import Entity
 from ..oncall.blast_radius import Dependent
-from ..oncall.models import EscalationLevel, OnCallReport, OnCallShift
+from ..oncall.models import CHANGES, INCIDENTS, EscalationLevel, OnCallReport, OnCallShift
 from ..oncall.ownership import OwnerCard
 from ..oncall.who import TeamImpact, WhoAnswer
 from ..safe_text import clean
@@ -128,7 +128,16 @@ def owner_lines(card: OwnerCard, entity: Entity, *, full_urls: bool = True) -> l
     return lines
 
 
-def oncall_lines(report: OnCallReport | None, missing: str | None, now: datetime) -> list[Line]:
+def _section_failed(report: OnCallReport, section: str, what: str) -> list[Line]:
+    """One line saying a section could not be read and why; nothing when it was, or when the whole report failed."""
+    why = report.section_error(section)
+    if not why or why == report.error:
+        return []
+    return [Line(Text(_p(f"  ! {what} unknown: {why}"), style="bold"), copy=why, wrap=True)]
+
+
+def oncall_lines(report: OnCallReport | None, missing: str | None, now: datetime, *, asked: bool = False) -> list[Line]:
+    """The ladder, then open incidents and recent changes; ``asked``: ``now`` is a moment asked for (``--at``)."""
     if report is None:
         return [heading("On call"), Line(Text(f"  {_p(missing)}", style="italic"), wrap=True)]
     title = "On call"
@@ -137,6 +146,9 @@ def oncall_lines(report: OnCallReport | None, missing: str | None, now: datetime
     zone = now.astimezone().strftime("%Z")
     title_text = Text.assemble((title.upper(), "bold"), (f"  {_p(report.provider)} · times in {zone}", "dim"))
     lines = [Line(title_text, heading=True)]
+    if asked:
+        when = now.astimezone().strftime("%a %d %b %Y %H:%M %Z")
+        lines.append(Line(Text(f"  as of {when}, the time asked for", style="dim")))
     if report.error:
         error = _p(f"  ! {report.provider}: {report.error}")
         lines.append(Line(Text(error, style="bold"), copy=report.error, wrap=True))
@@ -145,20 +157,30 @@ def oncall_lines(report: OnCallReport | None, missing: str | None, now: datetime
     if not report.levels and not report.error:
         lines.append(Line(Text("  The escalation policy has no levels.", style="italic")))
     lines += [Line(Text(f"  {_p(note)}", style="dim"), wrap=True) for note in report.notes]
-    if report.incidents:
-        lines.append(heading(f"Open incidents ({len(report.incidents)})"))
+    if report.demo and not any("demo" in note.lower() for note in report.notes):
+        lines.append(Line(Text("  demo on-call: a demo rotation; nobody is really paged.", style="dim"), wrap=True))
+    # Incidents are the ones open now, whatever moment was asked for: then they show when they were opened.
+    failed = _section_failed(report, INCIDENTS, "Open incidents")
+    if report.incidents or failed:
+        counted = f" ({len(report.incidents)})" if report.incidents else ""  # none read is not "none open"
+        lines.append(heading(f"Open incidents{' now' if asked else ''}{counted}"))
+    lines += failed
     for incident in report.incidents:
         text = Text(f"  [{_p(incident.status)}] ", style="bold")
         if incident.urgency:
             text.append(f"{_p(incident.urgency)} ")
         text.append(_p(incident.title), style=_link(incident.url))
-        if incident.created:
+        if incident.created and asked:
+            text.append(f"  opened {incident.created.astimezone().strftime('%a %d %b %H:%M')}", style="dim")
+        elif incident.created:
             text.append(f"  {duration(now - incident.created)} ago", style="dim")
         if incident.assignees:
             text.append(f"  → {_p(', '.join(incident.assignees))}", style="dim")
         lines.append(Line(text, copy=incident.url or incident.id))
-    if report.changes:
+    failed = _section_failed(report, CHANGES, "Recent changes")
+    if report.changes or failed:
         lines.append(heading("Recent changes"))
+    lines += failed
     for change in report.changes:
         text = Text(f"  {_p(change.summary)}")
         if change.timestamp:
@@ -197,9 +219,14 @@ def _dependent_line(dependent: Dependent, names: dict[str, str]) -> Line:
 
 
 def blast_lines(answer: WhoAnswer) -> list[Line]:
+    if answer.dependents_error:
+        failed = Text(_p(f"  ! {answer.dependents_error}"), style="bold")
+        return [heading("Blast radius"), Line(failed, copy=answer.dependents_error, wrap=True)]
     if not answer.dependents:
         return [heading("Blast radius"), Line(Text("  Nothing in the catalog depends on it.", style="italic"))]
     title = f"Blast radius · {count(len(answer.dependents), 'entity')}, {count(len(answer.teams), 'team')}"
+    if any(team.report is not None and team.report.demo for team in answer.teams):
+        title += " · on call from the demo rotation"
     lines = [heading(title)]
     names = {d.key: d.key.split(":", 1)[-1].removeprefix("default/") for d in answer.dependents}
     for team in answer.teams:
@@ -233,7 +260,7 @@ def who_lines(answer: WhoAnswer, *, full_urls: bool = True) -> list[Line]:
     lines = [Line(title, copy=entity.key, target=entity.key)]
     if answer.found_from:
         lines.append(Line(Text(f"found from {_p(answer.found_from)}", style="dim")))
-    lines += oncall_lines(answer.report, answer.missing, answer.now)
+    lines += oncall_lines(answer.report, answer.missing, answer.now, asked=answer.asked)
     lines += link_lines(entity, full_urls=full_urls)
     lines += owner_lines(answer.card, entity, full_urls=full_urls)
     lines += blast_lines(answer)
@@ -269,6 +296,9 @@ def team_lines(
     lines = owner_lines(card, owner, full_urls=False)
     if team_report is not None:
         lines += oncall_lines(team_report, None, now)
+    hinted_by_demo = any(report is not None and report.demo for report in reports.values())
+    if hinted_by_demo and not (team_report is not None and team_report.demo):
+        lines.append(Line(Text("  on-call hints below come from the demo rotation (demo on-call)", style="dim")))
     whose = "with their groups" if owner.kind == "User" else "with sub-teams"
     lines.append(heading(f"Owns · {count(len(owned), 'entity')}, {whose}"))
     for entity, group in owned:
