@@ -21,6 +21,15 @@ from idp_tui.render.deployments import DeploymentRow, cluster_rows
 from idp_tui.safe_text import clean
 
 
+def screen_title(name: str, badges: list[str], width: int) -> str:
+    """``Deployments · NAME · demo cluster · READ-ONLY`` in one line of ``width``: the name gives way, never a badge."""
+    tail = "".join(f" · {badge}" for badge in badges)
+    head = "Deployments · "
+    shown = Text(clean(name, one_line=True))
+    shown.truncate(max(8, width - len(head) - len(tail)), overflow="ellipsis")  # in cells: wide characters count 2
+    return f"{head}{shown.plain}{tail}"
+
+
 def _one_line(text: Text, width: int) -> Text:
     # One row per line keeps the list scannable at 80 columns; the highlighted row is shown whole below.
     line = text.copy()
@@ -88,10 +97,14 @@ class DeploymentsScreen(Screen):
         self.loaded_at: datetime | None = None
         self.first_load_seconds: float | None = None
 
+    @property
+    def badges(self) -> list[str]:
+        """What the title must always say: the demo cluster is never silent, nor is read-only mode."""
+        return [*(["demo cluster"] if self.access.demo else []), *(["READ-ONLY"] if self.read_only else [])]
+
     def compose(self) -> ComposeResult:
-        badge = "  READ-ONLY" if self.read_only else ""
         # markup=False: names and statuses are data, and "[/x]" in a title must show, not raise.
-        title = clean(f"Deployments · {self.entity.display_name}{badge}", one_line=True)
+        title = screen_title(self.entity.display_name, self.badges, self.app.size.width - 2)
         yield Static(title, id="deployments-title", markup=False)
         yield Static("reading clusters…", id="deployments-status", markup=False)
         yield OptionList(id="deployment-rows")
@@ -203,6 +216,8 @@ class DeploymentsScreen(Screen):
             option_list.highlighted = min(highlighted or self._first_interesting(), len(self.rows) - 1)
 
     def on_resize(self) -> None:
+        title = screen_title(self.entity.display_name, self.badges, self.size.width - 2)
+        self.query_one("#deployments-title", Static).update(title)
         if self.rows:
             self._show()
 
@@ -336,4 +351,5 @@ class DeploymentsScreen(Screen):
         if row.pod is not None:
             from .pod_detail import PodDetailScreen
 
-            self.app.push_screen(PodDetailScreen(row.cluster, row.pod))
+            demo = bool(self.by_cluster.get(row.cluster, {}).get("demo"))
+            self.app.push_screen(PodDetailScreen(row.cluster, row.pod, demo=demo))

@@ -230,6 +230,9 @@ class LogScreen(Screen):
 
     def on_log_screen_connected(self, message: Connected) -> None:
         self.clusters, self.demo, self.error = message.clusters, message.demo, message.error
+        if self.demo:  # in the title too: the status line is long, and the demo must never pass for a real cluster
+            title = clean(f"Logs · {self.entity_ref} · demo cluster", one_line=True)
+            self.query_one("#logs-title", Static).update(title)
         self.view.show_cluster = len(self.clusters) > 1
         self._show_status()
 

@@ -22,13 +22,13 @@ def _cell(text: object) -> Text:
     return Text(clean(str(text)))
 
 
-def pod_detail(cluster: str, pod: dict[str, Any]) -> Table:
-    """The pod's facts, then a row per container."""
+def pod_detail(cluster: str, pod: dict[str, Any], demo: bool = False) -> Table:
+    """The pod's facts, then a row per container; ``demo``: the cluster is the demo cluster, and it says so."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
     facts = [
-        ("Cluster", cluster),
+        ("Cluster", f"{cluster} (demo cluster)" if demo else cluster),
         ("Status", f"{pod['status']} ({pod['phase']})"),
         ("Ready", pod["ready"]),
         ("Restarts", str(pod["restarts"])),
@@ -59,13 +59,15 @@ class PodDetailScreen(Screen):
     PodDetailScreen VerticalScroll { padding: 0 1; }
     """
 
-    def __init__(self, cluster: str, pod: dict[str, Any]) -> None:
+    def __init__(self, cluster: str, pod: dict[str, Any], *, demo: bool = False) -> None:
         super().__init__()
         self.cluster = cluster
         self.pod = pod
+        self.demo = demo
 
     def compose(self) -> ComposeResult:
-        yield Static(clean(f"Pod {self.pod['name']}", one_line=True), id="pod-title", markup=False)
+        badge = " · demo cluster" if self.demo else ""
+        yield Static(clean(f"Pod {self.pod['name']}{badge}", one_line=True), id="pod-title", markup=False)
         with VerticalScroll():
-            yield Static(pod_detail(self.cluster, self.pod), id="pod-detail")
+            yield Static(pod_detail(self.cluster, self.pod, self.demo), id="pod-detail")
         yield Footer()

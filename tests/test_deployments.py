@@ -1,4 +1,4 @@
-"""An entity's workloads across clusters, read with the official client from the demo cluster over HTTP."""
+"""An entity's workloads across clusters, read with the official client from the demo cluster over HTTPS."""
 
 from __future__ import annotations
 

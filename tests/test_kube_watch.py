@@ -1,4 +1,4 @@
-"""Live cluster state by list-then-watch, through the official client against the demo cluster over HTTP."""
+"""Live cluster state by list-then-watch, through the official client against the demo cluster over HTTPS."""
 
 from __future__ import annotations
 

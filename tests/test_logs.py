@@ -1,4 +1,4 @@
-"""Tailing an entity's pods like stern, through the official client against the demo cluster over HTTP."""
+"""Tailing an entity's pods like stern, through the official client against the demo cluster over HTTPS."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import catalog, config, deployments, keys, logs, scaffold, secrets, validate, who
+    from .commands import catalog, config, demo, deployments, keys, logs, scaffold, secrets, validate, who
 
     parser = argparse.ArgumentParser(
         prog="idp-tui",
@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     scaffold.add_parser(subparsers)
     deployments.add_parser(subparsers)
     logs.add_parser(subparsers)
+    demo.add_parser(subparsers)
     who.add_parsers(subparsers)
     secrets.add_parser(subparsers)
     config.add_parser(subparsers)

@@ -19,12 +19,22 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
         # Headers and body go out in separate writes; without this, Nagle's algorithm and the client's delayed ACK
         # hold every small response for ~40 ms.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if hasattr(self.connection, "do_handshake"):
+            # TLS: the handshake runs here, in this connection's thread, not in the accepting one, where a slow or
+            # plain-HTTP client would hold up every other connection.
+            self.connection.settimeout(10)
+            self.connection.do_handshake()
+            self.connection.settimeout(self.timeout)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's signature
         """Silence the default stderr access log (it would scribble over the TUI)."""
 
 
 class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops connections when a client opens many at once (the TUI opens one per
+    # watched kind and cluster); a dropped SYN is retried only after a second. Real servers use the system's limit.
+    request_queue_size = 128
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up mid-request (Ctrl-C on `idp-tui logs --follow`, a timed-out read) is normal for a
         # server, not a bug: no traceback on the stderr of the program the demo server runs in.
@@ -66,7 +76,7 @@ class LocalServer:
 
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(*tls)
-            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True, do_handshake_on_connect=False)
         for key, value in attributes.items():
             setattr(self.httpd, key, value)
         scheme = "https" if tls else "http"

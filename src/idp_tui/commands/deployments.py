@@ -60,6 +60,8 @@ def deployments_command(args, platform: Platform) -> int:
         return 2
     now = datetime.now(UTC)
     report = {"entity": entity.key, "selector": selector.label_selector, "namespace": selector.namespace}
+    # Never a silent demo: a script must be able to tell the demo cluster's answers from a real cluster's.
+    report["demo"] = clusters.demo
     report["clusters"] = [cluster_report(snapshot, now) for snapshot in snapshots]
     if args.json:
         print_json(report)
@@ -74,7 +76,9 @@ def _print_report(report: dict[str, Any]) -> None:
 
     out = console()
     namespace = report["namespace"] or "any namespace"
-    out.print(f"{report['entity']}: pods labelled {report['selector']} in {namespace}", highlight=False)
+    source = " · demo cluster" if report["demo"] else ""
+    header = f"{report['entity']}: pods labelled {report['selector']} in {namespace}{source}"
+    out.print(header, highlight=False, soft_wrap=True)  # one line, as the rows: whole for grep, wrapped by the terminal
     for cluster in report["clusters"]:
         out.print()
         for row in cluster_rows(cluster):

@@ -102,6 +102,9 @@ def _tail(clusters, selector, options, colour: str = "never") -> int:
     lines: queue.Queue = queue.Queue(maxsize=10_000)
     tails, failed = [], 0
     names = [name for name in clusters.cluster_names() if selector.allows_cluster(name)]
+    if clusters.demo:
+        # On stderr: stdout holds only log lines, for grep and files, and the demo must never pass for a real cluster.
+        error(f"demo cluster ({', '.join(names) or 'no context'}): the demo's logs, not a real cluster's")
     for name in names:
         try:
             client = clusters.api_client(name)

@@ -194,15 +194,31 @@ class Controllers:
         hash_ = o.template_hash(template)
         name = f"{deployment['metadata']['name']}-{hash_}"
         existing = self.state.get("replicasets", deployment["metadata"]["namespace"], name)
-        if existing is not None:
-            return existing
         revisions = [int(rs["metadata"]["annotations"][o.REVISION]) for rs in self.replicasets(deployment)]
         revision = max(revisions, default=0) + 1
+        if existing is not None:
+            if int(existing["metadata"]["annotations"][o.REVISION]) < revision - 1:
+                return self._readopt(deployment, existing, revision)
+            return existing
         rs = o.replicaset(deployment, template, hash_, revision, now)
         updated = copy.deepcopy(deployment)
         updated["metadata"].setdefault("annotations", {})[o.REVISION] = str(revision)
         self.state.put(updated)
         return self.state.put(rs)
+
+    def _readopt(self, deployment: dict[str, Any], rs: dict[str, Any], revision: int) -> dict[str, Any]:
+        """An old revision's template is current again (``rollout undo``): its ReplicaSet becomes the newest
+        revision, and the revision it had is remembered in ``revision-history``, as the controller does."""
+        updated = copy.deepcopy(rs)
+        annotations = updated["metadata"]["annotations"]
+        history = [part for part in annotations.get(o.REVISION_HISTORY, "").split(",") if part]
+        annotations[o.REVISION_HISTORY] = ",".join([*history, annotations[o.REVISION]])
+        annotations[o.REVISION] = str(revision)
+        meta = deployment["metadata"]
+        owner = copy.deepcopy(self.state.get("deployments", meta["namespace"], meta["name"]) or deployment)
+        owner["metadata"].setdefault("annotations", {})[o.REVISION] = str(revision)
+        self.state.put(owner)
+        return self.state.put(updated)
 
     def replicasets(self, deployment: dict[str, Any]) -> list[dict[str, Any]]:
         """ReplicaSets owned by the deployment."""

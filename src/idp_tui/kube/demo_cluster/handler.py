@@ -9,7 +9,7 @@ import socket
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from idp_tui.kube.demo_cluster import discovery
+from idp_tui.kube.demo_cluster import discovery, tables
 from idp_tui.kube.demo_cluster import objects as o
 from idp_tui.kube.demo_cluster.logs import LogError, container_log
 from idp_tui.kube.demo_cluster.selectors import SelectorError, field_matcher, label_matcher
@@ -195,7 +195,12 @@ class Handler(LocalRequestHandler):
                 obj = state.get(plural, namespace or "", name)
             if obj is None:
                 raise not_found(plural, name)
-            self.send_json(200, obj)
+            version = tables.table_version(self.headers.get("Accept"))
+            if version:
+                list_meta = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
+                self.send_json(200, self._table(plural, [obj], list_meta, version))
+            else:
+                self.send_json(200, obj)
         elif method == "PATCH" and plural in ("deployments", "statefulsets", "daemonsets"):
             self.send_json(
                 200, self.demo.patch_workload(state, plural, namespace or "", name, raw or "{}", self._patch_type())
@@ -287,12 +292,29 @@ class Handler(LocalRequestHandler):
             ).decode()
             metadata["remainingItemCount"] = len(chosen) - limit
             chosen = chosen[:limit]
+        table_version = tables.table_version(self.headers.get("Accept"))
+        if table_version:
+            # kubectl get and k9s: the API server's own columns (server-side printing).
+            self.send_json(200, self._table(plural, chosen, metadata, table_version))
+            return
         version, kind = RESOURCES[plural][:2]
         items = [{key: value for key, value in obj.items() if key not in ("kind", "apiVersion")} for obj in chosen]
         self.send_json(200, {"kind": f"{kind}List", "apiVersion": version, "metadata": metadata, "items": items})
 
+    def _table(self, plural: str, objects: list[dict[str, Any]], list_meta: dict[str, Any], version: str) -> dict:
+        include = self.query.get("includeObject")
+        return tables.table(plural, objects, list_meta, version=version, include_object=include)
+
     def _watch(self, state: ClusterState, plural: str, namespace: str | None) -> None:
-        serve_watch(self, state, plural, namespace, self._matchers())
+        version = tables.table_version(self.headers.get("Accept"))
+        include = self.query.get("includeObject")
+
+        def as_table(obj: dict[str, Any], headers: bool) -> dict[str, Any]:
+            # Each event carries a one-row Table; like the API server, only the first has the column definitions.
+            meta = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
+            return tables.table(plural, [obj], meta, version=version or "v1", include_object=include, headers=headers)
+
+        serve_watch(self, state, plural, namespace, self._matchers(), as_table if version else None)
 
     # -- logs, patch, scale --------------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import Any
 ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 ID_LABEL = "backstage.io/kubernetes-id"
 REVISION = "deployment.kubernetes.io/revision"
+REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 
 
 def iso(seconds: float) -> str:
@@ -37,8 +38,21 @@ def uid(*parts: object) -> str:
 
 
 def template_hash(template: dict[str, Any]) -> str:
-    """The pod-template-hash of a pod template (deterministic, like the controller's FNV hash)."""
-    return suffix(9, json.dumps(template, sort_keys=True))
+    """The pod-template-hash of a pod template (deterministic, like the controller's FNV hash).
+
+    Null and empty fields do not count, as they do not for the controller (which hashes decoded objects): the
+    template ``kubectl rollout undo`` sends back (with ``creationTimestamp: null``) is the old revision's template.
+    """
+    return suffix(9, json.dumps(_without_empty(template), sort_keys=True))
+
+
+def _without_empty(value: Any) -> Any:
+    if isinstance(value, dict):
+        kept = {key: _without_empty(item) for key, item in value.items()}
+        return {key: item for key, item in kept.items() if item not in (None, {}, [])}
+    if isinstance(value, list):
+        return [_without_empty(item) for item in value]
+    return value
 
 
 def metadata(name: str, namespace: str | None, created: float, **extra: Any) -> dict[str, Any]:
@@ -185,6 +199,7 @@ def pod(
     spec = {**json.loads(json.dumps(template["spec"])), "nodeName": node}
     ip_seed = int(digest("ip", name)[:4], 16)
     statuses = [container_status(c, name, created + 4 if ready else None) for c in spec["containers"]]
+    host_ip, pod_ip = f"10.20.0.{ip_seed % 250 + 2}", f"10.244.{ip_seed % 200}.{ip_seed // 200 % 250 + 2}"
     obj = {
         "kind": "Pod",
         "apiVersion": "v1",
@@ -192,8 +207,11 @@ def pod(
         "spec": spec,
         "status": {
             "phase": "Pending",
-            "hostIP": f"10.20.0.{ip_seed % 250 + 2}",
-            "podIP": f"10.244.{ip_seed % 200}.{ip_seed // 200 % 250 + 2}",
+            # The plural fields are what clients read since dual-stack (kubectl's IP column is podIPs[0]).
+            "hostIP": host_ip,
+            "hostIPs": [{"ip": host_ip}],
+            "podIP": pod_ip,
+            "podIPs": [{"ip": pod_ip}],
             "startTime": iso(created),
             "containerStatuses": statuses,
             "qosClass": "Burstable",

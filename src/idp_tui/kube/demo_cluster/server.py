@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import ssl
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,7 @@ import yaml
 
 from idp_tui.kube.demo_cluster.handler import ApiError, Handler, not_found
 from idp_tui.kube.demo_cluster.state import ClusterState, load_description, merge_patch
+from idp_tui.kube.demo_cluster.tls import authority_file, demo_certificate, first_certificate
 from idp_tui.local_http import LocalServer
 
 RESTART_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
@@ -39,12 +42,21 @@ class DemoCluster:
         rollout_seconds: How long the demo's in-progress rollout takes (each new pod is ready after
             ``rollout_seconds / replicas``); tests pass a small value.
         bookmark_seconds: Idle time after which a watch that allows bookmarks receives a BOOKMARK.
+        certificate_dir: Where its TLS certificate is kept (made there on first use); by default
+            ``<state dir>/demo-cluster``, next to the kubeconfig ``idp-tui demo cluster`` writes.
     """
 
     def __init__(
-        self, description: Path | None = None, rollout_seconds: float = 60.0, bookmark_seconds: float = 5.0
+        self,
+        description: Path | None = None,
+        rollout_seconds: float = 60.0,
+        bookmark_seconds: float = 5.0,
+        certificate_dir: Path | None = None,
     ) -> None:
         self.description_path = description
+        self.certificate_dir = certificate_dir
+        self.certificate_pem: bytes | None = None
+        self.certificate_authority: Path | None = None
         self.rollout_seconds = rollout_seconds
         self.bookmark_seconds = bookmark_seconds
         self.requests: list[dict[str, Any]] = []
@@ -60,13 +72,31 @@ class DemoCluster:
     # -- lifecycle -----------------------------------------------------------------------------------------------
 
     def start(self, tls: tuple[str, str] | None = None) -> str:
-        """Serve on 127.0.0.1 and a free port in a daemon thread; returns the base URL (``http://127.0.0.1:PORT``).
+        """Serve HTTPS on 127.0.0.1 and a free port in a daemon thread; returns the base URL (``https://127.0.0.1:PORT``).
+
+        Like a real API server, it serves only HTTPS: kubectl and other Go clients refuse to send a bearer token
+        over plain HTTP. The kubeconfig from :meth:`write_kubeconfig` trusts the certificate.
 
         Args:
-            tls: ``(certificate file, key file)`` to serve HTTPS, as a real API server does (in-cluster clients
-                insist on it); the URL is then ``https://``.
+            tls: ``(certificate file, key file)`` to present; by default the demo's own self-signed certificate
+                for 127.0.0.1, made once and kept in ``certificate_dir``.
         """
-        self._server = LocalServer(Handler, name="demo-cluster", tls=tls, demo=self)
+        if tls is None:
+            directory = self.certificate_dir or default_certificate_dir()
+            certificate = demo_certificate(directory)
+            try:
+                self._server = LocalServer(Handler, name="demo-cluster", tls=(str(certificate.path),) * 2, demo=self)
+            except ssl.SSLError:  # a kept file that no longer loads (edited, or a key that does not match)
+                certificate = demo_certificate(directory, renew=True)
+                self._server = LocalServer(Handler, name="demo-cluster", tls=(str(certificate.path),) * 2, demo=self)
+            self.certificate_pem = certificate.certificate_pem
+            self.certificate_authority = authority_file(directory, certificate.certificate_pem)
+        else:
+            self._server = LocalServer(Handler, name="demo-cluster", tls=tls, demo=self)
+            self.certificate_pem = first_certificate(Path(tls[0]).read_bytes())
+            if self.certificate_pem:
+                directory = self.certificate_dir or default_certificate_dir()
+                self.certificate_authority = authority_file(directory, self.certificate_pem)
         self.base_url = self._server.start()
         return self.base_url
 
@@ -100,19 +130,29 @@ class DemoCluster:
         return f"{self.base_url}/clusters/{context}"
 
     def write_kubeconfig(self, path: Path | str, current: str | None = None) -> Path:
-        """Write a kubeconfig with one context per demo cluster (bearer token ``demo``); returns its path."""
+        """Write a kubeconfig with one context per demo cluster (bearer token ``demo``); returns its path.
+
+        Each cluster entry trusts the served certificate (``certificate-authority``, a file beside the kept
+        certificate), so the Python client, kubectl and k9s all verify TLS; nothing skips verification.
+        """
         path = Path(path)
         contexts = self.contexts
+        cluster: dict[str, str] = {}
+        if self.certificate_authority is not None:
+            cluster["certificate-authority"] = str(self.certificate_authority.absolute())
         config = {
             "apiVersion": "v1",
             "kind": "Config",
             "preferences": {},
-            "clusters": [{"name": name, "cluster": {"server": self.server_url(name)}} for name in contexts],
+            "clusters": [{"name": name, "cluster": {**cluster, "server": self.server_url(name)}} for name in contexts],
             "users": [{"name": "demo", "user": {"token": "demo"}}],
             "contexts": [{"name": name, "context": {"cluster": name, "user": "demo"}} for name in contexts],
             "current-context": current or contexts[0],
         }
-        path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        # Whole or not at all: kubectl may read it while a restarted demo rewrites it.
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        os.replace(temporary, path)
         return path
 
     # -- state ---------------------------------------------------------------------------------------------------
@@ -277,6 +317,13 @@ def _json_patch(target: dict[str, Any], operations: Any) -> None:
             raise ApiError(422, "Invalid", f"unsupported JSON patch operation {operation.get('op')!r}")
 
 
+def default_certificate_dir() -> Path:
+    """``<state dir>/demo-cluster``: the demo cluster's certificate, and the kubeconfig of ``idp-tui demo cluster``."""
+    from idp_tui.paths import state_home
+
+    return state_home() / "demo-cluster"
+
+
 def start_demo_cluster(kubeconfig: Path | str, rollout_seconds: float = 60.0) -> DemoCluster:
     """Start a demo cluster and write its kubeconfig to ``kubeconfig`` (the demo profile's entry point)."""
     cluster = DemoCluster(rollout_seconds=rollout_seconds)
@@ -285,4 +332,4 @@ def start_demo_cluster(kubeconfig: Path | str, rollout_seconds: float = 60.0) ->
     return cluster
 
 
-__all__ = ["RESTART_ANNOTATION", "DemoCluster", "Stream", "start_demo_cluster"]
+__all__ = ["RESTART_ANNOTATION", "DemoCluster", "Stream", "default_certificate_dir", "start_demo_cluster"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from idp_tui.kube.demo_cluster import objects as o
@@ -15,10 +16,28 @@ if TYPE_CHECKING:
 
 
 def serve_watch(
-    handler: Handler, state: ClusterState, plural: str, namespace: str | None, matchers: tuple[Any, Any]
+    handler: Handler,
+    state: ClusterState,
+    plural: str,
+    namespace: str | None,
+    matchers: tuple[Any, Any],
+    render: Callable[[dict[str, Any], bool], dict[str, Any]] | None = None,
 ) -> None:
-    """Answer a watch: events since the requested resourceVersion, then live changes, as chunked JSON lines."""
+    """Answer a watch: events since the requested resourceVersion, then live changes, as chunked JSON lines.
+
+    ``render(obj, first)`` replaces each event's object (a one-row Table for kubectl ``get -w``); ``first`` is
+    true for the first event only.
+    """
     labels, fields = matchers
+    rendered = 0
+
+    def shown(obj: dict[str, Any]) -> dict[str, Any]:
+        nonlocal rendered
+        if render is None:
+            return obj
+        rendered += 1
+        return render(obj, rendered == 1)
+
     requested = handler.query.get("resourceVersion") or "0"
     timeout = float(handler.query.get("timeoutSeconds") or 1800)
     bookmarks = handler.query.get("allowWatchBookmarks") in ("true", "1")
@@ -39,7 +58,7 @@ def serve_watch(
                 requested = "0"
             position = int(requested) or state.revision
             if int(requested) == 0:
-                initial = [_line("ADDED", obj) for obj in state.items(plural, namespace) if visible(obj)]
+                initial = [_line("ADDED", shown(obj)) for obj in state.items(plural, namespace) if visible(obj)]
             else:
                 initial = []
         handler.chunk(b"".join(initial))
@@ -61,11 +80,11 @@ def serve_watch(
             for _revision, kind, _plural, obj, previous in entries:
                 now_visible, was_visible = visible(obj), kind == "MODIFIED" and visible(previous)
                 if kind == "MODIFIED" and was_visible and not now_visible:
-                    lines.append(_line("DELETED", obj))
+                    lines.append(_line("DELETED", shown(obj)))
                 elif kind == "MODIFIED" and now_visible and not was_visible:
-                    lines.append(_line("ADDED", obj))
+                    lines.append(_line("ADDED", shown(obj)))
                 elif now_visible:
-                    lines.append(_line(kind, obj))
+                    lines.append(_line(kind, shown(obj)))
             position = newest
             if lines:
                 handler.chunk(b"".join(lines))
