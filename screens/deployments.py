@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on, work
@@ -19,6 +18,13 @@ from textual.widgets.option_list import Option
 from idp_tui.catalog.entity import Entity
 from idp_tui.render.deployments import DeploymentRow, cluster_rows
 from idp_tui.safe_text import clean
+
+from .host import host
+
+if TYPE_CHECKING:
+    from idp_tui.kube.actions import WorkloadAction
+    from idp_tui.kube.protocols import WorkloadSource
+    from idp_tui.session import Session
 
 
 def screen_title(name: str, badges: list[str], width: int) -> str:
@@ -79,16 +85,17 @@ class DeploymentsScreen(Screen):
             super().__init__()
             self.status = status
 
-    def __init__(self, entity: Entity, access: Any, *, read_only: bool = False) -> None:
+    def __init__(self, entity: Entity, session: Session) -> None:
+        """``session``: its clusters are read in the worker (the demo cluster starts there on first use)."""
         super().__init__()
         self.entity = entity
-        self.access = access
-        self.read_only = read_only
+        self.session = session
+        self.read_only = session.read_only
+        self.clusters: WorkloadSource | None = None
         self.watches: list[Any] = []
         self.cluster_order: list[str] = []
         self.by_cluster: dict[str, dict[str, Any]] = {}
         self.statuses: dict[str, Any] = {}
-        self.api_clients: dict[str, Any] = {}
         # None: every cluster; else only this context is shown (c switches).
         self.only_cluster: str | None = None
         self.started_at = time.perf_counter()
@@ -100,7 +107,8 @@ class DeploymentsScreen(Screen):
     @property
     def badges(self) -> list[str]:
         """What the title must always say: the demo cluster is never silent, nor is read-only mode."""
-        return [*(["demo cluster"] if self.access.demo else []), *(["READ-ONLY"] if self.read_only else [])]
+        demo = self.session.clusters_are_demo
+        return [*(["demo cluster"] if demo else []), *(["READ-ONLY"] if self.read_only else [])]
 
     def compose(self) -> ComposeResult:
         # markup=False: names and statuses are data, and "[/x]" in a title must show, not raise.
@@ -118,9 +126,8 @@ class DeploymentsScreen(Screen):
     @work(thread=True, exclusive=True, group="deployments")
     def load(self) -> None:
         """Start one watch per cluster: each lists, then follows changes (never polled)."""
-        from idp_tui.kube.access import NoClusters
+        from idp_tui.kube.errors import NoClusters
         from idp_tui.kube.selection import SelectorError, selector_for
-        from idp_tui.kube.watch import ClusterWatch
 
         try:
             selector = selector_for(self.entity)
@@ -128,24 +135,20 @@ class DeploymentsScreen(Screen):
                 message = "no backstage.io/kubernetes-id or kubernetes-label-selector annotation on this entity"
                 self.post_message(self.Loaded([], 0.0, message))
                 return
-            clusters = self.access.clusters()
+            clusters = self.clusters = self.session.workload_source()
             names = [name for name in clusters.cluster_names() if selector.allows_cluster(name)]
         except (SelectorError, NoClusters) as problem:
             self.post_message(self.Loaded([], 0.0, str(problem)))
             return
         self.cluster_order = names
-        self.api_clients = {name: partial(clusters.api_client, name) for name in names}
         for name in names:
-            watch = ClusterWatch(
-                self.api_clients[name],
+            watch = clusters.watch(
                 name,
                 selector,
                 on_change=lambda snapshot: self._changed(snapshot),
                 on_status=lambda status: self.post_message(self.ClusterStatus(status)),
-                demo=clusters.demo,
             )
             self.watches.append(watch)
-            watch.start()
 
     def _changed(self, snapshot: Any) -> None:
         from idp_tui.kube.report import cluster_report
@@ -307,7 +310,7 @@ class DeploymentsScreen(Screen):
             return
         self._confirm(DeletePod(row.cluster, row.workload["namespace"], row.pod["name"]))
 
-    def _confirm(self, action: Any) -> None:
+    def _confirm(self, action: WorkloadAction) -> None:
         if self.read_only:
             would_run = f"Read-only mode: not sent. It would run: {action.kubectl}"
             self.notify(would_run, severity="warning", timeout=6, markup=False)
@@ -317,11 +320,13 @@ class DeploymentsScreen(Screen):
         self.app.push_screen(ConfirmScreen(action.describe(), action.kubectl), lambda yes: yes and self._apply(action))
 
     @work(thread=True, group="deployments-actions")
-    def _apply(self, action: Any) -> None:
-        from idp_tui.kube.actions import ActionFailed, MutationRefused
+    def _apply(self, action: WorkloadAction) -> None:
+        from idp_tui.kube.errors import ActionFailed, MutationRefused
 
+        if self.clusters is None:  # only rows the clusters sent can be acted on
+            return
         try:
-            action.apply(self.api_clients[action.cluster](), read_only=self.read_only)
+            self.clusters.apply(action, read_only=self.read_only)
         except (ActionFailed, MutationRefused) as problem:
             self.app.call_from_thread(self.notify, str(problem), severity="error", timeout=8)
             return
@@ -329,16 +334,14 @@ class DeploymentsScreen(Screen):
 
     def action_oncall(self) -> None:
         # Every workload and pod here was found through this entity's annotations: it is theirs.
-        self.app.open_oncall(self.entity)
+        host(self).open_oncall(self.entity)
 
     def action_logs(self) -> None:
         row = self.current_row()
         if row is None or row.workload is None:
             self.notify("Highlight a workload or a pod to see its logs.", timeout=3)
             return
-        opener = getattr(self.app, "open_logs", None)
-        if opener is not None:
-            opener(self.entity, row.cluster, row.workload, row.pod)
+        host(self).open_logs(self.entity, row.cluster, row.workload, row.pod)
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:

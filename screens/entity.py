@@ -11,6 +11,7 @@ from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from idp_tui.catalog.entity import Entity
+from idp_tui.catalog.errors import CatalogSourceError
 from idp_tui.catalog.facets import owner_label
 from idp_tui.catalog.model import Catalog
 from idp_tui.render.entity_detail import overview, owner_renderable, ref_label, relation_rows
@@ -18,19 +19,9 @@ from idp_tui.safe_text import clean
 from idp_tui.widgets.docs_view import DocsView
 
 from .entity_actions import EntityActions
+from .host import host
 
 TABS = ("overview", "relations", "owner", "docs")
-# What a relation target needs to be listed by name and title.
-# apiVersion too: build_catalog leaves out items without one.
-TARGET_FIELDS = [
-    "apiVersion",
-    "kind",
-    "metadata.name",
-    "metadata.namespace",
-    "metadata.title",
-    "spec.type",
-    "spec.owner",
-]
 
 
 def full_relations(entity: Entity) -> list[tuple[str, str]]:
@@ -57,7 +48,9 @@ class EntityScreen(EntityActions):
 
     @property
     def catalog(self) -> Catalog:
-        return self.app.catalog  # type: ignore[attr-defined]
+        catalog = host(self).catalog
+        assert catalog is not None, "the entity screen opens once the catalog is read"
+        return catalog
 
     def current_entity(self) -> Entity | None:
         return self.entity
@@ -85,29 +78,25 @@ class EntityScreen(EntityActions):
 
     def on_mount(self) -> None:
         self.action_show_tab(self.initial_tab)
-        if getattr(self.app.platform, "backstage", None) is not None:  # type: ignore[attr-defined]
+        if host(self).session.catalog_source.supports_entity_lookup:
             self._fetch_full_entity()
 
     @work(thread=True, exclusive=True, group="entity")
     def _fetch_full_entity(self) -> None:
-        """The list holds a projection: the whole entity comes from ``by-name``, and relation targets the (possibly
-        cached) list does not know from ``by-refs``, so the page shows what Backstage has now."""
-        from idp_tui.backstage.http import BackstageError
-
-        source = self.app.platform.catalog_source  # type: ignore[attr-defined]
+        """The list holds a projection: the whole entity is looked up, and so are the relation targets the
+        (possibly cached) list does not know, so the page shows what the catalog has now."""
+        source = host(self).session.catalog_source
         try:
             full = source.entity(self.entity.key)
             missing = [key for _, key in full_relations(full) if self.catalog.get(key) is None]
-            found = [item for item in source.by_refs(missing, fields=TARGET_FIELDS) if item] if missing else []
-        except BackstageError as error:
+            found = source.entities_by_refs(missing) if missing else []
+        except CatalogSourceError as error:
             self.app.call_from_thread(self.notify, f"Showing the cached entity: {error}", severity="warning")
             return
         self.app.call_from_thread(self._show_full, full, found)
 
-    async def _show_full(self, full: Entity, targets: list[dict]) -> None:
-        from idp_tui.backstage.catalog_source import build_catalog
-
-        self.catalog.remember(build_catalog(targets, self.catalog.label).entities)
+    async def _show_full(self, full: Entity, targets: list[Entity]) -> None:
+        self.catalog.remember(targets)
         tab = self.query_one(TabbedContent).active or self.initial_tab
         self.entity = full
         self.initial_tab = tab

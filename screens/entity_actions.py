@@ -8,6 +8,8 @@ from textual.screen import Screen
 from idp_tui.catalog.entity import Entity
 from idp_tui.safe_text import clean
 
+from .host import host
+
 
 class EntityActions(Screen):
     """A screen that has a "current entity": the one shown, or the highlighted row."""
@@ -25,13 +27,7 @@ class EntityActions(Screen):
         raise NotImplementedError
 
     def open_entity(self, entity: Entity, tab: str = "overview") -> None:
-        from .entity import EntityScreen
-
-        catalog = getattr(self.app, "catalog", None)
-        if catalog is None:  # the rows on screen are last run's; their relations are not read yet
-            self.notify("Still reading the catalog; try again in a moment.", timeout=3)
-            return
-        self.app.push_screen(EntityScreen(catalog.get(entity.key) or entity, tab=tab))
+        host(self).open_entity(entity, tab)
 
     def action_entity_tab(self, tab: str) -> None:
         entity = self.current_entity()
@@ -41,19 +37,17 @@ class EntityActions(Screen):
     def action_oncall(self) -> None:
         entity = self.current_entity()
         if entity is not None:
-            self.app.open_oncall(entity)
+            host(self).open_oncall(entity)
 
     def action_secrets(self) -> None:
-        from .secrets import SecretsScreen
-
         entity = self.current_entity()
         if entity is not None:
-            self.app.push_screen(SecretsScreen(entity))
+            host(self).open_secrets(entity)
 
     def action_deployments(self) -> None:
         entity = self.current_entity()
         if entity is not None:
-            self.app.open_deployments(entity)
+            host(self).open_deployments(entity)
 
     def action_copy_ref(self) -> None:
         entity = self.current_entity()

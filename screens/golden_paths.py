@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -13,9 +14,13 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from idp_tui.catalog.model import Catalog
+from idp_tui.golden.errors import TemplateRunError
 from idp_tui.golden.template import Template, templates_in
-from idp_tui.platform import Platform
 from idp_tui.safe_text import clean
+
+if TYPE_CHECKING:
+    from idp_tui.golden.protocols import TemplateRunner
+    from idp_tui.session import Session
 
 
 def template_prompt(template: Template) -> Text:
@@ -43,15 +48,20 @@ class GoldenPathsScreen(Screen):
     GoldenPathsScreen OptionList { height: 1fr; border: none; }
     """
 
-    def __init__(self, platform: Platform, catalog: Catalog) -> None:
+    def __init__(self, session: Session, catalog: Catalog) -> None:
         super().__init__()
-        self.platform = platform
+        self.session = session
         self.catalog = catalog
         self.templates = templates_in(catalog.entities)
 
+    @cached_property
+    def runner(self) -> TemplateRunner:
+        """The session's runner, which prepares each template's form (made once, after the list is drawn)."""
+        return self.session.template_runner(self.catalog)
+
     def compose(self) -> ComposeResult:
         title = f"Golden paths: {len(self.templates)} templates. Enter fills one in."
-        if self.platform.read_only:
+        if self.session.read_only:
             title = f"READ-ONLY · {title} Preview only: nothing is run."
         yield Static(title, id="golden-title")
         options = [Option(template_prompt(t), id=t.key) for t in self.templates]
@@ -60,6 +70,7 @@ class GoldenPathsScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
+        self.call_after_refresh(lambda: self.runner)  # its imports, once the list is on screen
 
     def action_choose(self) -> None:
         option_list = self.query_one(OptionList)
@@ -71,23 +82,22 @@ class GoldenPathsScreen(Screen):
         self.open_template(self.templates[event.option_index])
 
     def open_template(self, template: Template) -> None:
-        """The form at once for a local template; a Backstage one first asks the scaffolder for its form."""
-        if not self.platform.runs_on_backstage:
-            self.start(template)
+        """The form at once when the template is whole; else the runner first asks for it (Backstage's scaffolder
+        serves its form, a remote catalog the whole template)."""
+        runner = self.runner
+        if not runner.ready_asks_backend:
+            self.start(runner.ready(template))
             return
         self.notify(
-            clean(f"Asking Backstage for the form of {template.title}…", one_line=True), timeout=3, markup=False
+            clean(f"Asking {runner.name} for the form of {template.title}…", one_line=True), timeout=3, markup=False
         )
         self._fetch_form(template)
 
     @work(thread=True, exclusive=True, group="template-form")
     def _fetch_form(self, template: Template) -> None:
-        from idp_tui.backstage.http import BackstageError
-        from idp_tui.golden.backends import ready_template
-
         try:
-            ready = ready_template(self.platform, template)
-        except BackstageError as error:
+            ready = self.runner.ready(template)
+        except TemplateRunError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error", timeout=10)
             return
         self.app.call_from_thread(self.start, ready)
@@ -102,7 +112,7 @@ class GoldenPathsScreen(Screen):
 
         form = build_form(list(template.parameter_pages), title=template.title)
         user = current_user(self.catalog)
-        remembered = values if values is not None else load_answers(template.key, self.platform.user_state)
+        remembered = values if values is not None else load_answers(template.key, self.session.user_state)
         initial = initial_values(form, remembered)
         screen = TemplateFormScreen(
             form,
@@ -111,7 +121,7 @@ class GoldenPathsScreen(Screen):
             user.get("ref"),
             initial,
             start_at_review=at_review,
-            read_only=self.platform.read_only,
+            read_only=self.session.read_only,
         )
         self.app.push_screen(screen, lambda outcome: self._form_done(template, outcome))
 
@@ -124,11 +134,11 @@ class GoldenPathsScreen(Screen):
             # Back from the preview, the form reopens on its Review page with the same answers (secrets included).
             answers = {**outcome.values, **outcome.secrets}
             self.app.push_screen(
-                PreviewScreen(self.platform, self.catalog, template, outcome.values, outcome.secrets),
+                PreviewScreen(self.session, self.catalog, template, outcome.values, outcome.secrets),
                 lambda _: self.start(template, answers, at_review=True),
             )
             return
         from .task_run import TaskRunScreen
 
-        screen = TaskRunScreen(self.platform, self.catalog, template, outcome.values, outcome.secrets)
+        screen = TaskRunScreen(self.session, self.catalog, template, outcome.values, outcome.secrets)
         self.app.push_screen(screen)

@@ -16,7 +16,6 @@ from textual.worker import get_current_worker
 from idp_tui.catalog.entity import Entity
 from idp_tui.catalog.facets import FACET_TITLES, EntityFilter, facet_counts
 from idp_tui.catalog.first_page import FIRST_PAGE_SIZE, FirstPage
-from idp_tui.platform import Platform
 from idp_tui.redaction import redact_url
 from idp_tui.render.words import age_words, count
 from idp_tui.safe_text import clean
@@ -24,10 +23,12 @@ from idp_tui.widgets.entity_list import EntityList
 from idp_tui.widgets.facet_panel import FacetPanel
 
 from .entity_actions import EntityActions
+from .host import host
 
 if TYPE_CHECKING:
     from idp_tui.catalog.model import Catalog
     from idp_tui.catalog.search import SearchIndex, SearchResult
+    from idp_tui.session import Session
 
 WIDE_LAYOUT_MIN_WIDTH = 120
 
@@ -49,10 +50,10 @@ class HomeScreen(EntityActions):
     class SearchSettled(Message):
         """Posted through the search box: by the time it arrives, every letter typed before it is in the box."""
 
-    def __init__(self, platform: Platform, first_page: FirstPage | None = None) -> None:
+    def __init__(self, session: Session, first_page: FirstPage | None = None) -> None:
         """``first_page``: rows saved by the previous run, shown until the catalog is read."""
         super().__init__()
-        self.platform = platform
+        self.session = session
         self.first_page = first_page
         self.catalog_note: str | None = None
         self.catalog: Catalog | None = None
@@ -76,8 +77,7 @@ class HomeScreen(EntityActions):
         entity_list = self.query_one(EntityList)
         entity_list.focus()
         self._update_filter_bar()
-        app = self.app
-        catalog, index = getattr(app, "catalog", None), getattr(app, "index", None)
+        catalog, index = host(self).catalog, host(self).index
         if catalog is not None and index is not None:
             self.show_catalog(catalog, index)
         elif self.first_page is not None:
@@ -120,12 +120,12 @@ class HomeScreen(EntityActions):
     def _top_bar_text(self) -> Text:
         text = Text()
         text.append("idp-tui", style="bold")
-        if self.platform.is_demo:
+        if self.session.is_demo:
             text.append("  DEMO", style="bold reverse")
         # The catalog's URL as configured may carry user:password@: never on screen (screenshots, screen sharing).
-        name = clean(redact_url(self.platform.name), one_line=True)
-        text.append(f"  {name}" if not self.platform.is_demo else "  bundled demo catalog")
-        if self.platform.read_only:
+        name = clean(redact_url(self.session.name), one_line=True)
+        text.append(f"  {name}" if not self.session.is_demo else "  bundled demo catalog")
+        if self.session.read_only:
             # A word, not a colour: it must read on a 16-colour terminal and with NO_COLOR.
             text.append("  READ-ONLY", style="bold reverse")
         if self.catalog is None:
@@ -242,7 +242,7 @@ class HomeScreen(EntityActions):
         there: hold the keys, let the box take its letters, then show that query's results, move the focus
         and deliver the held keys to the list.
         """
-        self.app.hold_keys()
+        host(self).hold_keys()
         self.query_one("#search", Input).post_message(self.SearchSettled())
 
     @on(SearchSettled)
@@ -266,7 +266,7 @@ class HomeScreen(EntityActions):
             self.set_focus(entity_list)
             entity_list.move_to(0)
         finally:
-            self.app.release_keys()
+            host(self).release_keys()
 
     def action_focus_search(self) -> None:
         search = self.query_one("#search", Input)

@@ -20,6 +20,8 @@ from idp_tui.oncall.providers import OnCallProviders
 from idp_tui.render.lines import Line
 from idp_tui.safe_text import clean
 
+from .host import host
+
 
 class LinesScreen(Screen):
     """A screen that is a list of :class:`Line`: ``y`` copies a line's value, Enter opens its entity."""
@@ -49,11 +51,14 @@ class LinesScreen(Screen):
 
     @property
     def catalog(self) -> Catalog:
-        return self.app.catalog  # type: ignore[attr-defined]
+        catalog = host(self).catalog
+        assert catalog is not None, "these screens open once the catalog is read"
+        return catalog
 
     @property
     def providers(self) -> OnCallProviders:
-        return self.app.oncall_providers  # type: ignore[attr-defined]
+        """The session's on-call providers for the catalog on screen (made once, their caches shared)."""
+        return host(self).session.oncall(self.catalog)
 
     def compose(self) -> ComposeResult:
         yield Static(self.title_text, id="screen-title")
@@ -128,12 +133,12 @@ class LinesScreen(Screen):
     def action_oncall(self) -> None:
         entity = self.selected_entity()
         if entity is not None and entity.key != self.subject.key:  # not this page again
-            self.app.open_oncall(entity)  # type: ignore[attr-defined]
+            host(self).open_oncall(entity)
 
     def action_team(self) -> None:
         entity = self.selected_entity()
         if entity is not None and entity.kind in ("Group", "User"):
-            self.app.open_team(entity.key)  # type: ignore[attr-defined]
+            host(self).open_team(entity.key)
 
     def action_refresh(self) -> None:
         self.ask()
@@ -144,8 +149,6 @@ class LinesScreen(Screen):
         if entity is None:
             return
         if entity.kind in ("Group", "User"):
-            self.app.open_team(entity.key)  # type: ignore[attr-defined]
+            host(self).open_team(entity.key)
         else:
-            from .entity import EntityScreen
-
-            self.app.push_screen(EntityScreen(entity))
+            host(self).open_entity(entity)

@@ -6,14 +6,13 @@ The tails run in a thread worker that keeps the clusters open; a drain loop ther
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import queue
 import re
 import threading
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,6 +23,10 @@ from textual.widgets import Footer, Input, OptionList, Static
 
 from idp_tui.safe_text import clean
 from idp_tui.widgets.log_view import LogView
+
+if TYPE_CHECKING:
+    from idp_tui.kube.protocols import LogSource
+    from idp_tui.session import Session
 
 BATCH_LINES = 1_000
 BATCH_SECONDS = 0.05
@@ -92,7 +95,7 @@ class LogScreen(Screen):
 
     def __init__(
         self,
-        platform: Any,
+        session: Session,
         entity_ref: str,
         label_selector: str,
         namespace: str | None = None,
@@ -100,14 +103,12 @@ class LogScreen(Screen):
         target: str | None = None,
         *,
         tail: int = 200,
-        access: Any | None = None,
     ) -> None:
-        """``access``: the session's clusters (the app's ClusterAccess), so the demo cluster is shared."""
+        """``session``: its clusters are tailed in the worker (the demo cluster is the session's, shared)."""
         super().__init__()
         from idp_tui.kube.logs import LogOptions
 
-        self.platform = platform
-        self.access = access
+        self.session = session
         self.entity_ref = entity_ref
         self.label_selector = label_selector
         self.namespace = namespace
@@ -156,39 +157,30 @@ class LogScreen(Screen):
     @work(thread=True, exclusive=True, group="logs")
     def tail(self) -> None:
         """Hold the clusters open; (re)start the tails whenever the options change, until the screen closes."""
-        from idp_tui.commands.deployments import cluster_source
-        from idp_tui.kube.access import NoClusters
+        from idp_tui.kube.errors import NoClusters
 
         try:
-            source = (
-                contextlib.nullcontext(self.access.clusters(self.contexts))
-                if self.access is not None
-                else cluster_source(self.platform, self.contexts)
-            )
-            with source as clusters:
-                names = list(clusters.cluster_names())
-                self.post_message(self.Connected(names, bool(getattr(clusters, "demo", False))))
-                while not self._tails_closing.is_set():
-                    self._tails_restart.clear()
-                    self._run_tails(clusters, names)
+            clusters = self.session.log_source(self.contexts)
+            names = list(clusters.cluster_names())
+            self.post_message(self.Connected(names, clusters.demo))
+            while not self._tails_closing.is_set():
+                self._tails_restart.clear()
+                self._run_tails(clusters, names)
         except NoClusters as problem:
             self.post_message(self.Connected([], False, str(problem)))
         except Exception as problem:  # noqa: BLE001 - a broken kubeconfig is a status line, not a crash
             self.post_message(self.Connected([], False, f"{type(problem).__name__}: {problem}"))
 
-    def _run_tails(self, clusters: Any, names: list[str]) -> None:
-        from idp_tui.kube.logs import LogTail
-
+    def _run_tails(self, clusters: LogSource, names: list[str]) -> None:
         lines: queue.Queue = queue.Queue(maxsize=20_000)
         tails = []
         for name in names:
-            client = clusters.api_client(name)
-            tail = LogTail(client, name, self.namespace, self.label_selector, self.options, lines)
+            tail = clusters.tail(name, self.namespace, self.label_selector, self.options, lines)
             tails.append(tail)
             try:
                 tail.start()
             except Exception as problem:  # noqa: BLE001 - one unreachable cluster must not stop the others
-                from idp_tui.kube.access import describe_api_error
+                from idp_tui.kube.errors import describe_api_error
 
                 lines.put(f"{name}: {describe_api_error(problem, 'pods')}")
         try:

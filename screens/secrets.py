@@ -13,6 +13,7 @@ from idp_tui.render.lines import Line
 from idp_tui.render.secrets import secrets_lines
 from idp_tui.secrets.entity_path import secrets_path
 
+from .host import host
 from .lines import LinesScreen
 
 
@@ -27,7 +28,7 @@ class SecretsScreen(LinesScreen):
         self.demo = False  # the demo Vault answers: known from the settings when composed, before anything starts
 
     def compose(self) -> ComposeResult:
-        self.demo = self.app.secret_access.is_demo  # type: ignore[attr-defined]
+        self.demo = host(self).session.secrets_are_demo
         if self.demo:
             self.title_text = Text.assemble(self.title_text, ("  · demo Vault", "italic"))
         yield from super().compose()
@@ -41,7 +42,7 @@ class SecretsScreen(LinesScreen):
         if self.where is None:
             return self.first_lines()
         try:
-            store = self.app.secret_access.store()  # type: ignore[attr-defined]
+            store = host(self).session.secret_store()
             listing = store.list_secrets(self.where.path, mount=self.where.mount)
         except SecretsError as error:
             return secrets_lines(self.entity, self.where, None, str(error), demo=self.demo)

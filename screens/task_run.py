@@ -18,6 +18,7 @@ from idp_tui.golden.template import Template
 from idp_tui.safe_text import clean
 
 from .golden_task import GoldenTaskScreen
+from .host import host
 
 # Marks that read without colour (NO_COLOR, 16-colour terminals).
 STATUS_MARKS: dict[str, str] = {"open": "·", "processing": "▸", "completed": "✓", "failed": "✗", "skipped": "–"}
@@ -95,9 +96,9 @@ class TaskRunScreen(GoldenTaskScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.platform.read_only:
+        if self.session.read_only:
             # Never reached from the form in read-only mode; refused here too so no other way starts a task.
-            from idp_tui.golden.backends import READ_ONLY_RUN
+            from idp_tui.golden.errors import READ_ONLY_RUN
             from idp_tui.golden.events import TaskResult
 
             self.post_message(self.Finished(TaskResult(status="failed", steps=[], error=READ_ONLY_RUN)))
@@ -117,7 +118,7 @@ class TaskRunScreen(GoldenTaskScreen):
         if result.status == "completed":
             from idp_tui.golden.state import remember_answers
 
-            remember_answers(self.template, self.values, self.platform.user_state)
+            remember_answers(self.template, self.values, self.session.user_state)
         self.post_message(self.Finished(result))
 
     def on_task_run_screen_event(self, message: Event) -> None:
@@ -135,9 +136,7 @@ class TaskRunScreen(GoldenTaskScreen):
         if message.result.status == "completed":
             title.update(clean(f"✓ {self.template.title}: done", one_line=True))
             # The registered entity is part of the catalog now: read it again so it can be opened.
-            reload = getattr(self.app, "load_catalog", None)
-            if reload is not None:
-                reload()
+            host(self).load_catalog()
         else:
             title.update(clean(f"{self.badge}✗ {self.template.title}: failed", one_line=True))
         result = self.query_one("#result", Markdown)
@@ -157,14 +156,12 @@ class TaskRunScreen(GoldenTaskScreen):
 
     def action_open_entity(self) -> None:
         ref = self.created_entity_ref()
-        catalog = getattr(self.app, "catalog", None) or self.catalog
+        catalog = host(self).catalog or self.catalog
         entity = catalog.find(ref) if ref else None
         if entity is None:
             self.notify(clean(f"{ref} is not in the catalog yet; try again in a moment."), timeout=3, markup=False)
             return
-        from .entity import EntityScreen
-
-        self.app.push_screen(EntityScreen(entity))
+        host(self).open_entity(entity)
 
     def action_cancel(self) -> None:
         if self.result is None:

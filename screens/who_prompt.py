@@ -13,6 +13,8 @@ from idp_tui.catalog.model import Catalog
 from idp_tui.oncall.reverse import Lookup, lookup
 from idp_tui.safe_text import clean
 
+from .host import host
+
 
 class WhoPromptScreen(ModalScreen[None]):
     """Paste a name; the entity it leads to opens in the Ownership and On-call view. Esc cancels."""
@@ -41,9 +43,9 @@ class WhoPromptScreen(ModalScreen[None]):
     def _look_up(self, text: str) -> None:
         # Pods are looked up on the session's clusters (the demo cluster starts here on first use).
         try:
-            found = lookup(text, self.catalog, lambda: self.app.cluster_access.clusters())  # type: ignore[attr-defined]
+            found = lookup(text, self.catalog, host(self).session.workload_source)
         except Exception as problem:  # noqa: BLE001 - a cluster that cannot be read is said, not raised
-            from idp_tui.kube.access import describe_api_error
+            from idp_tui.kube.errors import describe_api_error
 
             found = Lookup(None, problem=f"could not look it up on the clusters: {describe_api_error(problem, 'pods')}")
         self.app.call_from_thread(self._found, found)
@@ -53,7 +55,7 @@ class WhoPromptScreen(ModalScreen[None]):
             self.query_one("#who-status", Static).update(found.problem or "Nothing found.")
             return
         self.app.pop_screen()
-        self.app.open_oncall(found.entity)  # type: ignore[attr-defined]
+        host(self).open_oncall(found.entity)
         if found.found_from:
             found_from = clean(f"{found.entity.ref.humanize()}, found from {found.found_from}", one_line=True)
             self.app.notify(found_from, timeout=5, markup=False)

@@ -1,6 +1,6 @@
 """Well-known annotations are explained in words, with the link they imply; secrets are not printed."""
 
-from idp_tui.render.annotations import describe_annotations
+from idp_tui.catalog.annotations import describe_annotations
 
 
 def test_known_annotations_read_as_words_and_links():

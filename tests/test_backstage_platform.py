@@ -12,7 +12,7 @@ from test_tui import SIZE, _loaded, _text, _until
 from idp_tui.app import IdpApp
 from idp_tui.cli import main
 from idp_tui.config import load_config, resolve_profile
-from idp_tui.platform import platform_for_profile
+from idp_tui.session import Session
 
 TOKEN = "bs-secret-token-7"
 
@@ -26,9 +26,9 @@ def backstage(recorded_entities, monkeypatch):
         yield fake, server.url
 
 
-def platform(url: str, **flags):
+def session(url: str, **flags):
     profile = resolve_profile(load_config(), catalog=url, **flags)
-    return platform_for_profile(profile)
+    return Session.from_profile(profile)
 
 
 def test_headless_commands_need_only_the_url_and_backstage_token(backstage, capsys):
@@ -55,12 +55,12 @@ def test_a_rejected_token_is_one_line_without_the_token(backstage, capsys, monke
 
 async def test_the_tui_opens_on_the_cache_and_keeps_it_when_the_refresh_fails(backstage):
     fake, url = backstage
-    first = IdpApp(platform(url))
+    first = IdpApp(session(url))
     async with first.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         await _until(pilot, lambda: first.catalog is not None and len(first.catalog) == len(fake.entities))
     fake.fail_next(503, count=50)  # Backstage is down for the second start
-    second = IdpApp(platform(url))
+    second = IdpApp(session(url))
     async with second.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         top = second.screen.query_one("#top-bar")
@@ -71,12 +71,12 @@ async def test_the_tui_opens_on_the_cache_and_keeps_it_when_the_refresh_fails(ba
 
 async def test_offline_sends_nothing_and_says_so(backstage):
     fake, url = backstage
-    online = IdpApp(platform(url))
+    online = IdpApp(session(url))
     async with online.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         await _until(pilot, lambda: online.catalog is not None)
     asked = len(fake.requests)
-    offline = IdpApp(platform(url, offline=True))
+    offline = IdpApp(session(url, offline=True))
     async with offline.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         await _until(pilot, lambda: offline.catalog is not None)
@@ -88,7 +88,7 @@ async def test_opening_an_entity_reads_it_whole_and_fetches_unknown_relation_tar
     from idp_tui.screens.entity import EntityScreen
 
     fake, url = backstage
-    app = IdpApp(platform(url))
+    app = IdpApp(session(url))
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         await _until(pilot, lambda: app.catalog is not None and len(app.catalog) == len(fake.entities))

@@ -345,7 +345,7 @@ def run(argv: list[str]) -> int:
     subparsers = parser.add_subparsers(dest="command")
     config_command.add_parser(subparsers)
     args = parser.parse_args(argv)
-    assert args.needs_platform is False
+    assert args.needs_session is False
     return args.handler(args, None)
 
 

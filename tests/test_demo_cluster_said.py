@@ -16,8 +16,8 @@ from textual.widgets import OptionList
 from idp_tui.app import IdpApp
 from idp_tui.cli import main
 from idp_tui.kube.demo_cluster import DemoCluster
-from idp_tui.platform import build_platform
 from idp_tui.resources import demo_catalog_path
+from idp_tui.session import Session
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_the_logs_command_says_demo_on_stderr_only(capsys):
 
 
 async def test_the_deployments_pod_and_log_screens_say_demo_cluster_at_80_columns():
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_deployments(pilot, "settlement-worker")
         title = _text(screen.query_one("#deployments-title"))
@@ -76,7 +76,7 @@ async def test_the_deployments_pod_and_log_screens_say_demo_cluster_at_80_column
         await _until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.demo)
         await pilot.pause()
         assert _text(app.screen.query_one("#logs-title")).strip().endswith("· demo cluster")
-        app.cluster_access.close()
+        app.session.close()
 
 
 async def test_a_long_name_gives_way_to_the_badges_in_the_title():
@@ -89,9 +89,9 @@ async def test_a_long_name_gives_way_to_the_badges_in_the_title():
 
 
 async def test_a_real_clusters_screen_is_not_called_a_demo(real):
-    app = IdpApp(build_platform(real[1]))
+    app = IdpApp(Session.for_catalog(real[1]))
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_deployments(pilot, "payment-processor")
         assert "demo" not in _text(screen.query_one("#deployments-title"))
         assert not any("demo cluster" in row.text.plain for row in screen.rows)
-        app.cluster_access.close()
+        app.session.close()

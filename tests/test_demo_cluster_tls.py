@@ -17,9 +17,9 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from idp_tui.kube.clusters import ClusterAccess
 from idp_tui.kube.demo_cluster import DemoCluster
 from idp_tui.kube.demo_cluster.tls import CERTIFICATE_FILE, authority_file, demo_certificate
+from idp_tui.session import Session
 
 
 def _core(kubeconfig, retries: int = 0) -> kubernetes.client.CoreV1Api:
@@ -118,12 +118,12 @@ def test_a_client_that_never_finishes_its_handshake_holds_up_no_one(tmp_path):
 
 def test_the_sessions_demo_cluster_is_https_with_its_certificate_in_the_state_directory(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    access = ClusterAccess(demo=True)
+    session = Session.for_catalog()
     try:
-        clusters = access.clusters()
-        assert access.demo_cluster.base_url.startswith("https://")
+        clusters = session.workload_source()
+        assert session.demo_cluster.base_url.startswith("https://")
         assert (tmp_path / "state" / "idp-tui" / "demo-cluster" / CERTIFICATE_FILE).exists()
         assert "demo-eu" in clusters.cluster_names()
         _core(clusters.config_file).list_namespace()
     finally:
-        access.close()
+        session.close()

@@ -8,7 +8,7 @@ from test_tui import SIZE, _loaded, _search, _text, _until
 from textual.widgets import OptionList
 
 from idp_tui.app import IdpApp
-from idp_tui.platform import build_platform
+from idp_tui.session import Session
 
 
 async def open_deployments(pilot, name: str) -> DeploymentsScreen:
@@ -20,7 +20,7 @@ async def open_deployments(pilot, name: str) -> DeploymentsScreen:
 
 
 async def test_d_shows_workloads_per_cluster_with_the_crash_loop_first():
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_deployments(pilot, "settlement-worker")
         assert [report["name"] for report in screen.reports] == ["demo-eu", "demo-us"]
@@ -44,11 +44,11 @@ async def test_d_shows_workloads_per_cluster_with_the_crash_loop_first():
         assert "CrashLoopBackOff" in detail and "terminated Error (exit 1)" in detail
         await pilot.press("escape")
         await _until(pilot, lambda: isinstance(app.screen, DeploymentsScreen))
-        app.cluster_access.close()
+        app.session.close()
 
 
 async def test_an_entity_without_kubernetes_annotations_is_explained():
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         await _search(pilot, "platform-cli")
@@ -58,11 +58,11 @@ async def test_an_entity_without_kubernetes_annotations_is_explained():
 
 
 def _demo(app):
-    return app.cluster_access.demo_cluster
+    return app.session.demo_cluster
 
 
 async def test_the_view_is_live_a_deleted_pod_is_replaced_on_screen():
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_deployments(pilot, "checkout-web")
         before = {row.pod["name"] for row in screen.rows if row.kind == "pod" and row.cluster == "demo-eu"}
@@ -76,13 +76,13 @@ async def test_the_view_is_live_a_deleted_pod_is_replaced_on_screen():
         )
         lists = [r for r in _demo(app).requests if r["method"] == "GET" and "watch" not in r["query"]]
         assert len(lists) <= 14  # the first list of each kind per cluster; the change came through the watch
-        app.cluster_access.close()
+        app.session.close()
 
 
 async def test_restart_asks_first_showing_the_kubectl_command_then_sends_kubectls_patch():
     from idp_tui.screens.confirm import ConfirmScreen
 
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_deployments(pilot, "checkout-web")
         assert screen.current_row().kind == "workload"
@@ -97,11 +97,11 @@ async def test_restart_asks_first_showing_the_kubectl_command_then_sends_kubectl
         patch = next(r for r in _demo(app).requests if r["method"] == "PATCH")
         assert patch["content_type"] == "application/strategic-merge-patch+json"
         assert '"kubectl.kubernetes.io/restartedAt"' in patch["body"]
-        app.cluster_access.close()
+        app.session.close()
 
 
 async def test_read_only_sends_nothing_and_says_what_it_would_have_run():
-    app = IdpApp(build_platform(read_only=True))
+    app = IdpApp(Session.for_catalog(read_only=True))
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_deployments(pilot, "checkout-web")
         await pilot.press("R", "plus")
@@ -111,11 +111,11 @@ async def test_read_only_sends_nothing_and_says_what_it_would_have_run():
         await pilot.pause(0.3)
         assert not any(r["method"] in ("PATCH", "PUT", "DELETE", "POST") for r in _demo(app).requests)
         assert "read-only" in _text(screen.query_one("#deployments-status"))
-        app.cluster_access.close()
+        app.session.close()
 
 
 async def test_c_switches_between_clusters_and_back_to_all():
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_deployments(pilot, "payment-processor")
         assert {row.cluster for row in screen.rows} == {"demo-eu", "demo-us"}
@@ -125,13 +125,13 @@ async def test_c_switches_between_clusters_and_back_to_all():
         assert {row.cluster for row in screen.rows} == {"demo-us"}
         await pilot.press("c")
         assert {row.cluster for row in screen.rows} == {"demo-eu", "demo-us"}
-        app.cluster_access.close()
+        app.session.close()
 
 
 async def test_l_on_the_crash_looping_pod_tails_it_and_p_shows_why_it_crashed():
     from idp_tui.screens.logs import LogScreen
 
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_deployments(pilot, "settlement-worker")
         crashing = next(i for i, row in enumerate(screen.rows) if row.kind == "pod" and row.pod["problems"])
@@ -146,4 +146,4 @@ async def test_l_on_the_crash_looping_pod_tails_it_and_p_shows_why_it_crashed():
         await _until(pilot, lambda: any("exiting" in view.row_text(i) for i in range(view.row_count)), 15)
         await pilot.press("escape")
         await _until(pilot, lambda: isinstance(app.screen, DeploymentsScreen))
-        app.cluster_access.close()
+        app.session.close()

@@ -10,12 +10,12 @@ from idp_tui.app import IdpApp
 from idp_tui.catalog.first_page import first_page_path, load_first_page, save_first_page
 from idp_tui.catalog.local_source import LocalCatalogSource
 from idp_tui.catalog.search import SearchIndex
-from idp_tui.platform import build_platform
+from idp_tui.session import Session
 from idp_tui.widgets.entity_list import EntityList
 
 
 def test_round_trip_keeps_what_a_row_shows(tmp_path):
-    catalog = LocalCatalogSource([build_platform().catalog_source.roots[0]], use_cache=False).load()
+    catalog = LocalCatalogSource([Session.for_catalog().catalog_source.roots[0]], use_cache=False).load()
     entities = SearchIndex(catalog.entities).entities
     path = first_page_path("label", tmp_path)
     assert save_first_page(path, entities, len(catalog), 3)
@@ -43,12 +43,12 @@ class SlowSource(LocalCatalogSource):
 
 
 async def test_the_first_frame_shows_last_runs_rows_while_reading(tmp_path):
-    platform = build_platform(cache_dir=tmp_path)
-    async with IdpApp(platform).run_test(size=(80, 24)) as pilot:  # a first run saves the page
+    session = Session.for_catalog(cache_dir=tmp_path)
+    async with IdpApp(session).run_test(size=(80, 24)) as pilot:  # a first run saves the page
         while not (isinstance(pilot.app.screen, HomeScreen) and pilot.app.catalog):
             await pilot.pause(0.05)
         await pilot.pause(0.5)
-    slow = replace(platform, catalog_source=SlowSource(platform.catalog_source.roots, cache_dir=tmp_path))
+    slow = replace(session, catalog_source=SlowSource(session.catalog_source.roots, cache_dir=tmp_path))
     app = IdpApp(slow)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.2)

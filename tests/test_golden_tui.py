@@ -12,7 +12,7 @@ from idp_tui.screens.template_form import TemplateFormScreen
 from textual.widgets import Log
 
 from idp_tui.app import IdpApp
-from idp_tui.platform import build_platform
+from idp_tui.session import Session
 
 SIZE = (80, 24)
 
@@ -56,8 +56,8 @@ async def run_with_answers(app: IdpApp, pilot) -> TaskRunScreen:
 
 
 async def test_create_a_service_from_the_articles_template_by_keyboard(tmp_path):
-    platform = build_platform(publish_root=tmp_path / "repos")
-    app = IdpApp(platform)
+    session = Session.for_catalog(publish_root=tmp_path / "repos")
+    app = IdpApp(session)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_article_form(app, pilot)
         await fill_to_review(pilot)
@@ -100,13 +100,13 @@ async def test_create_a_service_from_the_articles_template_by_keyboard(tmp_path)
 
 
 async def test_the_form_opens_with_last_runs_answers(tmp_path):
-    platform = build_platform(publish_root=tmp_path / "repos")
-    app = IdpApp(platform)
+    session = Session.for_catalog(publish_root=tmp_path / "repos")
+    app = IdpApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await run_with_answers(app, pilot)
         assert app.screen.result.status == "completed"
 
-    app = IdpApp(build_platform(publish_root=tmp_path / "repos"))
+    app = IdpApp(Session.for_catalog(publish_root=tmp_path / "repos"))
     async with app.run_test(size=SIZE) as pilot:
         form = await open_article_form(app, pilot)
         assert form.values["name"] == "inv"
@@ -114,9 +114,9 @@ async def test_the_form_opens_with_last_runs_answers(tmp_path):
 
 
 async def test_a_failed_run_says_which_step_and_that_nothing_was_created(tmp_path):
-    platform = build_platform(publish_root=tmp_path / "repos")
+    session = Session.for_catalog(publish_root=tmp_path / "repos")
     (tmp_path / "repos/github.com/acme/inv").mkdir(parents=True)  # the repository exists already
-    app = IdpApp(platform)
+    app = IdpApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await run_with_answers(app, pilot)
         run = app.screen

@@ -328,7 +328,7 @@ def test_a_url_without_a_password_keeps_the_cache_file_it_always_had():
 
 
 def test_the_budget_module_keeps_httpx_off_the_start_up_path():
-    script = "import sys, idp_tui.platform, idp_tui.backstage.http, idp_tui.http_budget; print('httpx' in sys.modules)"
+    script = "import sys, idp_tui.session, idp_tui.backstage.http, idp_tui.http_budget; print('httpx' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False", result.stderr
 
@@ -462,7 +462,7 @@ async def test_the_tui_shows_a_rate_limit_wait_as_a_notification(monkeypatch):
 
     from idp_tui.app import IdpApp
     from idp_tui.config import load_config, resolve_profile
-    from idp_tui.platform import platform_for_profile
+    from idp_tui.session import Session
 
     counter = itertools.count()
 
@@ -477,7 +477,7 @@ async def test_the_tui_shows_a_rate_limit_wait_as_a_notification(monkeypatch):
     monkeypatch.setenv("IDP_TUI_CONFIG", "/nonexistent/idp-tui.yaml")
     monkeypatch.setenv("BACKSTAGE_TOKEN", "tok-12345")
     with HostileServer(backstage) as server:
-        app = IdpApp(platform_for_profile(resolve_profile(load_config(), catalog=server.url)))
+        app = IdpApp(Session.from_profile(resolve_profile(load_config(), catalog=server.url)))
         async with app.run_test(size=SIZE) as pilot:
             await _until(pilot, lambda: app.catalog is not None and len(app.catalog) == 1)
             said = [str(note.message) for note in app._notifications]

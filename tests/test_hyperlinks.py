@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from idp_tui.catalog.entity import Entity
-from idp_tui.render.hyperlinks import entity_links, osc8, osc52
+from idp_tui.catalog.links import entity_links
+from idp_tui.render.hyperlinks import osc8, osc52
 
 
 def test_osc52_bytes_plain_and_through_tmux():

@@ -8,7 +8,7 @@ HEAVY = ("textual", "kubernetes", "hvac")
 
 SCRIPT = """
 import io, json, sys, contextlib
-import idp_tui.cli, idp_tui.platform
+import idp_tui.cli, idp_tui.session
 import idp_tui.catalog.model, idp_tui.catalog.search, idp_tui.catalog.facets, idp_tui.catalog.techdocs
 import idp_tui.render.entity_detail, idp_tui.render.tables
 import idp_tui.oncall.who, idp_tui.oncall.providers, idp_tui.oncall.demo, idp_tui.oncall.pagerduty

@@ -6,8 +6,7 @@ import subprocess
 
 import pytest
 
-from idp_tui.kube.access import InClusterClusters
-from idp_tui.kube.clusters import ClusterAccess
+from idp_tui.kube.access import InClusterClusters, kubeconfig_clusters
 from idp_tui.kube.demo_cluster.server import DemoCluster
 from idp_tui.kube.selection import WorkloadSelector
 
@@ -63,10 +62,10 @@ def test_in_cluster_is_chosen_only_without_any_kubeconfig(monkeypatch, tmp_path)
     monkeypatch.delenv("KUBECONFIG", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
-    assert isinstance(ClusterAccess(demo=False).clusters(), InClusterClusters)
+    assert isinstance(kubeconfig_clusters(), InClusterClusters)
     (tmp_path / ".kube").mkdir()
     (tmp_path / ".kube" / "config").write_text("apiVersion: v1\nkind: Config\n")
-    assert not isinstance(ClusterAccess(demo=False).clusters(), InClusterClusters)
+    assert not isinstance(kubeconfig_clusters(), InClusterClusters)
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST")
     (tmp_path / ".kube" / "config").unlink()
-    assert not isinstance(ClusterAccess(demo=False).clusters(), InClusterClusters)
+    assert not isinstance(kubeconfig_clusters(), InClusterClusters)

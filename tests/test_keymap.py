@@ -12,7 +12,7 @@ from test_tui import SIZE, _loaded, _text, _until
 
 from idp_tui.app import IdpApp
 from idp_tui.keymap import binding_ids, binding_scopes, check_keymap, keymap_path
-from idp_tui.platform import build_platform
+from idp_tui.session import Session
 
 ROOT = Path(__file__).parent.parent
 
@@ -115,7 +115,7 @@ def test_a_file_that_is_not_a_mapping_or_not_yaml_is_one_problem(scopes):
 
 async def test_a_remapped_key_works_and_the_replaced_one_does_not(config_dir):
     (config_dir / "keymap.yaml").write_text("home.search: ctrl+f\n")
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         search = app.screen.query_one("#search")
@@ -129,7 +129,7 @@ async def test_a_remapped_key_works_and_the_replaced_one_does_not(config_dir):
 
 async def test_the_keys_screen_lists_the_remapped_keys(config_dir):
     (config_dir / "keymap.yaml").write_text('home.search: ctrl+f\nhome.problems: "shift+p,ctrl+e"\n')
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         await pilot.press("question_mark")
@@ -142,7 +142,7 @@ async def test_the_keys_screen_lists_the_remapped_keys(config_dir):
 
 async def test_problems_are_shown_once_as_a_notification_and_valid_entries_still_apply(config_dir):
     (config_dir / "keymap.yaml").write_text("home.serch: ctrl+f\napp.keys: f1\n")
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         notes = [note.message for note in app._notifications]

@@ -19,7 +19,7 @@ from idp_tui.screens.template_form import TemplateFormScreen
 from test_tui import SIZE, _loaded, _until
 
 from idp_tui.app import IdpApp
-from idp_tui.platform import build_platform
+from idp_tui.session import Session
 
 ON_CALL_BUDGET = 8
 NEW_SERVICE_BUDGET = 25
@@ -62,7 +62,7 @@ class CountingKeys:
 
 
 async def test_find_a_service_and_see_its_on_call_within_budget():
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         keys = CountingKeys(pilot)
         await _loaded(pilot)
@@ -77,7 +77,7 @@ async def test_find_a_service_and_see_its_on_call_within_budget():
 
 
 async def test_create_a_service_from_the_articles_template_within_budget(tmp_path):
-    app = IdpApp(build_platform(publish_root=tmp_path / "repos"))
+    app = IdpApp(Session.for_catalog(publish_root=tmp_path / "repos"))
     async with app.run_test(size=SIZE) as pilot:
         keys = CountingKeys(pilot)
         await _until(pilot, lambda: app.catalog is not None)
@@ -103,7 +103,7 @@ async def test_create_a_service_from_the_articles_template_within_budget(tmp_pat
 
 
 async def test_open_the_logs_of_the_crash_looping_pod_within_budget():
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     try:
         async with app.run_test(size=SIZE) as pilot:
             keys = CountingKeys(pilot)
@@ -122,5 +122,4 @@ async def test_open_the_logs_of_the_crash_looping_pod_within_budget():
             assert app.screen.target == first_pod.pod["name"]
             _check_budget("crash-looping pod logs", keys.count, CRASH_LOGS_BUDGET)
     finally:
-        if app._cluster_access is not None:
-            app.cluster_access.close()
+        app.session.close()

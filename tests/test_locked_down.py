@@ -19,7 +19,7 @@ from test_tui import SIZE, _loaded
 from idp_tui import paths
 from idp_tui.app import IdpApp
 from idp_tui.cli import main
-from idp_tui.platform import build_platform
+from idp_tui.session import Session
 
 CATALOG = (
     "apiVersion: backstage.io/v1alpha1\nkind: Component\n"
@@ -97,7 +97,7 @@ async def test_the_tui_works_on_a_read_only_home_and_notifies_once(tmp_path, mon
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     monkeypatch.setenv("XDG_CACHE_HOME", str(refused / "cache"))
     monkeypatch.setenv("XDG_STATE_HOME", str(refused / "state"))
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         app.load_catalog()  # a reload writes the cache again: still said only once
@@ -157,7 +157,7 @@ def test_no_animations_flag_and_ssh_turn_animations_off(monkeypatch, tmp_path):
 
 async def test_over_ssh_the_running_app_does_not_animate(monkeypatch):
     monkeypatch.setenv("SSH_CONNECTION", "10.0.0.1 50000 10.0.0.2 22")
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         assert app.animation_level == "none"

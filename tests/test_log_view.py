@@ -9,7 +9,7 @@ from test_tui import SIZE, _until
 from textual.app import App, ComposeResult
 
 from idp_tui.kube.logs import LogLine
-from idp_tui.platform import build_platform
+from idp_tui.session import Session
 from idp_tui.widgets.log_view import LogView
 
 
@@ -133,13 +133,17 @@ class ScreenApp(App):
     def __init__(self, target: str | None = None) -> None:
         super().__init__()
         self.target = target
+        self.session = Session.for_catalog()
 
     def on_mount(self) -> None:
         screen = LogScreen(
-            build_platform(), "component:settlement-worker", "backstage.io/kubernetes-id=settlement-worker",
+            self.session, "component:settlement-worker", "backstage.io/kubernetes-id=settlement-worker",
             contexts=["demo-eu"], target=self.target,
         )  # fmt: skip
         self.push_screen(screen)
+
+    def on_unmount(self) -> None:
+        self.session.close()  # the demo cluster the screen's tails started
 
 
 async def test_log_screen_previous_logs_search_pause_and_save():

@@ -15,7 +15,7 @@ from test_who import (
 from textual.widgets import OptionList
 
 from idp_tui.app import IdpApp
-from idp_tui.platform import build_platform
+from idp_tui.session import Session
 
 
 def visible_rows(screen) -> list[str]:
@@ -34,7 +34,7 @@ async def open_oncall(pilot, search: str) -> OnCallScreen:
 
 
 async def test_search_payment_o_shows_the_whole_ladder_at_80x24():
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_oncall(pilot, "payment")
         assert screen.entity.name.startswith("payment")
@@ -57,7 +57,7 @@ async def test_search_payment_o_shows_the_whole_ladder_at_80x24():
 
 
 async def test_blast_radius_rows_open_entities_and_teams():
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_oncall(pilot, "payment-processor")
         assert screen.entity.name == "payment-processor"
@@ -80,7 +80,7 @@ async def test_blast_radius_rows_open_entities_and_teams():
 
 
 async def test_o_on_the_deployments_screen_and_mine():
-    app = IdpApp(build_platform(user="user:tomas.berg"))
+    app = IdpApp(Session.for_catalog(user="user:tomas.berg"))
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         await _search(pilot, "settlement-worker")
@@ -89,7 +89,7 @@ async def test_o_on_the_deployments_screen_and_mine():
         await pilot.press("o")
         await _until(pilot, lambda: isinstance(app.screen, OnCallScreen) and app.screen.answered)
         assert app.screen.entity.name == "settlement-worker"
-        app.cluster_access.close()
+        app.session.close()
         await pilot.press("escape", "escape")
         await _until(pilot, lambda: not isinstance(app.screen, (OnCallScreen, DeploymentsScreen)))
         await pilot.press("escape", "m")
@@ -100,7 +100,7 @@ async def test_o_on_the_deployments_screen_and_mine():
 
 async def test_a_failing_provider_is_stated_and_ownership_still_shown(monkeypatch, pagerduty):  # noqa: F811
     monkeypatch.setenv("PAGERDUTY_TOKEN", "wrong-" + TOKEN)
-    app = IdpApp(build_platform(pagerduty.catalog))
+    app = IdpApp(Session.for_catalog(pagerduty.catalog))
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_oncall(pilot, "payment-processor")
         text = "\n".join(line.text.plain for line in screen.lines)
@@ -110,7 +110,7 @@ async def test_a_failing_provider_is_stated_and_ownership_still_shown(monkeypatc
 
 
 async def test_w_finds_the_owner_of_a_pasted_workload():
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         await pilot.press("escape", "w")
@@ -122,4 +122,4 @@ async def test_w_finds_the_owner_of_a_pasted_workload():
         await pilot.press(*"checkout-platform/order-api", "enter")
         await _until(pilot, lambda: isinstance(app.screen, OnCallScreen) and app.screen.answered)
         assert app.screen.entity.name == "order-service"
-        app.cluster_access.close()
+        app.session.close()

@@ -123,11 +123,11 @@ def test_installed_tui_finds_its_screens_and_themes(installed, tmp_path):
         """
         import asyncio, idp_tui
         from idp_tui.app import IdpApp
-        from idp_tui.platform import build_platform
+        from idp_tui.session import Session
         from idp_tui.widgets.entity_list import EntityList
 
         async def main():
-            app = IdpApp(build_platform())
+            app = IdpApp(Session.for_catalog())
             async with app.run_test(size=(80, 24)) as pilot:
                 for _ in range(100):
                     await pilot.pause(0.05)

@@ -23,8 +23,9 @@ from textual.widgets import OptionList
 
 from idp_tui.app import IdpApp
 from idp_tui.cli import main
-from idp_tui.golden.backends import ReadOnlyRunner, RunRefused, template_runner
-from idp_tui.platform import build_platform
+from idp_tui.golden.errors import RunRefused
+from idp_tui.golden.read_only import ReadOnlyRunner
+from idp_tui.session import Session
 
 WRITES = ("PATCH", "PUT", "DELETE", "POST")
 SERVICE = "template:default/microservice-golden-path"
@@ -42,7 +43,7 @@ def state_dir() -> Path:
 
 
 async def test_the_home_bar_says_read_only_in_words_and_nothing_turns_it_off():
-    app = IdpApp(build_platform(read_only=True))
+    app = IdpApp(Session.for_catalog(read_only=True))
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         assert "READ-ONLY" in _text(app.screen.query_one("#top-bar"))
@@ -54,21 +55,21 @@ async def test_the_home_bar_says_read_only_in_words_and_nothing_turns_it_off():
         actions = [b.action for node in nodes for bs in node._bindings.key_to_bindings.values() for b in bs]
         assert "quit" in actions
         assert not [a for a in actions if "read" in a.lower()]
-        # ...and the platform it is kept on cannot be changed.
+        # ...and the session it is kept on cannot be changed.
         with pytest.raises(dataclasses.FrozenInstanceError):
-            app.platform.read_only = False  # type: ignore[misc]
-        assert app.platform.read_only
+            app.session.read_only = False  # type: ignore[misc]
+        assert app.session.read_only
 
 
 async def test_without_read_only_there_is_no_badge():
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         assert "READ-ONLY" not in _text(app.screen.query_one("#top-bar"))
 
 
 async def test_a_golden_path_previews_but_does_not_run(tmp_path):
-    app = IdpApp(build_platform(read_only=True, publish_root=tmp_path / "repos"))
+    app = IdpApp(Session.for_catalog(read_only=True, publish_root=tmp_path / "repos"))
     async with app.run_test(size=SIZE) as pilot:
         form = await open_article_form(app, pilot)
         assert "READ-ONLY" in _text(form.query_one("#form-header"))
@@ -92,14 +93,14 @@ async def test_a_golden_path_previews_but_does_not_run(tmp_path):
 
 
 async def test_the_run_screen_itself_refuses_in_read_only(tmp_path):
-    platform = build_platform(read_only=True, publish_root=tmp_path / "repos")
-    app = IdpApp(platform)
+    session = Session.for_catalog(read_only=True, publish_root=tmp_path / "repos")
+    app = IdpApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.catalog is not None)
         from idp_tui.golden.template import Template
 
         template = Template.from_entity(app.catalog.get(SERVICE))
-        app.push_screen(TaskRunScreen(platform, app.catalog, template, dict(DEMO_VALUES[SERVICE])))
+        app.push_screen(TaskRunScreen(session, app.catalog, template, dict(DEMO_VALUES[SERVICE])))
         await wait_for(pilot, lambda: isinstance(app.screen, TaskRunScreen) and app.screen.result is not None)
         assert app.screen.result.status == "failed" and "read-only" in app.screen.result.error
         assert "READ-ONLY" in _text(app.screen.query_one("#run-title"))
@@ -107,7 +108,7 @@ async def test_the_run_screen_itself_refuses_in_read_only(tmp_path):
 
 
 async def test_deployments_keys_are_disabled_explain_themselves_and_send_nothing():
-    app = IdpApp(build_platform(read_only=True))
+    app = IdpApp(Session.for_catalog(read_only=True))
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_deployments(pilot, "checkout-web")
         assert "READ-ONLY" in _text(screen.query_one("#deployments-title"))
@@ -121,10 +122,10 @@ async def test_deployments_keys_are_disabled_explain_themselves_and_send_nothing
         messages = [str(n.message) for n in app._notifications]
         assert any("not sent" in m and "rollout restart" in m for m in messages)
         assert any("not sent" in m and "delete pod" in m for m in messages)
-        assert not [r for r in app.cluster_access.demo_cluster.requests if r["method"] in WRITES]
+        assert not [r for r in app.session.demo_cluster.requests if r["method"] in WRITES]
         commands = [c.title for c in app.get_system_commands(screen)]
         assert "Restart" not in commands and "Delete pod" not in commands
-        app.cluster_access.close()
+        app.session.close()
 
 
 @pytest.mark.parametrize("kind", ["restart", "scale", "delete"])
@@ -198,10 +199,10 @@ def test_scaffold_dry_run_still_works(capsys, tmp_path, monkeypatch):
     assert files_under(state_dir() / "idp-tui" / "registered") == []
 
 
-def test_the_runner_of_a_read_only_platform_refuses_real_runs(tmp_path):
-    platform = build_platform(read_only=True, publish_root=tmp_path / "repos")
-    catalog = platform.catalog_source.load()
-    runner = template_runner(platform, catalog)
+def test_the_runner_of_a_read_only_session_refuses_real_runs(tmp_path):
+    session = Session.for_catalog(read_only=True, publish_root=tmp_path / "repos")
+    catalog = session.catalog_source.load()
+    runner = session.template_runner(catalog)
     assert isinstance(runner, ReadOnlyRunner)
     from idp_tui.golden.template import Template
 
@@ -255,19 +256,17 @@ def test_a_read_only_sessions_store_refuses_every_vault_write(tmp_path, vault, s
     from test_golden_runner import make_template
 
     from idp_tui.golden.local import local_runner
-    from idp_tui.secrets.access import SecretAccess
 
-    platform = build_platform(str(tmp_path / "c.yaml"), read_only=True, publish_root=tmp_path / "repos")
     template = make_template(tmp_path, {"parameters": [], "steps": [step]})
-    with SecretAccess(platform) as access:
-        catalog = platform.catalog_source.load()
+    with Session.for_catalog(str(tmp_path / "c.yaml"), read_only=True, publish_root=tmp_path / "repos") as session:
+        catalog = session.catalog_source.load()
         with pytest.raises(RunRefused):
-            template_runner(platform, catalog, secret_store=access.store).run(template, {})
-        preview = template_runner(platform, catalog, secret_store=access.store).run(template, {}, dry_run=True)
+            session.template_runner(catalog).run(template, {})
+        preview = session.template_runner(catalog).run(template, {}, dry_run=True)
         assert preview.status == "completed", preview.error
         # Even a runner built around the guard (as a future caller might) cannot write through the store.
         unguarded = local_runner(
-            catalog, publish_root=tmp_path / "repos", registry_dir=tmp_path / "reg", secret_store=access.store
+            catalog, publish_root=tmp_path / "repos", registry_dir=tmp_path / "reg", secret_store=session.secret_store
         )
         result = unguarded.run(template, {})
         assert result.status == "failed" and "read-only" in (result.error or "")
@@ -277,15 +276,15 @@ def test_a_read_only_sessions_store_refuses_every_vault_write(tmp_path, vault, s
 def test_the_store_says_read_only_and_listing_still_works(tmp_path, vault, capsys):
     import json
 
-    from idp_tui.secrets.access import SecretAccess
     from idp_tui.secrets.models import ProvisionRequest, SecretsError
 
-    platform = build_platform(str(tmp_path / "c.yaml"), read_only=True)
-    with SecretAccess(platform) as access:
+    with Session.for_catalog(str(tmp_path / "c.yaml"), read_only=True) as session:
         with pytest.raises(SecretsError) as refused:
-            access.store().provision(ProvisionRequest(team="team-a", service="billing"))
+            session.secret_store().provision(ProvisionRequest(team="team-a", service="billing"))
         assert refused.value.kind == "read-only" and "read-only mode" in str(refused.value)
-        assert access.store().provision(ProvisionRequest(team="team-a", service="billing"), dry_run=True).created
+        assert (
+            session.secret_store().provision(ProvisionRequest(team="team-a", service="billing"), dry_run=True).created
+        )
     vault.write_secret("secret", "team-a/billing/db-password", {"password": "x"})
     status = main(["--read-only", "--catalog", str(tmp_path / "c.yaml"), "secrets", "billing", "--json"])
     assert status == 0

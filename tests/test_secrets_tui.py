@@ -10,7 +10,7 @@ from test_tui import SIZE, _loaded, _search, _until
 
 from idp_tui.app import IdpApp
 from idp_tui.cli import main
-from idp_tui.platform import build_platform
+from idp_tui.session import Session
 
 
 def value_reads(requests) -> list[str]:
@@ -18,7 +18,7 @@ def value_reads(requests) -> list[str]:
 
 
 async def test_s_lists_keys_and_readers_and_copies_a_kv_get_command():
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         await _search(pilot, "payment-processor")
@@ -32,7 +32,7 @@ async def test_s_lists_keys_and_readers_and_copies_a_kv_get_command():
         assert "team-payments-payment-processor" in text
         await pilot.press("y")
         assert app.clipboard == "vault kv get -mount=secret team-payments/payment-processor/database-url"
-        demo = app.secret_access._demo
+        demo = app.session.demo_vault
         assert demo.requests and value_reads(demo.requests) == []
         await pilot.press("q")
 

@@ -322,13 +322,13 @@ async def test_the_tui_draws_no_escape_from_entities_or_templates(catalog_dir, m
     from idp_tui.screens.template_form import TemplateFormScreen
 
     from idp_tui.app import IdpApp
-    from idp_tui.platform import build_platform
+    from idp_tui.session import Session
     from idp_tui.widgets.entity_list import EntityList
 
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))  # Deployments: "no clusters", quickly
     # Named as a catalog URL with a password would be: the top bar shows it without the password.
-    platform = dataclasses.replace(build_platform(str(catalog_dir)), name="https://ci:hunter2@backstage.example")
-    app = IdpApp(platform)
+    session = dataclasses.replace(Session.for_catalog(str(catalog_dir)), name="https://ci:hunter2@backstage.example")
+    app = IdpApp(session)
     async with app.run_test(size=(100, 30)) as pilot:
         await _until(
             pilot,

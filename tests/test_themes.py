@@ -29,7 +29,7 @@ from test_tui import SIZE, _loaded, _search, _until
 from idp_tui.app import IdpApp
 from idp_tui.config import ConfigFile, resolve_profile
 from idp_tui.oncall import demo, who
-from idp_tui.platform import build_platform, platform_for_profile
+from idp_tui.session import Session
 from idp_tui.theming import load_remembered_theme, remember_theme, remembered_theme_path
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -66,10 +66,10 @@ def frozen_oncall(monkeypatch):
 def _app(variant: str, monkeypatch) -> IdpApp:
     if variant == "no-color":
         monkeypatch.setenv("NO_COLOR", "1")
-        return IdpApp(build_platform())
+        return IdpApp(Session.for_catalog())
     monkeypatch.delenv("NO_COLOR", raising=False)
     profile = resolve_profile(ConfigFile(Path("absent.yaml"), exists=False, profiles={}), theme=variant, environ={})
-    return IdpApp(platform_for_profile(profile))
+    return IdpApp(Session.from_profile(profile))
 
 
 def _check(app, variant: str, name: str, problems: list[str]) -> None:
@@ -124,7 +124,7 @@ async def test_main_screens_are_readable_in_every_theme_and_match_their_snapshot
         await _until(pilot, lambda: isinstance(app.screen, DeploymentsScreen) and app.screen.complete)
         await _settle(pilot)
         _check(app, variant, "deployments", problems)
-        app.cluster_access.close()
+        app.session.close()
 
         await pilot.press("escape", "escape")
         await _until(pilot, lambda: isinstance(app.screen, HomeScreen))
@@ -154,7 +154,7 @@ def _user_app(tmp_path: Path, monkeypatch, theme: str | None = None) -> IdpApp:
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("IDP_TUI_CONFIG", str(tmp_path / "config" / "config.yaml"))
     profile = resolve_profile(ConfigFile(Path("absent.yaml"), exists=False, profiles={}), theme=theme, environ={})
-    return IdpApp(platform_for_profile(profile))
+    return IdpApp(Session.from_profile(profile))
 
 
 async def test_a_palette_choice_is_remembered_and_a_requested_theme_still_wins(tmp_path, monkeypatch):
@@ -261,7 +261,7 @@ async def test_problems_take_the_themes_error_colour(theme, expected, monkeypatc
         screen._show()
         await _settle(pilot)
         assert _colour_of(app, "CrashLoopBackOff") == "#ff7b7b"
-        app.cluster_access.close()
+        app.session.close()
 
 
 def test_the_commands_use_the_terminals_own_red_for_problems(capsys, monkeypatch):

@@ -14,7 +14,7 @@ from idp_tui.screens.problems import ProblemsScreen
 from textual.widgets import Markdown, OptionList, TabbedContent
 
 from idp_tui.app import IdpApp
-from idp_tui.platform import build_platform
+from idp_tui.session import Session
 from idp_tui.widgets.entity_list import EntityList
 from idp_tui.widgets.facet_panel import FacetPanel
 
@@ -62,7 +62,7 @@ async def _search(pilot, text: str) -> None:
 
 @pytest.fixture
 def demo_app():
-    return IdpApp(build_platform())
+    return IdpApp(Session.for_catalog())
 
 
 async def test_search_ranks_the_best_match_first_and_enter_opens_it(demo_app):
@@ -201,7 +201,7 @@ async def test_problems_list_opens_from_the_home_screen(write_catalog):
             "---\napiVersion: backstage.io/v1alpha1\nkind: Gizmo\nmetadata: {name: g}\n",
         }
     )
-    app = IdpApp(build_platform(str(root)))
+    app = IdpApp(Session.for_catalog(str(root)))
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         assert "3 problems" in _text(app.screen.query_one("#top-bar"))

@@ -13,7 +13,7 @@ from test_tui import SIZE, _loaded, _until
 from textual import events
 
 from idp_tui.app import IdpApp
-from idp_tui.platform import build_platform
+from idp_tui.session import Session
 
 KEY_CHARACTERS = {"slash": "/", "enter": "\r", "down": None, "tab": "\t"}
 
@@ -25,7 +25,7 @@ def burst(app: IdpApp, keys: str | list[str]) -> None:
 
 
 async def test_a_burst_of_search_enter_down_and_d_opens_the_second_results_deployments():
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     try:
         async with app.run_test(size=SIZE) as pilot:
             await _loaded(pilot)
@@ -35,12 +35,11 @@ async def test_a_burst_of_search_enter_down_and_d_opens_the_second_results_deplo
             home = next(s for s in app.screen_stack if isinstance(s, HomeScreen))
             assert home.query_one("#search").value == "set"  # the d was a key, not a letter
     finally:
-        if app._cluster_access is not None:
-            app.cluster_access.close()
+        app.session.close()
 
 
 async def test_a_burst_ending_in_o_opens_the_on_call_of_the_row_below_the_best_match():
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         burst(app, ["slash", "p", "a", "y", "enter", "down", "o"])
@@ -50,7 +49,7 @@ async def test_a_burst_ending_in_o_opens_the_on_call_of_the_row_below_the_best_m
 
 @pytest.mark.parametrize("leave", ["tab", "down"])
 async def test_tab_or_down_from_the_box_go_to_the_best_match_too(leave):
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         await _loaded(pilot)
         burst(app, ["slash", "p", "a", "y", leave, "o"])
@@ -59,7 +58,7 @@ async def test_tab_or_down_from_the_box_go_to_the_best_match_too(leave):
 
 
 async def test_keys_typed_before_the_catalog_is_read_wait_for_its_results():
-    app = IdpApp(build_platform())
+    app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         # At once, before the catalog is read: Enter waits for the results of "pay", and the keys after it too.
         burst(app, ["slash", "p", "a", "y", "enter", "down", "o"])

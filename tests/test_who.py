@@ -182,14 +182,13 @@ def test_opsgenie_answers_for_a_team_annotation(capsys, monkeypatch, write_catal
 
 
 def test_asking_again_within_a_minute_is_answered_from_the_cache(monkeypatch, pagerduty):
-    from idp_tui.oncall.providers import oncall_providers
     from idp_tui.oncall.who import who
-    from idp_tui.platform import build_platform
+    from idp_tui.session import Session
 
     monkeypatch.setenv("PAGERDUTY_TOKEN", TOKEN)
-    platform = build_platform(pagerduty.catalog)
-    catalog = platform.catalog_source.load()
-    providers = oncall_providers(platform, catalog)
+    session = Session.for_catalog(pagerduty.catalog)
+    catalog = session.catalog_source.load()
+    providers = session.oncall(catalog)
     first = who(catalog, catalog.find("payment-processor"), providers)
     asked = len(pagerduty.fake.requests)
     again = who(catalog, catalog.find("payment-processor"), providers)

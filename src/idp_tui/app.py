@@ -15,17 +15,21 @@ from textual.message import Message
 from textual.screen import Screen
 
 if TYPE_CHECKING:
+    from .catalog.entity import Entity
     from .catalog.model import Catalog
+    from .catalog.protocols import CatalogSource
     from .catalog.search import SearchIndex
+    from .session import Session
 
+from .catalog.errors import CatalogSourceError
 from .catalog.first_page import first_page_path, load_first_page, save_first_page
 from .key_hold import KeyHold
-from .platform import Platform
 from .resources import theme_file
 
 
 class IdpApp(KeyHold, App[int]):
-    """idp-tui's terminal UI."""
+    """idp-tui's terminal UI, on one :class:`Session`: the screens reach its capabilities and each other through
+    the app (see ``idp_tui.screens.host``)."""
 
     TITLE = "idp-tui"
     CSS_PATH = str(theme_file("app.tcss"))
@@ -54,19 +58,16 @@ class IdpApp(KeyHold, App[int]):
             self.reason = reason
             self.have_cached = have_cached
 
-    def __init__(self, platform: Platform, *, no_animations: bool = False) -> None:
+    def __init__(self, session: Session, *, no_animations: bool = False) -> None:
         # Native ANSI under NO_COLOR makes Textual drop every colour (its NoColor filter), not paint in greys.
         super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
         from .safe_text import install_terminal_filter
 
         # Defence in depth: any catalog or backend text that reaches a Text or Content loses its control characters.
         install_terminal_filter()
-        self.platform = platform
+        self.session = session
         self.catalog: Catalog | None = None
         self.index: SearchIndex | None = None
-        self._cluster_access = None
-        self._oncall_providers = None
-        self._secret_access = None
         if no_animations or os.environ.get("SSH_CONNECTION"):
             # Over SSH every animation frame is bytes on a slow link; --no-animations asks the same anywhere.
             self.animation_level = "none"
@@ -81,9 +82,9 @@ class IdpApp(KeyHold, App[int]):
             self.notify(problem, severity="warning", timeout=15, markup=False)
         self.apply_user_keymap()
         first_page = load_first_page(self._first_page_path) if self._first_page_path else None
-        self.push_screen(HomeScreen(self.platform, first_page))
+        self.push_screen(HomeScreen(self.session, first_page))
         self._say_storage_fallback()
-        self.platform.notices.sink = self._say_backend_wait  # "rate limited: waiting 10 s", from any worker
+        self.session.notices.sink = self._say_backend_wait  # "rate limited: waiting 10 s", from any worker
         # Paint the first frame (last run's first page) before the loader competes for the interpreter.
         self.call_after_refresh(self.load_catalog)
 
@@ -121,8 +122,7 @@ class IdpApp(KeyHold, App[int]):
         from .theming import choose_theme, load_remembered_theme, user_palette_dir
 
         self.theme_names, problems = register_themes(self, user_palette_dir())
-        requested = self.platform.profile.theme if self.platform.profile is not None else None
-        self.theme, problem = choose_theme(requested, load_remembered_theme(), self.theme_names, DEFAULT_THEME)
+        self.theme, problem = choose_theme(self.session.theme, load_remembered_theme(), self.theme_names, DEFAULT_THEME)
         return ([problem] if problem else []) + problems
 
     def watch_theme(self, name: str) -> None:
@@ -162,8 +162,8 @@ class IdpApp(KeyHold, App[int]):
 
     @property
     def _first_page_path(self) -> Path | None:
-        platform = self.platform
-        return first_page_path(platform.catalog_source.label, platform.cache_dir) if platform.use_cache else None
+        session = self.session
+        return first_page_path(session.catalog_source.label, session.cache_dir) if session.use_cache else None
 
     @work(thread=True, exclusive=True, group="catalog")
     def load_catalog(self) -> None:
@@ -174,15 +174,15 @@ class IdpApp(KeyHold, App[int]):
         """
         from .catalog.search import SearchIndex
 
-        source = self.platform.catalog_source
+        source = self.session.catalog_source
         cached = self._cached_catalog(source)
-        if cached is not None and self.platform.offline:
+        if cached is not None and self.session.offline:
             return
         try:
             catalog = source.load()
             index = SearchIndex(catalog.entities)
         except Exception as error:  # noqa: BLE001 - any failure is shown, the app stays usable
-            reason = str(error) if type(error).__name__ == "BackstageError" else f"{type(error).__name__}: {error}"
+            reason = str(error) if isinstance(error, CatalogSourceError) else f"{type(error).__name__}: {error}"
             self.post_message(self.CatalogFailed(reason, have_cached=cached is not None))
             return
         self.post_message(self.CatalogLoaded(catalog, index))
@@ -190,20 +190,19 @@ class IdpApp(KeyHold, App[int]):
             save_first_page(self._first_page_path, index.entities, len(catalog), len(catalog.problems))
         index.prepare()  # typo tolerance, built while the first frame is already on screen
 
-    def _cached_catalog(self, source):
+    def _cached_catalog(self, source: CatalogSource) -> Catalog | None:
         """Post the source's cached catalog (remote sources keep one), or return None if it has none."""
         import time
 
         from .catalog.search import SearchIndex
         from .render.words import age_words
 
-        load_cached = getattr(source, "load_cached", None)
-        cached = load_cached() if load_cached is not None and self.platform.use_cache else None
+        cached = source.load_cached() if source.supports_cached_copy and self.session.use_cache else None
         if cached is None:
             return None
         catalog, saved_at = cached
         age = age_words(time.time() - saved_at)
-        note = f"offline: cached {age} ago" if self.platform.offline else f"cached {age} ago, refreshing…"
+        note = f"offline: cached {age} ago" if self.session.offline else f"cached {age} ago, refreshing…"
         self.post_message(self.CatalogLoaded(catalog, SearchIndex(catalog.entities), note))
         return catalog
 
@@ -211,7 +210,6 @@ class IdpApp(KeyHold, App[int]):
         from idp_tui.screens.home import HomeScreen
 
         self.catalog, self.index = message.catalog, message.index
-        self._oncall_providers = None  # they resolve responders through the catalog just read
         for screen in self.screen_stack:
             if isinstance(screen, HomeScreen):
                 screen.show_catalog(message.catalog, message.index, note=message.note)
@@ -228,38 +226,37 @@ class IdpApp(KeyHold, App[int]):
             if isinstance(screen, HomeScreen):
                 screen.set_catalog_note("cached copy (refresh failed)")
 
+    # -- navigation: every screen opens the others through these ------------------------------------------------
+
+    def _read_catalog(self) -> Catalog | None:
+        """The catalog, or None after saying it is still being read (the rows on screen may be last run's)."""
+        if self.catalog is None:
+            self.notify("Still reading the catalog; try again in a moment.", timeout=3)
+        return self.catalog
+
     def action_golden_paths(self) -> None:
         from idp_tui.screens.golden_paths import GoldenPathsScreen
 
         if isinstance(self.screen, GoldenPathsScreen):
             return
-        if self.catalog is None:
-            self.notify("Still reading the catalog; try again in a moment.", timeout=3)
-            return
-        self.push_screen(GoldenPathsScreen(self.platform, self.catalog))
+        catalog = self._read_catalog()
+        if catalog is not None:
+            self.push_screen(GoldenPathsScreen(self.session, catalog))
 
-    @property
-    def cluster_access(self):
-        """The clusters this session reads; the demo cluster starts on first use (never at start-up)."""
-        if self._cluster_access is None:
-            self._cluster_access = self.platform.cluster_access()
-        return self._cluster_access
+    def open_entity(self, entity: Entity, tab: str = "overview") -> None:
+        """Everything about an entity, on ``tab`` (overview, relations, owner, docs)."""
+        from idp_tui.screens.entity import EntityScreen
 
-    @property
-    def secret_access(self):
-        """This session's secret store access; the demo Vault starts on first use (never at start-up)."""
-        if self._secret_access is None:
-            from .secrets.access import SecretAccess
+        catalog = self._read_catalog()  # the rows on screen may be last run's: their relations are not read yet
+        if catalog is not None:
+            self.push_screen(EntityScreen(catalog.get(entity.key) or entity, tab=tab))
 
-            self._secret_access = SecretAccess(self.platform)
-        return self._secret_access
-
-    def open_deployments(self, entity) -> None:
+    def open_deployments(self, entity: Entity) -> None:
         from idp_tui.screens.deployments import DeploymentsScreen
 
-        self.push_screen(DeploymentsScreen(entity, self.cluster_access, read_only=self.platform.read_only))
+        self.push_screen(DeploymentsScreen(entity, self.session))
 
-    def open_logs(self, entity, cluster: str, workload: dict | None, pod: dict | None) -> None:
+    def open_logs(self, entity: Entity, cluster: str, workload: dict | None, pod: dict | None) -> None:
         """The log tail of a workload's pods, or of one pod (the Deployments screen's ``l``)."""
         from idp_tui.kube.selection import selector_for
         from idp_tui.screens.logs import LogScreen
@@ -269,22 +266,34 @@ class IdpApp(KeyHold, App[int]):
             return
         target = pod["name"] if pod else workload["name"] if workload else None
         namespace = workload["namespace"] if workload else selector.namespace
-        screen = LogScreen(
-            self.platform,
-            entity.key,
-            selector.label_selector,
-            namespace,
-            [cluster],
-            target,
-            access=self.cluster_access,
-        )
-        self.push_screen(screen)
+        self.push_screen(LogScreen(self.session, entity.key, selector.label_selector, namespace, [cluster], target))
+
+    def open_secrets(self, entity: Entity) -> None:
+        from idp_tui.screens.secrets import SecretsScreen
+
+        self.push_screen(SecretsScreen(entity))
+
+    def open_oncall(self, entity: Entity) -> None:
+        """The Ownership and On-call view of an entity (``o`` everywhere); for a group or person, the team view."""
+        from idp_tui.screens.oncall import OnCallScreen, TeamScreen
+
+        catalog = self._read_catalog()
+        if catalog is None:
+            return
+        entity = catalog.get(entity.key) or entity
+        # A team's own page is its ladder and what it owns: a team has no dependents of its own.
+        self.push_screen(TeamScreen(entity) if entity.kind in ("Group", "User") else OnCallScreen(entity))
+
+    def open_team(self, owner_key: str) -> None:
+        """What a group (or user) owns, with its sub-teams', and how each is doing."""
+        from idp_tui.screens.oncall import TeamScreen
+
+        owner = self.catalog.get(owner_key) if self.catalog is not None else None
+        if owner is not None:
+            self.push_screen(TeamScreen(owner))
 
     async def action_quit(self) -> None:
-        if self._cluster_access is not None:
-            self._cluster_access.close()
-        if self._secret_access is not None:
-            self._secret_access.close()
+        self.session.close()  # the demo cluster and demo Vault stop with the app
         self.exit()
 
     def copy_to_clipboard(self, text: str) -> None:
@@ -303,42 +312,14 @@ class IdpApp(KeyHold, App[int]):
             sequence += osc52(text, inside_tmux=True)
         self._driver.write(sequence.decode("ascii"))
 
-    @property
-    def oncall_providers(self):
-        """The on-call providers of this session, made once so their short-lived caches are shared by screens."""
-        if self._oncall_providers is None and self.catalog is not None:
-            from .oncall.providers import oncall_providers
-
-            self._oncall_providers = oncall_providers(self.platform, self.catalog)
-        return self._oncall_providers
-
-    def open_oncall(self, entity) -> None:
-        """The Ownership and On-call view of an entity (``o`` everywhere); for a group or person, the team view."""
-        from idp_tui.screens.oncall import OnCallScreen, TeamScreen
-
-        if self.catalog is None:
-            self.notify("Still reading the catalog; try again in a moment.", timeout=3)
-            return
-        entity = self.catalog.get(entity.key) or entity
-        # A team's own page is its ladder and what it owns: a team has no dependents of its own.
-        self.push_screen(TeamScreen(entity) if entity.kind in ("Group", "User") else OnCallScreen(entity))
-
-    def open_team(self, owner_key: str) -> None:
-        """What a group (or user) owns, with its sub-teams', and how each is doing."""
-        from idp_tui.screens.oncall import TeamScreen
-
-        owner = self.catalog.get(owner_key) if self.catalog is not None else None
-        if owner is not None:
-            self.push_screen(TeamScreen(owner))
-
     def action_mine(self) -> None:
         """Your groups' services: the user from --user (IDP_TUI_USER), else matched from $USER."""
         from .oncall.ownership import resolve_user
 
-        if self.catalog is None:
-            self.notify("Still reading the catalog; try again in a moment.", timeout=3)
+        catalog = self._read_catalog()
+        if catalog is None:
             return
-        user = resolve_user(self.catalog, self.platform.user, os.environ.get("USER") or os.environ.get("LOGNAME"))
+        user = resolve_user(catalog, self.session.user, os.environ.get("USER") or os.environ.get("LOGNAME"))
         if user is None:
             self.notify("No catalog User matches you: start with --user user:NAME (or set IDP_TUI_USER).", timeout=8)
             return
@@ -348,11 +329,9 @@ class IdpApp(KeyHold, App[int]):
         """Who owns a pasted pod, workload, PagerDuty service or entity (the 3 a.m. question)."""
         from idp_tui.screens.who_prompt import WhoPromptScreen
 
-        if self.catalog is None:
-            self.notify("Still reading the catalog; try again in a moment.", timeout=3)
-            return
-        if not isinstance(self.screen, WhoPromptScreen):
-            self.push_screen(WhoPromptScreen(self.catalog))
+        catalog = self._read_catalog()
+        if catalog is not None and not isinstance(self.screen, WhoPromptScreen):
+            self.push_screen(WhoPromptScreen(catalog))
 
     def action_keys(self) -> None:
         from idp_tui.screens.keys import KeysScreen

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 
 if TYPE_CHECKING:
-    from .platform import Platform
+    from .session import Session
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,19 +92,20 @@ def main(argv: list[str] | None = None) -> int:
         # Piped or redirected: drawing a TUI into a file helps nobody; say what works without a terminal.
         sys.stdout.write(HEADLESS_USAGE)
         return 0
-    from .backstage.http import BackstageError
+    from .catalog.errors import CatalogSourceError
     from .config import ConfigError
-    from .platform import PlatformError
+    from .golden.errors import TemplateRunError
 
     try:
-        platform = None
-        if args.command is None or getattr(args, "needs_platform", True):
-            platform = _platform(args)
-        if args.command is None:
-            return _run_tui(platform, no_animations=args.no_animations)
-        _say_fallback_once()
-        return args.handler(args, platform)
-    except (PlatformError, ConfigError, BackstageError) as problem:
+        if args.command is not None and not getattr(args, "needs_session", True):
+            _say_fallback_once()
+            return args.handler(args, None)
+        with _session(args) as session:  # what the session started (the demo cluster, the demo Vault) stops here
+            if args.command is None:
+                return _run_tui(session, no_animations=args.no_animations)
+            _say_fallback_once()
+            return args.handler(args, session)
+    except (ConfigError, CatalogSourceError, TemplateRunError) as problem:
         from .commands.output import error
 
         for line in getattr(problem, "problems", None) or [str(problem)]:
@@ -118,10 +119,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _platform(args: argparse.Namespace) -> Platform:
-    """The platform of the active profile: the config file, then IDP_TUI_* variables, then these flags."""
+def _session(args: argparse.Namespace) -> Session:
+    """The session of the active profile: the config file, then IDP_TUI_* variables, then these flags."""
     from .config import load_config, resolve_profile
-    from .platform import platform_for_profile
+    from .session import Session
 
     profile = resolve_profile(
         load_config(),
@@ -132,7 +133,7 @@ def _platform(args: argparse.Namespace) -> Platform:
         offline=args.offline,
         theme=args.theme,
     )
-    return platform_for_profile(profile, use_cache=not args.no_cache)
+    return Session.from_profile(profile, use_cache=not args.no_cache)
 
 
 def _say_fallback_once() -> None:
@@ -146,10 +147,10 @@ def _say_fallback_once() -> None:
         error(notice)
 
 
-def _run_tui(platform: Platform, *, no_animations: bool = False) -> int:
+def _run_tui(session: Session, *, no_animations: bool = False) -> int:
     from .app import IdpApp
 
-    app = IdpApp(platform, no_animations=no_animations)
+    app = IdpApp(session, no_animations=no_animations)
     app.run()
     return app.return_code or 0
 

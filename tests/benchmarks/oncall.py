@@ -48,7 +48,7 @@ def bench_tui(repeats: int) -> dict:
     from idp_tui.screens.oncall import OnCallScreen
 
     from idp_tui.app import IdpApp
-    from idp_tui.platform import build_platform
+    from idp_tui.session import Session
 
     def answered(screen) -> bool:
         return isinstance(screen, OnCallScreen) and screen.answered
@@ -60,9 +60,9 @@ def bench_tui(repeats: int) -> dict:
     ours, baseline = [], []
     for _ in range(repeats):
         baseline.append(
-            asyncio.run(time_key_on_entity(IdpApp(build_platform(cache_dir=cache)), "enter", entity_shown, KEY))
+            asyncio.run(time_key_on_entity(IdpApp(Session.for_catalog(cache_dir=cache)), "enter", entity_shown, KEY))
         )
-        ours.append(asyncio.run(time_key_on_entity(IdpApp(build_platform(cache_dir=cache)), "o", answered, KEY)))
+        ours.append(asyncio.run(time_key_on_entity(IdpApp(Session.for_catalog(cache_dir=cache)), "o", answered, KEY)))
     return {"ours_s": statistics.median(ours), "baseline_s": statistics.median(baseline)}
 
 

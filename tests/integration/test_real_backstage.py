@@ -84,10 +84,10 @@ def test_rejected_values_come_back_on_their_fields():
     from idp_tui.backstage.scaffolder import BackstageScaffolder, BackstageTaskRunner
     from idp_tui.backstage.scaffolder_forms import template_from_schema
     from idp_tui.config import TokenSource
-    from idp_tui.platform import build_platform
+    from idp_tui.session import Session
 
-    platform = build_platform(URL)
-    scaffolder = BackstageScaffolder(platform.backstage)
+    session = Session.for_catalog(URL)
+    scaffolder = BackstageScaffolder(session.backstage)
     template = template_from_schema("python-service", scaffolder.parameter_schema("template:default/python-service"))
     result = BackstageTaskRunner(scaffolder).run(template, {"name": "Bad Name!", "owner": "group:default/x"})
     assert result.status == "failed" and "name" in result.field_errors
@@ -97,10 +97,10 @@ def test_rejected_values_come_back_on_their_fields():
 def test_a_slow_task_is_cancelled():
     from idp_tui.backstage.scaffolder import BackstageScaffolder, BackstageTaskRunner
     from idp_tui.backstage.scaffolder_forms import template_from_schema
-    from idp_tui.platform import build_platform
+    from idp_tui.session import Session
 
-    platform = build_platform(URL)
-    scaffolder = BackstageScaffolder(platform.backstage)
+    session = Session.for_catalog(URL)
+    scaffolder = BackstageScaffolder(session.backstage)
     key = "template:default/harness-diagnostics"
     template = template_from_schema(scaffolder.template_entity(key), scaffolder.parameter_schema(key))
     cancel = threading.Event()

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from ..catalog.entity import Entity
 from ..catalog.model import Catalog
 from ..catalog.problems import Problem
+from ..catalog.protocols import CatalogSource
 from ..catalog.refs import EntityRef, EntityRefError, entity_key, parse_ref, ref_key
 from ..http_budget import MAX_CATALOG_PAGE_BYTES
 from . import catalog_cache
@@ -62,10 +63,21 @@ LIST_FIELDS: tuple[str, ...] = (
     "spec.subcomponentOf",
     "relations",
 )
+# What a relation target needs to be listed by name and title (entities_by_refs).
+# apiVersion too: build_catalog leaves out items without one.
+REF_FIELDS: tuple[str, ...] = (
+    "apiVersion",
+    "kind",
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.title",
+    "spec.type",
+    "spec.owner",
+)
 
 
-class BackstageCatalogSource:
-    """The catalog of one Backstage backend.
+class BackstageCatalogSource(CatalogSource):
+    """The catalog of one Backstage backend: listed as projections, looked up whole on demand, cached on disk.
 
     Args:
         http: the client for the backend (token, retries and error wording live there).
@@ -75,6 +87,9 @@ class BackstageCatalogSource:
         batch_size: refs per ``by-refs`` request.
         max_pages: the most ``by-query`` pages read before the backend's paging is called broken.
     """
+
+    supports_entity_lookup = True
+    supports_cached_copy = True
 
     def __init__(
         self,
@@ -213,6 +228,15 @@ class BackstageCatalogSource:
                 raise BackstageError("Backstage answered by-refs with a different number of items", kind="protocol")
             results += items
         return results
+
+    def entities_by_refs(self, keys: list[str]) -> list[Entity]:
+        """The entities these refs name, projected to :data:`REF_FIELDS`; refs Backstage does not know are left out.
+
+        Raises:
+            BackstageError: Backstage could not be asked.
+        """
+        found = [item for item in self.by_refs(keys, fields=list(REF_FIELDS)) if item] if keys else []
+        return build_catalog(found, self.label).entities
 
     def facets(self, names: list[str], filter: str | None = None) -> dict[str, list[tuple[str, int]]]:
         """Value counts per facet (``kind``, ``spec.lifecycle``, ``metadata.tags``...), optionally for a filter."""

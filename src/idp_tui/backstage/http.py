@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .. import http_budget as budget
+from ..catalog.errors import CatalogSourceError
+from ..golden.errors import TemplateRunError
 from ..redaction import redact, redact_url
 from ..tokens import TokenError
 from .sse import SseLimitError, bounded_lines
@@ -34,8 +36,11 @@ MAX_STREAM_BYTES = 256 * budget.MIB
 _ERROR_BODY_JSON_VALUES = 100_000
 
 
-class BackstageError(Exception):
+class BackstageError(CatalogSourceError, TemplateRunError):
     """A request to Backstage failed; ``str()`` says why in words, with Backstage's own message when it sent one.
+
+    It is both capabilities' domain error (this adapter serves the catalog and the template runner), so screens and
+    commands catch :class:`CatalogSourceError` or :class:`TemplateRunError` and never this class.
 
     Attributes:
         kind: ``auth`` (401), ``forbidden`` (403), ``not-found`` (404), ``input`` (400), ``conflict`` (409),

@@ -1,7 +1,8 @@
 """Backstage's scaffolder as idp-tui's template runner: parameter schemas, tasks and their event stream, dry runs.
 
-:class:`BackstageScaffolder` speaks the REST API (``/api/scaffolder/v2``); :class:`BackstageTaskRunner` has the
-same ``run()`` as the local runner, so the form, preview and run screens work unchanged against a real Backstage.
+:class:`BackstageScaffolder` speaks the REST API (``/api/scaffolder/v2``); :class:`BackstageTaskRunner` is a
+:class:`~idp_tui.golden.protocols.TemplateRunner`, so the form, preview and run screens work unchanged against a real
+Backstage.
 Observed on plugin-scaffolder-backend 4.3.0 (see ``backstage-api/``): a task's output arrives only in the
 ``completion`` event (``GET /tasks/:id`` has none), event ids live in the JSON ``data`` (no SSE ``id:`` lines) and
 are global across tasks, a cancelled task ends ``failed``, and a dry run whose step fails answers 500.
@@ -14,18 +15,18 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 from urllib.parse import quote
 
 from ..catalog.refs import EntityRefError, parse_ref
-from ..golden.events import StepResult, StepStatus, TaskEvent, TaskResult
+from ..golden.events import EventSink, StepResult, StepStatus, TaskEvent, TaskResult
+from ..golden.protocols import RunOptions, TemplateRunner
 from ..golden.template import Template
 from ..safe_text import clean
 from .http import BackstageError, BackstageHttp, EventStream
-from .scaffolder_forms import describe_field_errors, field_errors
+from .scaffolder_forms import describe_field_errors, field_errors, template_from_schema
 from .sse import parse_sse
 
 API = "/api/scaffolder/v2"
@@ -195,11 +196,12 @@ def failure_message(steps: list[StepResult], reason: str | None) -> str:
 
 # -- the runner ----------------------------------------------------------------------------------------------------
 
-EventSink = Callable[[TaskEvent], None]
 
+class BackstageTaskRunner(TemplateRunner):
+    """Runs templates on Backstage, as a :class:`TemplateRunner`; ``run()`` never raises for a failed task.
 
-class BackstageTaskRunner:
-    """Runs templates on Backstage; ``run()`` matches ``LocalTaskRunner.run`` and never raises for a failed task.
+    A template listed from Backstage is a projection without ``spec.parameters``: ``ready()`` asks the scaffolder
+    for its form (``parameter-schema``).
 
     Args:
         scaffolder: the API client.
@@ -207,6 +209,9 @@ class BackstageTaskRunner:
         backoff: the first delay (seconds) between reconnects; it doubles each time, up to 5 s.
         cancel_grace: how long to wait for Backstage to end a cancelled task before reporting it cancelled anyway.
     """
+
+    name = "Backstage"
+    ready_asks_backend = True
 
     def __init__(
         self, scaffolder: BackstageScaffolder, *, reconnects: int = 5, backoff: float = 0.5, cancel_grace: float = 30.0
@@ -216,29 +221,28 @@ class BackstageTaskRunner:
         self.backoff = backoff
         self.cancel_grace = cancel_grace
 
-    def run(
-        self,
-        template: Template,
-        values: dict[str, Any],
-        *,
-        dry_run: bool = False,
-        user: dict[str, Any] | None = None,
-        on_event: EventSink | None = None,
-        output_dir: Path | None = None,
-        cancel: threading.Event | None = None,
-        secrets: dict[str, str] | None = None,
-    ) -> TaskResult:
+    def ready(self, template: Template) -> Template:
+        """The template with the form Backstage's scaffolder serves for it.
+
+        Raises:
+            BackstageError: Backstage could not be asked (said in words).
+        """
+        entity = self.scaffolder.template_entity(template.key)
+        return template_from_schema(entity, self.scaffolder.parameter_schema(template.key))
+
+    def run_task(self, template: Template, values: dict[str, Any], options: RunOptions) -> TaskResult:
         """Run (or dry-run) ``template`` on Backstage. ``user`` is unused: Backstage knows the user from the token."""
-        emit = on_event or (lambda event: None)
+        emit = options.on_event or (lambda event: None)
         steps = StepTracker().results(None, template)
-        if output_dir is not None and not dry_run:
+        dry_run, secrets = options.dry_run, options.secrets
+        if options.output_dir is not None and not dry_run:
             return _failed(
                 emit, steps, "--output needs a local run: Backstage keeps the task's workspace on its own server"
             )
         try:
             if dry_run:
                 return _dry_run(self.scaffolder, template, emit, values, dict(secrets or {}))
-            return _FollowedTask(self, template, emit, cancel).run(values, dict(secrets or {}))
+            return _FollowedTask(self, template, emit, options.cancel).run(values, dict(secrets or {}))
         except BackstageError as error:
             rejected = field_errors(error.body) if error.kind == "input" else {}
             message = describe_field_errors(rejected) if rejected else str(error)

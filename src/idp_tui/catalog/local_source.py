@@ -33,6 +33,7 @@ from .entity import Entity, SourceLocation
 from .file_access import RefusedRead, checked_stat
 from .model import Catalog
 from .problems import Problem
+from .protocols import CatalogSource
 
 if TYPE_CHECKING:
     from .parse_cache import ParseCache
@@ -102,8 +103,8 @@ class _CatalogExpansion:
         return False
 
 
-class LocalCatalogSource:
-    """Reads a catalog from local paths. Implements the ``CatalogSource`` protocol."""
+class LocalCatalogSource(CatalogSource):
+    """Reads a catalog from local paths: every entity whole, so it needs none of the optional lookups."""
 
     def __init__(
         self,

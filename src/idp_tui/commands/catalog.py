@@ -6,12 +6,12 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from ..platform import Platform
 from ..render.words import count
 from .output import console, error, print_json
 
 if TYPE_CHECKING:  # the parser is built for every command: what only a handler needs is imported there
     from ..catalog.model import Catalog
+    from ..session import Session
 
 
 def add_parsers(subparsers) -> None:
@@ -33,16 +33,16 @@ def add_parsers(subparsers) -> None:
     show.set_defaults(handler=show_command)
 
 
-def _load(platform: Platform) -> Catalog:
-    catalog = platform.catalog_source.load()
+def _load(session: Session) -> Catalog:
+    catalog = session.catalog_source.load()
     if catalog.problems:
         skipped = count(len(catalog.problems), "problem")
         error(f"{skipped} in the catalog (those entities were skipped); `idp-tui validate` lists them")
     return catalog
 
 
-def list_command(args: argparse.Namespace, platform: Platform) -> int:
-    catalog = _load(platform)
+def list_command(args: argparse.Namespace, session: Session) -> int:
+    catalog = _load(session)
     from ..catalog.facets import EntityFilter
     from ..catalog.search import SearchIndex
 
@@ -70,11 +70,11 @@ def list_command(args: argparse.Namespace, platform: Platform) -> int:
     return 0
 
 
-def show_command(args: argparse.Namespace, platform: Platform) -> int:
-    catalog = _load(platform)
+def show_command(args: argparse.Namespace, session: Session) -> int:
+    catalog = _load(session)
     entity = catalog.find(args.ref)
     if entity is None:
-        error(f'no entity "{args.ref}" in {platform.name} catalog (try `idp-tui catalog list --search ...`)')
+        error(f'no entity "{args.ref}" in {session.name} catalog (try `idp-tui catalog list --search ...`)')
         return 1
     if args.json:
         print_json(entity.to_json(catalog.relation_pairs(entity.key)))

@@ -73,10 +73,10 @@ def add_parser(subparsers) -> None:
     actions = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     show = actions.add_parser("show", help="the resolved profile and where each value came from (no secrets)")
     show.add_argument("--json", action="store_true", help="print it as JSON")
-    show.set_defaults(handler=show_command, needs_platform=False)
+    show.set_defaults(handler=show_command, needs_session=False)
     init = actions.add_parser("init", help="write a commented example config file (not over an existing one)")
     init.add_argument("--force", action="store_true", help="overwrite an existing config file")
-    init.set_defaults(handler=init_command, needs_platform=False)
+    init.set_defaults(handler=init_command, needs_session=False)
 
 
 def resolve_from_args(args: argparse.Namespace) -> tuple[Any, Profile]:
@@ -94,7 +94,7 @@ def resolve_from_args(args: argparse.Namespace) -> tuple[Any, Profile]:
     return config, profile
 
 
-def show_command(args: argparse.Namespace, platform: object = None) -> int:
+def show_command(args: argparse.Namespace, session: object = None) -> int:
     try:
         config, profile = resolve_from_args(args)
     except ConfigError as problem:
@@ -120,7 +120,7 @@ def show_command(args: argparse.Namespace, platform: object = None) -> int:
     return 0
 
 
-def init_command(args: argparse.Namespace, platform: object = None) -> int:
+def init_command(args: argparse.Namespace, session: object = None) -> int:
     path = config_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

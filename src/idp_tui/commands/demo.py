@@ -13,8 +13,6 @@ import sys
 import threading
 from pathlib import Path
 
-from ..platform import Platform
-
 
 def add_parser(subparsers) -> None:
     demo = subparsers.add_parser("demo", help="run a part of the bundled demo in the foreground (for kubectl, k9s)")
@@ -31,10 +29,10 @@ def add_parser(subparsers) -> None:
         help="where to write its kubeconfig (default: <state dir>/demo-cluster/kubeconfig, the same path each run, "
         "so an exported KUBECONFIG keeps working after a restart)",
     )
-    cluster.set_defaults(handler=demo_cluster_command, needs_platform=False)
+    cluster.set_defaults(handler=demo_cluster_command, needs_session=False)
 
 
-def demo_cluster_command(args, platform: Platform | None) -> int:
+def demo_cluster_command(args, session: object = None) -> int:
     """Serve the demo cluster until Ctrl-C (or SIGTERM, SIGHUP); 0 when stopped that way."""
     from ..kube.demo_cluster.server import DemoCluster, default_certificate_dir
 

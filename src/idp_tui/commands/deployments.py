@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..platform import Platform
 from .output import error, print_json
+
+if TYPE_CHECKING:
+    from ..session import Session
 
 
 def add_parser(subparsers) -> None:
@@ -20,21 +21,11 @@ def add_parser(subparsers) -> None:
     deployments.set_defaults(handler=deployments_command)
 
 
-@contextmanager
-def cluster_source(platform: Platform, contexts: list[str] | None):
-    """The clusters to read: the demo cluster (started here, on 127.0.0.1) in the demo, else the kubeconfig's."""
-    access = platform.cluster_access()
-    try:
-        yield access.clusters(contexts)
-    finally:
-        access.close()
-
-
-def deployments_command(args, platform: Platform) -> int:
+def deployments_command(args, session: Session) -> int:
     from ..kube.report import cluster_report
     from ..kube.selection import SelectorError, selector_for
 
-    catalog = platform.catalog_source.load()
+    catalog = session.catalog_source.load()
     entity = catalog.find(args.ref)
     if entity is None:
         error(f"no entity {args.ref!r} in the catalog")
@@ -50,11 +41,12 @@ def deployments_command(args, platform: Platform) -> int:
             "so no workloads can be matched to it"
         )
         return 1
-    from ..kube.access import NoClusters
+    from ..kube.errors import NoClusters
 
     try:
-        with cluster_source(platform, args.context) as clusters:
-            snapshots = clusters.snapshot(selector)
+        # The demo cluster starts here, on 127.0.0.1, in the demo; the session stops it.
+        clusters = session.workload_source(args.context)
+        snapshots = clusters.snapshot(selector)
     except NoClusters as problem:
         error(str(problem))
         return 2

@@ -14,10 +14,10 @@ EXIT_KEYMAP_PROBLEMS = 1
 def add_parser(subparsers) -> None:
     keys = subparsers.add_parser("keys", help="the key binding ids (for keymap.yaml) and a check of your keymap")
     keys.add_argument("--json", action="store_true", help="print them as JSON")
-    keys.set_defaults(handler=keys_command, needs_platform=False)
+    keys.set_defaults(handler=keys_command, needs_session=False)
 
 
-def keys_command(args, platform=None) -> int:
+def keys_command(args, session=None) -> int:
     from ..keymap import binding_scopes, keymap_path, load_user_keymap
 
     path = keymap_path()

@@ -10,10 +10,14 @@ from __future__ import annotations
 import os
 import re
 import sys
+from typing import TYPE_CHECKING
 
-from ..platform import Platform
 from ..safe_text import clean, clean_keep_colours
 from .output import error
+
+if TYPE_CHECKING:
+    from ..kube.protocols import LogSource
+    from ..session import Session
 
 # Prefix colours cycle per pod/container, as stern's do (cyan, magenta, green, yellow, blue, then bright ones).
 PALETTE = ("36", "35", "32", "33", "34", "96", "95", "92")
@@ -44,13 +48,12 @@ def add_parser(subparsers) -> None:
     logs.set_defaults(handler=logs_command)
 
 
-def logs_command(args, platform: Platform) -> int:
-    from ..kube.access import NoClusters
+def logs_command(args, session: Session) -> int:
+    from ..kube.errors import NoClusters
     from ..kube.logs import LogOptions, parse_duration
     from ..kube.selection import SelectorError, selector_for
-    from .deployments import cluster_source
 
-    entity = platform.catalog_source.load().find(args.ref)
+    entity = session.catalog_source.load().find(args.ref)
     if entity is None:
         error(f"no entity {args.ref!r} in the catalog")
         return 1
@@ -73,8 +76,7 @@ def logs_command(args, platform: Platform) -> int:
         error(f"{entity.key} has no Kubernetes annotations, so no pods can be matched to it")
         return 1
     try:
-        with cluster_source(platform, args.context) as clusters:
-            return _tail(clusters, selector, options, _colour_mode(args.color))
+        return _tail(session.log_source(args.context), selector, options, _colour_mode(args.color))
     except NoClusters as problem:
         error(str(problem))
         return 2
@@ -88,7 +90,7 @@ def _colour_mode(choice: str) -> str:
     return choice
 
 
-def _tail(clusters, selector, options, colour: str = "never") -> int:
+def _tail(clusters: LogSource, selector, options, colour: str = "never") -> int:
     """Print the merged lines of every allowed cluster; a cluster that cannot be read is one line on stderr.
 
     Returns:
@@ -96,8 +98,8 @@ def _tail(clusters, selector, options, colour: str = "never") -> int:
     """
     import queue
 
-    from ..kube.access import describe_api_error
-    from ..kube.logs import LogLine, LogTail, merged
+    from ..kube.errors import describe_api_error
+    from ..kube.logs import LogLine, merged
 
     lines: queue.Queue = queue.Queue(maxsize=10_000)
     tails, failed = [], 0
@@ -107,8 +109,7 @@ def _tail(clusters, selector, options, colour: str = "never") -> int:
         error(f"demo cluster ({', '.join(names) or 'no context'}): the demo's logs, not a real cluster's")
     for name in names:
         try:
-            client = clusters.api_client(name)
-            tail = LogTail(client, name, selector.namespace, selector.label_selector, options, lines)
+            tail = clusters.tail(name, selector.namespace, selector.label_selector, options, lines)
             tail.start()
         except Exception as problem:  # noqa: BLE001 - an unreachable cluster is its line, the others still tail
             error(f"{name}: {describe_api_error(problem, 'pods')}")

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..platform import Platform
 from ..safe_text import clean
 from .output import error, print_json
 
@@ -41,6 +40,7 @@ if TYPE_CHECKING:  # the parser is built for every command: what only a handler 
     from ..catalog.model import Catalog
     from ..golden.events import TaskEvent, TaskResult
     from ..golden.template import Template
+    from ..session import Session
 
 
 def find_template(catalog: Catalog, ref: str) -> Template | None:
@@ -56,22 +56,23 @@ def find_template(catalog: Catalog, ref: str) -> Template | None:
     return Template.from_entity(entity) if entity is not None and entity.kind == "Template" else None
 
 
-def scaffold_command(args, platform: Platform) -> int:
-    from ..golden.backends import ready_template, template_runner
+def scaffold_command(args, session: Session) -> int:
     from ..golden.values import ValuesError, read_values
 
-    if platform.read_only and not args.dry_run:
+    if session.read_only and not args.dry_run:
         # Refused before the catalog is even read: nothing runs, nothing is half-done.
         if args.json:
             print_json({"status": "refused", "error": READ_ONLY_REFUSAL})
         error(READ_ONLY_REFUSAL)
         return EXIT_REFUSED
-    catalog = platform.catalog_source.load()
+    catalog = session.catalog_source.load()
     template = find_template(catalog, args.template)
     if template is None:
         error(f"no template {args.template!r} in the catalog (`idp-tui catalog list --kind Template` lists them)")
         return EXIT_BAD_VALUES
-    template = ready_template(platform, template)  # on Backstage: the form its scaffolder serves
+    publish_root = Path(args.publish_root).absolute() if args.publish_root else None
+    runner = session.template_runner(catalog, publish_root=publish_root)
+    template = runner.ready(template)  # on Backstage: the form its scaffolder serves
     try:
         values = read_values(template, args.values, args.assignments)
     except ValuesError as problem:
@@ -80,32 +81,20 @@ def scaffold_command(args, platform: Platform) -> int:
         for line in problem.lines:
             error(line)
         return EXIT_BAD_VALUES
-    from ..golden.local import local_runner
     from ..golden.user import current_user
-    from ..secrets.access import SecretAccess
 
-    with SecretAccess(platform) as secrets:
-        if args.publish_root and not platform.runs_on_backstage:
-            runner = local_runner(
-                catalog,
-                publish_root=Path(args.publish_root).absolute(),
-                registry_dir=platform.registry_dir,
-                secret_store=secrets.store,
-            )
-        else:
-            runner = template_runner(platform, catalog, secret_store=secrets.store)
-        result = runner.run(
-            template,
-            values,
-            dry_run=args.dry_run,
-            user=current_user(catalog),
-            on_event=None if args.json else _print_event,
-            output_dir=Path(args.output) if args.output else None,
-        )
+    result = runner.run(
+        template,
+        values,
+        dry_run=args.dry_run,
+        user=current_user(catalog),
+        on_event=None if args.json else _print_event,
+        output_dir=Path(args.output) if args.output else None,
+    )
     if result.status == "completed" and not args.dry_run:
         from ..golden.state import remember_answers
 
-        remember_answers(template, values, platform.user_state)
+        remember_answers(template, values, session.user_state)
     _report(result, args)
     return 0 if result.status == "completed" else EXIT_STEP_FAILED
 

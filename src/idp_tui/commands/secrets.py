@@ -7,9 +7,12 @@ When the demo Vault answers (no Vault named, on the demo catalog), the output sa
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from ..platform import Platform
 from .output import console, error, print_json
+
+if TYPE_CHECKING:
+    from ..session import Session
 
 
 def add_parser(subparsers) -> None:
@@ -19,26 +22,24 @@ def add_parser(subparsers) -> None:
     secrets.set_defaults(handler=secrets_command)
 
 
-def secrets_command(args: argparse.Namespace, platform: Platform) -> int:
+def secrets_command(args: argparse.Namespace, session: Session) -> int:
     from ..render.secrets import listing_json, secrets_lines
-    from ..secrets.access import SecretAccess
     from ..secrets.entity_path import secrets_path
     from ..secrets.models import SecretsError
 
-    catalog = platform.catalog_source.load()
+    catalog = session.catalog_source.load()
     entity = catalog.find(args.ref)
     if entity is None:
         error(f"no entity {args.ref!r} in the catalog")
         return 1
     where = secrets_path(entity)
     listing, problem = None, None
-    with SecretAccess(platform) as access:
-        demo = access.is_demo
-        if where is not None:
-            try:
-                listing = access.store().list_secrets(where.path, mount=where.mount)
-            except SecretsError as failure:
-                problem = str(failure)
+    demo = session.secrets_are_demo
+    if where is not None:
+        try:
+            listing = session.secret_store().list_secrets(where.path, mount=where.mount)
+        except SecretsError as failure:
+            problem = str(failure)
     if args.json:
         print_json(listing_json(entity, where, listing, problem, demo=demo))
     else:

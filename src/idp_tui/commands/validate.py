@@ -19,7 +19,7 @@ def add_parser(subparsers) -> None:
     )
     validate.add_argument("paths", nargs="+", metavar="PATH", help="a catalog file or a directory of them")
     validate.add_argument("--json", action="store_true", help="print the problems and warnings as a JSON list")
-    validate.set_defaults(handler=validate_command, needs_platform=False)
+    validate.set_defaults(handler=validate_command, needs_session=False)
 
 
 def _template_findings(catalog: Catalog) -> tuple[list[Problem], list[Problem]]:
@@ -50,7 +50,7 @@ def _template_findings(catalog: Catalog) -> tuple[list[Problem], list[Problem]]:
     return problems, warnings
 
 
-def validate_command(args: argparse.Namespace, platform=None) -> int:
+def validate_command(args: argparse.Namespace, session=None) -> int:
     source = LocalCatalogSource(args.paths, use_cache=False)
     catalog = source.load()
     template_problems, warnings = _template_findings(catalog)

@@ -6,14 +6,15 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..catalog.entity import Entity
-from ..catalog.model import Catalog
-from ..platform import Platform
 from .output import console, error, print_json
+
+if TYPE_CHECKING:
+    from ..session import Session
 
 
 def _at(text: str) -> datetime:
@@ -46,34 +47,23 @@ def add_parsers(subparsers) -> None:
     mine.set_defaults(handler=mine_command)
 
 
-def _catalog(platform: Platform) -> Catalog:
-    return platform.catalog_source.load()
-
-
-def who_command(args: argparse.Namespace, platform: Platform) -> int:
-    from ..oncall.providers import oncall_providers
+def who_command(args: argparse.Namespace, session: Session) -> int:
     from ..oncall.reverse import lookup
     from ..oncall.who import answer_json, who
 
-    catalog = _catalog(platform)
-    with contextlib.ExitStack() as stack:
+    catalog = session.catalog_source.load()
+    try:
+        # Only a pod or workload name is looked up on the clusters (the demo cluster starts then).
+        found = lookup(args.target, catalog, session.workload_source)
+    except Exception as problem:  # noqa: BLE001 - a cluster that cannot be read is said in one line
+        from ..kube.errors import describe_api_error
 
-        def clusters():
-            from .deployments import cluster_source
-
-            return stack.enter_context(cluster_source(platform, None))
-
-        try:
-            found = lookup(args.target, catalog, clusters)
-        except Exception as problem:  # noqa: BLE001 - a cluster that cannot be read is said in one line
-            from ..kube.access import describe_api_error
-
-            error(f"could not look {args.target!r} up on the clusters: {describe_api_error(problem, 'pods')}")
-            return 2
+        error(f"could not look {args.target!r} up on the clusters: {describe_api_error(problem, 'pods')}")
+        return 2
     if found.entity is None:
         error(found.problem or f"nothing found for {args.target!r}")
         return 1
-    answer = who(catalog, found.entity, oncall_providers(platform, catalog), args.at, found_from=found.found_from)
+    answer = who(catalog, found.entity, session.oncall(catalog), args.at, found_from=found.found_from)
     if args.json:
         print_json(answer_json(answer))
         return 0
@@ -111,11 +101,11 @@ def _print_owned(title: str, owned: list[tuple[Entity, str]]) -> None:
     out.print(table)
 
 
-def team_command(args: argparse.Namespace, platform: Platform) -> int:
+def team_command(args: argparse.Namespace, session: Session) -> int:
     from ..catalog.refs import EntityRefError, parse_ref
     from ..oncall.ownership import owned_by
 
-    catalog = _catalog(platform)
+    catalog = session.catalog_source.load()
     try:
         group = catalog.get(parse_ref(args.group, "Group").key) or catalog.find(args.group)
     except EntityRefError as problem:
@@ -133,13 +123,13 @@ def team_command(args: argparse.Namespace, platform: Platform) -> int:
     return 0
 
 
-def mine_command(args: argparse.Namespace, platform: Platform) -> int:
+def mine_command(args: argparse.Namespace, session: Session) -> int:
     from ..oncall.ownership import mine, resolve_user
 
-    catalog = _catalog(platform)
-    user = resolve_user(catalog, platform.user, os.environ.get("USER") or os.environ.get("LOGNAME"))
+    catalog = session.catalog_source.load()
+    user = resolve_user(catalog, session.user, os.environ.get("USER") or os.environ.get("LOGNAME"))
     if user is None:
-        who_is_it = platform.user or os.environ.get("USER") or "you"
+        who_is_it = session.user or os.environ.get("USER") or "you"
         error(f"no catalog User matches {who_is_it!r}: pass --user user:NAME (or set IDP_TUI_USER)")
         return 1
     found = mine(catalog, user)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,6 +19,10 @@ class TaskEvent:
     # Set when the event changes a step's status (started, finished, failed, skipped).
     status: StepStatus | None = None
     output: dict[str, Any] | None = None
+
+
+# Where a run reports its events as they happen (the run screen, the scaffold command's printer).
+EventSink = Callable[[TaskEvent], None]
 
 
 @dataclass

@@ -1,17 +1,17 @@
-"""Wiring the local runner for a platform: where it publishes, registers and which backend it calls."""
+"""Making a local runner from plain settings: where it publishes and registers, and which backend it calls."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from ..catalog.model import Catalog
-from ..secrets.models import SecretStore
+from ..secrets.models import ProvisionDefaults, SecretStore
 from .actions import builtin_actions
 from .actions.base import RunSettings
 from .local_backend import local_backstage_handler
 from .runner import LocalTaskRunner
+from .template import Template
 
 
 def local_runner(
@@ -20,9 +20,15 @@ def local_runner(
     publish_root: Path,
     registry_dir: Path,
     secret_store: Callable[[], SecretStore] | None = None,
-    vault_defaults: Any = None,
+    vault_defaults: ProvisionDefaults | None = None,
+    whole_template: Callable[[str], Template] | None = None,
 ) -> LocalTaskRunner:
-    """A runner that refuses to register what ``catalog`` already holds."""
+    """A runner that refuses to register what ``catalog`` already holds.
+
+    ``secret_store`` makes the session's secret store on first use (for ``vault:provision`` and the
+    ``/api/vault-provisioner`` route); ``vault_defaults`` are the profile's provisioning defaults;
+    ``whole_template`` reads a template whole where the catalog lists projections.
+    """
     settings = RunSettings(
         publish_root=publish_root,
         registry_dir=registry_dir,
@@ -31,4 +37,4 @@ def local_runner(
         secret_store=secret_store,
         vault_defaults=vault_defaults,
     )
-    return LocalTaskRunner(builtin_actions(), settings)
+    return LocalTaskRunner(builtin_actions(), settings, whole_template=whole_template)

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ..secrets.models import SecretsError, SecretStore
+from ..secrets.models import ProvisionDefaults, SecretsError, SecretStore
 from .actions.base import ActionError, BackstageResponse
 from .actions.vault import VaultProvisioning, request_from
 
@@ -23,7 +23,7 @@ def _error(status: int, name: str, message: str) -> BackstageResponse:
     return BackstageResponse(status, {"error": {"name": name, "message": message}, "response": {"statusCode": status}})
 
 
-def local_backstage_handler(store_factory: Callable[[], SecretStore], vault_defaults: Any = None):
+def local_backstage_handler(store_factory: Callable[[], SecretStore], vault_defaults: ProvisionDefaults | None = None):
     """A handler for :class:`RunSettings.backstage_request` backed by the session's secret store."""
 
     def handle(method: str, path: str, headers: dict[str, str], body: Any) -> BackstageResponse:

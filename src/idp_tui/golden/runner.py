@@ -25,14 +25,13 @@ from typing import Any
 
 from . import budget
 from .actions.base import Action, ActionContext, ActionError, Effect, RunSettings
-from .events import StepResult, TaskEvent, TaskResult
+from .events import EventSink, StepResult, TaskEvent, TaskResult
 from .expressions import UNDEFINED, TemplateEngine, TemplateRenderError
 from .js_values import js_truthy
+from .protocols import RunOptions, TemplateRunner
 from .sandbox import template_global
 from .sources import audit_tree, read_regular
 from .template import Step, Template
-
-EventSink = Callable[[TaskEvent], None]
 
 
 class TaskCancelled(Exception):
@@ -55,30 +54,48 @@ def is_truthy(value: Any) -> bool:
     return js_truthy(None if value is UNDEFINED else value)
 
 
-class LocalTaskRunner:
-    """Runs templates with the built-in actions. One runner serves many tasks; each task has its own workspace."""
+class LocalTaskRunner(TemplateRunner):
+    """Runs templates with the built-in actions. One runner serves many tasks; each task has its own workspace.
 
-    def __init__(self, actions: Mapping[str, Action], settings: RunSettings) -> None:
+    Args:
+        actions: the actions steps may use, by name.
+        settings: where runs publish and register, and what they may call.
+        whole_template: how to read a listed template whole, where the list holds projections (a remote catalog's);
+            None: listed templates are whole already.
+    """
+
+    def __init__(
+        self,
+        actions: Mapping[str, Action],
+        settings: RunSettings,
+        *,
+        whole_template: Callable[[str], Template] | None = None,
+    ) -> None:
         self.actions = dict(actions)
         self.settings = settings
+        self.whole_template = whole_template
         self.engine = TemplateEngine()
 
-    def run(
-        self,
-        template: Template,
-        values: dict[str, Any],
-        *,
-        dry_run: bool = False,
-        user: dict[str, Any] | None = None,
-        on_event: EventSink | None = None,
-        output_dir: Path | None = None,
-        cancel: threading.Event | None = None,
-        secrets: dict[str, str] | None = None,
-    ) -> TaskResult:
+    @property
+    def name(self) -> str:
+        # What ready() asks, when it asks anything: the catalog that listed the template.
+        return "the catalog" if self.whole_template is not None else "the local runner"
+
+    @property
+    def ready_asks_backend(self) -> bool:
+        return self.whole_template is not None
+
+    def ready(self, template: Template) -> Template:
+        """The template whole: read again from the catalog when its list holds projections."""
+        return template if self.whole_template is None else self.whole_template(template.key)
+
+    def run_task(self, template: Template, values: dict[str, Any], options: RunOptions) -> TaskResult:
         """Run every step of ``template`` with ``values``; never raises for a failing step (see the result)."""
-        task = _Task(self, template, values, dry_run, user or {}, on_event or (lambda event: None), cancel)
-        task.secrets = dict(secrets or {})
-        if output_dir is not None and not dry_run:
+        emit = options.on_event or (lambda event: None)
+        task = _Task(self, template, values, options.dry_run, options.user or {}, emit, options.cancel)
+        task.secrets = dict(options.secrets or {})
+        output_dir = options.output_dir
+        if output_dir is not None and not options.dry_run:
             task.extra_effects.append(lambda workspace: CopyWorkspace(workspace, output_dir))
         return task.run()
 

@@ -6,39 +6,23 @@ its own thread; a cluster that is down, times out or refuses us becomes an error
 
 from __future__ import annotations
 
-import contextlib
 import json
+import os
+import queue
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from .errors import NoClusters, describe_api_error
+from .protocols import LogSource, WorkloadSource
 from .selection import WorkloadSelector
+from .snapshot import KINDS, ClusterSnapshot
 
-# (client API class, the snake_case name in its list methods) for each kind read for an entity.
-KINDS: dict[str, tuple[str, str]] = {
-    "Deployment": ("AppsV1Api", "deployment"),
-    "ReplicaSet": ("AppsV1Api", "replica_set"),
-    "StatefulSet": ("AppsV1Api", "stateful_set"),
-    "DaemonSet": ("AppsV1Api", "daemon_set"),
-    "Pod": ("CoreV1Api", "pod"),
-    "HorizontalPodAutoscaler": ("AutoscalingV2Api", "horizontal_pod_autoscaler"),
-}
-
-
-class NoClusters(RuntimeError):
-    """No kubeconfig to read, or one with no usable context (said in one line)."""
-
-
-@dataclass
-class ClusterSnapshot:
-    """What one cluster holds for an entity: objects by kind (Kubernetes JSON), events, or why it could not tell."""
-
-    name: str
-    demo: bool = False
-    error: str | None = None
-    objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    resource_versions: dict[str, str] = field(default_factory=dict)
+if TYPE_CHECKING:
+    from .actions import WorkloadAction
+    from .logs import LogOptions, LogTail
+    from .watch import ClusterWatch, WatchStatus
 
 
 def kubeconfig_contexts(config_file: str | None = None) -> tuple[list[str], str | None]:
@@ -53,29 +37,8 @@ def kubeconfig_contexts(config_file: str | None = None) -> tuple[list[str], str 
     return [c["name"] for c in contexts], (current or {}).get("name")
 
 
-def describe_api_error(error: Exception, what: str) -> str:
-    """One line for an error from a cluster: the status and the API server's own message, never a token."""
-    from kubernetes.client.exceptions import ApiException
-    from urllib3.exceptions import HTTPError, MaxRetryError, ReadTimeoutError
-
-    if isinstance(error, ApiException):
-        message = ""
-        with contextlib.suppress(ValueError, AttributeError):
-            message = json.loads(error.body or "{}").get("message", "")
-        if error.status == 401:
-            return f"401 Unauthorized listing {what}: the cluster did not accept our credentials (missing or expired)"
-        if error.status == 403:
-            return f"403 Forbidden: {message or f'not allowed to list {what}'}"
-        return f"{error.status} {error.reason or ''} listing {what}: {message}".strip()
-    if isinstance(error, ReadTimeoutError) or "timed out" in str(error).lower():
-        return f"timed out listing {what}"
-    if isinstance(error, MaxRetryError | HTTPError | OSError):
-        return f"unreachable: {getattr(error, 'reason', None) or error}"
-    return f"{type(error).__name__}: {error}"
-
-
-class KubeconfigClusters:
-    """The clusters of a kubeconfig, one per context; implements reading workloads for a selector."""
+class KubeconfigClusters(WorkloadSource, LogSource):
+    """The clusters of a kubeconfig, one per context: an entity's workloads (read, watched, acted on) and logs."""
 
     def __init__(
         self,
@@ -129,6 +92,36 @@ class KubeconfigClusters:
             client.close()
         return snapshot
 
+    def watch(
+        self,
+        cluster: str,
+        selector: WorkloadSelector,
+        *,
+        on_change: Callable[[ClusterSnapshot], None],
+        on_status: Callable[[WatchStatus], None] | None = None,
+    ) -> ClusterWatch:
+        """Start following one cluster's objects for ``selector``: each kind is listed, then watched (never polled)."""
+        from functools import partial
+
+        from .watch import ClusterWatch
+
+        factory = partial(self.api_client, cluster)
+        watch = ClusterWatch(factory, cluster, selector, on_change=on_change, on_status=on_status, demo=self.demo)
+        watch.start()
+        return watch
+
+    def apply(self, action: WorkloadAction, *, read_only: bool = False) -> dict[str, Any]:
+        """Send ``action`` to its cluster (see :class:`~idp_tui.kube.actions.WorkloadAction`)."""
+        return action.apply(self.api_client(action.cluster), read_only=read_only)
+
+    def tail(
+        self, cluster: str, namespace: str | None, label_selector: str, options: LogOptions, lines: queue.Queue
+    ) -> LogTail:
+        """A tail of ``label_selector``'s pods on one cluster, not started yet."""
+        from .logs import LogTail
+
+        return LogTail(self.api_client(cluster), cluster, namespace, label_selector, options, lines)
+
     def api_client(self, context: str):
         """A client for one cluster; every caller gets clients here, so in-cluster access works everywhere."""
         from kubernetes import config
@@ -153,6 +146,20 @@ class KubeconfigClusters:
 SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
+def kubeconfig_clusters(kubeconfig: str | None = None, contexts: list[str] | None = None) -> KubeconfigClusters:
+    """The clusters kubectl would read: ``kubeconfig`` (else ``$KUBECONFIG``, else ``~/.kube/config``), optionally
+    only ``contexts``.
+
+    With no kubeconfig at all but running inside a pod (``KUBERNETES_SERVICE_HOST`` set), the pod's own cluster is
+    read with its service account, as kubectl does.
+    """
+    kubeconfig = kubeconfig if kubeconfig is not None else os.environ.get("KUBECONFIG") or None
+    has_kubeconfig = kubeconfig is not None or (Path.home() / ".kube" / "config").exists()
+    if not has_kubeconfig and os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return InClusterClusters()
+    return KubeconfigClusters(kubeconfig, contexts)
+
+
 class InClusterClusters(KubeconfigClusters):
     """The cluster idp-tui runs in, reached with the pod's service account (``KUBERNETES_SERVICE_HOST``)."""
 
@@ -164,8 +171,6 @@ class InClusterClusters(KubeconfigClusters):
         self.ca_file = ca_file or f"{SERVICE_ACCOUNT}/ca.crt"
 
     def api_client(self, context: str):
-        import os
-
         from kubernetes import client
         from kubernetes.config.incluster_config import InClusterConfigLoader
 

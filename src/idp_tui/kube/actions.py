@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .access import describe_api_error
+from .errors import ActionFailed, MutationRefused, describe_api_error
 
 RESTART_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
 # kind -> (API path prefix, plural, kubectl's resource name)
@@ -36,14 +36,6 @@ WORKLOADS: dict[str, tuple[str, str, str]] = {
     "DaemonSet": ("/apis/apps/v1", "daemonsets", "daemonset"),
 }
 SCALABLE = ("Deployment", "StatefulSet")  # DaemonSets have no scale subresource
-
-
-class MutationRefused(Exception):
-    """A mutating action was asked for while read-only mode is on; nothing was sent."""
-
-
-class ActionFailed(Exception):
-    """The cluster refused or could not carry out an action; the message is one line for the user."""
 
 
 def rfc3339(now: datetime | None = None) -> str:
@@ -70,8 +62,8 @@ def _kubectl(cluster: str, namespace: str, *words: str) -> str:
     return shlex.join(["kubectl", "--context", cluster, "-n", namespace, *words])
 
 
-class _Action:
-    """What every action shares: the read-only guard, the request and its error handling."""
+class WorkloadAction:
+    """What every action (restart, scale, delete pod) shares: the read-only guard, the request and its errors."""
 
     cluster: str
     namespace: str
@@ -80,6 +72,19 @@ class _Action:
     @property
     def kubectl(self) -> str:  # pragma: no cover - every action defines it
         raise NotImplementedError
+
+    def describe(self) -> str:  # pragma: no cover - every action defines it
+        """What the action will do, in a sentence, for the confirmation."""
+        raise NotImplementedError
+
+    def apply(self, api_client: Any, now: datetime | None = None, *, read_only: bool = False) -> dict[str, Any]:
+        """Send the action through ``api_client``; the API server's answer.
+
+        Raises:
+            MutationRefused: ``read_only``; nothing was sent.
+            ActionFailed: the cluster refused or could not be reached.
+        """
+        raise NotImplementedError  # pragma: no cover - every action defines it
 
     def _refuse_if(self, read_only: bool) -> None:
         if read_only:
@@ -98,7 +103,7 @@ class _Action:
 
 
 @dataclass(frozen=True)
-class RestartWorkload(_Action):
+class RestartWorkload(WorkloadAction):
     """``kubectl rollout restart``: a new pod template annotation starts a fresh rollout."""
 
     cluster: str
@@ -153,7 +158,7 @@ class RestartWorkload(_Action):
 
 
 @dataclass(frozen=True)
-class ScaleWorkload(_Action):
+class ScaleWorkload(WorkloadAction):
     """``kubectl scale --replicas=N`` through the scale subresource."""
 
     cluster: str
@@ -197,7 +202,7 @@ class ScaleWorkload(_Action):
 
 
 @dataclass(frozen=True)
-class DeletePod(_Action):
+class DeletePod(WorkloadAction):
     """``kubectl delete pod``: its controller replaces it."""
 
     cluster: str

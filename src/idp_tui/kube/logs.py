@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .access import describe_api_error
+from .errors import describe_api_error
 
 # Listing the pods to tail: (connect, read) seconds. Without it an unreachable API server holds the command for
 # the system's TCP timeout (minutes); the log streams themselves have none, as following is meant to last.

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .access import ClusterSnapshot
 from .events import relevant_events
 from .problems import hpa_problems, pod_problems, pod_summary, workload_problems
 from .rollout import replica_counts, revision_history, rollout_status
 from .selection import matches, selector_from_label_selector
+from .snapshot import ClusterSnapshot
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .access import KINDS, ClusterSnapshot, describe_api_error
+from .errors import describe_api_error
 from .selection import WorkloadSelector
+from .snapshot import KINDS, ClusterSnapshot
 
 # Every kind access.py reads, plus Events (kept apart in the snapshot, as access.py does).
 WATCHED: dict[str, tuple[str, str]] = {**KINDS, "Event": ("CoreV1Api", "event")}

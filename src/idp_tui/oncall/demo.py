@@ -18,7 +18,7 @@ from idp_tui.catalog.model import Catalog
 from idp_tui.catalog.refs import EntityRefError, parse_ref
 from idp_tui.resources import demo_catalog_path
 
-from .models import ChangeEvent, EscalationLevel, Incident, OnCallReport, OnCallShift, Responder
+from .models import ChangeEvent, EscalationLevel, Incident, OnCallReport, OnCallShift, OnCallSource, Responder
 
 PAGERDUTY_SERVICE = "pagerduty.com/service-id"
 OPSGENIE_TEAM = "opsgenie.com/team"
@@ -103,7 +103,7 @@ class Rotation:
         return None
 
 
-class DemoOnCallSource:
+class DemoOnCallSource(OnCallSource):
     """On-call answers from the bundled demo rotations.
 
     Args:
@@ -113,6 +113,7 @@ class DemoOnCallSource:
     """
 
     name = "Demo on-call"
+    supports_team_report = True  # the rotations file names each team's policy
 
     def __init__(
         self, catalog: Catalog | None, path: Path | None = None, clock: Callable[[], datetime] | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -105,10 +106,22 @@ class OnCallReport:
 
 
 class OnCallSource(Protocol):
-    """An on-call provider. Implementations never raise for provider errors: they return a report with ``error``."""
+    """An on-call provider (PagerDuty, Opsgenie, the demo rotations), or several asked in turn.
 
+    Implementations never raise for provider errors: they return a report with ``error`` (or ``section_errors``),
+    worded for the user. Providers subclass this class to say they implement it; what they do not declare keeps
+    the defaults here.
+    """
+
+    #: The provider's name, said in views ("PagerDuty").
     name: str
+    #: ``report_for_team(team)`` knows a team's ladder by the team's name alone (for groups without annotations).
+    supports_team_report: bool = False
 
+    @abstractmethod
     def report_for(self, annotations: dict[str, str], *, now: datetime | None = None) -> OnCallReport | None:
         """The on-call report for an entity with these annotations; None if the entity names no service here."""
-        ...
+
+    def report_for_team(self, team: str, *, now: datetime | None = None) -> OnCallReport | None:
+        """The provider's own idea of a team's ladder (see ``supports_team_report``); None when it has none."""
+        return None

@@ -19,7 +19,7 @@ from typing import Any
 from .. import http_budget as budget
 from ..redaction import redact_url
 from ..tokens import TokenError
-from .models import EscalationLevel, OnCallReport, OnCallShift, Responder
+from .models import EscalationLevel, OnCallReport, OnCallShift, OnCallSource, Responder
 
 ANNOTATION = "opsgenie.com/team"
 
@@ -42,7 +42,7 @@ class OpsgenieError(Exception):
     """An Opsgenie answer that ends the report, said in words (never with the key)."""
 
 
-class OpsgenieSource:
+class OpsgenieSource(OnCallSource):
     """Implements OnCallSource over Opsgenie's REST API (``Authorization: GenieKey <key>``)."""
 
     name = "Opsgenie"

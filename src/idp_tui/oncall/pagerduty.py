@@ -32,6 +32,7 @@ from idp_tui.oncall.models import (
     Incident,
     OnCallReport,
     OnCallShift,
+    OnCallSource,
     Responder,
 )
 from idp_tui.redaction import redact_url
@@ -69,7 +70,7 @@ def _parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class PagerDutySource:
+class PagerDutySource(OnCallSource):
     """On-call ladders from PagerDuty, for entities annotated with a service id or an integration key."""
 
     name = "PagerDuty"

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..catalog.entity import Entity
+from ..catalog.links import entity_links
 from ..catalog.model import Catalog
-from ..render.hyperlinks import entity_links
 from .blast_radius import Dependent, blast_radius, by_owner
 from .models import CHANGES, INCIDENTS, LADDER, OnCallReport, OnCallShift, Responder
 from .ownership import OwnerCard, owner_card

@@ -8,13 +8,13 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from ..catalog.annotations import describe_annotations
 from ..catalog.entity import Entity
 from ..catalog.model import Catalog
 from ..catalog.refs import parse_ref
 from ..catalog.relations import CHILD_OF, MEMBER_OF, RELATION_TITLES, Relation
 from ..oncall.ownership import owner_card
 from ..safe_text import clean
-from .annotations import describe_annotations
 
 
 def _line(text: object) -> str:

@@ -1,37 +1,17 @@
 """Links a terminal can act on: OSC 8 hyperlinks and OSC 52 clipboard copies (both work over SSH and in tmux).
 
 idp-tui never launches a browser: a bastion has no display. A link is printed so the terminal can open it, and
-can be copied to the clipboard of the machine the person sits at.
+can be copied to the clipboard of the machine the person sits at. Which links an entity carries is catalog
+knowledge (:mod:`idp_tui.catalog.links`).
 """
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
-
-from ..catalog.entity import Entity
-from .annotations import describe_annotations
 
 ESC = "\x1b"
 BEL = "\x07"
 ST = f"{ESC}\\"
-
-
-@dataclass(frozen=True)
-class Link:
-    title: str
-    url: str
-
-
-def entity_links(entity: Entity) -> list[Link]:
-    """Every web link an entity carries: its annotations' (repository, source, view/edit) and its ``links``."""
-    known, _ = describe_annotations(entity.annotations)
-    links = [Link(info.label, info.url) for info in known if info.url]
-    for item in entity.links:
-        url = item.get("url") if isinstance(item, dict) else None
-        if isinstance(url, str) and url:
-            links.append(Link(str(item.get("title") or url), url))
-    return links
 
 
 def osc8(text: str, url: str) -> str:

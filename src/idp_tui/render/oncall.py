@@ -12,12 +12,12 @@ from rich.style import Style
 from rich.text import Text
 
 from ..catalog.entity import Entity
+from ..catalog.links import entity_links
 from ..oncall.blast_radius import Dependent
 from ..oncall.models import CHANGES, INCIDENTS, EscalationLevel, OnCallReport, OnCallShift
 from ..oncall.ownership import OwnerCard
 from ..oncall.who import TeamImpact, WhoAnswer
 from ..safe_text import clean
-from .hyperlinks import entity_links
 from .lines import Line, heading
 from .words import count
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -134,30 +135,47 @@ class ProvisionResult:
         return bool(self.created)
 
 
+@dataclass(frozen=True)
+class ProvisionDefaults:
+    """What a profile sets for golden paths' provisioning when a step does not say: the KV mount, and whether a
+    Kubernetes auth role (on which auth mount) binds the service's service account."""
+
+    kv_mount: str = "secret"
+    kubernetes_role: bool = False
+    kubernetes_mount: str = "kubernetes"
+
+
 class SecretStore(Protocol):
-    """A place secrets live (Vault, or the demo Vault). Implementations raise :class:`SecretsError`."""
+    """A place secrets live: a Vault, or the demo Vault (which speaks Vault's API), possibly behind a read-only guard.
 
+    Every failure is a :class:`SecretsError`, worded for the user. Stores subclass this class to say they implement
+    it. It has no optional parts: a read-only session's store refuses writes with ``SecretsError`` kind
+    ``read-only`` and still answers plans and dry runs.
+    """
+
+    #: Where the secrets live, in words ("Vault at https://…", "the demo Vault").
     name: str
-    is_demo: bool  # the demo Vault answers: every view and command says so
+    #: The demo Vault answers (set by the session): every view and command says so.
+    is_demo: bool
 
+    @abstractmethod
     def list_secrets(self, path: str, *, mount: str = "secret") -> SecretListing:
         """The keys under ``mount/path`` with their metadata and readers; values are never requested."""
-        ...
 
+    @abstractmethod
     def plan(self, request: ProvisionRequest) -> ProvisionPlan:
         """What provisioning ``request`` would create; only reads (which engine serves the mount, and its KV
         version), so a missing mount or auth method is said here, before anything is written."""
-        ...
 
+    @abstractmethod
     def provision(self, request: ProvisionRequest, *, dry_run: bool = False) -> ProvisionResult:
         """Create what is missing; a second run changes nothing and says so.
 
         Raises:
             SecretsError: kind ``conflict`` when a policy or role of that name exists with other contents (it is
-                reported, never overwritten), or any Vault failure.
+                reported, never overwritten), kind ``read-only`` in a read-only session, or any Vault failure.
         """
-        ...
 
+    @abstractmethod
     def unprovision(self, result: ProvisionResult) -> None:
         """Remove exactly what ``result`` created (a later golden-path step failed)."""
-        ...

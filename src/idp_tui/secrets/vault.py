@@ -23,7 +23,15 @@ from ..redaction import redact, redact_url
 from ..tokens import TokenError
 from . import listing as listing_kv
 from . import provision as provisioning
-from .models import ProvisionPlan, ProvisionRequest, ProvisionResult, SecretListing, SecretsError, VaultMount
+from .models import (
+    ProvisionPlan,
+    ProvisionRequest,
+    ProvisionResult,
+    SecretListing,
+    SecretsError,
+    SecretStore,
+    VaultMount,
+)
 from .mounts import kv_mount, require_auth_method
 from .vault_http import VaultAnswerError, bounded_session, checked_answer
 
@@ -64,7 +72,7 @@ def _provider(source: Any, what: str) -> Callable[[], str] | None:
     raise SecretsError(f"{what} must come from {{env: NAME}}, {{file: PATH}} or a command", kind="config")
 
 
-class VaultSecretStore:
+class VaultSecretStore(SecretStore):
     """A :class:`~idp_tui.secrets.models.SecretStore` backed by a Vault server (KV mounts, version 1 or 2), through
     hvac. Each path's mount and KV version are learnt as the ``vault`` CLI learns them (see ``mounts``).
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ...secrets.models import ProvisionDefaults
 
 
 class ActionError(Exception):
@@ -49,8 +52,8 @@ class RunSettings:
     backstage_request: Callable[[str, str, dict[str, str], Any], BackstageResponse] | None = None
     # The session's secret store, made (the demo Vault started) only when a step needs it. None: no Vault.
     secret_store: Callable[[], Any] | None = None
-    # The profile's provisioning defaults (VaultSettings: kv_mount, kubernetes_role, kubernetes_mount), if any.
-    vault_defaults: Any = None
+    # The profile's provisioning defaults (mount, Kubernetes role), if any.
+    vault_defaults: ProvisionDefaults | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ...secrets.models import ProvisionPlan, ProvisionRequest, ProvisionResult, SecretsError, SecretStore
+from ...secrets.models import (
+    ProvisionDefaults,
+    ProvisionPlan,
+    ProvisionRequest,
+    ProvisionResult,
+    SecretsError,
+    SecretStore,
+)
 from ...secrets.provision import make_plan
 from .base import ActionContext, ActionError
 
@@ -54,10 +61,10 @@ class VaultProvisioning:
             self.store.unprovision(self.result)
 
 
-def request_from(values: dict[str, Any], defaults: Any = None) -> ProvisionRequest:
+def request_from(values: dict[str, Any], defaults: ProvisionDefaults | None = None) -> ProvisionRequest:
     """A provisioning request from step input: ``service`` and ``team`` (a full group ref names its team).
 
-    ``defaults`` (the profile's VaultSettings) supply the mount and whether to bind a Kubernetes role when the step
+    ``defaults`` (the profile's) supply the mount and whether to bind a Kubernetes role when the step
     does not say; the role's namespace defaults to the service's name.
     """
     service, team = values.get("service"), values.get("team")
@@ -69,15 +76,15 @@ def request_from(values: dict[str, Any], defaults: Any = None) -> ProvisionReque
             raise ActionError(f"{name} must be a plain name, got {value!r}")
     kubernetes_role = values.get("kubernetesRole")
     if kubernetes_role is None:
-        kubernetes_role = bool(getattr(defaults, "kubernetes_role", False))
+        kubernetes_role = defaults is not None and bool(defaults.kubernetes_role)
     return ProvisionRequest(
         team=team,
         service=service,
-        mount=str(values.get("mount") or getattr(defaults, "kv_mount", None) or "secret"),
+        mount=str(values.get("mount") or (defaults.kv_mount if defaults is not None else None) or "secret"),
         kubernetes_role=bool(kubernetes_role),
         namespace=values.get("namespace") or (service if kubernetes_role else None),
         service_account=values.get("serviceAccount"),
-        kubernetes_mount=getattr(defaults, "kubernetes_mount", None) or "kubernetes",
+        kubernetes_mount=(defaults.kubernetes_mount if defaults is not None else None) or "kubernetes",
     )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..catalog.entity import ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION
 from ..safe_text import clean
+from .entity import ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION
 
 
 @dataclass(frozen=True, slots=True)
