@@ -1,0 +1,248 @@
+"""CEL for ValidatingAdmissionPolicies, on ``common-expression-language`` (the Rust ``cel`` crate), with the
+Kubernetes function libraries it has, and a clear "cannot evaluate" for those it lacks.
+
+Runs in the evaluation worker only (see ``worker.py``): importing ``cel`` is the worker's business.
+
+Kubernetes evaluates these expressions with cel-go plus its own libraries. What this engine covers:
+- the CEL standard library natively (``size``, ``contains``, ``startsWith``, ``endsWith``, ``matches`` (RE2
+  syntax), conversions, ``timestamp``/``duration`` and their getters, ``type``, ``dyn``, ``has`` and the
+  comprehension macros ``all``/``exists``/``exists_one``/``map``/``filter``);
+- from the package's ``cel.stdlib`` (which mirrors cel-go's extensions): the strings extension (``charAt``,
+  ``indexOf``, ``lastIndexOf``, ``lowerAscii``, ``upperAscii``, ``replace``, ``split``, ``join``, ``substring``,
+  ``trim``, ``reverse``, ``strings.quote``), the sets extension, and ``min``/``max``/``sum`` of Kubernetes' list
+  library.
+
+Everything else Kubernetes offers is said, never guessed: a policy using any other function (``isSorted``,
+``find``/``findAll``, ``url()``, ``quantity()``, ``ip()``/``cidr()``, ``semver()``, ``format.*``, the optional
+syntax ``.?``/``orValue``, two-variable comprehensions, ``authorizer``...) yields "cannot evaluate: uses X, which
+idp-tui's CEL engine lacks". Where ``cel.stdlib`` covers only part of a function (``indexOf`` of strings, not of
+lists) the other part raises the same "lacks" at evaluation time, never an error that would read as a verdict.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+LACKS_MARKER = "IdpTuiLacks"
+
+# Functions the Rust engine implements itself (as reported by Program.functions()).
+NATIVE_FUNCTIONS = frozenset(
+    {
+        "size", "contains", "startsWith", "endsWith", "matches", "int", "uint", "double", "string", "bytes",
+        "timestamp", "duration", "type", "dyn", "getFullYear", "getMonth", "getDayOfYear", "getDayOfMonth",
+        "getDate", "getDayOfWeek", "getHours", "getMinutes", "getSeconds", "getMilliseconds",
+    }
+)  # fmt: skip
+# Names the comprehension macros leave behind when used with an arity the engine does not expand (two-variable
+# comprehensions of Kubernetes 1.33: all(i, v, ...), exists(k, v, ...)).
+_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter", "transformList", "transformMap"})
+_SYNTAX_WORDS = {".?": "optional field selection (.?)", "[?": "optional index ([?])", "?": "optional syntax (?)"}
+
+
+class IdpTuiLacks(Exception):
+    """A Kubernetes CEL overload the engine lacks was reached at evaluation time."""
+
+
+def _lacks(what: str):
+    raise IdpTuiLacks(what)
+
+
+def _registered_functions() -> dict[str, Any]:
+    from cel.stdlib import EXTENSIONS
+
+    strings = EXTENSIONS["strings"]
+    core = EXTENSIONS["core"]
+
+    def string_only(name: str):
+        implementation = strings[name]
+
+        def call(receiver, *args):
+            if not isinstance(receiver, str):
+                _lacks(f"{name} on a {type(receiver).__name__} (Kubernetes' list library)")
+            return implementation(receiver, *args)
+
+        return call
+
+    def list_only(name: str):
+        implementation = core[name]
+
+        def call(*args):
+            if len(args) != 1 or not isinstance(args[0], list):
+                _lacks(f"{name} with {len(args)} arguments (Kubernetes' list library has only list.{name}())")
+            return implementation(args[0])
+
+        return call
+
+    functions: dict[str, Any] = dict(strings)
+    for name in ("indexOf", "lastIndexOf", "reverse"):
+        functions[name] = string_only(name)
+    functions.update(EXTENSIONS["sets"])
+    for name in ("min", "max", "sum"):
+        functions[name] = list_only(name)
+    functions["bool"] = core["bool"]
+    return functions
+
+
+_FUNCTIONS: dict[str, Any] | None = None
+
+
+def functions() -> dict[str, Any]:
+    """The functions registered on every evaluation context (built once per worker)."""
+    global _FUNCTIONS
+    if _FUNCTIONS is None:
+        _FUNCTIONS = _registered_functions()
+    return _FUNCTIONS
+
+
+def supported_functions() -> frozenset[str]:
+    return NATIVE_FUNCTIONS | frozenset(functions())
+
+
+def _is_operator(name: str) -> bool:
+    return name.startswith(("_", "@", "!_", "-_"))
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A compiled expression, or why it cannot be used: ``error`` (invalid CEL) or ``lacks`` (a function).
+
+    ``program`` runs the expression with each ``variables.NAME`` read from a top-level ``VARIABLE_PREFIX + NAME``
+    (see :func:`_hoist_variables`); ``needs_variables_map`` when it still reads ``variables`` some other way.
+    """
+
+    source: str
+    program: Any = None
+    error: str = ""
+    lacks: str = ""
+    variables: frozenset[str] = frozenset()
+    uses_variables: frozenset[str] = frozenset()  # names read as variables.NAME
+    needs_variables_map: bool = False
+
+
+VARIABLE_PREFIX = "idp_tui_variable__"
+# CEL string and bytes literals (raw, triple-quoted), which a rewrite must leave alone.
+_LITERAL = r"""[rRbB]{0,2}(?:'{3}[\s\S]*?'{3}|"{3}[\s\S]*?"{3}|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")"""
+_HAS_VARIABLE = r"\bhas\s*\(\s*variables\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)"
+_VARIABLE = r"(?<![\w.])variables\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)"
+_REWRITE = re.compile(f"(?P<literal>{_LITERAL})|(?P<has>{_HAS_VARIABLE})|(?P<variable>{_VARIABLE})")
+
+
+def _hoist_variables(source: str) -> tuple[str, frozenset[str]]:
+    """``variables.NAME`` as the top-level ``VARIABLE_PREFIX + NAME``, and the names read that way.
+
+    The engine copies a map's contents each time a field of it is selected and converts every value handed to it,
+    so a ``variables`` map re-sent whenever one more variable is known costs more than the expressions themselves.
+    As its own top-level value, each variable is converted once. ``has(variables.NAME)`` of a declared variable
+    is true.
+    """
+    used: set[str] = set()
+
+    def replace(match: re.Match) -> str:
+        if match.group("literal"):
+            return match.group(0)
+        if match.group("has") is not None:
+            used.add(re.search(r"\.\s*([A-Za-z_][A-Za-z0-9_]*)", match.group("has")).group(1))
+            return "true"
+        name = re.search(r"\.\s*([A-Za-z_][A-Za-z0-9_]*)", match.group("variable")).group(1)
+        used.add(name)
+        return VARIABLE_PREFIX + name
+
+    return _REWRITE.sub(replace, source), frozenset(used)
+
+
+_SHOWN = 160
+
+
+def short(text: str, width: int = _SHOWN) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _parse_error(source: str, error: Exception) -> Compiled:
+    text = str(error)
+    unsupported = re.search(r"unsupported syntax '([^']*)'", text)
+    if unsupported:
+        syntax = unsupported.group(1)
+        return Compiled(source, lacks=_SYNTAX_WORDS.get(syntax, f"the syntax {syntax!r}"))
+    # "Failed to parse expression '<source>': ERROR: <input>:1:4: Syntax error: ..." -> the part after <input>
+    detail = re.search(r"ERROR: <input>:(\d+):(\d+): ([^\n|]*)", text)
+    if detail:
+        return Compiled(source, error=f"{detail.group(3).strip()} (at {detail.group(1)}:{detail.group(2)})")
+    return Compiled(source, error=short(text))
+
+
+def _position(source: str, lacking: str) -> int:
+    name = lacking.removeprefix("the two-variable comprehension ").split("(", 1)[0]
+    found = re.search(rf"\b{re.escape(name)}\s*\(", source)
+    return found.start() if found else len(source)
+
+
+def compile_expression(source: str) -> Compiled:
+    """Compile ``source`` and find any function or syntax the engine lacks."""
+    import cel
+
+    try:
+        program = cel.compile(source)
+    except Exception as error:  # the binding raises ValueError for syntax errors; anything else is said the same
+        return _parse_error(source, error)
+    supported = supported_functions()
+    lacking: list[str] = []
+    for name in program.functions():
+        if _is_operator(name):
+            continue
+        if name in _MACROS:
+            lacking.append(f"the two-variable comprehension {name}(…, …, …)")
+        elif name not in supported:
+            lacking.append(f"{name}()")
+    if lacking:
+        # In the order they are written: "quantity(), isLessThan()" reads as the expression does.
+        lacking.sort(key=lambda text: _position(source, text))
+        return Compiled(source, lacks=", ".join(lacking), variables=frozenset(program.variables()))
+    variables = frozenset(program.variables())
+    hoisted, used = _hoist_variables(source)
+    if hoisted != source:
+        try:
+            program = cel.compile(hoisted)
+        except Exception as error:  # pragma: no cover - a rewrite of valid CEL is valid CEL
+            return _parse_error(source, error)
+    needs_map = "variables" in program.variables()
+    return Compiled(source, program=program, variables=variables, uses_variables=used, needs_variables_map=needs_map)
+
+
+class EvaluationError(Exception):
+    """An expression failed at evaluation time; ``str()`` is the reason in words."""
+
+
+class Lacks(Exception):
+    """An expression reached something the engine lacks; ``str()`` names it."""
+
+
+def evaluate(compiled: Compiled, context: Any) -> Any:
+    """Run a compiled expression.
+
+    Raises:
+        Lacks: a function or overload the engine lacks was reached.
+        EvaluationError: the expression failed (no such key, no matching overload, division by zero...).
+    """
+    try:
+        return compiled.program.execute(context)
+    except KeyError as error:
+        raise EvaluationError(f"no such key: {error.args[0] if error.args else ''}") from None
+    except Exception as error:
+        text = str(error)
+        lacks = re.search(LACKS_MARKER + r": ([^\n.]*(?:\.[^\n ][^\n.]*)*)", text)
+        if lacks:
+            raise Lacks(lacks.group(1).strip()) from None
+        undefined = re.search(r"Undefined variable or function: '([^']*)'", text)
+        if undefined:
+            name = undefined.group(1)
+            raise Lacks(f"{name}()" if name not in compiled.variables else name) from None
+        if isinstance(error, ZeroDivisionError):
+            raise EvaluationError("division by zero") from None
+        if isinstance(error, OverflowError):
+            raise EvaluationError("integer overflow") from None
+        if isinstance(error, TypeError) and "No such overload" in text:
+            raise EvaluationError("no such overload") from None
+        raise EvaluationError(short(text.split(". Check ", 1)[0])) from None

@@ -1,0 +1,90 @@
+"""Compiling a loaded policy set in the evaluation worker, and leaving out what does not compile.
+
+The worker reports each broken module or policy (with its line) and drops it. A policy that makes the compiler
+itself crash or hang (a 20,000-term CEL sum overflows the Rust parser's stack) takes the worker down; then each
+module and policy is compiled alone, with a shorter deadline, to find it, and the set is compiled again without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .loading import without
+from .models import PolicyProblem, PolicySet
+from .runtime import Runner, WorkerFailed, WorkerProcess, setup_request
+
+ALONE_TIMEOUT = 15.0
+
+
+def _answer_problems(answer: dict) -> tuple[PolicyProblem, ...]:
+    return tuple(PolicyProblem(file, line, policy, message) for file, line, policy, message in answer["problems"])
+
+
+def _compiles_alone(policy_set: PolicySet) -> str:
+    """ "" when the set compiles in a worker of its own, else why not."""
+    try:
+        WorkerProcess(setup_request(policy_set), setup_timeout=ALONE_TIMEOUT).close()
+    except WorkerFailed as failure:
+        return f"compiling it {failure.words(ALONE_TIMEOUT)}"
+    return ""
+
+
+def _find_crashing(policy_set: PolicySet) -> PolicySet:
+    """The set without each module and policy that cannot be compiled even alone."""
+    bad_modules: list[str] = []
+    bad_policies: list[str] = []
+    problems: list[PolicyProblem] = []
+    for module in policy_set.rego_modules:
+        alone = replace(policy_set, rego_modules=(module,), policies=(), bindings=())
+        why = _compiles_alone(alone)
+        if why:
+            bad_modules.append(module.file)
+            problems.append(PolicyProblem(module.file, 1, module.package, why))
+    for policy in policy_set.policies:
+        alone = replace(
+            policy_set,
+            rego_modules=(),
+            policies=(policy,),
+            bindings=tuple(
+                b for b in policy_set.bindings if (b.data.get("spec") or {}).get("policyName") == policy.name
+            ),
+        )
+        why = _compiles_alone(alone)
+        if why:
+            bad_policies.append(policy.name)
+            problems.append(PolicyProblem(policy.file, policy.line, policy.name, why))
+    return without(policy_set, modules=bad_modules, policies=bad_policies, problems=problems)
+
+
+def compile_policy_set(policy_set: PolicySet) -> PolicySet:
+    """The policy set as it compiles, its worker kept for the evaluations that follow."""
+    runner = Runner(policy_set)
+    try:
+        runner.ensure()
+    except WorkerFailed:
+        policy_set = _find_crashing(policy_set)
+        runner = Runner(policy_set)
+        try:
+            runner.ensure()
+        except WorkerFailed:
+            problems = [
+                PolicyProblem(source, 1, "", "the policies could not be compiled together; none is applied")
+                for source in policy_set.sources
+            ]
+            return without(
+                policy_set,
+                modules=[module.file for module in policy_set.rego_modules],
+                policies=[policy.name for policy in policy_set.policies],
+                problems=problems,
+            )
+    answer = runner.setup_answer
+    checked = without(
+        policy_set,
+        modules=answer["dropped_modules"],
+        policies=answer["dropped_policies"],
+        problems=_answer_problems(answer),
+    )
+    # The worker already dropped what it reported: it is exactly the checked set's worker.
+    runner.policy_set = checked
+    checked.runtime.worker = runner
+    return checked

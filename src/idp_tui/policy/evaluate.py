@@ -1,0 +1,263 @@
+"""Evaluating documents, files and catalog entities against a policy set.
+
+Each document is one input, as in conftest. A Backstage descriptor (``apiVersion: backstage.io/…``) is checked by
+the catalog packages' Rego rules (``catalog`` by default); any other document by the manifest packages' rules
+(``main`` by default) and, when it is a Kubernetes object, by the ValidatingAdmissionPolicies as its CREATE.
+
+``Namespace`` objects among the documents give namespace selectors their labels and ``namespaceObject`` its
+value; labels of namespaces that exist elsewhere can be passed as ``namespaces``.
+
+Evaluation runs in the policy set's worker (``runtime.py``), which bounds each document's time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from ..bounded_read import MIB, RefusedRead, read_regular_file
+from .models import InputProblem, PolicyEvaluation, PolicyProblem, PolicyResult, PolicySet
+from .runtime import PARALLEL_MIN_DOCUMENTS, Runner, default_workers, run_sharded
+
+MAX_INPUT_FILE_BYTES = 8 * MIB
+MAX_INPUT_FILES = 100_000
+INPUT_SUFFIXES = (".yaml", ".yml", ".json")
+BACKSTAGE_GROUPS = ("backstage.io/", "scaffolder.backstage.io/")
+
+Document = tuple[str, int, Any]  # (file, line, data)
+
+
+class EntityLike(Protocol):
+    """A catalog entity as the catalog package holds it: its descriptor and where it was read."""
+
+    raw: dict[str, Any]
+    source: Any  # with .path and .line, or None
+
+
+def document_class(data: Any) -> str:
+    """``entity`` for a Backstage descriptor, ``manifest`` for anything else."""
+    api_version = data.get("apiVersion") if isinstance(data, dict) else None
+    return "entity" if isinstance(api_version, str) and api_version.startswith(BACKSTAGE_GROUPS) else "manifest"
+
+
+def _kind_and_name(data: Any) -> tuple[str, str]:
+    if not isinstance(data, dict):
+        return "", ""
+    kind = data.get("kind") if isinstance(data.get("kind"), str) else ""
+    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    name = metadata.get("name") if isinstance(metadata.get("name"), str) else ""
+    return kind, name
+
+
+def _runner(policy_set: PolicySet) -> Runner:
+    runtime = policy_set.runtime
+    if runtime.worker is None:
+        runtime.worker = Runner(policy_set)
+    return runtime.worker
+
+
+def _namespace_context(items: list[tuple[str, int, int, Any, str]], namespaces: Mapping | None) -> dict[str, Any]:
+    labels: dict[str, dict[str, str]] = {
+        str(name): {str(k): str(v) for k, v in (value or {}).items()} for name, value in (namespaces or {}).items()
+    }
+    objects: dict[str, Any] = {}
+    for _, _, _, data, document_kind in items:
+        if document_kind != "manifest" or not isinstance(data, dict):
+            continue
+        if data.get("kind") == "Namespace" and data.get("apiVersion") == "v1":
+            metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+            name = metadata.get("name")
+            if isinstance(name, str) and name:
+                objects[name] = data
+                own = metadata.get("labels") if isinstance(metadata.get("labels"), dict) else {}
+                labels[name] = {str(k): str(v) for k, v in own.items()}
+    return {"namespaces": labels, "namespace_objects": objects}
+
+
+def _runners(policy_set: PolicySet, count: int) -> list[Runner]:
+    runtime = policy_set.runtime
+    while len(runtime.extra_workers) < count - 1:
+        runtime.extra_workers.append(Runner(policy_set))
+    return [_runner(policy_set), *runtime.extra_workers[: count - 1]]
+
+
+def _evaluate(
+    policy_set: PolicySet,
+    items: list[tuple[str, int, int, Any, str]],
+    input_problems: list[InputProblem],
+    namespaces: Mapping | None,
+    timeout: float | None,
+    workers: int | None = None,
+) -> PolicyEvaluation:
+    """``items``: ``(file, line, document index, data, class)``."""
+    results: list[PolicyResult] = []
+    problems: list[PolicyProblem] = list(policy_set.problems)
+    if items and not policy_set.is_empty:
+        docs = [{"i": index, "class": item[4], "data": item[3]} for index, item in enumerate(items)]
+        where = [f"{item[0]}:{item[1]}" for item in items]
+        context = _namespace_context(items, namespaces)
+        count = workers or default_workers()
+        deadline = timeout or policy_set.timeout
+        with policy_set.runtime.lock:
+            runner = _runner(policy_set)
+            problems += [PolicyProblem(*problem) for problem in runner.exclusions.problems()]
+            if count > 1 and len(docs) >= PARALLEL_MIN_DOCUMENTS:
+                answers = run_sharded(_runners(policy_set, count), docs, context, where, deadline)
+            else:
+                answers = runner.run(docs, context, where, deadline)
+            for answer in answers:
+                file, line, document_index, data, _ = items[answer["i"]]
+                kind, name = _kind_and_name(data)
+                for policy, engine, action, message, reason in answer["results"]:
+                    results.append(
+                        PolicyResult(file, line, document_index, kind, name, policy, engine, action, message, reason)
+                    )
+                problems += [PolicyProblem(*problem) for problem in answer["problems"]]
+            # What the worker found compiling (already among the set's problems when load_policies checked it).
+            problems += [PolicyProblem(*problem) for problem in runner.setup_answer.get("problems", ())]
+    unique = list(dict.fromkeys(problems))
+    return PolicyEvaluation(tuple(results), tuple(unique), tuple(input_problems), len(items))
+
+
+def evaluate_documents(
+    policy_set: PolicySet,
+    documents: Iterable[Document],
+    *,
+    namespaces: Mapping[str, Mapping[str, str]] | None = None,
+    timeout: float | None = None,
+    workers: int | None = None,
+) -> PolicyEvaluation:
+    """Evaluate parsed documents.
+
+    Args:
+        policy_set: from :func:`~idp_tui.policy.loading.load_policies`.
+        documents: ``(file, line, data)`` each; a file's documents are numbered in the order given.
+        namespaces: labels of namespaces not among the documents, by name (for namespace selectors).
+        timeout: seconds per document, instead of the policy set's.
+        workers: worker processes for a large evaluation (1,000 documents or more); two by default where there
+            are two cores.
+
+    Returns:
+        The verdicts, and the problems (the policy set's, and those met evaluating).
+    """
+    counters: dict[str, int] = {}
+    items = []
+    for file, line, data in documents:
+        index = counters.get(file, 0)
+        counters[file] = index + 1
+        items.append((file, line, index, data, document_class(data)))
+    return _evaluate(policy_set, items, [], namespaces, timeout, workers)
+
+
+def evaluate_entities(
+    policy_set: PolicySet,
+    entities: Iterable[EntityLike | Document],
+    *,
+    timeout: float | None = None,
+    workers: int | None = None,
+) -> PolicyEvaluation:
+    """Evaluate catalog entities with the catalog packages' Rego rules (``catalog`` by default).
+
+    Args:
+        entities: catalog entities (``raw`` and ``source`` with ``path``/``line``) or ``(file, line, data)``.
+    """
+    items = []
+    counters: dict[str, int] = {}
+    for entity in entities:
+        if isinstance(entity, tuple):
+            file, line, data = entity
+        else:
+            source = getattr(entity, "source", None)
+            file = getattr(source, "path", "") if source is not None else ""
+            line = getattr(source, "line", 1) if source is not None else 1
+            data = entity.raw
+        index = counters.get(file, 0)
+        counters[file] = index + 1
+        items.append((file, line, index, data, "entity"))
+    return _evaluate(policy_set, items, [], None, timeout, workers)
+
+
+def _input_files(paths: Iterable[str | os.PathLike], problems: list[InputProblem]) -> list[str]:
+    files: list[str] = []
+    for path in paths:
+        path = os.fspath(path)
+        if os.path.isdir(path):
+            stack = [path]
+            while stack:
+                folder = stack.pop()
+                try:
+                    entries = sorted(os.scandir(folder), key=lambda entry: entry.name, reverse=True)
+                except OSError as error:
+                    problems.append(InputProblem(folder, 1, f"cannot list the folder: {error.strerror or error}"))
+                    continue
+                batch = []
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    elif entry.name.endswith(INPUT_SUFFIXES):
+                        batch.append(entry.path)
+                files += sorted(batch)
+                if len(files) > MAX_INPUT_FILES:
+                    problems.append(
+                        InputProblem(path, 1, f"more than {MAX_INPUT_FILES:,} files: the rest are not read")
+                    )
+                    return files[:MAX_INPUT_FILES]
+        elif os.path.exists(path):
+            files.append(path)
+        else:
+            problems.append(InputProblem(path, 1, "no such file or directory"))
+    return files
+
+
+def read_documents(paths: Iterable[str | os.PathLike]) -> tuple[list[tuple[str, int, int, Any]], list[InputProblem]]:
+    """Every document of the YAML and JSON files under ``paths``: ``(file, line, index, data)``, and the
+    files or documents that could not be read."""
+    from ..catalog.yaml_docs import load_documents
+
+    problems: list[InputProblem] = []
+    documents: list[tuple[str, int, int, Any]] = []
+    for file in _input_files(paths, problems):
+        try:
+            content, _ = read_regular_file(file, MAX_INPUT_FILE_BYTES)
+            text = content.decode("utf-8")
+        except RefusedRead as error:
+            problems.append(InputProblem(file, 1, f"not read: {error}"))
+            continue
+        except UnicodeDecodeError as error:
+            problems.append(InputProblem(file, 1, f"not UTF-8 text (byte {error.start})"))
+            continue
+        if file.endswith(".json"):
+            try:
+                documents.append((file, 1, 0, json.loads(text)))
+                continue
+            except ValueError:
+                pass  # JSON is YAML: the YAML reader says where it breaks
+        parsed, errors = load_documents(text)
+        problems += [InputProblem(file, error.line, f"invalid YAML: {error.message}") for error in errors]
+        documents += [(file, document.line, index, document.data) for index, document in enumerate(parsed)]
+    return documents, problems
+
+
+def evaluate_files(
+    policy_set: PolicySet,
+    paths: Iterable[str | os.PathLike],
+    *,
+    namespaces: Mapping[str, Mapping[str, str]] | None = None,
+    timeout: float | None = None,
+    workers: int | None = None,
+) -> PolicyEvaluation:
+    """Evaluate the YAML and JSON files under ``paths`` (files, or folders read recursively, hidden ones
+    skipped), every document of each with its line. Unreadable files and YAML errors are ``input_problems``;
+    the other documents are still evaluated."""
+    documents, problems = read_documents(paths)
+    items = [(file, line, index, data, document_class(data)) for file, line, index, data in documents]
+    return _evaluate(policy_set, items, problems, namespaces, timeout, workers)
+
+
+def evaluate_rendered(policy_set: PolicySet, directory: str | os.PathLike, **options) -> PolicyEvaluation:
+    """Evaluate what a golden path rendered into ``directory`` (its manifests and catalog files)."""
+    return evaluate_files(policy_set, [directory], **options)

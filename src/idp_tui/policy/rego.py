@@ -1,0 +1,332 @@
+"""Rego policies on regopy (rego-cpp, Microsoft's Rego interpreter), with conftest's conventions.
+
+Runs in the evaluation worker only (``worker.py``), which is what bounds its time and memory and keeps the
+environment away from it: rego-cpp has no timeout or instruction budget, and its ``opa.runtime()`` returns the
+process environment (tokens included), so the worker runs with an empty environment and idp-tui refuses
+``opa.runtime`` outright.
+
+Conftest's conventions: in each chosen package (``main`` by default), every rule named ``deny``, ``violation`` or
+``warn``, or starting with ``deny_``, ``violation_`` or ``warn_``, is queried with the document as ``input``; each
+value it yields is a message string or an object with ``msg``. ``warn*`` rules warn; the others deny.
+
+All the chosen rules are answered by one compiled query per document (a generated module collects them into one
+object), 5-8x faster than a query per rule. When that query fails at run time (a function the engine lacks, say),
+the rules are asked one by one, so only the failing rule is lost and reported.
+
+regopy answers "undefined" for a built-in it does not have, such as ``http.send``, instead of failing; so the
+dotted calls of each module are checked before it is loaded, and a module calling a built-in the engine lacks is
+reported ("uses http.send…") and not applied.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .rego_scan import package_path, rego_ref
+
+EVAL_PACKAGE = "idp_tui_eval_b1f0"
+EVAL_MODULE = "<idp-tui query>"
+# Available in rego-cpp but never to a policy: it returns the environment (idp-tui's worker empties it too).
+REFUSED_BUILTINS = {"opa.runtime": "it would read idp-tui's environment"}
+NETWORK_OR_FILES = {"http.send", "net.lookup_ip_addr", "opa.runtime", "io.jwt.decode_verify"}
+
+
+@dataclass
+class Rule:
+    package: str
+    name: str
+    file: str
+    line: int
+
+    @property
+    def policy(self) -> str:
+        return f"{self.package}.{self.name}"
+
+    @property
+    def action(self) -> str:
+        return "warn" if self.name.startswith("warn") else "deny"
+
+    @property
+    def ref(self) -> str:
+        return rego_ref([*package_path(self.package), self.name])
+
+
+@dataclass
+class Module:
+    file: str
+    text: str
+    package: str
+    rules: list[Rule]
+    calls: list[tuple[str, int]] = field(default_factory=list)
+    imports: dict[str, str] = field(default_factory=dict)
+
+
+def line_of_offset(text: str, offset: int) -> int:
+    return text.count("\n", 0, max(0, min(offset, len(text)))) + 1
+
+
+def _counted(text: str, start: int) -> tuple[str, int]:
+    """A rego-cpp length-prefixed string (``12:a/bad.rego``) at ``start``: its text and the index after it."""
+    match = re.compile(r"(\d+):").match(text, start)
+    if not match:
+        return "", start
+    length = int(match.group(1))
+    begin = match.end()
+    return text[begin : begin + length], begin + length
+
+
+def parse_errors(text: str) -> list[tuple[str, int | None, str]]:
+    """``(file, offset or None, message)`` for each error of a rego-cpp error sequence."""
+    errors: list[tuple[str, int | None, str]] = []
+    for match in re.finditer(r"\(error\b", text):
+        position = match.end()
+        while position < len(text) and text[position] in " \t":
+            position += 1
+        file, offset = "", None
+        if position < len(text) and text[position].isdigit():
+            file, after = _counted(text, position)
+            location = re.compile(r"\|(\d+)\|(\d+)").match(text, after)
+            if location:
+                offset = int(location.group(1))
+        message_at = text.find("(errormsg ", match.end())
+        message = ""
+        if message_at >= 0:
+            message, _ = _counted(text, message_at + len("(errormsg "))
+        errors.append((file, offset, message.strip() or "the policy does not compile"))
+    if not errors and text.strip():
+        errors.append(("", None, " ".join(text.split())[:300]))
+    return errors
+
+
+def messages_of(value: Any) -> tuple[list[str], str]:
+    """The messages a conftest rule's value holds, and what is wrong with it ("" when nothing)."""
+    items = value if isinstance(value, list) else [value]
+    messages: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            messages.append(item)
+        elif isinstance(item, dict) and isinstance(item.get("msg"), str):
+            messages.append(item["msg"])
+        elif item is True:
+            messages.append("")  # conftest accepts a boolean rule: a failure without a message
+        elif item is False:
+            continue
+        else:
+            shown = json.dumps(item, sort_keys=True)[:120]
+            return messages, f"yields {shown}, which is neither a message string nor an object with msg"
+    return messages, ""
+
+
+class RegoEngine:
+    """The Rego side of a worker: compiled modules and the queries for manifests and for catalog entities."""
+
+    def __init__(
+        self,
+        modules: list[Module],
+        data: dict[str, Any],
+        manifest_rules: list[Rule],
+        entity_rules: list[Rule],
+    ) -> None:
+        self.modules = modules
+        self.data = data
+        self.rules = {"manifest": manifest_rules, "entity": entity_rules}
+        self.dropped: set[str] = set()  # rule policies no longer evaluated (failed at run time)
+        self.problems: list[tuple[str, int, str, str]] = []  # (file, line, policy, message)
+        self._interpreter = None
+        self._combined: dict[str, Any] = {}
+        self._single: dict[str, Any] = {}
+
+    # -- loading ---------------------------------------------------------------------------------------
+
+    def check(self) -> list[str]:
+        """Compile everything; report and drop modules that fail. Returns the files dropped."""
+        import regopy
+
+        dropped: list[str] = []
+        probe = regopy.Interpreter()
+        for module in list(self.modules):
+            reason = self._unavailable_call(probe, module)
+            if reason:
+                self._drop_module(module, reason[0], reason[1], dropped)
+        # Syntax errors surface when a module is added; conflicts between modules only when the query is built.
+        for module in list(self.modules):
+            interpreter = regopy.Interpreter()  # no data: parsing one module needs none
+            interpreter.log_level = regopy.LogLevel.NONE
+            try:
+                interpreter.add_module(module.file, module.text)
+            except regopy.RegoError as error:
+                file_errors = parse_errors(str(error))
+                _, offset, message = file_errors[0]
+                line = line_of_offset(module.text, offset) if offset is not None else 1
+                more = f" (and {len(file_errors) - 1} more)" if len(file_errors) > 1 else ""
+                self._drop_module(module, line, f"Rego: {message}{more}", dropped)
+        if not self._build_all():
+            self._find_conflicts(dropped)
+        return dropped
+
+    def _unavailable_call(self, probe, module: Module) -> tuple[int, str] | None:
+        for name, line in module.calls:
+            first = name.split(".", 1)[0]
+            if first in ("data", "input") or first in module.imports:
+                continue
+            if name in REFUSED_BUILTINS:
+                return line, f"uses {name}, which idp-tui does not provide to policies: {REFUSED_BUILTINS[name]}"
+            if not probe.is_builtin(name):
+                why = (
+                    "policies cannot reach the network, the file system or the environment"
+                    if name in NETWORK_OR_FILES or name.startswith(("http.", "net.", "os.", "io.", "opa."))
+                    else "regopy does not implement it"
+                )
+                return line, f"uses {name}, which idp-tui's Rego engine does not provide: {why}"
+        return None
+
+    def _drop_module(self, module: Module, line: int, message: str, dropped: list[str]) -> None:
+        self.modules.remove(module)
+        dropped.append(module.file)
+        self.problems.append((module.file, line, module.package, message))
+        gone = {id(rule) for rule in module.rules}
+        for kind in self.rules:
+            self.rules[kind] = [rule for rule in self.rules[kind] if id(rule) not in gone]
+
+    def _new_interpreter(self, modules: list[Module]):
+        import regopy
+
+        interpreter = regopy.Interpreter()
+        interpreter.log_level = regopy.LogLevel.NONE
+        if self.data:
+            interpreter.add_data(self.data)
+        for module in modules:
+            interpreter.add_module(module.file, module.text)
+        return interpreter
+
+    def _eval_module(self) -> str:
+        lines = [f"package {EVAL_PACKAGE}", "import rego.v1"]
+        for kind, rules in self.rules.items():
+            for rule in rules:
+                if rule.policy not in self.dropped:
+                    lines.append(f"{kind}[{json.dumps(rule.policy)}] := {rule.ref}")
+        return "\n".join(lines) + "\n"
+
+    def _build_all(self) -> bool:
+        """(Re)build the interpreter and the two combined queries; False when they do not compile."""
+        import regopy
+
+        self._combined.clear()
+        self._single.clear()
+        try:
+            self._interpreter = self._new_interpreter(self.modules)
+            self._interpreter.add_module(EVAL_MODULE, self._eval_module())
+            for kind in self.rules:
+                bundle = self._interpreter.build(f"x := data.{EVAL_PACKAGE}.{kind}")
+                if not bundle.ok():
+                    return False
+                self._combined[kind] = bundle
+        except regopy.RegoError:
+            return False
+        return True
+
+    def _find_conflicts(self, dropped: list[str]) -> None:
+        """Add the modules one by one: a module whose addition stops the set compiling is dropped."""
+        kept: list[Module] = []
+        failed: list[Module] = []
+        for module in list(self.modules):
+            self.modules = [*kept, module]
+            (kept if self._build_all() else failed).append(module)
+        self.modules = kept + failed
+        for module in failed:
+            self._drop_module(
+                module,
+                1,
+                "Rego: does not compile together with the modules loaded before it (a rule defined twice with "
+                "different kinds, or a package clash)",
+                dropped,
+            )
+        if not self._build_all():
+            for module in list(self.modules):
+                self._drop_module(module, 1, "Rego: the policies do not compile", dropped)
+            self._build_all()
+
+    # -- evaluation ------------------------------------------------------------------------------------
+
+    def _query(self, bundle) -> tuple[Any, str]:
+        """The bound ``x`` of a compiled query, or ("", error text)."""
+        from regopy import rego_shared
+
+        output = rego_shared.rego_bundle_query(self._interpreter._impl, bundle._impl)
+        try:
+            ok = rego_shared.rego_output_ok(output)
+            text = rego_shared.rego_output_string(output)
+        finally:
+            rego_shared.rego_free_output(output)
+        if not ok or not text.startswith("{"):
+            return None, text if text != "undefined" else ""
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            return None, text
+        bindings = parsed.get("bindings") if isinstance(parsed, dict) else None
+        return (bindings or {}).get("x"), ""
+
+    def _single_bundle(self, rule: Rule):
+        bundle = self._single.get(rule.policy)
+        if bundle is None:
+            bundle = self._interpreter.build(f"x := {rule.ref}")
+            self._single[rule.policy] = bundle
+        return bundle
+
+    def evaluate(self, document: Any, kind: str, only: set[str] | None = None) -> tuple[list[tuple], list[tuple]]:
+        """``(results, problems)`` for one document: results ``(policy, action, message)``; problems
+        ``(file, line, policy, message)``.
+
+        Args:
+            document: the input.
+            kind: ``manifest`` or ``entity`` (which packages' rules apply).
+            only: when set, just these rules (by policy name), each queried on its own.
+        """
+        import regopy
+
+        rules = [rule for rule in self.rules.get(kind, []) if rule.policy not in self.dropped]
+        if only is not None:
+            rules = [rule for rule in rules if rule.policy in only]
+        if not rules or self._interpreter is None:
+            return [], []
+        self._interpreter.set_input(regopy.Input(document))
+        values: dict[str, Any] = {}
+        problems: list[tuple] = []
+        combined = self._combined.get(kind) if only is None else None
+        answered = False
+        if combined is not None:
+            value, error = self._query(combined)
+            if not error:
+                values = value if isinstance(value, dict) else {}
+                answered = True
+        if not answered:
+            for rule in rules:
+                value, error = self._query(self._single_bundle(rule))
+                if error:
+                    _, _, message = parse_errors(error)[0]
+                    problems.append(
+                        (
+                            rule.file,
+                            rule.line,
+                            rule.policy,
+                            f"Rego evaluation failed: {message}; the rule is not applied to this or later documents",
+                        )
+                    )
+                    self.dropped.add(rule.policy)
+                elif value is not None:
+                    values[rule.policy] = value
+            if problems and only is None:
+                self._build_all()  # the combined query without the failing rules
+        results: list[tuple] = []
+        for rule in rules:
+            if rule.policy not in values:
+                continue
+            messages, wrong = messages_of(values[rule.policy])
+            if wrong:
+                problems.append((rule.file, rule.line, rule.policy, f"the rule {wrong}"))
+            results.extend((rule.policy, rule.action, message) for message in messages)
+        return results, problems

@@ -1,0 +1,180 @@
+"""What a Rego module declares, read from its text without an engine: package, imports, rules, dotted calls.
+
+The engine (regopy) compiles and evaluates; this scan only answers what it cannot: which conftest rules
+(``deny``, ``violation``, ``warn`` and their ``_*`` forms) a package has, so that exactly those are queried, and
+which dotted built-ins a module calls, so that one the engine lacks (``http.send``) is reported as a problem
+instead of evaluating to "undefined" in silence, which is what regopy does with it.
+
+Rule heads are statements at brace depth 0; strings, raw strings and comments are skipped, so a ``deny`` inside
+a message or a comment is not a rule.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+CONFTEST_RULE = re.compile(r"^(?:deny|violation|warn)(?:_[A-Za-z0-9_]+)?$")
+
+_KEYWORDS = {
+    "if", "else", "contains", "some", "every", "in", "not", "with", "as", "default", "import", "package",
+    "true", "false", "null",
+}  # fmt: skip
+_TOKEN = re.compile(
+    r"""
+    (?P<newline>\n)
+  | (?P<space>[ \t\r\f\v]+)
+  | (?P<comment>\#[^\n]*)
+  | (?P<string>"(?:[^"\\\n]|\\.)*")
+  | (?P<raw>`[^`]*`)
+  | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<number>[0-9][0-9A-Za-z_.]*)
+  | (?P<open>[{\[(])
+  | (?P<close>[}\])])
+  | (?P<dot>\.)
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@dataclass
+class RegoOutline:
+    """What a module declares. ``rules`` are (name, line) of conftest rules; ``calls`` (dotted name, line)."""
+
+    package: str = ""
+    package_line: int = 1
+    imports: dict[str, str] = field(default_factory=dict)  # alias -> imported path
+    rules: list[tuple[str, int]] = field(default_factory=list)
+    functions: set[str] = field(default_factory=set)  # rule names declared with arguments
+    calls: list[tuple[str, int]] = field(default_factory=list)
+
+
+def _tokens(text: str):
+    line = 1
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        value = match.group()
+        yield kind, value, line
+        line += value.count("\n")
+
+
+def outline(text: str) -> RegoOutline:
+    """The package, imports, conftest rules and dotted calls of a Rego module (best effort on broken text)."""
+    result = RegoOutline()
+    depth = 0
+    at_statement = True  # the next identifier at depth 0 starts a statement (a rule head, package, import)
+    statement: list[tuple[str, str, int]] = []  # tokens of the current depth-0 header
+    significant: list[tuple[str, str, int]] = []  # all non-space tokens, for call detection
+    for kind, value, line in _tokens(text):
+        if kind in ("space", "comment"):
+            continue
+        if kind == "newline":
+            if depth == 0:
+                _finish(statement, result)
+                statement = []
+                at_statement = True
+            continue
+        significant.append((kind, value, line))
+        if at_statement and depth == 0 and kind == "ident" and value not in ("if", "else", "contains"):
+            statement = [(kind, value, line)]
+            at_statement = False
+        elif statement:
+            statement.append((kind, value, line))
+        if kind == "open":
+            depth += 1
+            if depth == 1 and value in "{(" and statement:
+                _finish(statement, result)  # a body or an argument list: the head is complete
+                statement = []
+        elif kind == "close":
+            depth = max(0, depth - 1)
+    _finish(statement, result)
+    _find_calls(significant, result)
+    return result
+
+
+def _finish(statement: list[tuple[str, str, int]], result: RegoOutline) -> None:
+    if not statement:
+        return
+    words = [value for kind, value, _ in statement if kind in ("ident", "string", "dot")]
+    head_kind, head, line = statement[0]
+    if head == "package":
+        result.package = _ref_text(statement[1:])
+        result.package_line = line
+        return
+    if head == "import":
+        path = _ref_text(statement[1:])
+        if "as" in words:
+            alias = words[words.index("as") + 1] if words.index("as") + 1 < len(words) else ""
+        else:
+            alias = path.rsplit(".", 1)[-1]
+        if alias and (path.startswith("data.") or path.startswith("input.") or path in ("data", "input")):
+            result.imports[alias] = path
+        return
+    if head == "default" and len(statement) > 1:
+        head_kind, head, line = statement[1]
+        statement = statement[1:]
+    if head_kind != "ident" or head in _KEYWORDS:
+        return
+    if len(statement) > 1 and statement[1][1] == "(":
+        result.functions.add(head)
+        return
+    if CONFTEST_RULE.match(head) and (head, line) not in result.rules and head not in {n for n, _ in result.rules}:
+        result.rules.append((head, line))
+
+
+# (token kind, bracket, previous token kind) that continue a reference such as a.b["c-d"].e
+_REF_STEPS = {
+    ("ident", "", ""), ("ident", "", "dot"), ("dot", "", "ident"), ("dot", "", "close"), ("open", "[", "ident"),
+    ("open", "[", "close"), ("string", "", "open"), ("close", "]", "string"),
+}  # fmt: skip
+
+
+def _ref_text(tokens: list[tuple[str, str, int]]) -> str:
+    """``a.b["c-d"]`` as written, up to the first token that is not part of a reference."""
+    parts: list[str] = []
+    previous = ""
+    for kind, value, _ in tokens:
+        if (kind, value if kind in ("open", "close") else "", previous) not in _REF_STEPS:
+            break
+        parts.append(value)
+        previous = kind
+    return "".join(parts)
+
+
+def _find_calls(tokens: list[tuple[str, str, int]], result: RegoOutline) -> None:
+    """Dotted names followed by ``(``: ``http.send(``, ``net.lookup_ip_addr(``, ``data.lib.f(``."""
+    index = 0
+    count = len(tokens)
+    while index < count:
+        kind, value, line = tokens[index]
+        if kind != "ident" or (index and tokens[index - 1][0] == "dot"):
+            index += 1
+            continue
+        parts = [value]
+        end = index + 1
+        while end + 1 < count and tokens[end][0] == "dot" and tokens[end + 1][0] == "ident":
+            parts.append(tokens[end + 1][1])
+            end += 2
+        if len(parts) > 1 and end < count and tokens[end][1] == "(":
+            result.calls.append((".".join(parts), line))
+        index = end
+
+
+def package_path(package: str) -> list[str]:
+    """``a.b["c-d"]`` as path segments ``["a", "b", "c-d"]``."""
+    segments: list[str] = []
+    for match in re.finditer(r'([A-Za-z_][A-Za-z0-9_]*)|\["((?:[^"\\]|\\.)*)"\]', package):
+        segments.append(match.group(1) or match.group(2))
+    return segments
+
+
+def rego_ref(segments: list[str]) -> str:
+    """``data.a.b["c-d"]`` for path segments, quoting those that are not identifiers."""
+    text = "data"
+    for segment in segments:
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", segment):
+            text += "." + segment
+        else:
+            text += '["' + segment.replace("\\", "\\\\").replace('"', '\\"') + '"]'
+    return text

@@ -1,0 +1,375 @@
+"""Driving the evaluation worker: start it, give each document a deadline, find and drop a runaway policy.
+
+Neither engine can be stopped from inside (see ``worker.py``), so each document's evaluation (every applicable
+policy on it) must answer within the policy set's ``timeout``; otherwise the worker is killed and the document is
+evaluated again policy by policy, each with the same deadline, in a new worker. A policy that is still too slow
+on its own (or that makes the worker crash, or run out of memory) is reported once and left out from then on;
+every other policy's verdicts on that document are kept. A slow document whose policies are each fast enough
+keeps all its verdicts.
+
+The parent never imports regopy or the CEL engine: documents and verdicts cross the pipe as JSON lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import idp_tui
+
+from .models import PolicySet
+
+SETUP_TIMEOUT = 60.0  # compiling every policy of a set: generous, but bounded
+CHUNK = 256  # documents per request
+# Below this many documents a second worker costs more to start (~0.3 s) than it saves.
+PARALLEL_MIN_DOCUMENTS = 1000
+
+
+MAX_WORKER_MEMORY = 1024 * 1024 * 1024  # resident bytes; more is a runaway policy
+MEMORY_CHECK_INTERVAL = 0.05
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+class WorkerFailed(Exception):
+    """The worker missed its deadline (``timeout``), used too much memory (``memory``) or stopped (``crash``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    @property
+    def timed_out(self) -> bool:
+        return self.reason == "timeout"
+
+    def words(self, timeout: float) -> str:
+        """What happened, as the end of "evaluation …" or "compiling it …"."""
+        if self.reason == "timeout":
+            return f"took longer than {timeout:g} s"
+        if self.reason == "memory":
+            return f"used more than {MAX_WORKER_MEMORY // (1024 * 1024):,} MiB of memory"
+        return "stopped idp-tui's policy worker (it crashed)"
+
+
+def resident_memory(pid: int) -> int:
+    """The resident set of a process in bytes (0 where /proc is not there to ask)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as status:
+            return int(status.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _worker_command() -> list[str]:
+    # -I: no PYTHON* variables, no user site-packages, no current directory on sys.path; the package's own
+    # location is added explicitly so a checkout run without installing works too.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(idp_tui.__file__)))
+    code = f"import sys; sys.path.insert(0, {root!r}); from idp_tui.policy.worker import main; main()"
+    return [sys.executable, "-I", "-c", code]
+
+
+class WorkerProcess:
+    """One worker process and its line protocol."""
+
+    def __init__(self, setup: dict[str, Any], *, setup_timeout: float = SETUP_TIMEOUT) -> None:
+        self.process = subprocess.Popen(
+            _worker_command(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={},
+            cwd="/",
+            close_fds=True,
+        )
+        self._buffer = b""
+        self._memory_checked = 0.0
+        self._finalizer = weakref.finalize(self, _kill, self.process)
+        self.send(setup)
+        self.setup_answer = self.receive(setup_timeout)
+
+    def send(self, message: dict[str, Any]) -> None:
+        # default=str: a caller's document may hold a date or another value JSON has no type for.
+        data = json.dumps(message, separators=(",", ":"), default=str).encode("utf-8") + b"\n"
+        try:
+            self.process.stdin.write(data)
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            self.close()
+            raise WorkerFailed("crash") from None
+
+    def receive(self, timeout: float) -> dict[str, Any]:
+        """The next line, within ``timeout`` seconds.
+
+        Raises:
+            WorkerFailed: the deadline passed (the worker is killed) or the worker stopped.
+        """
+        deadline = time.monotonic() + timeout
+        descriptor = self.process.stdout.fileno()
+        while b"\n" not in self._buffer:
+            now = time.monotonic()
+            if now - self._memory_checked >= MEMORY_CHECK_INTERVAL:
+                self._memory_checked = now
+                if resident_memory(self.process.pid) > MAX_WORKER_MEMORY:
+                    self.close()
+                    raise WorkerFailed("memory")
+            left = deadline - now
+            if left <= 0:
+                self.close()
+                raise WorkerFailed("timeout")
+            ready, _, _ = select.select([descriptor], [], [], min(left, MEMORY_CHECK_INTERVAL))
+            if not ready:
+                continue
+            chunk = os.read(descriptor, 1 << 20)
+            if not chunk:
+                self.close()
+                raise WorkerFailed("crash")
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return json.loads(line)
+
+    def evaluate(self, request: dict[str, Any], timeout: float) -> Iterator[dict[str, Any]]:
+        """Send an ``eval`` request; yield each document's answer, each within ``timeout`` of the previous."""
+        self.send({"op": "eval", **request})
+        while True:
+            answer = self.receive(timeout)
+            if answer.get("done"):
+                return
+            yield answer
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+def _kill(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+    for stream in (process.stdin, process.stdout):
+        with contextlib.suppress(OSError):
+            if stream:
+                stream.close()
+
+
+@dataclass
+class Exclusions:
+    """Policies left out after they ran away, with the problem said for each."""
+
+    rules: dict[str, tuple] = field(default_factory=dict)  # rule policy -> problem tuple
+    bindings: dict[str, tuple] = field(default_factory=dict)  # binding name -> problem tuple
+
+    def problems(self) -> list[tuple]:
+        return [*self.rules.values(), *self.bindings.values()]
+
+
+def setup_request(policy_set: PolicySet, exclusions: Exclusions | None = None) -> dict[str, Any]:
+    """What the worker needs to compile a policy set (minus the excluded policies)."""
+    exclusions = exclusions or Exclusions()
+    return {
+        "op": "setup",
+        "rego": {
+            "modules": [
+                {
+                    "file": module.file,
+                    "text": module.text,
+                    "package": module.package,
+                    "rules": [
+                        {"package": rule.package, "name": rule.name, "file": rule.file, "line": rule.line}
+                        for rule in module.rules
+                    ],
+                    "calls": [list(call) for call in module.calls],
+                    "imports": dict(module.imports),
+                }
+                for module in policy_set.rego_modules
+            ],
+            "data": policy_set.rego_data,
+            "manifest_packages": list(policy_set.rego_namespaces),
+            "entity_packages": list(policy_set.catalog_namespaces),
+        },
+        "vap": {
+            "policies": [
+                {
+                    "file": policy.file,
+                    "line": policy.line,
+                    "name": policy.name,
+                    "data": policy.data,
+                    "lines": [[list(path), line] for path, line in policy.lines.items()],
+                }
+                for policy in policy_set.policies
+            ],
+            "bindings": [
+                {
+                    "file": binding.file,
+                    "line": binding.line,
+                    "name": binding.name,
+                    "policy": (binding.data.get("spec") or {}).get("policyName"),
+                    "data": binding.data,
+                }
+                for binding in policy_set.bindings
+            ],
+            "params": [{"file": param.file, "line": param.line, "data": param.data} for param in policy_set.params],
+        },
+        "exclude_rules": sorted(exclusions.rules),
+        "exclude_bindings": sorted(exclusions.bindings),
+    }
+
+
+@dataclass
+class Unit:
+    """One policy evaluated on its own while looking for the slow one."""
+
+    rule: str = ""
+    binding: str = ""
+    file: str = ""
+    line: int = 1
+    policy: str = ""
+
+
+class Runner:
+    """The worker of a policy set, restarted as needed, and what was excluded on the way."""
+
+    def __init__(self, policy_set: PolicySet) -> None:
+        self.policy_set = policy_set
+        self.exclusions = Exclusions()
+        self.worker: WorkerProcess | None = None
+        self.setup_answer: dict[str, Any] = {}
+
+    def ensure(self) -> WorkerProcess:
+        if self.worker is None or not self.worker.alive:
+            self.worker = WorkerProcess(setup_request(self.policy_set, self.exclusions))
+            self.setup_answer = self.worker.setup_answer
+        return self.worker
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
+
+    def units(self, document_class: str) -> list[Unit]:
+        policy_set = self.policy_set
+        packages = policy_set.rego_namespaces if document_class == "manifest" else policy_set.catalog_namespaces
+        units = [
+            Unit(rule=rule.policy, file=rule.file, line=rule.line, policy=rule.policy)
+            for rule in policy_set.rego_rules
+            if ("*" in packages or rule.package in packages) and rule.policy not in self.exclusions.rules
+        ]
+        if document_class == "manifest":
+            policies = {policy.name: policy for policy in policy_set.policies}
+            for binding in policy_set.bindings:
+                if binding.name in self.exclusions.bindings:
+                    continue
+                name = str((binding.data.get("spec") or {}).get("policyName") or "")
+                where = policies.get(name, binding)  # a runaway is the policy's doing: said where it is written
+                units.append(Unit(binding=binding.name, file=where.file, line=where.line, policy=name))
+        seen: set[tuple[str, str]] = set()
+        unique = []
+        for unit in units:
+            if (unit.rule, unit.binding) not in seen:
+                seen.add((unit.rule, unit.binding))
+                unique.append(unit)
+        return unique
+
+    def run(
+        self, docs: list[dict[str, Any]], context: dict[str, Any], where: list[str], timeout: float
+    ) -> Iterator[dict[str, Any]]:
+        """Each document's answer, in order; a document that misses its deadline is re-run policy by policy.
+
+        Args:
+            docs: ``{"i", "class", "data"}`` per document.
+            context: ``namespaces`` and ``namespace_objects`` for the requests.
+            where: ``file:line`` of each document by ``i``, for the problems' words.
+            timeout: seconds per document (and per policy when isolating).
+        """
+        position = 0
+        while position < len(docs):
+            chunk = docs[position : position + CHUNK]
+            answered = 0
+            try:
+                worker = self.ensure()
+                for answer in worker.evaluate({"docs": chunk, **context}, timeout):
+                    answered += 1
+                    yield answer
+            except WorkerFailed:
+                self.worker = None
+                if answered < len(chunk):
+                    yield self._isolate(chunk[answered], context, where, timeout)
+                    answered += 1
+            position += answered
+
+    def _isolate(self, doc: dict[str, Any], context: dict[str, Any], where: list[str], timeout: float) -> dict:
+        results: list = []
+        problems: list = []
+        for unit in self.units(doc["class"]):
+            only = {"rules": [unit.rule] if unit.rule else [], "bindings": [unit.binding] if unit.binding else []}
+            try:
+                worker = self.ensure()
+                for answer in worker.evaluate({"docs": [doc], "only": only, **context}, timeout):
+                    results += answer["results"]
+                    problems += answer["problems"]
+            except WorkerFailed as failure:
+                self.worker = None
+                what = f"{failure.words(timeout)} on {where[doc['i']]}"
+                problem = (unit.file, unit.line, unit.policy, f"evaluation {what}; it is not applied from there on")
+                if unit.rule:
+                    self.exclusions.rules[unit.rule] = problem
+                else:
+                    self.exclusions.bindings[unit.binding] = problem
+                problems.append(problem)
+        return {"i": doc["i"], "results": results, "problems": problems}
+
+
+def default_workers() -> int:
+    """Worker processes for a large evaluation: two where there are two cores (these machines are shared)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def run_sharded(
+    runners: list[Runner], docs: list[dict[str, Any]], context: dict[str, Any], where: list[str], timeout: float
+) -> Iterator[dict[str, Any]]:
+    """Split ``docs`` into one contiguous share per runner, evaluate the shares at once (one thread drives each
+    worker; the threads only wait on pipes), and yield every answer in document order.
+
+    What a share's runner had to exclude (a runaway policy) is merged into the first runner's exclusions, so the
+    policy set remembers it; each runner finds such a policy on its own share with one deadline.
+    """
+    main = runners[0]
+    for runner in runners[1:]:
+        if (runner.exclusions.rules, runner.exclusions.bindings) != (main.exclusions.rules, main.exclusions.bindings):
+            runner.exclusions = Exclusions(dict(main.exclusions.rules), dict(main.exclusions.bindings))
+            runner.close()  # its worker was set up with other exclusions
+    size = -(-len(docs) // len(runners))
+    shares = [docs[start : start + size] for start in range(0, len(docs), size)]
+    outputs: list[list[dict[str, Any]]] = [[] for _ in shares]
+    failures: list[BaseException] = []
+
+    def drive(index: int) -> None:
+        try:
+            outputs[index] = list(runners[index].run(shares[index], context, where, timeout))
+        except BaseException as error:  # re-raised in the caller's thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=drive, args=(index,), daemon=True) for index in range(len(shares))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    for runner in runners[1:]:
+        main.exclusions.rules.update(runner.exclusions.rules)
+        main.exclusions.bindings.update(runner.exclusions.bindings)
+    for output in outputs:
+        yield from output

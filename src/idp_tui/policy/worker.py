@@ -1,0 +1,216 @@
+"""The policy evaluation worker: a child process that compiles and evaluates policies, and nothing else.
+
+Policies are code written by other people, and neither engine can be interrupted: rego-cpp has no timeout or
+instruction budget, and the Rust CEL engine holds the interpreter while it runs. So evaluation happens here, in a
+process the parent kills when a document takes longer than its deadline (see ``runtime.py``), and:
+
+- the environment is empty (started with ``env={}``; rego-cpp's ``opa.runtime()`` would return it, tokens and
+  all), and the working directory is ``/``;
+- no file can be written (``RLIMIT_FSIZE`` 0), CPU time is capped as a last resort, and no core file is left;
+  memory is watched by the parent instead (rego-cpp's allocator, snmalloc, reserves 256 GiB of address space at
+  start, so ``RLIMIT_AS`` and ``RLIMIT_DATA`` would stop it from starting at all);
+- whatever the engines print (rego-cpp prints compile errors to stdout) goes to ``/dev/null``: the protocol runs on
+  a private copy of the original stdout;
+- it exits when its parent goes away (stdin closes, or the parent's pid changes).
+
+Protocol: one JSON object per line each way. ``{"op": "setup", ...}`` is answered by one line with the problems
+found compiling; ``{"op": "eval", "docs": [...]}`` by one line per document, then ``{"done": true}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from typing import Any
+
+CPU_LIMIT_SECONDS = 6 * 3600
+
+
+def _confine() -> None:
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return
+    for limit, value in (
+        (resource.RLIMIT_FSIZE, 0),
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_CPU, CPU_LIMIT_SECONDS),
+    ):
+        try:
+            soft, hard = resource.getrlimit(limit)
+            wanted = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(limit, (wanted, hard))
+        except (ValueError, OSError):
+            pass
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit when the parent is gone, even in the middle of an evaluation (regopy releases the GIL)."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(3)
+
+
+class Worker:
+    def __init__(self) -> None:
+        self.rego = None
+        self.bindings: list = []
+        self.params: list = []
+
+    # -- setup ---------------------------------------------------------------------------------------
+
+    def setup(self, request: dict[str, Any]) -> dict[str, Any]:
+        problems: list[tuple] = []
+        dropped_modules: list[str] = []
+        dropped_policies: list[str] = []
+        rego = request.get("rego") or {}
+        if rego.get("modules"):
+            from .rego import Module, RegoEngine, Rule
+
+            modules = []
+            for item in rego["modules"]:
+                rules = [Rule(rule["package"], rule["name"], rule["file"], rule["line"]) for rule in item["rules"]]
+                modules.append(
+                    Module(
+                        item["file"],
+                        item["text"],
+                        item["package"],
+                        rules,
+                        [tuple(c) for c in item["calls"]],
+                        dict(item.get("imports") or {}),
+                    )
+                )
+            excluded = set(request.get("exclude_rules") or ())
+
+            def chosen(packages: list[str]) -> list:
+                """The rules of these packages, each once (a package split over files defines a rule in each)."""
+                every = "*" in packages
+                rules: dict[str, Rule] = {}
+                for module in modules:
+                    for rule in module.rules:
+                        if (every or module.package in packages) and rule.policy not in excluded:
+                            rules.setdefault(rule.policy, rule)
+                return list(rules.values())
+
+            engine = RegoEngine(
+                modules, rego.get("data") or {}, chosen(rego["manifest_packages"]), chosen(rego["entity_packages"])
+            )
+            dropped_modules = engine.check()
+            problems += engine.problems
+            engine.problems = []
+            self.rego = engine
+        vap = request.get("vap") or {}
+        if vap.get("policies"):
+            from .vap import Param, prepare_binding, prepare_policy
+
+            prepared = {}
+            for item in vap["policies"]:
+                lines = {tuple(path): line for path, line in item.get("lines") or []}
+                policy, policy_problems = prepare_policy(item["file"], item["line"], item["data"], lines)
+                problems += policy_problems
+                if policy is None:
+                    dropped_policies.append(item["name"])
+                else:
+                    prepared[policy.name] = policy
+            excluded_bindings = set(request.get("exclude_bindings") or ())
+            for item in vap.get("bindings") or []:
+                policy = prepared.get(item["policy"])
+                if policy is not None and item["name"] not in excluded_bindings:
+                    self.bindings.append(prepare_binding(item["file"], item["line"], item["data"], policy))
+            for item in vap.get("params") or []:
+                data = item["data"]
+                metadata = data.get("metadata") or {}
+                labels = metadata.get("labels") if isinstance(metadata.get("labels"), dict) else {}
+                self.params.append(
+                    Param(
+                        data.get("apiVersion", ""),
+                        data.get("kind", ""),
+                        metadata.get("name", ""),
+                        metadata.get("namespace") or "default",
+                        {str(k): str(v) for k, v in labels.items()},
+                        data,
+                    )
+                )
+        return {"problems": problems, "dropped_modules": dropped_modules, "dropped_policies": dropped_policies}
+
+    # -- evaluation ----------------------------------------------------------------------------------
+
+    def evaluate(self, request: dict[str, Any], write) -> None:
+        only = request.get("only")
+        only_rules = set(only.get("rules") or ()) if only else None
+        only_bindings = set(only.get("bindings") or ()) if only else None
+        namespaces = request.get("namespaces") or {}
+        namespace_objects = request.get("namespace_objects") or {}
+        for doc in request["docs"]:
+            results: list[list] = []
+            problems: list[tuple] = []
+            data = doc["data"]
+            if self.rego is not None and (only_rules is None or only_rules):
+                rego_results, rego_problems = self.rego.evaluate(data, doc["class"], only_rules)
+                results += [[policy, "rego", action, message, None] for policy, action, message in rego_results]
+                problems += rego_problems
+            if self.bindings and doc["class"] == "manifest" and isinstance(data, dict):
+                self._evaluate_vap(data, only_bindings, namespaces, namespace_objects, results, problems)
+            write({"i": doc["i"], "results": results, "problems": problems})
+        write({"done": True})
+
+    def _evaluate_vap(self, data, only_bindings, namespaces, namespace_objects, results, problems) -> None:
+        from .vap import CannotEvaluate, document_context, evaluate_binding
+        from .vap_match import request_target
+
+        target = request_target(data)
+        if target is None:
+            return
+        context = document_context(data, target)
+        seen: set[tuple] = set()
+        for binding in self.bindings:
+            if only_bindings is not None and binding.name not in only_bindings:
+                continue
+            policy = binding.policy
+            try:
+                verdicts = evaluate_binding(binding, context, target, namespaces, namespace_objects, self.params)
+            except CannotEvaluate as why:
+                problems.append((policy.file, policy.line, policy.name, f"cannot evaluate: {why}"))
+                continue
+            for action, message, reason in verdicts:
+                key = (policy.name, action, message)
+                if key not in seen:
+                    seen.add(key)
+                    results.append([policy.name, "vap", action, message, reason])
+
+
+def main() -> None:
+    """Run the worker on this process's stdin and stdout (see the module docstring)."""
+    protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
+    protocol_in = os.fdopen(os.dup(0), "rb")
+    null = os.open(os.devnull, os.O_RDWR)
+    for descriptor in (0, 1, 2):
+        os.dup2(null, descriptor)
+    os.close(null)
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
+    os.environ.clear()  # started with none; Python itself adds LC_CTYPE when it coerces the C locale
+    _confine()
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    worker = Worker()
+
+    def write(message: dict) -> None:
+        protocol_out.write(json.dumps(message, separators=(",", ":")).encode("utf-8") + b"\n")
+
+    for line in protocol_in:
+        request = json.loads(line)
+        operation = request.get("op")
+        if operation == "setup":
+            write(worker.setup(request))
+        elif operation == "eval":
+            worker.evaluate(request, write)
+        elif operation == "exit":
+            break
+    protocol_out.flush()
+
+
+if __name__ == "__main__":  # pragma: no cover - started by runtime.py with -c
+    main()

@@ -1,0 +1,210 @@
+"""Policy evaluation benchmarks, as ratios against a baseline measured in the same run.
+
+    .venv/bin/python tests/benchmarks/policies.py [--documents 5000] [--repeats 3] [--json FILE]
+
+- Evaluating 5,000 generated manifests (1,000 files of five documents: Deployments, StatefulSets, Services,
+  ConfigMaps, Pods, half of them breaking some guardrail) with the demo bundle (eight Rego rules and six
+  ValidatingAdmissionPolicies), as documents per second, against libyaml's CSafeLoader parsing the same files
+  (``yaml.load_all``): the floor for anything that reads them. Also Rego alone and the admission policies alone,
+  and loading the bundle (starting the worker and compiling).
+- ``evaluate_rendered_seconds(policy_set, directory)`` times the evaluation of one rendered golden path, for the
+  golden-path benchmark's "policies against rendering the template" ratio (target under 0.5x).
+
+Evaluation is the public API (``idp_tui.policy``) directly; ``idp-tui validate --policy`` wraps the same calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
+
+DOCUMENTS_PER_FILE = 5
+
+
+def _workload(kind: str, index: int, rng: random.Random) -> dict:
+    name = f"svc-{index}"
+    labels = {"app.kubernetes.io/name": name, "backstage.io/kubernetes-id": name}
+    if rng.random() < 0.5:
+        labels["environment"] = "production"
+    container = {
+        "name": "app",
+        "image": f"ghcr.io/myorg/{name}:{rng.randint(1, 9)}.{rng.randint(0, 20)}.0",
+        "ports": [{"containerPort": 8080}],
+        "readinessProbe": {"httpGet": {"path": "/readyz", "port": 8080}},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}},
+        "securityContext": {"runAsNonRoot": True, "readOnlyRootFilesystem": True},
+        "env": [{"name": f"VAR_{n}", "value": str(n)} for n in range(5)],
+    }
+    breakage = rng.random()
+    if breakage < 0.1:
+        container["image"] = "nginx:latest"
+    elif breakage < 0.2:
+        del container["resources"]["limits"]["cpu"]
+    elif breakage < 0.3:
+        del container["readinessProbe"]
+    elif breakage < 0.4:
+        container["securityContext"]["runAsNonRoot"] = False
+    elif breakage < 0.5:
+        del labels["backstage.io/kubernetes-id"]
+    pod_spec = {"containers": [container, dict(container, name="sidecar", image="envoyproxy/envoy:v1.31.0")]}
+    if kind == "Pod":
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels}, "spec": pod_spec}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": kind,
+        "metadata": {"name": name, "namespace": "shop", "labels": labels},
+        "spec": {
+            "replicas": rng.choice([1, 2, 3]),
+            "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+            "template": {"metadata": {"labels": dict(labels)}, "spec": pod_spec},
+        },
+    }
+
+
+def generate(directory: Path, documents: int, seed: int = 7) -> int:
+    """Write ``documents`` manifests, five per file; returns how many files."""
+    rng = random.Random(seed)
+    files = 0
+    for start in range(0, documents, DOCUMENTS_PER_FILE):
+        batch = []
+        for index in range(start, min(start + DOCUMENTS_PER_FILE, documents)):
+            kind = ("Deployment", "Service", "StatefulSet", "ConfigMap", "Pod")[index % DOCUMENTS_PER_FILE]
+            if kind == "Service":
+                batch.append(
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Service",
+                        "metadata": {"name": f"svc-{index}"},
+                        "spec": {"ports": [{"port": 80, "targetPort": 8080}]},
+                    }
+                )
+            elif kind == "ConfigMap":
+                batch.append(
+                    {
+                        "apiVersion": "v1",
+                        "kind": "ConfigMap",
+                        "metadata": {"name": f"cm-{index}"},
+                        "data": {f"key{n}": f"value {n}" for n in range(10)},
+                    }
+                )
+            else:
+                batch.append(_workload(kind, index, rng))
+        (directory / f"app-{start // DOCUMENTS_PER_FILE:05d}.yaml").write_text(
+            yaml.safe_dump_all(batch, sort_keys=False)
+        )
+        files += 1
+    return files
+
+
+def parse_with_csafeloader(directory: Path) -> int:
+    documents = 0
+    for path in sorted(directory.glob("*.yaml")):
+        documents += sum(1 for data in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader) if data is not None)
+    return documents
+
+
+def evaluate_rendered_seconds(policy_set, directory: Path) -> tuple[float, int]:
+    """Seconds to evaluate everything rendered into ``directory``, and the documents evaluated."""
+    from idp_tui.policy import evaluate_rendered
+
+    started = time.perf_counter()
+    evaluation = evaluate_rendered(policy_set, directory)
+    return time.perf_counter() - started, evaluation.documents
+
+
+def _median_rate(function, documents: int, repeats: int) -> tuple[float, float]:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    seconds = statistics.median(times)
+    return seconds, documents / seconds
+
+
+def run(documents: int, repeats: int) -> dict:
+    from idp_tui.policy import evaluate_files, load_policies
+    from idp_tui.resources import demo_catalog_path
+
+    work = Path(tempfile.mkdtemp(prefix="idp-tui-bench-policies-"))
+    try:
+        manifests = work / "manifests"
+        manifests.mkdir()
+        generate(manifests, documents)
+        bundle = demo_catalog_path() / "policies"
+        started = time.perf_counter()
+        demo = load_policies([bundle])
+        load_s = time.perf_counter() - started
+        assert not demo.problems, demo.problems
+
+        # Rego only and admission policies only: the same bundle loaded with the other half left out.
+        rego_only = load_policies([bundle / "kubernetes.rego", bundle / "data.json"])
+        vap_only = load_policies([bundle / "admission.yaml", bundle / "params.yaml"])
+        parsed = parse_with_csafeloader(manifests)
+        assert parsed == documents, parsed
+        figures = {"documents": documents, "load_bundle_s": load_s}
+        _, baseline_rate = _median_rate(lambda: parse_with_csafeloader(manifests), documents, repeats)
+        figures["csafeloader_docs_per_s"] = baseline_rate
+        for label, policy_set in (("both", demo), ("rego", rego_only), ("vap", vap_only)):
+            times = []
+            for attempt in range(repeats):  # the worker is already running: load_policies started it
+                started = time.perf_counter()
+                evaluation = evaluate_files(policy_set, [manifests])
+                times.append(time.perf_counter() - started)
+                if attempt == 0:
+                    assert evaluation.documents == documents and not evaluation.problems, evaluation.problems[:3]
+            rate = documents / statistics.median(times)
+            figures[f"{label}_docs_per_s"] = rate
+            figures[f"{label}_ratio_to_csafeloader"] = rate / baseline_rate
+            figures[f"{label}_results"] = len(evaluation.results)
+        # A golden path's output: the Go skeleton's manifests and catalog file.
+        skeleton = demo_catalog_path() / "templates" / "microservice-golden-path" / "skeleton" / "go"
+        rendered_s, rendered_documents = evaluate_rendered_seconds(demo, skeleton)
+        figures["rendered_golden_path_s"] = rendered_s
+        figures["rendered_golden_path_documents"] = rendered_documents
+        for policy_set in (demo, rego_only, vap_only):
+            policy_set.close()
+        return figures
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=5000)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each measurement (the median counts)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    options = parser.parse_args()
+    figures = run(options.documents, options.repeats)
+    print(f"{figures['documents']:,} manifests; CSafeLoader parses {figures['csafeloader_docs_per_s']:,.0f} docs/s")
+    for label, words in (
+        ("both", "Rego + admission policies"),
+        ("rego", "Rego only"),
+        ("vap", "admission policies only"),
+    ):
+        print(
+            f"  {words:28s} {figures[f'{label}_docs_per_s']:8,.0f} docs/s  "
+            f"{figures[f'{label}_ratio_to_csafeloader']:.2f}x CSafeLoader's rate  ({figures[f'{label}_results']:,} results)"
+        )
+    print(f"  loading the demo bundle (worker start + compile): {figures['load_bundle_s'] * 1000:.0f} ms")
+    print(
+        f"  a rendered golden path ({figures['rendered_golden_path_documents']} documents): "
+        f"{figures['rendered_golden_path_s'] * 1000:.1f} ms"
+    )
+    if options.json:
+        options.json.write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

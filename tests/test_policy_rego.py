@@ -1,0 +1,562 @@
+"""Rego policies on regopy with conftest's conventions: rules, messages, namespaces, data, OPA bundles, broken
+policies, what a policy may not reach (network, environment) and the time each document may take."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import json
+import os
+import tarfile
+import textwrap
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from idp_tui.policy import bundle as bundle_module
+from idp_tui.policy import (
+    evaluate_documents,
+    evaluate_entities,
+    evaluate_files,
+    format_problem,
+    load_policies,
+)
+from idp_tui.policy.runtime import WorkerProcess
+
+DEPLOYMENT = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "web"},
+    "spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:latest"}]}}},
+}
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def verdicts(evaluation) -> list[tuple[str, str, str]]:
+    return [(result.policy, result.action, result.message) for result in evaluation.results]
+
+
+@pytest.fixture
+def policies(tmp_path):
+    """Load a policy folder written from ``{name: text}``; every policy set is closed after the test."""
+    loaded = []
+
+    def load(files: dict[str, str], **options):
+        policy_set = load_policies([write(tmp_path / "policies", files)], **options)
+        loaded.append(policy_set)
+        return policy_set
+
+    yield load
+    for policy_set in loaded:
+        policy_set.close()
+
+
+def test_deny_violation_warn_and_their_prefixed_forms_are_the_rules(policies):
+    policy_set = policies(
+        {
+            "rules.rego": """
+                package main
+                import rego.v1
+
+                deny contains "plain deny" if input.kind == "Deployment"
+                violation contains "a violation" if input.kind == "Deployment"
+                warn contains "plain warn" if input.kind == "Deployment"
+                deny_latest contains "prefixed deny" if input.kind == "Deployment"
+                violation_labels contains "prefixed violation" if input.kind == "Deployment"
+                warn_probe contains "prefixed warn" if input.kind == "Deployment"
+                denylist contains "not a conftest rule" if true
+                warning contains "not a conftest rule either" if true
+            """
+        }
+    )
+    assert policy_set.problems == ()
+    evaluation = evaluate_documents(policy_set, [("deploy.yaml", 3, DEPLOYMENT), ("svc.yaml", 1, {"kind": "Service"})])
+    assert sorted(verdicts(evaluation)) == [
+        ("main.deny", "deny", "plain deny"),
+        ("main.deny_latest", "deny", "prefixed deny"),
+        ("main.violation", "deny", "a violation"),
+        ("main.violation_labels", "deny", "prefixed violation"),
+        ("main.warn", "warn", "plain warn"),
+        ("main.warn_probe", "warn", "prefixed warn"),
+    ]
+    assert {(r.file, r.line, r.document_index, r.kind, r.name, r.engine) for r in evaluation.results} == {
+        ("deploy.yaml", 3, 0, "Deployment", "web", "rego")
+    }
+    assert evaluation.exit_status() == 1
+
+
+def test_a_message_may_be_an_object_with_msg_and_a_value_of_another_shape_is_a_problem_said_once(policies):
+    policy_set = policies(
+        {
+            "objects.rego": """
+                package main
+                import rego.v1
+
+                violation contains {"msg": sprintf("%s has no owner", [input.metadata.name]), "details": {"x": 1}} if {
+                    not input.metadata.labels.owner
+                }
+                deny_number contains 3 if true
+            """
+        }
+    )
+    documents = [("a.yaml", 1, {"metadata": {"name": "a"}}), ("b.yaml", 1, {"metadata": {"name": "b"}})]
+    evaluation = evaluate_documents(policy_set, documents)
+    assert verdicts(evaluation) == [
+        ("main.violation", "deny", "a has no owner"),
+        ("main.violation", "deny", "b has no owner"),
+    ]
+    wrong = [p for p in evaluation.problems if p.policy == "main.deny_number"]
+    assert len(wrong) == 1
+    assert "yields 3, which is neither a message string nor an object with msg" in wrong[0].message
+
+
+def test_namespaces_choose_the_packages_whose_rules_apply(policies):
+    files = {
+        "main.rego": 'package main\nimport rego.v1\ndeny contains "from main" if true\n',
+        "security.rego": 'package k8s.security\nimport rego.v1\ndeny contains "from k8s.security" if true\n',
+    }
+    document = [("x.yaml", 1, {"kind": "Pod"})]
+    by_namespace = {}
+    for option in ("main", "k8s.security", ("main", "k8s.security"), "*"):
+        policy_set = policies(files, rego_namespace=option)
+        by_namespace[option] = sorted(message for _, _, message in verdicts(evaluate_documents(policy_set, document)))
+    assert by_namespace == {
+        "main": ["from main"],
+        "k8s.security": ["from k8s.security"],
+        ("main", "k8s.security"): ["from k8s.security", "from main"],
+        "*": ["from k8s.security", "from main"],
+    }
+
+
+def test_a_package_split_over_files_is_one_set_of_rules_and_helpers_in_a_library_are_reachable(policies):
+    policy_set = policies(
+        {
+            "a.rego": 'package main\nimport rego.v1\nimport data.lib.k8s\ndeny contains "a" if k8s.is_deployment(input)\n',
+            "b.rego": 'package main\nimport rego.v1\ndeny contains "b" if input.kind == "Deployment"\n',
+            "lib/k8s.rego": 'package lib.k8s\nimport rego.v1\nis_deployment(obj) if obj.kind == "Deployment"\n',
+        }
+    )
+    assert policy_set.problems == ()
+    evaluation = evaluate_documents(policy_set, [("d.yaml", 1, DEPLOYMENT)])
+    assert sorted(verdicts(evaluation)) == [("main.deny", "deny", "a"), ("main.deny", "deny", "b")]
+
+
+def test_data_files_are_mounted_at_their_folder(policies):
+    policy_set = policies(
+        {
+            "data.json": '{"registries": {"allowed": ["ghcr.io/myorg"]}}',
+            "teams/data.yaml": "owners:\n  - team-a\n",
+            "policy.rego": """
+                package main
+                import rego.v1
+
+                deny contains msg if {
+                    some c in input.spec.template.spec.containers
+                    not startswith(c.image, data.registries.allowed[0])
+                    msg := sprintf("%s is not from an allowed registry", [c.image])
+                }
+                warn contains msg if {
+                    not input.metadata.labels.owner in data.teams.owners
+                    msg := "owner is not a known team"
+                }
+            """,
+        }
+    )
+    assert policy_set.problems == ()
+    evaluation = evaluate_documents(policy_set, [("d.yaml", 1, DEPLOYMENT)])
+    assert verdicts(evaluation) == [
+        ("main.deny", "deny", "nginx:latest is not from an allowed registry"),
+        ("main.warn", "warn", "owner is not a known team"),
+    ]
+
+
+def make_bundle(path: Path, members: dict[str, bytes | str], links: dict[str, str] | None = None) -> Path:
+    with tarfile.open(path, "w:gz") as archive:
+        for name, content in members.items():
+            data = content.encode() if isinstance(content, str) else content
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        for name, target in (links or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.SYMTYPE
+            info.linkname = target
+            archive.addfile(info)
+    return path
+
+
+def test_an_opa_bundle_loads_its_modules_and_data_within_its_roots(tmp_path):
+    bundle = make_bundle(
+        tmp_path / "bundle.tar.gz",
+        {
+            ".manifest": json.dumps({"revision": "7", "roots": ["main", "config"]}),
+            "config/data.json": json.dumps({"max_replicas": 3}),
+            "policies/replicas.rego": textwrap.dedent(
+                """
+                package main
+                import rego.v1
+
+                deny_replicas contains msg if {
+                    input.spec.replicas > data.config.max_replicas
+                    msg := sprintf("%d replicas is more than %d", [input.spec.replicas, data.config.max_replicas])
+                }
+                """
+            ),
+            "policies/replicas_test.rego": "package main\ntest_x if false\n",  # an OPA test: not a policy
+            "other/outside.rego": 'package other\nimport rego.v1\ndeny contains "outside" if true\n',
+        },
+    )
+    with load_policies([bundle], rego_namespace="*") as policy_set:
+        assert [module.file for module in policy_set.rego_modules] == [f"{bundle}!/policies/replicas.rego"]
+        assert [(p.file, p.message) for p in policy_set.problems] == [
+            (f"{bundle}!/other/outside.rego", "package other is outside the bundle's roots")
+        ]
+        evaluation = evaluate_documents(policy_set, [("d.yaml", 1, {"kind": "Deployment", "spec": {"replicas": 5}})])
+        assert verdicts(evaluation) == [("main.deny_replicas", "deny", "5 replicas is more than 3")]
+
+
+def test_a_bundle_member_that_could_leave_the_bundle_is_refused_and_the_others_load(tmp_path):
+    bundle = make_bundle(
+        tmp_path / "b.tgz",
+        {
+            "../escape.rego": 'package main\nimport rego.v1\ndeny contains "escaped" if true\n',
+            "/absolute.rego": 'package main\nimport rego.v1\ndeny contains "absolute" if true\n',
+            "ok.rego": 'package main\nimport rego.v1\ndeny contains "inside" if true\n',
+        },
+        links={"link.rego": "/etc/passwd"},
+    )
+    with load_policies([bundle]) as policy_set:
+        refused = sorted(problem.message for problem in policy_set.problems)
+        assert refused == [
+            "not read: its path points outside the bundle",
+            "not read: not a regular file (links and devices are not read)",
+        ]
+        assert [module.file for module in policy_set.rego_modules] == [f"{bundle}!/absolute.rego", f"{bundle}!/ok.rego"]
+        evaluation = evaluate_documents(policy_set, [("x.yaml", 1, {})])
+        assert sorted(message for _, _, message in verdicts(evaluation)) == ["absolute", "inside"]
+    assert not (tmp_path.parent / "escape.rego").exists()
+
+
+def test_a_bundle_that_unpacks_past_its_budget_is_refused_quickly(tmp_path, monkeypatch):
+    monkeypatch.setattr(bundle_module, "MAX_BUNDLE_UNPACKED_BYTES", 1024 * 1024)
+    bomb = make_bundle(tmp_path / "bomb.tar.gz", {"zeros/data.json": b" " * (6 * 1024 * 1024)})
+    started = time.monotonic()
+    policy_set = load_policies([bomb])
+    assert time.monotonic() - started < 5
+    assert [(p.file, p.message) for p in policy_set.problems] == [
+        (str(bomb), "OPA bundle not loaded: it unpacks to more than 1 MiB")
+    ]
+    assert policy_set.is_empty
+
+
+def test_a_broken_module_is_reported_once_at_its_line_and_every_other_policy_applies(policies):
+    policy_set = policies(
+        {
+            "broken.rego": "package main\nimport rego.v1\n\ndeny contains msg if {\n  msg := \n}\n",
+            "good.rego": 'package main\nimport rego.v1\nwarn_good contains "still applied" if true\n',
+            "nopackage.rego": "import rego.v1\n",
+        }
+    )
+    broken = [format_problem(p).split(": ", 1)[0] + ": " + p.message for p in policy_set.problems]
+    assert sorted(broken) == [
+        f"{policy_set.sources[0]}/broken.rego:5: Rego: Invalid assignment operator",
+        f"{policy_set.sources[0]}/nopackage.rego:1: Rego: the module has no package declaration",
+    ]
+    documents = [(f"{n}.yaml", 1, {}) for n in range(3)]
+    evaluation = evaluate_documents(policy_set, documents)
+    assert verdicts(evaluation) == [("main.warn_good", "warn", "still applied")] * 3
+    assert len([p for p in evaluation.problems if p.file.endswith("broken.rego")]) == 1
+    assert evaluation.exit_status() == 0 and evaluation.exit_status(fail_on_warn=True) == 1
+
+
+def test_modules_that_do_not_compile_together_lose_only_the_later_one(policies):
+    policy_set = policies(
+        {
+            "a.rego": 'package main\nimport rego.v1\ndeny contains "a set rule" if true\n',
+            "b.rego": "package main\nimport rego.v1\ndeny := 1\n",
+        }
+    )
+    assert [(Path(p.file).name, p.policy) for p in policy_set.problems] == [("b.rego", "main")]
+    assert "does not compile together" in policy_set.problems[0].message
+    assert verdicts(evaluate_documents(policy_set, [("x.yaml", 1, {})])) == [("main.deny", "deny", "a set rule")]
+
+
+def test_a_rule_failing_at_run_time_is_a_problem_for_that_rule_and_the_others_apply(policies):
+    policy_set = policies(
+        {
+            "a.rego": "package main\nimport rego.v1\ndeny_missing contains m if { m := nope(1) }\n",
+            "b.rego": 'package main\nimport rego.v1\ndeny_ok contains "fine" if true\n',
+        }
+    )
+    evaluation = evaluate_documents(policy_set, [("x.yaml", 1, {}), ("y.yaml", 1, {})])
+    assert verdicts(evaluation) == [("main.deny_ok", "deny", "fine")] * 2
+    [problem] = [p for p in evaluation.problems if p.policy == "main.deny_missing"]
+    assert "Function not found: nope" in problem.message and problem.line == 3
+
+
+class CountingHandler(http.server.BaseHTTPRequestHandler):
+    requests: list[str] = []
+
+    def do_GET(self):  # noqa: N802 - the http.server API
+        CountingHandler.requests.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b'{"ok": true}')
+
+    def log_message(self, *args):
+        pass
+
+
+def test_http_send_is_reported_and_never_executed(policies):
+    server = http.server.HTTPServer(("127.0.0.1", 0), CountingHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    CountingHandler.requests = []
+    url = f"http://127.0.0.1:{server.server_port}/exfiltrate"
+    try:
+        policy_set = policies(
+            {
+                "net.rego": f"""
+                    package main
+                    import rego.v1
+
+                    deny contains msg if {{
+                        response := http.send({{"method": "get", "url": "{url}"}})
+                        msg := response.raw_body
+                    }}
+                """,
+                "dns.rego": 'package main\nimport rego.v1\ndeny_dns contains "x" if net.lookup_ip_addr("example.com")\n',
+                "ok.rego": 'package main\nimport rego.v1\ndeny_ok contains "applied" if true\n',
+            }
+        )
+        evaluation = evaluate_documents(policy_set, [("x.yaml", 1, {})])
+    finally:
+        server.shutdown()
+    assert CountingHandler.requests == []
+    messages = sorted((Path(p.file).name, p.line, p.message) for p in policy_set.problems)
+    reason = "policies cannot reach the network, the file system or the environment"
+    assert messages == [
+        ("dns.rego", 3, f"uses net.lookup_ip_addr, which idp-tui's Rego engine does not provide: {reason}"),
+        ("net.rego", 6, f"uses http.send, which idp-tui's Rego engine does not provide: {reason}"),
+    ]
+    assert verdicts(evaluation) == [("main.deny_ok", "deny", "applied")]
+
+
+def test_opa_runtime_is_refused_and_the_worker_has_no_environment_to_give(policies, monkeypatch):
+    monkeypatch.setenv("IDP_TUI_POLICY_CANARY", "canary-token-5f1e")
+    text = "package main\nimport rego.v1\ndeny contains json.marshal(opa.runtime().env) if true\n"
+    policy_set = policies({"env.rego": text})
+    assert [p.message for p in policy_set.problems] == [
+        "uses opa.runtime, which idp-tui does not provide to policies: it would read idp-tui's environment"
+    ]
+    # Even past that check (a module whose calls were not scanned), the worker's environment is empty.
+    setup = {
+        "op": "setup",
+        "rego": {
+            "modules": [
+                {
+                    "file": "env.rego",
+                    "text": text,
+                    "package": "main",
+                    "calls": [],
+                    "imports": {},
+                    "rules": [{"package": "main", "name": "deny", "file": "env.rego", "line": 3}],
+                }
+            ],
+            "data": {},
+            "manifest_packages": ["main"],
+            "entity_packages": [],
+        },
+    }
+    worker = WorkerProcess(setup)
+    try:
+        [answer] = list(worker.evaluate({"docs": [{"i": 0, "class": "manifest", "data": {}}]}, timeout=10))
+    finally:
+        worker.close()
+    assert answer["results"] == [["main.deny", "rego", "deny", "{}", None]]
+    assert "canary" not in json.dumps(answer)
+
+
+def test_a_runaway_rule_is_stopped_reported_once_and_the_other_rules_keep_their_verdicts(policies):
+    policy_set = policies(
+        {
+            "slow.rego": """
+                package main
+                import rego.v1
+
+                deny_slow contains "never" if {
+                    input.kind == "Slow"
+                    some i in numbers.range(1, 100000)
+                    some j in numbers.range(1, 100000)
+                    i * j == -1
+                }
+            """,
+            "fast.rego": "package main\nimport rego.v1\ndeny_fast contains input.kind if true\n",
+        },
+        timeout=1.0,
+    )
+    documents = [("a.yaml", 1, {"kind": "Quick"}), ("b.yaml", 4, {"kind": "Slow"}), ("c.yaml", 1, {"kind": "Slow"})]
+    started = time.monotonic()
+    evaluation = evaluate_documents(policy_set, documents)
+    elapsed = time.monotonic() - started
+    assert verdicts(evaluation) == [
+        ("main.deny_fast", "deny", "Quick"),
+        ("main.deny_fast", "deny", "Slow"),
+        ("main.deny_fast", "deny", "Slow"),
+    ]
+    [problem] = [p for p in evaluation.problems if p.policy == "main.deny_slow"]
+    assert problem.message == "evaluation took longer than 1 s on b.yaml:4; it is not applied from there on"
+    assert Path(problem.file).name == "slow.rego" and problem.line == 5
+    assert elapsed < 8  # one deadline to notice, one to confirm the culprit; c.yaml does not wait again
+    # The same policy set remembers: a later evaluation neither waits for the rule nor forgets to say so.
+    started = time.monotonic()
+    again = evaluate_documents(policy_set, [("d.yaml", 1, {"kind": "Slow"})])
+    assert time.monotonic() - started < 1 and verdicts(again) == [("main.deny_fast", "deny", "Slow")]
+    assert problem in again.problems
+
+
+@dataclass
+class Source:
+    path: str
+    line: int
+
+
+@dataclass
+class FakeEntity:
+    raw: dict
+    source: Source
+
+
+def test_catalog_rules_apply_to_entities_and_manifest_rules_to_manifests(policies, tmp_path):
+    policy_set = policies(
+        {
+            "catalog.rego": """
+                package catalog
+                import rego.v1
+
+                deny contains sprintf("%s has no owner", [input.metadata.name]) if not input.spec.owner
+            """,
+            "main.rego": 'package main\nimport rego.v1\nwarn contains "manifest rule" if true\n',
+        }
+    )
+    entity = {"apiVersion": "backstage.io/v1alpha1", "kind": "Component", "metadata": {"name": "svc"}, "spec": {}}
+    by_entity = evaluate_entities(policy_set, [FakeEntity(entity, Source("catalog-info.yaml", 4))])
+    assert [(r.file, r.line, r.kind, r.name, r.policy, r.message) for r in by_entity.results] == [
+        ("catalog-info.yaml", 4, "Component", "svc", "catalog.deny", "svc has no owner")
+    ]
+    files = write(
+        tmp_path / "out",
+        {
+            "catalog-info.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: svc\nspec: {}\n",
+            "k8s.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: svc\n",
+        },
+    )
+    by_file = evaluate_files(policy_set, [files])
+    assert [(Path(r.file).name, r.policy) for r in by_file.results] == [
+        ("catalog-info.yaml", "catalog.deny"),
+        ("k8s.yaml", "main.warn"),
+    ]
+
+
+def test_unreadable_and_missing_policy_paths_are_problems(tmp_path):
+    folder = write(tmp_path / "p", {"ok.rego": 'package main\nimport rego.v1\ndeny contains "x" if true\n'})
+    (folder / "latin1.rego").write_bytes(b"package main\n# caf\xe9\n")
+    outside = tmp_path / "outside.rego"
+    outside.write_text('package main\nimport rego.v1\ndeny contains "outside" if true\n')
+    os.symlink(outside, folder / "link.rego")
+    os.mkfifo(folder / "fifo.rego")
+    with load_policies([folder, tmp_path / "missing", tmp_path / "p" / "ok.rego"], check=False) as policy_set:
+        problems = sorted((Path(p.file).name, p.message) for p in policy_set.problems)
+    assert problems == [
+        ("fifo.rego", "not read: not a regular file (a named pipe (FIFO))"),
+        ("latin1.rego", "not UTF-8 text (byte 18)"),
+        ("link.rego", "a symlink that leads outside the policy folder: not read"),
+        ("missing", "no such file or directory"),
+    ]
+
+
+def test_a_large_evaluation_shared_by_two_workers_keeps_document_order_and_what_ran_away(policies, monkeypatch):
+    from idp_tui.policy import evaluate as evaluate_module
+
+    monkeypatch.setattr(evaluate_module, "PARALLEL_MIN_DOCUMENTS", 4)
+    policy_set = policies(
+        {
+            "rules.rego": """
+                package main
+                import rego.v1
+
+                deny_name contains sprintf("document %d", [input.n]) if input.n % 2 == 0
+                deny_slow contains "never" if {
+                    input.n == 7
+                    some i in numbers.range(1, 100000)
+                    some j in numbers.range(1, 100000)
+                    i * j == -1
+                }
+            """
+        },
+        timeout=1.0,
+    )
+    documents = [("many.yaml", n + 1, {"n": n}) for n in range(12)]
+    evaluation = evaluate_documents(policy_set, documents, workers=2)
+    assert [r.message for r in evaluation.results] == [f"document {n}" for n in range(0, 12, 2)]
+    assert [r.line for r in evaluation.results] == [n + 1 for n in range(0, 12, 2)]
+    assert [p.policy for p in evaluation.problems] == ["main.deny_slow"]
+    assert len(policy_set.runtime.extra_workers) == 1
+    again = evaluate_documents(policy_set, documents[:1], workers=2)
+    assert [p.policy for p in again.problems] == ["main.deny_slow"]
+
+
+def test_a_rule_that_eats_memory_is_stopped_at_the_workers_memory_cap(policies, monkeypatch):
+    from idp_tui.policy import runtime
+
+    # rego-cpp reserves 256 GiB of address space at start, so no rlimit can cap it: the parent watches the
+    # worker's resident memory instead. A lower cap keeps the test quick.
+    monkeypatch.setattr(runtime, "MAX_WORKER_MEMORY", 256 * 1024 * 1024)
+    policy_set = policies(
+        {
+            "huge.rego": """
+                package main
+                import rego.v1
+
+                deny_huge contains "never" if {
+                    input.kind == "Huge"
+                    count([x | some x in numbers.range(1, 300000000)]) < 0
+                }
+                deny_kind contains input.kind if true
+            """
+        },
+        timeout=30.0,
+    )
+    started = time.monotonic()
+    evaluation = evaluate_documents(policy_set, [("a.yaml", 1, {"kind": "Huge"}), ("b.yaml", 1, {"kind": "Small"})])
+    assert time.monotonic() - started < 20  # well before the deadline
+    assert verdicts(evaluation) == [("main.deny_kind", "deny", "Huge"), ("main.deny_kind", "deny", "Small")]
+    assert [(p.policy, p.message) for p in evaluation.problems] == [
+        ("main.deny_huge", "evaluation used more than 256 MiB of memory on a.yaml:1; it is not applied from there on")
+    ]
+
+
+def test_a_policy_set_loaded_unchecked_still_says_what_does_not_compile_when_evaluated(tmp_path):
+    folder = write(
+        tmp_path / "p",
+        {
+            "broken.rego": "package main\nimport rego.v1\ndeny contains msg if {\n  msg := \n}\n",
+            "good.rego": 'package main\nimport rego.v1\ndeny_good contains "applied" if true\n',
+        },
+    )
+    with load_policies([folder], check=False) as policy_set:
+        assert policy_set.problems == ()
+        evaluation = evaluate_documents(policy_set, [("x.yaml", 1, {})])
+    assert verdicts(evaluation) == [("main.deny_good", "deny", "applied")]
+    assert [(Path(p.file).name, p.line, p.message) for p in evaluation.problems] == [
+        ("broken.rego", 4, "Rego: Invalid assignment operator")
+    ]
