@@ -24,6 +24,7 @@ from .host import host
 if TYPE_CHECKING:
     from idp_tui.kube.actions import WorkloadAction
     from idp_tui.kube.protocols import WorkloadSource
+    from idp_tui.kube.report import ClusterReport
     from idp_tui.session import Session
 
 
@@ -66,7 +67,7 @@ class DeploymentsScreen(Screen):
     """
 
     class Loaded(Message):
-        def __init__(self, reports: list[dict[str, Any]], seconds: float, error: str | None = None) -> None:
+        def __init__(self, reports: list[ClusterReport], seconds: float, error: str | None = None) -> None:
             super().__init__()
             self.reports = reports
             self.seconds = seconds
@@ -75,7 +76,7 @@ class DeploymentsScreen(Screen):
     class ClusterChanged(Message):
         """A cluster's watched state changed (posted from its watch thread, report already built)."""
 
-        def __init__(self, cluster: str, report: dict[str, Any]) -> None:
+        def __init__(self, cluster: str, report: ClusterReport) -> None:
             super().__init__()
             self.cluster = cluster
             self.report = report
@@ -94,12 +95,12 @@ class DeploymentsScreen(Screen):
         self.clusters: WorkloadSource | None = None
         self.watches: list[Any] = []
         self.cluster_order: list[str] = []
-        self.by_cluster: dict[str, dict[str, Any]] = {}
+        self.by_cluster: dict[str, ClusterReport] = {}
         self.statuses: dict[str, Any] = {}
         # None: every cluster; else only this context is shown (c switches).
         self.only_cluster: str | None = None
         self.started_at = time.perf_counter()
-        self.reports: list[dict[str, Any]] = []
+        self.reports: list[ClusterReport] = []
         self.rows: list[DeploymentRow] = []
         self.loaded_at: datetime | None = None
         self.first_load_seconds: float | None = None
@@ -181,12 +182,7 @@ class DeploymentsScreen(Screen):
         self.reports = message.reports
         self.loaded_at = datetime.now(UTC)
         self._show()
-        problems = sum(
-            1
-            for report in self.reports
-            for workload in report["workloads"]
-            if workload["problems"] or any(pod["problems"] for pod in workload["pods"])
-        )
+        problems = sum(1 for report in self.reports for workload in report.workloads if workload.has_problems)
         self.problem_count = problems
         self._update_status()
 
@@ -195,7 +191,7 @@ class DeploymentsScreen(Screen):
         parts = []
         for name in self.cluster_order:
             report, state = self.by_cluster.get(name), self.statuses.get(name)
-            if report is not None and report["error"]:
+            if report is not None and report.error:
                 parts.append(f"{name} ✗")
             elif state is not None and not state.connected and state.stale_since is not None:
                 parts.append(f"{name} stale since {state.stale_since:%H:%M:%S}")
@@ -210,7 +206,7 @@ class DeploymentsScreen(Screen):
     def _show(self) -> None:
         option_list = self.query_one(OptionList)
         highlighted = option_list.highlighted
-        shown = [r for r in self.reports if self.only_cluster in (None, r["name"])]
+        shown = [r for r in self.reports if self.only_cluster in (None, r.name)]
         self.rows = [row for report in shown for row in cluster_rows(report)]
         option_list.clear_options()
         width = max(20, option_list.scrollable_content_region.width - 1)
@@ -227,7 +223,7 @@ class DeploymentsScreen(Screen):
     def _first_interesting(self) -> int:
         """The first failing pod (its logs are one key away), else the first workload: problems sort first."""
         rows = list(enumerate(self.rows))
-        failing = (i for i, row in rows if row.kind == "pod" and row.pod and row.pod.get("problems"))
+        failing = (i for i, row in rows if row.kind == "pod" and row.pod and row.pod.problems)
         return next(failing, next((i for i, row in rows if row.kind == "workload"), 0))
 
     @property
@@ -288,27 +284,27 @@ class DeploymentsScreen(Screen):
             self.notify("Highlight a workload to restart it.", timeout=3)
             return
         workload = row.workload
-        self._confirm(RestartWorkload(row.cluster, workload["kind"], workload["namespace"], workload["name"]))
+        self._confirm(RestartWorkload(row.cluster, workload.kind, workload.namespace, workload.name))
 
     def action_scale(self, delta: int) -> None:
         from idp_tui.kube.actions import ScaleWorkload
 
         row = self.current_row()
-        if row is None or row.workload is None or row.workload["kind"] == "DaemonSet":
+        if row is None or row.workload is None or row.workload.kind == "DaemonSet":
             self.notify("Highlight a Deployment or StatefulSet to scale it.", timeout=3)
             return
         workload = row.workload
-        replicas = max(0, workload["replicas"]["desired"] + delta)
-        self._confirm(ScaleWorkload(row.cluster, workload["kind"], workload["namespace"], workload["name"], replicas))
+        replicas = max(0, workload.replicas.desired + delta)
+        self._confirm(ScaleWorkload(row.cluster, workload.kind, workload.namespace, workload.name, replicas))
 
     def action_delete_pod(self) -> None:
         from idp_tui.kube.actions import DeletePod
 
         row = self.current_row()
-        if row is None or row.pod is None:
+        if row is None or row.pod is None or row.workload is None:
             self.notify("Highlight a pod to delete it.", timeout=3)
             return
-        self._confirm(DeletePod(row.cluster, row.workload["namespace"], row.pod["name"]))
+        self._confirm(DeletePod(row.cluster, row.workload.namespace, row.pod.name))
 
     def _confirm(self, action: WorkloadAction) -> None:
         if self.read_only:
@@ -354,5 +350,5 @@ class DeploymentsScreen(Screen):
         if row.pod is not None:
             from .pod_detail import PodDetailScreen
 
-            demo = bool(self.by_cluster.get(row.cluster, {}).get("demo"))
-            self.app.push_screen(PodDetailScreen(row.cluster, row.pod, demo=demo))
+            report = self.by_cluster.get(row.cluster)
+            self.app.push_screen(PodDetailScreen(row.cluster, row.pod, demo=report is not None and report.demo))

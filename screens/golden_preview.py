@@ -1,4 +1,5 @@
-"""A dry run before the real one: each step's rendered input and the files the template would produce."""
+"""A dry run before the real one: each step's rendered input, the files the template would produce, and what the
+policies say about them (the same verdicts that block the real run)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,16 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from idp_tui.golden.events import TaskResult
+from idp_tui.golden.guardrails import GuardrailReport
+from idp_tui.render.styles import PROBLEM, WARNING
 from idp_tui.safe_text import clean
 
 from .golden_task import GoldenTaskScreen
 
 PLAN_ID = "\x00plan"
+POLICIES_ID = "\x00policies"
+# Marks before a file's name that read without colour: a policy denied a document of it, or warned.
+DENIED_MARK, WARNED_MARK = "✗ ", "! "
 
 
 def plan_text(result: TaskResult) -> Text:
@@ -33,6 +39,28 @@ def plan_text(result: TaskResult) -> Text:
         rendered = json.dumps(step.input, indent=2, ensure_ascii=False, default=str)
         text.append("".join(f"  {line}\n" for line in rendered.splitlines()))
     return text
+
+
+def policies_text(report: GuardrailReport) -> Text:
+    """Every verdict as ``file:line: DENY policy: message`` (denials in the error style), then what could not be
+    checked. Policy authors wrote the messages: each line is cleaned."""
+    text = Text()
+    text.append(report.summary() + "\n\n", style="bold")
+    if report.blocked:
+        text.append("The run would stop here: nothing is published, registered or provisioned.\n\n")
+    for finding in report.findings:
+        style = PROBLEM if finding.action == "deny" else WARNING
+        text.append(clean(str(finding), one_line=True) + "\n", style=style)
+    for problem in report.problems:
+        text.append(clean(problem, one_line=True) + "\n")
+    return text
+
+
+def file_label(path: str, report: GuardrailReport | None) -> Text:
+    """A file's name, marked when a policy denied or warned about one of its documents."""
+    actions = {finding.action for finding in report.findings if finding.file == path} if report else set()
+    mark = DENIED_MARK if "deny" in actions else WARNED_MARK if actions else ""
+    return Text(mark + clean(path, one_line=True), style=PROBLEM if mark == DENIED_MARK else "")
 
 
 def file_view(path: str, content: bytes) -> Syntax | Text:
@@ -86,9 +114,21 @@ class PreviewScreen(GoldenTaskScreen):
     def on_preview_screen_done(self, message: Done) -> None:
         result = self.result = message.result
         files = self.query_one("#files", OptionList)
-        files.add_option(Option(Text("Steps and inputs", style="bold"), id=PLAN_ID))
-        files.add_options(Option(Text(clean(path, one_line=True)), id=path) for path in result.files)
-        summary = f"{len(result.files)} files" if result.status == "completed" else f"failed: {result.error}"
+        report = result.guardrails
+        options = [Option(Text("Steps and inputs", style="bold"), id=PLAN_ID)]
+        if report is not None:
+            label = Text(report.summary(), style=PROBLEM if report.blocked else "bold")
+            # A deny is what the person must see first: the verdicts open, above the steps.
+            options.insert(0 if report.blocked else 1, Option(label, id=POLICIES_ID))
+        files.add_options(options)
+        files.add_options(Option(file_label(path, report), id=path) for path in result.files)
+        if report is not None and report.blocked:
+            denied = len(report.denials)
+            summary = f"blocked by policy ({denied} denied): the run would create nothing"
+        elif result.status == "completed":
+            summary = f"{len(result.files)} files"
+        else:
+            summary = f"failed: {result.error}"
         self.query_one("#preview-title", Static).update(
             clean(f"{self.badge}Preview of {self.template.title}: {summary}. Nothing is written.", one_line=True)
         )
@@ -101,5 +141,7 @@ class PreviewScreen(GoldenTaskScreen):
         content = self.query_one("#file-content", Static)
         if event.option.id == PLAN_ID:
             content.update(plan_text(self.result))
+        elif event.option.id == POLICIES_ID and self.result.guardrails is not None:
+            content.update(policies_text(self.result.guardrails))
         else:
             content.update(file_view(event.option.id, self.result.files[event.option.id]))

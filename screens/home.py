@@ -110,6 +110,10 @@ class HomeScreen(EntityActions):
             self._go_to_results()
         self.refresh_results()
 
+    def problems_changed(self) -> None:
+        """The catalog's problems grew (the policies' catalog rules answered): the count on the top bar follows."""
+        self.query_one("#top-bar", Static).update(self._top_bar_text())
+
     def set_catalog_note(self, note: str | None) -> None:
         self.catalog_note = note
         self.query_one("#top-bar", Static).update(self._top_bar_text())

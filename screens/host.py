@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from idp_tui.catalog.entity import Entity
     from idp_tui.catalog.model import Catalog
     from idp_tui.catalog.search import SearchIndex
+    from idp_tui.kube.report import PodReport, WorkloadReport
     from idp_tui.session import Session
 
 
@@ -34,7 +35,9 @@ class Host(Protocol):
 
     def open_deployments(self, entity: Entity) -> None: ...
 
-    def open_logs(self, entity: Entity, cluster: str, workload: dict | None, pod: dict | None) -> None: ...
+    def open_logs(
+        self, entity: Entity, cluster: str, workload: WorkloadReport | None, pod: PodReport | None
+    ) -> None: ...
 
     def open_secrets(self, entity: Entity) -> None: ...
 

@@ -1,16 +1,16 @@
 """Logs like stern: every pod of an entity's workloads tailed together into one LogView.
 
-The tails run in a thread worker that keeps the clusters open; a drain loop there posts one message per batch
-(never one per line) so the event loop absorbs tens of thousands of lines a second and stays responsive.
+A thread worker keeps the clusters open and reads the domain's :class:`~idp_tui.kube.log_stream.LogStream`, which
+batches the lines and applies back-pressure: one message per batch (never one per line), and no new batch while
+the screen has not shown the last few, so the event loop absorbs tens of thousands of lines a second and stays
+responsive.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import queue
 import re
 import threading
-import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,13 +25,9 @@ from idp_tui.safe_text import clean
 from idp_tui.widgets.log_view import LogView
 
 if TYPE_CHECKING:
+    from idp_tui.kube.log_stream import LogStream, LogTarget
     from idp_tui.kube.protocols import LogSource
     from idp_tui.session import Session
-
-BATCH_LINES = 1_000
-BATCH_SECONDS = 0.05
-# Batches posted but not yet shown beyond this mean the UI is behind: stop posting until it catches up.
-BACKLOG = 4
 
 
 class ContainerPicker(ModalScreen[str | None]):
@@ -79,12 +75,14 @@ class LogScreen(Screen):
     """
 
     class Batch(Message):
-        """Lines from the tails, drained together: LogLine items, and ``str`` items for stream errors."""
+        """Lines from the stream, batched: LogLine items, and ``str`` items for stream errors."""
 
-        def __init__(self, lines: list[Any], generation: int) -> None:
+        def __init__(self, lines: list[Any], generation: int, stream: LogStream) -> None:
             super().__init__()
             self.lines = lines
             self.generation = generation
+            # Told when the batch is shown: it makes no new batch while the screen is behind.
+            self.stream = stream
 
     class Connected(Message):
         def __init__(self, clusters: list[str], demo: bool, error: str | None = None) -> None:
@@ -93,27 +91,21 @@ class LogScreen(Screen):
             self.demo = demo
             self.error = error
 
-    def __init__(
-        self,
-        session: Session,
-        entity_ref: str,
-        label_selector: str,
-        namespace: str | None = None,
-        contexts: list[str] | None = None,
-        target: str | None = None,
-        *,
-        tail: int = 200,
-    ) -> None:
-        """``session``: its clusters are tailed in the worker (the demo cluster is the session's, shared)."""
+    def __init__(self, session: Session, entity_ref: str, target: LogTarget, *, tail: int = 200) -> None:
+        """``session``: its clusters are tailed in the worker (the demo cluster is the session's, shared).
+
+        ``target``: whose logs; ``tail``: the lines of each container's past log shown first.
+        """
         super().__init__()
         from idp_tui.kube.logs import LogOptions
 
         self.session = session
         self.entity_ref = entity_ref
-        self.label_selector = label_selector
-        self.namespace = namespace
-        self.contexts = contexts
-        self.target = target
+        self.log_target = target
+        # A pod or workload name narrowing the view to those pods (said on the status line).
+        self.target = target.pods_named
+        # The contexts the session reads (every one when None); the stream tails those the target allows.
+        self.contexts = list(target.clusters) if target.clusters else None
         # Timestamps are always requested so the t toggle is instant; the view hides them by default.
         self.options = LogOptions(follow=True, tail=tail, timestamps=True)
         self.clusters: list[str] = []
@@ -128,10 +120,6 @@ class LogScreen(Screen):
         self._prompt_kind = ""
         # Bumped at each restart, so batches the old tails posted after the view was cleared are dropped.
         self._generation = 0
-        # Counted by hand: a message posted from a thread reaches the queue (and message_queue_size) only once the
-        # event loop runs, so a flooded loop would look idle to the drain.
-        self._posted = 0  # written only by the drain thread
-        self._absorbed = 0  # written only by the event loop
 
     def compose(self) -> ComposeResult:
         # markup=False: refs, cluster names, errors and the user's patterns ("[error]") are shown as written.
@@ -156,61 +144,38 @@ class LogScreen(Screen):
 
     @work(thread=True, exclusive=True, group="logs")
     def tail(self) -> None:
-        """Hold the clusters open; (re)start the tails whenever the options change, until the screen closes."""
+        """Hold the clusters open; (re)start the stream whenever the options change, until the screen closes."""
         from idp_tui.kube.errors import NoClusters
+        from idp_tui.kube.log_stream import tailed_clusters
 
         try:
             clusters = self.session.log_source(self.contexts)
-            names = list(clusters.cluster_names())
+            names = tailed_clusters(clusters, self.log_target)
             self.post_message(self.Connected(names, clusters.demo))
             while not self._tails_closing.is_set():
                 self._tails_restart.clear()
-                self._run_tails(clusters, names)
+                self._run_stream(clusters, names)
         except NoClusters as problem:
             self.post_message(self.Connected([], False, str(problem)))
         except Exception as problem:  # noqa: BLE001 - a broken kubeconfig is a status line, not a crash
             self.post_message(self.Connected([], False, f"{type(problem).__name__}: {problem}"))
 
-    def _run_tails(self, clusters: LogSource, names: list[str]) -> None:
-        lines: queue.Queue = queue.Queue(maxsize=20_000)
-        tails = []
-        for name in names:
-            tail = clusters.tail(name, self.namespace, self.label_selector, self.options, lines)
-            tails.append(tail)
-            try:
-                tail.start()
-            except Exception as problem:  # noqa: BLE001 - one unreachable cluster must not stop the others
-                from idp_tui.kube.errors import describe_api_error
+    def _run_stream(self, clusters: LogSource, names: list[str]) -> None:
+        """One stream with the current options, until the screen closes or the options change (a finished log,
+        of previous containers or not followed, stays on screen until then)."""
+        from idp_tui.kube.log_stream import LogStream
 
-                lines.put(f"{name}: {describe_api_error(problem, 'pods')}")
+        stream = LogStream(clusters, self.log_target, self.options, clusters=names)
+        generation = self._generation
         try:
-            self._drain(lines, self._generation)
+            stream.start()
+            for batch in stream.batches(until=self._tails_changed, handed_on=True):
+                self.post_message(self.Batch(batch, generation, stream))
         finally:
-            for tail in tails:
-                tail.stop()
+            stream.stop()
 
-    def _drain(self, lines: queue.Queue, generation: int) -> None:
-        while not (self._tails_closing.is_set() or self._tails_restart.is_set()):
-            batch: list[Any] = []
-            deadline = time.monotonic() + BATCH_SECONDS
-            while len(batch) < BATCH_LINES and (remaining := deadline - time.monotonic()) > 0:
-                try:
-                    item = lines.get(timeout=remaining)
-                except queue.Empty:
-                    break
-                if self._wanted(item):
-                    batch.append(item)
-            if batch:
-                self._posted += 1
-                self.post_message(self.Batch(batch, generation))
-            # The UI is behind: stop draining, so the bounded queue fills and blocks the streams (backpressure).
-            while self._posted - self._absorbed > BACKLOG and not self._tails_closing.is_set():
-                time.sleep(BATCH_SECONDS)
-
-    def _wanted(self, item: Any) -> bool:
-        if self.target is None or isinstance(item, str):
-            return True
-        return item.pod == self.target or item.pod.startswith(self.target + "-")
+    def _tails_changed(self) -> bool:
+        return self._tails_closing.is_set() or self._tails_restart.is_set()
 
     def _restart_tails(self) -> None:
         self._generation += 1
@@ -229,7 +194,7 @@ class LogScreen(Screen):
         self._show_status()
 
     def on_log_screen_batch(self, message: Batch) -> None:
-        self._absorbed += 1
+        message.stream.absorbed()
         if message.generation != self._generation:
             return
         self.batches += 1

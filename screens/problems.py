@@ -1,4 +1,5 @@
-"""The catalog's problems: every skipped file or entity, as ``file:line: message``."""
+"""The catalog's problems: every skipped file or entity, and what the policies' catalog rules found, as
+``file:line: message``."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from idp_tui.catalog.problems import Problem
+from idp_tui.catalog.problems import GUARDRAIL_RULE, Problem
 from idp_tui.render.words import count
 from idp_tui.safe_text import clean
 
 
 class ProblemsScreen(Screen):
-    """What was skipped while loading the catalog, and why."""
+    """What was skipped while loading the catalog, and why; and the policies' verdicts on the entities kept."""
 
     BINDINGS = [Binding("escape,backspace", "back", "Back", id="problems.back")]
 
@@ -24,14 +25,22 @@ class ProblemsScreen(Screen):
         self.problems = sorted(problems, key=lambda p: (p.path, p.line))
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            f"{count(len(self.problems), 'problem')}: these entities and files were skipped", id="screen-title"
-        )
+        yield Static(self._title(), id="screen-title")
         yield OptionList(*[Option(self._label(problem)) for problem in self.problems], id="problem-list")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
+
+    def _title(self) -> str:
+        found = sum(1 for problem in self.problems if problem.rule == GUARDRAIL_RULE)
+        if not found:
+            return f"{count(len(self.problems), 'problem')}: these entities and files were skipped"
+        skipped = len(self.problems) - found
+        return (
+            f"{count(len(self.problems), 'problem')}: {skipped} skipped (entities and files), "
+            f"{found} found by the policies (guardrail)"
+        )
 
     @staticmethod
     def _label(problem: Problem) -> Text:

@@ -73,7 +73,7 @@ def test_discovery(demo):
     assert (version.major, version.minor) == ("1", "31") and "demo" in version.git_version
     assert kubernetes.client.CoreApi(api).get_api_versions().versions == ["v1"]
     groups = {group.name for group in kubernetes.client.ApisApi(api).get_api_versions().groups}
-    assert groups == {"apps", "autoscaling"}
+    assert groups == {"apps", "autoscaling", "argoproj.io"}
     resources = {r.name for r in kubernetes.client.AppsV1Api(api).get_api_resources().resources}
     assert {"deployments", "deployments/scale", "replicasets", "statefulsets", "daemonsets"} <= resources
     assert "pods/log" in {r.name for r in kubernetes.client.CoreV1Api(api).get_api_resources().resources}

@@ -8,6 +8,7 @@ import pytest
 
 from idp_tui.catalog.local_source import LocalCatalogSource
 from idp_tui.cli import main
+from idp_tui.commands.deployments_json import cluster_json
 from idp_tui.kube.access import KubeconfigClusters
 from idp_tui.kube.demo_cluster.server import DemoCluster
 from idp_tui.kube.report import cluster_report
@@ -34,7 +35,7 @@ def reports(catalog, cluster, ref: str, timeout: float = 5.0) -> dict[str, dict]
     demo, kubeconfig = cluster
     selector = selector_for(catalog.find(ref))
     snapshots = KubeconfigClusters(kubeconfig, CONTEXTS, demo=True, timeout=timeout).snapshot(selector)
-    return {snapshot.name: cluster_report(snapshot) for snapshot in snapshots}
+    return {snapshot.name: cluster_json(cluster_report(snapshot)) for snapshot in snapshots}
 
 
 def test_a_service_on_two_clusters_with_rollout_status_and_pods(catalog, cluster):

@@ -23,13 +23,13 @@ async def test_d_shows_workloads_per_cluster_with_the_crash_loop_first():
     app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_deployments(pilot, "settlement-worker")
-        assert [report["name"] for report in screen.reports] == ["demo-eu", "demo-us"]
+        assert [report.name for report in screen.reports] == ["demo-eu", "demo-us"]
         kinds = [row.kind for row in screen.rows]
         assert kinds[0] == "cluster" and "workload" in kinds and "pod" in kinds
         first_pod = next(row for row in screen.rows if row.kind == "pod")
-        assert first_pod.pod["status"] == "CrashLoopBackOff"  # problems first
+        assert first_pod.pod.summary.status == "CrashLoopBackOff"  # problems first
         # Opened on the failing pod: l (its logs) and Enter (why) need no moving first.
-        assert screen.current_row() is first_pod and first_pod.workload["name"] == "settlement-worker"
+        assert screen.current_row() is first_pod and first_pod.workload.name == "settlement-worker"
         assert any(row.kind == "problem" and "previous logs" in row.text.plain for row in screen.rows)
         # Every row is one line at 80 columns; the highlighted one is shown whole under the list.
         rows = screen.query_one(OptionList)
@@ -65,13 +65,13 @@ async def test_the_view_is_live_a_deleted_pod_is_replaced_on_screen():
     app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_deployments(pilot, "checkout-web")
-        before = {row.pod["name"] for row in screen.rows if row.kind == "pod" and row.cluster == "demo-eu"}
+        before = {row.pod.name for row in screen.rows if row.kind == "pod" and row.cluster == "demo-eu"}
         victim = sorted(before)[0]
         _demo(app).delete_pod("demo-eu", "checkout-platform", victim)
         await _until(
             pilot,
             lambda: (
-                victim not in {row.pod["name"] for row in screen.rows if row.kind == "pod" and row.cluster == "demo-eu"}
+                victim not in {row.pod.name for row in screen.rows if row.kind == "pod" and row.cluster == "demo-eu"}
             ),
         )
         lists = [r for r in _demo(app).requests if r["method"] == "GET" and "watch" not in r["query"]]
@@ -134,12 +134,12 @@ async def test_l_on_the_crash_looping_pod_tails_it_and_p_shows_why_it_crashed():
     app = IdpApp(Session.for_catalog())
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_deployments(pilot, "settlement-worker")
-        crashing = next(i for i, row in enumerate(screen.rows) if row.kind == "pod" and row.pod["problems"])
+        crashing = next(i for i, row in enumerate(screen.rows) if row.kind == "pod" and row.pod.problems)
         screen.query_one(OptionList).highlighted = crashing
         await pilot.press("l")
         await _until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.view.row_count > 0, 15)
         logs = app.screen
-        crashed_pod = screen.rows[crashing].pod["name"]
+        crashed_pod = screen.rows[crashing].pod.name
         assert logs.target == crashed_pod and logs.contexts == ["demo-eu"]
         await pilot.press("p")
         view = logs.view

@@ -122,7 +122,7 @@ async def test_back_keeps_values_and_needs_database_shows_the_engine(demo_form, 
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert "Page 2 of 3: Runtime" in _header(app)
-        assert _names(app) == ["language", "tier", "needsDatabase"]
+        assert _names(app) == ["language", "tier", "needsDatabase", "imageTag"]
 
         await pilot.press("ctrl+b")
         await pilot.pause()
@@ -137,14 +137,14 @@ async def test_back_keeps_values_and_needs_database_shows_the_engine(demo_form, 
         assert isinstance(app.focused, Checkbox)
         await pilot.press("space")
         await pilot.pause()
-        assert _names(app) == ["language", "tier", "needsDatabase", "databaseType"]
+        assert _names(app) == ["language", "tier", "needsDatabase", "imageTag", "databaseType"]
         engine = _field(app, "databaseType")
         assert engine.field.required and engine.query_one(Select).value == 0  # its default, PostgreSQL 15
         assert isinstance(app.focused, Checkbox)  # focus stays where the person was
 
         await pilot.press("space")
         await pilot.pause()
-        assert _names(app) == ["language", "tier", "needsDatabase"]
+        assert _names(app) == ["language", "tier", "needsDatabase", "imageTag"]
 
 
 async def test_review_shows_the_values_and_p_dismisses_for_a_preview(demo_form, demo_catalog):
@@ -186,6 +186,7 @@ async def test_enter_on_review_runs_with_exactly_the_submitted_values(demo_form,
                 "language": "nodejs",
                 "tier": "tier-2",
                 "needsDatabase": False,
+                "imageTag": "1.0.0",
                 "repoUrl": "github.com?owner=acme&repo=inv",
             },
             preview=False,

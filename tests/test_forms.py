@@ -197,18 +197,18 @@ def test_demo_template_database_engine_follows_needs_database(demo_form):
     runtime = demo_form.pages[1]
     values = initial_values(demo_form)
     assert values["needsDatabase"] is False and "databaseType" not in values
-    assert [f.name for f in runtime.fields(values)] == ["language", "tier", "needsDatabase"]
+    assert [f.name for f in runtime.fields(values)] == ["language", "tier", "needsDatabase", "imageTag"]
 
     switched_on = reveal_defaults(demo_form, values, with_value(values, ("needsDatabase",), True))
     fields = runtime.fields(switched_on)
-    assert [f.name for f in fields] == ["language", "tier", "needsDatabase", "databaseType"]
+    assert [f.name for f in fields] == ["language", "tier", "needsDatabase", "imageTag", "databaseType"]
     engine = fields[-1]
     assert (engine.required, engine.kind, switched_on["databaseType"]) == (True, "select", "postgres")
     assert engine.choices == (Choice("postgres", "PostgreSQL 15"), Choice("mysql", "MySQL 8"))
     assert submitted_values(demo_form, switched_on)["databaseType"] == "postgres"
 
     switched_off = with_value(switched_on, ("needsDatabase",), False)
-    assert [f.name for f in runtime.fields(switched_off)] == ["language", "tier", "needsDatabase"]
+    assert [f.name for f in runtime.fields(switched_off)] == ["language", "tier", "needsDatabase", "imageTag"]
     assert "databaseType" not in submitted_values(demo_form, switched_off)
     assert "Database engine" not in [row.field_title for row in review_rows(demo_form, switched_off)]
 
@@ -331,6 +331,7 @@ def test_initial_values_take_defaults_then_remembered_values_that_still_fit(demo
         "language": "nodejs",
         "tier": "tier-2",
         "needsDatabase": False,
+        "imageTag": "1.0.0",  # pinned by default: the demo's policies refuse latest
         "repoUrl": "github.com?",  # RepoUrlPicker starts on the first allowed host
     }
     remembered = {
@@ -348,6 +349,7 @@ def test_initial_values_take_defaults_then_remembered_values_that_still_fit(demo
         "language": "go",
         "tier": "tier-2",
         "needsDatabase": True,
+        "imageTag": "1.0.0",
         "databaseType": "mysql",
         "repoUrl": "github.com?owner=acme&repo=invoices",
     }

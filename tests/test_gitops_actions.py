@@ -397,9 +397,9 @@ def test_a_refused_status_patch_is_not_retried_on_the_object():
 
 
 def test_requests_leave_through_the_kubernetes_client_byte_for_byte(tmp_path):
-    """Through the official client to the demo cluster (which has no Argo CRDs yet, so it answers 404 as an API
-    server without them does): the exact bytes and content types arrive, a missing status subresource falls back
-    to the object, and the failure is one line naming the command."""
+    """Through the official client to the demo cluster (which holds neither this Rollout nor this Application, so
+    it answers 404): the exact bytes and content types arrive, a 404 from the status subresource falls back to the
+    object, and the failure is one line naming the command."""
     from kubernetes import config
 
     from idp_tui.kube.demo_cluster.server import DemoCluster

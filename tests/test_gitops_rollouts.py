@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from test_gitops_fixtures import load, load_all, of_kind
 
+from idp_tui.commands.deployments_json import workload_json
 from idp_tui.kube.gitops.report import rollout_json
 from idp_tui.kube.gitops.rollouts import rollout_info, rollout_phase
 from idp_tui.kube.report import workload_report
@@ -158,7 +159,7 @@ def test_rollout_json_has_every_key_a_deployment_workload_has():
         "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}}},
         "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 1},
     }
-    reference = workload_report("Deployment", deployment, ClusterSnapshot(name="demo-eu"), NOW)
+    reference = workload_json(workload_report("Deployment", deployment, ClusterSnapshot(name="demo-eu"), NOW))
     doc = rollout_json(canary_info(), of_kind("rollout-canary-paused.yaml", "Pod"), now=NOW)
     assert set(reference) <= set(doc)
     assert set(reference["rollout"]) == set(doc["rollout"])

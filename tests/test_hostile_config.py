@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 from hostile import run_idp_tui
+from idp_tui.screens.bindings import check_keymap, load_user_keymap
 from idp_tui.themes.user_palettes import load_user_palettes
 
 from idp_tui.cli import main
 from idp_tui.config import ConfigError, load_config
-from idp_tui.keymap import Scope, check_keymap, load_user_keymap
+from idp_tui.keymap import Scope
 from idp_tui.quoting import quotable
 
 TOKEN = "ghp_Zq8XvN3kLw0Pr5TyA1bC7dE9fG2hJ4mK6nQ"
@@ -321,9 +322,9 @@ def test_odd_yaml_in_a_keymap_is_a_problem_with_its_line(tmp_path, case):
 def test_a_keymap_that_is_not_utf8_or_huge_or_not_a_file(tmp_path):
     path = tmp_path / "keymap.yaml"
     path.write_bytes(b"home.search: ctrl+f\nhome.filter: \xff\n")
-    assert load_user_keymap(path).problems == [f"{path}:2: not UTF-8 text (byte 0xff)"]
+    assert load_user_keymap(path, SCOPES).problems == [f"{path}:2: not UTF-8 text (byte 0xff)"]
     path.write_text("# " + "x" * (2 * 1024 * 1024))
-    assert load_user_keymap(path).problems == [f"{path}: too large (more than 1024 KiB)"]
+    assert load_user_keymap(path, SCOPES).problems == [f"{path}: too large (more than 1024 KiB)"]
 
 
 @pytest.mark.parametrize("case", list(ODD_YAML))

@@ -7,11 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+from idp_tui.screens.bindings import check_keymap
 from idp_tui.screens.keys import KeysScreen
 from test_tui import SIZE, _loaded, _text, _until
 
-from idp_tui.app import IdpApp
-from idp_tui.keymap import binding_ids, binding_scopes, check_keymap, keymap_path
+from idp_tui.app import IdpApp, binding_scopes
+from idp_tui.keymap import binding_ids, keymap_path
 from idp_tui.session import Session
 
 ROOT = Path(__file__).parent.parent

@@ -114,12 +114,12 @@ async def test_open_the_logs_of_the_crash_looping_pod_within_budget():
             deployments = app.screen
             assert deployments.entity.name == "settlement-worker"
             first_pod = next(row for row in deployments.rows if row.kind == "pod")
-            assert first_pod.pod["status"] == "CrashLoopBackOff"  # listed first: problems sort first
+            assert first_pod.pod.summary.status == "CrashLoopBackOff"  # listed first: problems sort first
             # Opened on the failing pod: its logs are one key away.
             assert deployments.current_row() is first_pod
             await keys.press("l")
             await _until(pilot, lambda: isinstance(app.screen, LogScreen), 15)
-            assert app.screen.target == first_pod.pod["name"]
+            assert app.screen.target == first_pod.pod.name
             _check_budget("crash-looping pod logs", keys.count, CRASH_LOGS_BUDGET)
     finally:
         app.session.close()

@@ -8,6 +8,7 @@ import time
 import pytest
 from kubernetes import config
 
+from idp_tui.commands.deployments_json import cluster_json
 from idp_tui.kube.access import ClusterSnapshot, KubeconfigClusters
 from idp_tui.kube.demo_cluster.server import DemoCluster
 from idp_tui.kube.report import cluster_report
@@ -100,7 +101,7 @@ def test_initial_snapshot_equals_a_plain_read(cluster):
         assert first.error is None and first.demo
         assert first.objects == expected.objects
         assert first.events == expected.events
-        assert [w["name"] for w in cluster_report(first)["workloads"]] == ["payment-processor"]
+        assert [w["name"] for w in cluster_json(cluster_report(first))["workloads"]] == ["payment-processor"]
         recorder.wait(
             lambda: recorder.snapshots and recorder.statuses and recorder.statuses[-1].connected, what="connected"
         )
@@ -226,10 +227,10 @@ def test_a_rollout_progresses_live_and_bursts_are_coalesced(tmp_path):
     watch = watch_of(kubeconfig, recorder)
     try:
         recorder.wait(lambda: recorder.snapshots, what="the first snapshot")
-        first = cluster_report(recorder.snapshots[0])["workloads"][0]["rollout"]["status"]
+        first = cluster_json(cluster_report(recorder.snapshots[0]))["workloads"][0]["rollout"]["status"]
         assert first == "progressing"
         recorder.wait(
-            lambda: cluster_report(recorder.latest())["workloads"][0]["rollout"]["status"] == "complete",
+            lambda: cluster_json(cluster_report(recorder.latest()))["workloads"][0]["rollout"]["status"] == "complete",
             timeout=8,
             what="the rollout to complete",
         )

@@ -7,6 +7,7 @@ logs and watches the way a person would. The assertions are on what that person 
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -22,6 +23,8 @@ import pytest
 import yaml
 
 from idp_tui.kube.demo_cluster.server import DemoCluster
+from idp_tui.kube.gitops.argocd import parse_application
+from idp_tui.kube.gitops.rollouts import rollout_info
 from idp_tui.kube.problems import pod_summary
 
 KUBECTL = shutil.which("kubectl")
@@ -206,6 +209,95 @@ def test_get_one_object_and_several_kinds(shared):
     assert headers == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"] and rows[0]["NAME"] == pod
     text = kubectl(shared, "get", "deploy,sts", "-n", "data-insights")
     assert "statefulset.apps/analytics-pipeline" in text and "READY" in text
+
+
+# -- Argo CD and Argo Rollouts: custom resources with their CRDs' printer columns ------------------------------------
+
+
+def test_get_applications_shows_argo_cds_sync_and_health_columns(shared):
+    headers, rows = table(kubectl(shared, "get", "applications", "-n", "argocd"))
+    # application-crd.yaml's additionalPrinterColumns (no Age column: the CRD declares columns, so none is added).
+    assert headers == ["NAME", "SYNC STATUS", "HEALTH STATUS"]
+    assert {row["NAME"]: (row["SYNC STATUS"], row["HEALTH STATUS"]) for row in rows} == {
+        "checkout-web": ("Synced", "Suspended"),
+        "payment-processor": ("Synced", "Healthy"),
+        "promo-engine": ("OutOfSync", "Degraded"),
+        "settlement-worker": ("Synced", "Degraded"),
+    }
+    headers, rows = table(kubectl(shared, "get", "app", "-n", "argocd", "-o", "wide"))  # the short name
+    assert headers == ["NAME", "SYNC STATUS", "HEALTH STATUS", "REVISION", "PROJECT"]
+    assert all(re.fullmatch(r"[0-9a-f]{40}", row["REVISION"]) for row in rows)
+    assert {row["NAME"]: row["PROJECT"] for row in rows}["promo-engine"] == "growth"
+    # demo-us runs no Argo CD: kubectl says so as it does for any cluster without the CRD.
+    out = kubectl(shared, "--context", "demo-us", "get", "applications", "-A", check=False)
+    assert 'the server doesn\'t have a resource type "applications"' in out
+
+
+def test_get_rollouts_works_and_shows_the_paused_canary(shared):
+    assert kubectl(shared, "get", "rollouts", "-A") == ""  # none on demo-eu ("No resources found" on stderr)
+    headers, rows = table(kubectl(shared, "--context", "demo-us", "get", "rollouts", "-A"))
+    assert headers == ["NAMESPACE", "NAME", "DESIRED", "CURRENT", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    (web,) = rows
+    assert [web[h] for h in headers[:6]] == [NS, "checkout-web", "4", "4", "1", "4"]
+    rollout = json.loads(kubectl(shared, "--context", "demo-us", "get", "ro", "checkout-web", "-n", NS, "-o", "json"))
+    info = rollout_info(rollout)
+    assert (info.phase, info.canary.step, info.canary.steps, info.canary.set_weight) == ("Paused", 2, 4, 25)
+
+
+def test_get_app_as_json_parses_and_shows_the_drifted_configmap(shared):
+    app = json.loads(kubectl(shared, "get", "app", "promo-engine", "-n", "argocd", "-o", "json"))
+    assert (app["apiVersion"], app["kind"]) == ("argoproj.io/v1alpha1", "Application")
+    parsed = parse_application(app, "demo-eu")
+    assert parsed.sync_status == "OutOfSync"
+    assert [r.ref for r in parsed.resources if r.status == "OutOfSync"] == [
+        "ConfigMap/checkout-platform/promo-engine-flags"
+    ]
+    headers, rows = table(kubectl(shared, "get", "configmaps", "-n", NS))
+    assert (
+        headers == ["NAME", "DATA", "AGE"]
+        and {"promo-engine-flags": "3"}.items() <= {r["NAME"]: r["DATA"] for r in rows}.items()
+    )
+    value = kubectl(shared, "get", "cm", "promo-engine-flags", "-n", NS, "-o", "jsonpath={.data.max-discount-percent}")
+    assert value == "90"  # changed by hand; git says 20
+
+
+def test_kubectl_syncs_as_argo_cds_docs_say_and_aborts_through_the_status_subresource(own):
+    # argo-cd docs/user-guide/sync-kubectl.md: patch the Application with an "operation" (--type merge).
+    operation = {"operation": {"initiatedBy": {"username": "kubectl-user"}, "sync": {"syncStrategy": {"hook": {}}}}}
+    patched = kubectl(
+        own, "patch", "-n", "argocd", "app", "promo-engine", "--type", "merge", "-p", json.dumps(operation)
+    )
+    assert patched.strip() == "application.argoproj.io/promo-engine patched"
+    state = "jsonpath={.status.operationState.phase} {.status.sync.status} {.status.history[-1:].initiatedBy.username}"
+    deadline = time.monotonic() + 20
+    while (
+        answer := kubectl(own, "get", "app", "promo-engine", "-n", "argocd", "-o", state)
+    ) != "Succeeded Synced kubectl-user":
+        assert time.monotonic() < deadline, answer
+        time.sleep(0.2)
+    assert (
+        kubectl(own, "get", "cm", "promo-engine-flags", "-n", NS, "-o", "jsonpath={.data.max-discount-percent}") == "20"
+    )
+    # What kubectl argo rollouts abort sends (abort.go), sent by kubectl itself.
+    us = ("--context", "demo-us")
+    aborted = kubectl(
+        own,
+        *us,
+        "patch",
+        "rollout",
+        "checkout-web",
+        "-n",
+        NS,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        '{"status":{"abort":true}}',
+    )
+    assert aborted.strip() == "rollout.argoproj.io/checkout-web patched"
+    headers, rows = table(kubectl(own, *us, "get", "ro", "-n", NS))
+    assert rows[0]["UP-TO-DATE"] == ""  # no pod runs the canary: the zero is omitted, as the controller writes it
+    info = rollout_info(json.loads(kubectl(own, *us, "get", "ro", "checkout-web", "-n", NS, "-o", "json")))
+    assert info.aborted and info.phase == "Degraded" and info.canary.set_weight == 0
 
 
 # -- describe, logs --------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from idp_tui.screens.logs import LogScreen
 from test_tui import SIZE, _until
 from textual.app import App, ComposeResult
 
+from idp_tui.kube.log_stream import LogTarget
 from idp_tui.kube.logs import LogLine
 from idp_tui.session import Session
 from idp_tui.widgets.log_view import LogView
@@ -136,10 +137,10 @@ class ScreenApp(App):
         self.session = Session.for_catalog()
 
     def on_mount(self) -> None:
-        screen = LogScreen(
-            self.session, "component:settlement-worker", "backstage.io/kubernetes-id=settlement-worker",
-            contexts=["demo-eu"], target=self.target,
-        )  # fmt: skip
+        target = LogTarget(
+            "backstage.io/kubernetes-id=settlement-worker", clusters=("demo-eu",), pods_named=self.target
+        )
+        screen = LogScreen(self.session, "component:settlement-worker", target)
         self.push_screen(screen)
 
     def on_unmount(self) -> None:

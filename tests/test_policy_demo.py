@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 from pathlib import Path
 
 import pytest
@@ -197,14 +198,23 @@ def test_rego_and_admission_policies_agree_on_generated_variants(demo):
     assert len(documents) > 600 and len(found) > len(documents) // 2
 
 
-def test_the_golden_path_skeletons_are_judged_alike_by_both_engines(demo):
+def test_the_golden_path_skeletons_are_judged_alike_by_both_engines(demo, tmp_path):
     skeletons = sorted((demo_catalog_path() / "templates").glob("*/skeleton/*/k8s/*.yaml"))
     assert skeletons
-    evaluation = evaluate_files(demo, skeletons)
-    found = flagged(evaluation)
-    assert found, "the skeletons use :latest and set no CPU limit"
+    # As shipped, the demo's golden paths comply (the image tag is the form's, pinned by default).
+    assert flagged(evaluate_files(demo, skeletons)) == {}
+    # With :latest typed and the CPU limit taken out, both engines flag the same documents alike.
+    broken = []
+    for index, skeleton in enumerate(skeletons):
+        text = skeleton.read_text().replace("${{ values.imageTag }}", "latest")
+        text = re.sub(r"(limits:\n)\s+cpu: .*\n", r"\1", text)
+        broken.append(tmp_path / f"{index}-{skeleton.name}")
+        broken[-1].write_text(text)
+    found = flagged(evaluate_files(demo, broken))
+    assert len(found) == len(skeletons)
     for engines in found.values():
         assert engines["rego"] == engines["vap"]
+        assert {("idp-pinned-images", "deny"), ("idp-resource-limits", "deny")} <= engines["rego"]
 
 
 CATALOG = """\

@@ -17,14 +17,17 @@ from textual.screen import Screen
 if TYPE_CHECKING:
     from .catalog.entity import Entity
     from .catalog.model import Catalog
+    from .catalog.problems import Problem
     from .catalog.protocols import CatalogSource
     from .catalog.search import SearchIndex
+    from .keymap import Scope
+    from .kube.report import PodReport, WorkloadReport
     from .session import Session
 
 from .catalog.errors import CatalogSourceError
 from .catalog.first_page import first_page_path, load_first_page, save_first_page
-from .key_hold import KeyHold
 from .resources import theme_file
+from .widgets.key_hold import KeyHold
 
 
 class IdpApp(KeyHold, App[int]):
@@ -58,6 +61,14 @@ class IdpApp(KeyHold, App[int]):
             self.reason = reason
             self.have_cached = have_cached
 
+    class CatalogGuardrails(Message):
+        """The policies' catalog rules judged the loaded catalog (from the worker thread): more problems."""
+
+        def __init__(self, catalog: Catalog, problems: list[Problem]) -> None:
+            super().__init__()
+            self.catalog = catalog
+            self.problems = problems
+
     def __init__(self, session: Session, *, no_animations: bool = False) -> None:
         # Native ANSI under NO_COLOR makes Textual drop every colour (its NoColor filter), not paint in greys.
         super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
@@ -88,22 +99,24 @@ class IdpApp(KeyHold, App[int]):
         # Paint the first frame (last run's first page) before the loader competes for the interpreter.
         self.call_after_refresh(self.load_catalog)
 
-    def _say_backend_wait(self, text: str) -> None:
-        """A backend waits before retrying (rate limited): a notification, whichever thread the client runs in."""
+    def _say_backend_wait(self, text: str, title: str = "Waiting") -> None:
+        """A backend waits before retrying (rate limited), or a session's notice (a broken policy): a notification,
+        whichever thread the client runs in."""
         try:
-            self.call_from_thread(self.notify, text, title="Waiting", timeout=8, markup=False)
+            self.call_from_thread(self.notify, text, title=title, timeout=8, markup=False)
         except RuntimeError:  # on the app's own thread (call_from_thread refuses), or the app has already stopped
             if self.is_running:
-                self.notify(text, title="Waiting", timeout=8, markup=False)
+                self.notify(text, title=title, timeout=8, markup=False)
 
     def apply_user_keymap(self) -> None:
         """Remap keys from ``keymap.yaml`` (binding ids to keys); its problems are shown once, valid entries apply."""
-        from .keymap import keymap_path, load_user_keymap
+        from .keymap import keymap_path
+        from .screens.bindings import load_user_keymap
 
         path = keymap_path()
         if not path.exists():  # the usual case costs one stat, not the import of every screen
             return
-        result = load_user_keymap(path)
+        result = load_user_keymap(path, binding_scopes())
         if result.keymap:
             self.set_keymap(result.keymap)
         if result.problems:
@@ -189,6 +202,10 @@ class IdpApp(KeyHold, App[int]):
         if self._first_page_path:
             save_first_page(self._first_page_path, index.entities, len(catalog), len(catalog.problems))
         index.prepare()  # typo tolerance, built while the first frame is already on screen
+        # Last, with the list on screen: the policies' catalog rules (their worker starts here), among the problems.
+        guardrails = self.session.catalog_guardrail_problems(catalog)
+        if guardrails:
+            self.post_message(self.CatalogGuardrails(catalog, guardrails))
 
     def _cached_catalog(self, source: CatalogSource) -> Catalog | None:
         """Post the source's cached catalog (remote sources keep one), or return None if it has none."""
@@ -213,6 +230,16 @@ class IdpApp(KeyHold, App[int]):
         for screen in self.screen_stack:
             if isinstance(screen, HomeScreen):
                 screen.show_catalog(message.catalog, message.index, note=message.note)
+
+    def on_idp_app_catalog_guardrails(self, message: CatalogGuardrails) -> None:
+        from idp_tui.screens.home import HomeScreen
+
+        if message.catalog is not self.catalog:
+            return  # a newer catalog was read meanwhile; its own verdicts follow
+        message.catalog.problems.extend(message.problems)
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.problems_changed()
 
     def on_idp_app_catalog_failed(self, message: CatalogFailed) -> None:
         from idp_tui.screens.home import HomeScreen
@@ -256,17 +283,16 @@ class IdpApp(KeyHold, App[int]):
 
         self.push_screen(DeploymentsScreen(entity, self.session))
 
-    def open_logs(self, entity: Entity, cluster: str, workload: dict | None, pod: dict | None) -> None:
+    def open_logs(self, entity: Entity, cluster: str, workload: WorkloadReport | None, pod: PodReport | None) -> None:
         """The log tail of a workload's pods, or of one pod (the Deployments screen's ``l``)."""
+        from idp_tui.kube.log_stream import LogTarget
         from idp_tui.kube.selection import selector_for
         from idp_tui.screens.logs import LogScreen
 
         selector = selector_for(entity)
         if selector is None:
             return
-        target = pod["name"] if pod else workload["name"] if workload else None
-        namespace = workload["namespace"] if workload else selector.namespace
-        self.push_screen(LogScreen(self.session, entity.key, selector.label_selector, namespace, [cluster], target))
+        self.push_screen(LogScreen(self.session, entity.key, LogTarget.of(selector, cluster, workload, pod)))
 
     def open_secrets(self, entity: Entity) -> None:
         from idp_tui.screens.secrets import SecretsScreen
@@ -353,3 +379,11 @@ class IdpApp(KeyHold, App[int]):
             yield SystemCommand(f"Theme: {name}", "Switch colour theme (remembered)", partial(self.switch_theme, name))
         # Textual's own "Theme" picker lists its themes too, and would not remember the choice.
         yield from (command for command in super().get_system_commands(screen) if command.title != "Theme")
+
+
+def binding_scopes() -> list[Scope]:
+    """Every screen, modal and widget of :class:`IdpApp` with the bindings active in it: what keymap.yaml may
+    remap (imports every screen and widget module; for the keymap check and ``idp-tui keys``)."""
+    from .screens.bindings import scopes_of
+
+    return scopes_of(IdpApp)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .commands import catalog, config, demo, deployments, keys, logs, scaffold, secrets, validate, who
+    from .commands import catalog, config, demo, deployments, gitops, keys, logs, scaffold, secrets, validate, who
 
     parser = argparse.ArgumentParser(
         prog="idp-tui",
@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_parser(subparsers)
     scaffold.add_parser(subparsers)
     deployments.add_parser(subparsers)
+    gitops.add_parser(subparsers)
     logs.add_parser(subparsers)
     demo.add_parser(subparsers)
     who.add_parsers(subparsers)
@@ -79,6 +80,7 @@ idp-tui: stdout is not a terminal, so the TUI is not drawn. The same answers as 
   idp-tui catalog list [--kind KIND] [--json]   the catalog's entities
   idp-tui who REF [--json]                      who owns REF and who is on call now
   idp-tui deployments REF [--json]              workloads, rollout status and pods on every cluster
+  idp-tui gitops sync|refresh|promote|abort REF act on REF's Argo CD application or Argo Rollout
   idp-tui logs REF [--follow]                   the logs of REF's pods
   idp-tui scaffold TEMPLATE [--dry-run]         run (or preview) a golden path
   idp-tui secrets REF [--json]                  REF's secret keys in Vault (never values)
@@ -133,7 +135,8 @@ def _session(args: argparse.Namespace) -> Session:
         offline=args.offline,
         theme=args.theme,
     )
-    return Session.from_profile(profile, use_cache=not args.no_cache)
+    # --policy (scaffold's) adds to the profile's policies: a policy being written is tried with the others.
+    return Session.from_profile(profile, use_cache=not args.no_cache).with_policies(getattr(args, "policies", None))
 
 
 def _say_fallback_once() -> None:

@@ -116,6 +116,7 @@ def resolve_profile(
     origin["kubernetes"] = file_origin("kubernetes")
     origin["oncall"] = file_origin("oncall")
     origin["vault"] = file_origin("vault")
+    origin["policies"] = file_origin("policies")
     # In the order of Profile's fields, so every listing of the origins reads the same way.
     origin = {key: origin[key] for key in _ORIGIN_ORDER}
     return Profile(
@@ -132,11 +133,13 @@ def resolve_profile(
         read_only=settings["read_only"],
         offline=settings["offline"],
         origin=origin,
+        policies=_policies(file_values.get("policies"), final_catalog),
     )
 
 
 _ORIGIN_ORDER = (
-    "name", "catalog", "token", "scaffolder", "kubernetes", "oncall", "vault", "user", "theme", "read_only", "offline"
+    "name", "catalog", "token", "scaffolder", "kubernetes", "oncall", "vault", "policies", "user", "theme",
+    "read_only", "offline",
 )  # fmt: skip
 
 
@@ -192,6 +195,17 @@ def _oncall(section: Mapping[str, Any] | None, catalog: str) -> OnCallSettings:
     if token is None and provider in DEFAULT_ONCALL_TOKENS:
         token = TokenSource("env", DEFAULT_ONCALL_TOKENS[provider])
     return OnCallSettings(provider, token, section.get("url"))
+
+
+def _policies(paths: list[str] | None, catalog: str) -> tuple[str, ...]:
+    if paths is not None:
+        return tuple(paths)  # relative to the config file already (config_schema); [] means none, on the demo too
+    if catalog == DEMO:
+        # The demo's guardrails ship with it: its golden paths comply, and typing "latest" shows a deny.
+        from .resources import demo_catalog_path
+
+        return (str(demo_catalog_path() / "policies"),)
+    return ()
 
 
 def _vault(section: Mapping[str, Any] | None) -> VaultSettings | None:

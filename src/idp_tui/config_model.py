@@ -98,6 +98,9 @@ class Profile:
     read_only: bool
     offline: bool
     origin: dict[str, str]
+    # Policy directories, files and OPA bundles golden paths are checked against (the demo's bundled ones on the
+    # demo catalog when the profile names none).
+    policies: tuple[str, ...] = ()
 
     @property
     def is_demo(self) -> bool:

@@ -78,6 +78,7 @@ _PROFILE = _Map(
         "theme": STR,
         "read_only": BOOL,
         "offline": BOOL,
+        "policies": [PATH],
     }
 )
 _INVALID = object()

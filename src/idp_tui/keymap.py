@@ -4,27 +4,24 @@ Every problem is reported as ``FILE:LINE: id: message`` (unknown ids, keys Textu
 on one key in one place), never as a traceback; the valid entries still apply, through Textual's own keymap
 (``App.set_keymap``), so the footer, the ``?`` screen and the command palette all show the remapped keys.
 
-Only the TUI reads this module, and Textual is imported inside the functions that need it, so headless
-commands that import the package stay free of Textual.
+This module reads and checks the file against plain values: the places where bindings are active
+(:class:`Scope`) and a function that parses a key (:data:`KeyParser`). Both come from the UI
+(``idp_tui.screens.bindings`` finds them in the app's classes and in Textual's key names), so this module
+imports neither Textual nor the app, and the UI imports it, never the other way round.
 """
 
 from __future__ import annotations
 
 import difflib
-import importlib
 import json
-import pkgutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import config_path
-from .quoting import name_text, quoted
+from .quoting import name_text
 
 KEYMAP_FILE = "keymap.yaml"
-MODIFIERS = ("ctrl", "alt", "shift", "meta", "super", "hyper")
-# Screens and widgets whose BINDINGS the keymap may name; the app's own bindings are added to every full screen.
-BINDING_PACKAGES = ("idp_tui.screens", "idp_tui.widgets")
 
 
 @dataclass(frozen=True)
@@ -49,6 +46,10 @@ class Scope:
     bindings: tuple[BoundKey, ...]
 
 
+# Comma-separated keys as written -> (the keys in Textual's names, None), or ((), why they cannot be bound).
+KeyParser = Callable[[str | None], tuple[tuple[str, ...], str | None]]
+
+
 @dataclass(frozen=True)
 class KeymapResult:
     """The entries that can be applied (binding id -> normalised keys) and one line per problem."""
@@ -62,51 +63,36 @@ def keymap_path(environ: Mapping[str, str] | None = None) -> Path:
     return config_path(environ).parent / KEYMAP_FILE
 
 
-def binding_scopes() -> list[Scope]:
-    """Every screen, modal and widget of the app with the bindings active in it (imports their modules)."""
-    from textual.screen import ModalScreen, Screen
-    from textual.widget import Widget
-
-    from .app import IdpApp
-
-    app_bindings = _bound_keys(IdpApp)
-    scopes = [Scope("everywhere", app_bindings)]
-    for cls in _classes_with_bindings(Widget):
-        own = _bound_keys(cls)
-        if issubclass(cls, ModalScreen):
-            scopes.append(Scope(cls.__name__, own))  # a modal stops the app's keys
-        elif issubclass(cls, Screen):
-            scopes.append(Scope(cls.__name__, own + app_bindings))
-        else:
-            scopes.append(Scope(cls.__name__, own))
-    return scopes
-
-
-def binding_ids(scopes: Iterable[Scope] | None = None) -> dict[str, tuple[str, ...]]:
-    """Every binding id in the app with its default keys (the registry a keymap is checked against)."""
+def binding_ids(scopes: Iterable[Scope]) -> dict[str, tuple[str, ...]]:
+    """Every binding id in ``scopes`` with its default keys (the registry a keymap is checked against)."""
     found: dict[str, tuple[str, ...]] = {}
-    for scope in binding_scopes() if scopes is None else scopes:
+    for scope in scopes:
         for bound in scope.bindings:
             if bound.id is not None:
                 found.setdefault(bound.id, bound.keys)
     return dict(sorted(found.items()))
 
 
-def load_user_keymap(path: Path | None = None) -> KeymapResult:
-    """Read and check the keymap file; a missing file is an empty keymap. Never raises for a bad file."""
+def read_keymap(path: Path, scopes: list[Scope], parse_keys: KeyParser) -> KeymapResult:
+    """Read and check the keymap file; a missing file is an empty keymap. Never raises for a bad file.
+
+    Args:
+        path: the keymap file (:func:`keymap_path`).
+        scopes: where the app's bindings are active, as the UI found them.
+        parse_keys: the UI's parser for one entry's keys.
+    """
     from .yaml_files import FileProblem, read_text
 
-    path = keymap_path() if path is None else path
     if not path.exists():
         return KeymapResult()
     try:
         text = read_text(path)
     except FileProblem as problem:
         return KeymapResult(problems=[problem.where(path)])
-    return check_keymap(text, path, binding_scopes())
+    return check_keymap(text, path, scopes, parse_keys)
 
 
-def check_keymap(text: str, path: Path | str, scopes: list[Scope]) -> KeymapResult:
+def check_keymap(text: str, path: Path | str, scopes: list[Scope], parse_keys: KeyParser) -> KeymapResult:
     """Validate a keymap's text against the app's bindings; the applicable entries and every problem, in file order."""
     entries, problems = _read_entries(text, str(path))
     known = binding_ids(scopes)
@@ -117,7 +103,7 @@ def check_keymap(text: str, path: Path | str, scopes: list[Scope]) -> KeymapResu
             problems.append((line, f"{where}duplicate binding id (first at line {candidates[binding_id][0]})"))
             continue
         if binding_id not in known:
-            problems.append((line, where + "unknown binding id" + _suggest(binding_id, list(known))))
+            problems.append((line, where + "unknown binding id" + did_you_mean(binding_id, list(known))))
             continue
         keys, key_problem = parse_keys(value)
         if key_problem:
@@ -128,45 +114,6 @@ def check_keymap(text: str, path: Path | str, scopes: list[Scope]) -> KeymapResu
         problems.append((line, f"{path}:{line}: {name_text(binding_id, 'binding id')}: {message}"))
     keymap = {binding_id: ",".join(keys) for binding_id, (_, keys) in candidates.items()}
     return KeymapResult(keymap, [message for _, message in sorted(problems, key=lambda problem: problem[0])])
-
-
-def parse_keys(value: str | None) -> tuple[tuple[str, ...], str | None]:
-    """Comma-separated keys in Textual's names (``?`` becomes ``question_mark``), or why they cannot be bound."""
-    from textual.keys import _character_to_key
-
-    if not value or not value.strip():
-        return (), 'must be a key or comma-separated keys, e.g. "ctrl+f" or "shift+r,ctrl+r"'
-    keys: list[str] = []
-    for raw in value.split(","):
-        key = raw.strip()
-        key = _character_to_key(key) if len(key) == 1 else key
-        problem = _key_problem(key)
-        if problem:
-            return (), problem
-        if key not in keys:
-            keys.append(key)
-    return tuple(keys), None
-
-
-def _key_problem(key: str) -> str | None:
-    from textual.keys import key_to_character
-
-    *modifiers, base = key.split("+")
-    names = _named_keys()
-    character = len(base) == 1 and base.isprintable()
-    fine_base = bool(base) and (character or base in names or bool(key_to_character(base)))
-    if fine_base and all(modifier in MODIFIERS for modifier in modifiers) and len(set(modifiers)) == len(modifiers):
-        return None
-    shown = quoted(key) if key else "an empty key"
-    hint = _suggest(key, [*names, *(f"{m}+{n}" for m in MODIFIERS[:3] for n in names)])
-    return f"{shown} is not a key Textual can bind{hint}"
-
-
-def _named_keys() -> set[str]:
-    """The key names terminals report (``enter``, ``f5``, ``pageup``...), without their modifiers."""
-    from textual.keys import Keys
-
-    return {key.value.rpartition("+")[2] for key in Keys} | {"enter", "space", "backspace", "tab"}
 
 
 def _drop_conflicts(
@@ -211,40 +158,6 @@ def _first_conflict(candidates: dict[str, tuple[int, tuple[str, ...]]], scopes: 
     return binding_id, message
 
 
-def _bound_keys(cls) -> tuple[BoundKey, ...]:
-    """A class's bindings (its own and inherited, as Textual merges them), one per id or action."""
-    merged: dict[tuple[str | None, str], list[str]] = {}
-    descriptions: dict[tuple[str | None, str], str] = {}
-    for key, bindings in cls._merged_bindings.key_to_bindings.items():
-        for binding in bindings:
-            keys = merged.setdefault((binding.id, binding.action), [])
-            descriptions.setdefault((binding.id, binding.action), binding.description)
-            if key not in keys:
-                keys.append(key)
-    return tuple(
-        BoundKey(binding_id, action, tuple(keys), descriptions[binding_id, action])
-        for (binding_id, action), keys in merged.items()
-    )
-
-
-def _classes_with_bindings(base: type) -> list[type]:
-    """Classes defined in the screen and widget packages that declare BINDINGS, in a stable order."""
-    found: dict[str, type] = {}
-    for package_name in BINDING_PACKAGES:
-        package = importlib.import_module(package_name)
-        for module_info in pkgutil.iter_modules(package.__path__):
-            module = importlib.import_module(f"{package_name}.{module_info.name}")
-            for value in vars(module).values():
-                if (
-                    isinstance(value, type)
-                    and issubclass(value, base)
-                    and value.__module__ == module.__name__
-                    and any("BINDINGS" in vars(cls) for cls in value.__mro__ if cls.__module__.startswith("idp_tui"))
-                ):
-                    found[f"{value.__module__}.{value.__qualname__}"] = value
-    return [found[name] for name in sorted(found)]
-
-
 def _read_entries(text: str, path: str) -> tuple[list[tuple[str, int, str | None]], list[tuple[int, str]]]:
     """``(id, line, keys text)`` per entry of the YAML mapping, and the problems of its shape."""
     import yaml
@@ -273,6 +186,7 @@ def _read_entries(text: str, path: str) -> tuple[list[tuple[str, int, str | None
     return entries, problems
 
 
-def _suggest(word: str, choices: list[str]) -> str:
+def did_you_mean(word: str, choices: list[str]) -> str:
+    """`` (did you mean "x"?)`` for the choice closest to ``word``, or "" when none is close."""
     close = difflib.get_close_matches(word, choices, n=1)
     return f" (did you mean {json.dumps(close[0])}?)" if close else ""

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+# How long stop() waits for the threads of connections it has shut down.
+STOP_SECONDS = 2.0
 
 
 class LocalRequestHandler(BaseHTTPRequestHandler):
@@ -34,6 +39,38 @@ class _Server(ThreadingHTTPServer):
     # socketserver's default backlog of 5 drops connections when a client opens many at once (the TUI opens one per
     # watched kind and cluster); a dropped SYN is retried only after a second. Real servers use the system's limit.
     request_queue_size = 128
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # socketserver forgets daemon threads, and a keep-alive connection's thread waits for the client's next
+        # request for as long as the client keeps it: both are kept here, so stop() can end them and wait.
+        self.connections: dict[threading.Thread, Any] = {}
+        self.connections_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(target=self._serve, args=(request, client_address), daemon=True)
+        with self.connections_lock:
+            self.connections[thread] = request
+        thread.start()
+
+    def _serve(self, request: Any, client_address: Any) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            with self.connections_lock:
+                self.connections.pop(threading.current_thread(), None)
+
+    def end_connections(self, timeout: float) -> bool:
+        """Shut every open connection down and wait up to ``timeout`` for their threads; whether all ended."""
+        with self.connections_lock:
+            connections = dict(self.connections)
+        for request in connections.values():
+            with contextlib.suppress(OSError):  # the client hung up already
+                request.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + timeout
+        for thread in connections:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in connections)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up mid-request (Ctrl-C on `idp-tui logs --follow`, a timed-out read) is normal for a
@@ -90,6 +127,14 @@ class LocalServer:
         self._thread.start()
         return self.url
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = STOP_SECONDS) -> None:
+        """Stop serving, end the open connections and wait up to ``timeout`` for every thread of the server.
+
+        In-process servers (the demo cluster, the demo Vault) stop before the program exits: a thread still
+        writing to a socket while the interpreter shuts down can abort it.
+        """
         self.httpd.shutdown()
         self.httpd.server_close()
+        self.httpd.end_connections(timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout)

@@ -11,15 +11,22 @@ from collections.abc import Callable
 
 
 class Notices:
-    """A ``Callable[[str], None]`` that says a notice where the session shows them (stderr until ``sink`` is set)."""
+    """A ``Callable[[str], None]`` that says a notice where the session shows them (stderr until ``sink`` is set).
+
+    ``title`` says what the notice is about where a title is shown (the TUI's notification); a backend's wait
+    before retrying has none (the sink's own).
+    """
 
     def __init__(self) -> None:
-        self.sink: Callable[[str], None] | None = None
+        self.sink: Callable[..., None] | None = None
 
-    def __call__(self, text: str) -> None:
+    def __call__(self, text: str, title: str | None = None) -> None:
         sink = self.sink
         if sink is not None:
-            sink(text)
+            if title is None:
+                sink(text)
+            else:
+                sink(text, title)
             return
         sys.stderr.write(f"idp-tui: {text}\n")
         sys.stderr.flush()

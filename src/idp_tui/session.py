@@ -1,5 +1,6 @@
 """The session: the one composition root. It reads the resolved profile and decides which backend serves each
-capability (catalog, golden paths, workloads and logs, on-call, secrets), demo or real, and owns their lifecycles.
+capability (catalog, golden paths, workloads and logs, on-call, secrets, policies), demo or real, and owns their
+lifecycles.
 
 Each backend is made on first use, from any thread, and kept for the session: the demo cluster and the demo Vault
 start only when a view or command first needs them, and :meth:`Session.close` stops them. Nothing heavy is imported
@@ -31,14 +32,18 @@ if TYPE_CHECKING:
 
     from .backstage.http import BackstageHttp
     from .catalog.model import Catalog
+    from .catalog.problems import Problem
     from .config_model import Profile
+    from .golden.guardrails import Guardrails
     from .golden.protocols import TemplateRunner
     from .golden.template import Template
     from .kube.access import KubeconfigClusters
     from .kube.demo_cluster.server import DemoCluster
+    from .kube.gitops.protocols import GitOpsSource
     from .kube.protocols import LogSource, WorkloadSource
     from .oncall.models import OnCallSource
     from .oncall.providers import OnCallProviders
+    from .policy.models import PolicySet
     from .secrets.demo_vault.server import DemoVault
     from .secrets.models import ProvisionDefaults, SecretStore
 
@@ -61,6 +66,8 @@ class _Started:
         self.secret_store: SecretStore | None = None
         self.oncall_lock = threading.Lock()
         self.oncall: tuple[Catalog, OnCallProviders] | None = None
+        self.policies_lock = threading.Lock()
+        self.policies: PolicySet | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,8 @@ class Session:
     profile: Profile | None = None
     # A Backstage this session talks to (its catalog and, by default, its scaffolder), when the catalog is a URL.
     backstage: BackstageHttp | None = None
+    # Policy directories, files and OPA bundles: the profile's, then those given with --policy.
+    policy_paths: tuple[str, ...] = ()
     # Where the backends' "waiting before retrying" notices go: stderr in commands, notifications in the TUI.
     notices: Notices = field(default_factory=Notices, compare=False)
     _started: _Started = field(default_factory=_Started, init=False, repr=False, compare=False)
@@ -111,7 +120,12 @@ class Session:
         else:
             session = cls.for_catalog(None if profile.is_demo else profile.catalog, use_cache=use_cache)
         return replace(
-            session, profile=profile, offline=profile.offline, read_only=profile.read_only, user=profile.user
+            session,
+            profile=profile,
+            offline=profile.offline,
+            read_only=profile.read_only,
+            user=profile.user,
+            policy_paths=profile.policies,
         )
 
     @classmethod
@@ -125,15 +139,18 @@ class Session:
         publish_root: Path | None = None,
         read_only: bool = False,
         user: str | None = None,
+        policies: list[str] | tuple[str, ...] = (),
     ) -> Session:
         """A session on ``catalog``: a local path or a Backstage URL; None means the bundled demo.
+
+        ``policies`` are checked as a profile's are (none by default, on the demo too: tests and benchmarks ask).
 
         Raises:
             CatalogSourceError: the catalog path does not exist.
         """
         if catalog is not None and catalog.startswith(("http://", "https://")):
             session = _backstage_session(catalog, None, use_cache=use_cache, cache_dir=cache_dir)
-            return replace(session, state_dir=state_dir, read_only=read_only, user=user)
+            return replace(session, state_dir=state_dir, read_only=read_only, user=user, policy_paths=tuple(policies))
         if catalog is not None and not Path(catalog).exists():
             raise CatalogSourceError(f"catalog {catalog}: no such file or directory")
         paths = [demo_catalog_path()] if catalog is None else [catalog]
@@ -150,7 +167,12 @@ class Session:
             publish_root=publish_root,
             read_only=read_only,
             user=user,
+            policy_paths=tuple(policies),
         )
+
+    def with_policies(self, paths: list[str] | tuple[str, ...] | None) -> Session:
+        """This session with ``paths`` checked too, after the profile's (``--policy``, repeatable)."""
+        return replace(self, policy_paths=(*self.policy_paths, *paths)) if paths else self
 
     # -- settings ------------------------------------------------------------------------------------------------
 
@@ -189,7 +211,7 @@ class Session:
         if self.runs_on_backstage:
             from .backstage.scaffolder import BackstageScaffolder, BackstageTaskRunner
 
-            runner = BackstageTaskRunner(BackstageScaffolder(self.backstage))
+            runner = BackstageTaskRunner(BackstageScaffolder(self.backstage), guardrails=self.guardrails())
         else:
             from .golden.local import local_runner
 
@@ -201,6 +223,7 @@ class Session:
                 vault_defaults=self._provision_defaults(),
                 # A catalog listed as projections (Backstage's): the local runner reads a template whole first.
                 whole_template=self._whole_template if self.catalog_source.supports_entity_lookup else None,
+                guardrails=self.guardrails(),
             )
         if self.read_only:
             from .golden.read_only import ReadOnlyRunner
@@ -221,6 +244,51 @@ class Session:
 
         return ProvisionDefaults(vault.kv_mount, vault.kubernetes_role, vault.kubernetes_mount)
 
+    # -- policies ------------------------------------------------------------------------------------------------
+
+    def policies(self) -> PolicySet | None:
+        """The policies of :attr:`policy_paths`, loaded (and their evaluation worker started) on first use and kept;
+        None when there are none. A broken policy is said once, as a notice (``FILE:LINE: policy: message``), and
+        every other one still applies. Nothing of the engines is imported before this is called."""
+        started = self._started
+        with started.policies_lock:
+            if started.policies is None and self.policy_paths:
+                from .policy.loading import load_policies
+                from .policy.text import format_problem
+
+                paths = [os.path.expanduser(path) for path in self.policy_paths]
+                started.policies = load_policies(paths)
+                for problem in started.policies.problems:
+                    self.notices(format_problem(problem), title="Policies")
+            return started.policies
+
+    def guardrails(self) -> Guardrails | None:
+        """What golden paths are checked against before anything is created (None without policies); the policies
+        load on the first check, not here."""
+        if not self.policy_paths:
+            return None
+        from .policy.guardrails import PolicyGuardrails
+
+        return PolicyGuardrails(self.policies)
+
+    def catalog_guardrail_problems(self, catalog: Catalog) -> list[Problem]:
+        """What the policies' catalog rules (Rego package ``catalog``) say about ``catalog``'s entities, as catalog
+        problems of rule ``guardrail``; [] without policies. Starts the evaluation worker: call it off the UI thread.
+        When the policies cannot be evaluated at all, that is said once as a notice and [] is returned.
+        """
+        policy_set = self.policies()
+        if policy_set is None:
+            return []
+        from .policy.guardrails import catalog_guardrail_problems
+
+        try:
+            return catalog_guardrail_problems(policy_set, catalog.entities)
+        except Exception as error:  # noqa: BLE001 - the catalog stays usable; the reason is said
+            self.notices(
+                f"the policies could not be evaluated on the catalog: {type(error).__name__}: {error}", title="Policies"
+            )
+            return []
+
     # -- workloads and logs --------------------------------------------------------------------------------------
 
     @property
@@ -236,6 +304,13 @@ class Session:
     def log_source(self, contexts: list[str] | None = None) -> LogSource:
         """The clusters an entity's pods are tailed on (only ``contexts``, when given), as :meth:`workload_source`."""
         return self._clusters(contexts)
+
+    def gitops_source(self, contexts: list[str] | None = None) -> GitOpsSource:
+        """An entity's Argo CD applications and Argo Rollouts, on the same clusters (and with the same credentials)
+        as its workloads; every action is refused before anything is sent in a read-only session."""
+        from .kube.gitops.access import KubeconfigGitOps
+
+        return KubeconfigGitOps(self._clusters(contexts), read_only=self.read_only)
 
     @property
     def demo_cluster(self) -> DemoCluster | None:
@@ -393,8 +468,8 @@ class Session:
     # -- lifecycle -----------------------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop what this session started (the demo cluster, the demo Vault) and forget the backends it made;
-        using a capability again makes it again."""
+        """Stop what this session started (the demo cluster, the demo Vault, the policies' evaluation worker) and
+        forget the backends it made; using a capability again makes it again."""
         started = self._started
         with started.clusters_lock:
             if started.demo_cluster is not None:
@@ -410,6 +485,10 @@ class Session:
             started.secret_store = None
         with started.oncall_lock:
             started.oncall = None
+        with started.policies_lock:
+            if started.policies is not None:
+                started.policies.close()  # its evaluation worker
+                started.policies = None
 
     def __enter__(self) -> Session:
         return self

@@ -115,6 +115,7 @@ class BackstageCatalogSource(CatalogSource):
 
     @property
     def label(self) -> str:
+        """The backend's URL as shown (never with a password from it); it also names the cache."""
         return self.http.display_url  # shown, cached and hashed: never a password from the URL
 
     # -- the whole catalog -------------------------------------------------------------------------------------------

@@ -186,6 +186,7 @@ class BackstageHttp:
         return f"BackstageHttp({self.display_url!r})"  # never the token, nor a password in the URL
 
     def close(self) -> None:
+        """Close the HTTP client's connections, if the client was ever made."""
         if self._http_client is not None:
             self._http_client.close()
 
@@ -268,9 +269,21 @@ class BackstageHttp:
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
 
     def get_json(self, path: str, *, what: str, params: Any = None, max_bytes: int | None = None) -> Any:
+        """GET ``path`` and decode its JSON body (size, depth and values bounded); retried as :meth:`request` says.
+
+        Raises:
+            BackstageError: the request failed (``what`` says what was being done), or the body is not JSON
+                or is over a bound.
+        """
         return self._decode(self.request("GET", path, what=what, params=params, max_bytes=max_bytes), what)
 
     def post_json(self, path: str, body: Any, *, what: str, idempotent: bool = False) -> Any:
+        """POST ``body`` as JSON to ``path`` and decode the JSON answer; retried only when ``idempotent``.
+
+        Raises:
+            BackstageError: the request failed (``what`` says what was being done), or the answer is not JSON
+                or is over a bound.
+        """
         return self._decode(self.request("POST", path, what=what, json=body, idempotent=idempotent), what)
 
     def stream(self, path: str, *, what: str, params: Any = None, timeout: float | None = None) -> EventStream:
@@ -368,4 +381,5 @@ class EventStream:
             yield chunk
 
     def close(self) -> None:
+        """Close the response, ending the stream."""
         self.response.close()

@@ -10,21 +10,20 @@ are global across tasks, a cancelled task ends ``failed``, and a dry run whose s
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, get_args
 from urllib.parse import quote
 
 from ..catalog.refs import EntityRefError, parse_ref
 from ..golden.events import EventSink, StepResult, StepStatus, TaskEvent, TaskResult
+from ..golden.guardrails import NOTHING_CREATED, GuardrailError, GuardrailReport, Guardrails, check_guardrails
 from ..golden.protocols import RunOptions, TemplateRunner
 from ..golden.template import Template
 from ..safe_text import clean
+from .dry_run_files import decode_contents, directory_contents
 from .http import BackstageError, BackstageHttp, EventStream
 from .scaffolder_forms import describe_field_errors, field_errors, template_from_schema
 from .sse import parse_sse
@@ -36,10 +35,6 @@ STEP_STATUSES: dict[str, StepStatus] = {**{status: status for status in get_args
 
 # Stream failures worth reconnecting after; anything else (401, 404, a bad token) will not get better.
 RECONNECTABLE = frozenset({"timeout", "unreachable", "server"})
-
-# A template directory sent with a dry run is read whole; past this it is surely not a template directory.
-MAX_DRY_RUN_FILES = 2000
-MAX_DRY_RUN_BYTES = 50 * 1024 * 1024
 
 
 def strip_ansi(text: str) -> str:
@@ -163,6 +158,11 @@ class StepTracker:
         self.errors: dict[str, str] = {}
 
     def see(self, event: TaskEvent) -> None:
+        """Take a step's new status from ``event``, if it carries one.
+
+        The first failure of a step keeps the first line of its message as the step's error (Backstage logs
+        the stack trace after it).
+        """
         if event.step_id is None or event.status is None:
             return
         self.statuses[event.step_id] = event.status
@@ -208,18 +208,27 @@ class BackstageTaskRunner(TemplateRunner):
         reconnects: how many times in a row a dropped event stream is reopened before giving up on the task.
         backoff: the first delay (seconds) between reconnects; it doubles each time, up to 5 s.
         cancel_grace: how long to wait for Backstage to end a cancelled task before reporting it cancelled anyway.
+        guardrails: judge the files the scaffolder's dry run returns: a dry run shows the verdicts, and a real run
+            asks for a dry run first and is not created when a policy denies (None: no dry run, nothing checked).
     """
 
     name = "Backstage"
     ready_asks_backend = True
 
     def __init__(
-        self, scaffolder: BackstageScaffolder, *, reconnects: int = 5, backoff: float = 0.5, cancel_grace: float = 30.0
+        self,
+        scaffolder: BackstageScaffolder,
+        *,
+        reconnects: int = 5,
+        backoff: float = 0.5,
+        cancel_grace: float = 30.0,
+        guardrails: Guardrails | None = None,
     ) -> None:
         self.scaffolder = scaffolder
         self.reconnects = reconnects
         self.backoff = backoff
         self.cancel_grace = cancel_grace
+        self.guardrails = guardrails
 
     def ready(self, template: Template) -> Template:
         """The template with the form Backstage's scaffolder serves for it.
@@ -241,8 +250,19 @@ class BackstageTaskRunner(TemplateRunner):
             )
         try:
             if dry_run:
-                return _dry_run(self.scaffolder, template, emit, values, dict(secrets or {}))
-            return _FollowedTask(self, template, emit, options.cancel).run(values, dict(secrets or {}))
+                return _dry_run(self.scaffolder, template, emit, values, dict(secrets or {}), self.guardrails)
+            report = None
+            if self.guardrails is not None:
+                if options.cancel is not None and options.cancel.is_set():
+                    return _failed(emit, steps, "cancelled", cancelled=True)
+                report = _check_before_creating(self.scaffolder, self.guardrails, template, emit, values, secrets)
+                if report.blocked:
+                    return _failed(emit, steps, report.failure_message(), guardrails=report)
+            result = _FollowedTask(self, template, emit, options.cancel).run(values, dict(secrets or {}))
+            result.guardrails = report
+            return result
+        except GuardrailError as error:
+            return _failed(emit, steps, f"{error}; {NOTHING_CREATED}")
         except BackstageError as error:
             rejected = field_errors(error.body) if error.kind == "input" else {}
             message = describe_field_errors(rejected) if rejected else str(error)
@@ -404,10 +424,44 @@ class _FollowedTask:
         return ScaffolderTaskResult("failed", steps, output, message, task_id=task_id, cancelled=cancelled)
 
 
+def _check_before_creating(
+    api: BackstageScaffolder,
+    guardrails: Guardrails,
+    template: Template,
+    emit: EventSink,
+    values: dict[str, Any],
+    secrets: dict[str, str] | None,
+) -> GuardrailReport:
+    """The guardrails' verdicts on the files Backstage's dry run renders for these values, before a task exists.
+
+    The dry run's own events are not shown (the real task's follow); the verdicts are.
+
+    Raises:
+        GuardrailError: the dry run failed, so the files could not be checked (the task is not created).
+        BackstageError: Backstage refused the values (``input``: shown on the form's fields) or could not be asked.
+    """
+    emit(TaskEvent("log", "Asking Backstage for a dry run to check the policies before the task is created"))
+    try:
+        checked = _dry_run(api, template, lambda event: None, dict(values), dict(secrets or {}))
+    except BackstageError as error:
+        if error.kind == "input":
+            raise  # the values themselves: the form shows them on its fields, as for a task
+        raise GuardrailError(f"the policies could not be checked: Backstage's dry run failed: {error}") from None
+    if checked.status != "completed":
+        raise GuardrailError(f"the policies could not be checked: Backstage's dry run failed: {checked.error}")
+    return check_guardrails(guardrails, checked.files, _log_to(emit))
+
+
 def _dry_run(
-    api: BackstageScaffolder, template: Template, emit: EventSink, values: dict[str, Any], secrets: dict[str, str]
+    api: BackstageScaffolder,
+    template: Template,
+    emit: EventSink,
+    values: dict[str, Any],
+    secrets: dict[str, str],
+    guardrails: Guardrails | None = None,
 ) -> ScaffolderTaskResult:
-    """``POST /v2/dry-run``: Backstage renders the template in a scratch workspace and returns its files."""
+    """``POST /v2/dry-run``: Backstage renders the template in a scratch workspace and returns its files, which
+    ``guardrails`` judge (a deny fails the dry run; its files are kept, to be shown)."""
     spec = template.raw.get("spec")
     # The whole entity is sent: the template's own document, or the catalog's when only its reference is known.
     has_steps = isinstance(spec, dict) and isinstance(spec.get("steps"), list)
@@ -427,43 +481,18 @@ def _dry_run(
     output = answer.get("output") if isinstance(answer.get("output"), dict) else {}
     if any(step.status == "failed" for step in steps):
         return _failed(emit, steps, failure_message(steps, None))
+    report = check_guardrails(guardrails, files, _log_to(emit)) if guardrails is not None else None
+    if report is not None and report.blocked:
+        blocked = _failed(emit, steps, report.failure_message(), guardrails=report)
+        blocked.files, blocked.executables = files, executables
+        return blocked
     emit(TaskEvent("completion", "Run completed with status: completed", status="completed", output=output))
-    return ScaffolderTaskResult("completed", steps, output, files=files, executables=executables)
+    return ScaffolderTaskResult("completed", steps, output, files=files, executables=executables, guardrails=report)
 
 
-def directory_contents(base_dir: Path | None) -> list[dict[str, str]]:
-    """The template directory as the template editor sends it (``[{path, base64Content}]``); ``[]`` without one.
-
-    Raises:
-        ValueError: the directory is too big to be a template's (a template file at a repository root).
-    """
-    if base_dir is None or not Path(base_dir).is_dir():
-        return []
-    contents, total = [], 0
-    for directory, dirnames, filenames in os.walk(base_dir):
-        dirnames[:] = sorted(name for name in dirnames if name != ".git")
-        for filename in sorted(filenames):
-            path = Path(directory, filename)
-            data = path.read_bytes()
-            total += len(data)
-            if len(contents) >= MAX_DRY_RUN_FILES or total > MAX_DRY_RUN_BYTES:
-                raise ValueError(f"{base_dir} holds too much to send with a dry run (over 2000 files or 50 MB)")
-            relative = path.relative_to(base_dir).as_posix()
-            contents.append({"path": relative, "base64Content": base64.b64encode(data).decode("ascii")})
-    return contents
-
-
-def decode_contents(contents: Any) -> tuple[dict[str, bytes], set[str]]:
-    """A dry run's ``directoryContents`` as ``{path: bytes}`` and the set of executable paths."""
-    files: dict[str, bytes] = {}
-    executables: set[str] = set()
-    for item in contents if isinstance(contents, list) else []:
-        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
-            continue
-        files[item["path"]] = base64.b64decode(item.get("base64Content") or "")
-        if item.get("executable"):
-            executables.add(item["path"])
-    return files, executables
+def _log_to(emit: EventSink):
+    """A line sayer that makes each line a ``log`` event of the task."""
+    return lambda line: emit(TaskEvent("log", line))
 
 
 def _int(value: Any) -> int | None:

@@ -30,6 +30,8 @@ class GlobBudget:
 
 @dataclass
 class GlobResult:
+    """What :func:`confined_glob` found: the matching paths, and whether a cap stopped it early."""
+
     matches: list[str]
     truncated: bool = False  # stopped at max_files
     out_of_folders: bool = False  # stopped because the catalog's globs listed max_folders folders

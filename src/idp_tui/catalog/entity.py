@@ -46,35 +46,43 @@ class Entity:
 
     @property
     def api_version(self) -> str:
+        """``apiVersion``, e.g. ``backstage.io/v1alpha1`` (the envelope check guarantees it)."""
         return self.raw["apiVersion"]
 
     @property
     def kind(self) -> str:
+        """``kind`` as written, e.g. ``Component``."""
         return self.raw["kind"]
 
     @property
     def metadata(self) -> dict[str, Any]:
+        """The ``metadata`` mapping as written (validated: it always has a ``name``)."""
         return self.raw["metadata"]
 
     @property
     def spec(self) -> dict[str, Any]:
+        """The ``spec`` mapping, or an empty one when it is missing or not a mapping."""
         spec = self.raw.get("spec")
         return spec if isinstance(spec, dict) else {}
 
     @property
     def name(self) -> str:
+        """``metadata.name``."""
         return self.metadata["name"]
 
     @property
     def namespace(self) -> str:
+        """``metadata.namespace``, or ``default`` when unset."""
         return self.metadata.get("namespace") or DEFAULT_NAMESPACE
 
     @property
     def ref(self) -> EntityRef:
+        """The entity's kind, namespace and name as an :class:`EntityRef`."""
         return EntityRef(self.kind, self.namespace, self.name)
 
     @property
     def title(self) -> str | None:
+        """``metadata.title``, or ``None``; :attr:`display_name` is what to show a person."""
         return self.metadata.get("title")
 
     @property
@@ -92,30 +100,37 @@ class Entity:
 
     @property
     def description(self) -> str:
+        """``metadata.description``, or empty when missing or not a string."""
         return _text(self.metadata, "description")
 
     @property
     def tags(self) -> list[str]:
+        """``metadata.tags``, or an empty list."""
         return self.metadata.get("tags") or []
 
     @property
     def labels(self) -> dict[str, str]:
+        """``metadata.labels``, or an empty mapping."""
         return self.metadata.get("labels") or {}
 
     @property
     def annotations(self) -> dict[str, str]:
+        """``metadata.annotations``, or an empty mapping."""
         return self.metadata.get("annotations") or {}
 
     @property
     def links(self) -> list[dict[str, str]]:
+        """``metadata.links`` (mappings with a ``url`` and optionally a ``title``), or an empty list."""
         return self.metadata.get("links") or []
 
     @property
     def spec_type(self) -> str:
+        """``spec.type`` (``service``, ``website``, ``team``...), or empty when missing or not a string."""
         return _text(self.spec, "type")
 
     @property
     def lifecycle(self) -> str:
+        """``spec.lifecycle`` (``production``, ``experimental``...), or empty when missing or not a string."""
         return _text(self.spec, "lifecycle")
 
     @property
@@ -125,6 +140,7 @@ class Entity:
 
     @property
     def system_key(self) -> str | None:
+        """The canonical key of the entity's system (``system:default/payments``), or ``None`` without one."""
         return self._spec_ref_key("system", "System")
 
     def _spec_ref_key(self, field_name: str, default_kind: str) -> str | None:

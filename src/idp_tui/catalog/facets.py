@@ -66,15 +66,23 @@ class EntityFilter:
     namespace: str | None = None
 
     def with_value(self, facet: str, value: str | None) -> EntityFilter:
+        """A copy with ``facet`` (a field name, e.g. ``owner``) set to ``value``; ``None`` clears it."""
         return replace(self, **{facet: value})
 
     def active(self) -> list[tuple[str, str]]:
+        """The facets that are set, as ``(facet, value)`` pairs in field order."""
         return [(f.name, getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) is not None]
 
     def __bool__(self) -> bool:
         return bool(self.active())
 
     def matches(self, entity: Entity) -> bool:
+        """Whether ``entity`` has the value of every facet that is set.
+
+        Kind, type, lifecycle, namespace and tag compare case-insensitively; the owner compares canonical keys,
+        so ``team-a`` matches ``group:default/team-a`` (an owner that is not a valid ref matches only entities
+        without an owner).
+        """
         if self.kind is not None and entity.kind.lower() != self.kind.lower():
             return False
         if self.type is not None and entity.spec_type.lower() != self.type.lower():

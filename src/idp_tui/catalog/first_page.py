@@ -31,10 +31,15 @@ class FirstPage:
     saved_at: float
 
     def age(self, now: float | None = None) -> float:
+        """Seconds since the page was saved (never negative); ``now`` defaults to the current time."""
         return max(0.0, (now or time.time()) - self.saved_at)
 
 
 def first_page_path(label: str, directory: Path | None = None) -> Path:
+    """Where the first page of the catalog ``label`` names is kept.
+
+    A file in ``directory`` (by default the cache home) named by a hash of the label, so each catalog has its own.
+    """
     digest = hashlib.sha1(label.encode()).hexdigest()[:16]
     return (directory or cache_home()) / f"first-page-{digest}.json"
 

@@ -13,6 +13,8 @@ from .entity import Entity
 
 @dataclass(frozen=True)
 class Link:
+    """A web link to show: its title (an annotation's label, else the link's title or its URL) and its URL."""
+
     title: str
     url: str
 

@@ -67,6 +67,15 @@ _UNCHECKED = 2  # named by a Location without wildcards: resolved in full when r
 
 @dataclass
 class LoadStats:
+    """What a :class:`LocalCatalogSource` read, for ``validate``'s summary.
+
+    Attributes:
+        files: files read, parsed afresh or from the cache (adds up over loads).
+        parsed: files parsed afresh (adds up over loads).
+        cached: files read back from the parse cache (adds up over loads).
+        ignored: files the last load found by scanning and set aside as not meant for the catalog.
+    """
+
     files: int = 0
     parsed: int = 0
     cached: int = 0
@@ -125,6 +134,7 @@ class LocalCatalogSource(CatalogSource):
 
     @property
     def label(self) -> str:
+        """The catalog's paths, comma-separated."""
         return ", ".join(self.roots)
 
     def load(self) -> Catalog:

@@ -78,6 +78,7 @@ class Catalog:
         return len(self.entities)
 
     def get(self, key: str) -> Entity | None:
+        """The entity with canonical key ``key`` (any case), loaded or remembered, or ``None``."""
         return self.by_key.get(key.lower())
 
     def find(self, ref: str) -> Entity | None:

@@ -31,6 +31,10 @@ class ParseCache:
 
     @classmethod
     def for_roots(cls, roots: list[str], directory: Path | None = None) -> ParseCache:
+        """The cache of the catalog read from ``roots`` (in any order).
+
+        It is a file in ``directory`` (by default the cache home) named by a hash of the sorted roots.
+        """
         digest = hashlib.sha1("\0".join(sorted(roots)).encode()).hexdigest()[:16]
         return cls((directory or cache_home()) / f"catalog-{digest}.marshal")
 
@@ -40,6 +44,11 @@ class ParseCache:
         return (_FORMAT, sys.version_info[:2], __version__)
 
     def load(self) -> None:
+        """Read the cache file into memory.
+
+        A missing or unreadable file, or one written by another cache format, Python or idp-tui version,
+        leaves the cache empty: every file is then parsed afresh.
+        """
         if self.path is None:
             return
         try:

@@ -32,6 +32,12 @@ class ParsedDocument(NamedTuple):
 
 @dataclass(slots=True)
 class ParsedFile:
+    """One catalog file as read: its documents with their verdicts, and what the catalog and the cache need.
+
+    ``mtime_ns`` and ``size`` are the file's when read (the cache compares them); ``problems`` are the
+    file's own (bad YAML, unreadable file), the documents carry theirs.
+    """
+
     path: str
     mtime_ns: int
     size: int
@@ -63,6 +69,12 @@ class ParsedFile:
 
     @classmethod
     def from_cache(cls, path: str, values: tuple) -> ParsedFile:
+        """Rebuild a file from the tuple :meth:`to_cache` made.
+
+        Raises:
+            TypeError: ``values`` is not such a tuple (the caller then parses the file again).
+            ValueError: ``values`` has the wrong number of items (likewise).
+        """
         (mtime_ns, size, documents, problems, dependencies, mentions_backstage) = values[:6]
         unreadable, alias_nodes, included_bytes = values[6:]
         return cls(
@@ -99,6 +111,10 @@ class ParsedFile:
         return self.mentions_backstage and not self.documents
 
     def is_fresh(self, stat: os.stat_result) -> bool:
+        """Whether the file (now ``stat``) and every file its placeholders included are unchanged since read.
+
+        Unchanged means the same mtime and size; a dependency that is gone or cannot be checked makes it stale.
+        """
         if (self.mtime_ns, self.size) != (stat.st_mtime_ns, stat.st_size):
             return False
         for dep_path, mtime_ns, size in self.dependencies:

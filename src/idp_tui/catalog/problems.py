@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+#: The rule of a problem a policy found (a catalog guardrail): the entity is kept, unlike the other problems'.
+GUARDRAIL_RULE = "guardrail"
+
 
 class Problem(NamedTuple):
     """One problem, pinned to a file and line so an editor can jump to it.
@@ -15,7 +18,8 @@ class Problem(NamedTuple):
         line: 1-based line of the offending field (or of the document when no field is to blame).
         message: what is wrong, in the words Backstage's catalog uses.
         rule: a short stable identifier of the check (``yaml``, ``envelope``, ``policy``, ``kind``,
-            ``relation``, ``duplicate``, ``location``, ``placeholder``), for scripts.
+            ``relation``, ``duplicate``, ``location``, ``placeholder``; ``guardrail`` for a policy's verdict, which
+            the session adds), for scripts.
         entity: the entity's ref when it could be read, else ``None``.
     """
 
@@ -26,6 +30,7 @@ class Problem(NamedTuple):
     entity: str | None = None
 
     def to_json(self) -> dict:
+        """The problem as a JSON object: ``path``, ``line``, ``message``, ``rule`` and ``entity``."""
         return self._asdict()
 
     def __str__(self) -> str:

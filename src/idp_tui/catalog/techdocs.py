@@ -20,6 +20,8 @@ TECHDOCS_REF = "backstage.io/techdocs-ref"
 
 @dataclass(frozen=True, slots=True)
 class DocPage:
+    """A TechDocs page: its title (after the nav sections it sits in, ``Guides › Setup``) and its file's path."""
+
     title: str
     path: str
 

@@ -18,6 +18,7 @@ _NOISE = {"group", "user", "default", "component", "system", "resource", "domain
 
 
 def words_of(text: str) -> list[str]:
+    """The lowercase words of ``text``, split at whitespace and the punctuation of names and refs (``-_./:@``...)."""
     return text.lower().translate(WORD_SEPARATORS).split()
 
 

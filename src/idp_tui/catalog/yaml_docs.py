@@ -137,7 +137,11 @@ class CatalogLoader(_BaseLoader):
         self.document_lines: list[int] = []
         self.alias_budget = alias_budget
 
-    def resolve(self, kind, value, implicit):  # noqa: D102 - called by the composer for every node
+    def resolve(self, kind, value, implicit):
+        """A node's tag: core-schema for a plain scalar, ``str`` for a quoted one, ``seq`` or ``map`` otherwise.
+
+        The composer calls it for every node, so it is kept short.
+        """
         if kind is ScalarNode:
             if implicit[0]:
                 if value == "":
@@ -148,7 +152,12 @@ class CatalogLoader(_BaseLoader):
             return _STR
         return _SEQ if kind is SequenceNode else _MAP
 
-    def construct_document(self, node):  # noqa: D102 - records the line, then builds the data
+    def construct_document(self, node):
+        """Build one document's data, recording the line it starts on and charging its aliases to ``alias_budget``.
+
+        Raises:
+            ConstructorError: its aliases expand past the budget, or it is nested too deeply.
+        """
         self.document_lines.append(node.start_mark.line + 1)
         try:
             if self.alias_budget is not None:
@@ -331,6 +340,8 @@ class YamlDocument:
 
 @dataclass(frozen=True, slots=True)
 class YamlError:
+    """An error reading a YAML stream: the 1-based line it is on and the message to show."""
+
     line: int
     message: str
 

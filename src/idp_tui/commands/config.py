@@ -46,6 +46,9 @@ profiles:
       auth: {method: token}              # reads $VAULT_TOKEN; or token: {command: "cat ~/.vault-token"}
       # auth: {method: approle, role_id: my-role-id, secret_id: {env: VAULT_SECRET_ID}}
       # auth: {method: kubernetes, role: idp-tui}
+    # Rego and ValidatingAdmissionPolicy files, folders or OPA bundles (.tar.gz) golden paths are checked against
+    # before anything is created (relative paths are relative to this file; the demo uses its bundled policies).
+    # policies: [policies/, ~/org-guardrails.tar.gz]
     user: user:jdoe                      # who you are in the catalog, for "mine"
     # theme: idp-dark                    # idp-light, idp-high-contrast, idp-ansi16, or a palette in themes/
     read_only: false                     # true: no golden-path runs, restart, scale, delete or Vault writes
@@ -61,6 +64,7 @@ _ROWS = (
     ("kubernetes", "kubernetes"),
     ("oncall", "oncall"),
     ("vault", "vault"),
+    ("policies", "policies"),
     ("user", "user"),
     ("theme", "theme"),
     ("read_only", "read-only"),
@@ -159,6 +163,7 @@ def profile_json(profile: Profile) -> dict[str, Any]:
             "url": _url(profile.oncall.url),
         },
         "vault": vault,
+        "policies": list(profile.policies),
         "user": profile.user,
         "theme": profile.theme,
         "read_only": profile.read_only,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .output import error, print_json
 
 if TYPE_CHECKING:
+    from ..kube.report import DeploymentsReport
     from ..session import Session
 
 
@@ -22,7 +23,7 @@ def add_parser(subparsers) -> None:
 
 
 def deployments_command(args, session: Session) -> int:
-    from ..kube.report import cluster_report
+    from ..kube.report import deployments_report
     from ..kube.selection import SelectorError, selector_for
 
     catalog = session.catalog_source.load()
@@ -50,28 +51,27 @@ def deployments_command(args, session: Session) -> int:
     except NoClusters as problem:
         error(str(problem))
         return 2
-    now = datetime.now(UTC)
-    report = {"entity": entity.key, "selector": selector.label_selector, "namespace": selector.namespace}
     # Never a silent demo: a script must be able to tell the demo cluster's answers from a real cluster's.
-    report["demo"] = clusters.demo
-    report["clusters"] = [cluster_report(snapshot, now) for snapshot in snapshots]
+    report = deployments_report(entity.key, selector, snapshots, demo=clusters.demo, now=datetime.now(UTC))
     if args.json:
-        print_json(report)
+        from .deployments_json import deployments_json
+
+        print_json(deployments_json(report))
     else:
         _print_report(report)
     return 0
 
 
-def _print_report(report: dict[str, Any]) -> None:
+def _print_report(report: DeploymentsReport) -> None:
     from ..render.deployments import cluster_rows
     from .output import console
 
     out = console()
-    namespace = report["namespace"] or "any namespace"
-    source = " · demo cluster" if report["demo"] else ""
-    header = f"{report['entity']}: pods labelled {report['selector']} in {namespace}{source}"
+    namespace = report.selector.namespace or "any namespace"
+    source = " · demo cluster" if report.demo else ""
+    header = f"{report.entity}: pods labelled {report.selector.label_selector} in {namespace}{source}"
     out.print(header, highlight=False, soft_wrap=True)  # one line, as the rows: whole for grep, wrapped by the terminal
-    for cluster in report["clusters"]:
+    for cluster in report.clusters:
         out.print()
         for row in cluster_rows(cluster):
             out.print(row.text, soft_wrap=True)

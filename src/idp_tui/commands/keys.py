@@ -18,11 +18,15 @@ def add_parser(subparsers) -> None:
 
 
 def keys_command(args, session=None) -> int:
-    from ..keymap import binding_scopes, keymap_path, load_user_keymap
+    # The TUI's own bindings: this one command imports the app and its screens (see [tool.importlinter]).
+    from ..app import binding_scopes
+    from ..keymap import keymap_path
+    from ..screens.bindings import load_user_keymap
 
     path = keymap_path()
-    result = load_user_keymap(path)
-    rows = _rows(binding_scopes(), result.keymap)
+    scopes = binding_scopes()
+    result = load_user_keymap(path, scopes)
+    rows = _rows(scopes, result.keymap)
     if args.json:
         print_json({"keymap": str(path), "exists": path.exists(), "bindings": rows, "problems": result.problems})
     else:

@@ -16,6 +16,8 @@ from ..safe_text import clean, clean_keep_colours
 from .output import error
 
 if TYPE_CHECKING:
+    from ..kube.log_stream import LogTarget
+    from ..kube.logs import LogOptions
     from ..kube.protocols import LogSource
     from ..session import Session
 
@@ -75,11 +77,17 @@ def logs_command(args, session: Session) -> int:
     if selector is None:
         error(f"{entity.key} has no Kubernetes annotations, so no pods can be matched to it")
         return 1
+    from ..kube.log_stream import LogTarget
+
     try:
-        return _tail(session.log_source(args.context), selector, options, _colour_mode(args.color))
+        return _tail(session.log_source(args.context), LogTarget.of(selector), options, _colour_mode(args.color))
     except NoClusters as problem:
         error(str(problem))
         return 2
+    finally:
+        # The streams have ended (Ctrl-C too): the demo cluster stops now, so no thread outlives the command (one
+        # still writing to a socket while the interpreter shuts down can abort it).
+        session.close()
 
 
 def _colour_mode(choice: str) -> str:
@@ -90,52 +98,41 @@ def _colour_mode(choice: str) -> str:
     return choice
 
 
-def _tail(clusters: LogSource, selector, options, colour: str = "never") -> int:
+def _tail(clusters: LogSource, target: LogTarget, options: LogOptions, colour: str = "never") -> int:
     """Print the merged lines of every allowed cluster; a cluster that cannot be read is one line on stderr.
 
     Returns:
         0, or 2 when a cluster could not be read (the lines of the others are printed all the same).
     """
-    import queue
+    from ..kube.log_stream import LogStream
+    from ..kube.logs import LogLine
 
-    from ..kube.errors import describe_api_error
-    from ..kube.logs import LogLine, merged
-
-    lines: queue.Queue = queue.Queue(maxsize=10_000)
-    tails, failed = [], 0
-    names = [name for name in clusters.cluster_names() if selector.allows_cluster(name)]
+    stream = LogStream(clusters, target, options)
+    names = stream.clusters
     if clusters.demo:
         # On stderr: stdout holds only log lines, for grep and files, and the demo must never pass for a real cluster.
         error(f"demo cluster ({', '.join(names) or 'no context'}): the demo's logs, not a real cluster's")
-    for name in names:
-        try:
-            tail = clusters.tail(name, selector.namespace, selector.label_selector, options, lines)
-            tail.start()
-        except Exception as problem:  # noqa: BLE001 - an unreachable cluster is its line, the others still tail
-            error(f"{name}: {describe_api_error(problem, 'pods')}")
-            failed += 1
-            continue
-        tails.append(tail)
     colours: dict[str, str] = {}
     write = sys.stdout.write
     try:
-        for item in merged(tails, lines):
-            if isinstance(item, LogLine):
-                prefix = clean(f"{item.cluster} {item.source}" if len(names) > 1 else item.source, one_line=True)
-                if colour == "never":
-                    write(f"{prefix} {clean(item.text)}\n")
-                    continue
-                code = colours.setdefault(item.source, PALETTE[len(colours) % len(PALETTE)])
-                body = clean_keep_colours(item.text) if colour == "always" else clean(item.text)
-                # A line's own colour must not run into the next line's prefix.
-                end = RESET if "\x1b" in body else ""
-                write(f"\x1b[{code}m{prefix}{RESET} {body}{end}\n")
-            else:
-                error(item)
+        stream.start()
+        for batch in stream.batches():
+            for item in batch:
+                if isinstance(item, LogLine):
+                    prefix = clean(f"{item.cluster} {item.source}" if len(names) > 1 else item.source, one_line=True)
+                    if colour == "never":
+                        write(f"{prefix} {clean(item.text)}\n")
+                        continue
+                    code = colours.setdefault(item.source, PALETTE[len(colours) % len(PALETTE)])
+                    body = clean_keep_colours(item.text) if colour == "always" else clean(item.text)
+                    # A line's own colour must not run into the next line's prefix.
+                    end = RESET if "\x1b" in body else ""
+                    write(f"\x1b[{code}m{prefix}{RESET} {body}{end}\n")
+                else:
+                    error(item)
     except KeyboardInterrupt:
         pass  # Ctrl-C ends a follow: a normal way to stop, not a failure
     finally:
-        for tail in tails:
-            tail.stop()
+        stream.stop()  # every stream's thread ends here, before the session stops the clusters
     sys.stdout.flush()
-    return 2 if failed else 0
+    return 2 if stream.failed else 0

@@ -32,6 +32,15 @@ def add_parser(subparsers) -> None:
     scaffold.add_argument("--dry-run", action="store_true", help="show the steps and files without writing anything")
     scaffold.add_argument("--output", metavar="DIR", help="also write the task's final workspace to DIR")
     scaffold.add_argument("--publish-root", metavar="DIR", help="where local publishing creates repositories")
+    scaffold.add_argument(
+        "--policy",
+        dest="policies",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also check what the run produces against these policies (Rego, ValidatingAdmissionPolicy, OPA "
+        "bundle; repeatable; added to the profile's)",
+    )
     scaffold.add_argument("--json", action="store_true", help="print the result as JSON")
     scaffold.set_defaults(handler=scaffold_command)
 
@@ -39,6 +48,7 @@ def add_parser(subparsers) -> None:
 if TYPE_CHECKING:  # the parser is built for every command: what only a handler needs is imported there
     from ..catalog.model import Catalog
     from ..golden.events import TaskEvent, TaskResult
+    from ..golden.guardrails import GuardrailReport
     from ..golden.template import Template
     from ..session import Session
 
@@ -116,12 +126,14 @@ def _report(result: TaskResult, args) -> None:
             payload["files"] += [{"path": path, "symlink": target} for path, target in result.symlinks.items()]
         print_json(payload)
         return
-    if args.dry_run and result.status == "completed":
+    if args.dry_run and (result.files or result.symlinks):  # a dry run a policy blocked shows its files too
         print("\nFiles the template would produce:")
         for path, content in result.files.items():
             print(clean(f"  {path}  ({len(content)} bytes)", one_line=True))
         for path, target in result.symlinks.items():
             print(clean(f"  {path} -> {target}", one_line=True))
+    if result.guardrails is not None:
+        _print_guardrails(result.guardrails)
     if result.status != "completed":
         error(result.error or "the task failed")
         return
@@ -134,6 +146,13 @@ def _report(result: TaskResult, args) -> None:
     for item in result.text:
         print(clean(f"\n{item.get('title') or ''}\n{item.get('content') or ''}".rstrip()))
     sys.stdout.flush()
+
+
+def _print_guardrails(report: GuardrailReport) -> None:
+    """The policies' verdicts: ``file:line: DENY policy: message`` each (policy authors wrote the messages)."""
+    print(f"\n{report.summary()}")
+    for line in [*(str(finding) for finding in report.findings), *report.problems]:
+        print(clean(f"  {line}", one_line=True))
 
 
 def _text(content: bytes) -> str:

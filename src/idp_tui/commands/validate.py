@@ -1,24 +1,59 @@
-"""``idp-tui validate PATH...``: check catalog files the way the Backstage catalog would."""
+"""``idp-tui validate PATH...``: check catalog files the way the Backstage catalog would; with ``--policy``, also
+judge manifests and catalog files against Rego and ValidatingAdmissionPolicy guardrails.
+
+With ``--policy`` both checks run on the same paths and answer together (one list, one exit status): adding the
+policies never drops the catalog's own checks. A manifest named explicitly is judged by the policies only (the
+catalog's validation would call a Deployment an unknown kind); in a folder, the catalog reads the files that look
+like catalog files, as it always does, and the policies read every YAML and JSON file.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..catalog.local_source import LocalCatalogSource
 from ..catalog.model import Catalog
 from ..catalog.problems import Problem
 from ..render.words import count
-from .output import display_path, print_json, write_lines
+from .output import display_path, error, print_json, write_lines
+
+if TYPE_CHECKING:
+    from ..policy.models import InputProblem, PolicyEvaluation, PolicyResult
+
+FORMATS = ("text", "json", "sarif")
+CATALOG_ENGINE = "backstage"  # the catalog's own validation, as its findings appear beside the policies'
+CATALOG_SNIFF_BYTES = 8 * 1024 * 1024
 
 
 def add_parser(subparsers) -> None:
     validate = subparsers.add_parser(
-        "validate", help="check catalog files (YAML, envelope, policies, kind schemas, refs, duplicates)"
+        "validate",
+        help="check catalog files (YAML, envelope, policies, kind schemas, refs, duplicates); with --policy, also "
+        "manifests against Rego and ValidatingAdmissionPolicies",
     )
-    validate.add_argument("paths", nargs="+", metavar="PATH", help="a catalog file or a directory of them")
-    validate.add_argument("--json", action="store_true", help="print the problems and warnings as a JSON list")
+    validate.add_argument("paths", nargs="+", metavar="PATH", help="a catalog file, a manifest or a directory of them")
+    validate.add_argument(
+        "--json", dest="format", action="store_const", const="json", help="print the findings as a JSON list"
+    )
+    validate.add_argument(
+        "--format", choices=FORMATS, help="text (default), json, or sarif (SARIF 2.1.0, for CI code scanning)"
+    )
+    validate.add_argument(
+        "--policy",
+        dest="policies",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="also evaluate every YAML/JSON document against these policies: Rego (conftest's deny/warn rules, "
+        "package main; package catalog for catalog entities), ValidatingAdmissionPolicies, OPA bundles "
+        "(repeatable)",
+    )
+    validate.add_argument("--fail-on-warn", action="store_true", help="exit 1 on warnings too")
     validate.set_defaults(handler=validate_command, needs_session=False)
 
 
@@ -50,30 +85,57 @@ def _template_findings(catalog: Catalog) -> tuple[list[Problem], list[Problem]]:
     return problems, warnings
 
 
+class CatalogCheck:
+    """The catalog's own validation of some paths: findings in file and line order, each marked error or warning."""
+
+    def __init__(self, paths: list[str]) -> None:
+        source = LocalCatalogSource(paths, use_cache=False)
+        catalog = source.load()
+        template_problems, self.warnings = _template_findings(catalog)
+        self.problems = catalog.problems + template_problems
+        self.findings: list[tuple[Problem, str]] = sorted(
+            [(problem._replace(path=display_path(problem.path)), "error") for problem in self.problems]
+            + [(warning._replace(path=display_path(warning.path)), "warning") for warning in self.warnings],
+            key=lambda item: (item[0].path, item[0].line, item[0].message),
+        )
+        self.entities = len(catalog)
+        self.files = source.stats.files
+
+    def summary(self) -> str:
+        summary = count(len(self.problems), "problem")
+        if self.warnings:
+            summary += f", {count(len(self.warnings), 'warning')}"
+        return summary + f"; {count(self.entities, 'valid entity')} in {count(self.files, 'file')}"
+
+    def results(self) -> list[PolicyResult]:
+        """The findings as verdicts of the ``backstage`` engine, for the JSON and SARIF lists."""
+        from ..policy.models import PolicyResult
+
+        return [
+            PolicyResult(
+                problem.path, problem.line, -1, "", "", f"{CATALOG_ENGINE}.{problem.rule}", CATALOG_ENGINE,
+                "deny" if severity == "error" else "warn", problem.message,
+            )
+            for problem, severity in self.findings
+        ]  # fmt: skip
+
+
 def validate_command(args: argparse.Namespace, session=None) -> int:
-    source = LocalCatalogSource(args.paths, use_cache=False)
-    catalog = source.load()
-    template_problems, warnings = _template_findings(catalog)
-    problems = catalog.problems + template_problems
-    # One list in file and line order, each finding marked: warnings alone never make the exit status 1.
-    findings = sorted(
-        [(problem._replace(path=display_path(problem.path)), "error") for problem in problems]
-        + [(warning._replace(path=display_path(warning.path)), "warning") for warning in warnings],
-        key=lambda item: (item[0].path, item[0].line, item[0].message),
-    )
-    if args.json:
-        print_json([{**problem.to_json(), "severity": severity} for problem, severity in findings])
+    output = args.format or "text"
+    if args.policies:
+        return _with_policies(args, output)
+    check = CatalogCheck(args.paths)
+    if output == "json":
+        print_json([{**problem.to_json(), "severity": severity} for problem, severity in check.findings])
+    elif output == "sarif":
+        from ..policy.sarif import to_sarif
+
+        print_json(to_sarif(check.results()))
     else:
         # A problem quotes the file's own text (a bad value, a key): no escape sequence of it reaches the terminal.
-        write_lines(_line(problem, severity) for problem, severity in findings)
-    files = source.stats.files
-    summary = f"{count(len(problems), 'problem')}"
-    if warnings:
-        summary += f", {count(len(warnings), 'warning')}"
-    summary += f"; {count(len(catalog), 'valid entity')} in {count(files, 'file')}"
-    if not args.json:
-        sys.stderr.write(summary + "\n")
-    return 1 if problems else 0
+        write_lines(_line(problem, severity) for problem, severity in check.findings)
+        sys.stderr.write(check.summary() + "\n")
+    return 1 if check.problems or (args.fail_on_warn and check.warnings) else 0
 
 
 def _line(problem: Problem, severity: str) -> str:
@@ -81,3 +143,137 @@ def _line(problem: Problem, severity: str) -> str:
     if severity == "error":
         return str(problem)
     return str(problem._replace(message=f"warning: {problem.message}"))
+
+
+# -- with --policy -------------------------------------------------------------------------------------------------
+
+
+def _looks_like_catalog_file(path: str) -> bool:
+    """Whether the catalog's own checks apply to ``path``, decided as its directory scan decides: a folder (the
+    catalog picks its files in it), or a file with a document of a catalog kind or a Backstage apiVersion, or one
+    that does not parse but names ``backstage.io``. A file that cannot be read is left to the policies' reader,
+    which says why."""
+    if os.path.isdir(path):
+        return True
+    from ..bounded_read import read_regular_file
+    from ..catalog.entity import KNOWN_KINDS
+    from ..catalog.parsed_file import BACKSTAGE_API_GROUPS
+    from ..catalog.yaml_docs import load_documents
+
+    try:
+        text = read_regular_file(path, CATALOG_SNIFF_BYTES)[0].decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    documents, _ = load_documents(text)
+    for document in documents:
+        data = document.data if isinstance(document.data, dict) else {}
+        if data.get("kind") in KNOWN_KINDS or str(data.get("apiVersion", "")).startswith(BACKSTAGE_API_GROUPS):
+            return True
+    return not documents and "backstage.io" in text
+
+
+def _evaluate(args: argparse.Namespace) -> tuple[PolicyEvaluation, Any]:
+    """Load the policies (each broken one said once, on stderr) and evaluate the paths."""
+    from ..policy.evaluate import evaluate_files
+    from ..policy.loading import load_policies
+    from ..policy.text import format_problem
+
+    policy_set = load_policies(args.policies)
+    try:
+        # Broken policies, then those met while evaluating (one too slow on a document): each said once.
+        for problem in policy_set.problems:
+            error(format_problem(problem))
+        evaluation = evaluate_files(policy_set, args.paths)
+        loaded = set(policy_set.problems)
+        for problem in evaluation.problems:
+            if problem not in loaded:
+                error(format_problem(problem))
+    finally:
+        policy_set.close()
+    return evaluation, policy_set
+
+
+def _with_policies(args: argparse.Namespace, output: str) -> int:
+    catalog_paths = [path for path in args.paths if _looks_like_catalog_file(path)]
+    check = CatalogCheck(catalog_paths) if catalog_paths else None
+    evaluation, policy_set = _evaluate(args)
+    results = [_displayed(result) for result in evaluation.results]
+    # A file both readers could not parse is said once, by the catalog (in Backstage's words).
+    said = {(problem.path, problem.line) for problem, _ in check.findings} if check else set()
+    unread = [
+        replace(problem, file=display_path(problem.file))
+        for problem in evaluation.input_problems
+        if (display_path(problem.file), problem.line) not in said
+    ]
+    # One list in file and line order (each document's verdicts in the order they were found).
+    every = sorted([*(check.results() if check else []), *results], key=lambda result: (result.file, result.line))
+    if output == "json":
+        print_json([_result_json(result) for result in every])
+        _say_unread(unread)
+    elif output == "sarif":
+        from ..policy.sarif import to_sarif
+
+        print_json(to_sarif(every, (), policy_set=policy_set, input_problems=unread))
+    else:
+        write_lines(line for _, line in sorted(_text_lines(check, results, unread)))
+        summary = f"{check.summary()}; " if check else ""
+        sys.stderr.write(summary + _policy_summary(evaluation) + "\n")
+    warned = evaluation.warned or bool(check and check.warnings)
+    failed = evaluation.denied or bool(unread) or bool(check and check.problems)
+    return 1 if failed or (args.fail_on_warn and warned) else 0
+
+
+def _displayed(result: PolicyResult) -> PolicyResult:
+    return replace(result, file=display_path(result.file))
+
+
+def _text_lines(
+    check: CatalogCheck | None, results: list[PolicyResult], unread: list[InputProblem]
+) -> list[tuple[tuple[str, int], str]]:
+    """Every finding as ``((file, line), text)``, to be sorted into one list."""
+    from ..policy.text import format_input_problem, format_result
+
+    lines = (
+        [((problem.path, problem.line), _line(problem, severity)) for problem, severity in check.findings]
+        if check
+        else []
+    )
+    lines += [((result.file, result.line), format_result(result)) for result in results]
+    lines += [((problem.file, problem.line), format_input_problem(problem)) for problem in unread]
+    return lines
+
+
+def _say_unread(unread: list[InputProblem]) -> None:
+    from ..policy.text import format_input_problem
+
+    for problem in unread:
+        error(format_input_problem(problem))
+
+
+def _result_json(result: PolicyResult) -> dict[str, Any]:
+    """``{file, line, document, kind, name, policy, engine, action, message}`` (and ``reason`` when a
+    ValidatingAdmissionPolicy gave one); ``document`` is null for the catalog's own findings."""
+    item: dict[str, Any] = {
+        "file": result.file,
+        "line": result.line,
+        "document": result.document_index if result.document_index >= 0 else None,
+        "kind": result.kind,
+        "name": result.name,
+        "policy": result.policy,
+        "engine": result.engine,
+        "action": result.action,
+        "message": result.message,
+    }
+    if result.reason:
+        item["reason"] = result.reason
+    return item
+
+
+def _policy_summary(evaluation: PolicyEvaluation) -> str:
+    denied = sum(1 for result in evaluation.results if result.action == "deny")
+    warned = sum(1 for result in evaluation.results if result.action == "warn")
+    audited = len(evaluation.results) - denied - warned
+    summary = f"policies: {denied} denied, {count(warned, 'warning')}"
+    if audited:
+        summary += f", {audited} audited"
+    return summary + f" in {count(evaluation.documents, 'document')}"

@@ -19,3 +19,11 @@ class TemplateRunError(Exception):
 
 class RunRefused(TemplateRunError):
     """A real (not dry) run was asked for in a read-only session; nothing was started."""
+
+
+class ActionError(Exception):
+    """An action refused or failed; the message is shown to the user as the step's failure reason.
+
+    Actions raise it (``idp_tui.golden.actions.base`` hands it on with the rest of the action contract), and so do
+    the helpers they share (``workspace``, ``sources``, ``repo_url``), which is why it lives here, below both.
+    """

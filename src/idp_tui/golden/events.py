@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .guardrails import GuardrailReport
 
 StepStatus = Literal["open", "processing", "completed", "failed", "skipped"]
 
@@ -27,6 +30,12 @@ EventSink = Callable[[TaskEvent], None]
 
 @dataclass
 class StepResult:
+    """One step of a task as it went.
+
+    ``input`` is the rendered input (secrets masked) once the step ran, ``output`` its outputs, ``error``
+    why it failed.
+    """
+
     id: str
     name: str
     action: str
@@ -51,19 +60,24 @@ class TaskResult:
     symlinks: dict[str, str] = field(default_factory=dict)
     # What was created outside the workspace (repositories, catalog entries), one line each.
     created: list[str] = field(default_factory=list)
+    # What the policies said about the files the run produced (None: no policies were checked).
+    guardrails: GuardrailReport | None = None
 
     @property
     def links(self) -> list[dict[str, Any]]:
+        """The ``links`` of the template's output that are objects (``title``, ``url``, ``entityRef``...)."""
         links = self.output.get("links")
         return [link for link in links if isinstance(link, dict)] if isinstance(links, list) else []
 
     @property
     def text(self) -> list[dict[str, Any]]:
+        """The ``text`` entries of the template's output that are objects (``title``, ``content``)."""
         text = self.output.get("text")
         return [item for item in text if isinstance(item, dict)] if isinstance(text, list) else []
 
     def to_json(self) -> dict[str, Any]:
-        """``{status, steps: [{id, name, status}], output: {links: [{title, url}], text}}``."""
+        """``{status, steps: [{id, name, status}], output: {links: [{title, url}], text}}``, and ``policies``
+        (:meth:`~idp_tui.golden.guardrails.GuardrailReport.to_json`) when the run's files were checked."""
         return {
             "status": self.status,
             "error": self.error,
@@ -73,6 +87,7 @@ class TaskResult:
                 "text": self.text,
             },
             "created": self.created,
+            **({"policies": self.guardrails.to_json()} if self.guardrails is not None else {}),
         }
 
 

@@ -87,6 +87,7 @@ class Cycler:
         self.items, self.position = list(items), -1
 
     def template_attribute(self, name: str) -> Any:
+        """What ``cycler.<name>`` is in a template: ``next``, ``reset`` or ``current``; ``None`` else."""
         if name == "next":
             return self._next
         if name == "reset":

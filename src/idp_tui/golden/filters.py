@@ -219,6 +219,7 @@ def js_selectattr(value: Any, attribute: Any, *_: Any) -> list:
 
 
 def js_rejectattr(value: Any, attribute: Any, *_: Any) -> list:
+    """``rejectattr``: items whose attribute is falsy (nunjucks ignores any test given after it)."""
     return [item for item in value or [] if not (isinstance(item, dict) and js_truthy(item.get(attribute)))]
 
 

@@ -46,6 +46,7 @@ class Glob:
 
 
 def has_magic(pattern: str) -> bool:
+    """Whether ``pattern`` has a glob character (``*``, ``?``, ``[`` or ``{``), else it names one path."""
     return any(ch in pattern for ch in "*?[{")
 
 

@@ -19,6 +19,7 @@ class ReadOnlyRunner(TemplateRunner):
         self.ready_asks_backend = runner.ready_asks_backend
 
     def ready(self, template: Template) -> Template:
+        """The wrapped runner's answer: preparing a form writes nothing, so it is allowed."""
         return self.runner.ready(template)
 
     def run_task(self, template: Template, values: dict[str, Any], options: RunOptions) -> TaskResult:

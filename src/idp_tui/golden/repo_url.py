@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, unquote
 
-from .actions.base import ActionError
+from .errors import ActionError
 
 # What ScmIntegrations.fromConfig() registers when the config has no ``integrations`` section.
 DEFAULT_HOST_TYPES: dict[str, str] = {

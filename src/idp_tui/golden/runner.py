@@ -27,6 +27,14 @@ from . import budget
 from .actions.base import Action, ActionContext, ActionError, Effect, RunSettings
 from .events import EventSink, StepResult, TaskEvent, TaskResult
 from .expressions import UNDEFINED, TemplateEngine, TemplateRenderError
+from .guardrails import (
+    NOTHING_CREATED,
+    GuardrailError,
+    GuardrailReport,
+    Guardrails,
+    check_guardrails,
+    read_guardrail_inputs,
+)
 from .js_values import js_truthy
 from .protocols import RunOptions, TemplateRunner
 from .sandbox import template_global
@@ -62,6 +70,8 @@ class LocalTaskRunner(TemplateRunner):
         settings: where runs publish and register, and what they may call.
         whole_template: how to read a listed template whole, where the list holds projections (a remote catalog's);
             None: listed templates are whole already.
+        guardrails: checks the YAML and JSON files a run would produce, after its steps and before anything is
+            published, registered or provisioned (a deny fails the run); None: nothing is checked.
     """
 
     def __init__(
@@ -70,19 +80,23 @@ class LocalTaskRunner(TemplateRunner):
         settings: RunSettings,
         *,
         whole_template: Callable[[str], Template] | None = None,
+        guardrails: Guardrails | None = None,
     ) -> None:
         self.actions = dict(actions)
         self.settings = settings
         self.whole_template = whole_template
+        self.guardrails = guardrails
         self.engine = TemplateEngine()
 
     @property
     def name(self) -> str:
+        """Who :meth:`ready` asks, in words: the catalog when it reads templates, else the local runner."""
         # What ready() asks, when it asks anything: the catalog that listed the template.
         return "the catalog" if self.whole_template is not None else "the local runner"
 
     @property
     def ready_asks_backend(self) -> bool:
+        """Whether :meth:`ready` reads templates again from the catalog (off the UI thread)."""
         return self.whole_template is not None
 
     def ready(self, template: Template) -> Template:
@@ -160,9 +174,16 @@ class _Task:
             # What leaves the task (shown, copied, published) holds no link out and no git control directory.
             audit_tree(workspace, "the workspace", where="the task workspace")
             files, executables, links = _read_tree(workspace) if self.dry_run else ({}, set(), {})
-            created = [] if self.dry_run else self._apply(self.effects + staged_extra)
-            result = self._finish("completed", None, output)
-            result.files, result.executables, result.symlinks, result.created = files, executables, links, created
+            # Guardrails judge the workspace before any staged effect (repository, catalog entry, Vault) applies.
+            report = self._check_guardrails(workspace, files)
+            if report is not None and report.blocked:
+                result = self._finish("failed", report.failure_message())
+            else:
+                created = [] if self.dry_run else self._apply(self.effects + staged_extra)
+                result = self._finish("completed", None, output)
+                result.created = created
+            result.files, result.executables, result.symlinks = files, executables, links
+            result.guardrails = report
             return result
         except ActionError as failure:
             return self._finish("failed", str(failure))
@@ -170,6 +191,21 @@ class _Task:
             return self._finish("failed", "The template's output is nested too deeply to render")
         finally:
             shutil.rmtree(root, ignore_errors=True)
+
+    def _check_guardrails(self, workspace: Path, files: dict[str, bytes]) -> GuardrailReport | None:
+        """The guardrails' verdicts on the workspace (a dry run's files are read already); None without guardrails.
+
+        Raises:
+            ActionError: the guardrails could not be checked: the run stops, nothing is created unchecked.
+        """
+        guardrails = self.runner.guardrails
+        if guardrails is None:
+            return None
+        try:
+            inputs = files if self.dry_run else read_guardrail_inputs(workspace)
+            return check_guardrails(guardrails, inputs, lambda line: self.emit(TaskEvent("log", line)))
+        except GuardrailError as error:
+            raise ActionError(f"{error}; {NOTHING_CREATED}") from None
 
     def _render_output(self) -> Any:
         with budget.step_budget("the template's output", render_seconds=self.render_seconds):
@@ -396,15 +432,23 @@ class CopyWorkspace:
         self.target = Path(target).absolute()
 
     def describe(self) -> str:
+        """Where the workspace will be copied."""
         return f"workspace copy at {self.target}"
 
     def check(self) -> None:
+        """Refuse a target that is a file or a folder with something in it.
+
+        Raises:
+            ActionError: the target exists and is not an empty directory.
+        """
         if self.target.exists() and (not self.target.is_dir() or any(self.target.iterdir())):
             raise ActionError(f"output directory {self.target} already exists and is not empty")
 
     def apply(self) -> None:
+        """Copy the workspace to the target, symlinks as symlinks."""
         self.target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(self.workspace, self.target, symlinks=True, dirs_exist_ok=True)
 
     def undo(self) -> None:
+        """Remove the target folder and what is in it."""
         shutil.rmtree(self.target, ignore_errors=True)

@@ -138,6 +138,11 @@ class ScaffolderSandbox(SandboxedEnvironment):
     intercepted_binops = frozenset({"+", "*", "**", "/", "//", "%"})
 
     def getattr(self, obj: Any, attribute: str) -> Any:
+        """``obj.attribute``: a data lookup or an allow-listed method (never a Python attribute).
+
+        Raises:
+            SecurityError: ``attribute`` is ``__proto__``, ``constructor`` or ``prototype``.
+        """
         return self._lookup(obj, attribute)
 
     def concat(self, parts: Iterable[str]) -> str:  # type: ignore[override]
@@ -155,6 +160,12 @@ class ScaffolderSandbox(SandboxedEnvironment):
         return "".join(pieces)
 
     def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Call an allow-listed callable, counted against the render's time budget.
+
+        Raises:
+            SecurityError: ``obj`` is not allow-listed (see :meth:`is_safe_callable`).
+            BudgetExceeded: the render is out of time, or the result is a string or list over its size cap.
+        """
         budget.tick()
         result = super().call(context, obj, *args, **kwargs)
         if isinstance(result, str):
@@ -164,6 +175,12 @@ class ScaffolderSandbox(SandboxedEnvironment):
         return result
 
     def getitem(self, obj: Any, argument: Any) -> Any:
+        """``obj[argument]``: a data lookup, or a slice (a string slices into a list of characters, as in nunjucks).
+
+        Raises:
+            SecurityError: ``argument`` is ``__proto__``, ``constructor`` or ``prototype``.
+            BudgetExceeded: a slice has more items than the cap.
+        """
         if isinstance(argument, slice) and isinstance(obj, str | list | tuple):
             sliced = obj[argument]
             budget.check_items(len(sliced))
@@ -201,13 +218,20 @@ class ScaffolderSandbox(SandboxedEnvironment):
         return self.undefined(obj=obj, name=key)
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """Never: attributes are looked up by :meth:`getattr`, which reads only data."""
         return False
 
     def is_safe_callable(self, obj: Any) -> bool:
+        """Whether templates may call ``obj``: a :class:`JsMethod`, a macro or a marked global."""
         # Macros are defined by the template itself; JsMethod and marked globals are the allow-list.
         return isinstance(obj, JsMethod | Macro) or getattr(obj, "__idp_template_global__", False)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        """``left <operator> right`` with JavaScript's semantics (``+`` joins strings, numbers divide to ``Infinity``).
+
+        Raises:
+            BudgetExceeded: the render is out of time, or a joined string is over its size cap.
+        """
         budget.tick()
         if operator == "+":
             if isinstance(left, str) or isinstance(right, str):

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..bounded_read import RefusedRead, file_kind, is_within, read_regular_file
-from .actions.base import ActionContext, ActionError
+from .errors import ActionError
 from .gitsafety import git_problem, is_git_name, looks_like_git_dir
 from .workspace import OUTSIDE_PARENT
 
@@ -29,8 +29,9 @@ MAX_SKELETON_ENTRIES = 10_000
 MAX_SKELETON_BYTES = 100 * 1024 * 1024
 
 
-def resolve_template_url(ctx: ActionContext, url: Any, action_id: str) -> Path:
-    """Where ``url`` (a path relative to the template's directory) is on this machine, symlinks resolved.
+def resolve_template_url(template_dir: Path | None, url: Any, action_id: str) -> Path:
+    """Where ``url`` (a path relative to ``template_dir``, the template's directory) is on this machine, symlinks
+    resolved.
 
     Raises:
         ActionError: for a missing url, any URL with a scheme (``file://``, ``https://``, ``data:`` ...), absolute
@@ -42,11 +43,11 @@ def resolve_template_url(ctx: ActionContext, url: Any, action_id: str) -> Path:
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in url):
         raise ActionError(f"{action_id} refuses url {url!r}: it contains a NUL byte or another control character")
     _refuse_urls(url, action_id)
-    if ctx.template_dir is None:
+    if template_dir is None:
         raise ActionError(
             f"Failed to fetch, template location could not be determined and the fetch URL is relative, {url}"
         )
-    base = os.path.realpath(ctx.template_dir)
+    base = os.path.realpath(template_dir)
     target = os.path.realpath(os.path.join(base, url))  # symlinks resolved: a link cannot lead out either
     if not is_within(target, base):
         raise ActionError(f"{OUTSIDE_PARENT}: {action_id} url {url!r} leads outside the template's directory")

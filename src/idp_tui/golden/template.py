@@ -25,6 +25,7 @@ class Step:
 
     @property
     def title(self) -> str:
+        """What to call the step: its ``name``, else its ``id``."""
         return self.name or self.id
 
 

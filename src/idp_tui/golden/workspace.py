@@ -6,7 +6,7 @@ import os
 from pathlib import Path, PurePosixPath
 
 from ..bounded_read import is_within
-from .actions.base import ActionError
+from .errors import ActionError
 from .gitsafety import git_problem
 
 # Backstage's own words for every path that would leave its parent (resolveSafeChildPath).

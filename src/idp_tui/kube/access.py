@@ -54,6 +54,11 @@ class KubeconfigClusters(WorkloadSource, LogSource):
         self.timeout = timeout
 
     def cluster_names(self) -> list[str]:
+        """The contexts read: those given, else all (demo), else the current one (the first when none is).
+
+        Raises:
+            NoClusters: no kubeconfig, or one that cannot be read.
+        """
         if self.contexts:
             return list(self.contexts)
         names, current = kubeconfig_contexts(self.config_file)
@@ -171,6 +176,7 @@ class InClusterClusters(KubeconfigClusters):
         self.ca_file = ca_file or f"{SERVICE_ACCOUNT}/ca.crt"
 
     def api_client(self, context: str):
+        """A client authenticated with the pod's service account token and CA (``context`` is ignored)."""
         from kubernetes import client
         from kubernetes.config.incluster_config import InClusterConfigLoader
 

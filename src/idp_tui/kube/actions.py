@@ -71,6 +71,7 @@ class WorkloadAction:
 
     @property
     def kubectl(self) -> str:  # pragma: no cover - every action defines it
+        """The equivalent kubectl command, shown in confirmations and errors."""
         raise NotImplementedError
 
     def describe(self) -> str:  # pragma: no cover - every action defines it

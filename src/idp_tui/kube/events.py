@@ -38,6 +38,7 @@ class EventRow:
 
     @property
     def is_warning(self) -> bool:
+        """Whether the event is of type ``Warning``."""
         return self.type == "Warning"
 
 

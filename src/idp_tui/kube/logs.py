@@ -9,9 +9,11 @@ pods that appear during a rollout.
 from __future__ import annotations
 
 import contextlib
+import json
 import queue
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +21,13 @@ from typing import Any
 from .errors import describe_api_error
 
 # Listing the pods to tail: (connect, read) seconds. Without it an unreachable API server holds the command for
-# the system's TCP timeout (minutes); the log streams themselves have none, as following is meant to last.
+# the system's TCP timeout (minutes); the log streams themselves have none, as following is meant to last (the
+# client takes no connect-only timeout): stop() shuts their sockets down.
 LIST_TIMEOUT = (5, 30)
+# The watch for new pods asks the API server to end each request after this many seconds, then watches again.
+WATCH_SECONDS = 30
+# A stream waiting on a full queue looks this often whether stop() was called.
+_PUT_WAIT = 0.1
 
 
 @dataclass(frozen=True)
@@ -34,11 +41,25 @@ class LogLine:
 
     @property
     def source(self) -> str:
+        """Where the line came from on its cluster: ``pod/container``."""
         return f"{self.pod}/{self.container}"
 
 
 @dataclass(frozen=True)
 class LogOptions:
+    """What to tail, as kubectl's and stern's flags say it.
+
+    Attributes:
+        follow: keep streaming, and start on pods that appear (``-f``).
+        tail: lines of each container's past log to show first; ``None`` for all (``--tail``).
+        since_seconds: only lines newer than this (``--since``).
+        timestamps: prefix each line with its RFC 3339 time (``--timestamps``).
+        previous: the log of each container's previous instance (``--previous``).
+        container: a regular expression container names must match in full; ``None`` for all.
+        include: only lines this matches (``--include``).
+        exclude: no lines this matches (``--exclude``).
+    """
+
     follow: bool = False
     tail: int | None = None
     since_seconds: int | None = None
@@ -65,7 +86,11 @@ def parse_duration(text: str) -> int:
 
 
 class LogTail:
-    """Streams the logs of the pods matching a label selector in one cluster; ``stop()`` ends every stream."""
+    """Streams the logs of the pods matching a label selector in one cluster; ``stop()`` ends every stream.
+
+    Each container is read in its own thread, and with ``follow`` one more thread watches for pods that appear.
+    A full ``lines`` queue makes the streams wait (the reader's back-pressure), but never past :meth:`stop`.
+    """
 
     def __init__(
         self,
@@ -85,8 +110,9 @@ class LogTail:
         self.lines: queue.Queue[LogLine | str] = lines if lines is not None else queue.Queue(maxsize=10_000)
         self.stopping = threading.Event()
         self._started: set[tuple[str, str, str]] = set()
-        self._responses: list[Any] = []
+        self._responses: set[Any] = set()
         self._streams: list[threading.Thread] = []
+        self._threads: list[threading.Thread] = []  # the streams and the watch for new pods
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -106,31 +132,48 @@ class LogTail:
         else:
             listing = core.list_pod_for_all_namespaces(label_selector=self.selector, _request_timeout=LIST_TIMEOUT)
         for pod in listing.items:
-            self._start_pod(pod)
+            self._start_pod(pod.metadata.namespace, pod.metadata.name, [c.name for c in pod.spec.containers])
         if self.options.follow:
-            threading.Thread(
-                target=self._watch_new_pods, args=(listing.metadata.resource_version,), daemon=True
-            ).start()
+            watch = threading.Thread(
+                target=self._watch_new_pods,
+                args=(listing.metadata.resource_version,),
+                name=f"idp-log-watch {self.cluster}",
+                daemon=True,
+            )
+            self._spawn(watch)
 
-    def _start_pod(self, pod: Any) -> None:
-        names = [c.name for c in pod.spec.containers]
+    def _spawn(self, thread: threading.Thread, stream: bool = False) -> bool:
+        # Started under the lock that stop() takes to list the threads: it joins every thread that ever starts.
+        with self._lock:
+            if self.stopping.is_set():
+                return False
+            self._threads.append(thread)
+            if stream:
+                self._streams.append(thread)
+            thread.start()
+        return True
+
+    def _start_pod(self, namespace: str, pod: str, containers: list[str]) -> None:
+        names = containers
         if self.options.container:
             names = [name for name in names if re.fullmatch(self.options.container, name)]
         for container in names:
-            key = (pod.metadata.namespace, pod.metadata.name, container)
+            key = (namespace, pod, container)
             with self._lock:
                 if key in self._started:
                     continue
                 self._started.add(key)
-            stream = threading.Thread(target=self._stream, args=key, name=f"idp-log {key[1]}/{container}", daemon=True)
-            self._streams.append(stream)
-            stream.start()
+            stream = threading.Thread(target=self._stream, args=key, name=f"idp-log {pod}/{container}", daemon=True)
+            if not self._spawn(stream, stream=True):
+                return
 
     def _stream(self, namespace: str, pod: str, container: str) -> None:
         from kubernetes import client
 
         core = client.CoreV1Api(api_client=self.api_client)
         options = self.options
+        response = None
+        finished = False
         try:
             response = core.read_namespaced_pod_log(
                 pod,
@@ -143,55 +186,161 @@ class LogTail:
                 previous=options.previous,
                 _preload_content=False,
             )
-            self._responses.append(response)
-            pending = b""
-            for chunk in response.stream(4096):
-                if self.stopping.is_set():
-                    break
-                pending += chunk
-                *complete, pending = pending.split(b"\n")
-                for raw in complete:
-                    self._emit(pod, container, raw.decode("utf-8", errors="replace"))
-            if pending and not self.stopping.is_set():
-                self._emit(pod, container, pending.decode("utf-8", errors="replace"))
+            if not self._hold(response):
+                return
+            for raw in _lines(response.stream(4096)):
+                if self.stopping.is_set() or not self._emit(pod, container, raw.decode("utf-8", errors="replace")):
+                    return
+            finished = True
         except Exception as error:  # noqa: BLE001 - one pod's failure is a line in the stream, not the end of it
             if not self.stopping.is_set():
-                self.lines.put(f"{self.cluster} {pod}/{container}: {describe_api_error(error, 'logs')}")
+                self._put(f"{self.cluster} {pod}/{container}: {describe_api_error(error, 'logs')}")
+        finally:
+            if response is not None:
+                self._release(response, finished)
 
-    def _emit(self, pod: str, container: str, text: str) -> None:
-        if self.options.wants(text):
-            self.lines.put(LogLine(self.cluster, pod, container, text))
+    def _hold(self, response: Any) -> bool:
+        """Keep ``response`` where stop() shuts it down; False (and closed) when stop() has already run."""
+        with self._lock:
+            if not self.stopping.is_set():
+                self._responses.add(response)
+                return True
+        with contextlib.suppress(Exception):
+            response.close()
+        return False
 
-    def _watch_new_pods(self, resource_version: str) -> None:
-        from kubernetes import client, watch
+    def _release(self, response: Any, finished: bool) -> None:
+        with self._lock:
+            self._responses.discard(response)
+        # Only a response read to its end may go back to the pool; any other would leave bytes on the connection.
+        with contextlib.suppress(Exception):  # the socket may already be shut down by stop()
+            if finished:
+                response.release_conn()
+            else:
+                response.close()
 
-        core = client.CoreV1Api(api_client=self.api_client)
-        watcher = watch.Watch()
-        kwargs: dict[str, Any] = {"label_selector": self.selector, "resource_version": resource_version}
-        method = core.list_namespaced_pod if self.namespace else core.list_pod_for_all_namespaces
-        args = (self.namespace,) if self.namespace else ()
+    def _put(self, item: LogLine | str) -> bool:
+        """Queue ``item``, waiting while the queue is full; False once stop() is called (the item is dropped)."""
         while not self.stopping.is_set():
             try:
-                for event in watcher.stream(method, *args, timeout_seconds=30, **kwargs):
-                    if self.stopping.is_set():
-                        break
-                    pod = event["object"]
-                    kwargs["resource_version"] = pod.metadata.resource_version
-                    if event["type"] in ("ADDED", "MODIFIED") and pod.status.phase in ("Running", "Succeeded"):
-                        self._start_pod(pod)
-            except Exception:  # noqa: BLE001 - a dropped or expired watch is re-listed below
-                kwargs.pop("resource_version", None)
-                self.stopping.wait(1.0)
+                self.lines.put(item, timeout=_PUT_WAIT)
+            except queue.Full:
+                continue
+            return True
+        return False
 
-    def stop(self) -> None:
-        self.stopping.set()
-        for response in self._responses:
-            with contextlib.suppress(Exception):  # a stream that already ended
-                response.close()
+    def _emit(self, pod: str, container: str, text: str) -> bool:
+        if self.options.wants(text):
+            return self._put(LogLine(self.cluster, pod, container, text))
+        return True
+
+    def _watch_new_pods(self, resource_version: str | None) -> None:
+        """Follow the pods of the selector and start streams on those that run; a failed watch is re-made."""
+        from kubernetes import client
+
+        core = client.CoreV1Api(api_client=self.api_client)
+        version = resource_version
+        while not self.stopping.is_set():
+            response = None
+            finished = False
+            options: dict[str, Any] = {
+                "label_selector": self.selector,
+                "watch": True,
+                "timeout_seconds": WATCH_SECONDS,
+                "_preload_content": False,
+                "_request_timeout": (LIST_TIMEOUT[0], WATCH_SECONDS + 30),
+            }
+            if version:
+                options["resource_version"] = version
+            try:
+                if self.namespace:
+                    response = core.list_namespaced_pod(self.namespace, **options)
+                else:
+                    response = core.list_pod_for_all_namespaces(**options)
+                if not self._hold(response):
+                    return
+                for line in _lines(response.stream(None, decode_content=False)):
+                    if self.stopping.is_set():
+                        return
+                    if not line.strip():
+                        continue
+                    event = json.loads(line)
+                    if event.get("type") == "ERROR":  # e.g. 410 Gone: the version is too old, watch from now
+                        raise _WatchEnded(str(event.get("object")))
+                    pod = event.get("object") or {}
+                    metadata = pod.get("metadata") or {}
+                    version = metadata.get("resourceVersion") or version
+                    if event.get("type") in ("ADDED", "MODIFIED") and (pod.get("status") or {}).get("phase") in (
+                        "Running",
+                        "Succeeded",
+                    ):
+                        containers = [c.get("name", "") for c in (pod.get("spec") or {}).get("containers") or []]
+                        self._start_pod(metadata.get("namespace", ""), metadata.get("name", ""), containers)
+                finished = True  # the server ended the watch at its timeout: watch again from the last version
+            except Exception:  # noqa: BLE001 - a dropped or expired watch is watched again from now
+                version = None
+                self.stopping.wait(1.0)
+            finally:
+                if response is not None:
+                    self._release(response, finished)
+
+    def interrupt(self) -> None:
+        """Ask every stream and the watch for new pods to end now (their sockets are shut down); does not wait."""
+        with self._lock:
+            self.stopping.set()
+            responses = list(self._responses)
+        for response in responses:
+            try:
+                response.shutdown()  # wakes the thread blocked reading it; the thread closes it
+            except Exception:  # noqa: BLE001 - already closed by its thread, or no socket to shut down
+                with contextlib.suppress(Exception):
+                    response.close()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` for every thread of the tail; whether they all ended."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            if thread is not threading.current_thread():
+                thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        ended = not any(thread.is_alive() for thread in threads)
+        if ended:
+            with contextlib.suppress(Exception):  # idle keep-alive connections: the server need not wait on them
+                self.api_client.rest_client.pool_manager.clear()
+        return ended
+
+    def stop(self, timeout: float = 2.0) -> bool:
+        """End every stream and the watch for new pods, and wait up to ``timeout`` for their threads.
+
+        Returns:
+            Whether every thread has ended.
+        """
+        self.interrupt()
+        return self.join(timeout)
 
     def done(self) -> bool:
         """Every stream has ended (never, while following)."""
         return not any(stream.is_alive() for stream in self._streams)
+
+    def alive(self) -> bool:
+        """Whether any thread of the tail (a stream, the watch for new pods) is still running."""
+        return any(thread.is_alive() for thread in self._threads)
+
+
+class _WatchEnded(Exception):
+    """The API server sent an ERROR event on the pod watch (410 Gone, most often)."""
+
+
+def _lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Every complete line of a response as it arrives (blank ones too), then what follows the last newline."""
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        yield from complete
+    if pending:
+        yield pending
 
 
 def merged(tails: list[LogTail], lines: queue.Queue) -> Iterator[LogLine | str]:

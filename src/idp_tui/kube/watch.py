@@ -78,6 +78,9 @@ class ClusterWatch:
         clock: Monotonic clock (injectable for tests).
         timeout_seconds: How long each watch request asks the server to keep the stream open.
         request_timeout: Connect timeout, and read timeout of lists, in seconds.
+        listers: Other kinds to follow instead of the workloads' (custom resources): kind -> (what it is called in
+            messages, a call ``(api_client, **options)`` listing it, or watching it with ``watch=True``, as the
+            generated ``list_*`` methods do). The selector is then the listers' to apply.
     """
 
     def __init__(
@@ -93,8 +96,11 @@ class ClusterWatch:
         clock: Callable[[], float] = time.monotonic,
         timeout_seconds: int = 300,
         request_timeout: float = 10.0,
+        listers: dict[str, tuple[str, Callable[..., Any]]] | None = None,
     ) -> None:
         self.factory = api_client_factory
+        self.listers = listers or {}
+        self.kinds: tuple[str, ...] = tuple(self.listers) or tuple(WATCHED)
         self.cluster = cluster
         self.selector = selector
         self.on_change = on_change
@@ -124,7 +130,7 @@ class ClusterWatch:
         """List and watch every kind in background daemon threads; returns at once."""
         self._threads = [
             threading.Thread(target=self._run, args=(kind,), name=f"watch {self.cluster} {kind}", daemon=True)
-            for kind in WATCHED
+            for kind in self.kinds
         ]
         self._threads.append(threading.Thread(target=self._notify, name=f"watch {self.cluster} notify", daemon=True))
         for thread in self._threads:
@@ -155,11 +161,11 @@ class ClusterWatch:
         """
         with self._lock:
             snapshot = ClusterSnapshot(self.cluster, demo=self.demo, resource_versions=dict(self._versions))
-            never_listed = [kind for kind in WATCHED if kind in self._errors and kind not in self._objects]
+            never_listed = [kind for kind in self.kinds if kind in self._errors and kind not in self._objects]
             if never_listed:
                 snapshot.error = self._errors[never_listed[0]][0]
                 return snapshot
-            for kind in (kind for kind in WATCHED if kind in self._objects):
+            for kind in (kind for kind in self.kinds if kind in self._objects):
                 store = self._objects[kind]
                 items = [store[key] for key in sorted(store)]  # the API server's order: namespace, then name
                 if kind == "Event":
@@ -175,7 +181,7 @@ class ClusterWatch:
         client = None
         needs_list = True
         self._delays[kind] = self.backoff[0]
-        what = f"{WATCHED[kind][1].replace('_', '')}s"
+        what = self.listers[kind][0] if kind in self.listers else f"{WATCHED[kind][1].replace('_', '')}s"
         while not self._stopping.is_set():
             try:
                 if client is None:
@@ -202,6 +208,8 @@ class ClusterWatch:
                 client.close()
 
     def _call(self, client: Any, kind: str, **options: Any) -> Any:
+        if kind in self.listers:
+            return self.listers[kind][1](client, **options)
         from kubernetes import client as kube
 
         api, noun = WATCHED[kind]
@@ -299,7 +307,7 @@ class ClusterWatch:
     def _report(self) -> None:
         with self._status_lock:
             with self._lock:
-                if len(self._live) == len(WATCHED):
+                if len(self._live) == len(self.kinds):
                     self._stale_since = None
                     status = WatchStatus(self.cluster, connected=True)
                 elif self._errors:
@@ -315,7 +323,7 @@ class ClusterWatch:
     def _changed(self) -> None:
         with self._lock:
             # Hold the first call until every kind has been listed (or one failed), so no half-empty view is shown.
-            ready = len(self._objects) == len(WATCHED) or bool(self._errors)
+            ready = len(self._objects) == len(self.kinds) or bool(self._errors)
         if ready:
             self._dirty.set()
 

@@ -47,6 +47,15 @@ class Rotation:
 
     @classmethod
     def from_yaml(cls, data: dict[str, Any], epoch: date) -> Rotation:
+        """A schedule of the demo's on-call file, its handoffs counted from ``epoch`` (a date, UTC).
+
+        ``rotation`` is ``daily`` or ``weekly`` (the default, handing off on ``weekday``), at ``time``
+        (``HH:MM``); ``gaps`` are daily ``from``/``to`` times when nobody holds it.
+
+        Raises:
+            KeyError: the schedule has no ``users``.
+            ValueError: a time is not ``HH:MM``, or ``weekday`` is not a day's name.
+        """
         start = datetime.combine(epoch, time(), tzinfo=UTC) + _clock_time(data.get("time", "00:00"))
         if data.get("rotation", "weekly") == "daily":
             period = DAY

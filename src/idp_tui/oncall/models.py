@@ -57,6 +57,11 @@ class EscalationLevel:
 
 @dataclass(frozen=True)
 class Incident:
+    """An incident on the service, as the provider reports it.
+
+    ``status`` is ``triggered``, ``acknowledged`` or ``resolved``; ``assignees`` are the people's names.
+    """
+
     id: str
     title: str
     status: str  # triggered | acknowledged | resolved
@@ -68,6 +73,8 @@ class Incident:
 
 @dataclass(frozen=True)
 class ChangeEvent:
+    """A recent change to the service (a deploy, a config change): what, when, what sent it, and a link."""
+
     summary: str
     timestamp: datetime | None
     source: str | None = None

@@ -85,6 +85,13 @@ class OpsgenieSource(OnCallSource):
         return f"OpsgenieSource({redact_url(self.base_url)!r})"  # never the key, nor a password in the URL
 
     def report_for(self, annotations: dict[str, str], *, now: datetime | None = None) -> OnCallReport | None:
+        """The ladder, incidents and changes of the entity's Opsgenie team (``opsgenie.com/team``).
+
+        A report without an error is reused for ``cache_seconds``, per team and moment asked.
+
+        Returns:
+            None if the entity names no team, else a report (with ``error`` set when Opsgenie failed).
+        """
         team = annotations.get(ANNOTATION)
         if not team:
             return None

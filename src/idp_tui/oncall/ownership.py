@@ -164,10 +164,16 @@ class Mine:
     owned: tuple[tuple[Entity, str], ...]
 
     def entities(self) -> Iterator[Entity]:
+        """The entities owned, without the group that owns each."""
         return (entity for entity, _ in self.owned)
 
 
 def mine(catalog: Catalog, user: Entity) -> Mine:
+    """What ``user`` and the groups they are in (with those groups' sub-teams) own.
+
+    Each entity once, with the first owner found (the user, then each group in order), sorted by kind
+    then name.
+    """
     groups = groups_of(catalog, user.key)
     owned: dict[str, tuple[Entity, str]] = {}
     for owner in [user.key, *groups]:

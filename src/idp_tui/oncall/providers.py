@@ -31,9 +31,11 @@ class OnCallProviders(OnCallSource):
 
     @property
     def configured(self) -> bool:
+        """Whether there is any provider to ask."""
         return bool(self.sources)
 
     def report_for(self, annotations: dict[str, str], *, now: datetime | None = None) -> OnCallReport | None:
+        """The first provider's report for these annotations; ``None`` when none knows the service."""
         for source in self.sources:
             report = source.report_for(annotations, now=now)
             if report is not None:

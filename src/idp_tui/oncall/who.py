@@ -38,6 +38,13 @@ class TeamImpact:
 
 @dataclass(frozen=True)
 class WhoAnswer:
+    """Who owns an entity and who is on call for it, as ``who`` builds it.
+
+    ``card`` is the owner, ``report`` the ladder (``missing`` says why there is none), ``dependents`` the
+    blast radius and ``teams`` the teams owning those dependents, each with its on-call; ``now`` is the
+    moment answered for (``asked``: one given with ``--at``).
+    """
+
     entity: Entity
     card: OwnerCard
     report: OnCallReport | None

@@ -7,10 +7,10 @@ module and policy is compiled alone, with a shorter deadline, to find it, and th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
-from .loading import without
-from .models import PolicyProblem, PolicySet
+from .models import PolicyProblem, PolicyRuntime, PolicySet
 from .runtime import Runner, WorkerFailed, WorkerProcess, setup_request
 
 ALONE_TIMEOUT = 15.0
@@ -88,3 +88,22 @@ def compile_policy_set(policy_set: PolicySet) -> PolicySet:
     runner.policy_set = checked
     checked.runtime.worker = runner
     return checked
+
+
+def without(
+    policy_set: PolicySet, *, modules: Iterable[str] = (), policies: Iterable[str] = (), problems=()
+) -> PolicySet:
+    """The policy set without some modules (by file) and policies (by name), with more problems."""
+    modules, policies = set(modules), set(policies)
+    return replace(
+        policy_set,
+        runtime=PolicyRuntime(),
+        rego_modules=tuple(module for module in policy_set.rego_modules if module.file not in modules),
+        policies=tuple(policy for policy in policy_set.policies if policy.name not in policies),
+        bindings=tuple(
+            binding
+            for binding in policy_set.bindings
+            if (binding.data.get("spec") or {}).get("policyName") not in policies
+        ),
+        problems=(*policy_set.problems, *problems),
+    )

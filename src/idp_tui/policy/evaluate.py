@@ -216,30 +216,48 @@ def _input_files(paths: Iterable[str | os.PathLike], problems: list[InputProblem
 def read_documents(paths: Iterable[str | os.PathLike]) -> tuple[list[tuple[str, int, int, Any]], list[InputProblem]]:
     """Every document of the YAML and JSON files under ``paths``: ``(file, line, index, data)``, and the
     files or documents that could not be read."""
-    from ..catalog.yaml_docs import load_documents
-
     problems: list[InputProblem] = []
     documents: list[tuple[str, int, int, Any]] = []
     for file in _input_files(paths, problems):
         try:
             content, _ = read_regular_file(file, MAX_INPUT_FILE_BYTES)
-            text = content.decode("utf-8")
         except RefusedRead as error:
             problems.append(InputProblem(file, 1, f"not read: {error}"))
             continue
-        except UnicodeDecodeError as error:
-            problems.append(InputProblem(file, 1, f"not UTF-8 text (byte {error.start})"))
-            continue
-        if file.endswith(".json"):
-            try:
-                documents.append((file, 1, 0, json.loads(text)))
-                continue
-            except ValueError:
-                pass  # JSON is YAML: the YAML reader says where it breaks
-        parsed, errors = load_documents(text)
-        problems += [InputProblem(file, error.line, f"invalid YAML: {error.message}") for error in errors]
-        documents += [(file, document.line, index, document.data) for index, document in enumerate(parsed)]
+        _parse(file, content, documents, problems)
     return documents, problems
+
+
+def read_texts(files: Mapping[str, bytes]) -> tuple[list[tuple[str, int, int, Any]], list[InputProblem]]:
+    """:func:`read_documents` for files already in memory (``{name: content}``, as a golden path's dry run
+    returns them): each file's documents ``(file, line, index, data)``, and what could not be parsed."""
+    problems: list[InputProblem] = []
+    documents: list[tuple[str, int, int, Any]] = []
+    for file, content in files.items():
+        if len(content) > MAX_INPUT_FILE_BYTES:
+            problems.append(InputProblem(file, 1, f"not read: larger than {MAX_INPUT_FILE_BYTES // MIB} MiB"))
+            continue
+        _parse(file, content, documents, problems)
+    return documents, problems
+
+
+def _parse(file: str, content: bytes, documents: list, problems: list[InputProblem]) -> None:
+    from ..catalog.yaml_docs import load_documents
+
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        problems.append(InputProblem(file, 1, f"not UTF-8 text (byte {error.start})"))
+        return
+    if file.endswith(".json"):
+        try:
+            documents.append((file, 1, 0, json.loads(text)))
+            return
+        except ValueError:
+            pass  # JSON is YAML: the YAML reader says where it breaks
+    parsed, errors = load_documents(text)
+    problems += [InputProblem(file, error.line, f"invalid YAML: {error.message}") for error in errors]
+    documents += [(file, document.line, index, document.data) for index, document in enumerate(parsed)]
 
 
 def evaluate_files(
@@ -254,6 +272,21 @@ def evaluate_files(
     skipped), every document of each with its line. Unreadable files and YAML errors are ``input_problems``;
     the other documents are still evaluated."""
     documents, problems = read_documents(paths)
+    items = [(file, line, index, data, document_class(data)) for file, line, index, data in documents]
+    return _evaluate(policy_set, items, problems, namespaces, timeout, workers)
+
+
+def evaluate_texts(
+    policy_set: PolicySet,
+    files: Mapping[str, bytes],
+    *,
+    namespaces: Mapping[str, Mapping[str, str]] | None = None,
+    timeout: float | None = None,
+    workers: int | None = None,
+) -> PolicyEvaluation:
+    """:func:`evaluate_files` for files in memory (``{name: content}``): a golden path's output, as its dry run or
+    a scaffolder's returns it; names are kept as given (``k8s/deployment.yaml``)."""
+    documents, problems = read_texts(files)
     items = [(file, line, index, data, document_class(data)) for file, line, index, data in documents]
     return _evaluate(policy_set, items, problems, namespaces, timeout, workers)
 

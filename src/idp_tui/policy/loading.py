@@ -18,12 +18,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..bounded_read import MIB, RefusedRead, read_regular_file, resolves_within
 from .bundle import BundleError, read_bundle
-from .models import K8sObject, PolicyProblem, PolicyRuntime, PolicySet, RegoModule, RegoRule
+from .models import K8sObject, PolicyProblem, PolicySet, RegoModule, RegoRule
 from .rego_scan import outline, package_path
 from .vap_schema import API_GROUP, BINDING_KIND, POLICY_KIND, check_binding, check_policy, field_name
 from .yaml_lines import documents_with_lines
@@ -379,25 +379,6 @@ def _load_bundle(path: str, collected: _Collected) -> None:
             _add_module(display, text, collected, roots)
         else:
             _add_data(display, text, [part for part in folder.split("/") if part], collected, roots)
-
-
-def without(
-    policy_set: PolicySet, *, modules: Iterable[str] = (), policies: Iterable[str] = (), problems=()
-) -> PolicySet:
-    """The policy set without some modules (by file) and policies (by name), with more problems."""
-    modules, policies = set(modules), set(policies)
-    return replace(
-        policy_set,
-        runtime=PolicyRuntime(),
-        rego_modules=tuple(module for module in policy_set.rego_modules if module.file not in modules),
-        policies=tuple(policy for policy in policy_set.policies if policy.name not in policies),
-        bindings=tuple(
-            binding
-            for binding in policy_set.bindings
-            if (binding.data.get("spec") or {}).get("policyName") not in policies
-        ),
-        problems=(*policy_set.problems, *problems),
-    )
 
 
 __all__ = ["load_policies", "field_name"]

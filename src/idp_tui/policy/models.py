@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Engine = Literal["rego", "vap"]
+Engine = Literal["rego", "vap", "backstage"]  # backstage: the catalog's own validation, beside the policies
 Action = Literal["deny", "warn", "audit"]
 
 ENGINES: tuple[str, ...] = ("rego", "vap")
@@ -20,12 +20,13 @@ class PolicyResult:
     Attributes:
         file: the file the document was read from, as given (relative paths stay relative).
         line: 1-based line where the document starts.
-        document_index: 0-based position of the document among the file's non-empty documents.
+        document_index: 0-based position of the document among the file's non-empty documents (-1 when not known:
+            a finding of the catalog's own validation, which ``idp-tui validate`` reports beside the policies').
         kind: the document's ``kind`` ("" when it has none).
         name: the document's ``metadata.name`` ("" when it has none).
         policy: for Rego ``<package>.<rule>`` (``main.deny_latest_tag``); for a ValidatingAdmissionPolicy its
             name.
-        engine: ``rego`` or ``vap``.
+        engine: ``rego`` or ``vap`` (``backstage`` for the catalog's own validation).
         action: ``deny``, ``warn`` or ``audit`` (a binding's ``Audit`` only).
         message: the policy's message.
         reason: the ValidatingAdmissionPolicy validation's ``reason`` (``Invalid``, ``Forbidden``...), else None.

@@ -15,11 +15,12 @@ from urllib.parse import quote
 
 import idp_tui
 
-from .models import PolicyProblem, PolicyResult, PolicySet
+from .models import InputProblem, PolicyProblem, PolicyResult, PolicySet
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"deny": "error", "warn": "warning", "audit": "note"}
 SRCROOT = "%SRCROOT%"
+ENGINE_WORDS = {"rego": "Rego rule", "vap": "ValidatingAdmissionPolicy", "backstage": "Backstage catalog rule"}
 
 
 def _location(file: str, line: int, base: str) -> dict[str, Any]:
@@ -54,6 +55,7 @@ def to_sarif(
     *,
     base: str | os.PathLike | None = None,
     policy_set: PolicySet | None = None,
+    input_problems: list[InputProblem] | tuple[InputProblem, ...] = (),
 ) -> dict[str, Any]:
     """A SARIF 2.1.0 log of ``results`` and ``problems``.
 
@@ -62,6 +64,7 @@ def to_sarif(
         problems: broken or unevaluable policies (tool configuration notifications).
         base: the folder paths are made relative to (``%SRCROOT%``); the current directory by default.
         policy_set: when given, each rule says where the policy is defined.
+        input_problems: files that could not be read or parsed (tool execution notifications).
     """
     base = os.path.abspath(os.fspath(base) if base is not None else os.getcwd())
     descriptions = _rule_descriptions(policy_set)
@@ -71,7 +74,7 @@ def to_sarif(
     for result in results:
         if result.policy not in index_of:
             index_of[result.policy] = len(rules)
-            engine = "Rego rule" if result.engine == "rego" else "ValidatingAdmissionPolicy"
+            engine = ENGINE_WORDS.get(result.engine, result.engine)
             rules.append(
                 {
                     "id": result.policy,
@@ -85,8 +88,9 @@ def to_sarif(
             "action": result.action,
             "kind": result.kind,
             "name": result.name,
-            "document": result.document_index,
         }
+        if result.document_index >= 0:
+            properties["document"] = result.document_index
         if result.reason:
             properties["reason"] = result.reason
         sarif_results.append(
@@ -116,7 +120,20 @@ def to_sarif(
             }
         },
         "originalUriBaseIds": {SRCROOT: {"uri": Path(base).as_uri().rstrip("/") + "/"}},
-        "invocations": [{"executionSuccessful": True, "toolConfigurationNotifications": notifications}],
+        "invocations": [
+            {
+                "executionSuccessful": True,
+                "toolConfigurationNotifications": notifications,
+                "toolExecutionNotifications": [
+                    {
+                        "level": "error",
+                        "message": {"text": problem.message},
+                        "locations": [_location(problem.file, problem.line, base)],
+                    }
+                    for problem in input_problems
+                ],
+            }
+        ],
         "results": sarif_results,
     }
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}

@@ -12,6 +12,8 @@ from ..safe_text import clean
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """A column of the entity list: its title, the width it never goes under, and its share of spare width."""
+
     title: str
     min_width: int
     ratio: int  # share of the spare width

@@ -9,6 +9,8 @@ from rich.text import Text
 
 @dataclass(frozen=True)
 class Line:
+    """One line of a view: its text, what ``y`` copies from it, the entity Enter opens, and how it is laid out."""
+
     text: Text
     copy: str | None = None  # what `y` copies from this line
     target: str | None = None  # the entity (key) Enter opens from this line
@@ -20,4 +22,5 @@ class Line:
 
 
 def heading(title: str) -> Line:
+    """A section heading: ``title`` in bold capitals."""
     return Line(Text(title.upper(), style="bold"), heading=True)

@@ -95,6 +95,11 @@ def _level_lines(level: EscalationLevel, report: OnCallReport, now: datetime) ->
 
 
 def owner_lines(card: OwnerCard, entity: Entity, *, full_urls: bool = True) -> list[Line]:
+    """The Owner section: the owner (with its parent groups), its contacts, its groups and its members.
+
+    When the entity declares no owner, or one not in the catalog, the section says so. ``full_urls`` False
+    shows a contact whose title is its link by the title alone (a terminal hyperlink; ``y`` copies the URL).
+    """
     lines = [heading("Owner")]
     if card.owner_key is None:
         return [*lines, Line(Text(f"  {_p(entity.name)} declares no owner (spec.owner is empty).", style="italic"))]
@@ -219,6 +224,10 @@ def _dependent_line(dependent: Dependent, names: dict[str, str]) -> Line:
 
 
 def blast_lines(answer: WhoAnswer) -> list[Line]:
+    """The Blast radius section: each team owning a dependent, with who is on call, followed by its dependents.
+
+    When nothing depends on the entity, or the dependents could not be worked out, one line says so.
+    """
     if answer.dependents_error:
         failed = Text(_p(f"  ! {answer.dependents_error}"), style="bold")
         return [heading("Blast radius"), Line(failed, copy=answer.dependents_error, wrap=True)]

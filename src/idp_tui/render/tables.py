@@ -12,6 +12,7 @@ from .entity_rows import COLUMNS, entity_cells
 
 
 def entity_table(entities: Iterable[Entity]) -> Table:
+    """The entity list as a Rich table for the terminal: the list's columns, cells as plain text (never markup)."""
     table = Table(box=None, header_style="bold", pad_edge=False, show_edge=False)
     for column in COLUMNS:
         table.add_column(column.title, no_wrap=True, overflow="ellipsis", min_width=min(column.min_width, 10))

@@ -14,6 +14,12 @@ DEFAULT_MOUNT = "secret"
 
 @dataclass(frozen=True)
 class SecretsPath:
+    """An entity's KV mount and path, and where they come from.
+
+    ``source`` is ``annotation`` (``vault.io/secrets-path``) or ``convention``
+    (``secret/<owning team>/<entity name>``), which a team may not have followed.
+    """
+
     mount: str
     path: str
     # "annotation" or "convention": the view says which, since a convention may not match what a team did.

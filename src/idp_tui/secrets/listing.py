@@ -139,6 +139,7 @@ def _policy_text(call: Call, policy: str) -> tuple[str, str | None]:
 
 
 def parse_time(text: Any) -> datetime | None:
+    """A Vault timestamp (RFC 3339, nanoseconds allowed) as an aware datetime; ``None`` if missing or unreadable."""
     if not text or not isinstance(text, str):
         return None
     # Vault writes nanoseconds; Python reads at most microseconds.

@@ -72,10 +72,12 @@ class SecretListing:
 
     @property
     def secrets(self) -> tuple[SecretKey, ...]:
+        """The keys that are secrets, not folders."""
         return tuple(key for key in self.keys if not key.is_folder)
 
     @property
     def folders(self) -> tuple[SecretKey, ...]:
+        """The keys that are folders (their names end in ``/``)."""
         return tuple(key for key in self.keys if key.is_folder)
 
     def kv_get_command(self, key: str) -> str:
@@ -124,6 +126,12 @@ class ProvisionPlan:
 
 @dataclass(frozen=True)
 class ProvisionResult:
+    """What provisioning created (or, in a dry run, would create) and what was there already, for its plan.
+
+    ``created`` and ``unchanged`` hold one line per thing (``policy team-a-billing``); :func:`unprovision`
+    removes exactly the ``created`` ones.
+    """
+
     plan: ProvisionPlan
     created: tuple[str, ...] = ()  # one line per thing made ("policy team-a-billing")
     unchanged: tuple[str, ...] = ()  # already there exactly as planned
@@ -132,6 +140,7 @@ class ProvisionResult:
 
     @property
     def changed(self) -> bool:
+        """Whether anything was (or, in a dry run, would be) created."""
         return bool(self.created)
 
 

@@ -39,6 +39,7 @@ class PathRule:
 
     @property
     def is_prefix(self) -> bool:
+        """Whether the glob ends in ``*``, covering every path that starts with :attr:`stem`."""
         return self.glob.endswith("*")
 
     @property
@@ -48,9 +49,11 @@ class PathRule:
 
     @property
     def has_wildcards(self) -> bool:
+        """Whether the glob can cover more than one path (a trailing ``*`` or a ``+`` segment)."""
         return self.is_prefix or "+" in self.glob
 
     def matches(self, path: str) -> bool:
+        """Whether the stanza covers ``path``: ``+`` matches one segment, a trailing ``*`` any remainder."""
         if "+" not in self.stem:
             return path.startswith(self.stem) if self.is_prefix else path == self.stem
         return _segments_match(self.stem.split("/"), path.split("/"), self.is_prefix)

@@ -27,17 +27,38 @@ ROLE_KEYS = ("bound_service_account_names", "bound_service_account_namespaces", 
 class VaultOperations(Protocol):
     """The few Vault calls provisioning needs; the store implements them over hvac (raising SecretsError)."""
 
-    def kv_engine(self, mount: str, path: str) -> VaultMount: ...
-    def auth_method(self, mount: str, method: str, probe: str) -> VaultMount: ...
-    def read_policy(self, name: str) -> str | None: ...
-    def write_policy(self, name: str, hcl: str) -> None: ...
-    def delete_policy(self, name: str) -> None: ...
-    def read_role(self, mount: str, name: str) -> Mapping | None: ...
-    def write_role(self, mount: str, name: str, body: dict) -> None: ...
-    def delete_role(self, mount: str, name: str) -> None: ...
-    def list_keys(self, mount: str, path: str, kv_version: int) -> list[str]: ...
-    def create_secret(self, mount: str, path: str, data: dict, kv_version: int) -> None: ...
-    def delete_secret(self, mount: str, path: str, kv_version: int) -> None: ...
+    def kv_engine(self, mount: str, path: str) -> VaultMount:
+        """The KV engine serving ``mount/path``: its real mount path and KV version (see ``mounts.kv_mount``)."""
+
+    def auth_method(self, mount: str, method: str, probe: str) -> VaultMount:
+        """Check that ``method`` is enabled at ``auth/<mount>``; ``probe`` is a path under it the caller will use."""
+
+    def read_policy(self, name: str) -> str | None:
+        """An ACL policy's text, or ``None`` when there is no such policy."""
+
+    def write_policy(self, name: str, hcl: str) -> None:
+        """Create or replace the ACL policy ``name``."""
+
+    def delete_policy(self, name: str) -> None:
+        """Delete the ACL policy ``name``; a missing one is not an error."""
+
+    def read_role(self, mount: str, name: str) -> Mapping | None:
+        """The settings of the role ``auth/<mount>/role/<name>``, or ``None`` when there is none."""
+
+    def write_role(self, mount: str, name: str, body: dict) -> None:
+        """Create (or replace) the role ``auth/<mount>/role/<name>`` with ``body``."""
+
+    def delete_role(self, mount: str, name: str) -> None:
+        """Delete the role ``auth/<mount>/role/<name>``; a missing one is not an error."""
+
+    def list_keys(self, mount: str, path: str, kv_version: int) -> list[str]:
+        """The names directly under ``mount/path`` (folders end in ``/``); empty when nothing is there."""
+
+    def create_secret(self, mount: str, path: str, data: dict, kv_version: int) -> None:
+        """Write a new secret, never over one that exists (KV version 1 cannot check: list the path first)."""
+
+    def delete_secret(self, mount: str, path: str, kv_version: int) -> None:
+        """Delete a secret with all its versions; a missing one is not an error."""
 
 
 def _hcl_list(items: tuple[str, ...] | list[str]) -> str:
@@ -139,34 +160,44 @@ class StoreOperations:
         self.auth_method = auth_method
 
     def read_policy(self, name: str) -> str | None:
+        """An ACL policy's text, or ``None`` when there is no such policy."""
         answer = self._call("read", f"sys/policies/acl/{name}", lambda c: c.sys.read_acl_policy(name), missing_ok=True)
         return None if answer is None else str(((answer.get("data") or {}).get("policy")) or "")
 
     def write_policy(self, name: str, hcl: str) -> None:
+        """Create or replace the ACL policy ``name``."""
         self._call("update", f"sys/policies/acl/{name}", lambda c: c.sys.create_or_update_acl_policy(name, hcl))
 
     def delete_policy(self, name: str) -> None:
+        """Delete the ACL policy ``name``; a missing one is not an error."""
         self._call("delete", f"sys/policies/acl/{name}", lambda c: c.sys.delete_acl_policy(name), missing_ok=True)
 
     def read_role(self, mount: str, name: str) -> Mapping | None:
+        """The settings of the role ``auth/<mount>/role/<name>``, or ``None`` when there is none."""
         path = f"auth/{mount}/role/{name}"
         answer = self._call("read", path, lambda c: c.adapter.get(f"/v1/{path}"), missing_ok=True)
         return None if answer is None else (answer.get("data") or {})
 
     def write_role(self, mount: str, name: str, body: dict) -> None:
+        """Create (or replace) the role ``auth/<mount>/role/<name>`` with ``body``."""
         path = f"auth/{mount}/role/{name}"
         self._call("create", path, lambda c: c.write_data(path, data=body))
 
     def delete_role(self, mount: str, name: str) -> None:
+        """Delete the role ``auth/<mount>/role/<name>``; a missing one is not an error."""
         path = f"auth/{mount}/role/{name}"
         self._call("delete", path, lambda c: c.adapter.delete(f"/v1/{path}"), missing_ok=True)
 
     def list_keys(self, mount: str, path: str, kv_version: int) -> list[str]:
+        """The names directly under ``mount/path`` (folders end in ``/``); empty when nothing is there."""
         from .listing import list_keys
 
         return list_keys(self._call, VaultMount(mount, "kv", kv_version), path)
 
     def create_secret(self, mount: str, path: str, data: dict, kv_version: int) -> None:
+        """Write a new secret: on KV version 2 with check-and-set 0, so a secret written meanwhile is never
+        overwritten; on KV version 1 directly (no check-and-set there: the caller lists the path first).
+        """
         if kv_version == 1:
             # Written directly (hvac's v1 helper would first read the value to choose POST or PUT).
             self._call("create", f"{mount}/{path}", lambda c: c.write_data(f"{mount}/{path}", data=data))
@@ -179,6 +210,7 @@ class StoreOperations:
         )
 
     def delete_secret(self, mount: str, path: str, kv_version: int) -> None:
+        """Delete a secret; on KV version 2 with every version and its metadata. A missing one is not an error."""
         if kv_version == 1:
             self._call("delete", f"{mount}/{path}", lambda c: c.adapter.delete(f"/v1/{mount}/{path}"), missing_ok=True)
             return
@@ -192,14 +224,17 @@ class StoreOperations:
 
 # One line per thing made; unprovision() recognises exactly these lines, so they are built in one place.
 def policy_line(plan: ProvisionPlan) -> str:
+    """The line a result lists for the team's policy (:func:`unprovision` looks for exactly it)."""
     return f"policy {plan.policy_name}"
 
 
 def role_line(plan: ProvisionPlan, kubernetes_mount: str | None = None) -> str:
+    """The line a result lists for the Kubernetes auth role (on ``kubernetes_mount``, by default the plan's)."""
     return f"kubernetes role {plan.role_name} (auth/{kubernetes_mount or plan.kubernetes_mount})"
 
 
 def placeholder_line(plan: ProvisionPlan) -> str:
+    """The line a result lists for the placeholder secret."""
     return f"secret {plan.placeholder}"
 
 

@@ -19,9 +19,11 @@ class ReadOnlySecretStore(SecretStore):
         self.is_demo = store.is_demo
 
     def list_secrets(self, path: str, *, mount: str = "secret") -> SecretListing:
+        """The wrapped store's listing: reading is allowed."""
         return self._store.list_secrets(path, mount=mount)
 
     def plan(self, request: ProvisionRequest) -> ProvisionPlan:
+        """The wrapped store's plan: planning only reads."""
         return self._store.plan(request)
 
     def provision(self, request: ProvisionRequest, *, dry_run: bool = False) -> ProvisionResult:
@@ -31,4 +33,9 @@ class ReadOnlySecretStore(SecretStore):
         return self._store.provision(request, dry_run=True)
 
     def unprovision(self, result: ProvisionResult) -> None:
+        """Refused, always.
+
+        Raises:
+            SecretsError: kind ``read-only``.
+        """
         raise SecretsError(READ_ONLY.format(name=self.name), kind="read-only")

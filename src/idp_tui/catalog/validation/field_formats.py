@@ -27,14 +27,17 @@ KIND_RULE = "a string that is a sequence of [a-zA-Z][a-z0-9A-Z], at most 63 char
 
 
 def is_dns_label(value: Any) -> bool:
+    """Whether ``value`` is a DNS label (a namespace): ``[a-z0-9]`` runs joined by dashes, 1 to 63 characters."""
     return isinstance(value, str) and 1 <= len(value) <= 63 and _DNS_LABEL.fullmatch(value) is not None
 
 
 def is_dns_subdomain(value: Any) -> bool:
+    """Whether ``value`` is dot-separated DNS labels, at most 253 characters (the prefix of a key)."""
     return isinstance(value, str) and 1 <= len(value) <= 253 and all(map(is_dns_label, value.split(".")))
 
 
 def is_object_name(value: Any) -> bool:
+    """Whether ``value`` is a valid name: :data:`OBJECT_NAME_RULE`."""
     return isinstance(value, str) and 1 <= len(value) <= 63 and _OBJECT_NAME.fullmatch(value) is not None
 
 
@@ -53,11 +56,13 @@ def _api_version_suffix(value: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def is_api_version(value: str) -> bool:
+    """Whether ``value`` is ``[dns-subdomain/]version``, as ``backstage.io/v1alpha1`` is."""
     return _prefix_and_or_suffix(value, is_dns_subdomain, _api_version_suffix)
 
 
 @lru_cache(maxsize=1024)
 def is_kind(value: str) -> bool:
+    """Whether ``value`` is a kind: :data:`KIND_RULE`."""
     return isinstance(value, str) and 1 <= len(value) <= 63 and _KIND.fullmatch(value) is not None
 
 
@@ -69,11 +74,13 @@ def is_qualified_key(value: str) -> bool:
 
 @lru_cache(maxsize=16384)
 def is_label_value(value: Any) -> bool:
+    """Whether ``value`` is a label value: empty, or a valid name."""
     return value == "" or is_object_name(value)
 
 
 @cache
 def is_tag(value: Any) -> bool:
+    """Whether ``value`` is a tag: ``[a-z0-9:+#]`` runs joined by single dashes, 1 to 63 characters."""
     return isinstance(value, str) and 1 <= len(value) <= 63 and _TAG.fullmatch(value) is not None
 
 
@@ -90,6 +97,7 @@ def is_url(value: Any) -> bool:
 
 
 def is_non_empty_string(value: Any) -> bool:
+    """Whether ``value`` is a string with something other than whitespace in it."""
     return isinstance(value, str) and len(value.strip()) >= 1
 
 

@@ -53,6 +53,10 @@ def _compiled(schema_json: str) -> Callable[[Any], Any]:
 
 
 def passes_fast(validator: Callable[[Any], Any], document: Any) -> bool:
+    """Whether ``document`` passes a compiled ``validator``.
+
+    Only yes or no, but fast: the jsonschema explainers say why, for the few documents that fail.
+    """
     from fastjsonschema import JsonSchemaException
 
     try:

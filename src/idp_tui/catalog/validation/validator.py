@@ -48,6 +48,7 @@ class Verdict:
 
     @property
     def ok(self) -> bool:
+        """Whether the document was accepted (it has no problems)."""
         return not self.problems
 
 

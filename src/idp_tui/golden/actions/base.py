@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..errors import ActionError as ActionError  # part of the contract every action sees
+from ..workspace import inside
+
 if TYPE_CHECKING:
     from ...secrets.models import ProvisionDefaults
-
-
-class ActionError(Exception):
-    """An action refused or failed; the message is shown to the user as the step's failure reason."""
 
 
 class Effect(Protocol):
@@ -102,8 +101,6 @@ class ActionContext:
         Raises:
             ActionError: absolute paths, ``..`` or symlinks leading out of the workspace.
         """
-        from ..workspace import inside
-
         return inside(self.workspace, relative or ".", what=what)
 
 

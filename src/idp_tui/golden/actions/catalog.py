@@ -39,11 +39,18 @@ def to_yaml(document: Any) -> str:
 
 
 class CatalogWrite:
+    """``catalog:write``: writes an entity as YAML into the workspace."""
+
     id = "catalog:write"
     description = "Writes the catalog-info.yaml for your template"
     supports_dry_run = True
 
     def run(self, ctx: ActionContext) -> None:
+        """Write the ``entity`` input as block YAML to ``filePath`` (``catalog-info.yaml`` by default).
+
+        Raises:
+            ActionError: ``entity`` is not an object, or ``filePath`` leads out of the workspace.
+        """
         entity = ctx.input.get("entity")
         if not isinstance(entity, dict):
             raise ActionError("input entity must be an object")
@@ -85,9 +92,15 @@ class RegisterLocation:
         self.location_file = registry_dir / f"location-{digest}.yaml"
 
     def describe(self) -> str:
+        """The entities registered and the Location file that registers them."""
         return f"catalog entry {', '.join(self.entity_keys)} (location {self.location_file})"
 
     def check(self) -> None:
+        """Refuse a registration that would clash with the catalog.
+
+        Raises:
+            ActionError: one of the entities is in the catalog already, or this target's Location file exists.
+        """
         taken = [key for key in self.entity_keys if key in self.existing]
         if taken:
             raise ActionError(f"Conflict: entity {', '.join(taken)} already exists in the catalog")
@@ -95,6 +108,7 @@ class RegisterLocation:
             raise ActionError(f"Conflict: location {self.target} is already registered ({self.location_file})")
 
     def apply(self) -> None:
+        """Write the Location file, whose target is where the catalog file will live, into the registry."""
         self.location_file.parent.mkdir(parents=True, exist_ok=True)
         document = {
             "apiVersion": "backstage.io/v1alpha1",
@@ -105,16 +119,29 @@ class RegisterLocation:
         self.location_file.write_text(to_yaml(document), encoding="utf-8")
 
     def undo(self) -> None:
+        """Remove the Location file, if it is there."""
         if self.location_file.exists():
             os.unlink(self.location_file)
 
 
 class CatalogRegister:
+    """``catalog:register``: registers a catalog file of a repository this task publishes."""
+
     id = "catalog:register"
     description = "Registers entities from a catalog descriptor file in the workspace into the software catalog."
     supports_dry_run = False
 
     def run(self, ctx: ActionContext) -> None:
+        """Read and validate the catalog file the inputs name, and stage its registration.
+
+        The file is ``catalogInfoUrl``, else ``repoContentsUrl`` plus ``catalogInfoPath`` (``/catalog-info.yaml``).
+        Outputs ``entityRef`` (the file's first Component, else its first entity) and ``catalogInfoUrl``. With
+        ``optional`` set, a file that cannot be read is logged and skipped.
+
+        Raises:
+            ActionError: the URL is not in a repository this task staged, the file cannot be read, holds bad YAML,
+                an invalid entity or none, or an entity of it is in the catalog already.
+        """
         url = self._url(ctx.input)
         readable, final = _local_file(ctx, url)
         ctx.log(f"Registering {url} in the catalog")

@@ -39,6 +39,8 @@ def _js_json(value: Any) -> Any:
 
 
 class DebugLog:
+    """``debug:log``: logs the step's input, a message and, if asked, the files of the workspace."""
+
     id = "debug:log"
     description = "Writes a message into the log and/or lists all files in the workspace."
     supports_dry_run = True
@@ -58,6 +60,11 @@ class DebugLog:
     }
 
     def run(self, ctx: ActionContext) -> None:
+        """Log the input as indented JSON, then ``message``, then (``listWorkspace``) the workspace's files.
+
+        With ``listWorkspace: with-contents`` each file's content follows its name; one that is not a regular
+        file inside the workspace shows as ``[skipped]``.
+        """
         ctx.log(json.dumps(_js_json(ctx.input), indent=2, ensure_ascii=False, default=str))
         message = ctx.input.get("message")
         if message:
@@ -82,6 +89,8 @@ class DebugLog:
 
 
 class DebugWait:
+    """``debug:wait``: waits for ``minutes`` + ``seconds`` + ``milliseconds``, at most 10 minutes."""
+
     id = "debug:wait"
     description = "Waits for a certain period of time."
     supports_dry_run = False
@@ -97,6 +106,11 @@ class DebugWait:
     }
 
     def run(self, ctx: ActionContext) -> None:
+        """Sleep for the input's duration, ending early when the context's ``cancel`` event is set.
+
+        Raises:
+            ActionError: the duration is over 10 minutes, or a unit's value is not a finite number.
+        """
         seconds = self.duration_seconds(ctx.input)
         if seconds > MAX_WAIT_SECONDS:
             raise ActionError(f"Waiting duration is longer than the maximum threshold of {_MAX_WAIT_HUMAN}")

@@ -40,7 +40,7 @@ def _renderer(ctx: ActionContext) -> tuple[TemplateEngine, dict[str, Any]]:
 
 def resolve_template_url(ctx: ActionContext, url: Any, action_id: str = "fetch:template") -> Path:
     """A skeleton location, relative to the template's directory (symlinks resolved); no URLs, nothing outside."""
-    return resolve_source(ctx, url, action_id)
+    return resolve_source(ctx.template_dir, url, action_id)
 
 
 # Control bytes that make isbinaryfile call a file binary (tab, newlines, form feed and escape are text).
@@ -70,11 +70,21 @@ def _matches(entry: str, patterns: list[str]) -> bool:
 
 
 class FetchTemplate:
+    """``fetch:template``: renders a skeleton directory into the workspace (see the module for the rules)."""
+
     id = "fetch:template"
     description = "Downloads a skeleton, templates variables into file and directory names and content."
     supports_dry_run = True
 
     def run(self, ctx: ActionContext) -> None:
+        """Render each entry of the skeleton at ``url`` into ``targetPath`` with the ``values`` input.
+
+        Files already in the workspace are kept unless ``replace`` is set.
+
+        Raises:
+            ActionError: the skeleton is missing or outside the template's directory, an input is malformed, a
+                name or file does not render, or an entry (or a symlink) would land outside the workspace.
+        """
         source = resolve_template_url(ctx, ctx.input.get("url"), self.id)
         if not source.is_dir():
             raise ActionError(f"template directory {ctx.input.get('url')} does not exist")
@@ -189,11 +199,21 @@ def _render(engine: TemplateEngine, text: str, context: dict[str, Any], what: st
 
 
 class FetchTemplateFile:
+    """``fetch:template:file``: renders one template file into the workspace."""
+
     id = "fetch:template:file"
     description = "Downloads a single file and templates variables into its content."
     supports_dry_run = True
 
     def run(self, ctx: ActionContext) -> None:
+        """Render the file at ``url`` with the ``values`` input to ``targetPath``.
+
+        A file already at ``targetPath`` is kept unless ``replace`` is set.
+
+        Raises:
+            ActionError: the file is missing or outside the template's directory, ``targetPath`` is missing or
+                leads out of the workspace, or the file does not render.
+        """
         source = resolve_template_url(ctx, ctx.input.get("url"), self.id)
         if not os.path.lexists(source) or source.is_dir():
             raise ActionError(f"template file {ctx.input.get('url')} does not exist")

@@ -57,6 +57,8 @@ def _display(ctx: ActionContext, path: Path) -> str:
 
 
 class Rename:
+    """``fs:rename``: moves files and directories within the workspace, as fs-extra's ``move`` does."""
+
     id = "fs:rename"
     description = "Renames files and directories within the workspace"
     supports_dry_run = True
@@ -87,6 +89,13 @@ class Rename:
     }
 
     def run(self, ctx: ActionContext) -> None:
+        """Move each ``files`` entry's ``from`` to its ``to``, in order.
+
+        Raises:
+            ActionError: an entry is malformed, names the workspace itself or a path outside it, its source is
+                missing, or its destination exists (without ``overwrite``), is the source, lies inside it or is
+                of the other type (a directory for a file, or the reverse).
+        """
         files = ctx.input.get("files")
         if not isinstance(files, list):
             raise ActionError("files must be an Array")
@@ -135,6 +144,8 @@ class Rename:
 
 
 class Delete:
+    """``fs:delete``: deletes the files matching globs, or the named files and directories, in the workspace."""
+
     id = "fs:delete"
     description = "Deletes files and directories from the workspace"
     supports_dry_run = True
@@ -153,6 +164,12 @@ class Delete:
     }
 
     def run(self, ctx: ActionContext) -> None:
+        """Delete what each ``files`` entry names: a glob's matching files, a plain path's file or directory.
+
+        Raises:
+            ActionError: ``files`` is not a list, an entry leads out of the workspace or is a bad glob, or a
+                deletion fails.
+        """
         files = ctx.input.get("files")
         if not isinstance(files, list):
             raise ActionError("files must be an Array")
@@ -202,6 +219,13 @@ class ReadDir:
     }
 
     def run(self, ctx: ActionContext) -> None:
+        """Output ``files`` and ``folders`` (``name``, ``path``, ``fullPath``) under each of ``paths``.
+
+        Only the direct children unless ``recursive``; symlinks count as files and are never followed.
+
+        Raises:
+            ActionError: ``paths`` is not a list of non-empty strings, or one leads out of the workspace.
+        """
         paths = ctx.input.get("paths")
         if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
             raise ActionError("input paths must be a list of non-empty strings")

@@ -10,11 +10,22 @@ _METHODS = {"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"}
 
 
 class BackstageRequest:
+    """``http:backstage:request``: sends a request to the profile's Backstage backend."""
+
     id = "http:backstage:request"
     description = "Sends a HTTP request to the Backstage API. It uses the token of the user who triggered the task."
     supports_dry_run = False
 
     def run(self, ctx: ActionContext) -> None:
+        """Send ``method`` (``GET`` by default) to ``path`` with ``headers`` and ``body``; output the answer.
+
+        Outputs ``code`` (the status, as a string), ``headers`` and ``body``. A change the answer carries is
+        staged, applied only when the whole task succeeds.
+
+        Raises:
+            ActionError: the method or path is not valid, the profile has no backend, or the status is 400 or
+                more and ``continueOnBadResponse`` is not set.
+        """
         method = str(ctx.input.get("method") or "GET").upper()
         path = ctx.input.get("path")
         if method not in _METHODS:

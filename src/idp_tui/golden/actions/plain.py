@@ -31,7 +31,7 @@ def resolve_fetch_url(ctx: ActionContext, url: Any, action_id: str = "fetch:plai
         ActionError: for ``file://``, remote and other URLs, absolute paths, a relative URL without a template
             directory, and paths (or symlinks) leading outside the template's directory.
     """
-    return resolve_template_url(ctx, url, action_id)
+    return resolve_template_url(ctx.template_dir, url, action_id)
 
 
 def _make_room_for_file(output: Path, shown: str) -> None:
@@ -51,6 +51,8 @@ def _copy_file(source: Path, output: Path, what: str) -> None:
 
 
 class FetchPlain:
+    """``fetch:plain``: copies a directory of the template into the workspace, without templating."""
+
     id = "fetch:plain"
     description = (
         "Downloads content and places it in the workspace, or optionally in a subdirectory specified by the "
@@ -76,6 +78,14 @@ class FetchPlain:
     }
 
     def run(self, ctx: ActionContext) -> None:
+        """Copy the directory at ``url`` into ``targetPath``: files replaced, directories merged.
+
+        Symlinks that lead outside the fetched directory or the workspace are skipped, with a log line.
+
+        Raises:
+            ActionError: ``url`` is a URL, a file, missing or outside the template's directory, or ``targetPath``
+                is a file or leads out of the workspace.
+        """
         ctx.log("Fetching plain content from remote URL")
         target = ctx.workspace_path(ctx.input.get("targetPath") or "./", what="targetPath")
         url = ctx.input.get("url")
@@ -124,6 +134,8 @@ class FetchPlain:
 
 
 class FetchPlainFile:
+    """``fetch:plain:file``: copies one file of the template into the workspace, without templating."""
+
     id = "fetch:plain:file"
     description = "Downloads single file and places it in the workspace."
     supports_dry_run = True
@@ -146,6 +158,12 @@ class FetchPlainFile:
     }
 
     def run(self, ctx: ActionContext) -> None:
+        """Copy the file at ``url`` to ``targetPath``, replacing a file there.
+
+        Raises:
+            ActionError: ``targetPath`` is missing, a directory or outside the workspace, or ``url`` is a URL, a
+                directory, missing or outside the template's directory.
+        """
         ctx.log("Fetching plain content from remote URL")
         target_path = ctx.input.get("targetPath")
         if not isinstance(target_path, str) or not target_path:

@@ -56,13 +56,26 @@ class MoveRepository:
         self._created_final = False
 
     def describe(self) -> str:
+        """The repository that will be created, and where."""
         return f"repository {self.label} at {self.final}"
 
     def check(self) -> None:
+        """Refuse when something is at the repository's final place already.
+
+        Raises:
+            ActionError: the final path exists.
+        """
         if os.path.lexists(self.final):
             raise ActionError(f"Repository {self.label} already exists at {self.final}")
 
     def apply(self) -> None:
+        """Move the built repository into its final place, creating the folders above it.
+
+        Never merges into a folder that appeared since :meth:`check`; on failure, what it made is removed.
+
+        Raises:
+            ActionError: the final path exists, or the move failed.
+        """
         self.check()
         try:
             missing = []
@@ -92,6 +105,7 @@ class MoveRepository:
             raise
 
     def undo(self) -> None:
+        """Remove the repository and the folders :meth:`apply` created for it (those left empty)."""
         if self._created_final:
             shutil.rmtree(self.final, ignore_errors=True)
             self._created_final = False
@@ -180,6 +194,15 @@ class LocalPublish:
         }
 
     def run(self, ctx: ActionContext) -> None:
+        """Build the repository ``repoUrl`` names from ``sourcePath`` and stage its move under the publish root.
+
+        Outputs ``remoteUrl`` and ``repoContentsUrl`` (both the repository's ``file://`` URL) and ``commitHash``.
+
+        Raises:
+            ActionError: the URL's host is not this publisher's, or it names an invalid or git-control folder;
+                the repository exists or an earlier step publishes it; ``sourcePath`` is not a folder in the
+                workspace or holds what must not be published; the branch is invalid; git is missing or fails.
+        """
         repo_url = ctx.input.get("repoUrl")
         parsed = parse_repo_url(repo_url)
         host = parsed["host"]

@@ -33,11 +33,13 @@ class VaultProvisioning:
         self.result: ProvisionResult | None = None
 
     def describe(self) -> str:
+        """The secrets path and policy that will be created, and in which Vault."""
         where = "the demo Vault" if self.store.is_demo else "Vault"
         return f"secrets path {self._plan().secret_path} with policy {self.policy_name} in {where}"
 
     @property
     def policy_name(self) -> str:
+        """The name of the team's policy (from the applied result once there is one)."""
         return self._plan().policy_name
 
     def _plan(self) -> ProvisionPlan:
@@ -45,18 +47,29 @@ class VaultProvisioning:
         return self.result.plan if self.result is not None else make_plan(self.request)
 
     def check(self) -> None:
+        """Plan the provisioning against Vault without writing anything.
+
+        Raises:
+            ActionError: Vault refused or could not be asked (a missing mount or auth method, a conflict).
+        """
         try:
             self.store.provision(self.request, dry_run=True)
         except SecretsError as error:
             raise ActionError(str(error)) from None
 
     def apply(self) -> None:
+        """Create what the plan lists (KV path, policy, role), keeping the result for :meth:`undo`.
+
+        Raises:
+            ActionError: Vault refused or could not be asked.
+        """
         try:
             self.result = self.store.provision(self.request)
         except SecretsError as error:
             raise ActionError(str(error)) from None
 
     def undo(self) -> None:
+        """Remove what :meth:`apply` created; nothing when it did not succeed."""
         if self.result is not None:
             self.store.unprovision(self.result)
 
@@ -117,6 +130,8 @@ def provision_step(
 
 
 class VaultProvision:
+    """``vault:provision``: a service's secrets path, its team's policy and optionally a Kubernetes role."""
+
     id = "vault:provision"
     description = "Creates a service's secrets path in Vault, a policy for its team and (optionally) a Kubernetes role."
     supports_dry_run = True
@@ -134,6 +149,14 @@ class VaultProvision:
     }
 
     def run(self, ctx: ActionContext) -> None:
+        """Plan the provisioning, log it, and stage it unless this is a dry run or it all exists already.
+
+        Outputs ``path``, ``policy``, ``policyHcl``, ``created`` (whether anything is to be created), ``demo``
+        (whether the demo Vault answered) and, with a Kubernetes role, ``role``.
+
+        Raises:
+            ActionError: the input is invalid, the profile has no Vault, or Vault refused the plan.
+        """
         request = request_from(ctx.input, ctx.settings.vault_defaults)
         preview = provision_step(ctx, ctx.settings.secret_store, request)
         plan = preview.plan

@@ -161,6 +161,7 @@ def _messages(error) -> list[tuple[tuple[Any, ...], str]]:
 
 
 def property_title(properties: Any, name: str) -> str:
+    """What the form calls property ``name``: its ``ui:title`` or ``title``, else the name itself."""
     prop = properties.get(name) if isinstance(properties, dict) else None
     if isinstance(prop, dict):
         for key in ("ui:title", "title"):
@@ -170,6 +171,11 @@ def property_title(properties: Any, name: str) -> str:
 
 
 def ajv_message(kind: str, value: Any, instance: Any) -> str | None:
+    """ajv 8's message for a failed ``kind`` check (``minLength``, ``type``...) with the schema's ``value``.
+
+    ``None`` for a check this table does not word (the caller falls back to the validator's message);
+    ``required`` is worded by the caller, which knows the property titles.
+    """
     simple = {
         "minLength": f"must NOT have fewer than {_js(value)} characters",
         "maxLength": f"must NOT have more than {_js(value)} characters",

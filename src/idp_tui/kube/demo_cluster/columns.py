@@ -183,6 +183,55 @@ COLUMNS: dict[str, list[Column]] = {
         _AGE,
     ],
     "namespaces": [_NAME, ("Status", "string", 0, "The status of the namespace"), _AGE],
+    "configmaps": [
+        _NAME,
+        (
+            "Data",
+            "string",
+            0,
+            "Data contains the configuration data. Each key must consist of alphanumeric characters, '-', '_' or "
+            "'.'. Values with non-UTF-8 byte sequences must use the BinaryData field. The keys stored in Data must "
+            "not overlap with the keys in the BinaryData field, this is enforced during validation process.",
+        ),
+        _AGE,
+    ],
 }
 
-__all__ = ["COLUMNS", "Column"]
+# Custom resources: the CRD's additionalPrinterColumns after the Name column, as apiextensions-apiserver's
+# tableconvertor builds them (a column without a description gets "Custom resource definition column (in JSONPath
+# format): <path>"). (name, type, priority, description, JSONPath)
+CrdColumn = tuple[str, str, int, str, str]
+_CRD = "Custom resource definition column (in JSONPath format): "
+CRD_COLUMNS: dict[str, list[CrdColumn]] = {
+    # argoproj/argo-cd manifests/crds/application-crd.yaml: no Age column.
+    "applications": [
+        ("Sync Status", "string", 0, _CRD + ".status.sync.status", ".status.sync.status"),
+        ("Health Status", "string", 0, _CRD + ".status.health.status", ".status.health.status"),
+        ("Revision", "string", 10, _CRD + ".status.sync.revision", ".status.sync.revision"),
+        ("Project", "string", 10, _CRD + ".spec.project", ".spec.project"),
+    ],
+    # argoproj/argo-rollouts manifests/crds/rollout-crd.yaml
+    "rollouts": [
+        ("Desired", "integer", 0, "Number of desired pods", ".spec.replicas"),
+        ("Current", "integer", 0, "Total number of non-terminated pods targeted by this rollout", ".status.replicas"),
+        (
+            "Up-to-date",
+            "integer",
+            0,
+            "Total number of non-terminated pods targeted by this rollout that have the desired template spec",
+            ".status.updatedReplicas",
+        ),
+        (
+            "Available",
+            "integer",
+            0,
+            "Total number of available pods (ready for at least minReadySeconds) targeted by this rollout",
+            ".status.availableReplicas",
+        ),
+        ("Age", "date", 0, "Time since resource was created", ".metadata.creationTimestamp"),
+    ],
+}
+for _plural, _columns in CRD_COLUMNS.items():
+    COLUMNS[_plural] = [_NAME, *((name, kind, rank, doc) for name, kind, rank, doc, _ in _columns)]
+
+__all__ = ["COLUMNS", "CRD_COLUMNS", "Column", "CrdColumn"]

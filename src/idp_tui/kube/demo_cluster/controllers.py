@@ -161,6 +161,10 @@ class Controllers:
         """Reconcile the workload that owns ``obj`` (a pod or ReplicaSet)."""
         owner = self.owner_of(obj)
         if owner is not None and owner["kind"] == "ReplicaSet":
+            rollout = self.state.rollouts.owner_of(owner)
+            if rollout is not None:  # an Argo Rollout's ReplicaSet: its controller takes over
+                self.state.rollouts.reconcile(rollout)
+                return
             owner = self.owner_of(owner) or owner
         if owner is None:
             return

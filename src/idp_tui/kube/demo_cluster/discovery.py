@@ -6,9 +6,14 @@ from typing import Any
 
 READ = ["get", "list", "watch"]
 WRITE = ["create", "delete", "deletecollection", "patch", "update"]
+# What the API server lists for a CRD's resource and its status subresource
+# (apiextensions-apiserver customresource_discovery_controller.go).
+CRD_VERBS = ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"]
+SUBRESOURCE_VERBS = ["get", "patch", "update"]
 # group/version -> [(name, singularName, kind, namespaced, verbs, shortNames)]
 RESOURCE_LISTS: dict[str, list[tuple[str, str, str, bool, list[str], list[str]]]] = {
     "v1": [
+        ("configmaps", "configmap", "ConfigMap", True, READ + WRITE, ["cm"]),
         ("events", "event", "Event", True, READ + WRITE, ["ev"]),
         (
             "namespaces",
@@ -31,8 +36,15 @@ RESOURCE_LISTS: dict[str, list[tuple[str, str, str, bool, list[str], list[str]]]
     "autoscaling/v2": [
         ("horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", True, READ + WRITE, ["hpa"]),
     ],
+    # The names, scope and short names of Argo CD's manifests/crds/application-crd.yaml and Argo Rollouts'
+    # manifests/crds/rollout-crd.yaml (which has the status subresource; its scale subresource is not served here).
+    "argoproj.io/v1alpha1": [
+        ("applications", "application", "Application", True, CRD_VERBS, ["app", "apps"]),
+        ("rollouts", "rollout", "Rollout", True, CRD_VERBS, ["ro"]),
+        ("rollouts/status", "", "Rollout", True, SUBRESOURCE_VERBS, []),
+    ],
 }
-GROUPS = {"apps": ["v1"], "autoscaling": ["v2"]}
+GROUPS = {"apps": ["v1"], "autoscaling": ["v2"], "argoproj.io": ["v1alpha1"]}
 
 
 def version(server: str) -> dict[str, str]:
@@ -76,13 +88,18 @@ def api_group_list() -> dict[str, Any]:
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
 
-def resource_list(group_version: str) -> dict[str, Any] | None:
-    """``/api/v1`` or ``/apis/<group>/<version>``: the APIResourceList, or None for an unknown group/version."""
+def resource_list(group_version: str, served: set[str] | None = None) -> dict[str, Any] | None:
+    """``/api/v1`` or ``/apis/<group>/<version>``: the APIResourceList, or None for an unknown group/version.
+
+    ``served`` limits it to the resources one cluster has (Argo CD's CRD only where Argo CD runs).
+    """
     entries = RESOURCE_LISTS.get(group_version)
     if entries is None:
         return None
     resources = []
     for name, singular, kind, namespaced, verbs, short in entries:
+        if served is not None and name.split("/")[0] not in served:
+            continue
         resource: dict[str, Any] = {"name": name, "singularName": singular, "namespaced": namespaced, "kind": kind}
         resource["verbs"] = verbs
         if short:

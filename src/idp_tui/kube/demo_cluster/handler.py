@@ -9,11 +9,11 @@ import socket
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from idp_tui.kube.demo_cluster import discovery, tables
+from idp_tui.kube.demo_cluster import custom, discovery, tables
 from idp_tui.kube.demo_cluster import objects as o
 from idp_tui.kube.demo_cluster.logs import LogError, container_log
 from idp_tui.kube.demo_cluster.selectors import SelectorError, field_matcher, label_matcher
-from idp_tui.kube.demo_cluster.state import RESOURCES, ClusterState, merge_patch
+from idp_tui.kube.demo_cluster.state import CUSTOM, RESOURCES, ClusterState, merge_patch
 from idp_tui.kube.demo_cluster.streams import serve_log, serve_watch
 from idp_tui.local_http import LocalRequestHandler
 
@@ -48,7 +48,7 @@ class Handler(LocalRequestHandler):
         self._handle("GET")
 
     def do_PATCH(self) -> None:  # noqa: N802
-        """Deployment and scale patches."""
+        """Deployment, scale and custom resource patches."""
         self._handle("PATCH")
 
     def do_PUT(self) -> None:  # noqa: N802
@@ -173,7 +173,7 @@ class Handler(LocalRequestHandler):
                 namespace, plural, name, sub = rest[1], rest[2], (rest[3:4] or [None])[0], (rest[4:5] or [None])[0]
         else:
             plural, name, sub = rest[0] if rest else "", (rest[1:2] or [None])[0], None
-        if plural not in RESOURCES or RESOURCES[plural][0] != group_version or len(rest) > 5:
+        if plural not in state.served or RESOURCES[plural][0] != group_version or len(rest) > 5:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         if name is None:
             if method != "GET":
@@ -187,6 +187,8 @@ class Handler(LocalRequestHandler):
             self._log(state, namespace or "", name)
         elif sub == "scale" and plural == "deployments":
             self._scale(state, method, namespace or "", name, raw)
+        elif plural in CUSTOM and (method == "PATCH" or sub == "status"):
+            self._custom(state, method, plural, namespace or "", name, sub, raw)
         elif sub is not None:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         elif method == "GET":
@@ -219,12 +221,14 @@ class Handler(LocalRequestHandler):
             ("version",): lambda: discovery.version(state.server_version),
             ("api",): lambda: discovery.api_versions(address),
             ("apis",): discovery.api_group_list,
-            ("api", "v1"): lambda: discovery.resource_list("v1"),
+            ("api", "v1"): lambda: discovery.resource_list("v1", state.served),
         }
         for group, versions in discovery.GROUPS.items():
             documents[("apis", group)] = lambda group=group: discovery.api_group(group)
             for version in versions:
-                documents[("apis", group, version)] = lambda gv=f"{group}/{version}": discovery.resource_list(gv)
+                documents[("apis", group, version)] = lambda gv=f"{group}/{version}": discovery.resource_list(
+                    gv, state.served
+                )
         if tuple(parts) in ("healthz", "readyz", "livez"):
             self.send_text("ok")
             return True
@@ -298,7 +302,11 @@ class Handler(LocalRequestHandler):
             self.send_json(200, self._table(plural, chosen, metadata, table_version))
             return
         version, kind = RESOURCES[plural][:2]
-        items = [{key: value for key, value in obj.items() if key not in ("kind", "apiVersion")} for obj in chosen]
+        # Built-in kinds' lists leave kind and apiVersion out of the items; custom resources keep them.
+        items = [
+            obj if plural in CUSTOM else {key: value for key, value in obj.items() if key not in ("kind", "apiVersion")}
+            for obj in chosen
+        ]
         self.send_json(200, {"kind": f"{kind}List", "apiVersion": version, "metadata": metadata, "items": items})
 
     def _table(self, plural: str, objects: list[dict[str, Any]], list_meta: dict[str, Any], version: str) -> dict:
@@ -315,6 +323,38 @@ class Handler(LocalRequestHandler):
             return tables.table(plural, [obj], meta, version=version or "v1", include_object=include, headers=headers)
 
         serve_watch(self, state, plural, namespace, self._matchers(), as_table if version else None)
+
+    # -- custom resources ----------------------------------------------------------------------------------------
+
+    def _custom(
+        self, state: ClusterState, method: str, plural: str, namespace: str, name: str, sub: str | None, raw: str | None
+    ) -> None:
+        """A custom resource's status subresource (GET) or a patch of it or its status; its controller then reacts
+        as it would to the watch event."""
+        if sub not in (None, "status") or (sub == "status" and plural not in custom.STATUS_SUBRESOURCE):
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if method == "GET":
+            with state.lock:
+                state.tick()
+                obj = state.get(plural, namespace, name)
+            if obj is None:
+                raise not_found(plural, name)
+            self.send_json(200, obj)
+            return
+        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        with state.lock:
+            state.tick()
+            try:
+                _, stored = custom.patch(state, plural, namespace, name, sub, raw or "", content_type)
+            except custom.PatchError as error:
+                details = {"name": name, "group": "argoproj.io", "kind": plural} if error.code in (404, 409) else None
+                raise ApiError(error.code, error.reason, error.message, details) from None
+            answer = copy.deepcopy(stored)  # the object as patched; the controller's own writes follow it
+            if plural == "applications":
+                state.argocd.changed(stored)
+            else:
+                state.rollouts.reconcile(stored)
+        self.send_json(200, answer)
 
     # -- logs, patch, scale --------------------------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ class DemoCluster:
         bookmark_seconds: Idle time after which a watch that allows bookmarks receives a BOOKMARK.
         certificate_dir: Where its TLS certificate is kept (made there on first use); by default
             ``<state dir>/demo-cluster``, next to the kubeconfig ``idp-tui demo cluster`` writes.
+        sync_seconds: How long a sync of the demo's stand-in Argo CD runs before it succeeds.
     """
 
     def __init__(
@@ -52,12 +53,14 @@ class DemoCluster:
         rollout_seconds: float = 60.0,
         bookmark_seconds: float = 5.0,
         certificate_dir: Path | None = None,
+        sync_seconds: float = 3.0,
     ) -> None:
         self.description_path = description
         self.certificate_dir = certificate_dir
         self.certificate_pem: bytes | None = None
         self.certificate_authority: Path | None = None
         self.rollout_seconds = rollout_seconds
+        self.sync_seconds = sync_seconds
         self.bookmark_seconds = bookmark_seconds
         self.requests: list[dict[str, Any]] = []
         self.failures: dict[str, int | str] = {}
@@ -171,7 +174,10 @@ class DemoCluster:
                 if spec is None:
                     return None
                 defaults = {key: value for key, value in description.items() if key != "clusters"}
-                self._clusters[name] = ClusterState(name, spec, defaults, self.rollout_seconds)
+                state = ClusterState(name, spec, defaults, self.rollout_seconds, sync_seconds=self.sync_seconds)
+                # Argo CD reads its destination clusters (never while holding this lock: see ArgoCDController).
+                state.argocd.peers = self.cluster
+                self._clusters[name] = state
             return self._clusters[name]
 
     def _state(self, name: str) -> ClusterState:

@@ -16,6 +16,9 @@ from typing import Any
 import yaml
 
 from idp_tui.kube.demo_cluster import objects
+from idp_tui.kube.demo_cluster.argo_cd import ArgoCDController
+from idp_tui.kube.demo_cluster.argo_rollouts import RolloutsController
+from idp_tui.kube.demo_cluster.argo_seed import build_gitops
 from idp_tui.kube.demo_cluster.controllers import Controllers
 from idp_tui.resources import demo_catalog_path
 
@@ -29,7 +32,12 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
     "statefulsets": ("apps/v1", "StatefulSet", True),
     "daemonsets": ("apps/v1", "DaemonSet", True),
     "horizontalpodautoscalers": ("autoscaling/v2", "HorizontalPodAutoscaler", True),
+    "configmaps": ("v1", "ConfigMap", True),
+    # Custom resources (argoproj.io): Argo CD's Applications where it runs, Argo Rollouts everywhere.
+    "applications": ("argoproj.io/v1alpha1", "Application", True),
+    "rollouts": ("argoproj.io/v1alpha1", "Rollout", True),
 }
+CUSTOM = ("applications", "rollouts")
 PLURAL_OF_KIND = {kind: plural for plural, (_, kind, _) in RESOURCES.items()}
 HISTORY_LIMIT = 20_000
 
@@ -58,6 +66,7 @@ class ClusterState:
         defaults: dict[str, Any],
         rollout_seconds: float = 60.0,
         now: Any = time.time,
+        sync_seconds: float = 3.0,
     ) -> None:
         self.name = name
         self.description = description
@@ -72,8 +81,13 @@ class ClusterState:
         self.nodes: list[str] = list(description.get("nodes") or ["node-1"])
         self.server_version: str = description.get("server", "v1.31.4")
         self.controllers = Controllers(self, rollout_seconds)
+        self.rollouts = RolloutsController(self.controllers)
+        self.argocd = ArgoCDController(self, sync_seconds)
+        # What this cluster serves: Argo CD's Application CRD only where Argo CD runs.
+        self.served = {plural for plural in RESOURCES if plural != "applications" or description.get("argocd")}
         with self.lock:
             self.controllers.build(description.get("workloads") or [])
+            build_gitops(self, description, self.clock())
             # History before the initial state is compacted away: older versions answer 410 like a real server.
             self.expired_before = self.revision
             self.history.clear()
@@ -151,7 +165,10 @@ class ClusterState:
 
     def tick(self) -> None:
         """Advance the simulated controllers to the current wall-clock time (call with the lock held)."""
-        self.controllers.tick(self.clock())
+        now = self.clock()
+        self.controllers.tick(now)
+        self.rollouts.tick(now)
+        self.argocd.tick(now)
 
     def set_pod(self, namespace: str, name: str, change: Any) -> dict[str, Any]:
         """Apply ``change`` (a callable editing a copy of the pod, or a merge-patch dict) and store the result."""
@@ -212,15 +229,18 @@ def _named(items: list[Any]) -> bool:
 
 
 def build_clusters(
-    path: Path | None = None, rollout_seconds: float = 60.0, now: Any = time.time
+    path: Path | None = None, rollout_seconds: float = 60.0, now: Any = time.time, sync_seconds: float = 3.0
 ) -> dict[str, ClusterState]:
-    """Every cluster of the description file, by context name."""
+    """Every cluster of the description file, by context name (each reads the others as Argo CD destinations)."""
     description = load_description(path)
     defaults = {key: value for key, value in description.items() if key != "clusters"}
-    return {
-        name: ClusterState(name, spec, defaults, rollout_seconds, now)
+    clusters = {
+        name: ClusterState(name, spec, defaults, rollout_seconds, now, sync_seconds)
         for name, spec in (description.get("clusters") or {}).items()
     }
+    for state in clusters.values():
+        state.argocd.peers = clusters.get
+    return clusters
 
 
-__all__ = ["ClusterState", "RESOURCES", "build_clusters", "load_description", "merge_patch", "objects"]
+__all__ = ["CUSTOM", "ClusterState", "RESOURCES", "build_clusters", "load_description", "merge_patch", "objects"]

@@ -12,11 +12,12 @@ idp-tui works out itself.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime
 from typing import Any
 
-from idp_tui.kube.demo_cluster.columns import COLUMNS
+from idp_tui.kube.demo_cluster.columns import COLUMNS, CRD_COLUMNS
 
 
 def table_version(accept: str | None) -> str | None:
@@ -418,7 +419,49 @@ def _namespace(namespace: dict[str, Any], now: float) -> list[Any]:
     ]
 
 
+def _configmap(configmap: dict[str, Any], now: float) -> list[Any]:
+    """``printConfigMap``: the number of keys (data and binaryData)."""
+    count = len(configmap.get("data") or {}) + len(configmap.get("binaryData") or {})
+    return [configmap["metadata"]["name"], count, _since(configmap["metadata"].get("creationTimestamp"), now)]
+
+
+def _json_path(obj: Any, path: str) -> Any:
+    for key in path.strip(".").split("."):
+        obj = obj.get(key) if isinstance(obj, dict) else None
+    return obj
+
+
+def crd_cell(kind: str, value: Any, now: float) -> Any:
+    """One cell of a custom resource's column, as the tableconvertor makes it: a string column prints the value,
+    the others keep their JSON type (``cellForJSONValue``); a missing value is null."""
+    if value is None:
+        return None
+    if kind == "string":
+        return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    if kind == "integer":
+        return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if kind == "number":
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if kind == "boolean":
+        return value if isinstance(value, bool) else None
+    if kind == "date":
+        moment = _time(value) if isinstance(value, str) else None
+        return "<invalid>" if moment is None else human_duration(now - moment)
+    return None
+
+
+def _custom(plural: str):
+    def printer(obj: dict[str, Any], now: float) -> list[Any]:
+        cells = [obj["metadata"]["name"]]
+        return cells + [crd_cell(kind, _json_path(obj, path), now) for _, kind, _, _, path in CRD_COLUMNS[plural]]
+
+    return printer
+
+
 _PRINTERS = {
+    "configmaps": _configmap,
+    "applications": _custom("applications"),
+    "rollouts": _custom("rollouts"),
     "pods": _pod,
     "deployments": _deployment,
     "replicasets": _replicaset,

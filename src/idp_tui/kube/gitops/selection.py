@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..selection import SelectorError, matches, parse_selector
+from ._json import obj
 
 ANNOTATION_APP_NAME = "argocd/app-name"
 ANNOTATION_APP_SELECTOR = "argocd/app-selector"
@@ -83,15 +84,16 @@ class ApplicationSelection:
         return arguments
 
     def matches(self, application: Mapping[str, Any]) -> bool:
-        """Whether an Application object (as the API returns it) is one of the entity's."""
-        metadata = application.get("metadata") or {}
+        """Whether an Application object (as the API returns it) is one of the entity's; a malformed one is not."""
+        metadata = obj(application, "metadata")
         if metadata.get("namespace") not in (None, self.namespace):
             return False
         if self.names and metadata.get("name") not in self.names:
             return False
-        if self.project and (application.get("spec") or {}).get("project") != self.project:
+        if self.project and obj(application, "spec").get("project") != self.project:
             return False
-        return not (self.label_selector and not matches(metadata.get("labels") or {}, self.label_selector))
+        labels = {k: v for k, v in obj(metadata, "labels").items() if isinstance(k, str) and isinstance(v, str)}
+        return not (self.label_selector and not matches(labels, self.label_selector))
 
 
 def _annotations(entity: Any) -> Mapping[str, Any]:

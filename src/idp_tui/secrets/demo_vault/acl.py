@@ -58,9 +58,11 @@ class PathRule:
 
     @property
     def glob(self) -> bool:
+        """Whether the pattern ends in ``*``: a prefix glob, matching any remainder."""
         return self.pattern.endswith("*")
 
     def matches(self, path: str) -> bool:
+        """Whether ``path`` matches the pattern: ``+`` is exactly one segment, a trailing ``*`` any remainder."""
         return _pattern_regex(self.pattern).fullmatch(path) is not None
 
     def priority(self) -> tuple:
@@ -184,15 +186,19 @@ class Token:
 
     @property
     def is_root(self) -> bool:
+        """Whether the token has the ``root`` policy, which allows everything."""
         return "root" in self.policies
 
     def valid(self, now: float | None = None) -> bool:
+        """Whether the token has not expired at ``now`` (by default the current time); a TTL of 0 never does."""
         return self.expires is None or (now or time.time()) < self.expires
 
     def remaining(self) -> int:
+        """Whole seconds until the token expires: 0 once it has, and for one that never does (as Vault says)."""
         return 0 if self.expires is None else max(0, int(self.expires - time.time()))
 
     def renew(self, increment: int | None) -> None:
+        """Extend the token to ``increment`` seconds from now (its last TTL when ``increment`` is 0 or ``None``)."""
         self.ttl = increment or self.ttl
         self.expires = time.time() + self.ttl
 

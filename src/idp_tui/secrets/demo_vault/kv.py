@@ -137,6 +137,7 @@ KV1_LEASE = 2764800  # what a KV v1 read says its lease is (Vault's default TTL,
 
 
 def new_record(now: str) -> dict[str, Any]:
+    """An empty KV v2 record: the metadata Vault keeps for a path, no versions yet, created at ``now``."""
     return {
         "cas_required": False,
         "created_time": now,
@@ -174,6 +175,9 @@ def kv_write(
 
 
 def version_metadata(record: dict[str, Any], version: int) -> dict[str, Any]:
+    """One version's metadata as KV v2 answers carry it: its times, ``destroyed``, ``version`` and the custom
+    metadata of the path.
+    """
     entry = record["versions"][str(version)]
     return {
         "created_time": entry["created_time"],
@@ -198,6 +202,7 @@ def kv_read(record: dict[str, Any] | None, version: int) -> dict[str, Any]:
 
 
 def kv_metadata(record: dict[str, Any]) -> dict[str, Any]:
+    """The ``data`` of a metadata read: the record's settings and each version's times and state, no values."""
     versions = {
         number: {key: entry[key] for key in ("created_time", "deletion_time", "destroyed")}
         for number, entry in record["versions"].items()

@@ -68,6 +68,8 @@ class Recorded:
 
 @dataclass
 class AppRole:
+    """An AppRole login the demo accepts: the ``role_id`` and ``secret_id`` pair grants ``policies``."""
+
     role_id: str
     secret_id: str
     policies: list[str]
@@ -143,6 +145,7 @@ class DemoVault:
         self.sealed = True
 
     def unseal(self) -> None:
+        """Answer requests again after :meth:`seal`."""
         self.sealed = False
 
     def add_token(self, token: str, policies: list[str], ttl: int = 3600, renewable: bool = True) -> None:
@@ -230,6 +233,11 @@ class DemoVault:
         self.disable(namespace, path, auth=True)
 
     def disable(self, namespace: str, path: str, *, auth: bool) -> None:
+        """Disable the secrets engine (or, with ``auth``, the auth method) at ``path`` in ``namespace``.
+
+        What it held goes with it: an engine's secrets; an auth method's roles, AppRoles and the tokens its
+        logins issued. Nothing happens when nothing is mounted there.
+        """
         path = mounts.normal(path)
         with self.lock:
             state = self.namespace_state(namespace)
@@ -318,6 +326,7 @@ class DemoVault:
             return mounts.kv_version(found[1]) if found else None
 
     def record(self, entry: Recorded) -> None:
+        """Keep one request (credentials masked) in :attr:`requests`, for tests to see what was sent."""
         with self.lock:
             self.requests.append(entry)
 

@@ -14,6 +14,8 @@ from textual.timer import Timer
 
 
 class KeyHold(App):
+    """An App mixin: keys typed while a screen moves the focus wait until it has moved (``IdpApp`` uses it)."""
+
     _held_keys: list[events.Key] | None = None
     _hold_timer: Timer | None = None
 

@@ -1,0 +1,48 @@
+"""A scaffolder dry run's files: the template directory as Backstage's template editor sends it, and the rendered
+workspace as ``POST /v2/dry-run`` answers it (``directoryContents``: ``[{path, base64Content, executable}]``)."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+from typing import Any
+
+# A template directory sent with a dry run is read whole; past this it is surely not a template directory.
+MAX_DRY_RUN_FILES = 2000
+MAX_DRY_RUN_BYTES = 50 * 1024 * 1024
+
+
+def directory_contents(base_dir: Path | None) -> list[dict[str, str]]:
+    """The template directory as the template editor sends it (``[{path, base64Content}]``); ``[]`` without one.
+
+    Raises:
+        ValueError: the directory is too big to be a template's (a template file at a repository root).
+    """
+    if base_dir is None or not Path(base_dir).is_dir():
+        return []
+    contents, total = [], 0
+    for directory, dirnames, filenames in os.walk(base_dir):
+        dirnames[:] = sorted(name for name in dirnames if name != ".git")
+        for filename in sorted(filenames):
+            path = Path(directory, filename)
+            data = path.read_bytes()
+            total += len(data)
+            if len(contents) >= MAX_DRY_RUN_FILES or total > MAX_DRY_RUN_BYTES:
+                raise ValueError(f"{base_dir} holds too much to send with a dry run (over 2000 files or 50 MB)")
+            relative = path.relative_to(base_dir).as_posix()
+            contents.append({"path": relative, "base64Content": base64.b64encode(data).decode("ascii")})
+    return contents
+
+
+def decode_contents(contents: Any) -> tuple[dict[str, bytes], set[str]]:
+    """A dry run's ``directoryContents`` as ``{path: bytes}`` and the set of executable paths."""
+    files: dict[str, bytes] = {}
+    executables: set[str] = set()
+    for item in contents if isinstance(contents, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+            continue
+        files[item["path"]] = base64.b64decode(item.get("base64Content") or "")
+        if item.get("executable"):
+            executables.add(item["path"])
+    return files, executables

@@ -1,0 +1,198 @@
+"""Guardrails on what a golden path produces: checked after the steps rendered the workspace and before anything
+leaves it (published, registered, provisioned), by both runners and by their dry runs alike.
+
+The golden domain knows only the verdicts: the checker (policy-as-code, given by the session) implements
+:class:`Guardrails`. A ``deny`` stops the run before any staged effect is applied, so nothing is created; a
+``warn`` is said as a log event and the run goes on. A checker that cannot answer stops the run too: guardrails the
+person configured are never skipped silently.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+#: The files a guardrail reads: every YAML and JSON file (manifests, catalog files, anything else).
+GUARDRAIL_SUFFIXES = (".yaml", ".yml", ".json")
+#: A workspace file larger than this is not a manifest anyone wrote by hand: it is left unread, and said so.
+MAX_GUARDRAIL_FILE_BYTES = 8 * 1024 * 1024
+#: At most this many files are read for one check (a workspace is bounded already; this bounds the check).
+MAX_GUARDRAIL_FILES = 10_000
+NOTHING_CREATED = "nothing was published, registered or provisioned"
+
+
+class GuardrailError(Exception):
+    """The guardrails could not be checked (the checker failed, or its input could not be read); ``str()`` is one
+    line for the user. The run stops: nothing is created unchecked."""
+
+
+@dataclass(frozen=True, slots=True)
+class GuardrailFinding:
+    """One verdict on one document a golden path would produce.
+
+    Attributes:
+        file: the file's path in the workspace (``k8s/deployment.yaml``).
+        line: 1-based line where the document starts.
+        action: ``deny`` (the run stops), ``warn`` or ``audit`` (said, the run goes on).
+        policy: the policy that spoke (``main.deny_latest_image``, a ValidatingAdmissionPolicy's name).
+        message: the policy's message.
+        engine: what evaluated it (``rego``, ``vap``).
+        kind: the document's ``kind`` ("" when it has none).
+        name: the document's ``metadata.name`` ("" when it has none).
+    """
+
+    file: str
+    line: int
+    action: str
+    policy: str
+    message: str
+    engine: str = ""
+    kind: str = ""
+    name: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.action.upper()} {self.policy}: {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        """``{file, line, kind, name, policy, engine, action, message}``."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "kind": self.kind,
+            "name": self.name,
+            "policy": self.policy,
+            "engine": self.engine,
+            "action": self.action,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GuardrailReport:
+    """What the guardrails said about one run's files.
+
+    Attributes:
+        findings: every verdict, in file and document order.
+        problems: what could not be checked, one ``FILE:LINE: message`` line each (a file that is not valid
+            YAML, a policy that could not be evaluated on a document).
+        documents: how many documents were checked.
+        files: how many files were read.
+    """
+
+    findings: tuple[GuardrailFinding, ...] = ()
+    problems: tuple[str, ...] = ()
+    documents: int = 0
+    files: int = 0
+
+    @property
+    def denials(self) -> tuple[GuardrailFinding, ...]:
+        """The findings that stop the run."""
+        return tuple(finding for finding in self.findings if finding.action == "deny")
+
+    @property
+    def warnings(self) -> tuple[GuardrailFinding, ...]:
+        """The findings that are said while the run goes on (``warn`` and ``audit``)."""
+        return tuple(finding for finding in self.findings if finding.action != "deny")
+
+    @property
+    def blocked(self) -> bool:
+        """Whether a policy denied something: the run must not create anything."""
+        return any(finding.action == "deny" for finding in self.findings)
+
+    def summary(self) -> str:
+        """``Policies: 2 denied, 1 warning (14 documents in 6 files)``."""
+        denied, warned = len(self.denials), len(self.warnings)
+        verdict = "all passed" if not self.findings else f"{denied} denied, {warned} warning{'s' * (warned != 1)}"
+        where = f"{self.documents} document{'s' * (self.documents != 1)} in {self.files} file{'s' * (self.files != 1)}"
+        return f"Policies: {verdict} ({where})"
+
+    def failure_message(self) -> str:
+        """The run's error when a policy denied: the first denial whole, and how many more there are."""
+        denials = self.denials
+        more = f" (and {len(denials) - 1} more denied)" if len(denials) > 1 else ""
+        return f"Blocked by policy: {denials[0]}{more}; {NOTHING_CREATED}"
+
+    def to_json(self) -> dict[str, Any]:
+        """``{blocked, documents, files, results: [...], problems: [...]}``."""
+        return {
+            "blocked": self.blocked,
+            "documents": self.documents,
+            "files": self.files,
+            "results": [finding.to_json() for finding in self.findings],
+            "problems": list(self.problems),
+        }
+
+
+class Guardrails(Protocol):
+    """Checks the files a golden path would produce; the session gives one to the runners when policies are set."""
+
+    def check(self, files: Mapping[str, bytes]) -> GuardrailReport:
+        """Judge ``files`` (workspace path -> content, YAML and JSON files only).
+
+        Raises:
+            GuardrailError: the check itself could not be made.
+        """
+        ...
+
+
+def is_guardrail_input(path: str) -> bool:
+    """A YAML or JSON file outside hidden folders: what ``idp-tui validate`` reads in a directory too."""
+    parts = path.replace("\\", "/").split("/")
+    return path.endswith(GUARDRAIL_SUFFIXES) and not any(part.startswith(".") for part in parts)
+
+
+def guardrail_inputs(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The files of a dry run's result that the guardrails read."""
+    return {path: content for path, content in files.items() if is_guardrail_input(path)}
+
+
+def read_guardrail_inputs(workspace: Path) -> dict[str, bytes]:
+    """The YAML and JSON files of a workspace (symlinks are not followed: what they point to inside the workspace
+    is read as itself).
+
+    Raises:
+        GuardrailError: a file cannot be read, is not a regular file or is too large; there are too many files.
+    """
+    from ..bounded_read import RefusedRead, read_regular_file
+
+    files: dict[str, bytes] = {}
+    for directory, dirnames, filenames in os.walk(workspace):
+        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
+        for name in sorted(filenames):
+            path = Path(directory, name)
+            relative = path.relative_to(workspace).as_posix()
+            if not is_guardrail_input(relative) or path.is_symlink():
+                continue
+            if len(files) >= MAX_GUARDRAIL_FILES:
+                raise GuardrailError(f"the workspace holds more than {MAX_GUARDRAIL_FILES:,} YAML and JSON files")
+            try:
+                files[relative], _ = read_regular_file(path, MAX_GUARDRAIL_FILE_BYTES, follow_symlinks=False)
+            except RefusedRead as refused:
+                raise GuardrailError(f"{relative} could not be read for the policies: {refused}") from None
+    return files
+
+
+def check_guardrails(guardrails: Guardrails, files: Mapping[str, bytes], say: Callable[[str], None]) -> GuardrailReport:
+    """Check ``files`` and ``say`` each finding and problem (a runner makes each a log event of the task; warnings
+    are said too, and the run goes on).
+
+    Raises:
+        GuardrailError: the check could not be made (said in words; the caller stops the run).
+    """
+    inputs = guardrail_inputs(files)
+    if len(inputs) > MAX_GUARDRAIL_FILES:
+        raise GuardrailError(f"the run produces more than {MAX_GUARDRAIL_FILES:,} YAML and JSON files to check")
+    say(f"Checking {len(inputs)} YAML and JSON files against the policies")
+    report = guardrails.check(inputs)
+    for line in _lines(report):
+        say(line)
+    say(report.summary())
+    return report
+
+
+def _lines(report: GuardrailReport) -> Iterable[str]:
+    yield from (str(finding) for finding in report.findings)
+    yield from report.problems

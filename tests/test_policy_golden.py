@@ -1,0 +1,354 @@
+"""Policies at provisioning time: a golden path's files are judged after its steps and before anything is published,
+registered or provisioned, by the local runner (``idp-tui scaffold``) and against a Backstage scaffolder's dry run.
+
+The demo profile uses the bundled demo policies; ``--policy`` adds more; a profile's ``policies:`` replace them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+from scaffolder_server import TEMPLATES_DIR, ScaffolderServer
+
+from idp_tui.catalog.entity import Entity, SourceLocation
+from idp_tui.catalog.model import Catalog
+from idp_tui.cli import main
+from idp_tui.golden.forms import build_form, initial_values
+from idp_tui.golden.template import Template, templates_in
+from idp_tui.resources import demo_catalog_path
+from idp_tui.session import Session
+
+VALUES = {
+    "name": "invoice-svc",
+    "description": "Renders invoices",
+    "owner": "group:default/team-payments",
+    "system": "system:default/checkout-platform",
+    "language": "python",
+    "repoUrl": "github.com?owner=myorg&repo=invoice-svc",
+}
+LATEST_DENIED = (
+    "k8s/deployment.yaml:1: DENY main.deny_latest_image: container invoice-svc: image "
+    "ghcr.io/myorg/invoice-svc:latest uses :latest; pin a version"
+)
+NOTHING = "nothing was published, registered or provisioned"
+
+WARN_REPLICAS = """\
+package main
+import rego.v1
+
+# Two replicas is the floor; three ride out a node drain during a deploy.
+warn_few_replicas contains msg if {
+    input.kind == "Deployment"
+    input.spec.replicas < 3
+    msg := sprintf("%s runs %d replicas; 3 survive a node drain", [input.metadata.name, input.spec.replicas])
+}
+"""
+
+DENY_UNTYPED_SERVICE = """\
+package main
+import rego.v1
+
+deny_untyped_service contains msg if {
+    input.kind == "Service"
+    not input.spec.type
+    msg := sprintf("Service %s has no spec.type", [input.metadata.name])
+}
+"""
+
+BROKEN = """\
+package main
+import rego.v1
+
+deny_broken contains msg if {
+    msg :=
+}
+"""
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def assignments(values: dict[str, str]) -> list[str]:
+    return [item for key, value in values.items() for item in ("--set", f"{key}={value}")]
+
+
+def scaffold(capsys, values: dict[str, str], *extra: str) -> tuple[int, str, str]:
+    return run(capsys, "scaffold", "microservice-golden-path", *assignments(values), *extra)
+
+
+def policy_dir(root: Path, **modules: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in modules.items():
+        (root / f"{name}.rego").write_text(text)
+    return root
+
+
+def demo_vault_state() -> str:
+    path = Path(os.environ["XDG_STATE_HOME"]) / "idp-tui" / "demo-vault.json"
+    return path.read_text() if path.exists() else ""
+
+
+# -- the demo profile: the bundled policies --------------------------------------------------------------------------
+
+
+def test_latest_blocks_the_run_and_nothing_is_published_registered_or_provisioned(capsys, tmp_path):
+    repos, output = tmp_path / "repos", tmp_path / "out"
+    where = ("--publish-root", str(repos), "--output", str(output))
+    status, out, err = scaffold(capsys, {**VALUES, "imageTag": "latest"}, *where)
+    assert status == 1
+    assert LATEST_DENIED in out  # the policy, its message and file:line
+    assert f"idp-tui: Blocked by policy: {LATEST_DENIED} (and 1 more denied); {NOTHING}" in err
+    assert not repos.exists() and not output.exists()
+    assert run(capsys, "catalog", "show", "invoice-svc")[0] == 1  # not registered
+    assert "invoice-svc" not in demo_vault_state()  # not provisioned
+
+    # The same path with the pinned default goes through, and is provisioned: the checks above can fail.
+    billing = {**VALUES, "name": "billing-svc", "repoUrl": "github.com?owner=myorg&repo=billing-svc"}
+    status, out, err = scaffold(capsys, billing, *where[:2], "--json")
+    payload = json.loads(out)
+    assert status == 0, err
+    assert payload["policies"]["blocked"] is False and payload["policies"]["results"] == []
+    assert (repos / "github.com/myorg/billing-svc/.git").is_dir()
+    assert "billing-svc" in demo_vault_state()
+
+
+def test_scaffold_dry_run_shows_the_deny_the_run_would_meet(capsys, tmp_path):
+    status, out, err = scaffold(capsys, {**VALUES, "imageTag": "latest"}, "--dry-run")
+    assert status == 1
+    lines = out.splitlines()
+    assert any(line.startswith("  k8s/deployment.yaml  (") for line in lines)  # what it would produce, shown
+    assert f"  {LATEST_DENIED}" in lines
+    assert "Policies: 2 denied, 0 warnings (4 documents in 3 files)" in lines
+    assert "Blocked by policy" in err
+
+    status, out, _ = scaffold(capsys, {**VALUES, "imageTag": "latest"}, "--dry-run", "--json")
+    payload = json.loads(out)
+    assert status == 1 and payload["status"] == "failed" and payload["error"].startswith("Blocked by policy")
+    assert "ghcr.io/myorg/invoice-svc:latest" in next(
+        f["content"] for f in payload["files"] if f["path"] == "k8s/deployment.yaml"
+    )
+    assert [(r["file"], r["line"], r["policy"], r["engine"], r["action"]) for r in payload["policies"]["results"]] == [
+        ("k8s/deployment.yaml", 1, "main.deny_latest_image", "rego", "deny"),
+        ("k8s/deployment.yaml", 1, "idp-pinned-images", "vap", "deny"),
+    ]
+
+
+def demo_values(template: Template, language: str | None) -> dict:
+    form = build_form(list(template.parameter_pages), title=template.title)
+    values = {
+        **initial_values(form),
+        "name": "svc",
+        "owner": "group:default/team-payments",
+        "system": "system:default/checkout-platform",
+        "repoUrl": "github.com?owner=o&repo=svc",
+    }
+    return {**values, "language": language} if language else values
+
+
+def test_every_demo_golden_path_rendered_with_its_defaults_passes_the_demo_policies():
+    with Session.for_catalog(policies=[str(demo_catalog_path() / "policies")]) as session:
+        catalog = session.catalog_source.load()
+        runner = session.template_runner(catalog)
+        checked = []
+        for template in templates_in(catalog.entities):
+            languages = ["nodejs", "python", "go", "java"] if "language" in demo_values(template, None) else [None]
+            for language in languages:
+                result = runner.run(template, demo_values(template, language), dry_run=True)
+                assert result.status == "completed", (template.key, language, result.error)
+                assert result.guardrails is not None and result.guardrails.findings == (), result.guardrails
+                checked.append((template.key, language, result.guardrails.documents))
+    assert len(checked) == 5 and all(documents >= 2 for *_, documents in checked)
+
+
+# -- --policy, warnings, broken policies -----------------------------------------------------------------------------
+
+
+def test_warnings_are_said_and_the_run_goes_on(capsys, tmp_path):
+    policies = policy_dir(tmp_path / "team-policies", replicas=WARN_REPLICAS)
+    repos = tmp_path / "repos"
+    status, out, err = scaffold(capsys, VALUES, "--policy", str(policies), "--publish-root", str(repos))
+    assert status == 0, err
+    assert "Policies: 0 denied, 1 warning (4 documents in 3 files)" in out
+    assert (
+        "  k8s/deployment.yaml:1: WARN main.warn_few_replicas: invoice-svc runs 2 replicas; 3 survive a node drain"
+        in out
+    )
+    assert (repos / "github.com/myorg/invoice-svc/.git").is_dir()
+    assert run(capsys, "catalog", "show", "invoice-svc")[0] == 0
+
+
+def test_a_broken_policy_is_said_once_and_every_other_one_still_applies(capsys, tmp_path):
+    policies = policy_dir(tmp_path / "team-policies", broken=BROKEN, service=DENY_UNTYPED_SERVICE)
+    status, out, err = scaffold(capsys, VALUES, "--policy", str(policies), "--dry-run")
+    assert status == 1
+    broken = f"{policies}/broken.rego:5: policy main: Rego: Invalid assignment operator"
+    assert (out + err).count("broken.rego") == 1 and f"idp-tui: {broken}" in err.splitlines()
+    assert "  k8s/deployment.yaml:50: DENY main.deny_untyped_service: Service invoice-svc has no spec.type" in out
+
+
+# -- profiles ----------------------------------------------------------------------------------------------------------
+
+
+def test_a_profiles_policies_replace_the_demos_and_resolve_from_the_config_file(capsys, tmp_path, monkeypatch):
+    config = tmp_path / "config" / "config.yaml"
+    policy_dir(config.parent / "guardrails", service=DENY_UNTYPED_SERVICE)
+    config.write_text(
+        textwrap.dedent(
+            """\
+            profiles:
+              guarded:
+                catalog: demo
+                policies: [guardrails]
+              unguarded:
+                catalog: demo
+                policies: []
+            """
+        )
+    )
+    monkeypatch.setenv("IDP_TUI_CONFIG", str(config))
+    latest = {**VALUES, "imageTag": "latest"}
+    status, out, _ = run(capsys, "--profile", "guarded", "scaffold", "microservice-golden-path", *assignments(latest),
+                         "--dry-run", "--json")  # fmt: skip
+    results = json.loads(out)["policies"]["results"]
+    assert status == 1
+    assert [(r["policy"], r["file"]) for r in results] == [("main.deny_untyped_service", "k8s/deployment.yaml")]
+
+    status, out, _ = run(capsys, "--profile", "unguarded", "scaffold", "microservice-golden-path",
+                         *assignments(latest), "--dry-run", "--json")  # fmt: skip
+    assert status == 0 and "policies" not in json.loads(out)  # none checked: the run is as before policies
+
+    status, out, _ = run(capsys, "--profile", "guarded", "config", "show")
+    assert f"policies    {config.parent / 'guardrails'}  [file:4]" in out.splitlines()
+    status, out, _ = run(capsys, "--profile", "demo", "config", "show", "--json")
+    assert json.loads(out)["profile"]["policies"] == [str(demo_catalog_path() / "policies")]
+
+
+# -- Backstage: the scaffolder's dry run supplies the files ------------------------------------------------------------
+
+
+@pytest.fixture
+def server():
+    with ScaffolderServer() as fake:
+        yield fake
+
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: invoice-renderer
+spec:
+  replicas: 2
+  template:
+    spec:
+      containers:
+        - name: app
+          image: {image}
+"""
+
+
+def python_service(tmp_path: Path, image: str) -> Template:
+    """The harness's python-service template, with a skeleton whose Deployment runs ``image`` (the fake scaffolder's
+    dry run returns the skeleton as it is)."""
+    base = tmp_path / "python-service"
+    (base / "skeleton" / "k8s").mkdir(parents=True)
+    shutil.copy(TEMPLATES_DIR / "python-service" / "template.yaml", base / "template.yaml")
+    (base / "skeleton" / "k8s" / "deployment.yaml").write_text(DEPLOYMENT.format(image=image))
+    raw = yaml.safe_load((base / "template.yaml").read_text())
+    location = SourceLocation(str(base / "template.yaml"), 1)
+    return Template.from_entity(Entity(raw, "template:default/python-service", location))
+
+
+BACKSTAGE_VALUES = {
+    "name": "invoice-renderer",
+    "description": "Renders PDF invoices from order events",
+    "owner": "group:default/payments-team",
+    "framework": "fastapi",
+    "pythonVersion": "3.12",
+    "port": 8080,
+    "enableMetrics": True,
+    "namespace": "payments",
+    "replicas": 2,
+    "lifecycle": "experimental",
+    "dryRunDeploy": False,
+}
+
+
+def backstage_session(server: ScaffolderServer, policies: list[Path]) -> Session:
+    return Session.for_catalog(server.url, use_cache=False, policies=[str(p) for p in policies])
+
+
+def test_a_deny_on_the_scaffolders_dry_run_stops_the_task_before_it_is_created(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("BACKSTAGE_TOKEN", server.token)
+    policies = policy_dir(tmp_path / "policies", latest=LATEST_REGO)
+    template = python_service(tmp_path, "ghcr.io/kestrel/invoice-renderer:latest")
+    events = []
+    with backstage_session(server, [policies]) as session:
+        result = session.template_runner(Catalog()).run(template, BACKSTAGE_VALUES, on_event=events.append)
+    assert result.status == "failed"
+    assert result.error == (
+        "Blocked by policy: k8s/deployment.yaml:1: DENY main.deny_latest: ghcr.io/kestrel/invoice-renderer:latest "
+        f"is not pinned; {NOTHING}"
+    )
+    assert len(server.requests_to("POST", "/dry-run")) == 1
+    assert server.requests_to("POST", "/v2/tasks") == [] and server.tasks == {}
+    assert "k8s/deployment.yaml:1: DENY main.deny_latest: ghcr.io/kestrel/invoice-renderer:latest is not pinned" in [
+        event.message for event in events
+    ]
+
+
+def test_a_passing_dry_run_creates_the_task_and_a_dry_run_shows_the_verdicts(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("BACKSTAGE_TOKEN", server.token)
+    policies = policy_dir(tmp_path / "policies", latest=LATEST_REGO, replicas=WARN_REPLICAS)
+    with backstage_session(server, [policies]) as session:
+        runner = session.template_runner(Catalog())
+        pinned = python_service(tmp_path / "pinned", "ghcr.io/kestrel/invoice-renderer:1.4.0")
+        events = []
+        result = runner.run(pinned, BACKSTAGE_VALUES, on_event=events.append)
+        assert result.status == "completed", result.error
+        warning = "k8s/deployment.yaml:1: WARN main.warn_few_replicas: invoice-renderer runs 2 replicas; 3 survive a node drain"
+        messages = [event.message for event in events]
+        assert warning in messages  # said as the run's own log, before the task's events
+        assert messages.index(warning) < messages.index(f"Backstage task {result.task_id} started")
+        assert len(server.tasks) == 1 and result.guardrails is not None and not result.guardrails.blocked
+        assert [finding.policy for finding in result.guardrails.findings] == ["main.warn_few_replicas"]
+
+        latest = python_service(tmp_path / "latest", "ghcr.io/kestrel/invoice-renderer:latest")
+        preview = runner.run(latest, BACKSTAGE_VALUES, dry_run=True)
+    assert preview.status == "failed" and preview.guardrails.blocked
+    assert b"invoice-renderer:latest" in preview.files["k8s/deployment.yaml"]  # shown beside the verdict
+    assert len(server.tasks) == 1  # a dry run creates no task
+
+
+def test_a_dry_run_that_fails_leaves_the_policies_unchecked_and_creates_nothing(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("BACKSTAGE_TOKEN", server.token)
+    policies = policy_dir(tmp_path / "policies", latest=LATEST_REGO)
+    server.fail("POST", "/api/scaffolder/v2/dry-run", 500, "dry runs are down")
+    template = python_service(tmp_path, "ghcr.io/kestrel/invoice-renderer:1.4.0")
+    with backstage_session(server, [policies]) as session:
+        result = session.template_runner(Catalog()).run(template, BACKSTAGE_VALUES)
+    assert result.status == "failed"
+    assert result.error.startswith("the policies could not be checked: Backstage's dry run failed:")
+    assert "dry runs are down" in result.error and result.error.endswith(NOTHING)
+    assert server.requests_to("POST", "/v2/tasks") == []
+
+
+LATEST_REGO = """\
+package main
+import rego.v1
+
+deny_latest contains msg if {
+    some c in input.spec.template.spec.containers
+    endswith(c.image, ":latest")
+    msg := sprintf("%s is not pinned", [c.image])
+}
+"""

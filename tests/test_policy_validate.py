@@ -1,0 +1,195 @@
+"""``idp-tui validate --policy``: manifests and catalog files judged by Rego and ValidatingAdmissionPolicies, beside
+the catalog's own validation: text lines, ``--json``, ``--format sarif`` (checked against the SARIF 2.1.0 schema),
+exit statuses and ``--fail-on-warn``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from idp_tui.cli import main
+from idp_tui.resources import demo_catalog_path
+
+SCHEMA = json.loads((Path(__file__).parent / "fixtures" / "policies" / "sarif-schema-2.1.0.json").read_text())
+DEMO_POLICIES = str(demo_catalog_path() / "policies")
+
+PINNED = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  labels: {app.kubernetes.io/name: api, backstage.io/kubernetes-id: api}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app.kubernetes.io/name: api}}
+  template:
+    metadata:
+      labels: {app.kubernetes.io/name: api, backstage.io/kubernetes-id: api}
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/myorg/api:1.4.2
+          readinessProbe: {httpGet: {path: /readyz, port: 8080}}
+          resources: {limits: {cpu: 500m, memory: 256Mi}}
+          securityContext: {runAsNonRoot: true}
+"""
+LATEST = PINNED.replace("ghcr.io/myorg/api:1.4.2", "ghcr.io/myorg/api:latest")
+NO_PROBE = PINNED.replace("          readinessProbe: {httpGet: {path: /readyz, port: 8080}}\n", "")
+CATALOG = """\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: checkout
+spec: {type: service, lifecycle: production, owner: team-a}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: broken
+spec: {type: service, owner: team-a}
+"""
+BROKEN_REGO = """\
+package main
+import rego.v1
+
+deny_broken contains msg if {
+    msg :=
+}
+"""
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.fixture
+def files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name, text in {"pinned.yaml": PINNED, "latest.yaml": LATEST, "no-probe.yaml": NO_PROBE}.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "catalog-info.yaml").write_text(CATALOG)
+    return tmp_path
+
+
+def test_exit_status_follows_denials_and_warnings_fail_only_when_asked(capsys, files):
+    assert run(capsys, "validate", "--policy", DEMO_POLICIES, "pinned.yaml")[:2] == (0, "")
+    status, out, err = run(capsys, "validate", "--policy", DEMO_POLICIES, "latest.yaml")
+    assert status == 1
+    assert out.splitlines() == [
+        "latest.yaml:1: DENY idp-pinned-images: pin a version (a tag other than latest, or a digest) for: api "
+        "(ghcr.io/myorg/api:latest)",
+        "latest.yaml:1: DENY main.deny_latest_image: container api: image ghcr.io/myorg/api:latest uses :latest; "
+        "pin a version",
+    ]
+    assert err.strip() == "policies: 2 denied, 0 warnings in 1 document"  # a manifest is no catalog file
+    status, out, _ = run(capsys, "validate", "--policy", DEMO_POLICIES, "no-probe.yaml")
+    assert status == 0 and out.splitlines() == [
+        "no-probe.yaml:1: WARN idp-readiness-probe: no readinessProbe in: api",
+        "no-probe.yaml:1: WARN main.warn_missing_readiness_probe: container api has no readinessProbe",
+    ]
+    assert run(capsys, "validate", "--policy", DEMO_POLICIES, "--fail-on-warn", "no-probe.yaml")[0] == 1
+    assert run(capsys, "validate", "--policy", DEMO_POLICIES, "--fail-on-warn", "pinned.yaml")[0] == 0
+
+
+def test_json_lists_every_result_with_its_document(capsys, files):
+    status, out, _ = run(capsys, "validate", "--policy", DEMO_POLICIES, "--json", "latest.yaml", "pinned.yaml")
+    assert status == 1
+    results = json.loads(out)
+    assert [set(result) for result in results] == [
+        {"file", "line", "document", "kind", "name", "policy", "engine", "action", "message"},
+        {"file", "line", "document", "kind", "name", "policy", "engine", "action", "message", "reason"},
+    ]
+    assert results[0] == {
+        "file": "latest.yaml",
+        "line": 1,
+        "document": 0,
+        "kind": "Deployment",
+        "name": "api",
+        "policy": "main.deny_latest_image",
+        "engine": "rego",
+        "action": "deny",
+        "message": "container api: image ghcr.io/myorg/api:latest uses :latest; pin a version",
+    }
+    assert (results[1]["policy"], results[1]["engine"], results[1]["reason"]) == ("idp-pinned-images", "vap", "Invalid")
+
+
+def test_catalog_files_get_the_catalogs_checks_and_the_catalog_guardrails_together(capsys, files):
+    status, out, err = run(capsys, "validate", "--policy", DEMO_POLICIES, "catalog", "pinned.yaml")
+    assert status == 1
+    assert out.splitlines() == [
+        "catalog/catalog-info.yaml:1: DENY catalog.deny_production_without_oncall: production service checkout has "
+        "no pagerduty.com/service-id annotation (or opsgenie.com/team)",
+        "catalog/catalog-info.yaml:11: component:default/broken: /spec must have required property 'lifecycle'",
+    ]
+    assert err.strip() == "1 problem; 1 valid entity in 1 file; policies: 1 denied, 0 warnings in 3 documents"
+    status, out, _ = run(capsys, "validate", "--policy", DEMO_POLICIES, "--json", "catalog")
+    assert [(r["line"], r["engine"], r["policy"], r["action"], r["document"]) for r in json.loads(out)] == [
+        (1, "rego", "catalog.deny_production_without_oncall", "deny", 0),
+        (11, "backstage", "backstage.kind", "deny", None),
+    ]
+
+
+def test_without_policy_validate_is_unchanged_and_a_named_manifest_is_judged_only_by_the_policies(capsys, files):
+    # Without --policy: the catalog's checks alone, in their own JSON shape (a Deployment is an unknown kind there).
+    status, out, _ = run(capsys, "validate", "--json", "latest.yaml")
+    assert status == 1 and json.loads(out)[0]["rule"] == "kind"
+    assert "No processor recognized the entity deployment:default/api" in json.loads(out)[0]["message"]
+    # With it, the manifest is the policies' to judge: no "unknown kind", only their verdicts.
+    status, out, _ = run(capsys, "validate", "--policy", DEMO_POLICIES, "--json", "pinned.yaml")
+    assert (status, json.loads(out)) == (0, [])
+
+
+def test_sarif_is_valid_and_carries_policy_catalog_and_unreadable_findings(capsys, files):
+    (files / "bad.yaml").write_text("kind: Deployment\nmetadata: {name: [unclosed\n")
+    status, out, _ = run(capsys, "validate", "--policy", DEMO_POLICIES, "--format", "sarif", "catalog", "latest.yaml",
+                         "bad.yaml")  # fmt: skip
+    assert status == 1
+    log = json.loads(out)
+    jsonschema.Draft4Validator(SCHEMA).validate(log)
+    [sarif_run] = log["runs"]
+    found = [
+        (r["ruleId"], r["level"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+         r["locations"][0]["physicalLocation"]["region"]["startLine"])
+        for r in sarif_run["results"]
+    ]  # fmt: skip
+    assert found == [
+        ("catalog.deny_production_without_oncall", "error", "catalog/catalog-info.yaml", 1),
+        ("backstage.kind", "error", "catalog/catalog-info.yaml", 11),
+        ("main.deny_latest_image", "error", "latest.yaml", 1),
+        ("idp-pinned-images", "error", "latest.yaml", 1),
+    ]
+    rules = {rule["id"]: rule["shortDescription"]["text"] for rule in sarif_run["tool"]["driver"]["rules"]}
+    assert rules["backstage.kind"] == "Backstage catalog rule backstage.kind"
+    assert rules["main.deny_latest_image"].startswith("Rego rule main.deny_latest_image (")
+    [unreadable] = sarif_run["invocations"][0]["toolExecutionNotifications"]
+    assert unreadable["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "bad.yaml"
+    assert unreadable["message"]["text"].startswith("invalid YAML: ")
+    # Without --policy, the catalog's own findings make a valid log too.
+    status, out, _ = run(capsys, "validate", "--format", "sarif", "catalog")
+    jsonschema.Draft4Validator(SCHEMA).validate(json.loads(out))
+    assert status == 1 and [r["ruleId"] for r in json.loads(out)["runs"][0]["results"]] == ["backstage.kind"]
+
+
+def test_a_broken_policy_is_said_once_and_the_others_still_judge(capsys, files):
+    (files / "broken.rego").write_text(BROKEN_REGO)
+    status, out, err = run(capsys, "validate", "--policy", "broken.rego", "--policy", DEMO_POLICIES, "latest.yaml")
+    assert status == 1
+    assert err.count("broken.rego") == 1
+    assert "idp-tui: broken.rego:5: policy main: Rego: Invalid assignment operator" in err.splitlines()
+    assert "latest.yaml:1: DENY main.deny_latest_image" in out
+
+
+def test_an_unreadable_manifest_fails_validation_and_is_said_once(capsys, files):
+    (files / "bad.yaml").write_text("kind: Deployment\nmetadata: {name: [unclosed\n")
+    status, out, _ = run(capsys, "validate", "--policy", DEMO_POLICIES, "bad.yaml", "pinned.yaml")
+    assert status == 1
+    assert out.splitlines() == [
+        "bad.yaml:3: invalid YAML: YAML error: did not find expected ',' or ']' (while parsing a flow sequence), "
+        "column 1"
+    ]
