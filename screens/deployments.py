@@ -1,7 +1,10 @@
-"""An entity's Deployments: per cluster, workloads with rollout status, their pods and problems, warning events."""
+"""An entity's Deployments: per cluster, its Argo CD applications, then its workloads (Argo Rollouts among them) with
+rollout status, their pods and problems, and warning events. Applications and Rollouts are followed by their own
+watches; refresh, sync, promote and abort ask first, then go through the GitOps capability."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -19,12 +22,17 @@ from idp_tui.catalog.entity import Entity
 from idp_tui.render.deployments import DeploymentRow, cluster_rows
 from idp_tui.safe_text import clean
 
+from .deployments_gitops import GitOpsRows
 from .host import host
 
 if TYPE_CHECKING:
     from idp_tui.kube.actions import WorkloadAction
+    from idp_tui.kube.gitops.protocols import GitOpsAction, GitOpsSource
+    from idp_tui.kube.gitops.report import ClusterGitOps
+    from idp_tui.kube.gitops.selection import ApplicationSelection
     from idp_tui.kube.protocols import WorkloadSource
     from idp_tui.kube.report import ClusterReport
+    from idp_tui.kube.snapshot import ClusterSnapshot
     from idp_tui.session import Session
 
 
@@ -44,7 +52,7 @@ def _one_line(text: Text, width: int) -> Text:
     return line
 
 
-class DeploymentsScreen(Screen):
+class DeploymentsScreen(GitOpsRows, Screen):
     """Reads every cluster in a thread worker; rows are rebuilt from the report each time it changes."""
 
     BINDINGS = [
@@ -55,6 +63,11 @@ class DeploymentsScreen(Screen):
         Binding("plus", "scale(1)", "Scale +1", show=False, id="deployments.scale_up"),
         Binding("minus", "scale(-1)", "Scale -1", show=False, id="deployments.scale_down"),
         Binding("X", "delete_pod", "Delete pod", show=False, id="deployments.delete_pod"),
+        Binding("s", "gitops('sync')", "Sync", id="deployments.sync"),
+        Binding("r", "gitops('refresh')", "Refresh", show=False, id="deployments.refresh"),
+        Binding("H", "gitops('hard_refresh')", "Hard refresh", show=False, id="deployments.hard_refresh"),
+        Binding("P", "gitops('promote')", "Promote", show=False, id="deployments.promote"),
+        Binding("A", "gitops('abort')", "Abort", show=False, id="deployments.abort"),
         Binding("c", "next_cluster", "Cluster", id="deployments.cluster"),
         Binding("ctrl+r", "reload", "Reconnect", show=False, id="deployments.reload"),
     ]
@@ -81,6 +94,21 @@ class DeploymentsScreen(Screen):
             self.cluster = cluster
             self.report = report
 
+    class GitOpsChanged(Message):
+        """A cluster's Argo CD applications or Rollouts changed (or were first read)."""
+
+        def __init__(self, cluster: str, gitops: ClusterGitOps) -> None:
+            super().__init__()
+            self.cluster = cluster
+            self.gitops = gitops
+
+    class GitOpsRead(Message):
+        """The first read of every cluster's applications and Rollouts is done (``error``: why there is none)."""
+
+        def __init__(self, error: str | None = None) -> None:
+            super().__init__()
+            self.error = error
+
     class ClusterStatus(Message):
         def __init__(self, status: Any) -> None:
             super().__init__()
@@ -104,6 +132,20 @@ class DeploymentsScreen(Screen):
         self.rows: list[DeploymentRow] = []
         self.loaded_at: datetime | None = None
         self.first_load_seconds: float | None = None
+        self._shown_complete = False
+        # GitOps: what the applications' and Rollouts' watches hold, combined with the workloads' latest snapshot
+        # (a Rollout's ReplicaSets and pods are the workloads' own) under a lock, since both post from threads.
+        self.gitops_source: GitOpsSource | None = None
+        self.gitops_watches: list[Any] = []
+        self.gitops: dict[str, ClusterGitOps] = {}
+        self.gitops_read = False
+        self.gitops_error: str | None = None
+        self._gitops_lock = threading.Lock()
+        self._workload_snapshots: dict[str, ClusterSnapshot] = {}
+        self._gitops_objects: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        self._app_selection: ApplicationSelection | None = None
+        self._gitops_pending: set[tuple[str, str]] = set()  # (cluster, kind) watches yet to answer
+        self._gitops_by_kind: dict[tuple[str, str], Any] = {}
 
     @property
     def badges(self) -> list[str]:
@@ -150,26 +192,52 @@ class DeploymentsScreen(Screen):
                 on_status=lambda status: self.post_message(self.ClusterStatus(status)),
             )
             self.watches.append(watch)
+        self._follow_gitops(selector, names)
 
     def _changed(self, snapshot: Any) -> None:
         from idp_tui.kube.report import cluster_report
 
+        with self._gitops_lock:
+            self._workload_snapshots[snapshot.name] = snapshot
+            rollouts = bool(self._gitops_objects.get(snapshot.name, {}).get("Rollout"))
+        if rollouts:  # a Rollout's pods and ReplicaSets changed with the workloads'
+            self.post_message(self.GitOpsChanged(snapshot.name, self._gitops_for(snapshot.name)))
         self.post_message(self.ClusterChanged(snapshot.name, cluster_report(snapshot, datetime.now(UTC))))
+
+    def on_deployments_screen_git_ops_changed(self, message: GitOpsChanged) -> None:
+        self.gitops[message.cluster] = message.gitops
+        if self.reports:
+            self._show()
+            self._update_status()
+
+    def on_deployments_screen_git_ops_read(self, message: GitOpsRead) -> None:
+        self.gitops_read = True
+        self.gitops_error = message.error
+        self._loaded_if_complete()
+        if self.reports:
+            self._show()
+            self._update_status()
 
     def on_deployments_screen_cluster_changed(self, message: ClusterChanged) -> None:
         self.by_cluster[message.cluster] = message.report
         reports = [self.by_cluster[name] for name in self.cluster_order if name in self.by_cluster]
-        complete = len(reports) == len(self.cluster_order)
+        complete = len(reports) == len(self.cluster_order) and self.gitops_read
         self.post_message(
             self.Loaded(reports, time.perf_counter() - self.started_at) if complete else self.Loaded(reports, 0.0)
         )
+
+    def _loaded_if_complete(self) -> None:
+        """The GitOps read finished after every cluster's workloads: the view is complete now."""
+        reports = [self.by_cluster[name] for name in self.cluster_order if name in self.by_cluster]
+        if self.cluster_order and len(reports) == len(self.cluster_order):
+            self.post_message(self.Loaded(reports, time.perf_counter() - self.started_at))
 
     def on_deployments_screen_cluster_status(self, message: ClusterStatus) -> None:
         self.statuses[message.status.cluster] = message.status
         self._update_status()
 
     def on_unmount(self) -> None:
-        for watch in self.watches:
+        for watch in [*self.watches, *self.gitops_watches]:
             watch.stop(timeout=0.2)
 
     def on_deployments_screen_loaded(self, message: Loaded) -> None:
@@ -177,13 +245,13 @@ class DeploymentsScreen(Screen):
         if message.error:
             status.update(Text(f"✗ {message.error}", style="bold"))
             return
-        if self.first_load_seconds is None and message.seconds and len(message.reports) == len(self.cluster_order):
+        if self.first_load_seconds is None and message.seconds and self.complete_with(message.reports):
             self.first_load_seconds = message.seconds
         self.reports = message.reports
         self.loaded_at = datetime.now(UTC)
         self._show()
         problems = sum(1 for report in self.reports for workload in report.workloads if workload.has_problems)
-        self.problem_count = problems
+        self.problem_count = problems + sum(item.problem_count for item in self.gitops.values())
         self._update_status()
 
     def _update_status(self) -> None:
@@ -201,18 +269,39 @@ class DeploymentsScreen(Screen):
                 parts.append(f"{name} live")
         problems = getattr(self, "problem_count", 0)
         mode = " · read-only" if self.read_only else ""  # a key that would change something says why not
-        self.query_one("#deployments-status", Static).update(f"{' · '.join(parts)} · {problems} with problems{mode}")
+        argo = f" · ✗ {self.gitops_error}" if self.gitops_error else ""
+        status = f"{' · '.join(parts)} · {problems} with problems{mode}{argo}"
+        self.query_one("#deployments-status", Static).update(clean(status, one_line=True))
 
     def _show(self) -> None:
         option_list = self.query_one(OptionList)
         highlighted = option_list.highlighted
         shown = [r for r in self.reports if self.only_cluster in (None, r.name)]
-        self.rows = [row for report in shown for row in cluster_rows(report)]
+        before = self.rows[highlighted] if highlighted is not None and highlighted < len(self.rows) else None
+        self.rows = [row for report in shown for row in cluster_rows(report, gitops=self.gitops.get(report.name))]
         option_list.clear_options()
-        width = max(20, option_list.scrollable_content_region.width - 1)
+        # The vertical scrollbar may appear only once these rows are in: leave room for it from the start, or
+        # each row would wrap onto a second line at 80 columns.
+        scrollbar = 0 if option_list.show_vertical_scrollbar else option_list.styles.scrollbar_size_vertical
+        width = max(20, option_list.scrollable_content_region.width - scrollbar - 1)
         option_list.add_options(Option(_one_line(row.text, width)) for row in self.rows)
         if self.rows:
-            option_list.highlighted = min(highlighted or self._first_interesting(), len(self.rows) - 1)
+            # Until the whole view is in, the first failing pod; then the row the reader is on, wherever the
+            # watches moved it (an application or Rollout changing above it shifts every row below).
+            same = self._same_row(before) if before is not None and self._shown_complete else None
+            if same is None:
+                same = min(highlighted or 0, len(self.rows) - 1) if self._shown_complete else self._first_interesting()
+            option_list.highlighted = same
+            self._shown_complete = self._shown_complete or self.complete
+
+    def _same_row(self, row: DeploymentRow) -> int | None:
+        def key(r: DeploymentRow) -> tuple:
+            names = (r.workload.name if r.workload else None, r.pod.name if r.pod else None)
+            gitops = (r.application.name if r.application else None, r.rollout.name if r.rollout else None)
+            return (r.kind, r.cluster, *names, *gitops)
+
+        wanted = key(row)
+        return next((i for i, candidate in enumerate(self.rows) if key(candidate) == wanted), None)
 
     def on_resize(self) -> None:
         title = screen_title(self.entity.display_name, self.badges, self.size.width - 2)
@@ -224,12 +313,17 @@ class DeploymentsScreen(Screen):
         """The first failing pod (its logs are one key away), else the first workload: problems sort first."""
         rows = list(enumerate(self.rows))
         failing = (i for i, row in rows if row.kind == "pod" and row.pod and row.pod.problems)
-        return next(failing, next((i for i, row in rows if row.kind == "workload"), 0))
+        workloads = (i for i, row in rows if row.kind in ("workload", "rollout"))
+        return next(failing, next(workloads, next((i for i, row in rows if row.kind == "application"), 0)))
 
     @property
     def complete(self) -> bool:
-        """Every cluster has answered (with its workloads or its error)."""
-        return bool(self.cluster_order) and len(self.reports) == len(self.cluster_order)
+        """Every cluster has answered (with its workloads or its error), and so have Argo CD and Argo Rollouts."""
+        return self.complete_with(self.reports)
+
+    def complete_with(self, reports: list[ClusterReport]) -> bool:
+        """Whether ``reports`` and the GitOps read make the whole view."""
+        return bool(self.cluster_order) and len(reports) == len(self.cluster_order) and self.gitops_read
 
     def current_row(self) -> DeploymentRow | None:
         index = self.query_one(OptionList).highlighted
@@ -244,14 +338,18 @@ class DeploymentsScreen(Screen):
         self.notify(f"Showing {self.only_cluster or 'every cluster'}", timeout=2, markup=False)
 
     def action_reload(self) -> None:
-        for watch in self.watches:
+        for watch in [*self.watches, *self.gitops_watches]:
             watch.stop(timeout=0.2)
         self.watches.clear()
+        self.gitops_watches.clear()
         self.by_cluster.clear()
+        self.gitops.clear()
+        self.gitops_read = False
+        self._shown_complete = False
         self.query_one("#deployments-status", Static).update("reading clusters…")
         self.load()
 
-    MUTATIONS = ("restart", "scale", "delete_pod")
+    MUTATIONS = ("restart", "scale", "delete_pod", "gitops")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # None (not False, which hides): the footer shows the keys dimmed, and the command palette leaves them out.
@@ -301,32 +399,38 @@ class DeploymentsScreen(Screen):
         from idp_tui.kube.actions import DeletePod
 
         row = self.current_row()
-        if row is None or row.pod is None or row.workload is None:
+        owner = (row.workload or row.rollout) if row is not None else None
+        if row is None or row.pod is None or owner is None:
             self.notify("Highlight a pod to delete it.", timeout=3)
             return
-        self._confirm(DeletePod(row.cluster, row.workload.namespace, row.pod.name))
+        self._confirm(DeletePod(row.cluster, owner.namespace, row.pod.name))
 
-    def _confirm(self, action: WorkloadAction) -> None:
+    def _confirm(self, action: WorkloadAction | GitOpsAction) -> None:
+        command = self._command(action)
         if self.read_only:
-            would_run = f"Read-only mode: not sent. It would run: {action.kubectl}"
+            would_run = f"Read-only mode: not sent. It would run: {command}"
             self.notify(would_run, severity="warning", timeout=6, markup=False)
             return
         from .confirm import ConfirmScreen
 
-        self.app.push_screen(ConfirmScreen(action.describe(), action.kubectl), lambda yes: yes and self._apply(action))
+        describe = action.describe() + (" (demo cluster)" if self.session.clusters_are_demo else "")
+        self.app.push_screen(ConfirmScreen(describe, command), lambda yes: yes and self._apply(action))
 
     @work(thread=True, group="deployments-actions")
-    def _apply(self, action: WorkloadAction) -> None:
+    def _apply(self, action: WorkloadAction | GitOpsAction) -> None:
         from idp_tui.kube.errors import ActionFailed, MutationRefused
 
-        if self.clusters is None:  # only rows the clusters sent can be acted on
+        target = self.gitops_source if self._is_gitops(action) else self.clusters
+        if target is None:  # only rows the clusters sent can be acted on
             return
+        command = self._command(action)
         try:
-            self.clusters.apply(action, read_only=self.read_only)
+            target.apply(action, read_only=self.read_only)  # type: ignore[arg-type]
         except (ActionFailed, MutationRefused) as problem:
-            self.app.call_from_thread(self.notify, str(problem), severity="error", timeout=8)
+            self.app.call_from_thread(self.notify, str(problem), severity="error", timeout=8, markup=False)
             return
-        self.app.call_from_thread(self.notify, f"Done: {action.kubectl}", timeout=4)
+        # The watches bring the new state (a sync running, then Synced; the canary's next step).
+        self.app.call_from_thread(self.notify, f"Sent: {command}", timeout=4, markup=False)
 
     def action_oncall(self) -> None:
         # Every workload and pod here was found through this entity's annotations: it is theirs.
@@ -334,10 +438,12 @@ class DeploymentsScreen(Screen):
 
     def action_logs(self) -> None:
         row = self.current_row()
-        if row is None or row.workload is None:
+        owner = (row.workload or row.rollout) if row is not None else None
+        if row is None or owner is None:
             self.notify("Highlight a workload or a pod to see its logs.", timeout=3)
             return
-        host(self).open_logs(self.entity, row.cluster, row.workload, row.pod)
+        # A Rollout narrows the logs as a workload does: by namespace and by its pods' name prefix.
+        host(self).open_logs(self.entity, row.cluster, owner, row.pod)  # type: ignore[arg-type]
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -64,12 +64,16 @@ class LogScreen(Screen):
         Binding("space", "pause", "Pause", id="logs.pause"),
         Binding("t", "timestamps", "Times", show=False, id="logs.timestamps"),
         Binding("j", "json", "JSON", show=False, id="logs.json"),
+        Binding("r", "raw", "Raw", id="logs.raw"),
+        Binding("l", "level", "Level", id="logs.level"),
         Binding("s", "save", "Save", id="logs.save"),
     ]
 
     DEFAULT_CSS = """
     LogScreen #logs-title { padding: 0 1; background: $panel; text-style: bold; }
     LogScreen #logs-status { padding: 0 1; color: $text-muted; }
+    LogScreen #logs-legend { padding: 0 1; color: $text-muted; max-height: 2; display: none; }
+    LogScreen #logs-legend.-shown { display: block; }
     LogScreen #logs-prompt { dock: bottom; display: none; }
     LogScreen #logs-prompt.-open { display: block; }
     """
@@ -125,6 +129,7 @@ class LogScreen(Screen):
         # markup=False: refs, cluster names, errors and the user's patterns ("[error]") are shown as written.
         yield Static(clean(f"Logs · {self.entity_ref}", one_line=True), id="logs-title", markup=False)
         yield Static("connecting…", id="logs-status", markup=False)
+        yield Static("", id="logs-legend", markup=False)
         yield LogView(id="log-view")
         yield Input(id="logs-prompt")
         yield Footer()
@@ -220,6 +225,10 @@ class LogScreen(Screen):
             parts.append(f"exclude /{view.exclude.pattern}/")
         if view.search_pattern is not None:
             parts.append(f"search {self._search_text!r}")
+        if view.min_level is not None:
+            parts.append(f"≥ {view.min_level.word}")
+        if view.raw:
+            parts.append("raw")
         if self.demo:
             parts.append("demo cluster")
         status = self.error if self.error else " · ".join(parts)
@@ -304,6 +313,35 @@ class LogScreen(Screen):
 
     def action_json(self) -> None:
         self.view.toggle_json()
+
+    def action_raw(self) -> None:
+        """The lines as written, or read into time, level, message and fields (short pod prefixes)."""
+        self.view.toggle_raw()
+        self._show_legend()
+        self._show_status()
+
+    # Each press raises the floor: every line, ≥ info, ≥ warn, ≥ error, then every line again.
+    LEVELS = (None, "info", "warn", "error")
+
+    def action_level(self) -> None:
+        from idp_tui.kube.log_lines import Level
+
+        current = self.view.min_level.word if self.view.min_level is not None else None
+        following = self.LEVELS[(self.LEVELS.index(current) + 1) % len(self.LEVELS)] if current in self.LEVELS else None
+        self.view.set_min_level(Level[following.upper()] if following else None)
+        self._show_status()
+
+    @on(LogView.PodsChanged)
+    def _pods_changed(self, event: LogView.PodsChanged) -> None:
+        self._show_legend()
+
+    def _show_legend(self) -> None:
+        """Which pod each short prefix stands for (pretty view only; the raw view names pods in full)."""
+        legend = self.query_one("#logs-legend", Static)
+        lines = [] if self.view.raw else self.view.legend_lines(max(20, self.size.width - 2))
+        text = "\n".join(lines[:2]) + (" …" if len(lines) > 2 else "")
+        legend.update(clean(text))
+        legend.set_class(bool(lines), "-shown")
 
     def action_save(self) -> None:
         from idp_tui.paths import state_home

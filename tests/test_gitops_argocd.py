@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from test_gitops_fixtures import APPLICATIONS, load
 
+from idp_tui.commands.gitops_json import gitops_json
 from idp_tui.kube.gitops.argocd import (
     CONDITION_HINTS,
     ArgoApplication,
@@ -16,7 +17,6 @@ from idp_tui.kube.gitops.argocd import (
     short_revision,
     sort_applications,
 )
-from idp_tui.kube.gitops.report import gitops_json
 
 
 def app(name: str, cluster: str = "demo-eu") -> ArgoApplication:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from test_gitops_fixtures import APPLICATIONS, ROLLOUTS, load_all
 
+from idp_tui.commands.gitops_json import gitops_json, rollout_json
 from idp_tui.kube.gitops.actions import PromoteRollout, SyncApplication
 from idp_tui.kube.gitops.argocd import parse_application
-from idp_tui.kube.gitops.report import gitops_json, rollout_json
 from idp_tui.kube.gitops.rollouts import rollout_info
 
 REPLACEMENTS = (None, "x", 5, True, [], {}, [None])

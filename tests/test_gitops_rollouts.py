@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from test_gitops_fixtures import load, load_all, of_kind
 
 from idp_tui.commands.deployments_json import workload_json
-from idp_tui.kube.gitops.report import rollout_json
+from idp_tui.commands.gitops_json import rollout_json
 from idp_tui.kube.gitops.rollouts import rollout_info, rollout_phase
 from idp_tui.kube.report import workload_report
 from idp_tui.kube.snapshot import ClusterSnapshot

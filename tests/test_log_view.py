@@ -108,6 +108,9 @@ async def test_json_pretty_print_and_timestamps_toggle():
         view = app.query_one(LogView)
         record = {"level": "info", "msg": "paid"}
         view.append([LogLine("c", "p", "app", "2026-01-02T03:04:05.123Z " + json.dumps(record)), "stream error"])
+        # Read by default (issue 17): time, level as symbol and word, message; the raw toggle shows it as written.
+        assert shown(view)[0] == "03:04:05.123 ● INFO  paid"
+        view.toggle_raw()
         assert shown(view)[0].startswith("{")
         view.toggle_json()
         assert shown(view)[:4] == ["{", '  "level": "info",', '  "msg": "paid"', "}"]

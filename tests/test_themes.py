@@ -37,8 +37,9 @@ VARIANTS = [*BUILTIN_THEMES, "no-color"]
 MINIMUM_CONTRAST = {"idp-high-contrast": 4.5}
 FROZEN_NOW = datetime(2026, 3, 4, 10, 30, tzinfo=UTC)  # a Wednesday morning: the demo ladder is fully staffed
 
-# The demo cluster's pods are aged from when it started: their ages differ from run to run.
-_AGE = re.compile(r"(?<=↻)(\d+)( +)(\d+[smhd])\b")
+# The demo cluster's pods are aged from when it started: their ages differ from run to run (also when a row cut
+# at 80 columns shows only the age's first digits).
+_AGE = re.compile(r"(?<=↻)(\d+)( +)(\d+[smhd]\b|\d+…)")
 
 
 def _stable(text: str) -> str:

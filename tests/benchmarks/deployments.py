@@ -1,10 +1,15 @@
 """Time from pressing ``d`` to the first complete Deployments view on the demo, as a ratio against a baseline.
 
     .venv/bin/python tests/benchmarks/deployments.py [--repeats 5]
+    .venv/bin/python tests/benchmarks/deployments.py --gitops [--repeats 7]
 
 Ours: in the TUI (Pilot, 80x24), ``d`` on payment-processor until every cluster's workloads are on screen
 (the demo cluster already running, as it is after the first use in a session). Baseline, same run and same demo
 cluster: the single ``list pods`` call a ``kubectl get pods -l ...`` makes through the official client, per cluster.
+
+``--gitops``: ``d`` on payment-processor until the complete view with its Argo CD application (and the Argo
+Rollouts watch of every cluster) is on screen, against the same ``d`` with the GitOps reading left out (the
+screen's GitOps watches replaced by "nothing to read"), alternating, same session and demo cluster. Target: < 1.2x.
 """
 
 from __future__ import annotations
@@ -62,10 +67,45 @@ def bench(repeats: int) -> dict:
     }
 
 
+def bench_gitops(repeats: int) -> dict:
+    from idp_tui.screens.deployments import DeploymentsScreen
+
+    from idp_tui.app import IdpApp
+    from idp_tui.session import Session
+
+    cache = Path(tempfile.mkdtemp())
+    session = Session.for_catalog(cache_dir=cache)
+    session.workload_source()  # the session's demo cluster is up before the first d
+    real = DeploymentsScreen._follow_gitops
+
+    def without(screen, selector, names) -> None:
+        screen.post_message(screen.GitOpsRead(None))
+
+    with_argo, without_argo = [], []
+    for index in range(repeats * 2):
+        gitops = index % 2 == 0
+        DeploymentsScreen._follow_gitops = real if gitops else without
+        shutil.rmtree(cache)
+        cache.mkdir()
+        (with_argo if gitops else without_argo).append(asyncio.run(_press_d(IdpApp(session))))
+    DeploymentsScreen._follow_gitops = real
+    session.close()
+    ours, base = statistics.median(with_argo), statistics.median(without_argo)
+    return {"with_s": ours, "without_s": base, "ratio": ours / base}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--gitops", action="store_true", help="with the Argo CD data against without it")
     args = parser.parse_args()
+    if args.gitops:
+        result = bench_gitops(args.repeats)
+        print(
+            f"d to the complete view with Argo CD: {result['with_s'] * 1000:.0f} ms; without it: "
+            f"{result['without_s'] * 1000:.0f} ms; ratio {result['ratio']:.2f}x (target < 1.2x)"
+        )
+        return
     result = bench(args.repeats)
     print(
         f"d to first complete view: {result['ours_s'] * 1000:.0f} ms; baseline (one pod list per cluster): "

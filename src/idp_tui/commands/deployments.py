@@ -8,7 +8,11 @@ from typing import TYPE_CHECKING
 from .output import error, print_json
 
 if TYPE_CHECKING:
+    from ..catalog.entity import Entity
+    from ..kube.gitops.report import ClusterGitOps
     from ..kube.report import DeploymentsReport
+    from ..kube.selection import WorkloadSelector
+    from ..kube.snapshot import ClusterSnapshot
     from ..session import Session
 
 
@@ -48,21 +52,63 @@ def deployments_command(args, session: Session) -> int:
         # The demo cluster starts here, on 127.0.0.1, in the demo; the session stops it.
         clusters = session.workload_source(args.context)
         snapshots = clusters.snapshot(selector)
+        now = datetime.now(UTC)
+        gitops = read_gitops(session, args.context, entity, selector, snapshots, now)
     except NoClusters as problem:
         error(str(problem))
         return 2
     # Never a silent demo: a script must be able to tell the demo cluster's answers from a real cluster's.
-    report = deployments_report(entity.key, selector, snapshots, demo=clusters.demo, now=datetime.now(UTC))
+    report = deployments_report(entity.key, selector, snapshots, demo=clusters.demo, now=now)
     if args.json:
         from .deployments_json import deployments_json
 
-        print_json(deployments_json(report))
+        print_json(deployments_json(report, gitops))
     else:
-        _print_report(report)
+        _print_report(report, gitops)
     return 0
 
 
-def _print_report(report: DeploymentsReport) -> None:
+def read_gitops(
+    session: Session,
+    contexts: list[str] | None,
+    entity: Entity,
+    selector: WorkloadSelector,
+    snapshots: list[ClusterSnapshot],
+    now: datetime,
+) -> list[ClusterGitOps]:
+    """Each cluster's Argo CD applications for ``entity`` (by its ``argocd/*`` annotations) and its Argo Rollouts
+    (by its workloads' selector), in the clusters' order. What cannot be read is one line on stderr; a cluster
+    without Argo CD or Argo Rollouts installed is simply without them."""
+    from ..kube.gitops.report import ClusterGitOps, rollout_report
+    from ..kube.gitops.selection import ApplicationSelectionError, application_selection
+
+    source = session.gitops_source(contexts)
+    applications: dict[str, tuple] = {}
+    try:
+        selection = application_selection(entity)
+    except ApplicationSelectionError as problem:
+        error(f"{entity.key}: {problem}")
+        selection = None
+    if selection is not None:
+        for result in source.applications(selection):
+            if result.error:
+                error(f"{result.cluster}: Argo CD applications: {result.error}")
+            applications[result.cluster] = result.applications
+    events = {snapshot.name: snapshot.events for snapshot in snapshots}
+    readable = {snapshot.name for snapshot in snapshots if not snapshot.error}
+    rollouts: dict[str, tuple] = {}
+    for result in source.rollouts(selector):
+        if result.cluster not in readable:
+            continue  # the cluster's own error is said with its workloads
+        if result.error:
+            error(f"{result.cluster}: Argo Rollouts: {result.error}")
+        reports = [rollout_report(info, result.pods, events.get(result.cluster, ()), now) for info in result.rollouts]
+        rollouts[result.cluster] = tuple(sorted(reports, key=lambda r: (not r.has_problems, r.namespace, r.name)))
+    names = [name for name in source.cluster_names() if name in applications or name in rollouts]
+    return [ClusterGitOps(name, applications.get(name, ()), rollouts.get(name, ())) for name in names]
+
+
+def _print_report(report: DeploymentsReport, gitops: list[ClusterGitOps]) -> None:
     from ..render.deployments import cluster_rows
     from .output import console
 
@@ -71,7 +117,18 @@ def _print_report(report: DeploymentsReport) -> None:
     source = " · demo cluster" if report.demo else ""
     header = f"{report.entity}: pods labelled {report.selector.label_selector} in {namespace}{source}"
     out.print(header, highlight=False, soft_wrap=True)  # one line, as the rows: whole for grep, wrapped by the terminal
+    by_cluster = {item.cluster: item for item in gitops}
     for cluster in report.clusters:
         out.print()
-        for row in cluster_rows(cluster):
+        for row in cluster_rows(cluster, gitops=by_cluster.get(cluster.name)):
             out.print(row.text, soft_wrap=True)
+    # Applications read from an Argo CD on a cluster whose workloads were not asked for (it deploys elsewhere).
+    for name, item in by_cluster.items():
+        if item.applications and name not in {cluster.name for cluster in report.clusters}:
+            from ..render.gitops import application_rows
+
+            out.print()
+            out.print(f"▌ Argo CD on {name}", highlight=False, soft_wrap=True)
+            for app in item.applications:
+                for row in application_rows(name, app):
+                    out.print(row.text, soft_wrap=True)

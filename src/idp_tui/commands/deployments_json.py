@@ -8,45 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .pods_json import container_json, pod_json, problem_json
+
+__all__ = ["container_json", "deployments_json", "pod_json", "problem_json"]
+
 if TYPE_CHECKING:
     from ..kube.events import EventRow
-    from ..kube.problems import Problem
-    from ..kube.report import ClusterReport, ContainerReport, DeploymentsReport, PodReport, WorkloadReport
+    from ..kube.gitops.report import ClusterGitOps
+    from ..kube.report import ClusterReport, DeploymentsReport, WorkloadReport
     from ..kube.rollout import Replicas, Revision
-
-
-def problem_json(problem: Problem) -> dict[str, Any]:
-    """A problem with its hint, and the container it is about (None for the whole object)."""
-    return {"reason": problem.reason, "message": problem.message, "hint": problem.hint, "container": problem.container}
-
-
-def container_json(container: ContainerReport) -> dict[str, Any]:
-    """One container of a pod."""
-    return {
-        "name": container.name,
-        "image": container.image,
-        "ready": container.ready,
-        "restarts": container.restarts,
-        "state": container.state,
-        "last_state": container.last_state,
-    }
-
-
-def pod_json(pod: PodReport) -> dict[str, Any]:
-    """A pod: kubectl's columns (``age_seconds`` since creation), its problems and its containers."""
-    summary = pod.summary
-    return {
-        "name": summary.name,
-        "phase": summary.phase,
-        "status": summary.status,
-        "ready": summary.ready,
-        "restarts": summary.restarts,
-        "age_seconds": summary.age,
-        "node": summary.node,
-        "last_termination_reason": summary.last_termination_reason,
-        "problems": [problem_json(problem) for problem in pod.problems],
-        "containers": [container_json(container) for container in pod.containers],
-    }
 
 
 def replicas_json(replicas: Replicas) -> dict[str, Any]:
@@ -103,23 +73,42 @@ def event_json(event: EventRow) -> dict[str, Any]:
     }
 
 
-def cluster_json(cluster: ClusterReport) -> dict[str, Any]:
-    """One cluster: its error (then no workloads), or its workloads and events."""
+def cluster_json(cluster: ClusterReport, gitops: ClusterGitOps | None = None) -> dict[str, Any]:
+    """One cluster: its error (then no workloads), or its workloads (its Argo Rollouts among them, with
+    ``kind: "Rollout"``) and events."""
+    workloads = [workload_json(workload) for workload in cluster.workloads]
+    if gitops is not None and gitops.rollouts and not cluster.error:
+        from .gitops_json import rollout_report_json
+
+        workloads += [rollout_report_json(rollout) for rollout in gitops.rollouts]
     return {
         "name": cluster.name,
         "demo": cluster.demo,
         "error": cluster.error,
-        "workloads": [workload_json(workload) for workload in cluster.workloads],
+        "workloads": workloads,
         "events": [event_json(event) for event in cluster.events],
     }
 
 
-def deployments_json(report: DeploymentsReport) -> dict[str, Any]:
-    """The whole answer of ``idp-tui deployments REF --json``."""
-    return {
+def deployments_json(report: DeploymentsReport, gitops: list[ClusterGitOps] | None = None) -> dict[str, Any]:
+    """The whole answer of ``idp-tui deployments REF --json``.
+
+    Args:
+        report: The workloads per cluster.
+        gitops: Each cluster's Argo CD applications and Argo Rollouts; given (even empty), the answer gains
+            ``gitops`` (the applications, ``[]`` for an entity without ``argocd/*`` annotations) and each
+            cluster's Rollouts among its workloads. None: the answer as it was before GitOps.
+    """
+    by_cluster = {item.cluster: item for item in gitops or ()}
+    answer = {
         "entity": report.entity,
         "selector": report.selector.label_selector,
         "namespace": report.selector.namespace,
         "demo": report.demo,
-        "clusters": [cluster_json(cluster) for cluster in report.clusters],
+        "clusters": [cluster_json(cluster, by_cluster.get(cluster.name)) for cluster in report.clusters],
     }
+    if gitops is not None:
+        from .gitops_json import cluster_gitops_json
+
+        answer["gitops"] = [entry for item in gitops for entry in cluster_gitops_json(item)]
+    return answer

@@ -240,8 +240,8 @@ def _summary(kind: str, action: Any, result: dict[str, Any]) -> str:
 
 def _done(args, outcome: dict[str, Any], summary: str, result: dict[str, Any] | None) -> int:
     from ..kube.gitops.argocd import parse_application
-    from ..kube.gitops.report import gitops_json, rollout_json
     from ..kube.gitops.rollouts import rollout_info
+    from .gitops_json import gitops_json, rollout_json
 
     outcome["outcome"] = summary
     if args.json:

@@ -3,6 +3,11 @@
 A log line is whatever a container wrote, escape sequences included: by default every one is removed before the
 line is printed (an ``ESC ] 52`` in a log would otherwise write to the reader's clipboard). ``--color always``
 keeps the lines' own colours (SGR sequences only, as stern's ``--color always`` passes them), and nothing else.
+
+``--output pretty`` reads each line into time, level (symbol and word: it reads without colour), message and the
+other fields folded as ``k=v``, behind a pod prefix cut to what tells the pods apart (a legend on stderr says
+which pod each stands for); ``--output json`` writes one object per line (pod, container, cluster, time, level,
+message, fields). ``--level warn`` keeps lines at that level or above, with the stack traces that follow them.
 """
 
 from __future__ import annotations
@@ -39,6 +44,19 @@ def add_parser(subparsers) -> None:
     logs.add_argument("--timestamps", action="store_true", help="prefix each line with its timestamp")
     logs.add_argument("--context", action="append", help="only this kubeconfig context (repeatable)")
     logs.add_argument(
+        "--output",
+        "-o",
+        choices=("raw", "pretty", "json"),
+        default="raw",
+        help="raw (default): each line as written, after its pod; pretty: time, level, message and folded fields "
+        "with short pod prefixes; json: one object per line (pod, container, cluster, time, level, message, fields)",
+    )
+    logs.add_argument(
+        "--level",
+        metavar="LEVEL",
+        help="only lines at this level or above (trace, debug, info, warn, error, fatal), with their stack traces",
+    )
+    logs.add_argument(
         "--color",
         nargs="?",
         const="always",
@@ -71,6 +89,7 @@ def logs_command(args, session: Session) -> int:
             include=re.compile(args.include) if args.include else None,
             exclude=re.compile(args.exclude) if args.exclude else None,
         )
+        minimum = _level(args.level)
     except (SelectorError, ValueError, re.error) as problem:
         error(str(problem))
         return 2
@@ -80,7 +99,14 @@ def logs_command(args, session: Session) -> int:
     from ..kube.log_stream import LogTarget
 
     try:
-        return _tail(session.log_source(args.context), LogTarget.of(selector), options, _colour_mode(args.color))
+        return _tail(
+            session.log_source(args.context),
+            LogTarget.of(selector),
+            options,
+            _colour_mode(args.color),
+            output=args.output,
+            minimum=minimum,
+        )
     except NoClusters as problem:
         error(str(problem))
         return 2
@@ -88,6 +114,18 @@ def logs_command(args, session: Session) -> int:
         # The streams have ended (Ctrl-C too): the demo cluster stops now, so no thread outlives the command (one
         # still writing to a socket while the interpreter shuts down can abort it).
         session.close()
+
+
+def _level(text: str | None):
+    """``--level``'s value as a :class:`Level` (None: every line); a word no logger uses is a ValueError."""
+    if text is None:
+        return None
+    from ..kube.log_lines import Level
+
+    try:
+        return Level[text.strip().upper().replace("WARNING", "WARN")]
+    except KeyError:
+        raise ValueError(f"--level: {text!r} is not one of trace, debug, info, warn, error, fatal") from None
 
 
 def _colour_mode(choice: str) -> str:
@@ -98,7 +136,15 @@ def _colour_mode(choice: str) -> str:
     return choice
 
 
-def _tail(clusters: LogSource, target: LogTarget, options: LogOptions, colour: str = "never") -> int:
+def _tail(
+    clusters: LogSource,
+    target: LogTarget,
+    options: LogOptions,
+    colour: str = "never",
+    *,
+    output: str = "raw",
+    minimum=None,
+) -> int:
     """Print the merged lines of every allowed cluster; a cluster that cannot be read is one line on stderr.
 
     Returns:
@@ -114,10 +160,29 @@ def _tail(clusters: LogSource, target: LogTarget, options: LogOptions, colour: s
         error(f"demo cluster ({', '.join(names) or 'no context'}): the demo's logs, not a real cluster's")
     colours: dict[str, str] = {}
     write = sys.stdout.write
+    levels = None
+    if minimum is not None:
+        from ..kube.log_lines import LevelFilter
+
+        levels = LevelFilter(minimum)
+    reader = _Reader(colour, len(names) > 1) if output != "raw" or levels is not None else None
     try:
         stream.start()
         for batch in stream.batches():
             for item in batch:
+                if isinstance(item, LogLine) and reader is not None:
+                    line = reader.parse(item)
+                    if levels is not None and not levels.keep(line, (item.cluster, item.pod, item.container)):
+                        continue
+                    if output == "json":
+                        from ..kube.log_format import to_json_line
+
+                        write(to_json_line(line, pod=item.pod, container=item.container, cluster=item.cluster) + "\n")
+                    elif output == "pretty":
+                        write(reader.pretty(item, line) + "\n")
+                        continue
+                    if output != "raw":
+                        continue
                 if isinstance(item, LogLine):
                     prefix = clean(f"{item.cluster} {item.source}" if len(names) > 1 else item.source, one_line=True)
                     if colour == "never":
@@ -136,3 +201,64 @@ def _tail(clusters: LogSource, target: LogTarget, options: LogOptions, colour: s
         stream.stop()  # every stream's thread ends here, before the session stops the clusters
     sys.stdout.flush()
     return 2 if stream.failed else 0
+
+
+# ANSI styles of the pretty output's pieces (NO_COLOR or a pipe: none; the level's symbol and word still say it).
+_ANSI = {
+    "log.time": "2",
+    "log.field.key": "2",
+    "log.field.value": "2",
+    "log.more": "2",
+    "log.level.fatal": "1;7;31",
+    "log.level.error": "1;31",
+    "log.level.warn": "1;33",
+    "log.level.info": "32",
+    "log.level.debug": "2",
+    "log.level.trace": "2",
+}
+
+
+class _Reader:
+    """Reads lines for ``--output pretty|json`` and ``--level``, and lays pretty lines out: short pod prefixes (a
+    new legend on stderr when a pod joins), a colour per pod, levels as symbol and word."""
+
+    def __init__(self, colour: str, show_cluster: bool) -> None:
+        self.colour = colour
+        self.show_cluster = show_cluster
+        self.pods: list[str] = []
+        self.short: dict[str, str] = {}
+        self.colours: dict[str, int] = {}
+        self.width = 0
+
+    def parse(self, item):
+        from ..kube.log_lines import parse_line
+
+        return parse_line(item.text)
+
+    def _joined(self, pod: str) -> None:
+        from ..kube.log_format import assign_colours, legend, pod_prefixes
+
+        self.pods.append(pod)
+        self.short = pod_prefixes(self.pods)
+        self.colours = assign_colours(self.pods, len(PALETTE), self.colours)
+        self.width = max(len(value) for value in self.short.values())
+        for line in legend(self.short):
+            error(clean(f"pods: {line}", one_line=True))
+
+    def pretty(self, item, line) -> str:
+        from ..kube.log_format import format_pretty
+
+        if item.pod not in self.short:
+            self._joined(item.pod)
+        source = self.short[item.pod]
+        if not item.pod.startswith(item.container):
+            source = f"{source}/{item.container}"
+        prefix = clean(f"{item.cluster} {source}" if self.show_cluster else source, one_line=True).ljust(self.width)
+        spans = format_pretty(line, None)
+        if self.colour == "never":
+            return prefix + " " + "".join(span.text for span in spans)
+        code = PALETTE[self.colours[item.pod]]
+        body = "".join(
+            f"\x1b[{_ANSI[span.style]}m{span.text}{RESET}" if span.style in _ANSI else span.text for span in spans
+        )
+        return f"\x1b[{code}m{prefix}{RESET} {body}"

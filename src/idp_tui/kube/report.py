@@ -168,8 +168,8 @@ def container_reports(pod: dict[str, Any]) -> tuple[ContainerReport, ...]:
 def containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
     """:func:`container_reports` as the ``containers`` entries of ``deployments --json``.
 
-    Kept for ``kube.gitops.report``, which still builds the GitOps JSON in the domain (it moves to ``commands/``
-    with the rest of the GitOps edge); everything else uses :func:`container_reports`.
+    Kept for callers that want plain dicts (a test checks it matches the edge's ``container_json``); the JSON
+    edge itself, GitOps included (``commands/gitops_json.py``), uses :func:`container_reports`.
     """
     return [asdict(container) for container in container_reports(pod)]
 

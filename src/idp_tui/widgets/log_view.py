@@ -1,5 +1,11 @@
 """A log view for very fast multi-source streams, built on Textual's line API.
 
+Lines read at 80 columns by default ("pretty"): JSON and logfmt lines become time, level (symbol and word, so it
+reads without colour) and message with the other fields folded and dimmed, and each pod's prefix is shortened to
+what tells the pods apart (a legend says which pod each stands for, and each pod keeps its colour, as stern
+does). The raw toggle shows the lines as written. A level filter (``≥ warn``) works beside the include and exclude
+regexes, and keeps an error's stack trace with it.
+
 Appending a batch only extends a bounded ring buffer and an index of the rows to show; styling happens in
 ``render_line`` for the handful of visible rows, so absorbing lines costs the same whatever the styling.
 Cleaning too: a log line may hold any escape sequence (``ESC ] 52`` writes the reader's clipboard), and the rows
@@ -17,12 +23,16 @@ from pathlib import Path
 
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ..kube.log_format import format_pretty, legend, pod_prefixes
+from ..kube.log_lines import Level, LevelFilter, ParsedLine, parse_line
 from ..kube.logs import LogLine
 from ..safe_text import clean
 
@@ -34,6 +44,12 @@ Entry = tuple[str, str, str, str] | str
 SOURCE_STYLES = 6
 # RFC 3339 as the kubelet writes it with ``timestamps=true`` (``2024-05-01T12:00:00.123456789Z ``).
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) ")
+
+
+@lru_cache(maxsize=4096)
+def parsed(text: str) -> ParsedLine:
+    """``text`` read into time, level, message and fields (cached: the visible rows are drawn many times)."""
+    return parse_line(text)
 
 
 @lru_cache(maxsize=4096)
@@ -63,6 +79,13 @@ class LogView(ScrollView, can_focus=True):
     LogView > .log-view--error { color: $error; text-style: bold; }
     LogView > .log-view--match { text-style: reverse; }
     LogView > .log-view--bar { background: $warning; color: $text; text-style: bold reverse; }
+    LogView > .log-view--time { color: $text-muted; }
+    LogView > .log-view--field { color: $text-muted; text-style: dim; }
+    LogView > .log-view--fatal { color: $error; text-style: bold reverse; }
+    LogView > .log-view--error { color: $error; text-style: bold; }
+    LogView > .log-view--warn { color: $warning; text-style: bold; }
+    LogView > .log-view--info { color: $success; }
+    LogView > .log-view--debug { color: $text-muted; }
     """
 
     COMPONENT_CLASSES = {
@@ -70,7 +93,26 @@ class LogView(ScrollView, can_focus=True):
         "log-view--error",
         "log-view--match",
         "log-view--bar",
+        "log-view--time",
+        "log-view--field",
+        "log-view--fatal",
+        "log-view--warn",
+        "log-view--info",
+        "log-view--debug",
     }
+
+    class PodsChanged(Message):
+        """New pods joined: the short prefixes (and so the legend) changed."""
+
+        def __init__(self, view: LogView, legend: list[str]) -> None:
+            super().__init__()
+            self.view = view
+            self.legend = legend
+
+        @property
+        def control(self) -> LogView:
+            """The view whose pods changed."""
+            return self.view
 
     BINDINGS = [
         Binding("up,k", "scroll_back(1)", "Up", show=False, id="logview.up"),
@@ -103,6 +145,14 @@ class LogView(ScrollView, can_focus=True):
         self.search_pattern: re.Pattern[str] | None = None
         self._match = -1
         self._end_pending = False
+        # Pretty (parsed, short prefixes) or raw (as written); the minimum level shown (None: every line).
+        self.raw = False
+        self.show_times = True
+        self.min_level: Level | None = None
+        self._level_filter: LevelFilter | None = None
+        self._pods: dict[str, int] = {}  # pod -> colour, in the order they joined
+        self._short: dict[str, str] = {}
+        self._prefix_width = 0
 
     # -- data -------------------------------------------------------------------------------------
 
@@ -116,6 +166,10 @@ class LogView(ScrollView, can_focus=True):
         lines = [
             (line.cluster, line.pod, line.container, line.text) if isinstance(line, LogLine) else line for line in lines
         ]
+        pods = self._pods
+        joined = {line[1] for line in lines if not isinstance(line, str) and line[1] not in pods}
+        if joined:
+            self._pods_joined(joined)
         self.lines.extend(lines)
         if self.paused:
             self.new_while_paused += len(lines)
@@ -124,11 +178,26 @@ class LogView(ScrollView, can_focus=True):
         self._trim()
         self._changed()
 
+    def _pods_joined(self, joined: set[str]) -> None:
+        for pod in sorted(joined):
+            self._pods[pod] = len(self._pods) % SOURCE_STYLES  # in joining order: a pod keeps its colour
+        self._short = pod_prefixes(self._pods)
+        self._prefix_width = max((len(self._short_prefix(pod, "")) for pod in self._pods), default=0)
+        self.post_message(self.PodsChanged(self, self.legend_lines()))
+
+    def legend_lines(self, width: int = 80) -> list[str]:
+        """Which pod each short prefix stands for (nothing when none was shortened)."""
+        return legend(self._short, width)
+
     def _index(self, seq: int, lines) -> None:
         rows = self._rows
         wants, pretty = self._wants, self.json_pretty
+        levels = self._level_filter
         for line in lines:
             text = line if isinstance(line, str) else line[3]
+            if levels is not None and not isinstance(line, str) and not levels.keep(parsed(text), line[1:3]):
+                seq += 1
+                continue
             if wants(text):
                 expanded = pretty_json(TIMESTAMP.sub("", text, count=1)) if pretty else None
                 if expanded is None:
@@ -168,6 +237,7 @@ class LogView(ScrollView, can_focus=True):
 
     def refilter(self) -> None:
         """Rebuild the shown rows from every buffered line (after a filter or display toggle changed)."""
+        self._level_filter = LevelFilter(self.min_level) if self.min_level is not None else None
         self._rows.clear()
         self._width = 1
         self._index(self._first_seq, self.lines)
@@ -179,6 +249,16 @@ class LogView(ScrollView, can_focus=True):
         compiled = (re.compile(include) if include else None, re.compile(exclude) if exclude else None)
         self.include, self.exclude = compiled
         self.refilter()
+
+    def set_min_level(self, level: Level | None) -> None:
+        """Show only lines at ``level`` or above (with the stack traces that follow them); None shows every line."""
+        self.min_level = level
+        self.refilter()
+
+    def toggle_raw(self) -> None:
+        """Lines as written, or read into time, level, message and fields."""
+        self.raw = not self.raw
+        self.refresh()
 
     def clear(self) -> None:
         self.lines.clear()
@@ -216,7 +296,11 @@ class LogView(ScrollView, can_focus=True):
         self._changed()
 
     def toggle_timestamps(self) -> None:
-        self.show_timestamps = not self.show_timestamps
+        """Raw: the kubelet's timestamp before each line. Pretty: each line's own time column."""
+        if self.raw:
+            self.show_timestamps = not self.show_timestamps
+        else:
+            self.show_times = not self.show_times
         self.refresh()
 
     def toggle_json(self) -> None:
@@ -278,18 +362,52 @@ class LogView(ScrollView, can_focus=True):
 
     # -- rendering --------------------------------------------------------------------------------
 
+    def _short_prefix(self, pod: str, container: str) -> str:
+        short = self._short.get(pod, pod)
+        return short if not container or pod.startswith(container) else f"{short}/{container}"
+
     def prefix(self, line: tuple[str, str, str, str]) -> str:
         cluster, pod, container, _ = line
+        if not self.raw:  # what tells the pods apart, padded so the columns after it line up
+            source = self._short_prefix(pod, container).ljust(self._prefix_width)
+            return clean(f"{cluster} {source} " if self.show_cluster else f"{source} ", one_line=True)
         # At 80 columns every cell counts: a pod named after its container (the usual case) says both.
         source = pod if pod.startswith(container) else f"{pod}/{container}"
         return clean(f"{cluster} {source} " if self.show_cluster else f"{source} ", one_line=True)
 
     def row_text(self, index: int) -> str:
-        """The text of a shown row without its prefix, as displayed (timestamps and JSON toggles applied).
+        """The text of a shown row without its prefix, as displayed (raw, timestamps and JSON toggles applied).
 
         Cleaned: no escape sequence or control character, tabs as spaces (a tab has no width in a Segment).
         """
-        return clean(self._raw_row_text(index), one_line=True)
+        pretty = self._pretty_text(index)
+        return pretty.plain if pretty is not None else clean(self._raw_row_text(index), one_line=True)
+
+    def _pretty_text(self, index: int) -> Text | None:
+        """The row read into columns (time, level, message, fields), or None when it is shown as written."""
+        if self.raw or self.json_pretty:
+            return None
+        seq, _ = self._rows[index]
+        line = self.lines[seq - self._first_seq]
+        if isinstance(line, str):
+            return None
+        width = max(20, self.size.width - len(self.prefix(line)))
+        spans = format_pretty(parsed(line[3]), width, show_time=self.show_times)
+        text = Text()
+        for span in spans:
+            text.append(span.text, self._span_style(span.style))
+        return text
+
+    def _span_style(self, name: str) -> Style | None:
+        if not name or name == "log.message":
+            return None
+        if name.startswith("log.level."):
+            return self.get_component_rich_style(
+                f"log-view--{name.removeprefix('log.level.').replace('trace', 'debug')}"
+            )
+        if name == "log.time":
+            return self.get_component_rich_style("log-view--time")
+        return self.get_component_rich_style("log-view--field")
 
     def _raw_row_text(self, index: int) -> str:
         seq, sub = self._rows[index]
@@ -315,16 +433,32 @@ class LogView(ScrollView, can_focus=True):
         line = self.lines[seq - self._first_seq]
         base = self.rich_style
         if not isinstance(line, str):
-            number = self._sources.setdefault(line[1] + "/" + line[2], len(self._sources) % SOURCE_STYLES)
+            number = self._pods.get(line[1], 0)  # one colour per pod, kept while it is tailed
             prefix = self.prefix(line) if sub == 0 else " " * len(self.prefix(line))
             segments = [Segment(prefix, base + self.get_component_rich_style(f"log-view--source-{number}"))]
             text_style = base
         else:
             segments = [Segment("! ", base + self.get_component_rich_style("log-view--error"))]
             text_style = base + self.get_component_rich_style("log-view--error")
-        segments.extend(self._highlighted(self.row_text(index), text_style, index == self._match))
+        pretty = self._pretty_text(index) if not isinstance(line, str) else None
+        if pretty is not None:
+            segments.extend(self._highlighted_text(pretty, base, index == self._match))
+        else:
+            segments.extend(self._highlighted(self.row_text(index), text_style, index == self._match))
         strip = Strip(segments).crop(int(self.scroll_x), int(self.scroll_x) + width)
         return strip.extend_cell_length(width, base)
+
+    def _highlighted_text(self, text: Text, base: Style, current: bool) -> list[Segment]:
+        if self.search_pattern is not None:
+            match_style = self.get_component_rich_style("log-view--match")
+            if current:
+                match_style += Style(bold=True, underline=True)
+            for match in self.search_pattern.finditer(text.plain):
+                text.stylize(match_style, match.start(), match.end())
+        return [
+            Segment(segment.text, base + segment.style if segment.style else base)
+            for segment in text.render(self.app.console)
+        ]
 
     def _highlighted(self, text: str, style: Style, current: bool) -> list[Segment]:
         if self.search_pattern is None:

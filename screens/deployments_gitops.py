@@ -1,0 +1,155 @@
+"""The GitOps half of the Deployments screen: each cluster's Argo CD applications and Argo Rollouts, read once and
+then watched, combined with the workloads' own snapshot (a Rollout's ReplicaSets and pods are read with the
+workloads), and the keys that refresh or sync an application and promote or abort a Rollout.
+
+A mixin of :class:`~idp_tui.screens.deployments.DeploymentsScreen`, which owns the state it uses.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from idp_tui.kube.gitops.report import ClusterGitOps
+    from idp_tui.kube.selection import WorkloadSelector
+    from idp_tui.kube.snapshot import ClusterSnapshot
+
+
+class GitOpsRows:
+    """Reading, following and acting on an entity's applications and Rollouts (see the module's docstring)."""
+
+    def _follow_gitops(self, selector: WorkloadSelector, names: list[str]) -> None:
+        """Watch each cluster's applications and Rollouts (list, then watch; one watch per kind, so a cluster
+        without Argo CD still shows its Rollouts); runs beside the workloads' first lists."""
+        from idp_tui.kube.errors import ClusterError
+        from idp_tui.kube.gitops.selection import ApplicationSelectionError, application_selection
+
+        error = None
+        try:
+            selection = application_selection(self.entity)
+        except ApplicationSelectionError as problem:
+            selection, error = None, f"Argo CD: {problem}"
+        self._app_selection = selection
+        self.gitops_error = error
+        try:
+            source = self.gitops_source = self.session.gitops_source()
+        except ClusterError as problem:
+            self.post_message(self.GitOpsRead(str(problem)))
+            return
+        plans = [(name, "Application") for name in names if selection is not None and selection.allows_cluster(name)]
+        plans += [(name, "Rollout") for name in names]
+        with self._gitops_lock:
+            self._gitops_pending = set(plans)
+        if not plans:
+            self.post_message(self.GitOpsRead(error))
+            return
+        for name, kind in plans:
+            watch = source.watch(
+                name,
+                applications=selection if kind == "Application" else None,
+                rollouts=selector if kind == "Rollout" else None,
+                on_change=partial(self._gitops_changed, kind),
+            )
+            self.gitops_watches.append(watch)
+            self._gitops_by_kind[(name, kind)] = watch
+
+    def _gitops_for(self, cluster: str) -> ClusterGitOps:
+        """The cluster's applications and Rollouts from what the watches hold now (called from their threads)."""
+        from idp_tui.kube.gitops.argocd import parse_application, sort_applications
+        from idp_tui.kube.gitops.report import ClusterGitOps, rollout_reports
+
+        with self._gitops_lock:
+            objects = self._gitops_objects.get(cluster, {})
+            snapshot = self._workload_snapshots.get(cluster)
+            selection = self._app_selection
+            apps = [obj for obj in objects.get("Application", []) if selection is None or selection.matches(obj)]
+            rollouts = list(objects.get("Rollout", []))
+        workload_objects = snapshot.objects if snapshot is not None else {}
+        return ClusterGitOps(
+            cluster,
+            tuple(sort_applications(parse_application(obj, cluster) for obj in apps)),
+            rollout_reports(
+                rollouts,
+                workload_objects.get("ReplicaSet", []),
+                workload_objects.get("Pod", []),
+                snapshot.events if snapshot is not None else (),
+                datetime.now(UTC),
+            ),
+        )
+
+    def _gitops_changed(self, kind: str, snapshot: ClusterSnapshot) -> None:
+        """A watch's news (from its thread). A first list answered 404 means the cluster does not serve that
+        resource (Argo CD or Argo Rollouts is not installed there): that watch stops, nothing is said."""
+        key = (snapshot.name, kind)
+        with self._gitops_lock:
+            first = key in self._gitops_pending
+            self._gitops_pending.discard(key)
+            done = first and not self._gitops_pending
+            if not snapshot.error:
+                self._gitops_objects.setdefault(snapshot.name, {})[kind] = snapshot.objects.get(kind, [])
+        if snapshot.error:
+            if first and snapshot.error.startswith("404 "):
+                self._gitops_by_kind[key].stop(timeout=0)
+            elif first:
+                noun = "Argo CD applications" if kind == "Application" else "Argo Rollouts"
+                self.gitops_error = f"{snapshot.name}: {noun}: {snapshot.error}"
+            # Later: the last state read stays on screen while the watch reconnects on its own.
+        else:
+            self.post_message(self.GitOpsChanged(snapshot.name, self._gitops_for(snapshot.name)))
+        if done:
+            self.post_message(self.GitOpsRead(self.gitops_error))
+
+    def action_gitops(self, kind: str) -> None:
+        """Refresh (``hard_refresh``) or sync the highlighted Argo CD application; promote or abort the
+        highlighted Argo Rollout. With one application (or Rollout) in the view, it needs no highlighting."""
+        from idp_tui.kube.gitops.actions import AbortRollout, PromoteRollout, RefreshApplication, SyncApplication
+
+        row = self.current_row()
+        if kind in ("promote", "abort"):
+            rollouts = [(name, r) for name, item in self.gitops.items() for r in item.rollouts]
+            if row is not None and row.rollout is not None:
+                rollouts = [(row.cluster, row.rollout)]
+            if len(rollouts) != 1:
+                self.notify("Highlight an Argo Rollout to promote or abort it.", timeout=3)
+                return
+            cluster, rollout = rollouts[0]
+            make = PromoteRollout if kind == "promote" else AbortRollout
+            self._confirm(make(cluster, rollout.namespace, rollout.name))
+            return
+        apps = [app for item in self.gitops.values() for app in item.applications]
+        if row is not None and row.application is not None:
+            apps = [row.application]
+        if len(apps) != 1:
+            what = "sync" if kind == "sync" else "refresh"
+            self.notify(f"Highlight an Argo CD application to {what} it.", timeout=3)
+            return
+        app = apps[0]
+        if kind == "sync":
+            self._confirm(SyncApplication(app.cluster, app.namespace, app.name, username=self._username()))
+        else:
+            self._confirm(RefreshApplication(app.cluster, app.namespace, app.name, hard=kind == "hard_refresh"))
+
+    def _username(self) -> str:
+        """Who a sync is initiated by, as Argo CD's API server records its user: the catalog user, else the login."""
+        import getpass
+
+        user = self.session.user
+        if user:
+            return user.split("/")[-1].split(":")[-1]
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "idp-tui"
+
+    @staticmethod
+    def _is_gitops(action: object) -> bool:
+        from idp_tui.kube.gitops.actions import AbortRollout, PromoteRollout, RefreshApplication, SyncApplication
+
+        return isinstance(action, RefreshApplication | SyncApplication | PromoteRollout | AbortRollout)
+
+    def _command(self, action: Any) -> str:
+        """The command the action equals: ``argocd app sync ...``, ``kubectl argo rollouts promote ...``, or the
+        ``kubectl`` command of a workload action."""
+        return action.command if self._is_gitops(action) else action.kubectl
