@@ -133,6 +133,7 @@ class DeploymentsScreen(GitOpsRows, Screen):
         self.loaded_at: datetime | None = None
         self.first_load_seconds: float | None = None
         self._shown_complete = False
+        self.problem_count = 0  # workloads, applications and Rollouts with problems, as last shown
         # GitOps: what the applications' and Rollouts' watches hold, combined with the workloads' latest snapshot
         # (a Rollout's ReplicaSets and pods are the workloads' own) under a lock, since both post from threads.
         self.gitops_source: GitOpsSource | None = None
@@ -142,15 +143,16 @@ class DeploymentsScreen(GitOpsRows, Screen):
         self.gitops_error: str | None = None
         self._gitops_lock = threading.Lock()
         self._workload_snapshots: dict[str, ClusterSnapshot] = {}
-        self._gitops_objects: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        self._gitops_snapshots: dict[str, dict[str, ClusterSnapshot]] = {}  # cluster -> kind -> its watch's latest
         self._app_selection: ApplicationSelection | None = None
         self._gitops_pending: set[tuple[str, str]] = set()  # (cluster, kind) watches yet to answer
         self._gitops_by_kind: dict[tuple[str, str], Any] = {}
+        self._gitops_unserved: set[tuple[str, str]] = set()  # answered 404 before their watch was recorded
 
     @property
     def badges(self) -> list[str]:
         """What the title must always say: the demo cluster is never silent, nor is read-only mode."""
-        demo = self.session.clusters_are_demo
+        demo = self.session.is_demo
         return [*(["demo cluster"] if demo else []), *(["READ-ONLY"] if self.read_only else [])]
 
     def compose(self) -> ComposeResult:
@@ -199,7 +201,8 @@ class DeploymentsScreen(GitOpsRows, Screen):
 
         with self._gitops_lock:
             self._workload_snapshots[snapshot.name] = snapshot
-            rollouts = bool(self._gitops_objects.get(snapshot.name, {}).get("Rollout"))
+            watched = self._gitops_snapshots.get(snapshot.name, {}).get("Rollout")
+            rollouts = watched is not None and bool(watched.objects.get("Rollout"))
         if rollouts:  # a Rollout's pods and ReplicaSets changed with the workloads'
             self.post_message(self.GitOpsChanged(snapshot.name, self._gitops_for(snapshot.name)))
         self.post_message(self.ClusterChanged(snapshot.name, cluster_report(snapshot, datetime.now(UTC))))
@@ -237,8 +240,14 @@ class DeploymentsScreen(GitOpsRows, Screen):
         self._update_status()
 
     def on_unmount(self) -> None:
+        self._stop_watches()
+
+    def _stop_watches(self) -> None:
+        """Tell every watch to stop, without waiting for its threads: their streams are shut down at once, and a
+        thread still connecting to an unreachable cluster ends by itself (daemon) when its connection gives up.
+        Joining here would hold the UI up to 0.2 s per watch, three per cluster."""
         for watch in [*self.watches, *self.gitops_watches]:
-            watch.stop(timeout=0.2)
+            watch.stop(timeout=0)
 
     def on_deployments_screen_loaded(self, message: Loaded) -> None:
         status = self.query_one("#deployments-status", Static)
@@ -267,7 +276,7 @@ class DeploymentsScreen(GitOpsRows, Screen):
                 parts.append(f"{name} reading…")
             else:
                 parts.append(f"{name} live")
-        problems = getattr(self, "problem_count", 0)
+        problems = self.problem_count
         mode = " · read-only" if self.read_only else ""  # a key that would change something says why not
         argo = f" · ✗ {self.gitops_error}" if self.gitops_error else ""
         status = f"{' · '.join(parts)} · {problems} with problems{mode}{argo}"
@@ -338,10 +347,12 @@ class DeploymentsScreen(GitOpsRows, Screen):
         self.notify(f"Showing {self.only_cluster or 'every cluster'}", timeout=2, markup=False)
 
     def action_reload(self) -> None:
-        for watch in [*self.watches, *self.gitops_watches]:
-            watch.stop(timeout=0.2)
+        self._stop_watches()
         self.watches.clear()
-        self.gitops_watches.clear()
+        with self._gitops_lock:
+            self.gitops_watches.clear()
+            self._gitops_by_kind.clear()
+            self._gitops_unserved.clear()
         self.by_cluster.clear()
         self.gitops.clear()
         self.gitops_read = False
@@ -413,7 +424,7 @@ class DeploymentsScreen(GitOpsRows, Screen):
             return
         from .confirm import ConfirmScreen
 
-        describe = action.describe() + (" (demo cluster)" if self.session.clusters_are_demo else "")
+        describe = action.describe() + (" (demo cluster)" if self.session.is_demo else "")
         self.app.push_screen(ConfirmScreen(describe, command), lambda yes: yes and self._apply(action))
 
     @work(thread=True, group="deployments-actions")

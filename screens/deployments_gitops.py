@@ -52,26 +52,29 @@ class GitOpsRows:
                 rollouts=selector if kind == "Rollout" else None,
                 on_change=partial(self._gitops_changed, kind),
             )
-            self.gitops_watches.append(watch)
-            self._gitops_by_kind[(name, kind)] = watch
+            with self._gitops_lock:
+                self.gitops_watches.append(watch)
+                self._gitops_by_kind[(name, kind)] = watch
+                unserved = (name, kind) in self._gitops_unserved
+            if unserved:  # its 404 came before watch() returned: stop it now
+                watch.stop(timeout=0)
 
     def _gitops_for(self, cluster: str) -> ClusterGitOps:
         """The cluster's applications and Rollouts from what the watches hold now (called from their threads)."""
-        from idp_tui.kube.gitops.argocd import parse_application, sort_applications
+        from idp_tui.kube.gitops.access import applications_in
         from idp_tui.kube.gitops.report import ClusterGitOps, rollout_reports
 
         with self._gitops_lock:
-            objects = self._gitops_objects.get(cluster, {})
+            watched = self._gitops_snapshots.get(cluster, {})
             snapshot = self._workload_snapshots.get(cluster)
             selection = self._app_selection
-            apps = [obj for obj in objects.get("Application", []) if selection is None or selection.matches(obj)]
-            rollouts = list(objects.get("Rollout", []))
+        apps, rollouts = watched.get("Application"), watched.get("Rollout")
         workload_objects = snapshot.objects if snapshot is not None else {}
         return ClusterGitOps(
             cluster,
-            tuple(sort_applications(parse_application(obj, cluster) for obj in apps)),
+            applications_in(apps, selection) if apps is not None and selection is not None else (),
             rollout_reports(
-                rollouts,
+                rollouts.objects.get("Rollout", []) if rollouts is not None else (),
                 workload_objects.get("ReplicaSet", []),
                 workload_objects.get("Pod", []),
                 snapshot.events if snapshot is not None else (),
@@ -88,16 +91,27 @@ class GitOpsRows:
             self._gitops_pending.discard(key)
             done = first and not self._gitops_pending
             if not snapshot.error:
-                self._gitops_objects.setdefault(snapshot.name, {})[kind] = snapshot.objects.get(kind, [])
+                self._gitops_snapshots.setdefault(snapshot.name, {})[kind] = snapshot
         if snapshot.error:
             if first and snapshot.error.startswith("404 "):
-                self._gitops_by_kind[key].stop(timeout=0)
+                # The watch starts before watch() returns it: a fast 404 may come before it is recorded.
+                with self._gitops_lock:
+                    watch = self._gitops_by_kind.get(key)
+                    if watch is None:
+                        self._gitops_unserved.add(key)
+                if watch is not None:
+                    watch.stop(timeout=0)
             elif first:
                 noun = "Argo CD applications" if kind == "Application" else "Argo Rollouts"
                 self.gitops_error = f"{snapshot.name}: {noun}: {snapshot.error}"
             # Later: the last state read stays on screen while the watch reconnects on its own.
         else:
-            self.post_message(self.GitOpsChanged(snapshot.name, self._gitops_for(snapshot.name)))
+            try:
+                gitops = self._gitops_for(snapshot.name)
+            except Exception as error:  # noqa: BLE001 - an object that cannot be shown: said, and the view completes
+                self.gitops_error = f"{snapshot.name}: cannot show what was read: {type(error).__name__}: {error}"
+            else:
+                self.post_message(self.GitOpsChanged(snapshot.name, gitops))
         if done:
             self.post_message(self.GitOpsRead(self.gitops_error))
 
@@ -127,21 +141,9 @@ class GitOpsRows:
             return
         app = apps[0]
         if kind == "sync":
-            self._confirm(SyncApplication(app.cluster, app.namespace, app.name, username=self._username()))
+            self._confirm(SyncApplication(app.cluster, app.namespace, app.name, username=self.session.username))
         else:
             self._confirm(RefreshApplication(app.cluster, app.namespace, app.name, hard=kind == "hard_refresh"))
-
-    def _username(self) -> str:
-        """Who a sync is initiated by, as Argo CD's API server records its user: the catalog user, else the login."""
-        import getpass
-
-        user = self.session.user
-        if user:
-            return user.split("/")[-1].split(":")[-1]
-        try:
-            return getpass.getuser()
-        except (KeyError, OSError):
-            return "idp-tui"
 
     @staticmethod
     def _is_gitops(action: object) -> bool:

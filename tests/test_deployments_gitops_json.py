@@ -76,3 +76,31 @@ def test_an_entity_without_argocd_annotations_has_empty_gitops_and_the_rest_unch
     assert out["gitops"] == []
     assert list(out) == ["entity", "selector", "namespace", "demo", "clusters", "gitops"]
     assert all(w["kind"] != "Rollout" for cluster in out["clusters"] for w in cluster["workloads"])
+
+
+def test_replicasets_and_pods_are_listed_once_per_cluster_the_rollouts_use_the_workloads_read(
+    tmp_path, monkeypatch, capsys
+):
+    """A Rollout's ReplicaSets and pods carry the entity's labels: the workloads' read already holds them."""
+    from idp_tui.kube.demo_cluster.server import DemoCluster
+
+    demo = DemoCluster(rollout_seconds=600, sync_seconds=30, certificate_dir=tmp_path / "certs")
+    demo.start()
+    try:
+        monkeypatch.setenv("KUBECONFIG", str(demo.write_kubeconfig(tmp_path / "kubeconfig")))
+        catalog = tmp_path / "catalog.yaml"
+        catalog.write_text(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: checkout-web\n  annotations:\n"
+            "    backstage.io/kubernetes-id: checkout-web\n    backstage.io/kubernetes-namespace: checkout-platform\n"
+            "spec: {type: website, lifecycle: production, owner: team-payments}\n"
+        )
+        argv = ["--catalog", str(catalog), "deployments", "checkout-web", "--json", "--context", "demo-us"]
+        assert main(argv) == 0
+        out = json.loads(capsys.readouterr().out)
+        rollout = next(w for w in out["clusters"][0]["workloads"] if w["kind"] == "Rollout")
+        assert len(rollout["pods"]) == 4 and rollout["canary"]["actualWeight"] == 25
+        assert [rs["roles"] for rs in rollout["replicaSets"]] == [["canary"], ["stable"], []]
+        lists = [r["path"].rsplit("/", 1)[-1] for r in demo.requests if r["method"] == "GET"]
+        assert (lists.count("replicasets"), lists.count("pods"), lists.count("rollouts")) == (1, 1, 1)
+    finally:
+        demo.stop()

@@ -19,7 +19,7 @@ import pytest
 
 from idp_tui.commands.deployments_json import container_json, deployments_json
 from idp_tui.commands.output import print_json
-from idp_tui.kube.report import DeploymentsReport, container_reports, containers, deployments_report
+from idp_tui.kube.report import DeploymentsReport, container_reports, deployments_report
 from idp_tui.kube.selection import WorkloadSelector
 from idp_tui.kube.snapshot import ClusterSnapshot
 
@@ -61,12 +61,14 @@ def test_the_report_stays_typed_until_the_edge(recorded):
     assert workload.rollout_state == "progressing" and workload.revisions[0].number == 5
 
 
-def test_the_gitops_containers_shape_is_the_same_as_the_workloads(recorded):
-    # kube/gitops/report.py still builds its JSON in the domain from containers(): it must match the edge's.
+def test_a_containers_json_says_every_field_of_its_report(recorded):
+    # One serialiser (commands/pods_json.container_json) makes every containers entry, deployments --json and
+    # gitops alike: it must carry each field the domain reports, under the field's own name, and nothing else.
     data = json.loads((FIXTURES / "snapshots.json").read_text(encoding="utf-8"))
     pods = [
         pod for case in data["cases"] for snapshot in case["snapshots"] for pod in snapshot["objects"].get("Pod", [])
     ]
     assert pods
     for pod in pods:
-        assert containers(pod) == [container_json(container) for container in container_reports(pod)]
+        for container in container_reports(pod):
+            assert container_json(container) == dataclasses.asdict(container)

@@ -149,3 +149,36 @@ async def test_l_on_the_crash_looping_pod_tails_it_and_p_shows_why_it_crashed():
         await pilot.press("escape")
         await _until(pilot, lambda: isinstance(app.screen, DeploymentsScreen))
         app.session.close()
+
+
+async def test_escape_and_reconnect_do_not_wait_for_watches_of_clusters_that_do_not_answer(monkeypatch):
+    """Every watch (three per cluster: workloads, Applications, Rollouts) is told to stop; none is waited for on
+    the UI thread, so leaving the view with clusters that never answer is immediate."""
+    from idp_tui.kube.watch import ClusterWatch
+
+    waits: list[float] = []
+    real_stop = ClusterWatch.stop
+
+    def recording_stop(watch, timeout: float = 1.0) -> None:
+        waits.append(timeout)
+        real_stop(watch, timeout)
+
+    monkeypatch.setattr(ClusterWatch, "stop", recording_stop)
+    app = IdpApp(Session.for_catalog())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_deployments(pilot, "checkout-web")
+        demo = _demo(app)
+        for cluster in ("demo-eu", "demo-us"):
+            demo.fail(cluster, "timeout")  # connections accepted, never answered
+        await pilot.press("ctrl+r")
+        await _until(pilot, lambda: len(screen.watches) == 2 and len(screen.gitops_watches) == 4)
+        await pilot.pause(0.3)  # every new watch is now waiting on its first list
+        await pilot.press("escape")
+        await _until(pilot, lambda: not isinstance(app.screen, DeploymentsScreen), timeout=5)
+        # Ctrl-R stopped the first six watches and Escape the next six, each without waiting for its thread
+        # (waiting 0.2 s for each held the UI 1.2 s or more with clusters that never answer).
+        assert len(waits) >= 12 and set(waits) == {0}, waits
+        assert all(watch._stopping.is_set() for watch in [*screen.watches, *screen.gitops_watches])
+        for cluster in ("demo-eu", "demo-us"):
+            demo.fail(cluster, None)
+        app.session.close()

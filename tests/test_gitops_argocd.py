@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from test_gitops_fixtures import APPLICATIONS, load
 
-from idp_tui.commands.gitops_json import gitops_json
+from idp_tui.commands.gitops_json import application_json
 from idp_tui.kube.gitops.argocd import (
     CONDITION_HINTS,
     ArgoApplication,
@@ -171,11 +171,11 @@ def test_problem_apps_sort_first_worst_first():
 )
 def test_malformed_objects_never_raise(hostile):
     parsed = parse_application(hostile)
-    json.dumps(gitops_json(parsed))
+    json.dumps(application_json(parsed))
 
 
 def test_gitops_json_has_the_documented_shape():
-    doc = gitops_json(app("app-out-of-sync.yaml"))
+    doc = application_json(app("app-out-of-sync.yaml"))
     assert set(doc) >= {
         "tool",
         "cluster",
@@ -233,7 +233,7 @@ def test_gitops_json_has_the_documented_shape():
     ]
     assert doc["conditions"] == []
     assert doc["problems"][0]["reason"] == "OutOfSync"
-    conditions = gitops_json(app("app-comparison-error.yaml"))["conditions"]
+    conditions = application_json(app("app-comparison-error.yaml"))["conditions"]
     assert conditions[0]["type"] == "ComparisonError"
     assert conditions[0]["lastTransitionTime"] == "2026-11-24T16:31:02Z"
 
@@ -243,3 +243,48 @@ def test_short_revision():
     assert short_revision("1.43.0") == "1.43.0"
     assert short_revision("v2.8.0") == "v2.8.0"
     assert short_revision(None) is None
+
+
+def _suspended(**health) -> dict:
+    """The synced, healthy app with its Rollout paused at a canary step: Argo CD calls the app Suspended."""
+    application = load("app-synced-healthy.yaml")
+    application["status"]["health"] = {"status": "Suspended", **health}
+    application["status"]["resources"].append(
+        {
+            "group": "argoproj.io",
+            "version": "v1alpha1",
+            "kind": "Rollout",
+            "namespace": "checkout-platform",
+            "name": "checkout-web",
+            "status": "Synced",
+            "health": {"status": "Suspended", "message": "CanaryPauseStep"},
+        }
+    )
+    return application
+
+
+def test_a_suspended_app_is_paused_not_failing_and_says_why_it_waits():
+    from idp_tui.kube.gitops.report import ClusterGitOps
+    from idp_tui.render.gitops import application_rows
+
+    paused = parse_application(_suspended(), "demo-eu")
+    assert paused.paused and not paused.failing
+    assert [p.reason for p in paused.problems] == ["Suspended"]  # still said, in JSON too
+    assert ClusterGitOps("demo-eu", (paused,)).problem_count == 0
+    rows = [row.text.plain for row in application_rows("demo-eu", paused)]
+    assert rows[0].startswith("  ‖ Argo CD checkout-web-prod  Synced · Suspended")  # not ✗, as Argo CD's pause sign
+    assert any(
+        row.lstrip().startswith("‖ Suspended: a resource is paused (a Rollout waiting for promotion") for row in rows
+    )
+    assert any(
+        row.lstrip().startswith("‖ Rollout checkout-platform/checkout-web  Suspended: CanaryPauseStep") for row in rows
+    )
+    assert not any(row.lstrip().startswith(("!", "✗", "♥")) for row in rows)
+
+    # Suspended and out of sync: that is a failure to fix, the head says so and it counts.
+    drifted = _suspended()
+    drifted["status"]["sync"]["status"] = "OutOfSync"
+    failing = parse_application(drifted, "demo-eu")
+    assert failing.failing and not failing.paused
+    assert ClusterGitOps("demo-eu", (failing,)).problem_count == 1
+    assert application_rows("demo-eu", failing)[0].text.plain.startswith("  ✗ Argo CD checkout-web-prod")

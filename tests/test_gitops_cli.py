@@ -22,6 +22,7 @@ from idp_tui.kube.demo_cluster.server import DemoCluster
 from idp_tui.session import Session
 
 WRITES = ("PATCH", "PUT", "POST", "DELETE")
+REVISION = "rollout.argoproj.io/revision"
 
 
 def run_json(capsys, *argv: str) -> tuple[int, dict]:
@@ -202,3 +203,67 @@ def test_nothing_to_act_on_is_one_line_and_exit_1(kubeconfig_demo, capsys):
     )
     assert main(["--catalog", catalog, "gitops", "sync", "missing", "--yes"]) == 1
     assert capsys.readouterr().err == "idp-tui: no entity 'missing' in the catalog\n"
+
+
+def test_a_rollout_revision_written_in_non_ascii_digits_is_read_as_absent_not_a_traceback(
+    tmp_path, monkeypatch, capsys
+):
+    """``rollout.argoproj.io/revision: "²"`` on the Rollout and its ReplicaSets ("²".isdigit() is true, int("²")
+    raises): ``deployments`` and ``gitops promote`` still answer, with no revision."""
+    demo = DemoCluster(rollout_seconds=600, sync_seconds=30, certificate_dir=tmp_path / "certs")
+    demo.start()
+    try:
+        kubeconfig = demo.write_kubeconfig(tmp_path / "kubeconfig", current="demo-us")
+        monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+        catalog = tmp_path / "catalog.yaml"
+        catalog.write_text(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: checkout-web\n  annotations:\n"
+            "    backstage.io/kubernetes-id: checkout-web\n    backstage.io/kubernetes-namespace: checkout-platform\n"
+            "spec: {type: website, lifecycle: production, owner: team-payments}\n"
+        )
+        state = demo.cluster("demo-us")
+
+        def revisions(value: str | None, plurals: tuple[str, ...]) -> dict[str, str]:
+            """Set the revision annotation of the Rollout and/or its ReplicaSets (each its own value when None)."""
+            before = {}
+            with state.lock:
+                for plural in plurals:
+                    for obj in state.items(plural, "checkout-platform"):
+                        annotations = obj["metadata"].get("annotations") or {}
+                        if REVISION in annotations:
+                            before[obj["metadata"]["name"]] = annotations[REVISION]
+                            changed = json.loads(json.dumps(obj))
+                            changed["metadata"]["annotations"][REVISION] = value or original[obj["metadata"]["name"]]
+                            state.put(changed)
+            return before
+
+        original = revisions("²", ("rollouts", "replicasets"))
+        assert main(["--catalog", str(catalog), "deployments", "checkout-web", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        (us,) = out["clusters"]
+        rollout = next(w for w in us["workloads"] if w["kind"] == "Rollout")
+        assert rollout["rollout"]["revision"] is None and rollout["replicaSets"]
+        assert all(rs["revision"] is None for rs in rollout["replicaSets"])
+        assert rollout["canary"]["step"] == 2
+        assert main(["--catalog", str(catalog), "deployments", "checkout-web"]) == 0
+        assert "Rollout checkout-platform/checkout-web" in capsys.readouterr().out
+
+        # The demo's stand-in controller itself reads its ReplicaSets' revisions when it scales them: give those
+        # back, keep the Rollout's "²".
+        revisions(None, ("replicasets",))
+        assert main(["--catalog", str(catalog), "gitops", "promote", "checkout-web", "--yes"]) == 0
+        captured = capsys.readouterr()
+        assert captured.out.startswith("demo-us/checkout-platform/checkout-web: promoted; now ")
+        assert captured.err == ""
+    finally:
+        demo.stop()
+
+
+def test_a_sync_is_initiated_by_the_catalog_users_name(capsys):
+    """``--user user:default/jane.doe``: the operation Argo CD records is initiated by ``jane.doe`` (as the TUI's)."""
+    assert Session.for_catalog(user="user:default/jane.doe").username == "jane.doe"
+    status, outcome = run_json(
+        capsys, "--user", "user:default/jane.doe", "gitops", "sync", "promo-engine", "--yes", "--json"
+    )
+    assert status == 0
+    assert outcome["result"]["operation"]["initiatedBy"] == {"username": "jane.doe", "automated": False}

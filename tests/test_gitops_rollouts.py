@@ -166,3 +166,24 @@ def test_rollout_json_has_every_key_a_deployment_workload_has():
     assert set(reference["replicas"]) == set(doc["replicas"])
     pod_keys = set(doc["pods"][0])
     assert {"name", "status", "ready", "restarts", "problems", "containers"} <= pod_keys
+
+
+def test_the_rows_and_json_say_a_rollouts_state_and_replicas_alike():
+    from idp_tui.kube.gitops.report import rollout_report
+    from idp_tui.render.gitops import rollout_rows
+
+    name = "rollout-canary-paused.yaml"
+    for rollout, status in (
+        (load(name), "progressing"),  # paused at a step: an update under way
+        (load("rollout-aborted.yaml"), "failed"),
+    ):
+        info = rollout_info(rollout, of_kind(name, "ReplicaSet"), of_kind(name, "Pod"))
+        report = rollout_report(info, of_kind(name, "Pod"), now=NOW)
+        doc = rollout_json(info, of_kind(name, "Pod"), now=NOW)
+        assert report.rollout_state == doc["rollout"]["status"] == status
+        summary = f"{info.available} of {info.desired} available, {info.updated} updated"
+        assert report.replicas_summary == doc["replicas"]["summary"] == summary
+        assert f"  {summary}" in rollout_rows("demo-eu", report)[0].text.plain
+    healthy = load(name)
+    healthy["status"].update(phase="Healthy", pauseConditions=None, controllerPause=False)
+    assert rollout_report(rollout_info(healthy)).rollout_state == "complete"

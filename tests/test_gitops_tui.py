@@ -4,6 +4,8 @@ the key and the confirmation, refused before anything is sent in read-only mode.
 
 from __future__ import annotations
 
+import threading
+
 from idp_tui.screens.confirm import ConfirmScreen
 from idp_tui.screens.deployments import DeploymentsScreen
 from screen_cells import screen_text
@@ -72,6 +74,10 @@ async def test_d_on_checkout_web_shows_the_paused_canary_among_the_workloads():
         screen.query_one("OptionList").highlighted = index + 1
         await pilot.pause()
         assert "canary step 2 of 4 · weight 25%" in screen_text(app)
+        # Argo CD calls the app Suspended while its canary waits: paused (‖) like the Rollout, not a failure.
+        head = next(row.text.plain for row in screen.rows if row.kind == "application")
+        assert head.lstrip().startswith("‖ Argo CD checkout-web") and "Suspended" in head
+        assert screen.problem_count == 0 and "0 with problems" in str(screen.query_one("#deployments-status").render())
         app.session.close()
 
 
@@ -94,3 +100,39 @@ async def test_read_only_refuses_sync_before_anything_is_sent():
         # Nothing that changes a cluster left the client (the request log of the demo API server).
         assert [r for r in demo.requests if r["method"] not in ("GET",)] == []
         session.close()
+
+
+class _WatchAnswersFirst(Session):
+    """A session whose GitOps watches have answered (demo-us has no Argo CD: a 404) before ``watch()`` returns,
+    as happens when the UI's worker thread is slow to be scheduled again."""
+
+    def gitops_source(self, contexts=None):
+        source = super().gitops_source(contexts)
+        watch = source.watch
+
+        def answered_first(cluster, *, on_change, **options):
+            answered = threading.Event()
+
+            def told(snapshot):
+                on_change(snapshot)
+                answered.set()
+
+            started = watch(cluster, on_change=told, **options)
+            answered.wait(5)
+            return started
+
+        source.watch = answered_first
+        return source
+
+
+async def test_a_404_before_the_watch_is_recorded_still_completes_the_view_and_stops_that_watch():
+    app = IdpApp(_WatchAnswersFirst.for_catalog())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_deployments(pilot, "checkout-web")  # waits for the view to be complete
+        assert screen.gitops_error is None
+        assert any(row.kind == "application" for row in screen.rows)  # demo-eu's Argo CD
+        assert any(row.kind == "rollout" for row in screen.rows)  # demo-us's Rollout
+        unserved = screen._gitops_by_kind[("demo-us", "Application")]
+        await _until(pilot, lambda: not unserved.alive())
+        assert screen._gitops_by_kind[("demo-eu", "Application")].alive()
+        app.session.close()

@@ -664,3 +664,12 @@ def test_workload_spec_selector_to_string() -> None:
     assert text == "app=web,tier in (front,edge),!canary,team"
     assert matches({"app": "web", "tier": "edge", "team": "a"}, text)
     assert not matches({"app": "web", "tier": "edge", "team": "a", "canary": "1"}, text)
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "1²", "-", "9" * 19])
+def test_a_gt_lt_value_that_is_not_a_plain_integer_is_refused_when_parsed_not_when_matched(value):
+    # str.isdigit() says yes to "²" and "٣" but int() refuses "²", and Kubernetes parses gt/lt values as int64:
+    # each must fail at parse time with a message, never later with a ValueError while matching pods.
+    with pytest.raises(SelectorError, match="must be an integer|invalid label value"):
+        parse_selector(f"replicas>{value}")
+    assert matches({"replicas": "3"}, "replicas>2") and not matches({"replicas": "²"}, "replicas<5")

@@ -266,3 +266,44 @@ def test_stop_ends_every_thread_within_a_second(cluster):
     watch.stop()
     assert not watch.alive()
     assert time.monotonic() - started < 1.0
+
+
+def test_an_on_change_that_raises_is_the_clusters_error_and_the_watch_keeps_delivering(cluster):
+    """A reader that cannot read one object (it raises) must not end the notify thread: the cluster's error is
+    delivered instead, and the next change still arrives."""
+    demo, kubeconfig = cluster
+    recorder = Recorder()
+    calls = []
+
+    def on_change(snapshot: ClusterSnapshot) -> None:
+        calls.append(snapshot)
+        if len(calls) == 1:
+            raise ValueError("invalid literal for int() with base 10: '²'")
+        recorder.snapshot(snapshot)
+
+    watch = ClusterWatch(
+        lambda: config.new_client_from_config(config_file=kubeconfig, context=CLUSTER),
+        CLUSTER,
+        SELECTOR,
+        on_change=on_change,
+        on_status=recorder.status,
+        demo=True,
+        backoff=(0.05, 0.2),
+        timeout_seconds=5,
+        request_timeout=2,
+    )
+    watch.start()
+    try:
+        recorder.wait(lambda: recorder.snapshots, what="the error snapshot")
+        failed = recorder.snapshots[0]
+        assert failed.name == CLUSTER and failed.objects == {}
+        assert (
+            failed.error == "cannot show what the cluster sent: ValueError: invalid literal for int() with base 10: '²'"
+        )
+        recorder.wait(lambda: recorder.statuses and recorder.statuses[-1].connected, what="connected")
+        pod = watch.snapshot().objects["Pod"][0]["metadata"]["name"]
+        demo.set_pod(CLUSTER, NAMESPACE, pod, {"metadata": {"annotations": {"test/mark": "after"}}})
+        recorder.wait(lambda: pod_marked(recorder.latest(), pod, "after"), what="the next change")
+        assert recorder.latest().error is None
+    finally:
+        watch.stop()

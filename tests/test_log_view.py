@@ -8,10 +8,13 @@ from idp_tui.screens.logs import LogScreen
 from test_tui import SIZE, _until
 from textual.app import App, ComposeResult
 
+from idp_tui.kube.log_format import assign_colours
+from idp_tui.kube.log_lines import Level
 from idp_tui.kube.log_stream import LogTarget
 from idp_tui.kube.logs import LogLine
 from idp_tui.session import Session
-from idp_tui.widgets.log_view import LogView
+from idp_tui.widgets import log_view as log_view_module
+from idp_tui.widgets.log_view import SOURCE_STYLES, LogView
 
 
 def lines(count: int, pod: str = "api-1", start: int = 0) -> list[LogLine]:
@@ -186,3 +189,66 @@ async def test_log_screen_previous_logs_search_pause_and_save():
         assert saved_lines[0].startswith("demo-eu settlement-worker-")
         await pilot.press("escape")
         await _until(pilot, lambda: not isinstance(app.screen, LogScreen))
+
+
+async def test_a_hostile_line_never_breaks_the_view():
+    app = ViewApp()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(LogView)
+        view.append(
+            [
+                LogLine("c", "p", "app", "9999-12-31T23:59:59-05:00 ERROR boom"),
+                LogLine("c", "p", "app", '{"level":"warn","msg":"late","time":"0001-01-01T00:00:00+05:00"}'),
+                LogLine("c", "p", "app", '{"msg":"x","n":1e999}'),
+            ]
+        )
+        await pilot.pause()
+        assert shown(view)[0].endswith("✖ ERROR boom") and "▲ WARN  late" in shown(view)[1]
+        assert "boom" in view.render_line(0).text
+        view.set_min_level(Level.WARN)
+        assert view.row_count == 2
+
+
+async def test_pod_colours_do_not_depend_on_the_order_pods_joined():
+    pods = ["checkout-web-7d4b9c6f5-x2kqp", "checkout-web-7d4b9c6f5-b4t6n", "checkout-worker-6c8f7d9b4-k8s2p"]
+    colours = []
+    for order in (pods, list(reversed(pods))):
+        app = ViewApp()
+        async with app.run_test(size=SIZE):
+            view = app.query_one(LogView)
+            for pod in order:
+                view.append([LogLine("c", pod, "app", "hello")])
+            colours.append(dict(view._pods))
+    assert colours[0] == colours[1] == assign_colours(pods, SOURCE_STYLES)
+
+
+async def test_level_key_and_search_on_a_full_buffer_do_not_stall_the_screen(monkeypatch):
+    # 50,000 buffered lines read once (while the stream is quiet): changing the floor or searching reads no line
+    # again; before, each press re-read every line on the event loop (0.6 s for a floor, 2.6 s for a search).
+    texts = [
+        '{"level": "info", "ts": "2026-11-24T17:13:43.831Z", "msg": "settlement batch processed", "items": %d}',
+        "2026-11-24T17:13:44.111Z INFO  request completed status=200 path=/v1/profile duration_ms=%d",
+        "2026-11-24T17:13:44.296Z ERROR upstream request failed error=context deadline exceeded attempt=%d",
+    ]
+    app = ViewApp()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(LogView)
+        for start in range(0, 50_000, 1000):
+            view.append([LogLine("c", f"api-{n % 6}", "app", texts[n % 3] % n) for n in range(start, start + 1000)])
+        await _until(pilot, lambda: view._warm_from == len(view.lines), 60)
+        reads = []
+        real_parse = log_view_module.parse_line
+        monkeypatch.setattr(log_view_module, "parse_line", lambda text: reads.append(text) or real_parse(text))
+        monkeypatch.setattr(log_view_module, "parsed", lambda text: reads.append(text) or real_parse(text))
+        for action in (
+            lambda: view.set_min_level(Level.WARN),
+            lambda: view.set_min_level(Level.INFO),
+            lambda: view.search("deadline"),
+            lambda: view.search("no such text"),
+            lambda: view.set_min_level(None),
+        ):
+            action()
+            await pilot.pause()
+        assert view.row_count == 50_000 and view.search("DEADLINE") == 16_666
+        # No press re-read the buffer: at most the rows on screen were parsed again, never the 50,000 lines.
+        assert len(reads) <= 5 * SIZE[1], len(reads)

@@ -11,7 +11,7 @@ from kubernetes import config
 
 from idp_tui.cli import main
 from idp_tui.kube.demo_cluster.server import DemoCluster
-from idp_tui.kube.logs import LogLine, LogOptions, LogTail, merged, parse_duration
+from idp_tui.kube.logs import LogLine, LogOptions, LogTail, parse_duration
 
 
 @pytest.fixture
@@ -34,8 +34,21 @@ def tail_of(
     return tail, lines
 
 
+def drained(tail: LogTail, lines: queue.Queue) -> list[LogLine | str]:
+    """Every item of ``tail`` until its streams ended (what LogStream reads, without its batching)."""
+    got: list[LogLine | str] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            got.append(lines.get(timeout=0.2))
+        except queue.Empty:
+            if tail.done() and lines.empty():
+                return got
+    raise AssertionError("the tail did not end")
+
+
 def collect(tail: LogTail, lines: queue.Queue) -> list[LogLine]:
-    return [item for item in merged([tail], lines) if isinstance(item, LogLine)]
+    return [item for item in drained(tail, lines) if isinstance(item, LogLine)]
 
 
 def test_every_pod_and_container_is_tailed_together(cluster):
@@ -62,7 +75,7 @@ def test_previous_container_logs_of_the_crash_looping_pod(cluster):
     )
     selector = "backstage.io/kubernetes-id=settlement-worker"
     tail, lines = tail_of(cluster, selector, LogOptions(tail=5, previous=True))
-    got = [item for item in merged([tail], lines)]
+    got = drained(tail, lines)
     crashed = [line for line in got if isinstance(line, LogLine) and line.pod == crashing["metadata"]["name"]]
     assert crashed and "exiting" in crashed[-1].text
     # The healthy pod has no previous container: said in the stream, not a crash.

@@ -77,3 +77,14 @@ def test_logs_output_pretty_and_level(capsys):
     assert "pods: " in captured.err and "=settlement-worker-" in captured.err  # the legend, on stderr
     assert main([*argv, "--level", "loud"]) == 2
     assert "--level" in capsys.readouterr().err
+
+
+def test_logs_level_takes_the_names_loggers_use(capsys):
+    argv = ["logs", "settlement-worker", "--tail", "60", "--context", "demo-eu", "--color", "never", "-o", "pretty"]
+    for word in ("err", "W", "crit", "≥warn"):
+        assert main([*argv, "--level", word]) == 0, word
+        lines = capsys.readouterr().out.splitlines()
+        assert all(("▲ WARN" in line or "✖ ERROR" in line or "■ FATAL" in line) for line in lines)
+    assert main([*argv, "--level", "≥loud"]) == 2
+    err = capsys.readouterr().err
+    assert "--level" in err and "Traceback" not in err and len(err.strip().splitlines()) <= 2

@@ -352,3 +352,32 @@ deny_latest contains msg if {
     msg := sprintf("%s is not pinned", [c.image])
 }
 """
+
+
+def test_catalog_guardrails_name_each_entity_of_a_remote_location():
+    """Entities from a remote catalog have no file: all those one location provided share a place, so each verdict
+    must still name the entity it is about (the second entity here fails, the first does not)."""
+    from types import SimpleNamespace
+
+    from idp_tui.policy import load_policies
+    from idp_tui.policy.guardrails import catalog_guardrail_problems
+
+    location = "url:https://github.com/acme/catalog/blob/main/all.yaml"
+
+    def component(name: str, lifecycle: str) -> SimpleNamespace:
+        raw = {
+            "apiVersion": "backstage.io/v1alpha1",
+            "kind": "Component",
+            "metadata": {"name": name, "annotations": {"backstage.io/managed-by-location": location}},
+            "spec": {"type": "service", "lifecycle": lifecycle, "owner": "team-a"},
+        }
+        return SimpleNamespace(raw=raw, key=f"component:default/{name}", source=None)
+
+    policy_set = load_policies([demo_catalog_path() / "policies"])
+    try:
+        problems = catalog_guardrail_problems(
+            policy_set, [component("quiet", "experimental"), component("loud", "production")]
+        )
+    finally:
+        policy_set.close()
+    assert problems and {problem.entity for problem in problems} == {"component:default/loud"}, problems

@@ -193,6 +193,19 @@ class Session:
         return self.state_dir or state_home()
 
     @property
+    def username(self) -> str:
+        """The person at the terminal as one name (who an Argo CD sync is initiated by, as Argo CD's API server
+        records its user): the catalog user's name (``user:default/jane`` gives ``jane``), else the login name."""
+        import getpass
+
+        if self.user:
+            return self.user.split("/")[-1].split(":")[-1]
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "idp-tui"
+
+    @property
     def registry_dir(self) -> Path:
         """Entities registered by golden paths for this catalog; read as part of the catalog."""
         return _registry_dir(self.user_state, self.name, self.is_demo)
@@ -291,11 +304,6 @@ class Session:
 
     # -- workloads and logs --------------------------------------------------------------------------------------
 
-    @property
-    def clusters_are_demo(self) -> bool:
-        """The demo cluster answers this session: known from the settings, before anything starts."""
-        return self.is_demo
-
     def workload_source(self, contexts: list[str] | None = None) -> WorkloadSource:
         """The clusters an entity's workloads are read from (only ``contexts``, when given): the kubeconfig's, the
         pod's own (in a pod, without a kubeconfig), or the demo cluster, started here on first use, on 127.0.0.1."""
@@ -324,7 +332,7 @@ class Session:
 
         profile = self.profile
         wanted = contexts or (list(profile.kube_contexts) if profile is not None and profile.kube_contexts else None)
-        if not self.clusters_are_demo:
+        if not self.is_demo:  # the demo catalog reads the demo cluster, known before anything starts
             kubeconfig = str(profile.kube_config) if profile is not None and profile.kube_config else None
             return kubeconfig_clusters(kubeconfig, wanted)
         cluster, kubeconfig = self._demo_kubeconfig()

@@ -78,8 +78,11 @@ def read_gitops(
 ) -> list[ClusterGitOps]:
     """Each cluster's Argo CD applications for ``entity`` (by its ``argocd/*`` annotations) and its Argo Rollouts
     (by its workloads' selector), in the clusters' order. What cannot be read is one line on stderr; a cluster
-    without Argo CD or Argo Rollouts installed is simply without them."""
-    from ..kube.gitops.report import ClusterGitOps, rollout_report
+    without Argo CD or Argo Rollouts installed is simply without them.
+
+    Only the Rollouts are listed: their ReplicaSets, pods and events are the workloads' ``snapshots`` (the same
+    label selector), as the Deployments screen combines its watches."""
+    from ..kube.gitops.report import ClusterGitOps, rollout_reports
     from ..kube.gitops.selection import ApplicationSelectionError, application_selection
 
     source = session.gitops_source(contexts)
@@ -94,16 +97,18 @@ def read_gitops(
             if result.error:
                 error(f"{result.cluster}: Argo CD applications: {result.error}")
             applications[result.cluster] = result.applications
-    events = {snapshot.name: snapshot.events for snapshot in snapshots}
-    readable = {snapshot.name for snapshot in snapshots if not snapshot.error}
+    readable = {snapshot.name: snapshot for snapshot in snapshots if not snapshot.error}
     rollouts: dict[str, tuple] = {}
-    for result in source.rollouts(selector):
-        if result.cluster not in readable:
+    for result in source.rollouts(selector, with_replica_sets=False):
+        snapshot = readable.get(result.cluster)
+        if snapshot is None:
             continue  # the cluster's own error is said with its workloads
         if result.error:
             error(f"{result.cluster}: Argo Rollouts: {result.error}")
-        reports = [rollout_report(info, result.pods, events.get(result.cluster, ()), now) for info in result.rollouts]
-        rollouts[result.cluster] = tuple(sorted(reports, key=lambda r: (not r.has_problems, r.namespace, r.name)))
+        workloads = snapshot.objects
+        rollouts[result.cluster] = rollout_reports(
+            result.objects, workloads.get("ReplicaSet", []), workloads.get("Pod", []), snapshot.events, now
+        )
     names = [name for name in source.cluster_names() if name in applications or name in rollouts]
     return [ClusterGitOps(name, applications.get(name, ()), rollouts.get(name, ())) for name in names]
 

@@ -12,7 +12,6 @@ Finding the target only reads (lists and GETs); in read-only mode nothing that c
 from __future__ import annotations
 
 import contextlib
-import getpass
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -66,7 +65,7 @@ def gitops_command(args, session: Session) -> int:
     try:
         source = session.gitops_source(args.context)
         if args.gitops_action in APP_ACTIONS:
-            target = _application(args, entity, source, session.user)
+            target = _application(args, entity, source, session.username)
         else:
             target = _rollout(args, entity, source)
     except NoClusters as problem:
@@ -94,7 +93,7 @@ def _say_cluster_errors(results: list[Any]) -> None:
             error(f"{result.cluster}: {result.error}")
 
 
-def _application(args, entity: Entity, source: GitOpsSource, user: str | None) -> tuple[Any, dict[str, Any]]:
+def _application(args, entity: Entity, source: GitOpsSource, username: str) -> tuple[Any, dict[str, Any]]:
     from ..kube.gitops.actions import RefreshApplication, SyncApplication
     from ..kube.gitops.selection import ApplicationSelectionError, application_selection
 
@@ -127,18 +126,7 @@ def _application(args, entity: Entity, source: GitOpsSource, user: str | None) -
     app, obj = found[0]
     if args.gitops_action == "refresh":
         return RefreshApplication(app.cluster, app.namespace, app.name, hard=args.hard), dict(obj)
-    return SyncApplication(app.cluster, app.namespace, app.name, username=_username(user)), dict(obj)
-
-
-def _username(user: str | None) -> str:
-    """Who the sync is initiated by (Argo CD's API server writes its user's name; here the person at the
-    terminal: the catalog user the session knows, else the login name)."""
-    if user:
-        return user.split("/")[-1].split(":")[-1]
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "idp-tui"
+    return SyncApplication(app.cluster, app.namespace, app.name, username=username), dict(obj)
 
 
 def _rollout(args, entity: Entity, source: GitOpsSource) -> tuple[Any, dict[str, Any]]:
@@ -155,7 +143,7 @@ def _rollout(args, entity: Entity, source: GitOpsSource) -> tuple[Any, dict[str,
             f"{entity.key} has no backstage.io/kubernetes-id or backstage.io/kubernetes-label-selector annotation, "
             "so no Argo Rollout can be matched to it",
         )
-    results = source.rollouts(selector)
+    results = source.rollouts(selector, with_replica_sets=False)  # the Rollouts alone say what to act on
     _say_cluster_errors(results)
     found = [
         (result.cluster, info, obj)
@@ -241,14 +229,14 @@ def _summary(kind: str, action: Any, result: dict[str, Any]) -> str:
 def _done(args, outcome: dict[str, Any], summary: str, result: dict[str, Any] | None) -> int:
     from ..kube.gitops.argocd import parse_application
     from ..kube.gitops.rollouts import rollout_info
-    from .gitops_json import gitops_json, rollout_json
+    from .gitops_json import application_json, rollout_json
 
     outcome["outcome"] = summary
     if args.json:
         if result is None:
             outcome["result"] = None
         elif args.gitops_action in APP_ACTIONS:
-            outcome["result"] = gitops_json(parse_application(result, outcome["cluster"]))
+            outcome["result"] = application_json(parse_application(result, outcome["cluster"]))
         else:
             outcome["result"] = rollout_json(rollout_info(result))
         print_json(outcome)

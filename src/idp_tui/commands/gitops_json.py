@@ -116,10 +116,6 @@ def application_json(app: ArgoApplication) -> dict[str, Any]:
     }
 
 
-# The name ``gitops --json`` and older callers know it by.
-gitops_json = application_json
-
-
 def rollout_report_json(report: RolloutReport) -> dict[str, Any]:
     """A Rollout as a workload of ``deployments --json``: ``kind: "Rollout"``, the workloads' keys and its own.
 
@@ -139,11 +135,7 @@ def rollout_report_json(report: RolloutReport) -> dict[str, Any]:
         "phase": info.phase,
         "message": info.message,
         "rollout": {
-            "status": "complete"
-            if info.phase == "Healthy"
-            else "failed"
-            if info.phase == "Degraded"
-            else "progressing",
+            "status": report.rollout_state,
             "message": info.summary,
             "revision": info.revision,
             "paused": info.paused,
@@ -153,7 +145,7 @@ def rollout_report_json(report: RolloutReport) -> dict[str, Any]:
             "updated": info.updated,
             "ready": info.ready,
             "available": info.available,
-            "summary": f"{info.available} of {info.desired} replicas available, {info.updated} updated",
+            "summary": report.replicas_summary,
         },
         "canary": None
         if canary is None

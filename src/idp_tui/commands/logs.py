@@ -120,12 +120,12 @@ def _level(text: str | None):
     """``--level``'s value as a :class:`Level` (None: every line); a word no logger uses is a ValueError."""
     if text is None:
         return None
-    from ..kube.log_lines import Level
+    from ..kube.log_lines import parse_level
 
     try:
-        return Level[text.strip().upper().replace("WARNING", "WARN")]
-    except KeyError:
-        raise ValueError(f"--level: {text!r} is not one of trace, debug, info, warn, error, fatal") from None
+        return parse_level(text)  # the names loggers use too: err, W, crit, ≥warn
+    except ValueError:
+        raise ValueError(f"--level: {text!r} is not a level (trace, debug, info, warn, error or fatal)") from None
 
 
 def _colour_mode(choice: str) -> str:
@@ -246,17 +246,15 @@ class _Reader:
             error(clean(f"pods: {line}", one_line=True))
 
     def pretty(self, item, line) -> str:
-        from ..kube.log_format import format_pretty
+        from ..kube.log_format import format_pretty, plain_text, source_label
 
         if item.pod not in self.short:
             self._joined(item.pod)
-        source = self.short[item.pod]
-        if not item.pod.startswith(item.container):
-            source = f"{source}/{item.container}"
+        source = source_label(self.short[item.pod], item.pod, item.container)
         prefix = clean(f"{item.cluster} {source}" if self.show_cluster else source, one_line=True).ljust(self.width)
         spans = format_pretty(line, None)
         if self.colour == "never":
-            return prefix + " " + "".join(span.text for span in spans)
+            return prefix + " " + plain_text(spans)
         code = PALETTE[self.colours[item.pod]]
         body = "".join(
             f"\x1b[{_ANSI[span.style]}m{span.text}{RESET}" if span.style in _ANSI else span.text for span in spans

@@ -151,7 +151,7 @@ def _report(result: TaskResult, args) -> None:
 def _print_guardrails(report: GuardrailReport) -> None:
     """The policies' verdicts: ``file:line: DENY policy: message`` each (policy authors wrote the messages)."""
     print(f"\n{report.summary()}")
-    for line in [*(str(finding) for finding in report.findings), *report.problems]:
+    for line in report.lines():
         print(clean(f"  {line}", one_line=True))
 
 

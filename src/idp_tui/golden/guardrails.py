@@ -10,7 +10,7 @@ person configured are never skipped silently.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -102,6 +102,11 @@ class GuardrailReport:
         """Whether a policy denied something: the run must not create anything."""
         return any(finding.action == "deny" for finding in self.findings)
 
+    def lines(self) -> list[str]:
+        """Every verdict as ``file:line: DENY policy: message``, then what could not be checked (not yet cleaned:
+        policy authors wrote the messages, so whoever prints them cleans them)."""
+        return [*(str(finding) for finding in self.findings), *self.problems]
+
     def summary(self) -> str:
         """``Policies: 2 denied, 1 warning (14 documents in 6 files)``."""
         denied, warned = len(self.denials), len(self.warnings)
@@ -187,12 +192,7 @@ def check_guardrails(guardrails: Guardrails, files: Mapping[str, bytes], say: Ca
         raise GuardrailError(f"the run produces more than {MAX_GUARDRAIL_FILES:,} YAML and JSON files to check")
     say(f"Checking {len(inputs)} YAML and JSON files against the policies")
     report = guardrails.check(inputs)
-    for line in _lines(report):
+    for line in report.lines():
         say(line)
     say(report.summary())
     return report
-
-
-def _lines(report: GuardrailReport) -> Iterable[str]:
-    yield from (str(finding) for finding in report.findings)
-    yield from report.problems

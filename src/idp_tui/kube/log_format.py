@@ -35,14 +35,6 @@ LEVEL_SYMBOLS = {
     Level.DEBUG: "·",
     Level.TRACE: "·",
 }
-ASCII_LEVEL_SYMBOLS = {
-    Level.FATAL: "#",
-    Level.ERROR: "x",
-    Level.WARN: "!",
-    Level.INFO: "*",
-    Level.DEBUG: ".",
-    Level.TRACE: ".",
-}
 LEVEL_WORDS = {level: level.name for level in Level}  # FATAL ERROR WARN INFO DEBUG TRACE
 # Fields loggers add to every line; shown after the line's own fields when columns are short.
 BACKGROUND_FIELDS = frozenset(
@@ -160,6 +152,15 @@ def legend(prefixes: Mapping[str, str], width: int = 80) -> list[str]:
     return lines
 
 
+def source_label(short: str, pod: str, container: str) -> str:
+    """What a line's prefix says of its source: the pod's short prefix, and ``/container`` unless the pod is named
+    after its container (the usual case, where the pod's name says both) or no container is given.
+
+    ``source_label("x2kqp", "checkout-web-7d4b9c6f5-x2kqp", "istio-proxy")`` is ``x2kqp/istio-proxy``.
+    """
+    return short if not container or pod.startswith(container) else f"{short}/{container}"
+
+
 def colour_index(pod: str, palette_size: int) -> int:
     """A pod's colour, the same in every run and every view (an FNV-1a hash of its name)."""
     value = 0x811C9DC5
@@ -202,12 +203,11 @@ def _value_text(value: object) -> str:
     return str(value)
 
 
-def level_spans(level: Level | None, *, ascii_only: bool = False) -> list[Span]:
+def level_spans(level: Level | None) -> list[Span]:
     """The level as symbol and word, padded to one width: ``✖ ERROR``, ``▲ WARN ``; blank without a level."""
     if level is None:
         return [Span(" " * (2 + _WORD_WIDTH))]
-    symbol = (ASCII_LEVEL_SYMBOLS if ascii_only else LEVEL_SYMBOLS)[level]
-    return [Span(f"{symbol} {LEVEL_WORDS[level]:<{_WORD_WIDTH}}", LEVEL_STYLES[level])]
+    return [Span(f"{LEVEL_SYMBOLS[level]} {LEVEL_WORDS[level]:<{_WORD_WIDTH}}", LEVEL_STYLES[level])]
 
 
 def format_pretty(
@@ -216,7 +216,6 @@ def format_pretty(
     *,
     show_time: bool = True,
     show_fields: bool = True,
-    ascii_only: bool = False,
 ) -> list[Span]:
     """One log line for a person: ``10:42:07.120 ✖ ERROR payment declined  order=A-1031 amount=42.5``.
 
@@ -236,7 +235,7 @@ def format_pretty(
             spans.append(Span(" " * 12))
         spans.append(Span(" "))
     if columns:
-        spans += [*level_spans(parsed.level, ascii_only=ascii_only), Span(" ")]
+        spans += [*level_spans(parsed.level), Span(" ")]
     message = clean(parsed.message, one_line=True)
     if message:
         spans.append(Span(message, STYLE_MESSAGE))
@@ -265,7 +264,7 @@ def format_pretty(
 
 
 def plain_text(spans: Iterable[Span]) -> str:
-    """The spans' text joined (what a ``NO_COLOR`` terminal prints)."""
+    """The spans' text joined: what a ``NO_COLOR`` terminal prints, and what the log view searches."""
     return "".join(span.text for span in spans)
 
 

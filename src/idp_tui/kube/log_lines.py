@@ -11,6 +11,7 @@ used when the line has no time of its own.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -106,6 +107,8 @@ def level_of(value: Any) -> Level | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            return None
         number = int(value)
         if 0 <= number <= 7 and number == value:
             return _SYSLOG[number]
@@ -222,9 +225,13 @@ def parse_time(value: Any) -> datetime | None:
     text = _ISO_FRACTION.sub(lambda m: m.group(1), text.replace(",", ".", 1), count=1)
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        # Shown in UTC: an offset that carries the moment past year 9999 or before year 1 cannot be, so it is no
+        # time (``9999-12-31T23:59:59-05:00``). The offset as written is kept for the JSON output.
+        moment.astimezone(UTC)
+    except (OverflowError, ValueError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment
 
 
 def _flatten(value: Any, prefix: str, out: list[tuple[str, FieldValue]], depth: int) -> None:
@@ -238,6 +245,8 @@ def _flatten(value: Any, prefix: str, out: list[tuple[str, FieldValue]], depth: 
 
 
 def _scalar(value: Any) -> FieldValue:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # inf, nan: JSON has no such number, so the text (``--output json`` stays valid JSON)
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if not isinstance(value, str):
@@ -335,7 +344,13 @@ def parse_logfmt(text: str) -> dict[str, Any] | None:
     return record if seen_hint and len(record) >= 2 else None
 
 
-_DECODER = json.JSONDecoder(parse_constant=str)  # NaN and Infinity stay words, not floats
+def _number(text: str) -> float | str:
+    """A JSON number; one too big for a float (``1e999``) stays as written, as NaN and Infinity stay words."""
+    value = float(text)
+    return value if math.isfinite(value) else text
+
+
+_DECODER = json.JSONDecoder(parse_constant=str, parse_float=_number)
 _JSON_LEVEL = re.compile(r'"(?:level|lvl|severity|log\.level|levelname|@l)"\s*:\s*"?([A-Za-z]{1,12}|\d{1,2})\b')
 
 
@@ -417,15 +432,6 @@ def _parse(text: str) -> ParsedLine:
     return parsed
 
 
-def at_least(minimum: Level | str) -> Callable[[ParsedLine], bool]:
-    """A filter keeping lines at ``minimum`` or above (``at_least("warn")`` keeps warn, error and fatal).
-
-    Lines without a level are left out; :class:`LevelFilter` keeps the continuation lines of kept ones.
-    """
-    floor = parse_level(minimum) if isinstance(minimum, str) else minimum
-    return lambda line: line.level is not None and line.level >= floor
-
-
 _CONTINUATION = re.compile(
     r"\s|at |Caused by|Traceback|\.\.\. \d+ more|[A-Za-z_.]+(?:Error|Exception)\b|goroutine \d+|\}|\]"
 )
@@ -442,11 +448,22 @@ class LevelFilter:
 
     def keep(self, line: ParsedLine, source: Any = None) -> bool:
         """Whether to show ``line``, which came from ``source`` (e.g. ``(pod, container)``)."""
-        if line.level is not None:
-            kept = line.level >= self.minimum
+        return self.keep_level(line.level, continues(line), source)
+
+    def keep_level(self, level: Level | None, continuation: bool, source: Any = None) -> bool:
+        """:meth:`keep` for a line already read down to its level and :func:`continues` (a view caches those two
+        per buffered line, so changing the floor reads no line again)."""
+        if level is not None:
+            kept = level >= self.minimum
             self._keeping[source] = kept
             return kept
-        if self._keeping.get(source) and line.format == "plain" and _CONTINUATION.match(line.message):
+        if continuation and self._keeping.get(source):
             return True
         self._keeping[source] = False
         return False
+
+
+def continues(line: ParsedLine) -> bool:
+    """Whether an unlevelled line reads like part of the entry above it (an indented stack frame, ``Traceback``,
+    ``Caused by``): :class:`LevelFilter` keeps it when it keeps that entry."""
+    return line.level is None and line.format == "plain" and _CONTINUATION.match(line.message) is not None

@@ -341,13 +341,3 @@ def _lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield from complete
     if pending:
         yield pending
-
-
-def merged(tails: list[LogTail], lines: queue.Queue) -> Iterator[LogLine | str]:
-    """The lines of several tails sharing ``lines``, until every stream ended (or forever when following)."""
-    while True:
-        try:
-            yield lines.get(timeout=0.2)
-        except queue.Empty:
-            if all(tail.done() for tail in tails) and lines.empty():
-                return

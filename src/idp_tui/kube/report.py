@@ -7,7 +7,7 @@ dataclasses, so the command line and the TUI show the same thing. JSON is made o
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -163,15 +163,6 @@ def container_reports(pod: dict[str, Any]) -> tuple[ContainerReport, ...]:
             )
         )
     return tuple(rows)
-
-
-def containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
-    """:func:`container_reports` as the ``containers`` entries of ``deployments --json``.
-
-    Kept for callers that want plain dicts (a test checks it matches the edge's ``container_json``); the JSON
-    edge itself, GitOps included (``commands/gitops_json.py``), uses :func:`container_reports`.
-    """
-    return [asdict(container) for container in container_reports(pod)]
 
 
 def pod_report(pod: dict[str, Any], events: list[dict[str, Any]], now: datetime | None) -> PodReport:

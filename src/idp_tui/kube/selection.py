@@ -229,7 +229,7 @@ class _Parser:
             return Requirement(key, word, self._set())
         if word in (">", "<"):
             number = self._value(allow_empty=False)
-            if not number.lstrip("-").isdigit():
+            if not re.fullmatch(r"-?[0-9]{1,18}", number):  # ASCII digits: str.isdigit() also takes "²"
                 raise SelectorError(f"{self.selector!r}: for 'gt', 'lt' operators, the value must be an integer")
             return Requirement(key, "gt" if word == ">" else "lt", (number,))
         raise self._fail(token, "one of =, ==, !=, in, notin, <, >")

@@ -245,6 +245,8 @@ class ClusterWatch:
             self._responses.add(response)
         finished = False
         try:
+            if self._stopping.is_set():  # stop() ran while this stream opened: it shut down only the others
+                return
             self._up(kind)
             for line in _lines(response):
                 if self._stopping.is_set():
@@ -333,5 +335,19 @@ class ClusterWatch:
             if self._stopping.is_set():
                 return
             self._dirty.clear()
-            self.on_change(self.snapshot())
+            self._deliver(self.snapshot())
             self._stopping.wait(MIN_CHANGE_INTERVAL)
+
+    def _deliver(self, snapshot: ClusterSnapshot) -> None:
+        """``on_change(snapshot)``; when it raises (an object its reader cannot read), the cluster's error instead.
+
+        This thread must outlive any one object: were it to end, the watch would keep its streams open and never
+        say anything again. The next change is delivered as usual, so a fixed object shows again.
+        """
+        try:
+            self.on_change(snapshot)
+        except Exception as error:  # noqa: BLE001 - the cluster's error, in one line, instead of a dead thread
+            failed = ClusterSnapshot(self.cluster, demo=self.demo, resource_versions=snapshot.resource_versions)
+            failed.error = f"cannot show what the cluster sent: {type(error).__name__}: {error}"
+            with contextlib.suppress(Exception):  # a reader that fails even on an error has nothing left to say
+                self.on_change(failed)

@@ -82,17 +82,21 @@ def catalog_guardrail_problems(policy_set: PolicySet, entities: Iterable[Any]) -
     catalog_packages = policy_set.catalog_namespaces
     if not any("*" in catalog_packages or rule.package in catalog_packages for rule in policy_set.rego_rules):
         return []  # nothing would speak: no worker is asked
-    by_place: dict[tuple[str, int], str] = {}
+    # Several entities can share a place (a multi-document file; every entity a remote location provided): the
+    # n-th entity of a place is the document whose index evaluate_entities gives it, so each verdict names its own.
+    by_document: dict[tuple[str, int], str] = {}
+    per_file: dict[str, int] = {}
     documents = []
     for entity in entities:
         file, line = _where(entity)
-        by_place.setdefault((file, line), entity.key)
+        index = per_file.get(file, 0)
+        per_file[file] = index + 1
+        by_document[(file, index)] = entity.key
         documents.append((file, line, entity.raw))
     evaluation = evaluate_entities(policy_set, documents)
     problems = []
     for result in evaluation.results:
         message = f"{PREFIXES.get(result.action, '')}{result.policy}: {result.message}"
-        problems.append(
-            Problem(result.file, result.line, message, GUARDRAIL_RULE, by_place.get((result.file, result.line)))
-        )
+        entity_key = by_document.get((result.file, result.document_index))
+        problems.append(Problem(result.file, result.line, message, GUARDRAIL_RULE, entity_key))
     return problems

@@ -220,6 +220,10 @@ class DocumentContext:
     document, and a variable is computed and converted once per document when policies declare it alike (the
     same name, expression and dependencies, and no ``params``): policies often share ``podSpec`` or
     ``containers``. Each (policy, param) evaluation sets ``params``, ``namespaceObject`` and the rest.
+
+    Every value bound drops the engine's prepared environment, and the next expression rebuilds it (copying every
+    value in it, the object included): so ``params`` and ``namespaceObject`` are bound only when they change
+    (most policies have no params: ``null`` from one to the next).
     """
 
     def __init__(self, base: dict[str, Any]) -> None:
@@ -227,6 +231,14 @@ class DocumentContext:
         self._context = None
         self.bound: dict[str, tuple] = {}  # variable name -> signature of the value bound in the context now
         self.shared: dict[tuple, tuple[bool, Any]] = {}  # signature -> (ok, value or error) for this document
+        self._given: dict[str, Any] = {"namespaceObject": base.get("namespaceObject")}  # name -> value bound now
+
+    def give(self, name: str, value: Any) -> None:
+        """Bind ``params`` or ``namespaceObject`` to ``value``, unless that very value is bound already."""
+        if name in self._given and self._given[name] is value:
+            return
+        self.context.add_variable(name, value)
+        self._given[name] = value
 
     @property
     def context(self):
@@ -258,9 +270,9 @@ class Evaluation:
         self.policy = policy
         self.document = document
         self.context = document.context
-        self.context.add_variable("params", param.data if param else None)
+        document.give("params", param.data if param else None)
         if policy.uses_namespace_object:
-            self.context.add_variable("namespaceObject", namespace_object)
+            document.give("namespaceObject", namespace_object)
         self.values: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
         self._map_size = -1

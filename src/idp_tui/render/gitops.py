@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
 HISTORY_SHOWN = 3
 RESOURCES_SHOWN = 6
-APP_MARKS = {"ok": "✓", "busy": "▸", "bad": "✗"}
 ROLLOUT_PHASE_MARKS = {"Healthy": "✓", "Progressing": "▸", "Paused": "‖", "Degraded": "✗"}
+APP_MARKS = {"ok": "✓", "busy": "▸", "paused": ROLLOUT_PHASE_MARKS["Paused"], "bad": "✗"}
 
 
 def _row(kind: str, text: Text, cluster: str, **about: object) -> DeploymentRow:
@@ -49,12 +49,15 @@ def _who(initiator: Initiator | None) -> str:
 
 
 def app_state(app: ArgoApplication) -> str:
-    """``bad`` (a problem), ``busy`` (an operation running, progressing) or ``ok``."""
-    if app.problems and not (app.operation is not None and app.operation.running and not app.operation.failed):
+    """``bad`` (a problem), ``busy`` (an operation running, progressing), ``paused`` (Suspended, waiting for a
+    person, as a paused Rollout) or ``ok``."""
+    if app.failing and not (app.operation is not None and app.operation.running and not app.operation.failed):
         return "bad"
     if (app.operation is not None and app.operation.running) or app.health_status == "Progressing":
         return "busy"
-    return "bad" if app.problems else "ok"
+    if app.paused:
+        return "paused"
+    return "bad" if app.failing else "ok"
 
 
 def application_rows(cluster: str, app: ArgoApplication, now: datetime | None = None) -> list[DeploymentRow]:
@@ -64,6 +67,7 @@ def application_rows(cluster: str, app: ArgoApplication, now: datetime | None = 
     head.append(_p(f"Argo CD {app.name}"), style="bold")
     sync_style = PROBLEM if app.sync_status != "Synced" else ""
     health_style = PROBLEM if app.health_status in ("Degraded", "Missing", "Unknown") else ""
+    health_style = WARNING if app.paused else health_style
     head.append("  ")
     head.append(_p(app.sync_status), style=sync_style)
     head.append(" · ")
@@ -91,13 +95,22 @@ def application_rows(cluster: str, app: ArgoApplication, now: datetime | None = 
         key = (problem.reason, problem.hint or problem.message)
         if key not in seen:
             seen.add(key)
-            rows.append(_row("problem", problem_text(problem, 6), cluster, application=app))
+            if app.paused:  # why it waits, marked as the pause it is rather than as a failure
+                text = Text(f"      {APP_MARKS['paused']} ", style=WARNING)
+                text.append(_p(f"{problem.reason}: "), style="bold")
+                text.append(_p(problem.hint or problem.message))
+                rows.append(_row("note", text, cluster, application=app))
+            else:
+                rows.append(_row("problem", problem_text(problem, 6), cluster, application=app))
 
     for resource in app.resources[:RESOURCES_SHOWN]:
         text = Text("      ")
         drift = resource.status not in (None, "Synced")
         unhealthy = resource.health not in (None, "Healthy")
-        text.append("≠ " if drift else "♥ " if unhealthy else "  ", style=PROBLEM if drift or unhealthy else "")
+        if not drift and resource.health == "Suspended":  # paused, as the application's head says
+            text.append(f"{APP_MARKS['paused']} ", style=WARNING)
+        else:
+            text.append("≠ " if drift else "♥ " if unhealthy else "  ", style=PROBLEM if drift or unhealthy else "")
         text.append(_p(f"{resource.kind} {resource.namespace}/{resource.name}".replace(" /", " ")), style="bold")
         states = [s for s in (resource.status if drift else None, resource.health if unhealthy else None) if s]
         if resource.requires_pruning:
@@ -149,7 +162,7 @@ def rollout_rows(cluster: str, report: RolloutReport) -> list[DeploymentRow]:
     info = report.info
     head = Text(f"  {ROLLOUT_PHASE_MARKS.get(info.phase, '?')} ", style="bold")
     head.append(_p(f"Rollout {info.namespace}/{info.name}"), style="bold")
-    head.append(f"  {info.available} of {info.desired} available, {info.updated} updated")
+    head.append(f"  {report.replicas_summary}")
     if info.revision:
         head.append(f"  rev {info.revision}", style="dim")
     rows = [_row("rollout", head, cluster, rollout=report)]

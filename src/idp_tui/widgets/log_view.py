@@ -7,7 +7,10 @@ does). The raw toggle shows the lines as written. A level filter (``≥ warn``) 
 regexes, and keeps an error's stack trace with it.
 
 Appending a batch only extends a bounded ring buffer and an index of the rows to show; styling happens in
-``render_line`` for the handful of visible rows, so absorbing lines costs the same whatever the styling.
+``render_line`` for the handful of visible rows, so absorbing lines costs the same whatever the styling. Each
+buffered line is read (parsed) at most once for its level and once per layout for its searchable text, both kept
+beside it: lazily, and while the stream is quiet a timer reads ahead a few milliseconds at a time, so the level
+key and search look up what is already there instead of reading 50,000 lines on the event loop.
 Cleaning too: a log line may hold any escape sequence (``ESC ] 52`` writes the reader's clipboard), and the rows
 are Segments built here, past Textual's control-code stripping, so each shown row is cleaned as it is rendered
 (colours from the log are not kept in the TUI).
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections import deque
 from functools import lru_cache
 from pathlib import Path
@@ -31,8 +35,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..kube.log_format import format_pretty, legend, pod_prefixes
-from ..kube.log_lines import Level, LevelFilter, ParsedLine, parse_line
+from ..kube.log_format import Span, assign_colours, format_pretty, legend, plain_text, pod_prefixes, source_label
+from ..kube.log_lines import Level, LevelFilter, ParsedLine, continues, parse_line
 from ..kube.logs import LogLine
 from ..safe_text import clean
 
@@ -42,6 +46,14 @@ from ..safe_text import clean
 Entry = tuple[str, str, str, str] | str
 
 SOURCE_STYLES = 6
+# A buffered line's level, kept beside it in a bytearray: a Level's value, or one of these.
+_UNREAD = 255  # not read yet
+_UNLEVELLED = 6  # no level
+_CONTINUES = 7  # no level, and reads like the rest of the entry above it (a stack frame)
+_LEVEL_OF = (*Level, None, None)  # level code -> Level (or None)
+# Reading ahead while the stream is quiet: this many seconds of work every WARM_EVERY seconds.
+WARM_BUDGET = 0.008
+WARM_EVERY = 0.05
 # RFC 3339 as the kubelet writes it with ``timestamps=true`` (``2024-05-01T12:00:00.123456789Z ``).
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) ")
 
@@ -150,9 +162,19 @@ class LogView(ScrollView, can_focus=True):
         self.show_times = True
         self.min_level: Level | None = None
         self._level_filter: LevelFilter | None = None
-        self._pods: dict[str, int] = {}  # pod -> colour, in the order they joined
+        self._pods: dict[str, int] = {}  # pod -> colour (log_format.assign_colours: the same in every view)
         self._short: dict[str, str] = {}
         self._prefix_width = 0
+        # Beside each buffered line: its level code (_UNREAD until read) and its row text as laid out under
+        # ``_text_key`` (None until made); bytes and strings, which the garbage collector does not track.
+        self._levels = bytearray()
+        self._texts: list[str | None] = []  # a list: search reads it at random, and trimming is one memmove
+        self._text_key: tuple | None = None
+        self._appended = False  # since the last read-ahead tick
+        self._warm_from = 0  # buffer offset the read-ahead resumes at
+
+    def on_mount(self) -> None:
+        self.set_interval(WARM_EVERY, self._read_ahead)
 
     # -- data -------------------------------------------------------------------------------------
 
@@ -171,6 +193,9 @@ class LogView(ScrollView, can_focus=True):
         if joined:
             self._pods_joined(joined)
         self.lines.extend(lines)
+        self._levels.extend(bytes((_UNREAD,)) * len(lines))
+        self._texts.extend([None] * len(lines))
+        self._appended = True
         if self.paused:
             self.new_while_paused += len(lines)
         else:
@@ -179,10 +204,9 @@ class LogView(ScrollView, can_focus=True):
         self._changed()
 
     def _pods_joined(self, joined: set[str]) -> None:
-        for pod in sorted(joined):
-            self._pods[pod] = len(self._pods) % SOURCE_STYLES  # in joining order: a pod keeps its colour
+        self._pods = assign_colours(joined, SOURCE_STYLES, self._pods)  # a pod keeps its colour when others join
         self._short = pod_prefixes(self._pods)
-        self._prefix_width = max((len(self._short_prefix(pod, "")) for pod in self._pods), default=0)
+        self._prefix_width = max((len(short) for short in self._short.values()), default=0)
         self.post_message(self.PodsChanged(self, self.legend_lines()))
 
     def legend_lines(self, width: int = 80) -> list[str]:
@@ -193,11 +217,16 @@ class LogView(ScrollView, can_focus=True):
         rows = self._rows
         wants, pretty = self._wants, self.json_pretty
         levels = self._level_filter
+        codes, first = self._levels, self._first_seq
         for line in lines:
             text = line if isinstance(line, str) else line[3]
-            if levels is not None and not isinstance(line, str) and not levels.keep(parsed(text), line[1:3]):
-                seq += 1
-                continue
+            if levels is not None and not isinstance(line, str):
+                code = codes[seq - first]
+                if code == _UNREAD:
+                    code = self._read(seq - first)
+                if not levels.keep_level(_LEVEL_OF[code], code == _CONTINUES, (line[1], line[2])):
+                    seq += 1
+                    continue
             if wants(text):
                 expanded = pretty_json(TIMESTAMP.sub("", text, count=1)) if pretty else None
                 if expanded is None:
@@ -206,6 +235,41 @@ class LogView(ScrollView, can_focus=True):
                 else:
                     rows.extend((seq, sub) for sub in range(len(expanded)))
             seq += 1
+
+    def _read(self, offset: int, parsed_line: ParsedLine | None = None) -> int:
+        """Read the buffered line at ``offset`` once: its level code is kept beside it (and returned)."""
+        if parsed_line is None:
+            parsed_line = parse_line(self.lines[offset][3])
+        level = parsed_line.level
+        code = level.value if level is not None else _CONTINUES if continues(parsed_line) else _UNLEVELLED
+        self._levels[offset] = code
+        return code
+
+    def _read_ahead(self) -> None:
+        """While no lines arrive, read buffered lines ahead of need (levels, and row texts when one row each), a
+        few milliseconds a tick, so the level key and search find them read."""
+        if self._appended:
+            self._appended = False
+            return
+        key = self._layout_key() if not self.json_pretty else None
+        if key is not None and key != self._text_key:
+            self._set_text_key(key)
+        lines, codes, texts = self.lines, self._levels, self._texts
+        offset, end = self._warm_from, len(lines)
+        deadline = time.perf_counter() + WARM_BUDGET
+        while offset < end:
+            if offset % 32 == 0 and time.perf_counter() > deadline:
+                break
+            line = lines[offset]
+            if not isinstance(line, str):
+                unread, untexted = codes[offset] == _UNREAD, key is not None and texts[offset] is None
+                parsed_line = parse_line(line[3]) if unread or (untexted and not self.raw) else None
+                if unread:
+                    self._read(offset, parsed_line)
+                if untexted:
+                    texts[offset] = self._line_text(offset, parsed_line)
+            offset += 1
+        self._warm_from = offset
 
     def _trim(self) -> None:
         excess = len(self.lines) - self.max_lines
@@ -220,6 +284,9 @@ class LogView(ScrollView, can_focus=True):
             popleft = self.lines.popleft
             for _ in range(excess):
                 popleft()
+        del self._levels[:excess]
+        del self._texts[:excess]
+        self._warm_from = max(0, self._warm_from - excess)
         self._first_seq += excess
         rows, first, dropped = self._rows, self._first_seq, 0
         while rows and rows[0][0] < first:
@@ -262,6 +329,9 @@ class LogView(ScrollView, can_focus=True):
 
     def clear(self) -> None:
         self.lines.clear()
+        self._levels.clear()
+        self._texts.clear()
+        self._warm_from = 0
         self._rows.clear()
         self._first_seq, self.new_while_paused, self._match = 0, 0, -1
         self._changed()
@@ -331,7 +401,8 @@ class LogView(ScrollView, can_focus=True):
         """Highlight ``text`` (case-insensitive, literal) and jump to its last match; returns how many rows match."""
         self.search_pattern = re.compile(re.escape(text), re.IGNORECASE) if text else None
         self._match = len(self._rows)
-        found = sum(1 for index in range(len(self._rows)) if self._row_matches(index))
+        pattern = self.search_pattern
+        found = sum(1 for row in self.row_texts() if pattern.search(row)) if pattern is not None else 0
         if found:
             self.next_match(-1)
         self.refresh()
@@ -342,10 +413,10 @@ class LogView(ScrollView, can_focus=True):
         count = len(self._rows)
         if self.search_pattern is None or not count:
             return False
-        index = self._match
+        index, texts, pattern = self._match, self.row_texts(), self.search_pattern
         for _ in range(count):
             index = (index + step) % count
-            if self._row_matches(index):
+            if pattern.search(texts[index]):
                 self._match = index
                 self.following = False
                 self.scroll_to(y=max(0, index - self.size.height // 2), animate=False, immediate=True)
@@ -357,31 +428,67 @@ class LogView(ScrollView, can_focus=True):
     def match_row(self) -> int:
         return self._match
 
-    def _row_matches(self, index: int) -> bool:
-        return bool(self.search_pattern and self.search_pattern.search(self.row_text(index)))
-
     # -- rendering --------------------------------------------------------------------------------
-
-    def _short_prefix(self, pod: str, container: str) -> str:
-        short = self._short.get(pod, pod)
-        return short if not container or pod.startswith(container) else f"{short}/{container}"
 
     def prefix(self, line: tuple[str, str, str, str]) -> str:
         cluster, pod, container, _ = line
         if not self.raw:  # what tells the pods apart, padded so the columns after it line up
-            source = self._short_prefix(pod, container).ljust(self._prefix_width)
-            return clean(f"{cluster} {source} " if self.show_cluster else f"{source} ", one_line=True)
-        # At 80 columns every cell counts: a pod named after its container (the usual case) says both.
-        source = pod if pod.startswith(container) else f"{pod}/{container}"
+            source = source_label(self._short.get(pod, pod), pod, container).ljust(self._prefix_width)
+        else:  # at 80 columns every cell counts: a pod named after its container (the usual case) says both
+            source = source_label(pod, pod, container)
         return clean(f"{cluster} {source} " if self.show_cluster else f"{source} ", one_line=True)
+
+    def _layout_key(self) -> tuple:
+        """What a one-row line's text depends on besides the line (JSON pretty-printing aside)."""
+        return (self.raw, self.show_timestamps, self.show_times, self.show_cluster, self.size.width, self._prefix_width)
+
+    def _set_text_key(self, key: tuple) -> None:
+        self._text_key = key
+        self._texts = [None] * len(self.lines)
+        self._warm_from = 0
 
     def row_text(self, index: int) -> str:
         """The text of a shown row without its prefix, as displayed (raw, timestamps and JSON toggles applied).
 
         Cleaned: no escape sequence or control character, tabs as spaces (a tab has no width in a Segment).
         """
-        pretty = self._pretty_text(index)
-        return pretty.plain if pretty is not None else clean(self._raw_row_text(index), one_line=True)
+        if self.json_pretty:
+            return clean(self._raw_row_text(index), one_line=True)
+        key = self._layout_key()
+        if key != self._text_key:
+            self._set_text_key(key)
+        offset = self._rows[index][0] - self._first_seq
+        text = self._texts[offset]
+        if text is None:
+            text = self._texts[offset] = self._line_text(offset)
+        return text
+
+    def row_texts(self) -> list[str]:
+        """:meth:`row_text` of every shown row, in order (what search looks through; read once per layout)."""
+        if self.json_pretty:
+            return [clean(self._raw_row_text(index), one_line=True) for index in range(len(self._rows))]
+        key = self._layout_key()
+        if key != self._text_key:
+            self._set_text_key(key)
+        texts, first, shown = self._texts, self._first_seq, []
+        for seq, _ in self._rows:
+            text = texts[seq - first]
+            if text is None:
+                text = texts[seq - first] = self._line_text(seq - first)
+            shown.append(text)
+        return shown
+
+    def _line_text(self, offset: int, parsed_line: ParsedLine | None = None) -> str:
+        """The row text of the one-row line at buffer ``offset`` under the current layout."""
+        line = self.lines[offset]
+        if isinstance(line, str) or self.raw:
+            text = line if isinstance(line, str) else line[3]
+            return clean(text if self.show_timestamps else TIMESTAMP.sub("", text, count=1), one_line=True)
+        return plain_text(self._pretty_spans(line, parsed_line))
+
+    def _pretty_spans(self, line: tuple[str, str, str, str], parsed_line: ParsedLine | None = None) -> list[Span]:
+        width = max(20, self.size.width - len(self.prefix(line)))
+        return format_pretty(parsed_line or parsed(line[3]), width, show_time=self.show_times)
 
     def _pretty_text(self, index: int) -> Text | None:
         """The row read into columns (time, level, message, fields), or None when it is shown as written."""
@@ -391,8 +498,7 @@ class LogView(ScrollView, can_focus=True):
         line = self.lines[seq - self._first_seq]
         if isinstance(line, str):
             return None
-        width = max(20, self.size.width - len(self.prefix(line)))
-        spans = format_pretty(parsed(line[3]), width, show_time=self.show_times)
+        spans = self._pretty_spans(line)
         text = Text()
         for span in spans:
             text.append(span.text, self._span_style(span.style))
@@ -422,6 +528,18 @@ class LogView(ScrollView, can_focus=True):
         return text if self.show_timestamps else body
 
     def render_line(self, y: int) -> Strip:
+        try:
+            return self._render_line(y)
+        except Exception:  # noqa: BLE001 - no line's content may break the view: it is shown as written, cleaned
+            width = self.size.width
+            index = int(self.scroll_y) + y
+            if index >= len(self._rows):
+                return Strip.blank(width, self.rich_style)
+            line = self.lines[self._rows[index][0] - self._first_seq]
+            text = clean(line if isinstance(line, str) else line[3], one_line=True)
+            return Strip([Segment(text, self.rich_style)]).crop(0, width).extend_cell_length(width, self.rich_style)
+
+    def _render_line(self, y: int) -> Strip:
         width = self.size.width
         if self.paused and y == self.scrollable_content_region.height - 1:
             bar = f" PAUSED — {self.new_while_paused:,} new lines (space resumes)"

@@ -20,8 +20,9 @@ What is followed, as read in argoproj/argo-rollouts (master at 9f8d111d8f8e, 202
   ``rollout/sync.go`` ``calculateRolloutConditions`` for the conditions, with the reasons and messages of
   ``utils/conditions/conditions.go``.
 
-Not modelled: traffic routers, analysis runs and experiments (those steps complete at once), blue-green, HPA
-scaling, ``spec.paused`` (it only holds the steps), the ``scale`` subresource.
+Blue-green Rollouts are reconciled by ``argo_bluegreen``. Not modelled: traffic routers, analysis runs and
+experiments (those steps complete at once), HPA scaling, ``spec.paused`` (it only holds the steps), the ``scale``
+subresource.
 """
 
 from __future__ import annotations
@@ -143,6 +144,27 @@ class RolloutsController:
 
     # -- reconciling ---------------------------------------------------------------------------------------------
 
+    def new_replicaset(self, rollout: dict[str, Any], sets: dict[str, dict[str, Any]], now: float) -> str:
+        """The hash of the ReplicaSet for the Rollout's template, made (empty) when the template changed; sets
+        ``status.currentPodHash`` (``getAllReplicaSetsAndSyncRevision``)."""
+        status = rollout["status"]
+        template = copy.deepcopy(rollout["spec"]["template"])
+        template["metadata"].get("labels", {}).pop(HASH_LABEL, None)
+        new_hash = o.template_hash(template)
+        if new_hash not in sets:
+            # A changed template (kubectl edit, a sync of a new version): a new ReplicaSet, and the steps or the
+            # blue-green pause start again (resetRolloutStatus).
+            revisions = [int(rs["metadata"]["annotations"].get(REVISION, 0)) for rs in sets.values()]
+            revision = max(revisions, default=0) + 1
+            sets[new_hash] = self.state.put(self.replicaset(rollout, template, new_hash, revision, now, 0))
+            rollout["metadata"].setdefault("annotations", {})[REVISION] = str(revision)
+            for key in ("currentStepIndex", "pauseConditions", "controllerPause", "abort", "abortedAt"):
+                status.pop(key, None)
+            if status.get("stableRS") not in sets:
+                status["stableRS"] = new_hash
+        status["currentPodHash"] = new_hash
+        return new_hash
+
     def tick(self, now: float) -> None:
         """Look again at rollouts whose timed pause has ended."""
         for key in [key for key, at in self.wake.items() if at <= now]:
@@ -169,6 +191,11 @@ class RolloutsController:
 
     def reconcile(self, rollout: dict[str, Any]) -> None:
         """One pass of the controller over a Rollout: steps, pauses, abort, ReplicaSet sizes, then its status."""
+        if "blueGreen" in (rollout["spec"].get("strategy") or {}):
+            from idp_tui.kube.demo_cluster.argo_bluegreen import reconcile_blue_green
+
+            reconcile_blue_green(self, rollout)
+            return
         now = self.state.clock()
         stamp = o.iso(now)
         rollout = copy.deepcopy(rollout)
@@ -176,21 +203,7 @@ class RolloutsController:
         canary_spec = (spec.get("strategy") or {}).get("canary") or {}
         steps = [step for step in canary_spec.get("steps") or [] if isinstance(step, dict)]
         sets = self.replicasets(rollout)
-        template = copy.deepcopy(spec["template"])
-        template["metadata"].get("labels", {}).pop(HASH_LABEL, None)
-        new_hash = o.template_hash(template)
-        if new_hash not in sets:
-            # A changed template (kubectl edit, a sync of a new version): a new ReplicaSet, and the steps start
-            # again (resetRolloutStatus).
-            revisions = [int(rs["metadata"]["annotations"].get(REVISION, 0)) for rs in sets.values()]
-            revision = max(revisions, default=0) + 1
-            sets[new_hash] = self.state.put(self.replicaset(rollout, template, new_hash, revision, now, 0))
-            rollout["metadata"].setdefault("annotations", {})[REVISION] = str(revision)
-            for key in ("currentStepIndex", "pauseConditions", "controllerPause", "abort", "abortedAt"):
-                status.pop(key, None)
-            if status.get("stableRS") not in sets:
-                status["stableRS"] = new_hash
-        status["currentPodHash"] = new_hash
+        new_hash = self.new_replicaset(rollout, sets, now)
         stable_hash = status.get("stableRS") or new_hash
         index = int(status.get("currentStepIndex") or 0)
         if status.pop("promoteFull", None):  # kubectl argo rollouts promote --full: skip what is left
@@ -241,7 +254,7 @@ class RolloutsController:
             canary = replicas
         else:
             canary = math.ceil(replicas * set_weight(steps, index) / 100)
-        new_rs = self._scale(rollout, sets[new_hash], canary, now)
+        new_rs = self.scale(rollout, sets[new_hash], canary, now)
         available = sum(1 for pod in self.controllers.pods_of(new_rs) if _ready(pod))
         if stable_hash != new_hash and stable_hash in sets:
             if not aborted and canary == replicas and available >= replicas:
@@ -250,10 +263,10 @@ class RolloutsController:
                 message = f"Rollout completed update to revision {revision} ({new_hash}): Completed all steps"
                 self.state.put(o.event(rollout, "Normal", "RolloutCompleted", message, now, component=COMPONENT))
             else:
-                self._scale(rollout, sets[stable_hash], max(replicas - canary, replicas - available, 0), now)
+                self.scale(rollout, sets[stable_hash], max(replicas - canary, replicas - available, 0), now)
         for other, rs in sets.items():
             if other not in (new_hash, status.get("stableRS")):
-                self._scale(rollout, rs, 0, now)
+                self.scale(rollout, rs, 0, now)
 
     def _step_done(
         self,
@@ -303,7 +316,7 @@ class RolloutsController:
         status["controllerPause"] = False
         return True
 
-    def _scale(self, rollout: dict[str, Any], rs: dict[str, Any], count: int, now: float) -> dict[str, Any]:
+    def scale(self, rollout: dict[str, Any], rs: dict[str, Any], count: int, now: float) -> dict[str, Any]:
         """Make a ReplicaSet hold ``count`` pods (new ones start after the demo's pod start time); returns it."""
         current = self.state.get("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"]) or rs
         pods = self.controllers.pods_of(current)
@@ -342,12 +355,21 @@ class RolloutsController:
         pods = [pod for rs in sets.values() for pod in self.controllers.pods_of(rs)]
         updated = self.controllers.pods_of(new_rs) if new_rs else []
         available = sum(1 for pod in pods if _ready(pod))
+        selector = spec["selector"]["matchLabels"]
+        served = len(pods)
+        blue_green = "blueGreen" in (spec.get("strategy") or {})
+        active = sets.get((status.get("blueGreen") or {}).get("activeSelector", "")) if blue_green else None
+        if active is not None:
+            # syncRolloutStatusBlueGreen: availability, HPA replicas and selector are the active ReplicaSet's.
+            active_pods = self.controllers.pods_of(active)
+            available, served = sum(1 for pod in active_pods if _ready(pod)), len(active_pods)
+            selector = active["spec"]["selector"]["matchLabels"]
         counts = {
             "replicas": len(pods),
             "updatedReplicas": len(updated),
             "readyReplicas": available,
             "availableReplicas": available,
-            "HPAReplicas": len(pods),
+            "HPAReplicas": served,
         }
         for key, value in counts.items():  # int32 fields with omitempty: a zero is left out
             if value:
@@ -355,12 +377,13 @@ class RolloutsController:
             else:
                 status.pop(key, None)
         status.update(
-            selector=",".join(f"{k}={v}" for k, v in sorted(spec["selector"]["matchLabels"].items())),
+            selector=",".join(f"{k}={v}" for k, v in sorted(selector.items())),
             observedGeneration=str(rollout["metadata"].get("generation", 1)),
             canary=status.get("canary") or {},
         )
-        steps = ((spec.get("strategy") or {}).get("canary") or {}).get("steps") or []
-        status["currentStepHash"] = o.suffix(10, repr(steps))
+        if not blue_green:  # ComputeStepHash is empty (and left out) without a canary
+            steps = ((spec.get("strategy") or {}).get("canary") or {}).get("steps") or []
+            status["currentStepHash"] = o.suffix(10, repr(steps))
         if not status.get("pauseConditions"):
             status.pop("pauseConditions", None)
         if not status.get("abort"):
@@ -372,7 +395,8 @@ class RolloutsController:
         revision = rollout["metadata"].get("annotations", {}).get(REVISION, "0")
         name = new_rs["metadata"]["name"] if new_rs else rollout["metadata"]["name"]
         conditions = [dict(c) for c in status.get("conditions") or []]
-        healthy = completed and not paused and available >= replicas and len(pods) == replicas
+        # A blue-green Rollout keeps its old active set for scaleDownDelaySeconds: healthy is about the active set.
+        healthy = completed and not paused and available >= replicas and (blue_green or len(pods) == replicas)
         if healthy:
             _set_condition(conditions, _condition("Healthy", "True", "RolloutHealthy", "Rollout is healthy", stamp))
         elif any(c["type"] == "Healthy" for c in conditions) or not conditions:
@@ -414,7 +438,7 @@ class RolloutsController:
 
 
 def calculate_phase(rollout: dict[str, Any]) -> tuple[str, str]:
-    """``CalculateRolloutPhase`` for a canary Rollout."""
+    """``CalculateRolloutPhase`` for a basic canary or a blue-green Rollout."""
     spec, status = rollout["spec"], rollout["status"]
     for condition in status.get("conditions") or []:
         if condition["type"] == "InvalidSpec":
@@ -429,6 +453,13 @@ def calculate_phase(rollout: dict[str, Any]) -> tuple[str, str]:
         return "Progressing", "more replicas need to be updated"
     if status.get("availableReplicas", 0) < status.get("updatedReplicas", 0):
         return "Progressing", "updated replicas are still becoming available"
+    if "blueGreen" in (spec.get("strategy") or {}):
+        active = (status.get("blueGreen") or {}).get("activeSelector")
+        if not active or active != status.get("currentPodHash"):
+            return "Progressing", "active service cutover pending"
+        if not status.get("stableRS") or status.get("stableRS") != status.get("currentPodHash"):
+            return "Progressing", "waiting for post-promotion verification to complete"
+        return "Healthy", ""
     if status.get("replicas", 0) > status.get("updatedReplicas", 0):
         return "Progressing", "old replicas are pending termination"
     if not status.get("stableRS") or status.get("stableRS") != status.get("currentPodHash"):

@@ -4,7 +4,8 @@
   with its history of syncs, its last operation, the ConfigMaps it deploys (some changed by hand: drift) and the
   health the story gives the workloads it deploys.
 - A ``rollouts`` entry is an Argo Rollout (basic canary) stopped at a step, with its older, stable and canary
-  ReplicaSets and their pods, and the events the Rollouts controller posted on the way.
+  ReplicaSets and their pods, and the events the Rollouts controller posted on the way; or, with a ``blueGreen``
+  entry, a blue-green Rollout with its active and preview Services (none in the bundled demo: tests describe one).
 
 Names, commits and times are derived deterministically, so the demo looks the same on every run.
 """
@@ -16,6 +17,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from idp_tui.kube.demo_cluster import objects as o
+from idp_tui.kube.demo_cluster.argo_bluegreen import BLUE_GREEN_PAUSE, service_object
 from idp_tui.kube.demo_cluster.argo_cd import FINISHED, KINDS, AppGit, ArgoCDController, Managed, configmap
 from idp_tui.kube.demo_cluster.argo_rollouts import (
     COMPONENT,
@@ -147,6 +149,9 @@ def build_rollouts(rollouts: RolloutsController, specs: list[dict[str, Any]], no
     live, controllers.live = controllers.live, False
     try:
         for spec in specs:
+            if isinstance(spec.get("blueGreen"), dict):
+                _blue_green(rollouts, spec, now)
+                continue
             canary = spec.get("canary") or {}
             steps = copy.deepcopy(canary.get("steps") or [])
             revision = int(spec.get("revision", 2))
@@ -203,6 +208,69 @@ def build_rollouts(rollouts: RolloutsController, specs: list[dict[str, Any]], no
             rollouts.write_status(rollout, o.iso(started))
     finally:
         controllers.live = live
+
+
+def _blue_green(rollouts: RolloutsController, spec: dict[str, Any], now: float) -> None:
+    """A blue-green Rollout: the active Service on the stable ReplicaSet, the preview Service on the new one (all
+    its pods available), and, with ``autoPromotionEnabled: false``, paused (``BlueGreenPause``) until promoted.
+
+    ``blueGreen`` holds ``spec.strategy.blueGreen`` as written in a manifest plus ``image``, the new version.
+    """
+    from idp_tui.kube.demo_cluster.seed import _template
+
+    controllers, state = rollouts.controllers, rollouts.state
+    strategy = {key: value for key, value in spec["blueGreen"].items() if key != "image"}
+    revision = int(spec.get("revision", 2))
+    created = now - 200 * DAY
+    stable_template = _template(controllers, spec, spec["image"])
+    new_template = _template(controllers, spec, spec["blueGreen"].get("image") or spec["image"])
+    template_labels = stable_template["metadata"]["labels"]
+    labels = {key: template_labels[key] for key in ("app.kubernetes.io/name", o.ID_LABEL)}
+    selector = {key: template_labels[key] for key in ("app.kubernetes.io/name", "app.kubernetes.io/instance")}
+    meta = o.metadata(spec["id"], spec["namespace"], created, labels=labels, annotations={REVISION: str(revision)})
+    meta["generation"] = revision + 2
+    rollout = state.put(
+        {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Rollout",
+            "metadata": meta,
+            "spec": {
+                "replicas": spec.get("replicas", 1),
+                "revisionHistoryLimit": 10,
+                "selector": {"matchLabels": selector},
+                "template": new_template,
+                "strategy": {"blueGreen": strategy},
+            },
+            "status": {},
+        }
+    )
+    replicas = rollout["spec"]["replicas"]
+    older = _template(controllers, spec, spec.get("previous") or spec["image"] + "-prev")
+    deployed, started = now - 9 * DAY, now - 25 * 60
+    _seed_set(rollouts, rollout, older, revision - 2, created + DAY, 0, deployed)
+    stable = _seed_set(rollouts, rollout, stable_template, revision - 1, deployed, replicas, deployed)
+    new = stable
+    if new_template != stable_template:
+        new = _seed_set(rollouts, rollout, new_template, revision, started, replicas, started)
+    rollout = copy.deepcopy(rollout)  # stored objects are replaced, never edited
+    status = rollout["status"] = {"stableRS": stable, "currentPodHash": new}
+    active = strategy.get("activeService")
+    preview = strategy.get("previewService")
+    if active:
+        state.put(service_object(rollout, active, stable, created))
+    if preview:
+        state.put(service_object(rollout, preview, new, created))
+        if new != stable:
+            message = f"Switched selector for service '{preview}' from '{stable}' to '{new}'"
+            state.put(o.event(rollout, "Normal", "SwitchService", message, started + 1, component=COMPONENT))
+    status["blueGreen"] = {"activeSelector": stable, **({"previewSelector": new} if preview else {})}
+    if new != stable and strategy.get("autoPromotionEnabled") is False:
+        paused_at = started + 60
+        status["pauseConditions"] = [{"reason": BLUE_GREEN_PAUSE, "startTime": o.iso(paused_at)}]
+        status["controllerPause"] = True
+        message = f"Rollout is paused ({BLUE_GREEN_PAUSE})"
+        state.put(o.event(rollout, "Normal", "RolloutPaused", message, paused_at, component=COMPONENT))
+    rollouts.write_status(rollout, o.iso(started))
 
 
 def _seed_set(

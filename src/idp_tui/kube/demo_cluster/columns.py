@@ -183,6 +183,26 @@ COLUMNS: dict[str, list[Column]] = {
         _AGE,
     ],
     "namespaces": [_NAME, ("Status", "string", 0, "The status of the namespace"), _AGE],
+    # printers.go serviceColumnDefinitions (descriptions from ServiceSpec/ServiceStatus, first sentences).
+    "services": [
+        _NAME,
+        ("Type", "string", 0, "type determines how the Service is exposed. Defaults to ClusterIP."),
+        ("Cluster-IP", "string", 0, "clusterIP is the IP address of the service and is usually assigned randomly."),
+        (
+            "External-IP",
+            "string",
+            0,
+            "LoadBalancer contains the current status of the load-balancer, if one is present.",
+        ),
+        ("Port(s)", "string", 0, "The list of ports that are exposed by this service."),
+        _AGE,
+        (
+            "Selector",
+            "string",
+            1,
+            "Route service traffic to pods with label keys and values matching this selector.",
+        ),
+    ],
     "configmaps": [
         _NAME,
         (

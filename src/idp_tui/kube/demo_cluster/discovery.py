@@ -10,6 +10,7 @@ WRITE = ["create", "delete", "deletecollection", "patch", "update"]
 # (apiextensions-apiserver customresource_discovery_controller.go).
 CRD_VERBS = ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"]
 SUBRESOURCE_VERBS = ["get", "patch", "update"]
+SERVICE_VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
 # group/version -> [(name, singularName, kind, namespaced, verbs, shortNames)]
 RESOURCE_LISTS: dict[str, list[tuple[str, str, str, bool, list[str], list[str]]]] = {
     "v1": [
@@ -25,6 +26,7 @@ RESOURCE_LISTS: dict[str, list[tuple[str, str, str, bool, list[str], list[str]]]
         ),
         ("pods", "pod", "Pod", True, READ + WRITE, ["po"]),
         ("pods/log", "", "Pod", True, ["get"], []),
+        ("services", "service", "Service", True, SERVICE_VERBS, ["svc"]),
     ],
     "apps/v1": [
         ("daemonsets", "daemonset", "DaemonSet", True, READ + WRITE, ["ds"]),
@@ -104,7 +106,7 @@ def resource_list(group_version: str, served: set[str] | None = None) -> dict[st
         resource["verbs"] = verbs
         if short:
             resource["shortNames"] = short
-        if "/" not in name and kind in ("Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"):
+        if "/" not in name and kind in ("Pod", "Service", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"):
             resource["categories"] = ["all"]
         if name == "deployments/scale":
             resource.update(group="autoscaling", version="v1")

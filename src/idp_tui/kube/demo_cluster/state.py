@@ -33,6 +33,7 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
     "daemonsets": ("apps/v1", "DaemonSet", True),
     "horizontalpodautoscalers": ("autoscaling/v2", "HorizontalPodAutoscaler", True),
     "configmaps": ("v1", "ConfigMap", True),
+    "services": ("v1", "Service", True),  # only the Services a blue-green Rollout switches
     # Custom resources (argoproj.io): Argo CD's Applications where it runs, Argo Rollouts everywhere.
     "applications": ("argoproj.io/v1alpha1", "Application", True),
     "rollouts": ("argoproj.io/v1alpha1", "Rollout", True),

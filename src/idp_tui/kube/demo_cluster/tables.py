@@ -419,6 +419,24 @@ def _namespace(namespace: dict[str, Any], now: float) -> list[Any]:
     ]
 
 
+def _service(service: dict[str, Any], now: float) -> list[Any]:
+    """``printService`` (wide, as the API server prints): a ClusterIP Service has no external IP."""
+    spec = service.get("spec") or {}
+    ports = ",".join(
+        f"{port.get('port')}{':' + str(port['nodePort']) if port.get('nodePort') else ''}/{port.get('protocol', 'TCP')}"
+        for port in spec.get("ports") or []
+    )
+    return [
+        service["metadata"]["name"],
+        spec.get("type", "ClusterIP"),
+        (spec.get("clusterIPs") or ["<none>"])[0],
+        "<none>",
+        ports or "<none>",
+        _since(service["metadata"].get("creationTimestamp"), now),
+        format_labels(spec.get("selector")),
+    ]
+
+
 def _configmap(configmap: dict[str, Any], now: float) -> list[Any]:
     """``printConfigMap``: the number of keys (data and binaryData)."""
     count = len(configmap.get("data") or {}) + len(configmap.get("binaryData") or {})
@@ -460,6 +478,7 @@ def _custom(plural: str):
 
 _PRINTERS = {
     "configmaps": _configmap,
+    "services": _service,
     "applications": _custom("applications"),
     "rollouts": _custom("rollouts"),
     "pods": _pod,

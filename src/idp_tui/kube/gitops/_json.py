@@ -37,3 +37,12 @@ def texts(value: Any) -> tuple[str, ...]:
 def integer(value: Any, default: int = 0) -> int:
     """An integer (not a bool), else ``default``."""
     return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def decimal(value: Any) -> int | None:
+    """A string of ASCII digits as the int Go's ``strconv.Atoi`` reads from it (at most 18 digits, so it fits an
+    int64), else None. ``str.isdigit`` is not enough: ``"²".isdigit()`` is true and ``int("²")`` raises, and
+    ``int`` also takes other scripts' digits and refuses strings longer than 4300 digits."""
+    if isinstance(value, str) and 0 < len(value) <= 18 and value.isascii() and value.isdecimal():
+        return int(value)
+    return None

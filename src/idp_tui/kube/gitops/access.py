@@ -15,7 +15,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ActionFailed, MutationRefused, describe_api_error
-from .argocd import parse_application, sort_applications
+from .argocd import ArgoApplication, application_order, parse_application, sort_applications
 from .protocols import ClusterApplications, ClusterRollouts, GitOpsSource
 from .rollouts import rollout_info
 from .selection import APPLICATIONS, GROUP, ROLLOUTS, VERSION, ApplicationSelection
@@ -45,8 +45,8 @@ def _list_custom(client: Any, plural: str, namespace: str | None, label_selector
     return api.list_cluster_custom_object(GROUP, VERSION, plural, **options)
 
 
-def applications_in(snapshot: ClusterSnapshot, selection: ApplicationSelection) -> tuple[Any, ...]:
-    """The selection's applications in a watch snapshot, parsed, problems first."""
+def applications_in(snapshot: ClusterSnapshot, selection: ApplicationSelection) -> tuple[ArgoApplication, ...]:
+    """The selection's applications in a watch snapshot, parsed, problems first (as the Deployments view shows)."""
     objects = [obj for obj in snapshot.objects.get("Application", []) if selection.matches(obj)]
     return tuple(sort_applications(parse_application(obj, snapshot.name) for obj in objects))
 
@@ -113,16 +113,16 @@ class KubeconfigGitOps(GitOpsSource):
         pairs = [
             (parse_application(obj, name), obj) for obj in items if isinstance(obj, Mapping) and selection.matches(obj)
         ]
-        ranked = {id(app): rank for rank, app in enumerate(sort_applications(app for app, _ in pairs))}
-        pairs.sort(key=lambda pair: ranked[id(pair[0])])
+        pairs.sort(key=lambda pair: application_order(pair[0]))
         return ClusterApplications(name, tuple(app for app, _ in pairs), tuple(obj for _, obj in pairs))
 
-    def rollouts(self, selector: WorkloadSelector) -> list[ClusterRollouts]:
-        """Every allowed cluster's Rollouts for ``selector`` (with their ReplicaSets and pods), in cluster order."""
+    def rollouts(self, selector: WorkloadSelector, *, with_replica_sets: bool = True) -> list[ClusterRollouts]:
+        """Every allowed cluster's Rollouts for ``selector`` (with their ReplicaSets and pods unless
+        ``with_replica_sets`` is False), in cluster order."""
         names = [name for name in self.cluster_names() if selector.allows_cluster(name)]
-        return self._each(names, lambda name: self._rollouts(name, selector))
+        return self._each(names, lambda name: self._rollouts(name, selector, with_replica_sets))
 
-    def _rollouts(self, name: str, selector: WorkloadSelector) -> ClusterRollouts:
+    def _rollouts(self, name: str, selector: WorkloadSelector, with_replica_sets: bool) -> ClusterRollouts:
         from kubernetes import client as kube
 
         try:
@@ -134,8 +134,8 @@ class KubeconfigGitOps(GitOpsSource):
             options = {"_preload_content": False, "_request_timeout": self.timeout}
             response = _list_custom(client, ROLLOUTS, selector.namespace, selector.label_selector, **options)
             rollouts = [obj for obj in json.loads(response.data).get("items") or [] if isinstance(obj, Mapping)]
-            if not rollouts:
-                return ClusterRollouts(name)
+            if not rollouts or not with_replica_sets:
+                return ClusterRollouts(name, tuple(rollout_info(obj) for obj in rollouts), tuple(rollouts))
             lists = []
             for api, noun in (("AppsV1Api", "replica_set"), ("CoreV1Api", "pod")):
                 what = f"{noun.replace('_', '')}s"

@@ -226,6 +226,17 @@ class ArgoApplication:
         """Whether anything needs a person's attention (problems sort first)."""
         return bool(self.problems)
 
+    @property
+    def paused(self) -> bool:
+        """Suspended with nothing else wrong: a canary paused for promotion, a suspended CronJob. It waits for a
+        person, it has not failed (Argo CD's UI shows a pause sign); its Suspended problem says why."""
+        return self.health_status == SUSPENDED and all(problem.reason == SUSPENDED for problem in self.problems)
+
+    @property
+    def failing(self) -> bool:
+        """Whether a problem other than a pause needs fixing (what counts among a cluster's problems)."""
+        return bool(self.problems) and not self.paused
+
 
 def _source(raw: Any) -> AppSource | None:
     if not isinstance(raw, Mapping):
@@ -443,14 +454,11 @@ def parse_application(application: Mapping[str, Any], cluster: str = "") -> Argo
     )
 
 
+def application_order(app: ArgoApplication) -> tuple[int, str, str, str]:
+    """The sort key of :func:`sort_applications`: worst problem first, then cluster, namespace and name."""
+    return (-(app.problems[0].severity if app.problems else 0), app.cluster, app.namespace, app.name)
+
+
 def sort_applications(applications: Iterable[ArgoApplication]) -> list[ArgoApplication]:
     """Applications with problems first (worst first), then by cluster, namespace and name."""
-    return sorted(
-        applications,
-        key=lambda app: (
-            -(app.problems[0].severity if app.problems else 0),
-            app.cluster,
-            app.namespace,
-            app.name,
-        ),
-    )
+    return sorted(applications, key=application_order)

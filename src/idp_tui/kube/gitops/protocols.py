@@ -46,7 +46,8 @@ class ClusterApplications:
 
 @dataclass(frozen=True, slots=True)
 class ClusterRollouts:
-    """One cluster's Argo Rollouts for an entity, with their ReplicaSets and pods as read."""
+    """One cluster's Argo Rollouts for an entity, with their ReplicaSets and pods as read (``pods`` empty and
+    each info without ReplicaSets when they were not asked for)."""
 
     cluster: str
     rollouts: tuple[RolloutInfo, ...] = ()
@@ -69,8 +70,9 @@ class GitOpsSource(Clusters, Protocol):
         """The applications ``selection`` picks on every cluster it allows, read once (clusters in order)."""
 
     @abstractmethod
-    def rollouts(self, selector: WorkloadSelector) -> list[ClusterRollouts]:
-        """The Rollouts labelled as ``selector`` says on every cluster it allows, with their ReplicaSets and pods."""
+    def rollouts(self, selector: WorkloadSelector, *, with_replica_sets: bool = True) -> list[ClusterRollouts]:
+        """The Rollouts labelled as ``selector`` says on every cluster it allows, with their ReplicaSets and pods
+        (not read when ``with_replica_sets`` is False: the caller holds them, or needs only the Rollouts)."""
 
     @abstractmethod
     def watch(

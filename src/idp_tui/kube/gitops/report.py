@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..report import PodReport, pod_report
+from ..report import PodReport, RolloutState, pod_report
 from .argocd import ArgoApplication
-from .rollouts import DEGRADED, RolloutInfo, rollout_info
+from .rollouts import DEGRADED, HEALTHY, RolloutInfo, rollout_info
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,19 @@ class RolloutReport:
         return self.info.name
 
     @property
+    def rollout_state(self) -> RolloutState:
+        """As a Deployment's: ``complete`` (Healthy), ``failed`` (Degraded), else ``progressing`` (Progressing,
+        Paused: a paused canary is an update under way)."""
+        phase = self.info.phase
+        return "complete" if phase == HEALTHY else "failed" if phase == DEGRADED else "progressing"
+
+    @property
+    def replicas_summary(self) -> str:
+        """``4 of 4 available, 1 updated``: the rollout's row and ``replicas.summary`` in JSON."""
+        info = self.info
+        return f"{info.available} of {info.desired} available, {info.updated} updated"
+
+    @property
     def has_problems(self) -> bool:
         """Whether the rollout (degraded, aborted, inconclusive) or one of its pods has a problem."""
         return bool(self.info.problems) or self.info.phase == DEGRADED or any(pod.problems for pod in self.pods)
@@ -54,8 +67,8 @@ class ClusterGitOps:
 
     @property
     def problem_count(self) -> int:
-        """Applications and Rollouts with problems."""
-        return sum(1 for app in self.applications if app.problems) + sum(1 for r in self.rollouts if r.has_problems)
+        """Applications and Rollouts with problems (a paused application or Rollout waits, it has not failed)."""
+        return sum(1 for app in self.applications if app.failing) + sum(1 for r in self.rollouts if r.has_problems)
 
 
 def rollout_report(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..problems import Problem
-from ._json import EMPTY, integer, obj, objs, text
+from ._json import EMPTY, decimal, integer, obj, objs, text
 
 HEALTHY, PROGRESSING, PAUSED, DEGRADED = "Healthy", "Progressing", "Paused", "Degraded"
 HASH_LABEL = "rollouts-pod-template-hash"
@@ -197,9 +197,9 @@ def _step_text(step: Mapping[str, Any] | None) -> str | None:
 def rollout_phase(rollout: Mapping[str, Any]) -> tuple[str, str]:
     """``GetRolloutPhase``: the phase (Healthy, Progressing, Paused, Degraded) and its message."""
     metadata, status = obj(rollout, "metadata"), obj(rollout, "status")
-    observed = status.get("observedGeneration")
+    observed = decimal(status.get("observedGeneration"))
     # observedGeneration is a string; a non-numeric one is a pre-0.10 hash and counts as observed.
-    if isinstance(observed, str) and observed.isdigit() and int(observed) < integer(metadata.get("generation")):
+    if observed is not None and observed < integer(metadata.get("generation")):
         return PROGRESSING, "waiting for rollout spec update to be observed"
     if status.get("controllerPause") is True and not objs(status.get("pauseConditions")):
         return PROGRESSING, "waiting for rollout to unpause"
@@ -269,8 +269,7 @@ def _owned_by(child: Mapping[str, Any], kind: str, owner: Mapping[str, Any]) -> 
 
 
 def _revision(thing: Mapping[str, Any]) -> int | None:
-    value = obj(thing, "metadata", "annotations").get(REVISION_ANNOTATION)
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    return decimal(obj(thing, "metadata", "annotations").get(REVISION_ANNOTATION))
 
 
 def _replica_sets(
