@@ -398,3 +398,22 @@ async def test_the_log_view_draws_no_escape_from_log_lines():
         shown = _assert_screen_safe(app)
         assert f"osc52 {CLEANED} end" in shown and "red error after" in shown
         assert f"stream failed: {CLEANED}" in shown
+
+
+def test_an_output_encoding_without_the_views_symbols_gets_an_answer_not_a_traceback(tmp_path):
+    # `who` prints "·" and "→"; an ASCII or Latin-1 stdout (PYTHONIOENCODING, an old terminal) used to end the
+    # command with UnicodeEncodeError. The answer comes, with "?" for what the encoding lacks.
+    import os
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "PYTHONIOENCODING": "ascii", "XDG_CACHE_HOME": str(tmp_path)}
+    environment.pop("IDP_TUI_CONFIG", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "idp_tui", "who", "payment-processor"],
+        capture_output=True,
+        timeout=120,
+        env=environment,
+    )
+    assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr.decode("ascii", "replace")
+    assert b"Priya Raman" in result.stdout and b"?" in result.stdout

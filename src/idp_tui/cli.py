@@ -88,7 +88,20 @@ idp-tui: stdout is not a terminal, so the TUI is not drawn. The same answers as 
 """
 
 
+def _printable_anywhere() -> None:
+    """Characters the output encoding lacks (PYTHONIOENCODING=ascii, a Latin-1 terminal) print as ``?``.
+
+    Views use symbols such as ``·``, ``✓`` and ``▲``: without this, the first one would end the command with a
+    UnicodeEncodeError traceback instead of an answer.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)  # a replaced stream (pytest's capture) may lack it
+        if reconfigure is not None and (stream.encoding or "").lower().replace("-", "") != "utf8":
+            reconfigure(errors="replace")
+
+
 def main(argv: list[str] | None = None) -> int:
+    _printable_anywhere()
     args = build_parser().parse_args(argv)
     if args.command is None and not sys.stdout.isatty():
         # Piped or redirected: drawing a TUI into a file helps nobody; say what works without a terminal.
