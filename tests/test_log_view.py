@@ -14,6 +14,7 @@ from idp_tui.kube.log_stream import LogTarget
 from idp_tui.kube.logs import LogLine
 from idp_tui.session import Session
 from idp_tui.widgets import log_view as log_view_module
+from idp_tui.widgets import log_view_cache
 from idp_tui.widgets.log_view import SOURCE_STYLES, LogView
 
 
@@ -235,10 +236,11 @@ async def test_level_key_and_search_on_a_full_buffer_do_not_stall_the_screen(mon
         view = app.query_one(LogView)
         for start in range(0, 50_000, 1000):
             view.append([LogLine("c", f"api-{n % 6}", "app", texts[n % 3] % n) for n in range(start, start + 1000)])
-        await _until(pilot, lambda: view._warm_from == len(view.lines), 60)
+        await _until(pilot, lambda: view._cache.warm_from == len(view.lines), 60)
         reads = []
-        real_parse = log_view_module.parse_line
-        monkeypatch.setattr(log_view_module, "parse_line", lambda text: reads.append(text) or real_parse(text))
+        real_parse = log_view_cache.parse_line
+        # Every place a line is read: the per-line cache, and the view's own (cached) reading of the visible rows.
+        monkeypatch.setattr(log_view_cache, "parse_line", lambda text: reads.append(text) or real_parse(text))
         monkeypatch.setattr(log_view_module, "parsed", lambda text: reads.append(text) or real_parse(text))
         for action in (
             lambda: view.set_min_level(Level.WARN),

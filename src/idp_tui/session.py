@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +25,7 @@ from .notices import Notices
 from .paths import state_home
 from .redaction import redact_url
 from .resources import demo_catalog_path
+from .session_backends import ONCALL_PROVIDER_NAMES, backstage_backends, oncall_source
 
 if TYPE_CHECKING:
     import tempfile
@@ -49,9 +49,6 @@ if TYPE_CHECKING:
 
 NO_VAULT = "No Vault configured: set VAULT_ADDR (and VAULT_TOKEN), or add a vault section to the profile"
 DEMO_VAULT_NAME = "the demo Vault"
-ONCALL_PROVIDER_NAMES = {"pagerduty": "PagerDuty", "opsgenie": "Opsgenie"}  # as token errors name them
-PAGERDUTY_API = "https://api.pagerduty.com"
-OPSGENIE_API = "https://api.opsgenie.com"
 
 
 class _Started:
@@ -380,9 +377,9 @@ class Session:
             settings = profile.oncall
             what = ONCALL_PROVIDER_NAMES.get(settings.provider, settings.provider)
             token = settings.token.provider(what) if settings.token is not None else None
-            return self._oncall_source(settings.provider, token, settings.url, catalog)
+            return oncall_source(settings.provider, token, settings.url, catalog, self.notices)
         if self.is_demo:
-            return self._oncall_source("demo", None, None, catalog)
+            return oncall_source("demo", None, None, catalog, self.notices)
         sources: list[OnCallSource] = []
         for provider, variable, url in (
             ("pagerduty", "PAGERDUTY_TOKEN", os.environ.get("IDP_TUI_PAGERDUTY_URL")),
@@ -390,27 +387,8 @@ class Session:
         ):
             token = env_token_provider(variable, ONCALL_PROVIDER_NAMES[provider])
             if token is not None:
-                sources += self._oncall_source(provider, token, url, catalog)
+                sources += oncall_source(provider, token, url, catalog, self.notices)
         return sources
-
-    def _oncall_source(
-        self, provider: str, token: Callable[[], str] | None, url: str | None, catalog: Catalog
-    ) -> list[OnCallSource]:
-        """The one provider named (``none``, or one without a token: no provider)."""
-        if provider == "demo":
-            from .oncall.demo import DemoOnCallSource
-
-            return [DemoOnCallSource(catalog)]
-        # A rate limit's wait is said: stderr in commands, a notification in the TUI.
-        if provider == "pagerduty" and token is not None:
-            from .oncall.pagerduty import PagerDutySource
-
-            return [PagerDutySource(token, url or PAGERDUTY_API, on_wait=self.notices)]
-        if provider == "opsgenie" and token is not None:
-            from .oncall.opsgenie import OpsgenieSource
-
-            return [OpsgenieSource(token, url or OPSGENIE_API, on_wait=self.notices)]
-        return []
 
     # -- secrets -------------------------------------------------------------------------------------------------
 
@@ -513,18 +491,7 @@ def _registry_dir(state: Path, name: str, is_demo: bool) -> Path:
 
 def _backstage_session(url: str, profile: Profile | None, *, use_cache: bool, cache_dir: Path | None) -> Session:
     """A Backstage's catalog (cached on disk per profile for an instant start) and its scaffolder."""
-    from .backstage.catalog_cache import cache_file_for
-    from .backstage.catalog_source import BackstageCatalogSource
-    from .backstage.http import BackstageHttp
-    from .config_model import DEFAULT_BACKSTAGE_TOKEN, TokenSource
-
-    token = profile.token if profile is not None and profile.token else TokenSource("env", DEFAULT_BACKSTAGE_TOKEN)
-    notices = Notices()
-    http = BackstageHttp(url, token.provider("Backstage"), on_wait=notices)
-    profile_name = profile.name if profile is not None else "flag"
-    cache_file = cache_file_for(url, profile_name, cache_dir) if use_cache else None
-    offline = profile is not None and profile.offline
-    source = BackstageCatalogSource(http, cache_file=cache_file, offline=offline)
+    source, http, notices = backstage_backends(url, profile, use_cache=use_cache, cache_dir=cache_dir)
     name = redact_url(url)  # said in messages and titles: never a password from the URL
     return Session(
         source, is_demo=False, name=name, cache_dir=cache_dir, use_cache=use_cache, backstage=http, notices=notices

@@ -9,8 +9,7 @@ regexes, and keeps an error's stack trace with it.
 Appending a batch only extends a bounded ring buffer and an index of the rows to show; styling happens in
 ``render_line`` for the handful of visible rows, so absorbing lines costs the same whatever the styling. Each
 buffered line is read (parsed) at most once for its level and once per layout for its searchable text, both kept
-beside it: lazily, and while the stream is quiet a timer reads ahead a few milliseconds at a time, so the level
-key and search look up what is already there instead of reading 50,000 lines on the event loop.
+beside it (:mod:`.log_view_cache`), so the level key and search look up what is already there.
 Cleaning too: a log line may hold any escape sequence (``ESC ] 52`` writes the reader's clipboard), and the rows
 are Segments built here, past Textual's control-code stripping, so each shown row is cleaned as it is rendered
 (colours from the log are not kept in the TUI).
@@ -18,11 +17,8 @@ are Segments built here, past Textual's control-code stripping, so each shown ro
 
 from __future__ import annotations
 
-import json
 import re
-import time
 from collections import deque
-from functools import lru_cache
 from pathlib import Path
 
 from rich.segment import Segment
@@ -36,45 +32,17 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..kube.log_format import Span, assign_colours, format_pretty, legend, plain_text, pod_prefixes, source_label
-from ..kube.log_lines import Level, LevelFilter, ParsedLine, continues, parse_line
+from ..kube.log_lines import Level, LevelFilter, ParsedLine
 from ..kube.logs import LogLine
 from ..safe_text import clean
+from .log_row_text import TIMESTAMP, highlighted, highlighted_text, parsed, pretty_json, raw_row_text
+from .log_view_cache import CONTINUES, LEVEL_OF, UNREAD, WARM_EVERY, Entry, LineCache
 
-# A buffered line: (cluster, pod, container, text), or a stream error as a plain string. Tuples of strings, unlike
-# LogLine objects, drop out of the garbage collector's tracking, so a full buffer adds nothing to each collection's
-# work (with 50,000 LogLines held, collections alone caused 60-80 ms stalls).
-Entry = tuple[str, str, str, str] | str
+# Buffered lines are Entry tuples of strings: unlike LogLine objects they drop out of the garbage collector's
+# tracking, so a full buffer adds nothing to each collection's work (with 50,000 LogLines held, collections alone
+# caused 60-80 ms stalls).
 
 SOURCE_STYLES = 6
-# A buffered line's level, kept beside it in a bytearray: a Level's value, or one of these.
-_UNREAD = 255  # not read yet
-_UNLEVELLED = 6  # no level
-_CONTINUES = 7  # no level, and reads like the rest of the entry above it (a stack frame)
-_LEVEL_OF = (*Level, None, None)  # level code -> Level (or None)
-# Reading ahead while the stream is quiet: this many seconds of work every WARM_EVERY seconds.
-WARM_BUDGET = 0.008
-WARM_EVERY = 0.05
-# RFC 3339 as the kubelet writes it with ``timestamps=true`` (``2024-05-01T12:00:00.123456789Z ``).
-TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) ")
-
-
-@lru_cache(maxsize=4096)
-def parsed(text: str) -> ParsedLine:
-    """``text`` read into time, level, message and fields (cached: the visible rows are drawn many times)."""
-    return parse_line(text)
-
-
-@lru_cache(maxsize=4096)
-def pretty_json(text: str) -> tuple[str, ...] | None:
-    """The lines of ``text`` as indented JSON when it is a JSON object, else None."""
-    stripped = text.strip()
-    if not (stripped.startswith("{") and stripped.endswith("}")):
-        return None
-    try:
-        value = json.loads(stripped)
-    except ValueError:
-        return None
-    return tuple(json.dumps(value, indent=2, ensure_ascii=False).splitlines()) if isinstance(value, dict) else None
 
 
 class LogView(ScrollView, can_focus=True):
@@ -94,7 +62,6 @@ class LogView(ScrollView, can_focus=True):
     LogView > .log-view--time { color: $text-muted; }
     LogView > .log-view--field { color: $text-muted; text-style: dim; }
     LogView > .log-view--fatal { color: $error; text-style: bold reverse; }
-    LogView > .log-view--error { color: $error; text-style: bold; }
     LogView > .log-view--warn { color: $warning; text-style: bold; }
     LogView > .log-view--info { color: $success; }
     LogView > .log-view--debug { color: $text-muted; }
@@ -165,13 +132,8 @@ class LogView(ScrollView, can_focus=True):
         self._pods: dict[str, int] = {}  # pod -> colour (log_format.assign_colours: the same in every view)
         self._short: dict[str, str] = {}
         self._prefix_width = 0
-        # Beside each buffered line: its level code (_UNREAD until read) and its row text as laid out under
-        # ``_text_key`` (None until made); bytes and strings, which the garbage collector does not track.
-        self._levels = bytearray()
-        self._texts: list[str | None] = []  # a list: search reads it at random, and trimming is one memmove
-        self._text_key: tuple | None = None
-        self._appended = False  # since the last read-ahead tick
-        self._warm_from = 0  # buffer offset the read-ahead resumes at
+        # Beside each buffered line: its level code and its row text, read once (and ahead while the stream is quiet).
+        self._cache = LineCache(self.lines, self._line_text)
 
     def on_mount(self) -> None:
         self.set_interval(WARM_EVERY, self._read_ahead)
@@ -193,9 +155,7 @@ class LogView(ScrollView, can_focus=True):
         if joined:
             self._pods_joined(joined)
         self.lines.extend(lines)
-        self._levels.extend(bytes((_UNREAD,)) * len(lines))
-        self._texts.extend([None] * len(lines))
-        self._appended = True
+        self._cache.added(len(lines))
         if self.paused:
             self.new_while_paused += len(lines)
         else:
@@ -217,14 +177,14 @@ class LogView(ScrollView, can_focus=True):
         rows = self._rows
         wants, pretty = self._wants, self.json_pretty
         levels = self._level_filter
-        codes, first = self._levels, self._first_seq
+        codes, read, first = self._cache.levels, self._cache.read, self._first_seq
         for line in lines:
             text = line if isinstance(line, str) else line[3]
             if levels is not None and not isinstance(line, str):
                 code = codes[seq - first]
-                if code == _UNREAD:
-                    code = self._read(seq - first)
-                if not levels.keep_level(_LEVEL_OF[code], code == _CONTINUES, (line[1], line[2])):
+                if code == UNREAD:
+                    code = read(seq - first)
+                if not levels.keep_level(LEVEL_OF[code], code == CONTINUES, (line[1], line[2])):
                     seq += 1
                     continue
             if wants(text):
@@ -236,40 +196,10 @@ class LogView(ScrollView, can_focus=True):
                     rows.extend((seq, sub) for sub in range(len(expanded)))
             seq += 1
 
-    def _read(self, offset: int, parsed_line: ParsedLine | None = None) -> int:
-        """Read the buffered line at ``offset`` once: its level code is kept beside it (and returned)."""
-        if parsed_line is None:
-            parsed_line = parse_line(self.lines[offset][3])
-        level = parsed_line.level
-        code = level.value if level is not None else _CONTINUES if continues(parsed_line) else _UNLEVELLED
-        self._levels[offset] = code
-        return code
-
     def _read_ahead(self) -> None:
-        """While no lines arrive, read buffered lines ahead of need (levels, and row texts when one row each), a
-        few milliseconds a tick, so the level key and search find them read."""
-        if self._appended:
-            self._appended = False
-            return
+        """A timer tick: read buffered lines ahead of need (row texts too when each line is one row)."""
         key = self._layout_key() if not self.json_pretty else None
-        if key is not None and key != self._text_key:
-            self._set_text_key(key)
-        lines, codes, texts = self.lines, self._levels, self._texts
-        offset, end = self._warm_from, len(lines)
-        deadline = time.perf_counter() + WARM_BUDGET
-        while offset < end:
-            if offset % 32 == 0 and time.perf_counter() > deadline:
-                break
-            line = lines[offset]
-            if not isinstance(line, str):
-                unread, untexted = codes[offset] == _UNREAD, key is not None and texts[offset] is None
-                parsed_line = parse_line(line[3]) if unread or (untexted and not self.raw) else None
-                if unread:
-                    self._read(offset, parsed_line)
-                if untexted:
-                    texts[offset] = self._line_text(offset, parsed_line)
-            offset += 1
-        self._warm_from = offset
+        self._cache.read_ahead(key, text_needs_parse=not self.raw)
 
     def _trim(self) -> None:
         excess = len(self.lines) - self.max_lines
@@ -284,9 +214,7 @@ class LogView(ScrollView, can_focus=True):
             popleft = self.lines.popleft
             for _ in range(excess):
                 popleft()
-        del self._levels[:excess]
-        del self._texts[:excess]
-        self._warm_from = max(0, self._warm_from - excess)
+        self._cache.dropped(excess)
         self._first_seq += excess
         rows, first, dropped = self._rows, self._first_seq, 0
         while rows and rows[0][0] < first:
@@ -329,9 +257,7 @@ class LogView(ScrollView, can_focus=True):
 
     def clear(self) -> None:
         self.lines.clear()
-        self._levels.clear()
-        self._texts.clear()
-        self._warm_from = 0
+        self._cache.clear()
         self._rows.clear()
         self._first_seq, self.new_while_paused, self._match = 0, 0, -1
         self._changed()
@@ -442,11 +368,6 @@ class LogView(ScrollView, can_focus=True):
         """What a one-row line's text depends on besides the line (JSON pretty-printing aside)."""
         return (self.raw, self.show_timestamps, self.show_times, self.show_cluster, self.size.width, self._prefix_width)
 
-    def _set_text_key(self, key: tuple) -> None:
-        self._text_key = key
-        self._texts = [None] * len(self.lines)
-        self._warm_from = 0
-
     def row_text(self, index: int) -> str:
         """The text of a shown row without its prefix, as displayed (raw, timestamps and JSON toggles applied).
 
@@ -454,27 +375,21 @@ class LogView(ScrollView, can_focus=True):
         """
         if self.json_pretty:
             return clean(self._raw_row_text(index), one_line=True)
-        key = self._layout_key()
-        if key != self._text_key:
-            self._set_text_key(key)
-        offset = self._rows[index][0] - self._first_seq
-        text = self._texts[offset]
-        if text is None:
-            text = self._texts[offset] = self._line_text(offset)
-        return text
+        self._cache.use_layout(self._layout_key())
+        return self._cache.text(self._rows[index][0] - self._first_seq)
 
     def row_texts(self) -> list[str]:
         """:meth:`row_text` of every shown row, in order (what search looks through; read once per layout)."""
         if self.json_pretty:
             return [clean(self._raw_row_text(index), one_line=True) for index in range(len(self._rows))]
-        key = self._layout_key()
-        if key != self._text_key:
-            self._set_text_key(key)
-        texts, first, shown = self._texts, self._first_seq, []
+        cache = self._cache
+        cache.use_layout(self._layout_key())
+        # Inline rather than cache.text per row: search runs this over every shown row (50,000 of them).
+        texts, make, first, shown = cache.texts, self._line_text, self._first_seq, []
         for seq, _ in self._rows:
             text = texts[seq - first]
             if text is None:
-                text = texts[seq - first] = self._line_text(seq - first)
+                text = texts[seq - first] = make(seq - first, None)
             shown.append(text)
         return shown
 
@@ -519,13 +434,7 @@ class LogView(ScrollView, can_focus=True):
         seq, sub = self._rows[index]
         line = self.lines[seq - self._first_seq]
         text = line if isinstance(line, str) else line[3]
-        body = TIMESTAMP.sub("", text, count=1)
-        if self.json_pretty:
-            expanded = pretty_json(body)
-            if expanded is not None:
-                stamp = text[: len(text) - len(body)] if self.show_timestamps and sub == 0 else ""
-                return stamp + expanded[sub]
-        return text if self.show_timestamps else body
+        return raw_row_text(text, sub, show_timestamps=self.show_timestamps, json_pretty=self.json_pretty)
 
     def render_line(self, y: int) -> Strip:
         try:
@@ -560,37 +469,17 @@ class LogView(ScrollView, can_focus=True):
             text_style = base + self.get_component_rich_style("log-view--error")
         pretty = self._pretty_text(index) if not isinstance(line, str) else None
         if pretty is not None:
-            segments.extend(self._highlighted_text(pretty, base, index == self._match))
+            match_style = self._match_style(index == self._match)
+            segments.extend(highlighted_text(pretty, self.search_pattern, base, match_style, self.app.console))
         else:
-            segments.extend(self._highlighted(self.row_text(index), text_style, index == self._match))
+            match_style = text_style + self._match_style(index == self._match)
+            segments.extend(highlighted(self.row_text(index), self.search_pattern, text_style, match_style))
         strip = Strip(segments).crop(int(self.scroll_x), int(self.scroll_x) + width)
         return strip.extend_cell_length(width, base)
 
-    def _highlighted_text(self, text: Text, base: Style, current: bool) -> list[Segment]:
-        if self.search_pattern is not None:
-            match_style = self.get_component_rich_style("log-view--match")
-            if current:
-                match_style += Style(bold=True, underline=True)
-            for match in self.search_pattern.finditer(text.plain):
-                text.stylize(match_style, match.start(), match.end())
-        return [
-            Segment(segment.text, base + segment.style if segment.style else base)
-            for segment in text.render(self.app.console)
-        ]
-
-    def _highlighted(self, text: str, style: Style, current: bool) -> list[Segment]:
-        if self.search_pattern is None:
-            return [Segment(text, style)]
-        match_style = style + self.get_component_rich_style("log-view--match")
-        if current:
-            match_style += Style(bold=True, underline=True)
-        segments, last = [], 0
-        for match in self.search_pattern.finditer(text):
-            segments.append(Segment(text[last : match.start()], style))
-            segments.append(Segment(match.group(), match_style))
-            last = match.end()
-        segments.append(Segment(text[last:], style))
-        return segments
+    def _match_style(self, current: bool) -> Style:
+        style = self.get_component_rich_style("log-view--match")
+        return style + Style(bold=True, underline=True) if current else style
 
     # -- saving -----------------------------------------------------------------------------------
 
