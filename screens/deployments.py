@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -15,13 +15,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Static
 
 from idp_tui.catalog.entity import Entity
-from idp_tui.render.deployments import DeploymentRow, cluster_rows
+from idp_tui.render.rows import DeploymentRow
 from idp_tui.safe_text import clean
+from idp_tui.widgets.deployment_list import DeploymentList
+from idp_tui.widgets.quiet_footer import QuietFooter
 
+from .deployments_feed import LiveFeed
 from .deployments_gitops import GitOpsRows
 from .host import host
 
@@ -45,15 +47,9 @@ def screen_title(name: str, badges: list[str], width: int) -> str:
     return f"{head}{shown.plain}{tail}"
 
 
-def _one_line(text: Text, width: int) -> Text:
-    # One row per line keeps the list scannable at 80 columns; the highlighted row is shown whole below.
-    line = text.copy()
-    line.truncate(width, overflow="ellipsis")
-    return line
-
-
-class DeploymentsScreen(GitOpsRows, Screen):
-    """Reads every cluster in a thread worker; rows are rebuilt from the report each time it changes."""
+class DeploymentsScreen(LiveFeed, GitOpsRows, Screen):
+    """Follows every cluster through its watches; the rows of the clusters that changed are rebuilt off the UI
+    thread (see :mod:`.deployments_feed`) and only the rows on screen are drawn (:class:`DeploymentList`)."""
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="deployments.back"),
@@ -75,32 +71,15 @@ class DeploymentsScreen(GitOpsRows, Screen):
     DEFAULT_CSS = """
     DeploymentsScreen #deployments-title { padding: 0 1; background: $panel; text-style: bold; }
     DeploymentsScreen #deployments-status { padding: 0 1; color: $text-muted; }
-    DeploymentsScreen OptionList { height: 1fr; border: none; }
     DeploymentsScreen #deployment-detail { height: auto; max-height: 5; padding: 0 1; border-top: hkey $panel; }
     """
 
-    class Loaded(Message):
-        def __init__(self, reports: list[ClusterReport], seconds: float, error: str | None = None) -> None:
+    class Problem(Message):
+        """The view cannot be shown at all (no annotation, a bad selector, no clusters): ``error`` says why."""
+
+        def __init__(self, error: str) -> None:
             super().__init__()
-            self.reports = reports
-            self.seconds = seconds
             self.error = error
-
-    class ClusterChanged(Message):
-        """A cluster's watched state changed (posted from its watch thread, report already built)."""
-
-        def __init__(self, cluster: str, report: ClusterReport) -> None:
-            super().__init__()
-            self.cluster = cluster
-            self.report = report
-
-    class GitOpsChanged(Message):
-        """A cluster's Argo CD applications or Rollouts changed (or were first read)."""
-
-        def __init__(self, cluster: str, gitops: ClusterGitOps) -> None:
-            super().__init__()
-            self.cluster = cluster
-            self.gitops = gitops
 
     class GitOpsRead(Message):
         """The first read of every cluster's applications and Rollouts is done (``error``: why there is none)."""
@@ -130,10 +109,13 @@ class DeploymentsScreen(GitOpsRows, Screen):
         self.started_at = time.perf_counter()
         self.reports: list[ClusterReport] = []
         self.rows: list[DeploymentRow] = []
+        self._cluster_rows: dict[str, list[DeploymentRow]] = {}
         self.loaded_at: datetime | None = None
-        self.first_load_seconds: float | None = None
+        self.first_load_seconds: float | None = None  # from opening to the complete view on screen
         self._shown_complete = False
         self.problem_count = 0  # workloads, applications and Rollouts with problems, as last shown
+        self._status_shown = ""
+        self._detail_shown: Text | None = None
         # GitOps: what the applications' and Rollouts' watches hold, combined with the workloads' latest snapshot
         # (a Rollout's ReplicaSets and pods are the workloads' own) under a lock, since both post from threads.
         self.gitops_source: GitOpsSource | None = None
@@ -148,6 +130,7 @@ class DeploymentsScreen(GitOpsRows, Screen):
         self._gitops_pending: set[tuple[str, str]] = set()  # (cluster, kind) watches yet to answer
         self._gitops_by_kind: dict[tuple[str, str], Any] = {}
         self._gitops_unserved: set[tuple[str, str]] = set()  # answered 404 before their watch was recorded
+        self._init_feed()
 
     @property
     def badges(self) -> list[str]:
@@ -160,16 +143,18 @@ class DeploymentsScreen(GitOpsRows, Screen):
         title = screen_title(self.entity.display_name, self.badges, self.app.size.width - 2)
         yield Static(title, id="deployments-title", markup=False)
         yield Static("reading clusters…", id="deployments-status", markup=False)
-        yield OptionList(id="deployment-rows")
+        yield DeploymentList(id="deployment-rows")
         yield Static("", id="deployment-detail")
-        yield Footer()
+        yield QuietFooter()  # rebuilt only when its keys change (Textual's rebuilds on every bindings refresh)
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
-        self.load()
+        self.query_one(DeploymentList).focus()
+        self._defer_full_collections()
+        self._start_feed()
+        self.load(self.generation)
 
     @work(thread=True, exclusive=True, group="deployments")
-    def load(self) -> None:
+    def load(self, generation: int) -> None:
         """Start one watch per cluster: each lists, then follows changes (never polled)."""
         from idp_tui.kube.errors import NoClusters
         from idp_tui.kube.selection import SelectorError, selector_for
@@ -177,63 +162,25 @@ class DeploymentsScreen(GitOpsRows, Screen):
         try:
             selector = selector_for(self.entity)
             if selector is None:
-                message = "no backstage.io/kubernetes-id or kubernetes-label-selector annotation on this entity"
-                self.post_message(self.Loaded([], 0.0, message))
+                self.post_message(
+                    self.Problem("no backstage.io/kubernetes-id or kubernetes-label-selector annotation on this entity")
+                )
                 return
             clusters = self.clusters = self.session.workload_source()
             names = [name for name in clusters.cluster_names() if selector.allows_cluster(name)]
         except (SelectorError, NoClusters) as problem:
-            self.post_message(self.Loaded([], 0.0, str(problem)))
+            self.post_message(self.Problem(str(problem)))
             return
         self.cluster_order = names
         for name in names:
             watch = clusters.watch(
                 name,
                 selector,
-                on_change=lambda snapshot: self._changed(snapshot),
+                on_change=lambda snapshot: self._changed(snapshot, generation),
                 on_status=lambda status: self.post_message(self.ClusterStatus(status)),
             )
             self.watches.append(watch)
-        self._follow_gitops(selector, names)
-
-    def _changed(self, snapshot: Any) -> None:
-        from idp_tui.kube.report import cluster_report
-
-        with self._gitops_lock:
-            self._workload_snapshots[snapshot.name] = snapshot
-            watched = self._gitops_snapshots.get(snapshot.name, {}).get("Rollout")
-            rollouts = watched is not None and bool(watched.objects.get("Rollout"))
-        if rollouts:  # a Rollout's pods and ReplicaSets changed with the workloads'
-            self.post_message(self.GitOpsChanged(snapshot.name, self._gitops_for(snapshot.name)))
-        self.post_message(self.ClusterChanged(snapshot.name, cluster_report(snapshot, datetime.now(UTC))))
-
-    def on_deployments_screen_git_ops_changed(self, message: GitOpsChanged) -> None:
-        self.gitops[message.cluster] = message.gitops
-        if self.reports:
-            self._show()
-            self._update_status()
-
-    def on_deployments_screen_git_ops_read(self, message: GitOpsRead) -> None:
-        self.gitops_read = True
-        self.gitops_error = message.error
-        self._loaded_if_complete()
-        if self.reports:
-            self._show()
-            self._update_status()
-
-    def on_deployments_screen_cluster_changed(self, message: ClusterChanged) -> None:
-        self.by_cluster[message.cluster] = message.report
-        reports = [self.by_cluster[name] for name in self.cluster_order if name in self.by_cluster]
-        complete = len(reports) == len(self.cluster_order) and self.gitops_read
-        self.post_message(
-            self.Loaded(reports, time.perf_counter() - self.started_at) if complete else self.Loaded(reports, 0.0)
-        )
-
-    def _loaded_if_complete(self) -> None:
-        """The GitOps read finished after every cluster's workloads: the view is complete now."""
-        reports = [self.by_cluster[name] for name in self.cluster_order if name in self.by_cluster]
-        if self.cluster_order and len(reports) == len(self.cluster_order):
-            self.post_message(self.Loaded(reports, time.perf_counter() - self.started_at))
+        self._follow_gitops(selector, names, generation)
 
     def on_deployments_screen_cluster_status(self, message: ClusterStatus) -> None:
         self.statuses[message.status.cluster] = message.status
@@ -241,6 +188,8 @@ class DeploymentsScreen(GitOpsRows, Screen):
 
     def on_unmount(self) -> None:
         self._stop_watches()
+        self._stop_feed()
+        self._restore_full_collections()
 
     def _stop_watches(self) -> None:
         """Tell every watch to stop, without waiting for its threads: their streams are shut down at once, and a
@@ -249,19 +198,10 @@ class DeploymentsScreen(GitOpsRows, Screen):
         for watch in [*self.watches, *self.gitops_watches]:
             watch.stop(timeout=0)
 
-    def on_deployments_screen_loaded(self, message: Loaded) -> None:
-        status = self.query_one("#deployments-status", Static)
-        if message.error:
-            status.update(Text(f"✗ {message.error}", style="bold"))
-            return
-        if self.first_load_seconds is None and message.seconds and self.complete_with(message.reports):
-            self.first_load_seconds = message.seconds
-        self.reports = message.reports
-        self.loaded_at = datetime.now(UTC)
-        self._show()
-        problems = sum(1 for report in self.reports for workload in report.workloads if workload.has_problems)
-        self.problem_count = problems + sum(item.problem_count for item in self.gitops.values())
-        self._update_status()
+    def on_deployments_screen_problem(self, message: Problem) -> None:
+        self.query_one("#deployments-status", Static).update(
+            Text(f"✗ {clean(message.error, one_line=True)}", style="bold")
+        )
 
     def _update_status(self) -> None:
         """Per cluster: live, or stale since when and why (the data shown is the last that was read)."""
@@ -279,29 +219,28 @@ class DeploymentsScreen(GitOpsRows, Screen):
         problems = self.problem_count
         mode = " · read-only" if self.read_only else ""  # a key that would change something says why not
         argo = f" · ✗ {self.gitops_error}" if self.gitops_error else ""
-        status = f"{' · '.join(parts)} · {problems} with problems{mode}{argo}"
-        self.query_one("#deployments-status", Static).update(clean(status, one_line=True))
+        status = clean(f"{' · '.join(parts)} · {problems} with problems{mode}{argo}", one_line=True)
+        if status != self._status_shown:  # unchanged (as under a watch storm): no repaint, no bytes sent
+            self._status_shown = status
+            self.query_one("#deployments-status", Static).update(status)
 
     def _show(self) -> None:
-        option_list = self.query_one(OptionList)
-        highlighted = option_list.highlighted
-        shown = [r for r in self.reports if self.only_cluster in (None, r.name)]
-        before = self.rows[highlighted] if highlighted is not None and highlighted < len(self.rows) else None
-        self.rows = [row for report in shown for row in cluster_rows(report, gitops=self.gitops.get(report.name))]
-        option_list.clear_options()
-        # The vertical scrollbar may appear only once these rows are in: leave room for it from the start, or
-        # each row would wrap onto a second line at 80 columns.
-        scrollbar = 0 if option_list.show_vertical_scrollbar else option_list.styles.scrollbar_size_vertical
-        width = max(20, option_list.scrollable_content_region.width - scrollbar - 1)
-        option_list.add_options(Option(_one_line(row.text, width)) for row in self.rows)
+        """Put the clusters' rows in the list; only the visible lines that changed are drawn again."""
+        rows_list = self.query_one(DeploymentList)
+        before = self.current_row()
+        shown = [r.name for r in self.reports if self.only_cluster in (None, r.name)]
+        self.rows = [row for name in shown for row in self._cluster_rows.get(name, ())]
+        cursor = None
         if self.rows:
             # Until the whole view is in, the first failing pod; then the row the reader is on, wherever the
             # watches moved it (an application or Rollout changing above it shifts every row below).
-            same = self._same_row(before) if before is not None and self._shown_complete else None
-            if same is None:
-                same = min(highlighted or 0, len(self.rows) - 1) if self._shown_complete else self._first_interesting()
-            option_list.highlighted = same
+            cursor = self._same_row(before) if before is not None and self._shown_complete else None
+            if cursor is None:
+                highlighted = rows_list.highlighted or 0
+                cursor = min(highlighted, len(self.rows) - 1) if self._shown_complete else self._first_interesting()
             self._shown_complete = self._shown_complete or self.complete
+        rows_list.set_rows(self.rows, cursor)
+        self._show_detail(rows_list.highlighted_row)  # now, in the same frame as the rows
 
     def _same_row(self, row: DeploymentRow) -> int | None:
         def key(r: DeploymentRow) -> tuple:
@@ -315,8 +254,6 @@ class DeploymentsScreen(GitOpsRows, Screen):
     def on_resize(self) -> None:
         title = screen_title(self.entity.display_name, self.badges, self.size.width - 2)
         self.query_one("#deployments-title", Static).update(title)
-        if self.rows:
-            self._show()
 
     def _first_interesting(self) -> int:
         """The first failing pod (its logs are one key away), else the first workload: problems sort first."""
@@ -335,14 +272,14 @@ class DeploymentsScreen(GitOpsRows, Screen):
         return bool(self.cluster_order) and len(reports) == len(self.cluster_order) and self.gitops_read
 
     def current_row(self) -> DeploymentRow | None:
-        index = self.query_one(OptionList).highlighted
-        return self.rows[index] if index is not None and index < len(self.rows) else None
+        """The highlighted row (None before any is shown)."""
+        return self.query_one(DeploymentList).highlighted_row
 
     def action_next_cluster(self) -> None:
         """Show one cluster, the next, …, then all again."""
         choices = [None, *self.cluster_order]
         self.only_cluster = choices[(choices.index(self.only_cluster) + 1) % len(choices)]
-        self.query_one(OptionList).highlighted = 0
+        self.query_one(DeploymentList).move_to(0)
         self._show()
         self.notify(f"Showing {self.only_cluster or 'every cluster'}", timeout=2, markup=False)
 
@@ -350,15 +287,24 @@ class DeploymentsScreen(GitOpsRows, Screen):
         self._stop_watches()
         self.watches.clear()
         with self._gitops_lock:
+            self.generation += 1  # what the old watches still deliver is dropped
             self.gitops_watches.clear()
             self._gitops_by_kind.clear()
             self._gitops_unserved.clear()
+            self._workload_snapshots.clear()
+            self._gitops_snapshots.clear()
+            self._dirty_workloads.clear()
+            self._dirty_gitops.clear()
+            self._gitops_done = False
+            self._build_state = type(self._build_state)()
         self.by_cluster.clear()
         self.gitops.clear()
+        self._cluster_rows.clear()
         self.gitops_read = False
         self._shown_complete = False
-        self.query_one("#deployments-status", Static).update("reading clusters…")
-        self.load()
+        self._status_shown = "reading clusters…"
+        self.query_one("#deployments-status", Static).update(self._status_shown)
+        self.load(self.generation)
 
     MUTATIONS = ("restart", "scale", "delete_pod", "gitops")
 
@@ -456,15 +402,22 @@ class DeploymentsScreen(GitOpsRows, Screen):
         # A Rollout narrows the logs as a workload does: by namespace and by its pods' name prefix.
         host(self).open_logs(self.entity, row.cluster, owner, row.pod)  # type: ignore[arg-type]
 
-    @on(OptionList.OptionHighlighted)
-    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        row = self.rows[event.option_index] if event.option_index < len(self.rows) else None
-        self.query_one("#deployment-detail", Static).update(row.text if row is not None else "")
+    @on(DeploymentList.Highlighted)
+    def _highlighted(self, event: DeploymentList.Highlighted) -> None:
+        self._show_detail(event.row)
 
-    @on(OptionList.OptionSelected)
-    def _selected(self, event: OptionList.OptionSelected) -> None:
-        row = self.rows[event.option_index]
-        if row.pod is not None:
+    def _show_detail(self, row: DeploymentRow | None) -> None:
+        """The highlighted row in full under the list; the same text again is not drawn again."""
+        text = row.text if row is not None else None
+        if text is self._detail_shown or (text is not None and text == self._detail_shown):
+            return
+        self._detail_shown = text
+        self.query_one("#deployment-detail", Static).update(text if text is not None else "")
+
+    @on(DeploymentList.Selected)
+    def _selected(self, event: DeploymentList.Selected) -> None:
+        row = event.row
+        if row is not None and row.pod is not None:
             from .pod_detail import PodDetailScreen
 
             report = self.by_cluster.get(row.cluster)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 class GitOpsRows:
     """Reading, following and acting on an entity's applications and Rollouts (see the module's docstring)."""
 
-    def _follow_gitops(self, selector: WorkloadSelector, names: list[str]) -> None:
+    def _follow_gitops(self, selector: WorkloadSelector, names: list[str], generation: int | None = None) -> None:
         """Watch each cluster's applications and Rollouts (list, then watch; one watch per kind, so a cluster
         without Argo CD still shows its Rollouts); runs beside the workloads' first lists."""
         from idp_tui.kube.errors import ClusterError
@@ -50,7 +50,7 @@ class GitOpsRows:
                 name,
                 applications=selection if kind == "Application" else None,
                 rollouts=selector if kind == "Rollout" else None,
-                on_change=partial(self._gitops_changed, kind),
+                on_change=partial(self._gitops_changed, kind, generation=generation),
             )
             with self._gitops_lock:
                 self.gitops_watches.append(watch)
@@ -59,8 +59,15 @@ class GitOpsRows:
             if unserved:  # its 404 came before watch() returned: stop it now
                 watch.stop(timeout=0)
 
+    def on_deployments_screen_git_ops_read(self, message: Any) -> None:
+        """No applications or Rollouts to read (or no way to read them: ``error`` says why): the view completes."""
+        with self._gitops_lock:
+            self._gitops_done = True
+            self.gitops_error = message.error
+        self._news()
+
     def _gitops_for(self, cluster: str) -> ClusterGitOps:
-        """The cluster's applications and Rollouts from what the watches hold now (called from their threads)."""
+        """The cluster's applications and Rollouts from what the watches hold now (called from the build thread)."""
         from idp_tui.kube.gitops.access import applications_in
         from idp_tui.kube.gitops.report import ClusterGitOps, rollout_reports
 
@@ -82,38 +89,34 @@ class GitOpsRows:
             ),
         )
 
-    def _gitops_changed(self, kind: str, snapshot: ClusterSnapshot) -> None:
-        """A watch's news (from its thread). A first list answered 404 means the cluster does not serve that
-        resource (Argo CD or Argo Rollouts is not installed there): that watch stops, nothing is said."""
+    def _gitops_changed(self, kind: str, snapshot: ClusterSnapshot, generation: int | None = None) -> None:
+        """A watch's news (from its thread), recorded for the next build of the view. A first list answered 404
+        means the cluster does not serve that resource (Argo CD or Argo Rollouts is not installed there): that
+        watch stops, nothing is said."""
         key = (snapshot.name, kind)
+        stop = None
         with self._gitops_lock:
+            if generation is not None and generation != self.generation:
+                return  # a watch stopped by Ctrl-R still finishing its last delivery
             first = key in self._gitops_pending
             self._gitops_pending.discard(key)
-            done = first and not self._gitops_pending
             if not snapshot.error:
                 self._gitops_snapshots.setdefault(snapshot.name, {})[kind] = snapshot
-        if snapshot.error:
-            if first and snapshot.error.startswith("404 "):
+                self._dirty_gitops.add(snapshot.name)
+            elif first and snapshot.error.startswith("404 "):
                 # The watch starts before watch() returns it: a fast 404 may come before it is recorded.
-                with self._gitops_lock:
-                    watch = self._gitops_by_kind.get(key)
-                    if watch is None:
-                        self._gitops_unserved.add(key)
-                if watch is not None:
-                    watch.stop(timeout=0)
+                stop = self._gitops_by_kind.get(key)
+                if stop is None:
+                    self._gitops_unserved.add(key)
             elif first:
                 noun = "Argo CD applications" if kind == "Application" else "Argo Rollouts"
                 self.gitops_error = f"{snapshot.name}: {noun}: {snapshot.error}"
-            # Later: the last state read stays on screen while the watch reconnects on its own.
-        else:
-            try:
-                gitops = self._gitops_for(snapshot.name)
-            except Exception as error:  # noqa: BLE001 - an object that cannot be shown: said, and the view completes
-                self.gitops_error = f"{snapshot.name}: cannot show what was read: {type(error).__name__}: {error}"
-            else:
-                self.post_message(self.GitOpsChanged(snapshot.name, gitops))
-        if done:
-            self.post_message(self.GitOpsRead(self.gitops_error))
+            # Later errors: the last state read stays on screen while the watch reconnects on its own.
+            if first and not self._gitops_pending:
+                self._gitops_done = True  # with the snapshots above: the build that shows them completes the view
+        if stop is not None:
+            stop.stop(timeout=0)
+        self._news()
 
     def action_gitops(self, kind: str) -> None:
         """Refresh (``hard_refresh``) or sync the highlighted Argo CD application; promote or abort the

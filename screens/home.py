@@ -10,7 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Footer, Input, Static
+from textual.reactive import Reactive
+from textual.widget import Widget
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from idp_tui.catalog.entity import Entity
@@ -21,6 +23,7 @@ from idp_tui.render.words import age_words, count
 from idp_tui.safe_text import clean
 from idp_tui.widgets.entity_list import EntityList
 from idp_tui.widgets.facet_panel import FacetPanel
+from idp_tui.widgets.quiet_footer import QuietFooter
 
 from .entity_actions import EntityActions
 from .host import host
@@ -35,6 +38,10 @@ WIDE_LAYOUT_MIN_WIDTH = 120
 
 class HomeScreen(EntityActions):
     """Lists the catalog; ``/`` searches, ``f`` filters, Enter opens the highlighted entity."""
+
+    # Textual repaints the whole screen when the focus moves (~6 KB at 80x24, sent over SSH on every "/" and Enter);
+    # the widgets that gain or lose the focus repaint themselves, and the footer its keys.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     BINDINGS = [
         # Priority: handled before the keys typed after it are delivered, so "/pay" typed fast searches "pay".
@@ -64,14 +71,21 @@ class HomeScreen(EntityActions):
         # (query, filter) of a first page on screen whose complete list is still being made.
         self._shown_page: tuple[str, EntityFilter] | None = None
         self._to_results_when_read = False  # Enter pressed in the search before the catalog was read
+        self._bar_texts: dict[str, Text] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(self._top_bar_text(), id="top-bar")
-        yield Input(placeholder="/ search names, titles, tags, owners…", id="search")
-        yield Static("", id="filter-bar")
+        search = Input(placeholder="/ search names, titles, tags, owners…", id="search")
+        # A blinking cursor repaints the box twice a second while it has the focus: bytes all the time over SSH.
+        search.cursor_blink = self.app.animation_level != "none"
+        yield search
+        with Horizontal(id="filter-row"):
+            yield Static("", id="filter-bar")
+            # Its own widget: a keystroke that changes the count repaints these few cells, not the filters.
+            yield Static("", id="result-count")
         with Horizontal(id="body"):
             yield EntityList(id="entities")
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         entity_list = self.query_one(EntityList)
@@ -215,16 +229,26 @@ class HomeScreen(EntityActions):
             text.append("(F clears)", style="dim")
         else:
             text.append("No filters · f to filter · / to search", style="dim")
+        summary = Text()
         if self.catalog is not None:
             if shown is None:
-                summary = "   counting…"
+                summary.append("counting…", style="dim")
             else:
-                summary = f"   {shown:,} shown"
+                summary.append(f"{shown:,} shown", style="dim")
                 if exact is not None and exact < shown:
-                    summary += f" ({shown - exact:,} by close spelling)"
-            text.append(summary, style="dim")
-        # A fixed one-line bar: no layout pass, which would repaint the list's scrollbar (bytes over SSH) each key.
-        self.query_one("#filter-bar", Static).update(text, layout=False)
+                    summary.append(f" ({shown - exact:,} by close spelling)", style="dim")
+        self._set_bar("#filter-bar", text)
+        self._set_bar("#result-count", summary)
+
+    def _set_bar(self, selector: str, text: Text) -> None:
+        """Show ``text`` in a one-line bar, repainting it only when it changed (each repaint is bytes over SSH)."""
+        before = self._bar_texts.get(selector)
+        if before is not None and before == text:
+            return
+        self._bar_texts[selector] = text
+        # A new width lays the row out again; the same width needs no layout pass (which costs repaints).
+        same_width = before is not None and before.cell_len == text.cell_len
+        self.query_one(selector, Static).update(text, layout=not same_width)
 
     # -- search -----------------------------------------------------------------------------------
 

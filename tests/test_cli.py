@@ -169,3 +169,28 @@ def test_a_catalog_path_that_does_not_exist_is_a_one_line_error(capsys, tmp_path
     status, out, err = run(capsys, "--catalog", str(tmp_path / "nope"), "catalog", "list")
     assert (status, out) == (2, "")
     assert err == f"idp-tui: catalog {tmp_path / 'nope'}: no such file or directory\n"
+
+
+def test_the_tuis_options_are_read_without_loading_every_command(catalog_dir):
+    # Every command's module would load before the TUI's first frame (a sixth of its time); a plain
+    # `idp-tui --catalog DIR` needs none of them. (Piped, the TUI says what to run instead and returns.)
+    script = (
+        "import sys; from idp_tui.cli import main; status = main(['--catalog', sys.argv[1], '--read-only']); "
+        "print(status, sorted(m for m in sys.modules if m.startswith('idp_tui.commands')), file=sys.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(catalog_dir)], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.startswith("idp-tui: stdout is not a terminal")
+    assert result.stderr.strip() == "0 []"
+
+
+def test_options_then_a_command_mistakes_and_help_still_read_by_the_whole_parser(capsys, catalog_dir):
+    status, out, _ = run(capsys, "--catalog", str(catalog_dir), "--read-only", "catalog", "list", "--json")
+    assert status == 0 and {e["metadata"]["name"] for e in json.loads(out)} >= {"web", "ana"}
+    with pytest.raises(SystemExit):
+        main(["--bogus"])
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "COMMAND" in capsys.readouterr().out  # the commands are listed, as before

@@ -11,13 +11,13 @@ from idp_tui.screens.logs import LogScreen
 from idp_tui.screens.pod_detail import PodDetailScreen
 from test_deployments_tui import open_deployments
 from test_tui import SIZE, _text, _until
-from textual.widgets import OptionList
 
 from idp_tui.app import IdpApp
 from idp_tui.cli import main
 from idp_tui.kube.demo_cluster import DemoCluster
 from idp_tui.resources import demo_catalog_path
 from idp_tui.session import Session
+from idp_tui.widgets.deployment_list import DeploymentList
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ async def test_the_deployments_pod_and_log_screens_say_demo_cluster_at_80_column
         assert screen.query_one("#deployments-title").size.height == 1
 
         pod = next(row for row in screen.rows if row.kind == "pod")
-        screen.query_one(OptionList).highlighted = screen.rows.index(pod)
+        screen.query_one(DeploymentList).highlighted = screen.rows.index(pod)
         await pilot.press("enter")
         await _until(pilot, lambda: isinstance(app.screen, PodDetailScreen))
         assert _text(app.screen.query_one("#pod-title")).strip().endswith("· demo cluster")

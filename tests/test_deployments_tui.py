@@ -5,10 +5,10 @@ from __future__ import annotations
 from idp_tui.screens.deployments import DeploymentsScreen
 from idp_tui.screens.pod_detail import PodDetailScreen
 from test_tui import SIZE, _loaded, _search, _text, _until
-from textual.widgets import OptionList
 
 from idp_tui.app import IdpApp
 from idp_tui.session import Session
+from idp_tui.widgets.deployment_list import DeploymentList
 
 
 async def open_deployments(pilot, name: str) -> DeploymentsScreen:
@@ -32,12 +32,12 @@ async def test_d_shows_workloads_per_cluster_with_the_crash_loop_first():
         assert screen.current_row() is first_pod and first_pod.workload.name == "settlement-worker"
         assert any(row.kind == "problem" and "previous logs" in row.text.plain for row in screen.rows)
         # Every row is one line at 80 columns; the highlighted one is shown whole under the list.
-        rows = screen.query_one(OptionList)
-        assert all(len(rows.get_option_at_index(i).prompt.plain) <= 80 for i in range(rows.option_count))
+        rows = screen.query_one(DeploymentList)
+        assert all(len(rows.shown_text(i)) <= 80 for i in range(rows.row_count))
         assert "settlement-worker" in _text(screen.query_one("#deployment-detail"))
 
         pod_index = screen.rows.index(first_pod)
-        screen.query_one(OptionList).highlighted = pod_index
+        screen.query_one(DeploymentList).highlighted = pod_index
         await pilot.press("enter")
         await _until(pilot, lambda: isinstance(app.screen, PodDetailScreen))
         detail = _text(app.screen.query_one("#pod-detail"))
@@ -108,7 +108,7 @@ async def test_read_only_sends_nothing_and_says_what_it_would_have_run():
         screen = await open_deployments(pilot, "checkout-web")
         await pilot.press("R", "plus")
         pod_row = next(i for i, row in enumerate(screen.rows) if row.kind == "pod")
-        screen.query_one(OptionList).highlighted = pod_row
+        screen.query_one(DeploymentList).highlighted = pod_row
         await pilot.press("X")
         await pilot.pause(0.3)
         assert not any(r["method"] in ("PATCH", "PUT", "DELETE", "POST") for r in _demo(app).requests)
@@ -137,7 +137,7 @@ async def test_l_on_the_crash_looping_pod_tails_it_and_p_shows_why_it_crashed():
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_deployments(pilot, "settlement-worker")
         crashing = next(i for i, row in enumerate(screen.rows) if row.kind == "pod" and row.pod.problems)
-        screen.query_one(OptionList).highlighted = crashing
+        screen.query_one(DeploymentList).highlighted = crashing
         await pilot.press("l")
         await _until(pilot, lambda: isinstance(app.screen, LogScreen) and app.screen.view.row_count > 0, 15)
         logs = app.screen

@@ -14,6 +14,7 @@ from test_tui import SIZE, _until
 
 from idp_tui.app import IdpApp
 from idp_tui.session import Session
+from idp_tui.widgets.deployment_list import DeploymentList
 
 
 def _rows(screen: DeploymentsScreen) -> list[str]:
@@ -42,7 +43,7 @@ async def test_d_on_promo_engine_shows_it_out_of_sync_with_the_drifted_configmap
         assert all(len(line) <= 80 for line in shown.splitlines())
 
         # Sync: the key asks first, showing the argocd command; y sends it; the watch brings Synced.
-        screen.query_one("OptionList").highlighted = head
+        screen.query_one(DeploymentList).highlighted = head
         await pilot.press("s")
         await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert app.screen.command.startswith("argocd app sync promo-engine --app-namespace argocd")
@@ -71,7 +72,7 @@ async def test_d_on_checkout_web_shows_the_paused_canary_among_the_workloads():
         assert roles == ["canary", "stable"]
         assert sum(1 for row in screen.rows if row.kind == "pod" and row.rollout is not None) == 4
         # On screen at 80x24 once highlighted (the list scrolls to it).
-        screen.query_one("OptionList").highlighted = index + 1
+        screen.query_one(DeploymentList).highlighted = index + 1
         await pilot.pause()
         assert "canary step 2 of 4 · weight 25%" in screen_text(app)
         # Argo CD calls the app Suspended while its canary waits: paused (‖) like the Rollout, not a failure.
@@ -87,7 +88,7 @@ async def test_read_only_refuses_sync_before_anything_is_sent():
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_deployments(pilot, "promo-engine")
         demo = session.demo_cluster
-        screen.query_one("OptionList").highlighted = next(
+        screen.query_one(DeploymentList).highlighted = next(
             i for i, row in enumerate(screen.rows) if row.kind == "application"
         )
         await pilot.press("s")

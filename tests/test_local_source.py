@@ -195,6 +195,9 @@ def test_globs_answered_from_the_scan_match_the_filesystem(tmp_path):
         "deep/**/*.yml",
         "repos/[ab]/catalog-info.yaml",
         "nothing/*.yaml",
+        "templates/?/template.yaml",  # answered from the scan, wildcards of every kind
+        "deep/[!a]/*/catalog-info.yml",
+        "deep/x/[xy]/catalog-info.y?l",
     ]:
         absolute = os.path.join(str(tmp_path), pattern)
         expected = sorted(p for p in glob.glob(absolute, recursive=True) if os.path.isfile(p))

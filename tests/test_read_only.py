@@ -19,13 +19,13 @@ from test_deployments_tui import open_deployments
 from test_golden_demo import DEMO_VALUES, assignments
 from test_golden_tui import fill_to_review, open_article_form, wait_for
 from test_tui import SIZE, _loaded, _text
-from textual.widgets import OptionList
 
 from idp_tui.app import IdpApp
 from idp_tui.cli import main
 from idp_tui.golden.errors import RunRefused
 from idp_tui.golden.read_only import ReadOnlyRunner
 from idp_tui.session import Session
+from idp_tui.widgets.deployment_list import DeploymentList
 
 WRITES = ("PATCH", "PUT", "DELETE", "POST")
 SERVICE = "template:default/microservice-golden-path"
@@ -116,7 +116,7 @@ async def test_deployments_keys_are_disabled_explain_themselves_and_send_nothing
             assert screen.active_bindings[key].enabled is False
         await pilot.press("R", "plus", "minus")
         pod_row = next(i for i, row in enumerate(screen.rows) if row.kind == "pod")
-        screen.query_one(OptionList).highlighted = pod_row
+        screen.query_one(DeploymentList).highlighted = pod_row
         await pilot.press("X")
         await pilot.pause(0.3)
         messages = [str(n.message) for n in app._notifications]

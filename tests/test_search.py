@@ -137,3 +137,119 @@ def test_a_first_page_is_the_start_of_the_full_result():
                 assert page.positions == full.positions and page.exact_count == full.exact_count, query
             else:
                 assert page.positions == full.positions[:25], (query, within is None)
+
+
+# -- the word index: the same results, without reading every entity's text ---------------------------------------
+
+VOCABULARY = ["payment", "pay", "ledger", "order", "risk", "cart", "sync", "edge", "mail", "user", "set", "settle"]
+
+
+def _catalog_entities(seed: int, count: int) -> list[Entity]:
+    """Names with separators and numbers, titles, descriptions, tags and owners from a shared vocabulary."""
+    rng = random.Random(seed)
+    entities = []
+    for i in range(count):
+        words = rng.sample(VOCABULARY, 3)
+        entities.append(
+            _entity(
+                f"{words[0]}-{words[1]}.{rng.choice(['api', 'svc', 'db'])}-{i}",
+                kind=rng.choice(["Component", "API", "Resource", "System"]),
+                title=f"{words[2].title()} {rng.choice(VOCABULARY)}" if i % 3 else None,
+                description=" ".join(rng.sample(VOCABULARY, 4)) + f" v{i % 7}",
+                tags=rng.sample(VOCABULARY, 2),
+                owner=f"team-{rng.choice(VOCABULARY)}",
+                system=rng.choice(VOCABULARY) if i % 2 else None,
+            )
+        )
+    return entities
+
+
+def _expected(index: SearchIndex, term: str) -> list[int]:
+    """The ranking the module documents, computed the slow way: tier, then name order inside a tier."""
+    ranked = []
+    for position, entity in enumerate(index.entities):
+        name, title = entity.name.lower(), (entity.title or "").lower()
+        if term not in index.haystacks[position]:
+            continue
+        if term in (name, title):
+            tier = 1
+        elif name.startswith(term) or title.startswith(term):
+            tier = 2
+        elif len(term) >= 3 and (term in name or term in title):
+            tier = 3
+        else:
+            tier = 4
+        ranked.append((tier, position))
+    return [position for _, position in sorted(ranked)]
+
+
+def _queries(entities: list[Entity], seed: int) -> list[str]:
+    rng = random.Random(seed)
+    queries = {word[:end] for word in VOCABULARY + ["paymnet", "ledgr", "cart-sync", "team-pay"] for end in range(1, 9)}
+    for _ in range(150):  # pieces of real names and descriptions: separators, digits, word boundaries
+        entity = rng.choice(entities)
+        text = rng.choice([entity.name, entity.description])
+        start = rng.randrange(len(text))
+        queries.add(text[start : start + rng.randint(1, 9)].strip().lower() or "a")
+    return sorted(queries | {"-", ".api-", "zzz", "pay ledger", "set 3", "order-sync api"})
+
+
+def test_the_word_index_ranks_every_query_as_reading_the_text_does():
+    entities = _catalog_entities(5, 1500)
+    scanning, indexed = SearchIndex(entities), SearchIndex(entities)
+    indexed.prepare()  # builds the word index: searches now come from it
+    filtered = [p for p in range(len(entities)) if p % 4]
+    for query in _queries(entities, 9):
+        for within in (None, filtered):
+            scanning.forget_previous()
+            indexed.forget_previous()
+            expected = scanning.search(query, within=within)
+            found = indexed.search(query, within=within)
+            assert (found.positions, found.exact_count) == (expected.positions, expected.exact_count), query
+            if " " not in query.strip():
+                term = query.strip()
+                allowed = None if within is None else set(within)
+                assert found.positions[: found.exact_count] == [
+                    p for p in _expected(indexed, term) if allowed is None or p in allowed
+                ], query
+            page = indexed.search_page(query, within=within, limit=40)
+            assert page.positions == found.positions[: len(page.positions)], query
+            assert page.complete or len(page.positions) == 40
+
+
+class _CountingList(list):
+    """A list that counts the items read from it."""
+
+    reads = 0
+
+    def __getitem__(self, index):
+        type(self).reads += 1
+        return super().__getitem__(index)
+
+
+def test_a_prepared_index_answers_the_complete_list_without_reading_every_entity():
+    entities = _catalog_entities(6, 3000)
+    index = SearchIndex(entities)
+    index.prepare()
+    name_titles, haystacks, exact = index._make_texts()
+    index._texts = (_CountingList(name_titles), _CountingList(haystacks), exact)
+    _CountingList.reads = 0
+    result = index.search("sync")
+    assert result.exact_count > 300  # a common word...
+    assert _CountingList.reads < len(entities) // 10  # ...found from the words that hold it, not from the texts
+
+
+def test_narrowing_as_one_types_and_deletes_always_gives_the_fresh_result():
+    entities = _catalog_entities(8, 1200)
+    for prepared in (False, True):
+        typing = SearchIndex(entities)
+        if prepared:
+            typing.prepare()
+        # Letters typed, then deleted, then a different letter: each must forget what it narrowed from.
+        typed = ["s", "se", "set", "sett", "settl", "sett", "set", "se", "sy", "syn", "sync", "syn", "sy", "s", ""]
+        for query in typed:
+            fresh = SearchIndex(entities)
+            assert typing.search(query).positions == fresh.search(query).positions, (prepared, query)
+            page = typing.search_page(query, limit=30)
+            assert page.positions == fresh.search(query).positions[: len(page.positions)], (prepared, query)
+            assert page.complete or len(page.positions) == 30

@@ -86,14 +86,22 @@ class IdpApp(KeyHold, App[int]):
         self._render_styles_pushed = False
         self._theme_problems = self.choose_start_theme()
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
+        """The home screen, with last run's first page, as the app's first screen.
+
+        Pushed from ``on_mount`` instead, it would be laid out and painted while Textual still holds back every
+        paint for its start-up, and show a frame later (about 20 ms, and a blank default screen composed for
+        nothing).
+        """
         from idp_tui.screens.home import HomeScreen
 
+        first_page = load_first_page(self._first_page_path) if self._first_page_path else None
+        return HomeScreen(self.session, first_page)
+
+    def on_mount(self) -> None:
         for problem in self._theme_problems:
             self.notify(problem, severity="warning", timeout=15, markup=False)
         self.apply_user_keymap()
-        first_page = load_first_page(self._first_page_path) if self._first_page_path else None
-        self.push_screen(HomeScreen(self.session, first_page))
         self._say_storage_fallback()
         self.session.notices.sink = self._say_backend_wait  # "rate limited: waiting 10 s", from any worker
         # Paint the first frame (last run's first page) before the loader competes for the interpreter.
@@ -110,12 +118,16 @@ class IdpApp(KeyHold, App[int]):
 
     def apply_user_keymap(self) -> None:
         """Remap keys from ``keymap.yaml`` (binding ids to keys); its problems are shown once, valid entries apply."""
+        from .config import config_path
+
+        # The usual case (no keymap) costs one stat before the first frame, not the import of the keymap checker
+        # and every screen: this is keymap.keymap_path(), which the import would give.
+        if not (config_path().parent / "keymap.yaml").exists():
+            return
         from .keymap import keymap_path
         from .screens.bindings import load_user_keymap
 
         path = keymap_path()
-        if not path.exists():  # the usual case costs one stat, not the import of every screen
-            return
         result = load_user_keymap(path, binding_scopes())
         if result.keymap:
             self.set_keymap(result.keymap)
@@ -135,8 +147,25 @@ class IdpApp(KeyHold, App[int]):
         from .theming import choose_theme, load_remembered_theme, user_palette_dir
 
         self.theme_names, problems = register_themes(self, user_palette_dir())
-        self.theme, problem = choose_theme(self.session.theme, load_remembered_theme(), self.theme_names, DEFAULT_THEME)
+        name, problem = choose_theme(self.session.theme, load_remembered_theme(), self.theme_names, DEFAULT_THEME)
+        self._set_start_theme(name)
         return ([problem] if problem else []) + problems
+
+    def _set_start_theme(self, name: str) -> None:
+        """Set the theme before the app runs, without the CSS refresh a change of theme queues.
+
+        The stylesheet has no rules yet and is first parsed with these variables; the refresh Textual's theme
+        watcher queues would parse every rule a second time before the first frame (~10 ms of it). This does the
+        rest of what that watcher does: the theme's classes, the ANSI colour mapping, the render styles.
+        """
+        self.set_reactive(App.theme, name)
+        theme = self.current_theme
+        classes = {existing: False for existing in self.classes if existing.startswith("-theme-")}
+        classes.update({f"-theme-{theme.name}": True, "-dark-mode": theme.dark, "-light-mode": not theme.dark})
+        self.update_classes(classes, update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())
+        self.watch_theme(name)
 
     def watch_theme(self, name: str) -> None:
         """Give the renderables' named styles (problem, warning) the new theme's colours."""
@@ -201,7 +230,8 @@ class IdpApp(KeyHold, App[int]):
         self.post_message(self.CatalogLoaded(catalog, index))
         if self._first_page_path:
             save_first_page(self._first_page_path, index.entities, len(catalog), len(catalog.problems))
-        index.prepare()  # typo tolerance, built while the first frame is already on screen
+        catalog.add_incoming_relations()  # left out of the load, which shows the list sooner without them
+        index.prepare()  # the texts searched, typo tolerance and the word index, built with the list on screen
         # Last, with the list on screen: the policies' catalog rules (their worker starts here), among the problems.
         guardrails = self.session.catalog_guardrail_problems(catalog)
         if guardrails:

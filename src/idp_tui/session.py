@@ -11,7 +11,6 @@ asked for. The app, the screens and the commands receive the session; no other m
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from dataclasses import dataclass, field, replace
@@ -485,7 +484,11 @@ class Session:
 
 def _registry_dir(state: Path, name: str, is_demo: bool) -> Path:
     # One registry per catalog, so services created on the demo do not appear in a real catalog.
-    folder = "demo" if is_demo else hashlib.sha1(os.path.abspath(name).encode()).hexdigest()[:12]
+    if is_demo:
+        return state / "registered" / "demo"
+    import hashlib  # here: the import loads OpenSSL, a few ms of the TUI's first frame
+
+    folder = hashlib.sha1(os.path.abspath(name).encode()).hexdigest()[:12]
     return state / "registered" / folder
 
 

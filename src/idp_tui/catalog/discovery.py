@@ -12,10 +12,14 @@ A catalog is written by other people: the scan never follows a symlink to a fold
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from . import limits
 from .confined_glob import GlobBudget, GlobResult, OutsideRoot, confined_glob
@@ -35,6 +39,7 @@ class ScannedTree:
 
     previous: dict[str, tuple] = field(default_factory=dict)
     listings: dict[str, tuple] = field(default_factory=dict)
+    relisted: bool = False  # a folder was read again (new, or changed since the previous scan)
     roots: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -45,8 +50,13 @@ class ScannedTree:
 
     @property
     def changed(self) -> bool:
-        """Whether any folder differs from the previous scan (so the new listings are worth saving)."""
-        return self.listings != self.previous
+        """Whether any folder differs from the previous scan (so the new listings are worth saving).
+
+        A folder read again has a new modification time, so its listing differs; the others are the previous
+        listings themselves: comparing the folders listed is enough (comparing every listing took ~10 ms at
+        23,000 folders, on every start).
+        """
+        return self.relisted or self.listings.keys() != self.previous.keys()
 
     def scan(self, directory: str) -> list[str]:
         """Add every YAML file under ``directory`` (depth first, sorted) and return them."""
@@ -59,13 +69,17 @@ class ScannedTree:
             if listing is None:
                 continue
             _, subdirectories, yaml_files, skipped = listing
-            found += [os.path.join(current, name) for name in yaml_files]
+            # os.path.join of a listed name (never absolute, never holding a separator), made plain: this runs
+            # for every folder of the catalog on every start.
+            prefix = current if current.endswith(os.sep) else current + os.sep
+            found += [prefix + name for name in yaml_files]
             if len(found) > room:  # a catalog this large is cut short, and says so
                 del found[max(room, 0) :]
                 self.truncated = True
                 break
-            self.skipped += [os.path.join(current, name) for name in skipped]
-            stack.extend(os.path.join(current, name) for name in reversed(subdirectories))
+            if skipped:
+                self.skipped += [prefix + name for name in skipped]
+            stack.extend([prefix + name for name in reversed(subdirectories)])
         self.roots.append(directory)
         self.real_roots[directory] = os.path.realpath(directory)
         self.files += found
@@ -78,6 +92,7 @@ class ScannedTree:
             return None
         listing = self.previous.get(directory)
         if listing is None or listing[0] != mtime_ns:
+            self.relisted = True
             try:
                 with os.scandir(directory) as entries:
                     ordered = sorted(entries, key=lambda entry: entry.name)
@@ -133,7 +148,7 @@ class ScannedTree:
         parts = pattern.split(os.sep)
         max_files = limits.MAX_GLOB_FILES
         if self._covers(pattern, parts, root):
-            matches = sorted(path for path in self.files if _matches(path.split(os.sep), parts))
+            matches = sorted(path for path in self.files if _matches(path, parts))
             return GlobResult(matches[:max_files], truncated=len(matches) > max_files)
         return confined_glob(pattern, root, max_files, self.glob_budget)
 
@@ -159,13 +174,36 @@ def _is_dir(entry: os.DirEntry) -> bool:
         return False
 
 
-def _matches(path_parts: list[str], pattern_parts: list[str]) -> bool:
+def _matches(path: str, pattern_parts: list[str]) -> bool:
+    """Whether ``path`` matches the glob split into ``pattern_parts``, part by part as ``glob`` matches."""
+    leading, checks = _part_checks(tuple(pattern_parts))
+    if not path.startswith(leading):  # most paths of a catalog differ from a pattern before its first wildcard
+        return False
+    path_parts = path.split(os.sep)
     if len(path_parts) != len(pattern_parts):
         return False
-    for name, part in zip(path_parts, pattern_parts, strict=True):
+    for index, part, match in checks:
+        name = path_parts[index]
+        if match is None:
+            if name != part:
+                return False
         # glob's wildcards never match hidden names unless the pattern itself starts with a dot.
-        if name.startswith(".") and not part.startswith(".") and glob.has_magic(part):
-            return False
-        if name != part and not fnmatchcase(name, part):
+        elif (name.startswith(".") and not part.startswith(".")) or (name != part and match(name) is None):
             return False
     return True
+
+
+@lru_cache(maxsize=64)
+def _part_checks(parts: tuple[str, ...]) -> tuple[str, list[tuple[int, str, Callable[[str], object] | None]]]:
+    """``(the literal start of the pattern, each later part with its matcher)``, made once per pattern: a catalog
+    matches every file it scanned against each Location glob, on every start."""
+    literal = 0
+    while literal < len(parts) and not glob.has_magic(parts[literal]):
+        literal += 1
+    leading = os.sep.join(parts[:literal]) + (os.sep if literal < len(parts) else "")
+    checks = [
+        (index, part, re.compile(fnmatch.translate(part)).match if glob.has_magic(part) else None)
+        for index, part in enumerate(parts)
+        if index >= literal
+    ]
+    return leading, checks

@@ -163,3 +163,30 @@ class Entity:
             out["spec"] = self.raw["spec"]
         out["relations"] = [{"type": rel_type, "targetRef": target} for rel_type, target in relations or []]
         return out
+
+
+_new = object.__new__
+_set_raw, _set_key, _set_source, _set_origin = (
+    Entity.raw.__set__,  # type: ignore[attr-defined]
+    Entity.key.__set__,  # type: ignore[attr-defined]
+    Entity.source.__set__,  # type: ignore[attr-defined]
+    Entity.origin.__set__,  # type: ignore[attr-defined]
+)
+_set_path, _set_line = SourceLocation.path.__set__, SourceLocation.line.__set__  # type: ignore[attr-defined]
+
+
+def entity_read_at(raw: dict[str, Any], key: str, path: str, line: int) -> Entity:
+    """``Entity(raw, key, SourceLocation(path, line))``, made about three times faster.
+
+    A local catalog makes one per document on every start (50,000 on a large one); a frozen dataclass's
+    ``__init__`` sets each field through ``object.__setattr__``, where the slots' own setters are direct.
+    """
+    source = _new(SourceLocation)
+    _set_path(source, path)
+    _set_line(source, line)
+    entity = _new(Entity)
+    _set_raw(entity, raw)
+    _set_key(entity, key)
+    _set_source(entity, source)
+    _set_origin(entity, None)
+    return entity

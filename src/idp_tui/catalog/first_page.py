@@ -7,7 +7,6 @@ at once, says how old they are, and replaces them when the catalog is read.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Sequence
@@ -40,7 +39,11 @@ def first_page_path(label: str, directory: Path | None = None) -> Path:
 
     A file in ``directory`` (by default the cache home) named by a hash of the label, so each catalog has its own.
     """
-    digest = hashlib.sha1(label.encode()).hexdigest()[:16]
+    try:  # CPython's own SHA-1: importing hashlib loads OpenSSL, a few ms of the first frame this file is for
+        from _sha1 import sha1
+    except ImportError:
+        from hashlib import sha1
+    digest = sha1(label.encode()).hexdigest()[:16]
     return (directory or cache_home()) / f"first-page-{digest}.json"
 
 

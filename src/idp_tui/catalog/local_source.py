@@ -20,22 +20,21 @@ import gc
 import glob
 import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import limits
-from .confined_glob import OutsideRoot
-from .discovery import ScannedTree
-from .entity import Entity, SourceLocation
-from .file_access import RefusedRead, checked_stat
-from .model import Catalog
 from .problems import Problem
 from .protocols import CatalogSource
 
+# The reading machinery (discovery, confinement, the model) is imported by load(): the TUI makes this source
+# for its first frame, which needs only the catalog's label.
 if TYPE_CHECKING:
+    from .discovery import ScannedTree
+    from .model import Catalog
     from .parse_cache import ParseCache
     from .parsed_file import ParsedFile
 
@@ -141,6 +140,8 @@ class LocalCatalogSource(CatalogSource):
         """Read every file reachable from the roots. Bad files become problems; nothing raises."""
         # Imported here: the YAML parser and validators load in the worker that reads the catalog,
         # not on the TUI's start-up path.
+        from .entity import entity_read_at
+        from .model import Catalog
         from .parse_cache import ParseCache
 
         cache = ParseCache.for_roots(self.roots, self.cache_dir) if self.use_cache else ParseCache(None)
@@ -153,12 +154,12 @@ class LocalCatalogSource(CatalogSource):
                 problems += parsed.problems
                 if (parsed.alias_nodes or parsed.included_bytes) and not expansion.admits(parsed, problems):
                     continue
-                for document in parsed.documents:
-                    if document.problems:
-                        problems += document.problems
-                    elif document.key is not None:
-                        entity = Entity(document.data, document.key, SourceLocation(parsed.path, document.line))
-                        accepted.append((entity, document.relations))
+                path = parsed.path
+                for line, data, key, relations, document_problems in parsed.documents:  # once per entity
+                    if document_problems:
+                        problems += document_problems
+                    elif key is not None:
+                        accepted.append((entity_read_at(data, key, path, line), relations))
             catalog = Catalog.build(accepted, problems, self.label)
         if self.stats.parsed or tree.changed:
             cache.save([*files.values(), *set_aside.values()], tree.listings)
@@ -168,6 +169,8 @@ class LocalCatalogSource(CatalogSource):
         self, cache: ParseCache
     ) -> tuple[dict[str, ParsedFile], dict[str, ParsedFile], ScannedTree, list[Problem]]:
         """Read every file: ``(catalog files, scanned files set aside, the scan, problems)``."""
+        from .discovery import ScannedTree
+
         files: dict[str, ParsedFile] = {}
         problems: list[Problem] = []
         tree = ScannedTree(previous=cache.directories)
@@ -190,6 +193,7 @@ class LocalCatalogSource(CatalogSource):
             else:
                 problems.append(Problem(root, 1, "no such file or directory", "location"))
         registries = {os.path.realpath(root) for root in self.optional_roots}
+        read_one = self._reader(cache)
         ignored: dict[str, ParsedFile] = {}
         read = 0
         stopped_at = self.roots[0] if tree.truncated else None
@@ -200,7 +204,7 @@ class LocalCatalogSource(CatalogSource):
             path = queue.popleft()
             read += 1
             root, how = origins[path]
-            parsed = self._read_one(path, root, how, cache)
+            parsed = read_one(path, root, how)
             if path not in explicit and not parsed.looks_like_catalog_file():
                 ignored[path] = parsed
                 continue
@@ -224,22 +228,30 @@ class LocalCatalogSource(CatalogSource):
         self.stats.ignored = len(ignored)
         return files, ignored, tree, problems
 
-    def _read_one(self, path: str, root: str, how: int, cache: ParseCache) -> ParsedFile:
+    def _reader(self, cache: ParseCache) -> Callable[[str, str, int], ParsedFile]:
+        """``read_one(path, root, how)``: a file from the cache if unchanged, parsed otherwise, refused if it must be.
+
+        Made once per load: it runs for every file of the catalog, and imports inside it would run as often.
+        """
+        from .file_access import RefusedRead, checked_stat
         from .parsed_file import parse_file, unreadable_file
 
-        try:
-            stat = checked_stat(
-                path, None if how == _NAMED else root, limits.MAX_CATALOG_FILE_BYTES, parent_inside=how == _INSIDE
-            )
-        except RefusedRead as refused:
-            return unreadable_file(path, str(refused))
-        self.stats.files += 1
-        parsed = cache.get(path, stat)
-        if parsed is not None:
-            self.stats.cached += 1
-            return parsed
-        self.stats.parsed += 1
-        return parse_file(path, stat, root)
+        stats, cached_parse, limit = self.stats, cache.get, limits.MAX_CATALOG_FILE_BYTES
+
+        def read_one(path: str, root: str, how: int) -> ParsedFile:
+            try:
+                stat = checked_stat(path, None if how == _NAMED else root, limit, parent_inside=how == _INSIDE)
+            except RefusedRead as refused:
+                return unreadable_file(path, str(refused))
+            stats.files += 1
+            parsed = cached_parse(path, stat)
+            if parsed is not None:
+                stats.cached += 1
+                return parsed
+            stats.parsed += 1
+            return parse_file(path, stat, root)
+
+        return read_one
 
     @staticmethod
     def _location_targets(
@@ -264,6 +276,8 @@ def _follow_target(
     target: str, spec: dict, base_dir: str, root: str, tree: ScannedTree
 ) -> tuple[list[tuple[str, int]], list[str]]:
     """``(files with how far each is checked, problems)`` for one Location target."""
+    from .confined_glob import OutsideRoot
+
     location_type = spec.get("type", "file")
     if location_type != "file" or "://" in target:
         return [], [

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from .entity import Entity
 from .problems import Problem
@@ -11,7 +11,6 @@ from .refs import EntityRefError, parse_ref
 from .relations import INVERSE, RELATION_TITLES, Relation
 
 
-@dataclass
 class Catalog:
     """Entities with their relations.
 
@@ -21,13 +20,51 @@ class Catalog:
     and once by every accessor.
     """
 
-    entities: list[Entity] = field(default_factory=list)
-    relations: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    label: str = ""
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        entities: list[Entity] | None = None,
+        relations: dict[str, list[tuple[str, str]]] | None = None,
+        problems: list[Problem] | None = None,
+        label: str = "",
+    ) -> None:
+        self.entities: list[Entity] = [] if entities is None else entities
+        self._relations: dict[str, list[tuple[str, str]]] = {} if relations is None else relations
+        self.problems: list[Problem] = [] if problems is None else problems
+        self.label = label
         self.by_key: dict[str, Entity] = {entity.key: entity for entity in self.entities}
+        # Outgoing relations whose inverse (on each target) is still to be added: see build().
+        self._incoming_pending: list[tuple[str, list[tuple[str, str]]]] | None = None
+        self._incoming_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Catalog({self.label!r}, {len(self.entities)} entities, {len(self.problems)} problems)"
+
+    @property
+    def relations(self) -> dict[str, list[tuple[str, str]]]:
+        """Every source key's ``(type, target key)`` pairs, both directions (see the class)."""
+        if self._incoming_pending is not None:
+            self.add_incoming_relations()
+        return self._relations
+
+    def add_incoming_relations(self) -> None:
+        """Add each relation's inverse to its target (``ownerOf`` for an ``ownedBy``), once.
+
+        :meth:`build` leaves this to the first use of the relations: 180,000 of them on a 50,000-entity catalog
+        take about as long as the rest of building it, and the list of entities is shown without them. A
+        loader calls it in the background once the list is on screen; a reader sooner waits for it.
+        """
+        with self._incoming_lock:
+            pending = self._incoming_pending
+            if pending is None:
+                return
+            relations, inverse = self._relations, INVERSE
+            for key, outgoing in pending:
+                for relation_type, target in outgoing:
+                    reverse = relations.get(target)
+                    if reverse is None:
+                        relations[target] = reverse = []
+                    reverse.append((inverse[relation_type], key))
+            self._incoming_pending = None
 
     @classmethod
     def build(
@@ -41,6 +78,7 @@ class Catalog:
         entities: list[Entity] = []
         seen: dict[str, Entity] = {}
         relations: dict[str, list[tuple[str, str]]] = {}
+        pending: list[tuple[str, list[tuple[str, str]]]] = []
         for entity, outgoing in accepted:
             key = entity.key
             first = seen.get(key)
@@ -58,16 +96,12 @@ class Catalog:
                 continue
             seen[key] = entity
             entities.append(entity)
-            own = relations.get(key)
-            if own is None:
-                relations[key] = own = []
-            own += outgoing
-            for relation_type, target in outgoing:
-                reverse = relations.get(target)
-                if reverse is None:
-                    relations[target] = reverse = []
-                reverse.append((INVERSE[relation_type], key))
-        return cls(entities, relations, problems, label)
+            relations[key] = list(outgoing)  # a copy: the inverses added later must not reach the parse cache
+            if outgoing:
+                pending.append((key, outgoing))
+        catalog = cls(entities, relations, problems, label)
+        catalog._incoming_pending = pending
+        return catalog
 
     def remember(self, entities: Iterable[Entity]) -> None:
         """Know more entities by key (relation targets fetched later); the list and search index stay as loaded."""

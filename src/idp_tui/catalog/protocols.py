@@ -8,11 +8,13 @@ Every failure is a :class:`~idp_tui.catalog.errors.CatalogSourceError` (or a sub
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
-from .entity import Entity
 from .errors import CatalogSourceError
-from .model import Catalog
+
+if TYPE_CHECKING:  # annotations only: the TUI's first frame needs the protocol, not the model
+    from .entity import Entity
+    from .model import Catalog
 
 
 @runtime_checkable

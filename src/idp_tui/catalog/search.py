@@ -10,21 +10,25 @@ in tiers, best first, keeping name order inside a tier:
 5. a word of the name, title, tags, owner or system is within one typo of it (two for long queries).
 
 Results are produced lazily in that order, so :meth:`SearchIndex.search_page` answers a keystroke
-with the first screenful after scanning only as much as it needs; :meth:`SearchIndex.search` gives
-the whole list. Typing more narrows the previous complete result instead of scanning everything
-again. ``within`` (the positions a facet filter lets through) must be in ascending order. Several
-words must all match; each word's tier counts and the worst decides.
+with the first screenful after finding only as much as it needs; :meth:`SearchIndex.search` gives
+the whole list. Once :meth:`SearchIndex.prepare` has built the word index (``search_words``), a
+term's matches come from the words that contain it, not from reading every entity's text; before
+that, or when reading is cheaper, the text is scanned, and typing more narrows the previous complete
+result instead of scanning everything again. Both ways give the same results in the same order.
+``within`` (the positions a facet filter lets through) must be in ascending order. Several words
+must all match; each word's tier counts and the worst decides.
 """
 
 from __future__ import annotations
 
 import threading
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
 from .entity import Entity
+from .search_words import Hits, WordIndex
 from .typos import TYPO_MIN_LENGTH, TypoIndex, words_of
 
 # One or two letters occur in nearly every name: below this, "contains" does not rank by field.
@@ -32,6 +36,9 @@ _NAME_TIER_MIN_LENGTH = 3
 _CHUNK = 2048
 _LAST = "\U0010ffff"
 PAGE_SIZE = 200
+# Up to this many candidates (a facet filter, the previous keystroke's matches), reading their text is cheaper
+# than asking the word index.
+_SCAN_MAX = 3000
 
 
 def _contains(sorted_positions: Sequence[int], position: int) -> bool:
@@ -39,9 +46,37 @@ def _contains(sorted_positions: Sequence[int], position: int) -> bool:
     return index < len(sorted_positions) and sorted_positions[index] == position
 
 
-def _sort_key(entity: Entity) -> tuple[str, str, str]:
-    metadata = entity.raw["metadata"]
-    return (metadata["name"].lower(), entity.raw["kind"], metadata.get("namespace") or "")
+def _texts(entities: Sequence[Entity], names: Sequence[str]) -> tuple[list[str], list[str], dict[str, list[int]]]:
+    """``(name_titles, haystacks, exact)`` of :class:`SearchIndex` for entities in its order."""
+    name_titles: list[str] = []
+    haystacks: list[str] = []
+    exact: dict[str, list[int]] = {}
+    for position, entity in enumerate(entities):
+        raw = entity.raw
+        metadata = raw["metadata"]
+        spec = raw.get("spec") or {}
+        name = names[position]
+        title = (metadata.get("title") or "").lower()
+        name_titles.append(f"{name}\n{title}" if title else name)
+        fields = (
+            name,
+            title,
+            metadata.get("description") or "",
+            " ".join(metadata.get("tags") or ()),
+            spec.get("owner") or "",
+            spec.get("system") or "",
+            spec.get("type") or "",
+            raw["kind"],
+        )
+        haystacks.append("\n".join([f if type(f) is str else "" for f in fields]).lower())
+        held = exact.get(name)
+        if held is None:
+            exact[name] = [position]
+        else:
+            held.append(position)
+        if title and title != name:
+            exact.setdefault(title, []).append(position)
+    return name_titles, haystacks, exact
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,54 +94,81 @@ class SearchResult:
 
 
 class SearchIndex:
-    """An in-memory index over a list of entities."""
+    """An in-memory index over a list of entities.
+
+    Made on every start (50,000 entities on a large catalog) before the list can be shown: only the name order
+    is made here. The lower-case texts a query reads are made by :meth:`prepare` in the background, or by the
+    first search that comes sooner.
+    """
 
     def __init__(self, entities: Sequence[Entity]) -> None:
-        # Built on every start of a 50,000-entity catalog: read the raw descriptors directly.
-        self.entities: list[Entity] = sorted(entities, key=_sort_key)
-        self.names: list[str] = []
-        self.name_titles: list[str] = []
-        self.haystacks: list[str] = []
-        self.exact: dict[str, list[int]] = {}
-        for position, entity in enumerate(self.entities):
+        entities = list(entities)
+        names: list[str] = []
+        keys: list[str] = []
+        for entity in entities:  # the raw descriptors directly: no accessor calls per entity
             raw = entity.raw
             metadata = raw["metadata"]
-            spec = raw.get("spec") or {}
             name = metadata["name"].lower()
-            title = (metadata.get("title") or "").lower()
-            self.names.append(name)
-            self.name_titles.append(f"{name}\n{title}" if title else name)
-            fields = [
-                name,
-                title,
-                metadata.get("description") or "",
-                " ".join(metadata.get("tags") or ()),
-                spec.get("owner") or "",
-                spec.get("system") or "",
-                spec.get("type") or "",
-                raw["kind"],
-            ]
-            self.haystacks.append("\n".join(f if type(f) is str else "" for f in fields).lower())
-            self.exact.setdefault(name, []).append(position)
-            if title and title != name:
-                self.exact.setdefault(title, []).append(position)
+            names.append(name)
+            # One string per entity sorts faster than a tuple; NUL sorts before any character of a name.
+            keys.append(f"{name}\0{raw['kind']}\0{metadata.get('namespace') or ''}")
+        order = sorted(range(len(entities)), key=keys.__getitem__)
+        self.entities: list[Entity] = [entities[i] for i in order]
+        self.names: list[str] = [names[i] for i in order]
+        self._texts: tuple[list[str], list[str], dict[str, list[int]]] | None = None
+        self._texts_lock = threading.Lock()
         self._sorted_titles: list[tuple[str, int]] | None = None
         self._typos: TypoIndex | None = None
+        self._words: WordIndex | None = None
         self._prepare_lock = threading.Lock()
-        self._previous: tuple[str, list[int]] | None = None
+        self._words_lock = threading.Lock()
+        self._previous: tuple[str, Sequence[int]] | None = None
+
+    @property
+    def name_titles(self) -> list[str]:
+        """Per position, the lower-case name, and the title on a second line when there is one."""
+        return (self._texts or self._make_texts())[0]
+
+    @property
+    def haystacks(self) -> list[str]:
+        """Per position, every field a query looks in, lower-case, one a line."""
+        return (self._texts or self._make_texts())[1]
+
+    @property
+    def exact(self) -> dict[str, list[int]]:
+        """The positions of each lower-case name and title."""
+        return (self._texts or self._make_texts())[2]
+
+    def _make_texts(self) -> tuple[list[str], list[str], dict[str, list[int]]]:
+        with self._texts_lock:
+            if self._texts is None:
+                self._texts = _texts(self.entities, self.names)
+            return self._texts
 
     def __len__(self) -> int:
         return len(self.entities)
 
     def prepare(self) -> None:
-        """Build what the first typo-tolerant query needs (call from a background worker).
+        """Build the typo index, then the word index (call from a background worker).
 
-        A search that needs it sooner waits for the build in progress instead of starting another.
+        A typo-tolerant search that needs the typo index sooner waits for the build in progress instead of
+        starting another; searches never wait for the word index (they scan until it is there).
         """
+        self._make_texts()
+        self._prepare_typos()
+        with self._words_lock:
+            if self._words is None:
+                self._words = WordIndex(self.name_titles, self.haystacks)
+
+    def _prepare_typos(self) -> None:
         with self._prepare_lock:
             self._titles_sorted()
             if self._typos is None:
                 self._typos = TypoIndex(self.entities)
+
+    def forget_previous(self) -> None:
+        """Start the next search afresh rather than narrowing the last one (what a new query in a benchmark does)."""
+        self._previous = None
 
     # -- queries ----------------------------------------------------------------------------------
 
@@ -119,9 +181,9 @@ class SearchIndex:
         if len(terms) > 1:
             return self._search_words(terms, within, query)
         term = terms[0]
-        positions = list(self._matches(term, within))
+        positions, matched = self._ranked(term, within)
         exact_count = len(positions)
-        positions += self._typo_tail(term, within, positions)
+        positions += self._typo_tail(term, within, matched)
         return SearchResult(query, positions, exact_count)
 
     def search_page(self, query: str, within: Sequence[int] | None = None, limit: int = PAGE_SIZE) -> SearchResult:
@@ -130,12 +192,63 @@ class SearchIndex:
         if len(terms) != 1:
             return self.search(query, within)
         term = terms[0]
-        page = list(islice(self._matches(term, within), limit))
+        hits = self._index_hits(term, within)
+        if hits is None:
+            page = list(islice(self._matches(term, within), limit))
+        else:
+            page = []
+            for tier in self._indexed_tiers(term, within, hits):
+                page += tier
+                if len(page) >= limit:
+                    break
+            del page[limit:]
         if len(page) == limit:
             return SearchResult(query, page, limit, complete=False)
         return SearchResult(query, page + self._typo_tail(term, within, page), len(page))
 
     # -- ranking ----------------------------------------------------------------------------------
+
+    def _ranked(self, term: str, within: Sequence[int] | None) -> tuple[list[int], Collection[int]]:
+        """Every position matching ``term`` as typed, in rank order, and the same positions as a collection to
+        test membership in (for the typo tail)."""
+        hits = self._index_hits(term, within)
+        if hits is None:
+            positions = list(self._matches(term, within))
+            return positions, positions
+        positions = [p for tier in self._indexed_tiers(term, within, hits) for p in tier]
+        if within is None:
+            self._previous = (term, hits.anywhere)
+        return positions, positions
+
+    def _index_hits(self, term: str, within: Sequence[int] | None) -> Hits | None:
+        """The word index's matches for ``term``, or None where scanning the text is the way (no index yet, a
+        few hundred candidates to read, a term the index cannot answer)."""
+        words = self._words
+        if words is None:
+            return None
+        candidates = self._narrowed(term, within)
+        if candidates is not None and len(candidates) <= _SCAN_MAX:
+            return None
+        return words.hits(term, self.haystacks, self.name_titles)
+
+    def _indexed_tiers(self, term: str, within: Sequence[int] | None, hits: Hits) -> Iterator[list[int]]:
+        """The tiers of :meth:`_matches` (exact, prefix, name, elsewhere), each made when it is asked for."""
+        allowed = None if within is None else set(within)
+        exact = sorted(p for p in self.exact.get(term, ()) if allowed is None or p in allowed)
+        yield exact
+        start, end = self._name_prefix_range(term)
+        given = set(range(start, end))
+        given.update(self._title_prefix_positions(term))
+        given.difference_update(exact)
+        if allowed is not None:
+            given.intersection_update(allowed)
+        yield sorted(given)
+        given.update(exact)
+        if len(term) >= _NAME_TIER_MIN_LENGTH:
+            in_names = [p for p in hits.names if p not in given and (allowed is None or p in allowed)]
+            yield in_names
+            given.update(in_names)
+        yield [p for p in hits.anywhere if p not in given and (allowed is None or p in allowed)]
 
     def _matches(self, term: str, within: Sequence[int] | None) -> Iterator[int]:
         """Positions whose haystack contains ``term``, in tier order (exact, prefix, name, elsewhere)."""
@@ -190,17 +303,17 @@ class SearchIndex:
             return previous[1]
         return None
 
-    def _typo_tail(self, term: str, within: Sequence[int] | None, matched: Sequence[int]) -> list[int]:
+    def _typo_tail(self, term: str, within: Sequence[int] | None, matched: Collection[int]) -> list[int]:
         """Typo matches not already among ``matched`` (none for short terms)."""
         if len(term) < TYPO_MIN_LENGTH:
             return []
-        seen = set(matched)
+        seen = matched if isinstance(matched, set) else set(matched)
         allowed = None if within is None else set(within)
         return [p for p in self._typo_positions(term) if p not in seen and (allowed is None or p in allowed)]
 
     def _typo_positions(self, term: str) -> list[int]:
         """Entities matching ``term`` with typos; a term like ``paymnet-procesor`` must match word by word."""
-        self.prepare()
+        self._prepare_typos()
         assert self._typos is not None
         words = words_of(term)
         if len(words) <= 1:
@@ -229,7 +342,11 @@ class SearchIndex:
 
     def _tiers(self, term: str, within: Sequence[int] | None) -> dict[int, int]:
         """Each matching position's tier (1 best, 5 by typo) for one word of a several-word query."""
-        matches = list(self._matches(term, within))
+        hits = self._index_hits(term, within)
+        if hits is None:
+            matches = list(self._matches(term, within))
+        else:
+            matches = [p for tier in self._indexed_tiers(term, within, hits) for p in tier]
         exact = set(self.exact.get(term, ()))
         start, end = self._name_prefix_range(term)
         prefix = {*range(start, end), *self._title_prefix_positions(term)}

@@ -62,6 +62,9 @@ class TypoIndex:
         for index, word in enumerate(self.words):
             for slot in (0, 1):
                 self._by_letter.setdefault((slot, word[slot]), []).append(index)
+        # Word beginnings to compare, by (a term's first two letters, length): typing on reuses them.
+        self._compared: dict[tuple[str, int, bool], tuple[list[int], list[str]]] = {}
+        import rapidfuzz.process  # noqa: F401 - here, in the background build, not on the first keystroke with a typo
 
     def _candidates(self, term: str) -> list[int]:
         found: set[int] = set()
@@ -70,17 +73,34 @@ class TypoIndex:
                 found.update(self._by_letter.get((slot, letter), ()))
         return sorted(found)
 
+    def _beginnings(self, term: str, length: int, shortest: bool) -> tuple[list[int], list[str]]:
+        """The candidate words for ``term`` and their first ``length`` letters.
+
+        Past the shortest length compared, a word shorter than ``length`` is left out: its beginning is the whole
+        word, compared already.
+        """
+        key = (term[:2], length, shortest)
+        found = self._compared.get(key)
+        if found is None:
+            words = self.words
+            candidates = [i for i in self._candidates(term) if shortest or len(words[i]) >= length]
+            found = (candidates, [words[i][:length] for i in candidates])
+            if len(self._compared) >= 256:
+                self._compared.clear()
+            self._compared[key] = found
+        return found
+
     def near(self, term: str) -> list[int]:
         """Positions with a word whose beginning is within the allowed typos of ``term``, best first."""
         from rapidfuzz import process
         from rapidfuzz.distance import DamerauLevenshtein
 
         typos = 2 if len(term) >= TWO_TYPOS_MIN_LENGTH else 1
-        candidates = self._candidates(term)
         distances: dict[int, int] = {}
         # A typo can drop, add or change letters, so compare with word beginnings a little shorter or longer.
-        for length in range(len(term) - typos, len(term) + typos + 1):
-            prefixes = [self.words[index][:length] for index in candidates]
+        shortest = len(term) - typos
+        for length in range(shortest, len(term) + typos + 1):
+            candidates, prefixes = self._beginnings(term, length, length == shortest)
             matches = process.extract(
                 term, prefixes, scorer=DamerauLevenshtein.distance, score_cutoff=typos, limit=None
             )

@@ -6,23 +6,45 @@ its own thread; a cluster that is down, times out or refuses us becomes an error
 
 from __future__ import annotations
 
-import json
 import os
 import queue
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import NoClusters, describe_api_error
+from .errors import ClusterError, NoClusters, describe_api_error
+from .paging import list_all
 from .protocols import LogSource, WorkloadSource
+from .rest import list_kind
 from .selection import WorkloadSelector
-from .snapshot import KINDS, ClusterSnapshot
+from .snapshot import KINDS, UNLABELLED, ClusterSnapshot
 
 if TYPE_CHECKING:
     from .actions import WorkloadAction
     from .logs import LogOptions, LogTail
     from .watch import ClusterWatch, WatchStatus
+
+
+# Each kubeconfig context's client configuration, read once and kept until the file changes (see api_client).
+_CONFIGURATIONS: dict[tuple[str | None, str], tuple[object, Any]] = {}
+_CONFIGURATIONS_LOCK = threading.Lock()
+
+
+def _kubeconfig_stamp(config_file: str | None) -> object:
+    """What changes when the kubeconfig (``config_file``, else ``$KUBECONFIG``'s files, else ~/.kube/config) does."""
+    paths = [config_file] if config_file else (os.environ.get("KUBECONFIG") or "~/.kube/config").split(os.pathsep)
+    stamps = []
+    for path in paths:
+        try:
+            info = os.stat(os.path.expanduser(path))
+        except OSError:
+            stamps.append((path, None))
+        else:
+            stamps.append((path, info.st_mtime_ns, info.st_size))
+    return tuple(stamps)
 
 
 def kubeconfig_contexts(config_file: str | None = None) -> tuple[list[str], str | None]:
@@ -64,13 +86,27 @@ class KubeconfigClusters(WorkloadSource, LogSource):
         names, current = kubeconfig_contexts(self.config_file)
         return names if self.demo else [current] if current else names[:1]
 
-    def snapshot(self, selector: WorkloadSelector) -> list[ClusterSnapshot]:
-        """Every allowed cluster's workloads for ``selector``, queried concurrently, in cluster order."""
+    def snapshot(
+        self, selector: WorkloadSelector, on_cluster: Callable[[ClusterSnapshot], None] | None = None
+    ) -> list[ClusterSnapshot]:
+        """Every allowed cluster's workloads for ``selector``, queried concurrently, in cluster order.
+
+        Each cluster is read in its own thread, so a slow or unreachable one delays only itself (up to its
+        timeout). ``on_cluster`` is called (from that thread) with each cluster's snapshot as soon as it is read,
+        fastest first.
+        """
         names = [name for name in self.cluster_names() if selector.allows_cluster(name)]
         if not names:
             return []
-        with ThreadPoolExecutor(max_workers=min(8, len(names))) as pool:
-            return list(pool.map(lambda name: self._read_cluster(name, selector), names))
+
+        def read(name: str) -> ClusterSnapshot:
+            snapshot = self._read_cluster(name, selector)
+            if on_cluster is not None:
+                on_cluster(snapshot)
+            return snapshot
+
+        with ThreadPoolExecutor(max_workers=min(16, len(names)), thread_name_prefix="kube-read") as pool:
+            return list(pool.map(read, names))
 
     def _read_cluster(self, name: str, selector: WorkloadSelector) -> ClusterSnapshot:
         snapshot = ClusterSnapshot(name, demo=self.demo)
@@ -79,23 +115,42 @@ class KubeconfigClusters(WorkloadSource, LogSource):
         except Exception as error:  # noqa: BLE001 - a broken context is that cluster's error, not a crash
             snapshot.error = f"cannot use context {name}: {error}"
             return snapshot
+        kinds = [*KINDS, "Event"]
         try:
-            what = "pods"
-            for kind, (api, noun) in KINDS.items():
-                what = f"{noun.replace('_', '')}s"
-                # HPAs carry no workload labels; they are matched to workloads by scaleTargetRef later.
-                labels = None if kind == "HorizontalPodAutoscaler" else selector.label_selector
-                body = self._list(client, api, noun, selector.namespace, labels)
-                snapshot.objects[kind] = body.get("items", [])
-                snapshot.resource_versions[kind] = body.get("metadata", {}).get("resourceVersion", "")
-            what = "events"
-            snapshot.events = self._list(client, "CoreV1Api", "event", selector.namespace, None).get("items", [])
-        except Exception as error:  # noqa: BLE001 - see describe_api_error: every failure is reported per cluster
-            snapshot.error = describe_api_error(error, what)
-            snapshot.objects = {}
+            # Every kind at once (one request each, over the client's connection pool), as the watch does.
+            with ThreadPoolExecutor(max_workers=len(kinds), thread_name_prefix=f"kube-read {name}") as pool:
+                bodies = list(pool.map(lambda kind: self._read_kind(client, kind, selector), kinds))
         finally:
             client.close()
+        for kind, (body, error) in zip(kinds, bodies, strict=True):
+            if error is not None:
+                snapshot.error = error
+                snapshot.objects = {}
+                snapshot.events = []
+                return snapshot
+            if kind == "Event":
+                snapshot.events = body.get("items", [])
+            else:
+                snapshot.objects[kind] = body.get("items", [])
+                snapshot.resource_versions[kind] = body.get("metadata", {}).get("resourceVersion", "")
         return snapshot
+
+    def _read_kind(self, client, kind: str, selector: WorkloadSelector) -> tuple[dict[str, Any], str | None]:
+        """One kind's list for ``selector`` (paged), or why it could not be read (one line)."""
+        what = KINDS.get(kind, "events")
+        # HPAs and Events carry no workload labels: HPAs are matched to workloads by scaleTargetRef later, events
+        # by the object they are about. They are still asked for in the entity's namespace only, when it has one.
+        labels = None if kind in UNLABELLED else selector.label_selector
+        for attempt in range(2):
+            try:
+                return self._list(client, kind, selector.namespace, labels), None
+            except ClusterError as error:
+                return {}, str(error)
+            except Exception as error:  # noqa: BLE001 - see describe_api_error: every failure is reported per cluster
+                if getattr(error, "status", None) == 410 and attempt == 0:
+                    continue  # the list's version was compacted between two pages: list again from the start
+                return {}, describe_api_error(error, what)
+        return {}, f"410 Gone listing {what} twice"  # pragma: no cover - the loop returns on its second attempt
 
     def watch(
         self,
@@ -106,8 +161,6 @@ class KubeconfigClusters(WorkloadSource, LogSource):
         on_status: Callable[[WatchStatus], None] | None = None,
     ) -> ClusterWatch:
         """Start following one cluster's objects for ``selector``: each kind is listed, then watched (never polled)."""
-        from functools import partial
-
         from .watch import ClusterWatch
 
         factory = partial(self.api_client, cluster)
@@ -128,24 +181,36 @@ class KubeconfigClusters(WorkloadSource, LogSource):
         return LogTail(self.api_client(cluster), cluster, namespace, label_selector, options, lines)
 
     def api_client(self, context: str):
-        """A client for one cluster; every caller gets clients here, so in-cluster access works everywhere."""
-        from kubernetes import config
+        """A client for one cluster; every caller gets clients here, so in-cluster access works everywhere.
 
-        return config.new_client_from_config(config_file=self.config_file, context=context)
+        The kubeconfig is read once per context (and again when the file changes), not once per client: a watch
+        makes a client per kind, and reading the YAML for each was a third of the Deployments view's first read.
+        """
+        from kubernetes import client, config
 
-    def _list(self, client, api: str, noun: str, namespace: str | None, labels: str | None) -> dict[str, Any]:
-        """One list call, read as plain JSON (the shape the API sends; no model objects to convert back)."""
-        from kubernetes import client as kube
+        key, stamp = (self.config_file, context), _kubeconfig_stamp(self.config_file)
+        with _CONFIGURATIONS_LOCK:
+            kept = _CONFIGURATIONS.get(key)
+            if kept is None or kept[0] != stamp:
+                configuration = client.Configuration()
+                config.load_kube_config(
+                    config_file=self.config_file, context=context, client_configuration=configuration
+                )
+                kept = _CONFIGURATIONS[key] = (stamp, configuration)
+        return client.ApiClient(configuration=kept[1])
 
-        instance = getattr(kube, api)(api_client=client)
-        options: dict[str, Any] = {"_preload_content": False, "_request_timeout": self.timeout}
+    def _list(
+        self, client, kind: str, namespace: str | None, labels: str | None, *, fields: str | None = None
+    ) -> dict[str, Any]:
+        """One list of ``kind``, every page of it (:func:`~idp_tui.kube.paging.list_all`), read as plain JSON (the
+        shape the API sends; no model objects to convert back). The selectors go to the server: nothing is
+        filtered here."""
+        options: dict[str, Any] = {"_request_timeout": self.timeout}
         if labels:
             options["label_selector"] = labels
-        if namespace:
-            response = getattr(instance, f"list_namespaced_{noun}")(namespace, **options)
-        else:
-            response = getattr(instance, f"list_{noun}_for_all_namespaces")(**options)
-        return json.loads(response.data)
+        if fields:
+            options["field_selector"] = fields
+        return list_all(partial(list_kind, client, kind, namespace, **options), KINDS.get(kind, "events"))
 
 
 SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"

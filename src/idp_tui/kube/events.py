@@ -6,7 +6,7 @@ Both event shapes are read: ``v1`` Events (``involvedObject``, ``message``, ``co
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -116,12 +116,18 @@ def is_about(event: Mapping[str, Any], obj: Mapping[str, Any], kind: str | None 
     return involved.get("name") == name and (namespace is None or involved.get("namespace") in (None, namespace))
 
 
-def relevant_events(events: Iterable[Mapping[str, Any]], objects: Iterable[Mapping[str, Any]]) -> list[EventRow]:
+def relevant_events(
+    events: Iterable[Mapping[str, Any]],
+    objects: Iterable[Mapping[str, Any]],
+    *,
+    row: Callable[[Mapping[str, Any]], EventRow] = event_row,
+) -> list[EventRow]:
     """The events about any of ``objects`` (workloads, ReplicaSets, pods), Warning first, then newest first.
 
     Args:
         events: Raw events (``v1`` or ``events.k8s.io/v1``), e.g. every event of the namespace.
         objects: The entity's objects as the API returns them.
+        row: Makes an event's row (a watched view passes one that keeps the rows of events it saw before).
 
     Returns:
         Display rows; events without any timestamp sort last within their type.
@@ -132,7 +138,7 @@ def relevant_events(events: Iterable[Mapping[str, Any]], objects: Iterable[Mappi
     for event in events:
         uid = involved_object(event).get("uid")
         if (uid and uid in uids) or any(is_about(event, obj) for obj in targets):
-            rows.append(event_row(event))
+            rows.append(row(event))
     oldest = datetime.min.replace(tzinfo=UTC)
     # Two stable sorts: newest first, then warnings ahead of everything else.
     rows.sort(key=lambda row: row.last_seen or oldest, reverse=True)

@@ -40,8 +40,12 @@ class WorkloadSource(Clusters, Protocol):
     """The clusters an entity's workloads are read from, watched on and acted on."""
 
     @abstractmethod
-    def snapshot(self, selector: WorkloadSelector) -> list[ClusterSnapshot]:
-        """Every allowed cluster's workloads, pods, autoscalers and events for ``selector``, read once."""
+    def snapshot(
+        self, selector: WorkloadSelector, on_cluster: Callable[[ClusterSnapshot], None] | None = None
+    ) -> list[ClusterSnapshot]:
+        """Every allowed cluster's workloads, pods, autoscalers and events for ``selector``, read once, in cluster
+        order. Clusters are read concurrently: a slow one delays only itself, and ``on_cluster`` (called from a
+        background thread) gets each cluster's snapshot as soon as it is read."""
 
     @abstractmethod
     def watch(

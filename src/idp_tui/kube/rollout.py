@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from .events import parse_time
-from .selection import matches, selector_from_label_selector
+from .selection import Requirement, parse_selector, selector_from_label_selector
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause"
@@ -164,11 +164,14 @@ def _append_warning(deployment: Mapping[str, Any], message: str, pods: Iterable[
     """kubectl's ``DeploymentStatusViewer.appendWarning``: name the first reason a selected pod is stuck."""
     selector = selector_from_label_selector((deployment.get("spec") or {}).get("selector"))
     namespace = (deployment.get("metadata") or {}).get("namespace")
+    requirements: tuple[Requirement, ...] | None = None  # parsed once, at the first pod of the namespace
     for pod in pods:
         pod_meta = pod.get("metadata") or {}
         if namespace and pod_meta.get("namespace") not in (None, namespace):
             continue
-        if not matches(pod_meta.get("labels") or {}, selector):
+        requirements = parse_selector(selector) if requirements is None else requirements
+        labels = pod_meta.get("labels") or {}
+        if not all(requirement.matches(labels) for requirement in requirements):
             continue
         status = pod.get("status") or {}
         for condition in status.get("conditions") or []:

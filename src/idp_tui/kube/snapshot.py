@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# (client API class, the snake_case name in its list methods) for each kind read for an entity.
-KINDS: dict[str, tuple[str, str]] = {
-    "Deployment": ("AppsV1Api", "deployment"),
-    "ReplicaSet": ("AppsV1Api", "replica_set"),
-    "StatefulSet": ("AppsV1Api", "stateful_set"),
-    "DaemonSet": ("AppsV1Api", "daemon_set"),
-    "Pod": ("CoreV1Api", "pod"),
-    "HorizontalPodAutoscaler": ("AutoscalingV2Api", "horizontal_pod_autoscaler"),
+# The kinds read for an entity (besides Events), and what each is called in messages (its REST plural).
+KINDS: dict[str, str] = {
+    "Deployment": "deployments",
+    "ReplicaSet": "replicasets",
+    "StatefulSet": "statefulsets",
+    "DaemonSet": "daemonsets",
+    "Pod": "pods",
+    "HorizontalPodAutoscaler": "horizontalpodautoscalers",
 }
+# Kinds listed without the entity's label selector: HPAs and Events carry no workload labels.
+UNLABELLED = ("HorizontalPodAutoscaler", "Event")
 
 
 @dataclass

@@ -203,18 +203,26 @@ def _expression(value: Any, path: tuple, errors: list[Error], *, required: bool 
         errors.append(_invalid(path, f"longer than {MAX_EXPRESSION_LENGTH:,} characters; not evaluated"))
 
 
-def check_policy(data: dict) -> list[Error]:
-    """The errors that keep a ValidatingAdmissionPolicy from being stored (and so from being applied)."""
+def _object_and_spec(data: dict, kind: str) -> tuple[list[Error], dict | None]:
+    """The errors of an object's shape and name, and its spec (None when there is nothing more to check)."""
     errors: list[Error] = []
-    _shape(data, SCHEMAS[POLICY_KIND], (), errors)
+    _shape(data, SCHEMAS[kind], (), errors)
     if errors:
-        return errors
+        return errors, None
     metadata = data.get("metadata") or {}
     if not metadata.get("name"):
         errors.append(_required(("metadata", "name")))
     spec = data.get("spec")
     if not isinstance(spec, dict):
-        return [*errors, _required(("spec",))]
+        return [*errors, _required(("spec",))], None
+    return errors, spec
+
+
+def check_policy(data: dict) -> list[Error]:
+    """The errors that keep a ValidatingAdmissionPolicy from being stored (and so from being applied)."""
+    errors, spec = _object_and_spec(data, POLICY_KIND)
+    if spec is None:
+        return errors
     if not spec.get("validations") and not spec.get("auditAnnotations"):
         detail = "validations or auditAnnotations must contain at least one item"
         errors.append(_required(("spec", "validations"), detail))
@@ -257,16 +265,9 @@ def check_policy(data: dict) -> list[Error]:
 
 def check_binding(data: dict) -> list[Error]:
     """The errors that keep a ValidatingAdmissionPolicyBinding from being stored."""
-    errors: list[Error] = []
-    _shape(data, SCHEMAS[BINDING_KIND], (), errors)
-    if errors:
+    errors, spec = _object_and_spec(data, BINDING_KIND)
+    if spec is None:
         return errors
-    metadata = data.get("metadata") or {}
-    if not metadata.get("name"):
-        errors.append(_required(("metadata", "name")))
-    spec = data.get("spec")
-    if not isinstance(spec, dict):
-        return [*errors, _required(("spec",))]
     if not spec.get("policyName"):
         errors.append(_required(("spec", "policyName")))
     actions = spec.get("validationActions") or []

@@ -10,22 +10,27 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from .gitops import application_rows, rollout_rows
-from .rows import DeploymentRow, age, pod_rows, printable, problem_text
+from .rows import DeploymentRow, RowTexts, age, pod_rows, printable, problem_text
 from .styles import PROBLEM, WARNING
 
 if TYPE_CHECKING:
     from ..kube.gitops.report import ClusterGitOps
     from ..kube.report import ClusterReport, WorkloadReport
 
-__all__ = ["DeploymentRow", "age", "cluster_rows"]
+__all__ = ["DeploymentRow", "RowTexts", "age", "cluster_rows"]
 
 ROLLOUT_MARKS = {"complete": "✓", "progressing": "▸", "failed": "✗"}
 _p = printable
 
 
-def cluster_rows(cluster: ClusterReport, status: str = "", gitops: ClusterGitOps | None = None) -> list[DeploymentRow]:
+def cluster_rows(
+    cluster: ClusterReport, status: str = "", gitops: ClusterGitOps | None = None, *, texts: RowTexts | None = None
+) -> list[DeploymentRow]:
     """The rows of one cluster's report (see ``kube.report.cluster_report``): its Argo CD applications first (when
-    ``gitops`` has some), then its workloads and Argo Rollouts, those with problems first, then warning events."""
+    ``gitops`` has some), then its workloads and Argo Rollouts, those with problems first, then warning events.
+
+    ``texts``: the pods' lines kept from the cluster's last rows (a watched view rebuilds only what changed).
+    """
     name = cluster.name
     title = Text(f"▌ cluster {_p(name)}", style="bold")
     if cluster.demo:
@@ -46,7 +51,7 @@ def cluster_rows(cluster: ClusterReport, status: str = "", gitops: ClusterGitOps
     # Rollouts are workloads: merged into the same order (problems first, then namespace and name).
     ordered = sorted([*cluster.workloads, *rollouts], key=lambda w: (not w.has_problems, w.namespace, w.name, w.kind))
     for workload in ordered:
-        rows += rollout_rows(name, workload) if workload.kind == "Rollout" else _workload_rows(name, workload)
+        rows += rollout_rows(name, workload) if workload.kind == "Rollout" else _workload_rows(name, workload, texts)
     warnings = [event for event in cluster.events if event.is_warning][:8]
     for event in warnings:
         text = Text("  warning ", style=WARNING)
@@ -56,7 +61,7 @@ def cluster_rows(cluster: ClusterReport, status: str = "", gitops: ClusterGitOps
     return rows
 
 
-def _workload_rows(cluster: str, workload: WorkloadReport) -> list[DeploymentRow]:
+def _workload_rows(cluster: str, workload: WorkloadReport, texts: RowTexts | None) -> list[DeploymentRow]:
     rollout = workload.rollout
     text = Text(f"  {ROLLOUT_MARKS[workload.rollout_state]} ", style="bold")
     text.append(_p(f"{workload.kind} {workload.namespace}/{workload.name}"), style="bold")
@@ -73,5 +78,5 @@ def _workload_rows(cluster: str, workload: WorkloadReport) -> list[DeploymentRow
         revisions = "  ".join(f"rev {r.number} {', '.join(r.images)} ({r.replicas})" for r in history[:4])
         text.append(_p(revisions))
         rows.append(DeploymentRow("note", text, cluster, workload))
-    rows += pod_rows(cluster, workload.pods, workload)
+    rows += pod_rows(cluster, workload.pods, workload, texts=texts)
     return rows

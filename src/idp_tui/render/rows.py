@@ -5,6 +5,7 @@ Shared by :mod:`.deployments` (clusters and workloads) and :mod:`.gitops` (Argo 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -75,24 +76,65 @@ def problem_text(problem: Problem, indent: int) -> Text:
     return text
 
 
+class RowTexts:
+    """Row texts kept from one build of a view to the next: a pod that reads the same is not laid out again.
+
+    Keyed by what the line shows, so an unchanged pod of a watched workload (thousands of them) costs a lookup.
+    ``sweep()`` after each build forgets the lines it did not use. The texts are shared: never edit one in place.
+    """
+
+    def __init__(self) -> None:
+        self._texts: dict[tuple, Text] = {}
+        self._used: set[tuple] = set()
+
+    def get(self, key: tuple, make: Callable[[], Text]) -> Text:
+        """The text kept under ``key``, or ``make()``'s."""
+        self._used.add(key)
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = make()
+        return text
+
+    def sweep(self) -> None:
+        """Forget the texts the last build did not use."""
+        for key in self._texts.keys() - self._used:
+            del self._texts[key]
+        self._used.clear()
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
+def pod_line(pod: PodReport) -> Text:
+    """A pod as ``kubectl get pods`` columns: name, status (marked when it has problems), ready, restarts, age, node."""
+    summary = pod.summary
+    line = Text("    ")
+    line.append(f"{printable(summary.name):<35} ")
+    line.append(f"{printable(summary.status):<16}", style=PROBLEM if pod.problems else "")
+    line.append(f" {summary.ready:>4}  ↻{summary.restarts:<3} {age(summary.age):>4}  {printable(summary.node or '')}")
+    return line
+
+
 def pod_rows(
     cluster: str,
     pods: tuple[PodReport, ...],
     workload: WorkloadReport | None = None,
     rollout: RolloutReport | None = None,
+    *,
+    texts: RowTexts | None = None,
 ) -> list[DeploymentRow]:
-    """A workload's pods as ``kubectl get pods`` columns, each followed by its problems."""
+    """A workload's pods as ``kubectl get pods`` columns, each followed by its problems (``texts``: lines kept from
+    the last build)."""
     rows = []
     for pod in pods:
         summary = pod.summary
-        line = Text("    ")
-        line.append(f"{printable(summary.name):<35} ")
-        line.append(f"{printable(summary.status):<16}", style=PROBLEM if pod.problems else "")
-        line.append(
-            f" {summary.ready:>4}  ↻{summary.restarts:<3} {age(summary.age):>4}  {printable(summary.node or '')}"
-        )
+        if texts is None:
+            line = pod_line(pod)
+        else:
+            shown = (summary.name, summary.status, summary.ready, summary.restarts, age(summary.age), summary.node)
+            line = texts.get(("pod", *shown, bool(pod.problems)), lambda pod=pod: pod_line(pod))
         rows.append(DeploymentRow("pod", line, cluster, workload, pod, rollout=rollout))
-        rows += [
-            DeploymentRow("problem", problem_text(p, 6), cluster, workload, pod, rollout=rollout) for p in pod.problems
-        ]
+        for p in pod.problems:
+            text = problem_text(p, 6) if texts is None else texts.get(("problem", p), lambda p=p: problem_text(p, 6))
+            rows.append(DeploymentRow("problem", text, cluster, workload, pod, rollout=rollout))
     return rows

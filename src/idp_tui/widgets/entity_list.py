@@ -1,29 +1,41 @@
 """A virtualised entity list: only the visible rows are rendered, so 50,000 entities open instantly.
 
-Moving the cursor repaints just the two rows that change, each as a single styled segment, which keeps
-the bytes sent per keystroke low on slow SSH links. Segments are built here directly, past Rich's and Textual's
-control-code stripping: every cell comes cleaned from ``entity_cells`` (no escape sequence from a catalog).
+Over SSH every repainted cell is bytes on a slow link, so the list repaints only the screen lines whose content
+changed, compared with what each line last showed: moving the cursor repaints two rows; a search keystroke
+repaints the rows that now show something else (and of those, only up to the last cell that differs); the header
+never. Each row is one styled segment. The list scrolls by itself rather than through Textual's scrollbar (a change
+of the result count would otherwise lay the screen out again and repaint every row and the whole scrollbar):
+a one-cell thumb at the right edge says where the screen is in the list.
+
+Segments are built here directly, past Rich's and Textual's control-code stripping: every cell comes cleaned
+from ``entity_cells`` (no escape sequence from a catalog).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, Self
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from ..catalog.entity import Entity
 from ..render.entity_rows import COLUMNS, entity_cells
 from ..safe_text import clean
+from .list_cursor import ListCursorActions
+
+THUMB = "▐"
+_EDGE = 2  # cells right of the columns: a gap and the scroll thumb
+WHEEL_ROWS = 3
+_ROW_CACHE_SIZE = 2048
 
 
 class ColumnLayout(NamedTuple):
@@ -63,13 +75,21 @@ def _row_text(cells: Sequence[str], layout: ColumnLayout) -> str:
     return (" " * layout.gap).join(parts)
 
 
-class EntityList(ScrollView, can_focus=True):
+def thumb_rows(top: int, page: int, total: int) -> range:
+    """The rows (0-based, within the page) of the scroll thumb; empty when every row fits on the page."""
+    if total <= page or page <= 0:
+        return range(0)
+    size = max(1, page * page // total)
+    start = round(top * (page - size) / max(1, total - page))
+    return range(start, start + size)
+
+
+class EntityList(ListCursorActions, Widget, can_focus=True):
     """Entities as rows (kind, name, owner, lifecycle, system, tags) with a keyboard cursor."""
 
     DEFAULT_CSS = """
     EntityList {
         height: 1fr;
-        overflow-x: hidden;
         background: $surface;
         color: $foreground;
     }
@@ -130,7 +150,13 @@ class EntityList(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self._entities: Sequence[Entity] = ()
         self._cursor = 0
+        self._top = 0  # the entity shown on the first row under the header
         self.empty_text = empty_text
+        # What each screen line last showed (text, style), as rendered: a line is repainted only when it differs.
+        self._shown: dict[int, tuple[str, Style]] = {}
+        # What Textual's styles add around our lines (background, opacity, tint...) when they were last compared.
+        self._frame: tuple | None = None
+        self._rows: dict[int, tuple[Entity, int, str]] = {}  # id(entity) -> (entity, width, row text)
 
     # -- data -------------------------------------------------------------------------------------
 
@@ -143,45 +169,29 @@ class EntityList(ScrollView, can_focus=True):
         return self._cursor
 
     @property
+    def top(self) -> int:
+        """The position of the entity on the first row (the list scrolls so the cursor stays on screen)."""
+        return self._top
+
+    @property
     def highlighted(self) -> Entity | None:
         return self._entities[self._cursor] if self._entities else None
 
     def set_entities(self, entities: Sequence[Entity], *, cursor: int = 0, empty_text: str | None = None) -> None:
-        """Show a new list (a search result, a filter), with the cursor on ``cursor``."""
-        previous, previous_cursor, was_at_top = self._entities, self._cursor, round(self.scroll_offset.y) == 0
+        """Show a new list (a search result, a filter), scrolled to the top, with the cursor on ``cursor``."""
         self._entities = entities
         if empty_text is not None:
             self.empty_text = empty_text
         self._cursor = max(0, min(cursor, len(entities) - 1))
-        self._set_virtual_height(len(entities) + 1)
-        if not was_at_top:
-            self.scroll_to(y=0, animate=False, immediate=True)
+        self._top = 0
         self._keep_cursor_visible()
-        if was_at_top and previous and entities and round(self.scroll_offset.y) == 0:
-            self._refresh_changed_rows(previous, previous_cursor)
-        else:
-            self.refresh()
+        self._repaint_changed()
         self.post_message(self.Highlighted(self, self.highlighted))
-
-    def _refresh_changed_rows(self, previous: Sequence[Entity], previous_cursor: int) -> None:
-        """Repaint only the visible rows that differ (and the cursor's): over SSH each repainted row is bytes
-        sent, and typing another letter of a name often leaves most of the list as it was."""
-        for index in range(min(self._page, max(len(previous), len(self._entities)))):
-            same = index < len(previous) and index < len(self._entities) and previous[index] is self._entities[index]
-            if not same or index in (previous_cursor, self._cursor):
-                self._refresh_row(index)
 
     def extend_entities(self, entities: Sequence[Entity]) -> None:
         """Replace the list by a longer one that starts the same way, keeping the cursor and scroll."""
         self._entities = entities
-        self._set_virtual_height(len(entities) + 1)
-        self.refresh()
-
-    def _set_virtual_height(self, height: int) -> None:
-        # Assigned only when it changes: each assignment repaints the scrollbar, bytes on every keystroke over SSH.
-        size = Size(self.size.width, height)
-        if self.virtual_size != size:
-            self.virtual_size = size
+        self._repaint_changed()  # the rows on screen stay; the thumb may move
 
     def move_to(self, index: int) -> None:
         if not self._entities:
@@ -189,92 +199,162 @@ class EntityList(ScrollView, can_focus=True):
         index = max(0, min(index, len(self._entities) - 1))
         if index == self._cursor:
             return
-        previous, self._cursor = self._cursor, index
-        if not self._keep_cursor_visible():
-            self._refresh_row(previous)
-            self._refresh_row(index)
+        self._cursor = index
+        self._keep_cursor_visible()
+        self._repaint_changed()
         self.post_message(self.Highlighted(self, self.highlighted))
+
+    def scroll_rows(self, rows: int) -> None:
+        """Scroll the view by ``rows`` (negative: up) without moving the cursor (the mouse wheel)."""
+        top = max(0, min(self._top + rows, len(self._entities) - self._page))
+        if top != self._top:
+            self._top = top
+            self._repaint_changed()
 
     # -- rendering --------------------------------------------------------------------------------
 
     @property
     def _page(self) -> int:
-        return max(1, self.scrollable_content_region.height - 1)
+        return max(1, self.size.height - 1)
 
-    def _keep_cursor_visible(self) -> bool:
-        """Scroll so the cursor row is on screen. Returns whether it scrolled."""
-        top = round(self.scroll_offset.y)
-        if self._cursor < top:
-            self.scroll_to(y=self._cursor, animate=False, immediate=True)
-            return True
-        if self._cursor >= top + self._page:
-            self.scroll_to(y=self._cursor - self._page + 1, animate=False, immediate=True)
-            return True
-        return False
+    def _keep_cursor_visible(self) -> None:
+        if self._cursor < self._top:
+            self._top = self._cursor
+        elif self._cursor >= self._top + self._page:
+            self._top = self._cursor - self._page + 1
+        self._top = max(0, min(self._top, len(self._entities) - self._page))
 
-    def _refresh_row(self, index: int) -> None:
-        screen_y = index - round(self.scroll_offset.y) + 1
-        if 1 <= screen_y < self.size.height:
-            self.refresh_line(index + 1)  # virtual line: the header occupies line 0
+    def _row(self, entity: Entity, width: int) -> str:
+        cached = self._rows.get(id(entity))
+        if cached is not None and cached[0] is entity and cached[1] == width:
+            return cached[2]
+        if len(self._rows) >= _ROW_CACHE_SIZE:
+            self._rows.clear()
+        text = _row_text(entity_cells(entity), column_layout(width))
+        self._rows[id(entity)] = (entity, width, text)
+        return text
 
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        layout = column_layout(width)
+    def _line(self, y: int) -> tuple[str, Style]:
+        """What screen line ``y`` shows: its text (exactly the widget's width) and style."""
+        width = self.size.width
         if y == 0:
+            layout = column_layout(max(1, width - _EDGE))
             header = _row_text([c.title for c in COLUMNS[: len(layout.widths)]], layout)
-            return Strip([Segment(header, self.get_component_rich_style("entity-list--header"))], width)
-        index = round(self.scroll_offset.y) + y - 1
+            return set_cell_size(header, width), self.get_component_rich_style("entity-list--header")
         if not self._entities:
             if y == 1:
                 text = set_cell_size(" " + clean(self.empty_text, one_line=True), width)
-                return Strip([Segment(text, self.get_component_rich_style("entity-list--empty"))], width)
-            return Strip.blank(width, self.rich_style)
+                return text, self.get_component_rich_style("entity-list--empty")
+            return " " * width, self.rich_style
+        if width <= _EDGE:
+            return " " * width, self.rich_style
+        index = self._top + y - 1
+        thumb = THUMB if y - 1 in thumb_rows(self._top, self._page, len(self._entities)) else " "
+        edge = " " * (_EDGE - 1) + thumb  # a gap, then the thumb in the last cell
         if index >= len(self._entities):
-            return Strip.blank(width, self.rich_style)
-        text = _row_text(entity_cells(self._entities[index]), layout)
-        style: Style = self.rich_style
+            return " " * (width - _EDGE) + edge, self.rich_style
+        style = self.rich_style
         if index == self._cursor:
             style = style + self.get_component_rich_style("entity-list--cursor")
-        return Strip([Segment(text, style)], width)
+        return self._row(self._entities[index], max(1, width - _EDGE)) + edge, style
+
+    def render_line(self, y: int) -> Strip:
+        if self._frame is None:
+            self._frame = self._styles_frame()
+        text, style = self._line(y)
+        self._shown[y] = (text, style)
+        return Strip([Segment(text, style)], cell_len(text))
+
+    def refresh_line(self, y: int) -> None:
+        """Repaint screen line ``y`` in full."""
+        self.refresh(Region(0, y, self.size.width, 1))
+
+    def _refresh_start(self, y: int, cells: int) -> None:
+        """Repaint the first ``cells`` of screen line ``y`` (the rest shows the same as before)."""
+        self.refresh(Region(0, y, cells, 1))
+
+    def _styles_frame(self) -> tuple:
+        """What Textual's styles do to every line beyond our text and style: when it changes, all lines repaint."""
+        styles = self.styles
+        return (
+            self.size,
+            self.background_colors,
+            self.opacity,
+            styles.tint,
+            styles.text_opacity,
+            tuple(self.get_line_filters()),
+            self.app.ansi_theme,
+        )
+
+    def _repaint_changed(self) -> None:
+        """Repaint the screen lines that show something else than they last did (and only up to where they differ)."""
+        if not self.is_mounted or not self.size:
+            return
+        for y in range(self.size.height):
+            shown = self._shown.get(y)
+            text, style = self._line(y)
+            if shown is None or shown[1] != style or len(shown[0]) != len(text):
+                self.refresh_line(y)
+            elif shown[0] != text:
+                # Same style and length: cells after the last difference are unchanged. (Terminals are told where to
+                # start each update, never where to skip to, so the start of the line goes again.)
+                common = len(_common_suffix(shown[0], text))
+                self._refresh_start(y, self.size.width - cell_len(text[len(text) - common :]))
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        """Textual asks for a whole repaint on focus, blur and style changes: only the lines that changed repaint.
+
+        The cursor row is all that focus changes, for instance; a new theme or size still repaints every line.
+        """
+        if regions or not repaint or recompose or not self.is_mounted or not self._shown:
+            return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+        self.notify_style_update()  # style caches: the component styles may have just changed
+        frame = self._styles_frame()
+        if frame != self._frame:
+            self._frame = frame
+            self._shown.clear()
+            return super().refresh(repaint=True, layout=layout)
+        if layout:
+            super().refresh(repaint=False, layout=True)
+        self._repaint_changed()
+        return self
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self._entities) + 1)
+        self._shown.clear()
+        self._frame = None
         self._keep_cursor_visible()
-
-    def on_focus(self) -> None:
-        self._refresh_row(self._cursor)
-
-    def on_blur(self) -> None:
-        self._refresh_row(self._cursor)
+        self.refresh()
 
     async def on_click(self, event: events.Click) -> None:
-        index = round(self.scroll_offset.y) + event.y - 1
+        index = self._top + event.y - 1
         if event.y >= 1 and 0 <= index < len(self._entities):
             self.move_to(index)
             if event.chain >= 2:
                 self.action_select()
 
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self.scroll_rows(WHEEL_ROWS)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self.scroll_rows(-WHEEL_ROWS)
+
     # -- actions ----------------------------------------------------------------------------------
 
-    def action_cursor_down(self) -> None:
-        self.move_to(self._cursor + 1)
-
-    def action_cursor_up(self) -> None:
-        self.move_to(self._cursor - 1)
-
-    def action_page_down(self) -> None:
-        self.move_to(self._cursor + self._page)
-
-    def action_page_up(self) -> None:
-        self.move_to(self._cursor - self._page)
-
-    def action_first(self) -> None:
-        self.move_to(0)
-
-    def action_last(self) -> None:
-        self.move_to(len(self._entities) - 1)
+    def _row_total(self) -> int:
+        return len(self._entities)
 
     def action_select(self) -> None:
         entity = self.highlighted
         if entity is not None:
             self.post_message(self.Selected(self, entity))
+
+
+def _common_suffix(a: str, b: str) -> str:
+    """The longest string both ``a`` and ``b`` end with."""
+    length = min(len(a), len(b))
+    count = 0
+    while count < length and a[-1 - count] == b[-1 - count]:
+        count += 1
+    return a[len(a) - count :] if count else ""

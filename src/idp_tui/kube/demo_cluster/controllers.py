@@ -91,11 +91,11 @@ class Controllers:
 
     def pods_of(self, owner: dict[str, Any]) -> list[dict[str, Any]]:
         """Pods controlled by ``owner``, oldest first."""
-        uid = owner["metadata"]["uid"]
+        namespace = owner["metadata"]["namespace"]
         pods = [
             pod
-            for pod in self.state.items("pods", owner["metadata"]["namespace"])
-            if any(ref["uid"] == uid for ref in pod["metadata"].get("ownerReferences", []))
+            for pod in self.state.children("pods", owner["metadata"]["uid"])
+            if pod["metadata"]["namespace"] == namespace
         ]
         return sorted(pods, key=lambda pod: (pod["metadata"]["creationTimestamp"], pod["metadata"]["name"]))
 
@@ -226,12 +226,9 @@ class Controllers:
 
     def replicasets(self, deployment: dict[str, Any]) -> list[dict[str, Any]]:
         """ReplicaSets owned by the deployment."""
-        uid = deployment["metadata"]["uid"]
-        return [
-            rs
-            for rs in self.state.items("replicasets", deployment["metadata"]["namespace"])
-            if any(ref["uid"] == uid for ref in rs["metadata"].get("ownerReferences", []))
-        ]
+        namespace = deployment["metadata"]["namespace"]
+        owned = self.state.children("replicasets", deployment["metadata"]["uid"])
+        return sorted((rs for rs in owned if rs["metadata"]["namespace"] == namespace), key=_name_key)
 
     def reconcile_deployment(self, deployment: dict[str, Any]) -> None:
         """A RollingUpdate step loop: scale the new ReplicaSet up and old ones down within maxSurge/maxUnavailable."""
@@ -401,6 +398,10 @@ class Controllers:
             )
         status["conditions"] = conditions
         deployment["status"] = status
+
+
+def _name_key(obj: dict[str, Any]) -> str:
+    return obj["metadata"]["name"]
 
 
 def _ready(pod: dict[str, Any]) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import socket
@@ -11,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from idp_tui.kube.demo_cluster import custom, discovery, tables
 from idp_tui.kube.demo_cluster import objects as o
+from idp_tui.kube.demo_cluster.listing import serve_list
 from idp_tui.kube.demo_cluster.logs import LogError, container_log
 from idp_tui.kube.demo_cluster.selectors import SelectorError, field_matcher, label_matcher
 from idp_tui.kube.demo_cluster.state import CUSTOM, RESOURCES, ClusterState, merge_patch
@@ -82,6 +82,7 @@ class Handler(LocalRequestHandler):
             # A client configured in-cluster calls the API server at its root: that is the first cluster.
             cluster, api_parts = self.demo.contexts[0], parts
         rest = "/" + "/".join(api_parts)
+        self.cluster_name = cluster
         self.demo.record(cluster, method, rest, self.query, raw, self.headers.get("Content-Type"))
         try:
             state = self.demo.cluster(cluster)
@@ -110,6 +111,12 @@ class Handler(LocalRequestHandler):
             return True
         if failure == "timeout":
             self.demo.stopping.wait(30)
+            self.close_connection = True
+            return True
+        if failure == "stall":
+            # No answer until the cluster is healed (then it answers as usual) or 30 s have passed.
+            if self.demo.wait_healed(self.cluster_name, 30):
+                return False
             self.close_connection = True
             return True
         if failure == 401:
@@ -256,58 +263,15 @@ class Handler(LocalRequestHandler):
 
     # -- list and watch ------------------------------------------------------------------------------------------
 
-    def _matchers(self) -> tuple[Any, Any]:
+    def _matchers(self, plural: str) -> tuple[Any, Any]:
         try:
-            return label_matcher(self.query.get("labelSelector")), field_matcher(self.query.get("fieldSelector"))
+            labels = label_matcher(self.query.get("labelSelector"))
+            return labels, field_matcher(self.query.get("fieldSelector"), plural)
         except SelectorError as error:
             raise ApiError(400, "BadRequest", str(error)) from None
 
     def _list(self, state: ClusterState, plural: str, namespace: str | None) -> None:
-        labels, fields = self._matchers()
-        limit = int(self.query.get("limit") or 0)
-        token = self.query.get("continue")
-        start = ""
-        with state.lock:
-            state.tick()
-            if token:
-                try:
-                    decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
-                    start, version = decoded["start"], int(decoded["rv"])
-                except (ValueError, KeyError):
-                    raise ApiError(400, "BadRequest", "continue key is not valid: incorrect encoded start") from None
-                if state.is_expired(version):
-                    raise ApiError(410, "Expired", EXPIRED_CONTINUE)
-            requested = self.query.get("resourceVersion")
-            if (
-                requested
-                and requested.isdigit()
-                and self.query.get("resourceVersionMatch") == "Exact"
-                and state.is_expired(int(requested))
-            ):
-                raise ApiError(410, "Expired", f"too old resource version: {requested} ({state.expired_before})")
-            revision = state.revision
-            chosen = [obj for obj in state.items(plural, namespace) if labels(obj) and fields(obj)]
-        chosen = [obj for obj in chosen if _key(obj) > start] if start else chosen
-        metadata: dict[str, Any] = {"resourceVersion": str(revision)}
-        if limit and len(chosen) > limit:
-            last = _key(chosen[limit - 1])
-            metadata["continue"] = base64.urlsafe_b64encode(
-                json.dumps({"rv": revision, "start": last}).encode()
-            ).decode()
-            metadata["remainingItemCount"] = len(chosen) - limit
-            chosen = chosen[:limit]
-        table_version = tables.table_version(self.headers.get("Accept"))
-        if table_version:
-            # kubectl get and k9s: the API server's own columns (server-side printing).
-            self.send_json(200, self._table(plural, chosen, metadata, table_version))
-            return
-        version, kind = RESOURCES[plural][:2]
-        # Built-in kinds' lists leave kind and apiVersion out of the items; custom resources keep them.
-        items = [
-            obj if plural in CUSTOM else {key: value for key, value in obj.items() if key not in ("kind", "apiVersion")}
-            for obj in chosen
-        ]
-        self.send_json(200, {"kind": f"{kind}List", "apiVersion": version, "metadata": metadata, "items": items})
+        serve_list(self, state, plural, namespace, self._matchers(plural))
 
     def _table(self, plural: str, objects: list[dict[str, Any]], list_meta: dict[str, Any], version: str) -> dict:
         include = self.query.get("includeObject")
@@ -322,7 +286,7 @@ class Handler(LocalRequestHandler):
             meta = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
             return tables.table(plural, [obj], meta, version=version or "v1", include_object=include, headers=headers)
 
-        serve_watch(self, state, plural, namespace, self._matchers(), as_table if version else None)
+        serve_watch(self, state, plural, namespace, self._matchers(plural), as_table if version else None)
 
     # -- custom resources ----------------------------------------------------------------------------------------
 
@@ -387,18 +351,6 @@ class Handler(LocalRequestHandler):
         elif method != "GET":
             raise _not_allowed()
         self.send_json(200, _scale_of(deployment))
-
-
-EXPIRED_CONTINUE = (
-    "The provided continue parameter is too old to display a consistent list result. You can start a new list without "
-    "the continue parameter, or use the continue token in this response to retrieve the remainder of the results. "
-    "Continuing with the provided token results in an inconsistent list - objects that were created, modified, or "
-    "deleted between the time the first chunk was returned and now may show up in the list."
-)
-
-
-def _key(obj: dict[str, Any]) -> str:
-    return f"{obj['metadata'].get('namespace', '')}/{obj['metadata']['name']}"
 
 
 def _json(raw: str | None) -> Any:

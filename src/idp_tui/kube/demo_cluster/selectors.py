@@ -1,106 +1,153 @@
-"""Label and field selectors with the API server's syntax (``a=b,c!=d,e in (x,y),f notin (z),g,!h``)."""
+"""Label and field selectors as the API server reads them (``labelSelector``, ``fieldSelector`` query parameters).
+
+Label selectors use idp-tui's own parser of ``k8s.io/apimachinery/pkg/labels/selector.go`` (``=``, ``==``, ``!=``,
+``in``, ``notin``, ``key``, ``!key``, ``>``, ``<``). Field selectors follow ``pkg/fields/selector.go``: terms split on
+unescaped commas, operators ``!=``, ``==`` and ``=``, backslash escapes; each kind answers only the fields its
+``ToSelectableFields`` offers, and any other field is ``400 field label not supported: <field>``.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
+from idp_tui.kube.selection import SelectorError as ParseError
+from idp_tui.kube.selection import parse_selector
+
 Matcher = Callable[[dict[str, Any]], bool]
-_SET = re.compile(r"^\s*(\S+)\s+(in|notin)\s+\(([^)]*)\)\s*$")
+
+_META = ("metadata.name", "metadata.namespace")
+# The fields each kind can be selected on (kube-apiserver's registry strategies; every other kind: metadata only).
+FIELDS: dict[str, tuple[str, ...]] = {
+    "pods": (
+        *_META,
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "spec.hostNetwork",
+        "status.phase",
+        "status.podIP",
+        "status.nominatedNodeName",
+    ),
+    "events": (
+        *_META,
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
+    ),
+    "replicasets": (*_META, "status.replicas"),
+    "namespaces": ("metadata.name", "status.phase"),
+}
+# Where a selectable field reads its value when it is not the dotted path itself.
+_PATHS = {"source": "source.component", "spec.hostNetwork": "spec.hostNetwork"}
 
 
 class SelectorError(ValueError):
-    """An unparsable selector (the API server answers 400 BadRequest)."""
-
-
-def _split(selector: str) -> list[str]:
-    """Split on commas outside parentheses."""
-    parts, depth, current = [], 0, ""
-    for char in selector:
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    parts.append(current)
-    return [part.strip() for part in parts if part.strip()]
+    """An unparsable selector or an unsupported field (the API server answers 400 BadRequest)."""
 
 
 def label_matcher(selector: str | None) -> Matcher:
     """A predicate on objects for a label selector; every requirement must hold (comma is AND)."""
-    tests: list[Callable[[dict[str, str]], bool]] = []
-    for requirement in _split(selector or ""):
-        found = _SET.match(requirement)
-        if found:
-            key, op, values = (
-                found.group(1),
-                found.group(2),
-                {v.strip() for v in found.group(3).split(",") if v.strip()},
-            )
-            if op == "in":
-                tests.append(lambda labels, k=key, v=values: labels.get(k) in v)
-            else:
-                tests.append(lambda labels, k=key, v=values: labels.get(k) not in v)
-        elif "!=" in requirement:
-            key, value = (part.strip() for part in requirement.split("!=", 1))
-            tests.append(lambda labels, k=key, v=value: labels.get(k) != v)
-        elif "=" in requirement:
-            key, value = (part.strip() for part in re.split(r"==?", requirement, maxsplit=1))
-            tests.append(lambda labels, k=key, v=value: labels.get(k) == v)
-        elif requirement.startswith("!"):
-            key = requirement[1:].strip()
-            tests.append(lambda labels, k=key: k not in labels)
-        elif re.fullmatch(r"[A-Za-z0-9./_-]+", requirement):
-            tests.append(lambda labels, k=requirement: k in labels)
-        else:
-            raise SelectorError(f"unable to parse requirement: {requirement!r}")
-    return lambda obj: all(test(obj["metadata"].get("labels") or {}) for test in tests)
+    try:
+        requirements = parse_selector(selector or "")
+    except ParseError as error:
+        raise SelectorError(f"unable to parse requirement: {error}") from None
+    if not requirements:
+        return _everything
+    return lambda obj: all(r.matches(obj["metadata"].get("labels") or {}) for r in requirements)
+
+
+def _everything(obj: dict[str, Any]) -> bool:
+    return True
 
 
 def field_value(obj: dict[str, Any], path: str) -> str | None:
     """The string value of a dotted field path (``metadata.name``, ``involvedObject.kind``...)."""
     value: Any = obj
-    for part in path.split("."):
+    for part in _PATHS.get(path, path).split("."):
         if not isinstance(value, dict):
             return None
         value = value.get(part)
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if value is None:
-        return "" if path.startswith(("spec.", "status.")) else None
+        if path == "spec.hostNetwork":
+            return "false"
+        return "" if path.startswith(("spec.", "status.")) or "." not in path else None
     return str(value)
 
 
-SUPPORTED_FIELDS = (
-    "metadata.name",
-    "metadata.namespace",
-    "status.phase",
-    "spec.nodeName",
-    "spec.restartPolicy",
-    "type",
-    "reason",
-    "source",
-    "involvedObject.kind",
-    "involvedObject.name",
-    "involvedObject.namespace",
-    "involvedObject.uid",
-    "involvedObject.apiVersion",
-    "involvedObject.resourceVersion",
-    "involvedObject.fieldPath",
-)
+def _terms(selector: str) -> list[str]:
+    """Split on commas that are not escaped with a backslash (fields.splitTerms)."""
+    terms, current, escaped = [], "", False
+    for char in selector:
+        if escaped:
+            current += "\\" + char
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ",":
+            terms.append(current)
+            current = ""
+        else:
+            current += char
+    if escaped:
+        current += "\\"
+    terms.append(current)
+    return [term for term in terms if term]
 
 
-def field_matcher(selector: str | None) -> Matcher:
-    """A predicate on objects for a field selector (``=``, ``==`` and ``!=`` on the supported fields)."""
+def _unescape(value: str) -> str:
+    out, escaped = "", False
+    for char in value:
+        if escaped:
+            if char not in "\\,=":
+                raise SelectorError(f"invalid field selector: invalid escape sequence: \\{char}")
+            out += char
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        else:
+            out += char
+    if escaped:
+        raise SelectorError("invalid field selector: unterminated escape sequence")
+    return out
+
+
+def _split_term(term: str) -> tuple[str, str, str] | None:
+    """``(field, operator, value)`` at the first unescaped operator, trying ``!=``, ``==``, ``=`` in that order."""
+    for operator in ("!=", "==", "="):
+        index = 0
+        while (index := term.find(operator, index)) >= 0:
+            backslashes = len(term[:index]) - len(term[:index].rstrip("\\"))
+            if backslashes % 2 == 0:
+                return term[:index], operator, term[index + len(operator) :]
+            index += 1
+    return None
+
+
+def field_matcher(selector: str | None, plural: str = "pods") -> Matcher:
+    """A predicate on objects of ``plural`` for a field selector (``=``, ``==``, ``!=``; AND of the terms)."""
+    supported = FIELDS.get(plural, _META)
     tests: list[Matcher] = []
-    for requirement in _split(selector or ""):
-        negate = "!=" in requirement
-        key, value = re.split(r"!=|==|=", requirement, maxsplit=1) if "=" in requirement else (requirement, None)
-        key = key.strip()
-        if value is None or key not in SUPPORTED_FIELDS:
+    for term in _terms(selector or ""):
+        split = _split_term(term)
+        if split is None:
+            raise SelectorError(f"invalid selector: '{term}'; can't understand '{term}'")
+        key, operator, raw = split
+        if key not in supported:
             raise SelectorError(f"field label not supported: {key}")
-        if key == "source":
-            key = "source.component"
-        value = value.strip()
+        value, negate = _unescape(raw), operator == "!="
         tests.append(lambda obj, k=key, v=value, n=negate: (field_value(obj, k) == v) != n)
+    if not tests:
+        return _everything
     return lambda obj: all(test(obj) for test in tests)

@@ -20,6 +20,7 @@ from idp_tui.kube.demo_cluster.argo_cd import ArgoCDController
 from idp_tui.kube.demo_cluster.argo_rollouts import RolloutsController
 from idp_tui.kube.demo_cluster.argo_seed import build_gitops
 from idp_tui.kube.demo_cluster.controllers import Controllers
+from idp_tui.kube.demo_cluster.fleet import build_fleet
 from idp_tui.resources import demo_catalog_path
 
 # plural -> (API group/version, kind, namespaced)
@@ -40,7 +41,7 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
 }
 CUSTOM = ("applications", "rollouts")
 PLURAL_OF_KIND = {kind: plural for plural, (_, kind, _) in RESOURCES.items()}
-HISTORY_LIMIT = 20_000
+HISTORY_LIMIT = 8_000  # watch events kept per cluster; older watches and paged lists get 410 Gone
 
 
 def load_description(path: Path | None = None) -> dict[str, Any]:
@@ -76,6 +77,9 @@ class ClusterState:
         self.clock = now
         self.lock = threading.Condition()
         self.objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {plural: {} for plural in RESOURCES}
+        # Pods and ReplicaSets by the uid of each owner they name, so controllers never scan every pod.
+        self.owned: dict[str, dict[str, set[tuple[str, str]]]] = {"pods": {}, "replicasets": {}}
+        self._sorted: dict[str, list[tuple[str, str]] | None] = {plural: None for plural in RESOURCES}
         self.history: list[tuple[int, str, str, dict[str, Any], dict[str, Any] | None]] = []
         self.revision = 0
         self.expired_before = 0
@@ -87,7 +91,10 @@ class ClusterState:
         # What this cluster serves: Argo CD's Application CRD only where Argo CD runs.
         self.served = {plural for plural in RESOURCES if plural != "applications" or description.get("argocd")}
         with self.lock:
-            self.controllers.build(description.get("workloads") or [])
+            if description.get("fleet"):
+                build_fleet(self.controllers, description["fleet"], self.clock())
+            else:
+                self.controllers.build(description.get("workloads") or [])
             build_gitops(self, description, self.clock())
             # History before the initial state is compacted away: older versions answer 410 like a real server.
             self.expired_before = self.revision
@@ -106,6 +113,9 @@ class ClusterState:
         self.revision += 1
         meta["resourceVersion"] = str(self.revision)
         self.objects[plural][key] = obj
+        if previous is None:
+            self._sorted[plural] = None
+        self._index(plural, key, previous, obj)
         self._record("MODIFIED" if previous is not None else "ADDED", plural, obj, previous)
         return obj
 
@@ -114,11 +124,35 @@ class ClusterState:
         previous = self.objects[plural].pop((namespace, name), None)
         if previous is None:
             return None
+        self._sorted[plural] = None
+        self._index(plural, (namespace, name), previous, None)
         self.revision += 1
         final = copy.deepcopy(previous)
         final["metadata"]["resourceVersion"] = str(self.revision)
         self._record("DELETED", plural, final, previous)
         return final
+
+    def _index(
+        self, plural: str, key: tuple[str, str], previous: dict[str, Any] | None, current: dict[str, Any] | None
+    ) -> None:
+        owners = self.owned.get(plural)
+        if owners is None:
+            return
+        before = {ref.get("uid") for ref in (previous or {}).get("metadata", {}).get("ownerReferences") or []}
+        after = {ref.get("uid") for ref in (current or {}).get("metadata", {}).get("ownerReferences") or []}
+        for uid in before - after:
+            keys = owners.get(uid)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del owners[uid]
+        for uid in after - before:
+            owners.setdefault(uid, set()).add(key)
+
+    def children(self, plural: str, owner_uid: str) -> list[dict[str, Any]]:
+        """The pods or ReplicaSets naming ``owner_uid`` among their ownerReferences (unordered)."""
+        store = self.objects[plural]
+        return [store[key] for key in self.owned[plural].get(owner_uid, ())]
 
     def _record(self, kind: str, plural: str, obj: dict[str, Any], previous: dict[str, Any] | None) -> None:
         self.history.append((self.revision, kind, plural, obj, previous))
@@ -133,9 +167,32 @@ class ClusterState:
         """The stored object, or None."""
         return self.objects[plural].get((namespace, name))
 
+    def keys(self, plural: str) -> list[tuple[str, str]]:
+        """Every key (namespace, name) of one kind, sorted like the API server lists them (kept until one is added
+        or removed, so a list under a stream of changes does not sort every time)."""
+        keys = self._sorted[plural]
+        if keys is None:
+            keys = self._sorted[plural] = sorted(self.objects[plural])
+        return keys
+
     def items(self, plural: str, namespace: str | None = None) -> list[dict[str, Any]]:
         """Objects of one kind, in one namespace or all, sorted by namespace and name like the API server."""
         store = self.objects[plural]
+        return [store[key] for key in self.keys(plural) if namespace is None or key[0] == namespace]
+
+    def items_at(self, plural: str, namespace: str | None, revision: int) -> list[dict[str, Any]]:
+        """Objects of one kind as they were at ``revision`` (the caller checks it is not compacted away): what a
+        paged list's later pages are read from, so every page of one list shows the same moment, as etcd does."""
+        changes = [entry for entry in self.events_since(revision) if entry[2] == plural]
+        if not changes:
+            return self.items(plural, namespace)
+        store = dict(self.objects[plural])
+        for _revision, kind, _plural, obj, previous in reversed(changes):
+            key = (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+            if kind == "ADDED" or previous is None:
+                store.pop(key, None)
+            else:
+                store[key] = previous
         return [store[key] for key in sorted(store) if namespace is None or key[0] == namespace]
 
     def events_since(self, revision: int) -> list[tuple[int, str, str, dict[str, Any], dict[str, Any] | None]]:

@@ -2,7 +2,7 @@
 
 Read as the workloads are (:mod:`idp_tui.kube.access`): every cluster in its own thread, plain JSON
 (``_preload_content=False``), one cluster's failure that cluster's error; followed with the same list-then-watch
-(:class:`~idp_tui.kube.watch.ClusterWatch`, given ``CustomObjectsApi`` listers). ``kubernetes`` is imported only when
+(:class:`~idp_tui.kube.watch.ClusterWatch`, given listers of the custom resources). ``kubernetes`` is imported only when
 a cluster is first asked.
 """
 
@@ -34,15 +34,13 @@ def _status(error: BaseException) -> int | None:
 
 
 def _list_custom(client: Any, plural: str, namespace: str | None, label_selector: str | None, **options: Any) -> Any:
-    """``CustomObjectsApi`` list (or watch, with ``watch=True``) of one argoproj.io resource."""
-    from kubernetes import client as kube
+    """List (or watch, with ``watch=True``) of one argoproj.io resource: the request ``CustomObjectsApi`` sends,
+    made through the client's ``ApiClient`` without importing the generated class (see :mod:`idp_tui.kube.rest`)."""
+    from ..rest import list_resource
 
-    api = kube.CustomObjectsApi(api_client=client)
     if label_selector:
         options["label_selector"] = label_selector
-    if namespace:
-        return api.list_namespaced_custom_object(GROUP, VERSION, namespace, plural, **options)
-    return api.list_cluster_custom_object(GROUP, VERSION, plural, **options)
+    return list_resource(client, f"/apis/{GROUP}/{VERSION}", plural, namespace, **options)
 
 
 def applications_in(snapshot: ClusterSnapshot, selection: ApplicationSelection) -> tuple[ArgoApplication, ...]:
@@ -123,7 +121,7 @@ class KubeconfigGitOps(GitOpsSource):
         return self._each(names, lambda name: self._rollouts(name, selector, with_replica_sets))
 
     def _rollouts(self, name: str, selector: WorkloadSelector, with_replica_sets: bool) -> ClusterRollouts:
-        from kubernetes import client as kube
+        from ..rest import RESOURCES, list_kind
 
         try:
             client = self.clusters.api_client(name)
@@ -137,14 +135,10 @@ class KubeconfigGitOps(GitOpsSource):
             if not rollouts or not with_replica_sets:
                 return ClusterRollouts(name, tuple(rollout_info(obj) for obj in rollouts), tuple(rollouts))
             lists = []
-            for api, noun in (("AppsV1Api", "replica_set"), ("CoreV1Api", "pod")):
-                what = f"{noun.replace('_', '')}s"
-                instance = getattr(kube, api)(api_client=client)
+            for kind in ("ReplicaSet", "Pod"):
+                what = RESOURCES[kind][1]
                 options = {"label_selector": selector.label_selector, **options}
-                if selector.namespace:
-                    answer = getattr(instance, f"list_namespaced_{noun}")(selector.namespace, **options)
-                else:
-                    answer = getattr(instance, f"list_{noun}_for_all_namespaces")(**options)
+                answer = list_kind(client, kind, selector.namespace, **options)
                 lists.append(json.loads(answer.data).get("items") or [])
         except Exception as error:  # noqa: BLE001 - see _applications
             if what == ROLLOUTS and _status(error) == 404:  # no Rollout CRD: Argo Rollouts is not installed
