@@ -39,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pilot_timing import time_key_on_entity  # noqa: E402
+from pilot_timing import highlight_entity, time_key_on_entity  # noqa: E402
 
 SERVICE = "edge-gateway"
 ENTITY = f"component:default/{SERVICE}"
@@ -254,12 +254,7 @@ async def watch_churn(session, conn, server_pid: int, rate: float, seconds: floa
     async with app.run_test(size=(80, 24)) as pilot:
         from idp_tui.screens.deployments import DeploymentsScreen
 
-        while app.catalog is None:
-            await pilot.pause(0.02)
-        listing = app.screen.query_one("#entities")
-        while not listing.entities or len(listing.entities) < len(app.catalog):
-            await pilot.pause(0.02)
-        listing.move_to([entity.key for entity in listing.entities].index(ENTITY))
+        await highlight_entity(app, pilot, ENTITY)
         await pilot.pause()
         if freeze == "startup":
             gc.collect()

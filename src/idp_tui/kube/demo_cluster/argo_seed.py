@@ -141,6 +141,33 @@ def _ordered(app: dict[str, Any]) -> dict[str, Any]:
     return app
 
 
+def _put_rollout(
+    state, spec: dict[str, Any], created: float, generation: int, stable_template: dict, template: dict, strategy: dict
+) -> dict[str, Any]:
+    """Store a Rollout of ``spec`` with ``template`` and ``strategy``, labelled and selecting as its stable pods."""
+    revision = int(spec.get("revision", 2))
+    template_labels = stable_template["metadata"]["labels"]
+    labels = {key: template_labels[key] for key in ("app.kubernetes.io/name", o.ID_LABEL)}
+    selector = {key: template_labels[key] for key in ("app.kubernetes.io/name", "app.kubernetes.io/instance")}
+    meta = o.metadata(spec["id"], spec["namespace"], created, labels=labels, annotations={REVISION: str(revision)})
+    meta["generation"] = generation
+    return state.put(
+        {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Rollout",
+            "metadata": meta,
+            "spec": {
+                "replicas": spec.get("replicas", 1),
+                "revisionHistoryLimit": 10,
+                "selector": {"matchLabels": selector},
+                "template": template,
+                "strategy": strategy,
+            },
+            "status": {},
+        }
+    )
+
+
 def build_rollouts(rollouts: RolloutsController, specs: list[dict[str, Any]], now: float) -> None:
     """Create each described Rollout with its ReplicaSets, pods and events, as the controller left them."""
     from idp_tui.kube.demo_cluster.seed import _template
@@ -158,28 +185,8 @@ def build_rollouts(rollouts: RolloutsController, specs: list[dict[str, Any]], no
             created = now - 200 * DAY
             stable_template = _template(controllers, spec, spec["image"])
             canary_template = _template(controllers, spec, canary.get("image") or spec["image"])
-            labels = {key: stable_template["metadata"]["labels"][key] for key in ("app.kubernetes.io/name", o.ID_LABEL)}
-            selector = {
-                key: stable_template["metadata"]["labels"][key]
-                for key in ("app.kubernetes.io/name", "app.kubernetes.io/instance")
-            }
-            annotations = {REVISION: str(revision)}
-            meta = o.metadata(spec["id"], spec["namespace"], created, labels=labels, annotations=annotations)
-            meta["generation"] = revision + 3
-            rollout = state.put(
-                {
-                    "apiVersion": "argoproj.io/v1alpha1",
-                    "kind": "Rollout",
-                    "metadata": meta,
-                    "spec": {
-                        "replicas": spec.get("replicas", 1),
-                        "revisionHistoryLimit": 10,
-                        "selector": {"matchLabels": selector},
-                        "template": canary_template,
-                        "strategy": {"canary": {"steps": steps}},
-                    },
-                    "status": {},
-                }
+            rollout = _put_rollout(
+                state, spec, created, revision + 3, stable_template, canary_template, {"canary": {"steps": steps}}
             )
             replicas = rollout["spec"]["replicas"]
             index = int(canary.get("step", len(steps)))
@@ -224,26 +231,7 @@ def _blue_green(rollouts: RolloutsController, spec: dict[str, Any], now: float) 
     created = now - 200 * DAY
     stable_template = _template(controllers, spec, spec["image"])
     new_template = _template(controllers, spec, spec["blueGreen"].get("image") or spec["image"])
-    template_labels = stable_template["metadata"]["labels"]
-    labels = {key: template_labels[key] for key in ("app.kubernetes.io/name", o.ID_LABEL)}
-    selector = {key: template_labels[key] for key in ("app.kubernetes.io/name", "app.kubernetes.io/instance")}
-    meta = o.metadata(spec["id"], spec["namespace"], created, labels=labels, annotations={REVISION: str(revision)})
-    meta["generation"] = revision + 2
-    rollout = state.put(
-        {
-            "apiVersion": "argoproj.io/v1alpha1",
-            "kind": "Rollout",
-            "metadata": meta,
-            "spec": {
-                "replicas": spec.get("replicas", 1),
-                "revisionHistoryLimit": 10,
-                "selector": {"matchLabels": selector},
-                "template": new_template,
-                "strategy": {"blueGreen": strategy},
-            },
-            "status": {},
-        }
-    )
+    rollout = _put_rollout(state, spec, created, revision + 2, stable_template, new_template, {"blueGreen": strategy})
     replicas = rollout["spec"]["replicas"]
     older = _template(controllers, spec, spec.get("previous") or spec["image"] + "-prev")
     deployed, started = now - 9 * DAY, now - 25 * 60
