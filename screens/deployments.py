@@ -21,7 +21,7 @@ from idp_tui.catalog.entity import Entity
 from idp_tui.render.rows import DeploymentRow
 from idp_tui.safe_text import clean
 from idp_tui.widgets.deployment_list import DeploymentList
-from idp_tui.widgets.quiet_footer import QuietFooter
+from idp_tui.widgets.key_footer import KeyFooter
 
 from .deployments_feed import LiveFeed
 from .deployments_gitops import GitOpsRows
@@ -124,6 +124,9 @@ class DeploymentsScreen(LiveFeed, GitOpsRows, Screen):
         self.gitops_read = False
         self.gitops_error: str | None = None
         self._gitops_lock = threading.Lock()
+        # Set once the first complete view is on screen: the watches' streams open then (their handshakes would
+        # otherwise compete with the lists and the first paint). A new one for each Ctrl-R.
+        self.streams_gate = threading.Event()
         self._workload_snapshots: dict[str, ClusterSnapshot] = {}
         self._gitops_snapshots: dict[str, dict[str, ClusterSnapshot]] = {}  # cluster -> kind -> its watch's latest
         self._app_selection: ApplicationSelection | None = None
@@ -145,17 +148,27 @@ class DeploymentsScreen(LiveFeed, GitOpsRows, Screen):
         yield Static("reading clusters…", id="deployments-status", markup=False)
         yield DeploymentList(id="deployment-rows")
         yield Static("", id="deployment-detail")
-        yield QuietFooter()  # rebuilt only when its keys change (Textual's rebuilds on every bindings refresh)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(DeploymentList).focus()
         self._defer_full_collections()
         self._start_feed()
-        self.load(self.generation)
+        self._start_load()
 
-    @work(thread=True, exclusive=True, group="deployments")
+    def _start_load(self) -> None:
+        """Start the watches from a thread of their own, now: a Textual worker starts only once the event loop is
+        free again, after the screen's first layout and paint, and the lists would wait for them."""
+        threading.Thread(target=self.load, args=(self.generation,), name="deployments load", daemon=True).start()
+
     def load(self, generation: int) -> None:
         """Start one watch per cluster: each lists, then follows changes (never polled)."""
+        try:
+            self._load(generation)
+        except Exception as error:  # noqa: BLE001 - the view says why it cannot show anything, in one line
+            self.post_message(self.Problem(f"cannot read the clusters: {type(error).__name__}: {error}"))
+
+    def _load(self, generation: int) -> None:
         from idp_tui.kube.errors import NoClusters
         from idp_tui.kube.selection import SelectorError, selector_for
 
@@ -178,6 +191,7 @@ class DeploymentsScreen(LiveFeed, GitOpsRows, Screen):
                 selector,
                 on_change=lambda snapshot: self._changed(snapshot, generation),
                 on_status=lambda status: self.post_message(self.ClusterStatus(status)),
+                streams_after=self.streams_gate,
             )
             self.watches.append(watch)
         self._follow_gitops(selector, names, generation)
@@ -187,6 +201,7 @@ class DeploymentsScreen(LiveFeed, GitOpsRows, Screen):
         self._update_status()
 
     def on_unmount(self) -> None:
+        self.streams_gate.set()
         self._stop_watches()
         self._stop_feed()
         self._restore_full_collections()
@@ -286,6 +301,7 @@ class DeploymentsScreen(LiveFeed, GitOpsRows, Screen):
     def action_reload(self) -> None:
         self._stop_watches()
         self.watches.clear()
+        self.streams_gate = threading.Event()
         with self._gitops_lock:
             self.generation += 1  # what the old watches still deliver is dropped
             self.gitops_watches.clear()
@@ -304,7 +320,7 @@ class DeploymentsScreen(LiveFeed, GitOpsRows, Screen):
         self._shown_complete = False
         self._status_shown = "reading clusters…"
         self.query_one("#deployments-status", Static).update(self._status_shown)
-        self.load(self.generation)
+        self._start_load()
 
     MUTATIONS = ("restart", "scale", "delete_pod", "gitops")
 

@@ -3,10 +3,11 @@
 Every watch thread (a cluster's workloads, its Argo CD applications, its Rollouts) only records its newest
 snapshot and marks its cluster as changed. The screen's one build thread turns the changed clusters into reports
 and rows and hands the result to the UI thread, which applies it at once. Until the view is complete each piece is
-built as soon as it comes; after that, at most ``UPDATES_PER_SECOND`` updates are applied, the first change at
-once. The next build starts only once the last one is on screen, so a storm of pod events costs a few builds a
-second, never a queue of refreshes: whatever arrives meanwhile is taken by the next build, and only the newest
-snapshot of each cluster is ever built.
+built as soon as every piece is in, or ``GATHER_SECONDS`` after the first piece if one is still missing (a slow
+cluster never holds up the others for longer); after that, at most ``UPDATES_PER_SECOND`` updates are applied, the
+first change at once. The next build starts only once the last one is on screen, so a storm of pod events costs a
+few builds a second, never a queue of refreshes: whatever arrives meanwhile is taken by the next build, and only
+the newest snapshot of each cluster is ever built.
 
 A mixin of :class:`~idp_tui.screens.deployments.DeploymentsScreen`, which owns the state it uses.
 """
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 
 UPDATES_PER_SECOND = 4
 """Screen updates a second at most once the view is complete (a watch storm is shown at this pace)."""
+GATHER_SECONDS = 0.05
+"""Until the view is complete, how long a piece waits for the others: the pieces of nearby clusters come within a
+few milliseconds of each other, and each build shown on its own cost a layout and a repaint of the screen."""
 
 
 @dataclass
@@ -143,6 +147,8 @@ class LiveFeed:
                 wait = self._last_update + 1 / UPDATES_PER_SECOND - time.monotonic()
                 if wait > 0 and stopping.wait(wait):
                     return
+            elif not self._gather_pieces(stopping):
+                return
             self._news_came.clear()  # news from here on is for the next build
             with self._gitops_lock:  # Ctrl-R changes both at once
                 generation, state = self.generation, self._build_state
@@ -156,6 +162,21 @@ class LiveFeed:
             self._shown.clear()
             if not self.post_message(self.Built(built)):  # the screen is gone
                 return
+
+    def _gather_pieces(self, stopping: threading.Event) -> bool:
+        """Before the view is complete: wait until every piece is in, for at most ``GATHER_SECONDS``. False when
+        the screen is closing."""
+        deadline = time.monotonic() + GATHER_SECONDS
+        while not self._every_piece_in() and time.monotonic() < deadline:
+            if stopping.wait(0.002):
+                return False
+        return True
+
+    def _every_piece_in(self) -> bool:
+        """Whether every cluster's workloads and the GitOps reads have answered (the next build completes the view)."""
+        with self._gitops_lock:
+            workloads_in = all(name in self._workload_snapshots for name in self.cluster_order)
+            return bool(self.cluster_order) and workloads_in and self._gitops_done
 
     # -- on the UI thread ------------------------------------------------------------------------------------------
 
@@ -173,6 +194,8 @@ class LiveFeed:
         self.gitops_error = built.gitops_error
         self.reports = [self.by_cluster[name] for name in self.cluster_order if name in self.by_cluster]
         self.loaded_at = datetime.now(UTC)
+        if self.complete and not self.streams_gate.is_set():
+            self.call_after_refresh(self.streams_gate.set)  # once this complete view is painted
         if self.first_load_seconds is None and self.complete:
             self.first_load_seconds = time.perf_counter() - self.started_at
         self._show()

@@ -51,6 +51,7 @@ class GitOpsRows:
                 applications=selection if kind == "Application" else None,
                 rollouts=selector if kind == "Rollout" else None,
                 on_change=partial(self._gitops_changed, kind, generation=generation),
+                streams_after=self.streams_gate,
             )
             with self._gitops_lock:
                 self.gitops_watches.append(watch)

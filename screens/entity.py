@@ -7,7 +7,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from idp_tui.catalog.entity import Entity
@@ -17,6 +17,7 @@ from idp_tui.catalog.model import Catalog
 from idp_tui.render.entity_detail import overview, owner_renderable, ref_label, relation_rows
 from idp_tui.safe_text import clean
 from idp_tui.widgets.docs_view import DocsView
+from idp_tui.widgets.key_footer import KeyFooter
 
 from .entity_actions import EntityActions
 from .host import host
@@ -74,7 +75,7 @@ class EntityScreen(EntityActions):
                 yield Static(owner_renderable(self.catalog, entity), id="owner-body")
             with TabPane("Docs", id="docs"):
                 yield DocsView(entity)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.action_show_tab(self.initial_tab)

@@ -10,13 +10,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from idp_tui.catalog.model import Catalog
 from idp_tui.golden.errors import TemplateRunError
 from idp_tui.golden.template import Template, templates_in
 from idp_tui.safe_text import clean
+from idp_tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from idp_tui.golden.protocols import TemplateRunner
@@ -66,7 +67,7 @@ class GoldenPathsScreen(Screen):
         yield Static(title, id="golden-title")
         options = [Option(template_prompt(t), id=t.key) for t in self.templates]
         yield OptionList(*options, id="templates")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

@@ -12,13 +12,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from idp_tui.golden.events import TaskResult
 from idp_tui.golden.guardrails import GuardrailReport
 from idp_tui.render.styles import PROBLEM, WARNING
 from idp_tui.safe_text import clean
+from idp_tui.widgets.key_footer import KeyFooter
 
 from .golden_task import GoldenTaskScreen
 
@@ -98,7 +99,7 @@ class PreviewScreen(GoldenTaskScreen):
             yield OptionList(id="files")
             with VerticalScroll(id="content"):
                 yield Static("", id="file-content")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#files", OptionList).focus()

@@ -23,7 +23,7 @@ from idp_tui.render.words import age_words, count
 from idp_tui.safe_text import clean
 from idp_tui.widgets.entity_list import EntityList
 from idp_tui.widgets.facet_panel import FacetPanel
-from idp_tui.widgets.quiet_footer import QuietFooter
+from idp_tui.widgets.key_footer import KeyFooter
 
 from .entity_actions import EntityActions
 from .host import host
@@ -70,6 +70,7 @@ class HomeScreen(EntityActions):
         self._filtered_positions: list[int] | None = None
         # (query, filter) of a first page on screen whose complete list is still being made.
         self._shown_page: tuple[str, EntityFilter] | None = None
+        self._had_entity = False  # whether the list had an entity to act on when the keys were last checked
         self._to_results_when_read = False  # Enter pressed in the search before the catalog was read
         self._bar_texts: dict[str, Text] = {}
 
@@ -85,7 +86,7 @@ class HomeScreen(EntityActions):
             yield Static("", id="result-count")
         with Horizontal(id="body"):
             yield EntityList(id="entities")
-        yield QuietFooter()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         entity_list = self.query_one(EntityList)
@@ -134,6 +135,14 @@ class HomeScreen(EntityActions):
 
     def current_entity(self) -> Entity | None:
         return self.query_one(EntityList).highlighted
+
+    def on_entity_list_highlighted(self, message: EntityList.Highlighted) -> None:
+        # The keys that act on an entity are greyed out while there is none (check_action): ask again when the
+        # list gets its first entity or loses its last, or the footer would keep them greyed out.
+        has_entity = message.entity is not None
+        if has_entity != self._had_entity:
+            self._had_entity = has_entity
+            self.refresh_bindings()
 
     def _top_bar_text(self) -> Text:
         text = Text()

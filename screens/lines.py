@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from idp_tui.catalog.entity import Entity
@@ -19,6 +19,7 @@ from idp_tui.catalog.model import Catalog
 from idp_tui.oncall.providers import OnCallProviders
 from idp_tui.render.lines import Line
 from idp_tui.safe_text import clean
+from idp_tui.widgets.key_footer import KeyFooter
 
 from .host import host
 
@@ -63,7 +64,7 @@ class LinesScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(self.title_text, id="screen-title")
         yield OptionList(id="oncall-lines")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.show(self.first_lines())

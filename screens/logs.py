@@ -19,9 +19,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
 from idp_tui.safe_text import clean
+from idp_tui.widgets.key_footer import KeyFooter
 from idp_tui.widgets.log_view import LogView
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ class LogScreen(Screen):
         yield Static("", id="logs-legend", markup=False)
         yield LogView(id="log-view")
         yield Input(id="logs-prompt")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def view(self) -> LogView:

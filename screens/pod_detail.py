@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from idp_tui.render.deployments import age
 from idp_tui.render.styles import PROBLEM
 from idp_tui.safe_text import clean
+from idp_tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from idp_tui.kube.report import PodReport
@@ -74,4 +75,4 @@ class PodDetailScreen(Screen):
         yield Static(clean(f"Pod {self.pod.name}{badge}", one_line=True), id="pod-title", markup=False)
         with VerticalScroll():
             yield Static(pod_detail(self.cluster, self.pod, self.demo), id="pod-detail")
-        yield Footer()
+        yield KeyFooter()

@@ -7,12 +7,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from idp_tui.catalog.problems import GUARDRAIL_RULE, Problem
 from idp_tui.render.words import count
 from idp_tui.safe_text import clean
+from idp_tui.widgets.key_footer import KeyFooter
 
 
 class ProblemsScreen(Screen):
@@ -27,7 +28,7 @@ class ProblemsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="screen-title")
         yield OptionList(*[Option(self._label(problem)) for problem in self.problems], id="problem-list")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Footer, Log, Markdown, Static
+from textual.widgets import Log, Markdown, Static
 
 from idp_tui.golden.events import StepStatus, TaskEvent, TaskResult
 from idp_tui.golden.template import Template
 from idp_tui.safe_text import clean
+from idp_tui.widgets.key_footer import KeyFooter
 
 from .golden_task import GoldenTaskScreen
 from .host import host
@@ -93,7 +94,7 @@ class TaskRunScreen(GoldenTaskScreen):
             with Vertical():
                 yield Log(id="log", highlight=False)
                 yield Markdown("", id="result")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.session.read_only:

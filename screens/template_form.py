@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from idp_tui.golden.forms import (
     ExtensionChoices,
@@ -30,6 +30,7 @@ from idp_tui.golden.forms import (
 )
 from idp_tui.safe_text import clean
 from idp_tui.widgets.form_fields import FormField, field_widget
+from idp_tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from idp_tui.catalog.model import Catalog
@@ -100,7 +101,7 @@ class TemplateFormScreen(Screen[FormOutcome | None]):
             yield Button("Next", id="next", variant="primary", compact=True)
             yield Button("Preview", id="preview", compact=True)
             yield Button("Run", id="run", variant="success", compact=True)
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         await self.show_page()

@@ -136,3 +136,23 @@ async def test_a_pod_the_report_cannot_read_is_that_clusters_error_and_the_other
         assert any("✗ cannot show what the cluster sent" in row.text.plain for row in screen.rows)
         assert _pods(screen, "demo-us") and "demo-eu ✗" in str(screen.query_one("#deployments-status").render())
         app.session.close()
+
+
+async def test_the_view_lists_first_and_opens_its_streams_once_the_complete_view_is_on_screen():
+    """The streams' handshakes would compete with the lists and the first paint: they wait for it, then open at
+    once (not after the watch's longest wait), and each starts where its list ended."""
+    session = Session.for_catalog()
+    session.workload_source()
+    demo = session.demo_cluster
+    seen = len(demo.requests)
+    app = IdpApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_deployments(pilot, "checkout-web")
+        await _until(pilot, lambda: screen.streams_gate.is_set(), timeout=1.0)
+        await _until(pilot, lambda: all(s.connected for s in screen.statuses.values()) and screen.statuses)
+        requests = demo.requests[seen:]
+        streams = [i for i, r in enumerate(requests) if r["query"].get("watch") == "true"]
+        lists = [i for i, r in enumerate(requests) if r["method"] == "GET" and r["query"].get("watch") != "true"]
+        assert streams and lists and max(lists) < min(streams)
+        assert all(requests[i]["query"].get("resourceVersion") not in (None, "", "0") for i in streams)
+        app.session.close()

@@ -13,7 +13,7 @@ from idp_tui.kube.access import ClusterSnapshot, KubeconfigClusters
 from idp_tui.kube.demo_cluster.server import DemoCluster
 from idp_tui.kube.report import cluster_report
 from idp_tui.kube.selection import WorkloadSelector
-from idp_tui.kube.watch import ClusterWatch, WatchStatus
+from idp_tui.kube.watch import WATCHED, ClusterWatch, WatchStatus
 
 CLUSTER = "demo-eu"
 NAMESPACE = "checkout-platform"
@@ -59,7 +59,7 @@ def cluster(tmp_path):
     demo.stop()
 
 
-def watch_of(kubeconfig: str, recorder: Recorder, selector: WorkloadSelector = SELECTOR) -> ClusterWatch:
+def watch_of(kubeconfig: str, recorder: Recorder, selector: WorkloadSelector = SELECTOR, **options) -> ClusterWatch:
     watch = ClusterWatch(
         lambda: config.new_client_from_config(config_file=kubeconfig, context=CLUSTER),
         CLUSTER,
@@ -70,6 +70,7 @@ def watch_of(kubeconfig: str, recorder: Recorder, selector: WorkloadSelector = S
         backoff=(0.05, 0.2),
         timeout_seconds=5,
         request_timeout=2,
+        **options,
     )
     watch.start()
     return watch
@@ -105,6 +106,68 @@ def test_initial_snapshot_equals_a_plain_read(cluster):
         recorder.wait(
             lambda: recorder.snapshots and recorder.statuses and recorder.statuses[-1].connected, what="connected"
         )
+    finally:
+        watch.stop()
+
+
+def test_every_kind_is_listed_over_one_connection_before_any_stream_opens(cluster):
+    """A handshake costs more than a small list: a nearby server's lists share one kept-alive connection, and the
+    streams (each holding a connection of its own) open only once everything is listed."""
+    demo, kubeconfig = cluster
+    seen = len(demo.requests)
+    recorder = Recorder()
+    watch = watch_of(kubeconfig, recorder, slow_list=5.0)  # quick enough however busy the machine running the tests
+    try:
+        recorder.wait(
+            lambda: recorder.snapshots and recorder.statuses and recorder.statuses[-1].connected, what="connected"
+        )
+        requests = requests_of(demo, seen)
+        lists = [index for index, request in enumerate(requests) if is_list(request)]
+        streams = [index for index, request in enumerate(requests) if request["query"].get("watch") == "true"]
+        assert len(lists) == len(streams) == len(WATCHED)
+        assert max(lists) < min(streams)
+        assert len({requests[index]["connection"] for index in lists}) == 1
+    finally:
+        watch.stop()
+
+
+def test_the_streams_open_once_the_view_says_so_and_miss_nothing_meanwhile(cluster):
+    demo, kubeconfig = cluster
+    gate = threading.Event()
+    seen = len(demo.requests)
+    recorder = Recorder()
+    watch = watch_of(kubeconfig, recorder, streams_after=gate)
+    try:
+        recorder.wait(lambda: recorder.snapshots, what="the first snapshot")
+        time.sleep(0.3)
+        assert not [r for r in requests_of(demo, seen) if r["query"].get("watch") == "true"]
+        pod = recorder.latest().objects["Pod"][0]["metadata"]["name"]
+        demo.set_pod(CLUSTER, NAMESPACE, pod, {"metadata": {"annotations": {"test/mark": "meanwhile"}}})
+        gate.set()
+        recorder.wait(lambda: pod_marked(recorder.latest(), pod, "meanwhile"), what="the change made before the gate")
+        recorder.wait(lambda: recorder.statuses and recorder.statuses[-1].connected, what="every stream open")
+        assert len([r for r in requests_of(demo, seen) if r["query"].get("watch") == "true"]) == len(WATCHED)
+        assert len([r for r in requests_of(demo, seen) if is_list(r)]) == len(WATCHED)  # caught up, not re-listed
+    finally:
+        watch.stop()
+    assert not watch.alive()
+
+
+def test_a_distant_servers_kinds_are_listed_at_once_after_a_slow_list(cluster):
+    """Where every list is a round trip away, one after another would add up: once a list (after the first, which
+    also opens the connection) is slow, the kinds left are listed at once, each over a connection of its own."""
+    demo, kubeconfig = cluster
+    demo.slow(CLUSTER, 0.1)
+    seen = len(demo.requests)
+    recorder = Recorder()
+    watch = watch_of(kubeconfig, recorder)
+    try:
+        recorder.wait(lambda: recorder.snapshots, what="the first snapshot")
+        lists = [request for request in requests_of(demo, seen) if is_list(request)]
+        assert len(lists) == len(WATCHED)
+        assert lists[0]["connection"] == lists[1]["connection"]
+        assert len({request["connection"] for request in lists[2:]}) == len(WATCHED) - 2
+        assert recorder.snapshots[0].error is None
     finally:
         watch.stop()
 
@@ -266,6 +329,23 @@ def test_stop_ends_every_thread_within_a_second(cluster):
     watch.stop()
     assert not watch.alive()
     assert time.monotonic() - started < 1.0
+
+
+def test_the_server_ends_the_streams_of_a_stopped_watch_long_before_their_timeout(cluster):
+    """A stopped watch closes its connections; the API server notices and stops answering (the demo's streams had
+    kept a thread each, waking five times a second, until their timeout)."""
+    demo, kubeconfig = cluster
+    recorder = Recorder()
+    watch = watch_of(kubeconfig, recorder)  # timeout_seconds=5
+    recorder.wait(
+        lambda: recorder.snapshots and recorder.statuses and recorder.statuses[-1].connected, what="connected"
+    )
+    assert demo.streams_serving("watch") == len(WATCHED)
+    watch.stop()
+    deadline = time.monotonic() + 1.5
+    while demo.streams_serving("watch") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert demo.streams_serving("watch") == 0
 
 
 def test_an_on_change_that_raises_is_the_clusters_error_and_the_watch_keeps_delivering(cluster):

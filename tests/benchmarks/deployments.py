@@ -3,12 +3,13 @@
     .venv/bin/python tests/benchmarks/deployments.py [--repeats 5]
     .venv/bin/python tests/benchmarks/deployments.py --gitops [--repeats 7]
 
-Ours: in the TUI (Pilot, 80x24), ``d`` on payment-processor until every cluster's workloads are on screen
-(the demo cluster already running, as it is after the first use in a session). Baseline, same run and same demo
-cluster: the single ``list pods`` call a ``kubectl get pods -l ...`` makes through the official client, per cluster.
-Also printed, to read the ratio by: the screen's own time from opening to the complete view on screen (the
-"worker" line), and the harness's floor, the same Pilot measure of a key that only moves the cursor (a
-``pilot.press`` returns once the whole process is idle, so every watch stream opening counts).
+Ours: in the TUI (80x24), ``d`` on payment-processor until the first frame that shows every cluster's workloads
+(the demo cluster already running, as it is after the first use in a session): the key is sent as the terminal
+driver sends it, and the time ends at the frame (``pilot_timing.time_key_to_frame``). Baseline, same run and same
+demo cluster: the single ``list pods`` call a ``kubectl get pods -l ...`` makes through the official client, per
+cluster. Also printed: the screen's own time from opening to the complete view (the "worker" line), and the
+same ``d`` timed by ``pilot.press`` (which returns only once the whole process is idle, so every watch stream
+opening counts) with that measure's floor, a key that only moves the cursor.
 
 ``--gitops``: ``d`` on payment-processor until the complete view with its Argo CD application (and the Argo
 Rollouts watch of every cluster) is on screen, against the same ``d`` with the GitOps reading left out (the
@@ -25,10 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from pilot_timing import time_key_on_entity
+from pilot_timing import time_key_on_entity, time_key_to_frame
 
 
-async def _press_d(app, workers: list[float] | None = None) -> float:
+async def _press_d(app, workers: list[float] | None = None, *, pilot: bool = False) -> float:
     from idp_tui.screens.deployments import DeploymentsScreen
 
     shown: list[DeploymentsScreen] = []
@@ -38,8 +39,10 @@ async def _press_d(app, workers: list[float] | None = None) -> float:
             shown.append(screen)
         return bool(shown)
 
-    total = await time_key_on_entity(app, "d", complete, "component:default/payment-processor")
-    print(f"  worker {shown[0].first_load_seconds * 1000:.0f} ms of {total * 1000:.0f} ms")
+    timing = time_key_on_entity if pilot else time_key_to_frame
+    total = await timing(app, "d", complete, "component:default/payment-processor")
+    measure = "pilot.press" if pilot else "to the frame"
+    print(f"  worker {shown[0].first_load_seconds * 1000:.0f} ms of {total * 1000:.0f} ms ({measure})")
     if workers is not None:
         workers.append(shown[0].first_load_seconds)
     return total
@@ -59,7 +62,7 @@ def bench(repeats: int) -> dict:
     cache = Path(tempfile.mkdtemp())
     session = Session.for_catalog(cache_dir=cache)
     kubeconfig = session.workload_source().config_file  # the session's demo cluster is up before the first d
-    ours, baseline, workers, floor = [], [], [], []
+    ours, baseline, workers, pilot, floor = [], [], [], [], []
     for _ in range(repeats):
         started = time.perf_counter()
         for context in ("demo-eu", "demo-us"):
@@ -71,6 +74,9 @@ def bench(repeats: int) -> dict:
         ours.append(asyncio.run(_press_d(IdpApp(session), workers)))
         shutil.rmtree(cache)
         cache.mkdir()
+        pilot.append(asyncio.run(_press_d(IdpApp(session), pilot=True)))
+        shutil.rmtree(cache)
+        cache.mkdir()
         floor.append(asyncio.run(_press_down(IdpApp(session))))
     session.close()
     return {
@@ -78,6 +84,7 @@ def bench(repeats: int) -> dict:
         "baseline_s": statistics.median(baseline),
         "ratio": statistics.median(ours) / statistics.median(baseline),
         "worker_s": statistics.median(workers),
+        "pilot_s": statistics.median(pilot),
         "floor_s": statistics.median(floor),
     }
 
@@ -123,14 +130,15 @@ def main() -> None:
         return
     result = bench(args.repeats)
     print(
-        f"d to first complete view: {result['ours_s'] * 1000:.0f} ms; baseline (one pod list per cluster): "
-        f"{result['baseline_s'] * 1000:.0f} ms; ratio {result['ratio']:.1f}x"
+        f"d to the first frame of the complete view: {result['ours_s'] * 1000:.0f} ms; baseline (one pod list per "
+        f"cluster): {result['baseline_s'] * 1000:.0f} ms; ratio {result['ratio']:.1f}x (target <= 3x)"
     )
     base = result["baseline_s"]
     print(
         f"  the screen, open to complete view on screen: {result['worker_s'] * 1000:.0f} ms "
-        f"({result['worker_s'] / base:.1f}x); the harness's floor (a cursor move, same measure): "
-        f"{result['floor_s'] * 1000:.0f} ms ({result['floor_s'] / base:.1f}x)"
+        f"({result['worker_s'] / base:.1f}x)\n  timed by pilot.press instead: {result['pilot_s'] * 1000:.0f} ms "
+        f"({result['pilot_s'] / base:.1f}x); that measure's floor (a cursor move): {result['floor_s'] * 1000:.0f} ms "
+        f"({result['floor_s'] / base:.1f}x)"
     )
 
 

@@ -9,6 +9,7 @@ the :class:`~idp_tui.kube.errors.ClusterError` family; one cluster's failure is 
 from __future__ import annotations
 
 import queue
+import threading
 from abc import abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -55,8 +56,10 @@ class WorkloadSource(Clusters, Protocol):
         *,
         on_change: Callable[[ClusterSnapshot], None],
         on_status: Callable[[WatchStatus], None] | None = None,
+        streams_after: threading.Event | None = None,
     ) -> ClusterWatch:
-        """Start following one cluster's objects for ``selector`` (list, then watch); ``stop()`` ends it."""
+        """Start following one cluster's objects for ``selector`` (list, then watch); ``stop()`` ends it.
+        ``streams_after``: the streams open once it is set (see :class:`~idp_tui.kube.watch.ClusterWatch`)."""
 
     @abstractmethod
     def apply(self, action: WorkloadAction, *, read_only: bool = False) -> dict[str, Any]:

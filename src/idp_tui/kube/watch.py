@@ -1,8 +1,14 @@
 """Live cluster state: list each kind once, then watch from the list's resourceVersion; never polled.
 
-One daemon thread per kind reads a watch stream as raw JSON lines (``_preload_content=False``), so the snapshot holds
-the same camelCase Kubernetes JSON that :mod:`access` reads and :mod:`report` understands. A dropped stream reconnects
-from the newest resourceVersion seen (bookmarks included) with exponential backoff; 410 Gone re-lists that kind.
+Every kind is listed before any stream opens. The lists go one after another over one kept-alive connection (the
+cluster's list client, kept between views) while the server answers quickly; once a list after the first (which
+also opens the connection) is slow, the kinds left are listed at once: a distant server, where each list is a round
+trip. A TLS handshake costs more than a small list, and a stream holds its connection for as long as it is open,
+so the streams open after the lists, and after the view that asked for them has shown what the lists brought
+(``streams_after``). Then one daemon thread per kind reads a watch stream as raw JSON lines
+(``_preload_content=False``), so the snapshot holds the same camelCase Kubernetes JSON that :mod:`access` reads and
+:mod:`report` understands. A dropped stream reconnects from the newest resourceVersion seen (bookmarks included)
+with exponential backoff; 410 Gone re-lists that kind.
 Lists are paged (:mod:`paging`); the selectors go to the server, so only the entity's objects are kept, and no more
 than :data:`MAX_OBJECTS` of them (beyond that the cluster says "too many objects" instead of growing). A separate
 thread turns bursts of changes into at most four ``on_change`` calls per second, the first at once.
@@ -29,6 +35,10 @@ from .snapshot import KINDS, UNLABELLED, ClusterSnapshot
 # Every kind access.py reads, plus Events (kept apart in the snapshot, as access.py does): kind -> REST plural.
 WATCHED: dict[str, str] = {**KINDS, "Event": "events"}
 MIN_CHANGE_INTERVAL = 0.25  # seconds between on_change calls: at most four per second
+# A first list slower than this (seconds) means a distant server: the kinds left are then listed at once.
+SLOW_LIST = 0.05
+# The longest the streams wait for ``streams_after`` (seconds): a view that never completes still follows its clusters.
+STREAMS_WAIT_LONGEST = 2.0
 
 
 @dataclass(frozen=True)
@@ -70,8 +80,16 @@ class ClusterWatch:
     """Keeps one cluster's objects for a selector up to date by list-then-watch.
 
     Args:
-        api_client_factory: Makes a ``kubernetes.client.ApiClient`` for the cluster (called once per watched kind,
-            so streams never wait for each other's connections).
+        api_client_factory: Makes a ``kubernetes.client.ApiClient`` for the cluster. One is made per watch and shared
+            by its threads (its connection pool hands each request a free connection, or opens one); the watch
+            closes it when it stops.
+        list_client: Gives the client for the first lists (by default the watch's own). One kept for the cluster
+            keeps its connections open from one watch to the next, so the next view's lists need no handshake;
+            the watch never closes it.
+        streams_after: The streams open once this is set (by a view, once its first complete state is on screen),
+            or after :data:`STREAMS_WAIT_LONGEST` seconds: their handshakes then do not compete with showing it.
+            Nothing is missed meanwhile: each stream starts from its list's resourceVersion.
+        slow_list: Seconds a first list may take before the kinds left are listed at once.
         cluster: The cluster (context) name, used in snapshots and statuses.
         selector: Which objects belong to the entity.
         on_change: Called from a background thread with a fresh snapshot after changes (coalesced).
@@ -102,10 +120,16 @@ class ClusterWatch:
         timeout_seconds: int = 300,
         request_timeout: float = 10.0,
         listers: dict[str, tuple[str, Callable[..., Any]]] | None = None,
+        list_client: Callable[[], Any] | None = None,
+        streams_after: threading.Event | None = None,
+        slow_list: float = SLOW_LIST,
         max_objects: int = MAX_OBJECTS,
         min_interval: float = MIN_CHANGE_INTERVAL,
     ) -> None:
         self.factory = api_client_factory
+        self.list_client = list_client or self._api_client
+        self.streams_after = streams_after
+        self.slow_list = slow_list
         self.listers = listers or {}
         self.kinds: tuple[str, ...] = tuple(self.listers) or tuple(WATCHED)
         self.cluster = cluster
@@ -133,31 +157,91 @@ class ClusterWatch:
         self._dirty = threading.Event()
         self._threads: list[threading.Thread] = []
         self._launcher: threading.Thread | None = None
+        self._client: Any = None
+        self._client_lock = threading.Lock()
+        self._listed: set[str] = set()  # kinds whose first list (in the launcher) succeeded
+        self._given_up: set[str] = set()
 
     # -- public --------------------------------------------------------------------------------------------------
 
     def start(self) -> None:
         """List and watch every kind in background daemon threads; returns at once.
 
-        One launcher thread starts the others: ``Thread.start()`` waits for the new thread to run, and while other
-        clusters' lists are being parsed each of those waits is a turn at the interpreter lock, so starting nine
-        threads here held up the next cluster's start by tens of milliseconds.
+        One launcher thread lists every kind, then starts the streams' threads: ``Thread.start()`` waits for the new
+        thread to run, and while other clusters' lists are being parsed each of those waits is a turn at the
+        interpreter lock, so starting nine threads here held up the next cluster's start by tens of milliseconds.
         """
-        # Pods first: theirs is the longest list.
-        kinds = sorted(self.kinds, key=lambda kind: kind != "Pod")
-        self._threads = [
+        self._threads = [threading.Thread(target=self._notify, name=f"watch {self.cluster} notify", daemon=True)]
+        self._threads += [
             threading.Thread(target=self._run, args=(kind,), name=f"watch {self.cluster} {kind}", daemon=True)
-            for kind in kinds
+            for kind in self._kinds_in_order()
         ]
-        self._threads.append(threading.Thread(target=self._notify, name=f"watch {self.cluster} notify", daemon=True))
         self._launcher = threading.Thread(target=self._launch, name=f"watch {self.cluster} start", daemon=True)
         self._launcher.start()
 
+    def _kinds_in_order(self) -> list[str]:
+        return sorted(self.kinds, key=lambda kind: kind != "Pod")  # pods first: theirs is the longest list
+
     def _launch(self) -> None:
-        for thread in self._threads:
+        self._threads[0].start()
+        try:
+            client = self.list_client()
+        except Exception as error:  # noqa: BLE001 - a kubeconfig that cannot be used: each kind says so and retries
+            for kind in self.kinds:
+                self._failed(kind, error)
+        else:
+            self._list_every_kind(client)
+        self._wait_for_streams_gate()
+        for thread in self._threads[1:]:
             if self._stopping.is_set():
                 return
             thread.start()
+
+    def _wait_for_streams_gate(self) -> None:
+        if self.streams_after is None:
+            return
+        deadline = time.monotonic() + STREAMS_WAIT_LONGEST
+        while not self.streams_after.is_set() and not self._stopping.is_set() and time.monotonic() < deadline:
+            self.streams_after.wait(0.02)
+
+    def _list_every_kind(self, client: Any) -> None:
+        """The first list of each kind (see the module docstring): in turn while quick, then the rest at once."""
+        pending = self._kinds_in_order()
+        first = True
+        while pending and not self._stopping.is_set():
+            kind = pending.pop(0)
+            started = time.monotonic()
+            self._first_list(client, kind)
+            # The first list also opens the connection (and, first in a session, loads the client): not a measure.
+            if pending and not first and time.monotonic() - started > self.slow_list:
+                at_once = [
+                    threading.Thread(target=self._first_list, args=(client, other), daemon=True) for other in pending
+                ]
+                for thread in at_once:
+                    thread.start()
+                for thread in at_once:
+                    thread.join()
+                return
+            first = False
+
+    def _first_list(self, client: Any, kind: str) -> None:
+        """List ``kind`` once; a failure is said on the status, and the kind's own thread lists again after its
+        first backoff."""
+        try:
+            self._list(client, kind)
+            self._listed.add(kind)
+        except TooManyObjects as error:
+            self._given_up.add(kind)
+            self._give_up(kind, str(error))
+        except Exception as error:  # noqa: BLE001 - reported on the status and retried by the kind's thread
+            if not self._stopping.is_set():
+                self._failed(kind, error)
+
+    def _api_client(self) -> Any:
+        with self._client_lock:
+            if self._client is None:
+                self._client = self.factory()
+            return self._client
 
     def stop(self, timeout: float = 1.0) -> None:
         """End every stream now (their sockets are shut down) and wait up to ``timeout`` for the threads."""
@@ -173,6 +257,9 @@ class ClusterWatch:
             # stop() may be called from on_change or on_status; a thread the launcher never started has nothing to end.
             if thread is not threading.current_thread() and thread.ident is not None:
                 thread.join(max(0.0, deadline - time.monotonic()))
+        if not self.alive() and self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.close()
 
     def alive(self) -> bool:
         """Whether any background thread is still running."""
@@ -205,14 +292,14 @@ class ClusterWatch:
     # -- one kind ------------------------------------------------------------------------------------------------
 
     def _run(self, kind: str) -> None:
-        client = None
-        needs_list = True
-        self._delays[kind] = self.backoff[0]
-        what = self.listers[kind][0] if kind in self.listers else WATCHED[kind]
+        if kind in self._given_up:
+            return
+        needs_list = kind not in self._listed
+        if needs_list and kind in self._errors:  # its first list failed: said already, tried again after the backoff
+            self._back_off(kind)
         while not self._stopping.is_set():
             try:
-                if client is None:
-                    client = self.factory()
+                client = self._api_client()
                 if needs_list:
                     self._list(client, kind)
                     needs_list = False
@@ -228,14 +315,19 @@ class ClusterWatch:
                 if getattr(error, "status", None) == 410:
                     needs_list = True
                     continue
-                text = str(error) if isinstance(error, _Interrupted | ClusterError) else describe_api_error(error, what)
-                delay = self._delays[kind]
-                self._down(kind, text, delay)
-                self._stopping.wait(delay)
-                self._delays[kind] = min(delay * 2, self.backoff[1])
-        if client is not None:
-            with contextlib.suppress(Exception):
-                client.close()
+                self._failed(kind, error)
+                self._back_off(kind)
+
+    def _failed(self, kind: str, error: Exception) -> None:
+        """Say on the status why ``kind`` is not live, and when it is tried again."""
+        what = self.listers[kind][0] if kind in self.listers else WATCHED[kind]
+        text = str(error) if isinstance(error, _Interrupted | ClusterError) else describe_api_error(error, what)
+        self._down(kind, text, self._delays.setdefault(kind, self.backoff[0]))
+
+    def _back_off(self, kind: str) -> None:
+        delay = self._delays.setdefault(kind, self.backoff[0])
+        self._stopping.wait(delay)
+        self._delays[kind] = min(delay * 2, self.backoff[1])
 
     def _call(self, client: Any, kind: str, **options: Any) -> Any:
         if kind in self.listers:

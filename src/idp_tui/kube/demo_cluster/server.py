@@ -74,6 +74,7 @@ class DemoCluster:
         self.requests: list[dict[str, Any]] = []
         self.failures: dict[str, int | str] = {}
         self.hostile: dict[str, str] = {}
+        self.latency: dict[str, float] = {}
         self._healed = threading.Condition()
         self._churn: Churn | None = None
         self.stopping = threading.Event()
@@ -250,8 +251,18 @@ class DemoCluster:
             raise KeyError(f"no demo cluster named {name!r}")
         return state
 
-    def record(self, cluster: str, method: str, path: str, query: dict[str, str], body: str | None, ctype: Any) -> None:
-        """Remember one request (tests assert on what the client sent)."""
+    def record(
+        self,
+        cluster: str,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        body: str | None,
+        ctype: Any,
+        *,
+        connection: int | None = None,
+    ) -> None:
+        """Remember one request (tests assert on what the client sent, and over which connection: its port)."""
         entry = {
             "cluster": cluster,
             "method": method,
@@ -259,6 +270,7 @@ class DemoCluster:
             "query": query,
             "body": body,
             "content_type": ctype,
+            "connection": connection,
         }
         with self._lock:
             self.requests.append(entry)
@@ -277,6 +289,14 @@ class DemoCluster:
             else:
                 self.failures[cluster] = status
             self._healed.notify_all()
+
+    def slow(self, cluster: str, seconds: float | None) -> None:
+        """Make one cluster wait ``seconds`` before each answer, as a distant API server is a round trip away; None
+        makes it quick again."""
+        if seconds is None:
+            self.latency.pop(cluster, None)
+        else:
+            self.latency[cluster] = seconds
 
     def wait_healed(self, cluster: str, timeout: float) -> bool:
         """Wait until ``cluster`` no longer stalls (True) or ``timeout`` passes or the server stops (False)."""
@@ -308,6 +328,11 @@ class DemoCluster:
         with self._lock:
             if stream in self._streams:
                 self._streams.remove(stream)
+
+    def streams_serving(self, kind: str | None = None) -> int:
+        """How many streams (``watch``, ``log``, or any with None) are being answered now."""
+        with self._lock:
+            return sum(1 for stream in self._streams if kind in (None, stream.kind))
 
     def drop_watches(self) -> int:
         """End every open watch stream (as a restarting API server or load balancer would); returns how many."""

@@ -63,7 +63,7 @@ def serve_watch(
                 initial = []
         handler.chunk(b"".join(initial))
         last_sent = time.monotonic()
-        while not stream.closed.is_set() and time.monotonic() < deadline:
+        while not stream.closed.is_set() and time.monotonic() < deadline and not handler.client_gone():
             with state.lock:
                 state.tick()
                 if state.is_expired(position):
@@ -94,10 +94,11 @@ def serve_watch(
                 mark = {"kind": kind, "apiVersion": version, "metadata": {"resourceVersion": str(position)}}
                 handler.chunk(_line("BOOKMARK", mark))
                 last_sent = time.monotonic()
-        handler.end_chunks()
+        if not handler.client_gone():
+            handler.end_chunks()
     finally:
         handler.demo.close_stream(stream)
-    if stream.closed.is_set():
+    if stream.closed.is_set() or handler.client_gone():
         handler.close_connection = True
 
 
@@ -118,7 +119,7 @@ def serve_log(handler: Handler, state: ClusterState, pod: dict[str, Any], log: C
     try:
         handler.chunk(text.encode())
         position = chosen.stop
-        while not stream.closed.is_set():
+        while not stream.closed.is_set() and not handler.client_gone():
             stream.closed.wait(0.1)
             with state.lock:
                 state.tick()

@@ -9,6 +9,7 @@ a cluster is first asked.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -158,6 +159,7 @@ class KubeconfigGitOps(GitOpsSource):
         rollouts: WorkloadSelector | None = None,
         on_change: Callable[[ClusterSnapshot], None],
         on_status: Callable[[WatchStatus], None] | None = None,
+        streams_after: threading.Event | None = None,
     ) -> ClusterWatch:
         """Follow one cluster's Applications and/or Rollouts: each listed, then watched from that list's version."""
         from ..selection import WorkloadSelector
@@ -175,7 +177,15 @@ class KubeconfigGitOps(GitOpsSource):
         factory = partial(self.clusters.api_client, cluster)
         selector = rollouts or WorkloadSelector("")  # used only by ClusterWatch's own listers, not these
         watch = ClusterWatch(
-            factory, cluster, selector, on_change=on_change, on_status=on_status, demo=self.demo, listers=listers
+            factory,
+            cluster,
+            selector,
+            on_change=on_change,
+            on_status=on_status,
+            demo=self.demo,
+            listers=listers,
+            list_client=partial(self.clusters.list_client, cluster),
+            streams_after=streams_after,
         )
         watch.start()
         return watch

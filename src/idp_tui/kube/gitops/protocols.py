@@ -11,6 +11,7 @@ error, since every context is asked unless ``argocd/instance-name`` says otherwi
 
 from __future__ import annotations
 
+import threading
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -83,10 +84,11 @@ class GitOpsSource(Clusters, Protocol):
         rollouts: WorkloadSelector | None = None,
         on_change: Callable[[ClusterSnapshot], None],
         on_status: Callable[[WatchStatus], None] | None = None,
+        streams_after: threading.Event | None = None,
     ) -> ClusterWatch:
         """Follow one cluster's Applications and/or Rollouts (list, then watch; never polled). Snapshots hold the
         objects under ``"Application"`` and ``"Rollout"``; :func:`~idp_tui.kube.gitops.access.applications_in`
-        keeps the selection's applications. ``stop()`` ends it."""
+        keeps the selection's applications. ``stop()`` ends it. ``streams_after``: as for the workloads' watch."""
 
     @abstractmethod
     def current(self, cluster: str, plural: str, namespace: str, name: str) -> dict[str, Any]:
