@@ -38,6 +38,10 @@ if TYPE_CHECKING:
     from idp_tui.session import Session
 
 
+LOAD_HEAD_START = 0.02
+"""Seconds the UI waits for the watches to start before painting the new screen (see ``_start_load``)."""
+
+
 def screen_title(name: str, badges: list[str], width: int) -> str:
     """``Deployments · NAME · demo cluster · READ-ONLY`` in one line of ``width``: the name gives way, never a badge."""
     tail = "".join(f" · {badge}" for badge in badges)
@@ -157,16 +161,26 @@ class DeploymentsScreen(LiveFeed, GitOpsRows, Screen):
         self._start_load()
 
     def _start_load(self) -> None:
-        """Start the watches from a thread of their own, now: a Textual worker starts only once the event loop is
-        free again, after the screen's first layout and paint, and the lists would wait for them."""
-        threading.Thread(target=self.load, args=(self.generation,), name="deployments load", daemon=True).start()
+        """Start the watches from a thread of their own, now, and give it a moment (``LOAD_HEAD_START``) before
+        the first paint. A Textual worker would start only once the event loop is free again, after the screen's
+        first layout and paint; and each thread the watches start waits for a turn at the interpreter lock, which
+        the UI holds while it paints, up to 5 ms a turn."""
+        started = threading.Event()
+        threading.Thread(
+            target=self.load, args=(self.generation, started), name="deployments load", daemon=True
+        ).start()
+        started.wait(LOAD_HEAD_START)  # the first use starts the demo cluster or reads a kubeconfig: not waited for
 
-    def load(self, generation: int) -> None:
-        """Start one watch per cluster: each lists, then follows changes (never polled)."""
+    def load(self, generation: int, started: threading.Event | None = None) -> None:
+        """Start one watch per cluster: each lists, then follows changes (never polled). ``started`` is set once
+        every watch has started (or none can be)."""
         try:
             self._load(generation)
         except Exception as error:  # noqa: BLE001 - the view says why it cannot show anything, in one line
             self.post_message(self.Problem(f"cannot read the clusters: {type(error).__name__}: {error}"))
+        finally:
+            if started is not None:
+                started.set()
 
     def _load(self, generation: int) -> None:
         from idp_tui.kube.errors import NoClusters

@@ -161,6 +161,7 @@ class ClusterWatch:
         self._client_lock = threading.Lock()
         self._listed: set[str] = set()  # kinds whose first list (in the launcher) succeeded
         self._given_up: set[str] = set()
+        self._first_delivered = False
 
     # -- public --------------------------------------------------------------------------------------------------
 
@@ -183,7 +184,6 @@ class ClusterWatch:
         return sorted(self.kinds, key=lambda kind: kind != "Pod")  # pods first: theirs is the longest list
 
     def _launch(self) -> None:
-        self._threads[0].start()
         try:
             client = self.list_client()
         except Exception as error:  # noqa: BLE001 - a kubeconfig that cannot be used: each kind says so and retries
@@ -191,6 +191,13 @@ class ClusterWatch:
                 self._failed(kind, error)
         else:
             self._list_every_kind(client)
+        # The first snapshot is delivered from here, and the notify thread (later changes) started only then: a
+        # thread start waits for a turn at the interpreter lock, which the UI painting the new view holds.
+        if self._dirty.is_set() and not self._stopping.is_set():
+            self._dirty.clear()
+            self._deliver(self.snapshot())
+            self._first_delivered = True
+        self._threads[0].start()
         self._wait_for_streams_gate()
         for thread in self._threads[1:]:
             if self._stopping.is_set():
@@ -466,6 +473,8 @@ class ClusterWatch:
             self._dirty.set()
 
     def _notify(self) -> None:
+        if self._first_delivered:  # by the launcher, a moment ago
+            self._stopping.wait(self.min_interval)
         while not self._stopping.is_set():
             self._dirty.wait()
             if self._stopping.is_set():
