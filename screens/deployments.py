@@ -142,7 +142,7 @@ class DeploymentsScreen(LiveFeed, GitOpsRows, Screen):
     @property
     def badges(self) -> list[str]:
         """What the title must always say: the demo cluster is never silent, nor is read-only mode."""
-        demo = self.session.is_demo
+        demo = self.session.demo_clusters
         return [*(["demo cluster"] if demo else []), *(["READ-ONLY"] if self.read_only else [])]
 
     def compose(self) -> ComposeResult:
@@ -400,7 +400,7 @@ class DeploymentsScreen(LiveFeed, GitOpsRows, Screen):
             return
         from .confirm import ConfirmScreen
 
-        describe = action.describe() + (" (demo cluster)" if self.session.is_demo else "")
+        describe = action.describe() + (" (demo cluster)" if self.session.demo_clusters else "")
         self.app.push_screen(ConfirmScreen(describe, command), lambda yes: yes and self._apply(action))
 
     @work(thread=True, group="deployments-actions")

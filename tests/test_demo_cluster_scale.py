@@ -313,9 +313,18 @@ def test_idp_tui_demo_cluster_pods_2000_clusters_2_serves_a_fleet_kubectl_sees(t
         assert sum(counts) == 2000 and all(counts)
         config = yaml.safe_load((kubeconfig.parent / "fleet" / "config.yaml").read_text())
         profile = config["profiles"][config["default_profile"]]
-        assert profile["kubernetes"] == {"kubeconfig": str(kubeconfig), "contexts": [EU, US]}
+        assert profile["kubernetes"] == {"kubeconfig": str(kubeconfig), "contexts": [EU, US], "demo": True}
         catalog = list(yaml.safe_load_all((Path(profile["catalog"]) / "catalog-info.yaml").read_text()))
         assert any(entity["metadata"]["name"] == HUGE_SERVICE for entity in catalog)
+        # Read through that profile, the clusters are said to be the demo's, as on the bundled demo.
+        shown = subprocess.run(
+            [sys.executable, "-m", "idp_tui", "deployments", HUGE_SERVICE, "--json"],
+            env={**env, "IDP_TUI_CONFIG": str(kubeconfig.parent / "fleet" / "config.yaml")},
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert shown.returncode == 0, shown.stderr
+        clusters = json.loads(shown.stdout)["clusters"]
+        assert [c["name"] for c in clusters] == [EU, US] and all(c["demo"] for c in clusters)
         server.send_signal(signal.SIGINT)
         _, err = server.communicate(timeout=15)
     finally:

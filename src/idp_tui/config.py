@@ -126,6 +126,7 @@ def resolve_profile(
         scaffolder=scaffolder,
         kube_config=Path(kubernetes["kubeconfig"]).expanduser() if kubernetes.get("kubeconfig") else None,
         kube_contexts=tuple(kubernetes.get("contexts") or ()),
+        kube_demo=bool(kubernetes.get("demo")),
         oncall=_oncall(file_values.get("oncall"), final_catalog),
         vault=_vault(file_values.get("vault")),
         user=settings["user"],

@@ -101,6 +101,9 @@ class Profile:
     # Policy directories, files and OPA bundles golden paths are checked against (the demo's bundled ones on the
     # demo catalog when the profile names none).
     policies: tuple[str, ...] = ()
+    # The clusters are idp-tui's demo cluster (``kubernetes.demo``, as ``idp-tui demo cluster`` writes its fleet's
+    # profile): every view of them says so.
+    kube_demo: bool = False
 
     @property
     def is_demo(self) -> bool:

@@ -61,7 +61,7 @@ _PROFILE = _Map(
         "catalog": CATALOG,
         "token": TOKEN,
         "scaffolder": SCAFFOLDERS,
-        "kubernetes": _Map({"kubeconfig": PATH, "contexts": [STR]}),
+        "kubernetes": _Map({"kubeconfig": PATH, "contexts": [STR], "demo": BOOL}),
         "oncall": _Map({"provider": ONCALL_PROVIDERS, "token": TOKEN, "url": URL}, required=("provider",)),
         "vault": _Map(
             {

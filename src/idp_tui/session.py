@@ -317,6 +317,12 @@ class Session:
         return KubeconfigGitOps(self._clusters(contexts), read_only=self.read_only)
 
     @property
+    def demo_clusters(self) -> bool:
+        """Whether the clusters read are idp-tui's demo cluster: the demo's own, or a profile saying so (the fleet
+        of ``idp-tui demo cluster --pods N``)."""
+        return self.is_demo or (self.profile is not None and self.profile.kube_demo)
+
+    @property
     def demo_cluster(self) -> DemoCluster | None:
         """The running demo cluster (None before first use, and when reading real clusters)."""
         return self._started.demo_cluster
@@ -330,7 +336,7 @@ class Session:
         wanted = contexts or (list(profile.kube_contexts) if profile is not None and profile.kube_contexts else None)
         if not self.is_demo:  # the demo catalog reads the demo cluster, known before anything starts
             kubeconfig = str(profile.kube_config) if profile is not None and profile.kube_config else None
-            return kubeconfig_clusters(kubeconfig, wanted)
+            return kubeconfig_clusters(kubeconfig, wanted, demo=self.demo_clusters)
         cluster, kubeconfig = self._demo_kubeconfig()
         return KubeconfigClusters(str(kubeconfig), wanted or cluster.contexts, demo=True)
 

@@ -143,7 +143,7 @@ def _write_fleet_profile(cluster, kubeconfig: Path) -> Path:
     catalog = cluster.write_catalog(folder / "catalog")
     profile = {
         "catalog": str(catalog.parent),
-        "kubernetes": {"kubeconfig": str(kubeconfig), "contexts": cluster.contexts},
+        "kubernetes": {"kubeconfig": str(kubeconfig), "contexts": cluster.contexts, "demo": True},
     }
     config = folder / "config.yaml"
     config.write_text(

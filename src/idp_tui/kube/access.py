@@ -248,9 +248,11 @@ class KubeconfigClusters(WorkloadSource, LogSource):
 SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
-def kubeconfig_clusters(kubeconfig: str | None = None, contexts: list[str] | None = None) -> KubeconfigClusters:
+def kubeconfig_clusters(
+    kubeconfig: str | None = None, contexts: list[str] | None = None, *, demo: bool = False
+) -> KubeconfigClusters:
     """The clusters kubectl would read: ``kubeconfig`` (else ``$KUBECONFIG``, else ``~/.kube/config``), optionally
-    only ``contexts``.
+    only ``contexts``; ``demo``: they are idp-tui's demo cluster (every view says so).
 
     With no kubeconfig at all but running inside a pod (``KUBERNETES_SERVICE_HOST`` set), the pod's own cluster is
     read with its service account, as kubectl does.
@@ -259,7 +261,7 @@ def kubeconfig_clusters(kubeconfig: str | None = None, contexts: list[str] | Non
     has_kubeconfig = kubeconfig is not None or (Path.home() / ".kube" / "config").exists()
     if not has_kubeconfig and os.environ.get("KUBERNETES_SERVICE_HOST"):
         return InClusterClusters()
-    return KubeconfigClusters(kubeconfig, contexts)
+    return KubeconfigClusters(kubeconfig, contexts, demo=demo)
 
 
 class InClusterClusters(KubeconfigClusters):
