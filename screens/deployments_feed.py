@@ -81,6 +81,7 @@ class LiveFeed:
         self._gitops_done = False
         self._news_came = threading.Event()  # something was recorded for the next build
         self._shown = threading.Event()  # the last build is on screen (or none was made)
+        self.first_build_posted = threading.Event()  # the screen's first paint may wait for it (briefly)
         self._shown.set()
         self._feed_stopping = threading.Event()
         self._last_update = float("-inf")
@@ -162,6 +163,7 @@ class LiveFeed:
             self._shown.clear()
             if not self.post_message(self.Built(built)):  # the screen is gone
                 return
+            self.first_build_posted.set()
 
     def _gather_pieces(self, stopping: threading.Event) -> bool:
         """Before the view is complete: wait until every piece is in, for at most ``GATHER_SECONDS``. False when

@@ -8,7 +8,7 @@ import threading
 
 from screen_cells import screen_text
 from test_deployments_tui import open_deployments
-from test_tui import SIZE, _until
+from test_tui import SIZE, _loaded, _search, _until
 
 from idp_tui.app import IdpApp
 from idp_tui.session import Session
@@ -155,4 +155,26 @@ async def test_the_view_lists_first_and_opens_its_streams_once_the_complete_view
         lists = [i for i, r in enumerate(requests) if r["method"] == "GET" and r["query"].get("watch") != "true"]
         assert streams and lists and max(lists) < min(streams)
         assert all(requests[i]["query"].get("resourceVersion") not in (None, "", "0") for i in streams)
+        app.session.close()
+
+
+async def test_a_slow_cluster_holds_neither_the_first_paint_nor_the_others():
+    """The screen waits a moment for its first build, so nearby clusters are painted complete at once; a cluster a
+    second away gets "reading…" painted meanwhile, and the clusters that answered are shown without it."""
+    from idp_tui.screens.deployments import DeploymentsScreen
+
+    session = Session.for_catalog()
+    session.workload_source()
+    session.demo_cluster.slow("demo-eu", 1.5)
+    app = IdpApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        await _search(pilot, "checkout-web")
+        await pilot.press("enter", "d")
+        await _until(pilot, lambda: isinstance(app.screen, DeploymentsScreen), timeout=1.0)
+        screen = app.screen
+        await _until(pilot, lambda: [r.name for r in screen.reports] == ["demo-us"], timeout=1.0)
+        assert not screen.complete
+        assert "demo-eu reading…" in screen_text(app) and "cluster demo-us" in screen_text(app)
+        await _until(pilot, lambda: screen.complete, timeout=5.0)
         app.session.close()

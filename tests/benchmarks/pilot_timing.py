@@ -32,31 +32,27 @@ async def time_key_on_entity(app, key: str, done: Callable[[object], bool], enti
 async def time_key_to_frame(app, key: str, done: Callable[[object], bool], entity_key: str) -> float:
     """Seconds from sending ``key`` (``entity_key`` highlighted) to the first frame rendered once ``done(app.screen)``.
 
-    The frame is the compositor's update that the app hands to the terminal driver (``App._display``), so the
-    figure includes laying out and rendering the complete screen; polling every millisecond adds at most that.
+    The frame is the compositor's update that the app hands to the terminal driver (``App._display``), taken as it
+    is sent, so the figure includes laying out and rendering the complete screen.
     """
     async with app.run_test(size=(80, 24)) as pilot:
         await highlight_entity(app, pilot, entity_key)
         await pilot.pause()
-        frames: list[float] = []
+        painted: list[float] = []
         display = app._display
 
         def recording(screen, renderable) -> None:
             display(screen, renderable)
-            if renderable is not None:
-                frames.append(time.perf_counter())
+            if renderable is not None and not painted and done(app.screen):
+                painted.append(time.perf_counter())
 
         app._display = recording
         started = time.perf_counter()
         app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
-        while not done(app.screen):
+        while not painted:
             await asyncio.sleep(0.001)
-        complete_at = time.perf_counter()
-        while not frames or frames[-1] < complete_at:
-            await asyncio.sleep(0.001)
-        painted = next(at for at in frames if at >= complete_at)
         app._display = display
-        return painted - started
+        return painted[0] - started
 
 
 async def highlight_entity(app, pilot, entity_key: str) -> None:
