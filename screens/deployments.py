@@ -85,13 +85,6 @@ class DeploymentsScreen(LiveFeed, GitOpsRows, Screen):
             super().__init__()
             self.error = error
 
-    class GitOpsRead(Message):
-        """The first read of every cluster's applications and Rollouts is done (``error``: why there is none)."""
-
-        def __init__(self, error: str | None = None) -> None:
-            super().__init__()
-            self.error = error
-
     class ClusterStatus(Message):
         def __init__(self, status: Any) -> None:
             super().__init__()

@@ -36,14 +36,14 @@ class GitOpsRows:
         try:
             source = self.gitops_source = self.session.gitops_source()
         except ClusterError as problem:
-            self.post_message(self.GitOpsRead(str(problem)))
+            self._gitops_finished(str(problem))
             return
         plans = [(name, "Application") for name in names if selection is not None and selection.allows_cluster(name)]
         plans += [(name, "Rollout") for name in names]
         with self._gitops_lock:
             self._gitops_pending = set(plans)
         if not plans:
-            self.post_message(self.GitOpsRead(error))
+            self._gitops_finished(error)
             return
         for name, kind in plans:
             watch = source.watch(
@@ -60,11 +60,13 @@ class GitOpsRows:
             if unserved:  # its 404 came before watch() returned: stop it now
                 watch.stop(timeout=0)
 
-    def on_deployments_screen_git_ops_read(self, message: Any) -> None:
-        """No applications or Rollouts to read (or no way to read them: ``error`` says why): the view completes."""
+    def _gitops_finished(self, error: str | None) -> None:
+        """No applications or Rollouts to read (or no way to read them: ``error`` says why): the view completes.
+        Called from the loading thread itself: the UI thread may be waiting for the first build (see
+        ``_start_load``), which waits for this."""
         with self._gitops_lock:
             self._gitops_done = True
-            self.gitops_error = message.error
+            self.gitops_error = error
         self._news()
 
     def _gitops_for(self, cluster: str) -> ClusterGitOps:

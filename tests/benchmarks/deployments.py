@@ -101,7 +101,7 @@ def bench_gitops(repeats: int) -> dict:
     real = DeploymentsScreen._follow_gitops
 
     def without(screen, selector, names, *rest) -> None:
-        screen.post_message(screen.GitOpsRead(None))
+        screen._gitops_finished(None)
 
     with_argo, without_argo = [], []
     for index in range(repeats * 2):
