@@ -193,6 +193,7 @@ class DeploymentsScreen(LiveFeed, GitOpsRows, Screen):
             self.post_message(self.Problem(str(problem)))
             return False
         self.cluster_order = names
+        self._follow_gitops(selector, names, generation)
         for name in names:
             watch = clusters.watch(
                 name,
@@ -202,7 +203,6 @@ class DeploymentsScreen(LiveFeed, GitOpsRows, Screen):
                 streams_after=self.streams_gate,
             )
             self.watches.append(watch)
-        self._follow_gitops(selector, names, generation)
         return bool(names)
 
     def on_deployments_screen_cluster_status(self, message: ClusterStatus) -> None:
