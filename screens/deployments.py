@@ -163,7 +163,7 @@ class DeploymentsScreen(LiveFeed, GitOpsRows, Screen):
         waited for a turn at the interpreter lock while it ran. A slow cluster (or the demo cluster's first start)
         gets the "reading…" screen after the wait, as before."""
         threading.Thread(target=self.load, args=(self.generation,), name="deployments load", daemon=True).start()
-        self.first_build_posted.wait(FIRST_PAINT_WAIT)
+        self._await_first_build(FIRST_PAINT_WAIT)
 
     def load(self, generation: int) -> None:
         """Start one watch per cluster: each lists, then follows changes (never polled)."""

@@ -81,7 +81,12 @@ class LiveFeed:
         self._gitops_done = False
         self._news_came = threading.Event()  # something was recorded for the next build
         self._shown = threading.Event()  # the last build is on screen (or none was made)
-        self.first_build_posted = threading.Event()  # the screen's first paint may wait for it (briefly)
+        # The screen's first paint may wait for the first build (briefly, see ``_start_load``): while it waits,
+        # the build is handed to it here rather than posted, so the first paint already shows it.
+        self.first_build_posted = threading.Event()
+        self._handover_lock = threading.Lock()
+        self._awaiting_first_build = False
+        self._first_build: _Built | None = None
         self._shown.set()
         self._feed_stopping = threading.Event()
         self._last_update = float("-inf")
@@ -161,9 +166,24 @@ class LiveFeed:
             if built is None:
                 continue
             self._shown.clear()
-            if not self.post_message(self.Built(built)):  # the screen is gone
+            with self._handover_lock:
+                handed_over = self._awaiting_first_build
+                if handed_over:
+                    self._first_build, self._awaiting_first_build = built, False
+            if not handed_over and not self.post_message(self.Built(built)):  # the screen is gone
                 return
             self.first_build_posted.set()
+
+    def _await_first_build(self, longest: float) -> None:
+        """On the UI thread, before the first paint: wait up to ``longest`` for the first build and apply it."""
+        with self._handover_lock:
+            self._awaiting_first_build = True
+        self.first_build_posted.wait(longest)
+        with self._handover_lock:
+            self._awaiting_first_build = False
+            built, self._first_build = self._first_build, None
+        if built is not None:
+            self.on_live_feed_built(self.Built(built))
 
     def _gather_pieces(self, stopping: threading.Event) -> bool:
         """Before the view is complete: wait until every piece is in, for at most ``GATHER_SECONDS``. False when
