@@ -162,18 +162,20 @@ class KubeconfigClusters(WorkloadSource, LogSource):
         on_change: Callable[[ClusterSnapshot], None],
         on_status: Callable[[WatchStatus], None] | None = None,
         streams_after: threading.Event | None = None,
+        listers: dict[str, tuple[str, Callable[..., Any]]] | None = None,
     ) -> ClusterWatch:
-        """Start following one cluster's objects for ``selector``: each kind is listed, then watched (never polled)."""
+        """Start following one cluster's objects for ``selector``: each kind is listed, then watched (never polled).
+        ``listers``: other kinds to follow instead (custom resources; see :class:`~idp_tui.kube.watch.ClusterWatch`)."""
         from .watch import ClusterWatch
 
-        factory = partial(self.api_client, cluster)
         watch = ClusterWatch(
-            factory,
+            partial(self.api_client, cluster),
             cluster,
             selector,
             on_change=on_change,
             on_status=on_status,
             demo=self.demo,
+            listers=listers,
             list_client=partial(self.list_client, cluster),
             streams_after=streams_after,
         )

@@ -163,7 +163,6 @@ class KubeconfigGitOps(GitOpsSource):
     ) -> ClusterWatch:
         """Follow one cluster's Applications and/or Rollouts: each listed, then watched from that list's version."""
         from ..selection import WorkloadSelector
-        from ..watch import ClusterWatch
 
         listers: dict[str, tuple[str, Callable[..., Any]]] = {}
         if applications is not None:
@@ -174,21 +173,10 @@ class KubeconfigGitOps(GitOpsSource):
             listers["Rollout"] = (ROLLOUTS, partial(call, label_selector=rollouts.label_selector))
         if not listers:
             raise ValueError("watch what: applications, rollouts or both")
-        factory = partial(self.clusters.api_client, cluster)
         selector = rollouts or WorkloadSelector("")  # used only by ClusterWatch's own listers, not these
-        watch = ClusterWatch(
-            factory,
-            cluster,
-            selector,
-            on_change=on_change,
-            on_status=on_status,
-            demo=self.demo,
-            listers=listers,
-            list_client=partial(self.clusters.list_client, cluster),
-            streams_after=streams_after,
+        return self.clusters.watch(
+            cluster, selector, on_change=on_change, on_status=on_status, streams_after=streams_after, listers=listers
         )
-        watch.start()
-        return watch
 
     def current(self, cluster: str, plural: str, namespace: str, name: str) -> dict[str, Any]:
         """One Application or Rollout as it is now (GET)."""
