@@ -173,7 +173,7 @@ class DeploymentsScreen(LiveFeed, GitOpsRows, Screen):
             self.post_message(self.Problem(f"cannot read the clusters: {type(error).__name__}: {error}"))
             watching = False
         if not watching:  # nothing will be built: the screen's first paint need not wait
-            self.first_build_posted.set()
+            self.first_build_ready.set()
 
     def _load(self, generation: int) -> bool:
         """Start the watches; False when there is nothing to watch (the problem is said)."""

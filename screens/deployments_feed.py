@@ -83,7 +83,7 @@ class LiveFeed:
         self._shown = threading.Event()  # the last build is on screen (or none was made)
         # The screen's first paint may wait for the first build (briefly, see ``_start_load``): while it waits,
         # the build is handed to it here rather than posted, so the first paint already shows it.
-        self.first_build_posted = threading.Event()
+        self.first_build_ready = threading.Event()
         self._handover_lock = threading.Lock()
         self._awaiting_first_build = False
         self._first_build: _Built | None = None
@@ -172,13 +172,13 @@ class LiveFeed:
                     self._first_build, self._awaiting_first_build = built, False
             if not handed_over and not self.post_message(self.Built(built)):  # the screen is gone
                 return
-            self.first_build_posted.set()
+            self.first_build_ready.set()
 
     def _await_first_build(self, longest: float) -> None:
         """On the UI thread, before the first paint: wait up to ``longest`` for the first build and apply it."""
         with self._handover_lock:
             self._awaiting_first_build = True
-        self.first_build_posted.wait(longest)
+        self.first_build_ready.wait(longest)
         with self._handover_lock:
             self._awaiting_first_build = False
             built, self._first_build = self._first_build, None
