@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 # Each kubeconfig context's client configuration, read once and kept until the file changes (see api_client).
 _CONFIGURATIONS: dict[tuple[str | None, str], tuple[object, Any]] = {}
-_CONFIGURATIONS_LOCK = threading.Lock()
+_CONFIGURATIONS_LOCK = threading.RLock()  # re-entered: a list client is made from a kept configuration
 # Each context's client for the first lists of every watch, kept while the kubeconfig stays the same (list_client).
 _LIST_CLIENTS: dict[tuple[str, str | None, str], tuple[object, Any]] = {}
 
@@ -47,6 +47,16 @@ def _kubeconfig_stamp(config_file: str | None) -> object:
         else:
             stamps.append((path, info.st_mtime_ns, info.st_size))
     return tuple(stamps)
+
+
+def _kept(table: dict, key: tuple, config_file: str | None, make: Callable[[], Any]) -> Any:
+    """``table[key]``, made by ``make()`` the first time and again whenever the kubeconfig has changed since."""
+    stamp = _kubeconfig_stamp(config_file)
+    with _CONFIGURATIONS_LOCK:
+        kept = table.get(key)
+        if kept is None or kept[0] != stamp:
+            kept = table[key] = (stamp, make())
+        return kept[1]
 
 
 def kubeconfig_contexts(config_file: str | None = None) -> tuple[list[str], str | None]:
@@ -202,20 +212,17 @@ class KubeconfigClusters(WorkloadSource, LogSource):
         """
         from kubernetes import client, config
 
-        key, stamp = (self.config_file, context), _kubeconfig_stamp(self.config_file)
-        with _CONFIGURATIONS_LOCK:
-            kept = _CONFIGURATIONS.get(key)
-            if kept is None or kept[0] != stamp:
-                configuration = client.Configuration()
-                config.load_kube_config(
-                    config_file=self.config_file, context=context, client_configuration=configuration
-                )
-                # The proxy the environment names was resolved while loading. Setting it again keeps it and stops
-                # the client resolving it on every request: the kubeconfig's token refresh sets ``host`` before
-                # each request, and that read every environment variable again (0.1 ms of a small list's 1.2 ms).
-                configuration.proxy = configuration.proxy
-                kept = _CONFIGURATIONS[key] = (stamp, configuration)
-        return client.ApiClient(configuration=kept[1])
+        def load() -> Any:
+            configuration = client.Configuration()
+            config.load_kube_config(config_file=self.config_file, context=context, client_configuration=configuration)
+            # The proxy the environment names was resolved while loading. Setting it again keeps it and stops the
+            # client resolving it on every request: the kubeconfig's token refresh sets ``host`` before each
+            # request, and that read every environment variable again (0.1 ms of a small list's 1.2 ms).
+            configuration.proxy = configuration.proxy
+            return configuration
+
+        configuration = _kept(_CONFIGURATIONS, (self.config_file, context), self.config_file, load)
+        return client.ApiClient(configuration=configuration)
 
     def list_client(self, context: str):
         """The client every watch on ``context`` makes its first lists with, kept for the process (and made again
@@ -223,15 +230,7 @@ class KubeconfigClusters(WorkloadSource, LogSource):
         view go over them with no TLS handshake, and a handshake costs more than a small list. Never closed by its
         users; the streams use clients of their own, since each holds its connection."""
         key = (type(self).__name__, self.config_file, context)
-        stamp = _kubeconfig_stamp(self.config_file)
-        with _CONFIGURATIONS_LOCK:
-            kept = _LIST_CLIENTS.get(key)
-        if kept is not None and kept[0] == stamp:
-            return kept[1]
-        client = self.api_client(context)
-        with _CONFIGURATIONS_LOCK:
-            _LIST_CLIENTS[key] = (stamp, client)  # one made meanwhile by another thread is simply not kept
-        return client
+        return _kept(_LIST_CLIENTS, key, self.config_file, lambda: self.api_client(context))
 
     def _list(
         self, client, kind: str, namespace: str | None, labels: str | None, *, fields: str | None = None

@@ -429,8 +429,12 @@ class ClusterWatch:
             self._errors.pop(kind, None)
         self._report()
 
-    def _down(self, kind: str, error: str, retry_in: float) -> None:
+    def _down(self, kind: str, error: str, retry_in: float | None, *, drop: bool = False) -> None:
+        """``kind`` is not live (``error`` says why; tried again in ``retry_in`` s, or never when None); ``drop``
+        forgets what it held."""
         with self._lock:
+            if drop:
+                self._objects.pop(kind, None)
             self._live.discard(kind)
             self._errors[kind] = (error, retry_in)
             if self._stale_since is None:
@@ -440,14 +444,7 @@ class ClusterWatch:
 
     def _give_up(self, kind: str, error: str) -> None:
         """Stop following ``kind`` for good (what it held is dropped): the cluster's error says why."""
-        with self._lock:
-            self._objects.pop(kind, None)
-            self._live.discard(kind)
-            self._errors[kind] = (error, None)
-            if self._stale_since is None:
-                self._stale_since = datetime.now().astimezone()
-        self._report()
-        self._changed()
+        self._down(kind, error, None, drop=True)
 
     def _report(self) -> None:
         with self._status_lock:
