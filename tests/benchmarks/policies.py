@@ -12,7 +12,8 @@
   documents per second against the same CSafeLoader baseline.
 - A golden path's output: the microservice template rendered (a dry run of the local runner, nothing written) against
   the demo policies checking what it rendered (the guardrails a run applies before publishing), as a ratio
-  (target: under 0.5x). The policies' worker is started once per session; its start is reported on its own.
+  (target: under 0.5x). The policies' workers (two where there are two cores: the Rego rules and the admission
+  policies of a small check run side by side) are started once per session; their start is reported on its own.
 
 Evaluation is the public API (``idp_tui.policy``) directly; ``idp-tui validate --policy`` wraps the same calls.
 """
@@ -140,6 +141,7 @@ def bench_golden_path(bundle: Path, repeats: int) -> dict:
     from idp_tui.golden.guardrails import guardrail_inputs
     from idp_tui.golden.template import templates_in
     from idp_tui.policy import PolicyGuardrails, load_policies
+    from idp_tui.policy.parallel import wait_for_spare
     from idp_tui.session import Session
 
     values = {
@@ -160,10 +162,11 @@ def bench_golden_path(bundle: Path, repeats: int) -> dict:
         assert rendered.status == "completed", rendered.error
         started = time.perf_counter()
         policy_set = load_policies([bundle])
-        start_s = time.perf_counter() - started
         guardrails = PolicyGuardrails(lambda: policy_set)
         inputs = guardrail_inputs(rendered.files)
-        guardrails.check(inputs)  # warm-up
+        guardrails.check(inputs)  # the session's first check: it starts the second worker
+        wait_for_spare(policy_set, 60)
+        start_s = time.perf_counter() - started
         render_times, check_times = [], []
         for _ in range(repeats):
             started = time.perf_counter()
@@ -280,7 +283,7 @@ def main() -> None:
     verdict = "under" if figures["golden_ratio"] < 0.5 else "OVER"
     print(
         f"  policies / rendering: {figures['golden_ratio']:.2f}x ({verdict} the 0.5x target); starting the policy "
-        f"worker, once per session: {figures['golden_policy_start_s'] * 1000:.0f} ms"
+        f"workers and the first check, once per session: {figures['golden_policy_start_s'] * 1000:.0f} ms"
     )
     if options.json:
         options.json.write_text(json.dumps(figures, indent=2))

@@ -7,7 +7,8 @@ the catalog packages' Rego rules (``catalog`` by default); any other document by
 ``Namespace`` objects among the documents give namespace selectors their labels and ``namespaceObject`` its
 value; labels of namespaces that exist elsewhere can be passed as ``namespaces``.
 
-Evaluation runs in the policy set's worker (``runtime.py``), which bounds each document's time.
+Evaluation runs in the policy set's worker (``runtime.py``), which bounds each document's time, or in two workers
+at once (``parallel.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any, Protocol
 
 from ..bounded_read import MIB, RefusedRead, read_regular_file
 from .models import InputProblem, PolicyEvaluation, PolicyProblem, PolicyResult, PolicySet
-from .runtime import PARALLEL_MIN_DOCUMENTS, Runner, default_workers, run_sharded
+from .parallel import PARALLEL_MIN_DOCUMENTS, default_workers, ready_spare, run_sharded, run_side_by_side
+from .runtime import Runner
 
 MAX_INPUT_FILE_BYTES = 8 * MIB
 MAX_INPUT_FILES = 100_000
@@ -76,6 +78,19 @@ def _namespace_context(items: list[tuple[str, int, int, Any, str]], namespaces: 
     return {"namespaces": labels, "namespace_objects": objects}
 
 
+def _engines_by_class(policy_set: PolicySet) -> dict[str, tuple[str, ...]]:
+    """The engines with something to say about a manifest and about a catalog entity."""
+
+    def has_rules(packages: tuple[str, ...]) -> bool:
+        return any("*" in packages or rule.package in packages for rule in policy_set.rego_rules)
+
+    rego = ("rego",)
+    return {
+        "manifest": (rego if has_rules(policy_set.rego_namespaces) else ()) + (("vap",) if policy_set.bindings else ()),
+        "entity": rego if has_rules(policy_set.catalog_namespaces) else (),
+    }
+
+
 def _runners(policy_set: PolicySet, count: int) -> list[Runner]:
     runtime = policy_set.runtime
     while len(runtime.extra_workers) < count - 1:
@@ -103,8 +118,12 @@ def _evaluate(
         with policy_set.runtime.lock:
             runner = _runner(policy_set)
             problems += [PolicyProblem(*problem) for problem in runner.exclusions.problems()]
+            spare = ready_spare(policy_set, runner) if count > 1 else None
             if count > 1 and len(docs) >= PARALLEL_MIN_DOCUMENTS:
                 answers = run_sharded(_runners(policy_set, count), docs, context, where, deadline)
+            elif spare is not None:
+                engines = _engines_by_class(policy_set)
+                answers = run_side_by_side([runner, spare], docs, engines, context, where, deadline)
             else:
                 answers = runner.run(docs, context, where, deadline)
             for answer in answers:

@@ -44,11 +44,15 @@ class PolicyGuardrails:
             GuardrailError: the policies could not be loaded or evaluated at all.
         """
         from .evaluate import evaluate_texts
+        from .parallel import start_spare
 
         try:
             policy_set = self._policy_set()
             if policy_set is None:
                 return GuardrailReport(files=len(files))
+            # A golden path is checked again and again (each preview, then the run): from the second check on,
+            # the engines run side by side in two workers where there are two cores.
+            start_spare(policy_set)
             evaluation = evaluate_texts(policy_set, files)
         except Exception as error:  # noqa: BLE001 - any failure of the engines stops the run, in words
             raise GuardrailError(f"the policies could not be evaluated: {type(error).__name__}: {error}") from None

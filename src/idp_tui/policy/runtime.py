@@ -21,18 +21,17 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import idp_tui
 
 from .models import PolicySet
+from .worker import ENGINES
 
 SETUP_TIMEOUT = 60.0  # compiling every policy of a set: generous, but bounded
 CHUNK = 256  # documents per request
-# Below this many documents a second worker costs more to start (~0.3 s) than it saves.
-PARALLEL_MIN_DOCUMENTS = 1000
 
 
 MAX_WORKER_MEMORY = 1024 * 1024 * 1024  # resident bytes; more is a runaway policy
@@ -139,6 +138,10 @@ class WorkerProcess:
     def evaluate(self, request: dict[str, Any], timeout: float) -> Iterator[dict[str, Any]]:
         """Send an ``eval`` request; yield each document's answer, each within ``timeout`` of the previous."""
         self.send({"op": "eval", **request})
+        return self.answers(timeout)
+
+    def answers(self, timeout: float) -> Iterator[dict[str, Any]]:
+        """The answers to the ``eval`` request sent last, each within ``timeout`` of the previous."""
         while True:
             answer = self.receive(timeout)
             if answer.get("done"):
@@ -246,19 +249,34 @@ class Runner:
         self.exclusions = Exclusions()
         self.worker: WorkerProcess | None = None
         self.setup_answer: dict[str, Any] = {}
+        self.documents_sent = 0  # evaluation requests' documents, isolation re-runs excluded
+        self._started_on: WorkerProcess | None = None  # the worker :meth:`start` sent a request to
+        self._starting = threading.Lock()  # a spare worker starts in the background (see parallel.py)
 
     def ensure(self) -> WorkerProcess:
-        if self.worker is None or not self.worker.alive:
-            self.worker = WorkerProcess(setup_request(self.policy_set, self.exclusions))
-            self.setup_answer = self.worker.setup_answer
-        return self.worker
+        with self._starting:
+            if self.worker is None or not self.worker.alive:
+                self.worker = WorkerProcess(setup_request(self.policy_set, self.exclusions))
+                self.setup_answer = self.worker.setup_answer
+            return self.worker
+
+    @property
+    def ready(self) -> bool:
+        """Whether its worker is running and set up, now (False while it is starting)."""
+        if not self._starting.acquire(blocking=False):
+            return False
+        try:
+            return self.worker is not None and self.worker.alive
+        finally:
+            self._starting.release()
 
     def close(self) -> None:
         if self.worker is not None:
             self.worker.close()
             self.worker = None
 
-    def units(self, document_class: str) -> list[Unit]:
+    def units(self, document_class: str, engines: Iterable[str] = ENGINES) -> list[Unit]:
+        """Each policy that evaluates a document of this class, with these engines."""
         policy_set = self.policy_set
         packages = policy_set.rego_namespaces if document_class == "manifest" else policy_set.catalog_namespaces
         units = [
@@ -266,7 +284,9 @@ class Runner:
             for rule in policy_set.rego_rules
             if ("*" in packages or rule.package in packages) and rule.policy not in self.exclusions.rules
         ]
-        if document_class == "manifest":
+        if "rego" not in engines:
+            units = []
+        if document_class == "manifest" and "vap" in engines:
             policies = {policy.name: policy for policy in policy_set.policies}
             for binding in policy_set.bindings:
                 if binding.name in self.exclusions.bindings:
@@ -282,8 +302,27 @@ class Runner:
                 unique.append(unit)
         return unique
 
+    def start(self, docs: list[dict[str, Any]], context: dict[str, Any]) -> bool:
+        """Send the first request of :meth:`run` now, so the worker starts on it while the caller does something
+        else (reads another worker's answers); False when it could not be sent (``run`` then sends it)."""
+        try:
+            worker = self.ensure()
+            worker.send({"op": "eval", "docs": docs[:CHUNK], **context})
+        except WorkerFailed:
+            self.worker = None
+            return False
+        self.documents_sent += len(docs[:CHUNK])
+        self._started_on = worker
+        return True
+
     def run(
-        self, docs: list[dict[str, Any]], context: dict[str, Any], where: list[str], timeout: float
+        self,
+        docs: list[dict[str, Any]],
+        context: dict[str, Any],
+        where: list[str],
+        timeout: float,
+        *,
+        started: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """Each document's answer, in order; a document that misses its deadline is re-run policy by policy.
 
@@ -292,6 +331,7 @@ class Runner:
             context: ``namespaces`` and ``namespace_objects`` for the requests.
             where: ``file:line`` of each document by ``i``, for the problems' words.
             timeout: seconds per document (and per policy when isolating).
+            started: the first request was sent by :meth:`start`.
         """
         position = 0
         while position < len(docs):
@@ -299,7 +339,13 @@ class Runner:
             answered = 0
             try:
                 worker = self.ensure()
-                for answer in worker.evaluate({"docs": chunk, **context}, timeout):
+                if started and worker is self._started_on:  # not a worker started again since
+                    answers = worker.answers(timeout)
+                else:
+                    self.documents_sent += len(chunk)
+                    answers = worker.evaluate({"docs": chunk, **context}, timeout)
+                started = False
+                for answer in answers:
                     answered += 1
                     yield answer
             except WorkerFailed:
@@ -312,7 +358,7 @@ class Runner:
     def _isolate(self, doc: dict[str, Any], context: dict[str, Any], where: list[str], timeout: float) -> dict:
         results: list = []
         problems: list = []
-        for unit in self.units(doc["class"]):
+        for unit in self.units(doc["class"], doc.get("engines") or ENGINES):
             only = {"rules": [unit.rule] if unit.rule else [], "bindings": [unit.binding] if unit.binding else []}
             try:
                 worker = self.ensure()
@@ -329,47 +375,3 @@ class Runner:
                     self.exclusions.bindings[unit.binding] = problem
                 problems.append(problem)
         return {"i": doc["i"], "results": results, "problems": problems}
-
-
-def default_workers() -> int:
-    """Worker processes for a large evaluation: two where there are two cores (these machines are shared)."""
-    return max(1, min(2, os.cpu_count() or 1))
-
-
-def run_sharded(
-    runners: list[Runner], docs: list[dict[str, Any]], context: dict[str, Any], where: list[str], timeout: float
-) -> Iterator[dict[str, Any]]:
-    """Split ``docs`` into one contiguous share per runner, evaluate the shares at once (one thread drives each
-    worker; the threads only wait on pipes), and yield every answer in document order.
-
-    What a share's runner had to exclude (a runaway policy) is merged into the first runner's exclusions, so the
-    policy set remembers it; each runner finds such a policy on its own share with one deadline.
-    """
-    main = runners[0]
-    for runner in runners[1:]:
-        if (runner.exclusions.rules, runner.exclusions.bindings) != (main.exclusions.rules, main.exclusions.bindings):
-            runner.exclusions = Exclusions(dict(main.exclusions.rules), dict(main.exclusions.bindings))
-            runner.close()  # its worker was set up with other exclusions
-    size = -(-len(docs) // len(runners))
-    shares = [docs[start : start + size] for start in range(0, len(docs), size)]
-    outputs: list[list[dict[str, Any]]] = [[] for _ in shares]
-    failures: list[BaseException] = []
-
-    def drive(index: int) -> None:
-        try:
-            outputs[index] = list(runners[index].run(shares[index], context, where, timeout))
-        except BaseException as error:  # re-raised in the caller's thread
-            failures.append(error)
-
-    threads = [threading.Thread(target=drive, args=(index,), daemon=True) for index in range(len(shares))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
-    for runner in runners[1:]:
-        main.exclusions.rules.update(runner.exclusions.rules)
-        main.exclusions.bindings.update(runner.exclusions.bindings)
-    for output in outputs:
-        yield from output

@@ -1,0 +1,219 @@
+"""Two workers where there are two cores: a policy set with Rego rules and admission policies gets a spare worker
+when a golden path is first checked, started in the background, and from then on a small evaluation runs the
+engines side by side; the verdicts and problems are the ones a single worker gives, in the same order."""
+
+from __future__ import annotations
+
+import textwrap
+import threading
+
+import pytest
+import yaml
+
+from idp_tui.policy import evaluate_documents, load_policies
+from idp_tui.policy import parallel as parallel_module
+from idp_tui.policy.parallel import deal_tasks, start_spare, wait_for_spare
+
+READY_BUDGET = 30.0  # seconds a spare may take to start on a loaded machine (a wait, not a measure)
+
+REGO = """
+    package main
+    import rego.v1
+
+    deny_latest contains sprintf("%s uses latest", [input.metadata.name]) if {
+        some c in input.spec.template.spec.containers
+        endswith(c.image, ":latest")
+    }
+    warn_named contains sprintf("seen %s", [input.metadata.name]) if input.metadata.name
+    deny_slow contains "never" if {
+        input.metadata.name == "slow"
+        some i in numbers.range(1, 100000)
+        some j in numbers.range(1, 100000)
+        i * j == -1
+    }
+"""
+
+CATALOG_REGO = 'package catalog\nimport rego.v1\ndeny_component contains "a component" if input.kind == "Component"\n'
+
+ADMISSION = [
+    {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": "pinned"},
+        "spec": {
+            "matchConstraints": {
+                "resourceRules": [
+                    {
+                        "apiGroups": ["apps"],
+                        "apiVersions": ["v1"],
+                        "resources": ["deployments"],
+                        "operations": ["CREATE"],
+                    }
+                ]
+            },
+            "validations": [
+                {
+                    "expression": "object.spec.template.spec.containers.all(c, !c.image.endsWith(':latest'))",
+                    "message": "pin the image",
+                }
+            ],
+        },
+    },
+    {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": "pinned"},
+        "spec": {"policyName": "pinned", "validationActions": ["Deny"]},
+    },
+]
+
+
+def deployment(name: str, image: str = "nginx:1.27", env: int = 0) -> dict:
+    container = {"name": "app", "image": image, "env": [{"name": f"V{n}", "value": "x" * 40} for n in range(env)]}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {"template": {"spec": {"containers": [container]}}},
+    }
+
+
+DOCUMENTS = [
+    ("big.yaml", 1, deployment("big", "nginx:latest", env=40)),
+    ("small.yaml", 1, deployment("small", "nginx:latest")),
+    ("small.yaml", 20, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc"}}),
+    ("notes.yaml", 1, {"title": "not a Kubernetes object"}),
+]
+
+
+@pytest.fixture
+def both_engines(tmp_path):
+    """A policy set with Rego rules and an admission policy, loaded (so its spare starts); closed after the test."""
+    loaded = []
+
+    def load(**options):
+        folder = tmp_path / f"policies{len(loaded)}"
+        folder.mkdir()
+        (folder / "rules.rego").write_text(textwrap.dedent(REGO))
+        (folder / "catalog.rego").write_text(CATALOG_REGO)
+        (folder / "admission.yaml").write_text(yaml.safe_dump_all(ADMISSION))
+        policy_set = load_policies([folder], **options)
+        loaded.append(policy_set)
+        start_spare(policy_set)
+        return policy_set
+
+    yield load
+    for policy_set in loaded:
+        policy_set.close()
+
+
+@pytest.fixture
+def two_cores(monkeypatch):
+    monkeypatch.setattr(parallel_module, "default_workers", lambda: 2)
+
+
+def spare_of(policy_set):
+    assert wait_for_spare(policy_set, READY_BUDGET), "the spare worker did not start"
+    return policy_set.runtime.extra_workers[0]
+
+
+def listed(evaluation) -> list[tuple]:
+    return [(r.file, r.line, r.engine, r.policy, r.action, r.message) for r in evaluation.results]
+
+
+def test_a_small_evaluation_runs_the_engines_side_by_side_with_a_single_workers_verdicts(both_engines, two_cores):
+    policy_set = both_engines()
+    spare = spare_of(policy_set)
+    main = policy_set.runtime.worker
+    alone = evaluate_documents(policy_set, DOCUMENTS, workers=1)
+    assert spare.documents_sent == 0  # one worker: the spare stayed idle
+    side_by_side = evaluate_documents(policy_set, DOCUMENTS, workers=2)
+    assert listed(side_by_side) == listed(alone)
+    assert listed(alone) == [
+        ("big.yaml", 1, "rego", "main.deny_latest", "deny", "big uses latest"),
+        ("big.yaml", 1, "rego", "main.warn_named", "warn", "seen big"),
+        ("big.yaml", 1, "vap", "pinned", "deny", "pin the image"),
+        ("small.yaml", 1, "rego", "main.deny_latest", "deny", "small uses latest"),
+        ("small.yaml", 1, "rego", "main.warn_named", "warn", "seen small"),
+        ("small.yaml", 1, "vap", "pinned", "deny", "pin the image"),
+        ("small.yaml", 20, "rego", "main.warn_named", "warn", "seen svc"),
+    ]
+    assert spare.documents_sent > 0 and main.documents_sent > len(DOCUMENTS)  # both workers had a share
+
+
+def test_the_largest_tasks_go_to_different_workers_and_every_task_is_dealt_once():
+    docs = [{"i": n, "class": "manifest", "data": data} for n, (_, _, data) in enumerate(DOCUMENTS)]
+    docs.append({"i": 4, "class": "entity", "data": {"apiVersion": "backstage.io/v1alpha1", "kind": "Component"}})
+    engines = {"manifest": ("rego", "vap"), "entity": ("rego",)}
+    first, second = deal_tasks(docs, engines, 2)
+    dealt = sorted((doc["i"], engine) for share in (first, second) for doc in share for engine in doc["engines"])
+    assert dealt == sorted([(n, engine) for n in range(4) for engine in ("rego", "vap")] + [(4, "rego")])
+    big = [doc["engines"] for share in (first, second) for doc in share if doc["i"] == 0]
+    assert sorted(big) == [["rego"], ["vap"]]  # the big Deployment's two engines run at once
+    for share in (first, second):
+        assert [doc["i"] for doc in share] == sorted(doc["i"] for doc in share)
+
+
+def test_a_runaway_rule_in_the_spares_share_is_left_out_once_and_remembered(both_engines, two_cores):
+    policy_set = both_engines(timeout=1.0)
+    spare = spare_of(policy_set)
+    entity = {"apiVersion": "backstage.io/v1alpha1", "kind": "Component", "metadata": {"name": "c", "x": "y" * 4000}}
+    documents = [("catalog-info.yaml", 1, entity), ("slow.yaml", 1, deployment("slow"))]
+    docs = [{"i": 0, "class": "entity", "data": entity}, {"i": 1, "class": "manifest", "data": documents[1][2]}]
+    _, spares_share = deal_tasks(docs, {"manifest": ("rego", "vap"), "entity": ("rego",)}, 2)
+    assert {"i": 1, "engines": ["rego", "vap"]}.items() <= spares_share[0].items()  # the slow Rego is the spare's
+
+    evaluation = evaluate_documents(policy_set, documents, workers=2)
+    assert [p.policy for p in evaluation.problems] == ["main.deny_slow"]
+    assert [(r.file, r.policy) for r in evaluation.results] == [
+        ("catalog-info.yaml", "catalog.deny_component"),
+        ("slow.yaml", "main.warn_named"),
+    ]
+    assert spare.documents_sent == 1
+    # Every worker that evaluates from now on is set up without the rule: none runs it (and times out) again.
+    spare_of(policy_set)
+    main = policy_set.runtime.worker
+    again = evaluate_documents(policy_set, documents, workers=2)
+    assert [p.policy for p in again.problems] == ["main.deny_slow"]
+    assert listed(again) == listed(evaluation)
+    process = main.worker.process
+    evaluate_documents(policy_set, documents, workers=1)
+    assert main.worker.process is process  # not killed for a missed deadline
+
+
+def test_closing_the_policy_set_while_its_spare_starts_leaves_no_worker(both_engines, two_cores):
+    policy_set = both_engines()
+    spare = policy_set.runtime.extra_workers[0]
+    policy_set.close()
+    starting = [thread for thread in threading.enumerate() if thread.name == "idp-tui policy spare"]
+    for thread in starting:
+        thread.join(READY_BUDGET)
+    assert spare.worker is None or not spare.worker.alive
+
+
+def test_a_set_with_one_engine_has_no_spare(tmp_path, two_cores):
+    (tmp_path / "rules.rego").write_text(textwrap.dedent(REGO))
+    with load_policies([tmp_path]) as policy_set:
+        start_spare(policy_set)
+        assert policy_set.runtime.extra_workers == []
+
+
+def test_a_golden_paths_first_check_starts_the_spare_and_the_next_runs_side_by_side(tmp_path, two_cores):
+    from idp_tui.policy import PolicyGuardrails
+
+    (tmp_path / "rules.rego").write_text(textwrap.dedent(REGO))
+    (tmp_path / "admission.yaml").write_text(yaml.safe_dump_all(ADMISSION))
+    files = {"k8s/deployment.yaml": yaml.safe_dump(deployment("web", "nginx:latest")).encode()}
+    with load_policies([tmp_path]) as policy_set:
+        guardrails = PolicyGuardrails(lambda: policy_set)
+        assert policy_set.runtime.extra_workers == []  # loading alone starts one worker
+        first = guardrails.check(files)
+        spare = spare_of(policy_set)
+        second = guardrails.check(files)
+        assert spare.documents_sent == 1
+        assert first.findings == second.findings
+        assert [(f.engine, f.policy) for f in second.findings] == [
+            ("rego", "main.deny_latest"),
+            ("rego", "main.warn_named"),
+            ("vap", "pinned"),
+        ]
