@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import stat
@@ -60,6 +61,22 @@ def test_two_processes_starting_at_once_end_up_with_the_same_certificate(tmp_pat
         thread.join()
     assert len({result.certificate_pem for result in results}) == 1
     assert [p.name for p in tmp_path.iterdir()] == [CERTIFICATE_FILE]  # no temporary file left behind
+
+
+def test_a_start_waits_while_another_process_writes_the_certificate_and_then_uses_theirs(tmp_path):
+    theirs = demo_certificate(tmp_path / "elsewhere").path.read_bytes()
+    writing = os.open(tmp_path, os.O_RDONLY)
+    fcntl.flock(writing, fcntl.LOCK_EX)  # another process is between "none there" and writing its own
+    results = []
+    waiting = threading.Thread(target=lambda: results.append(demo_certificate(tmp_path)))
+    waiting.start()
+    waiting.join(0.3)
+    assert waiting.is_alive() and not results
+    (tmp_path / CERTIFICATE_FILE).write_bytes(theirs)
+    os.close(writing)
+    waiting.join(30)
+    assert results[0].certificate_pem == theirs[: theirs.index(b"-----BEGIN PRIVATE KEY")]
+    assert (tmp_path / CERTIFICATE_FILE).read_bytes() == theirs  # not replaced by one made meanwhile
 
 
 def test_a_broken_kept_certificate_is_replaced_when_the_cluster_starts(tmp_path):

@@ -9,6 +9,7 @@ So the demo does the same. Making an EC P-256 key and certificate costs ~1 ms, b
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import tempfile
@@ -51,25 +52,37 @@ def demo_certificate(directory: Path, *, renew: bool = False) -> DemoCertificate
         if kept is not None:
             return kept
     directory.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{CERTIFICATE_FILE}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:  # mkstemp makes it 0600: the private key stays this user's
-            out.write(generate_certificate())
+    with _only_writer(directory):
         made_meanwhile = None if renew else _kept(path)
-        if made_meanwhile is not None:  # another process wrote a good one while this one was generating
+        if made_meanwhile is not None:  # another process wrote a good one while this one waited
             return made_meanwhile
-        if path.exists():
-            os.replace(temporary, path)  # an old or broken one: replace it
-        else:
-            with contextlib.suppress(FileExistsError):  # another process made one meanwhile: use theirs
-                os.link(temporary, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-    kept = _kept(path, ignore_age=True)
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{CERTIFICATE_FILE}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:  # mkstemp makes it 0600: the private key stays this user's
+                out.write(generate_certificate())
+            os.replace(temporary, path)  # none yet, or an old or broken one
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+        kept = _kept(path, ignore_age=True)
     if kept is None:
         raise OSError(f"cannot read the demo cluster's certificate {path}")
     return kept
+
+
+@contextlib.contextmanager
+def _only_writer(directory: Path):
+    """Hold the directory's lock: one process (or thread) at a time decides whether to write a new certificate.
+
+    Without it, a process that found no certificate could replace the one another process wrote a moment before,
+    and the first one would serve a certificate its kubeconfig no longer trusts.
+    """
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def _kept(path: Path, *, ignore_age: bool = False) -> DemoCertificate | None:
