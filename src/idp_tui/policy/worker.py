@@ -29,7 +29,6 @@ from typing import Any
 
 CPU_LIMIT_SECONDS = 6 * 3600
 ENGINES = ("rego", "vap")  # in the order their verdicts on one document are listed
-FLUSH_EVERY = 0.02  # seconds an answer may wait to be sent with the next ones
 
 
 def _confine() -> None:
@@ -201,18 +200,8 @@ def main() -> None:
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     worker = Worker()
 
-    pending: list[bytes] = []
-    flushed = [time.monotonic()]
-
     def write(message: dict) -> None:
-        # One document's answer waits for the next ones a little (FLUSH_EVERY): the parent then wakes once for a
-        # small request instead of once per document, and its per-document deadline is seconds, not milliseconds.
-        pending.append(json.dumps(message, separators=(",", ":")).encode("utf-8") + b"\n")
-        now = time.monotonic()
-        if "i" not in message or now - flushed[0] >= FLUSH_EVERY:
-            protocol_out.write(b"".join(pending))
-            pending.clear()
-            flushed[0] = now
+        protocol_out.write(json.dumps(message, separators=(",", ":")).encode("utf-8") + b"\n")
 
     for line in protocol_in:
         request = json.loads(line)
