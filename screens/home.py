@@ -42,6 +42,9 @@ class HomeScreen(EntityActions):
     # Textual repaints the whole screen when the focus moves (~6 KB at 80x24, sent over SSH on every "/" and Enter);
     # the widgets that gain or lose the focus repaint themselves, and the footer its keys.
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    # The list has the focus from the start. By default Textual would give it to the search box first, then the
+    # box would be styled again when it lost it.
+    AUTO_FOCUS = "#entities"
 
     BINDINGS = [
         # Priority: handled before the keys typed after it are delivered, so "/pay" typed fast searches "pay".
@@ -73,6 +76,16 @@ class HomeScreen(EntityActions):
         self._had_entity = False  # whether the list had an entity to act on when the keys were last checked
         self._to_results_when_read = False  # Enter pressed in the search before the catalog was read
         self._bar_texts: dict[str, Text] = {}
+        self._resumed = False  # whether Textual has activated this screen yet
+
+    def post_message(self, message: Message) -> bool:
+        # Textual activates the first screen with a restyle of every widget on it (ScreenResume.refresh_styles);
+        # it follows their mount by a moment, so it would only repeat the styling just done: 40% of the start-up's
+        # CSS work, before the first frame. Later activations keep Textual's choice.
+        if isinstance(message, events.ScreenResume) and not self._resumed:
+            self._resumed = True
+            message.refresh_styles = False
+        return super().post_message(message)
 
     def compose(self) -> ComposeResult:
         yield Static(self._top_bar_text(), id="top-bar")

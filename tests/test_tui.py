@@ -243,6 +243,29 @@ async def test_keys_screen_and_command_palette_list_the_actions(demo_app):
     assert demo_app.return_code in (0, None)
 
 
+async def test_the_home_screen_is_styled_once_at_start_and_wears_a_theme_chosen_elsewhere(demo_app, monkeypatch):
+    restyled = []
+    real = HomeScreen.update_node_styles
+
+    def counted(screen, animate: bool = True) -> None:
+        restyled.append(screen)
+        real(screen, animate)
+
+    monkeypatch.setattr(HomeScreen, "update_node_styles", counted)
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        assert restyled == []  # styled as it mounted; its activation a moment later does not style it again
+        top_bar = demo_app.screen.query_one("#top-bar")
+        before = top_bar.styles.background
+        await pilot.press("question_mark")
+        await _until(pilot, lambda: isinstance(demo_app.screen, KeysScreen))
+        demo_app.theme = next(name for name in demo_app.theme_names if name != demo_app.theme and "light" in name)
+        await pilot.press("escape")
+        await _until(pilot, lambda: isinstance(demo_app.screen, HomeScreen))
+        await pilot.pause(0.1)
+        assert top_bar.styles.background != before  # back on top, it wears the theme chosen meanwhile
+
+
 async def test_wide_terminals_show_facet_counts_that_filter(demo_app):
     async with demo_app.run_test(size=(200, 50)) as pilot:
         await _loaded(pilot)
