@@ -6,8 +6,8 @@ A small one, such as a golden path's three files checked before anything is publ
 document: each (document, engine) pair is a task whose cost is guessed from the document's size, and the tasks are
 dealt to the two workers largest first, each to the one with less so far. A Deployment's Rego rules then run beside
 its admission policies instead of after them. Only a spare worker that is already running is used for a small
-evaluation: it is started in the background when the policy set is compiled (:func:`start_spare`), and until it
-is ready, or when it is gone, the first worker answers alone.
+evaluation: a golden path's first check starts it in the background (:func:`start_spare`), and until it is ready,
+or when it is gone, the first worker answers alone.
 
 Whichever worker evaluates them, one document's verdicts are listed in the same order: Rego's, then the
 admission policies'.
