@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from idp_tui.kube.demo_cluster import DemoCluster
-from idp_tui.kube.demo_cluster.tls import CERTIFICATE_FILE, authority_file, demo_certificate
+from idp_tui.kube.demo_cluster.tls import CERTIFICATE_FILE, authority_file, demo_certificate, first_certificate
 from idp_tui.session import Session
 
 
@@ -77,6 +77,15 @@ def test_a_start_waits_while_another_process_writes_the_certificate_and_then_use
     waiting.join(30)
     assert results[0].certificate_pem == theirs[: theirs.index(b"-----BEGIN PRIVATE KEY")]
     assert (tmp_path / CERTIFICATE_FILE).read_bytes() == theirs  # not replaced by one made meanwhile
+
+
+def test_a_broken_certificate_another_process_replaced_already_is_used_not_replaced_again(tmp_path):
+    failed_here = demo_certificate(tmp_path)  # as if it could not be loaded, in two processes at once
+    first = demo_certificate(tmp_path, broken=failed_here)
+    assert first.certificate_pem != failed_here.certificate_pem
+    second = demo_certificate(tmp_path, broken=failed_here)
+    assert second.certificate_pem == first.certificate_pem  # what the first one's server presents, too
+    assert first_certificate((tmp_path / CERTIFICATE_FILE).read_bytes()) == first.certificate_pem
 
 
 def test_a_broken_kept_certificate_is_replaced_when_the_cluster_starts(tmp_path):

@@ -217,3 +217,79 @@ def test_a_golden_paths_first_check_starts_the_spare_and_the_next_runs_side_by_s
             ("rego", "main.warn_named"),
             ("vap", "pinned"),
         ]
+
+
+def component(name: str, padding: int) -> dict:
+    return {"apiVersion": "backstage.io/v1alpha1", "kind": "Component", "metadata": {"name": name, "x": "y" * padding}}
+
+
+def test_a_documents_verdicts_keep_engine_order_when_its_rego_runs_in_the_spare(both_engines, two_cores):
+    policy_set = both_engines()
+    spare = spare_of(policy_set)
+    documents = [
+        ("one.yaml", 1, component("one", 2800)),
+        ("two.yaml", 1, component("two", 1700)),
+        ("web.yaml", 1, deployment("web", "nginx:latest", env=18)),
+    ]
+    docs = [{"i": n, "class": "entity" if n < 2 else "manifest", "data": d} for n, (_, _, d) in enumerate(documents)]
+    mains, spares = deal_tasks(docs, {"manifest": ("rego", "vap"), "entity": ("rego",)}, 2)
+    assert {"i": 2, "engines": ["vap"]}.items() <= mains[-1].items()  # the Deployment's admission policies: main
+    assert {"i": 2, "engines": ["rego"]}.items() <= spares[-1].items()  # its Rego rules: the spare
+
+    side_by_side = evaluate_documents(policy_set, documents, workers=2)
+    assert spare.documents_sent == 2
+    assert [(r.file, r.engine, r.policy) for r in side_by_side.results if r.file == "web.yaml"] == [
+        ("web.yaml", "rego", "main.deny_latest"),
+        ("web.yaml", "rego", "main.warn_named"),
+        ("web.yaml", "vap", "pinned"),
+    ]
+    assert listed(side_by_side) == listed(evaluate_documents(policy_set, documents, workers=1))
+
+
+def test_documents_no_engine_judges_are_answered_empty(tmp_path, two_cores):
+    (tmp_path / "rules.rego").write_text(textwrap.dedent(REGO))  # package main only: nothing for an entity
+    (tmp_path / "admission.yaml").write_text(yaml.safe_dump_all(ADMISSION))
+    with load_policies([tmp_path]) as policy_set:
+        start_spare(policy_set)
+        spare_of(policy_set)
+        evaluation = evaluate_documents(policy_set, [("catalog-info.yaml", 1, component("c", 10))], workers=2)
+        assert evaluation.results == () and evaluation.documents == 1
+
+
+def test_a_spare_that_stopped_starts_again_while_the_first_worker_answers(both_engines, two_cores):
+    policy_set = both_engines()
+    spare = spare_of(policy_set)
+    spare.worker.process.kill()
+    spare.worker.process.wait()
+    evaluation = evaluate_documents(policy_set, DOCUMENTS, workers=2)  # answered by the first worker alone
+    assert [r.message for r in evaluation.results][:2] == ["big uses latest", "seen big"]
+    assert spare_of(policy_set) is spare and spare.worker.alive
+
+
+def test_a_rule_running_away_in_both_workers_is_said_once(tmp_path, two_cores):
+    (tmp_path / "rules.rego").write_text(textwrap.dedent(REGO))
+    (tmp_path / "admission.yaml").write_text(yaml.safe_dump_all(ADMISSION))
+    (tmp_path / "catalog.rego").write_text(
+        textwrap.dedent(
+            """
+            package catalog
+            import rego.v1
+
+            deny_slow contains "never" if {
+                some i in numbers.range(1, 100000)
+                some j in numbers.range(1, 100000)
+                i * j == -1
+            }
+            """
+        )
+    )
+    documents = [("a.yaml", 1, component("a", 100)), ("b.yaml", 1, component("b", 100))]
+    docs = [{"i": n, "class": "entity", "data": data} for n, (_, _, data) in enumerate(documents)]
+    assert [len(share) for share in deal_tasks(docs, {"entity": ("rego",)}, 2)] == [1, 1]  # one in each
+    with load_policies([tmp_path], timeout=1.0) as policy_set:
+        start_spare(policy_set)
+        spare_of(policy_set)
+        evaluation = evaluate_documents(policy_set, documents, workers=2)
+        assert [(p.policy, p.message.split(" on ")[1]) for p in evaluation.problems] == [
+            ("catalog.deny_slow", "a.yaml:1; it is not applied from there on")
+        ]

@@ -19,8 +19,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from ..bounded_read import MIB, RefusedRead, read_regular_file
+from . import parallel
 from .models import InputProblem, PolicyEvaluation, PolicyProblem, PolicyResult, PolicySet
-from .parallel import PARALLEL_MIN_DOCUMENTS, default_workers, ready_spare, run_sharded, run_side_by_side
+from .parallel import PARALLEL_MIN_DOCUMENTS, ready_spare, run_sharded, run_side_by_side
 from .runtime import Runner
 
 MAX_INPUT_FILE_BYTES = 8 * MIB
@@ -80,14 +81,10 @@ def _namespace_context(items: list[tuple[str, int, int, Any, str]], namespaces: 
 
 def _engines_by_class(policy_set: PolicySet) -> dict[str, tuple[str, ...]]:
     """The engines with something to say about a manifest and about a catalog entity."""
-
-    def has_rules(packages: tuple[str, ...]) -> bool:
-        return any("*" in packages or rule.package in packages for rule in policy_set.rego_rules)
-
     rego = ("rego",)
     return {
-        "manifest": (rego if has_rules(policy_set.rego_namespaces) else ()) + (("vap",) if policy_set.bindings else ()),
-        "entity": rego if has_rules(policy_set.catalog_namespaces) else (),
+        "manifest": (rego if policy_set.rules_for("manifest") else ()) + (("vap",) if policy_set.bindings else ()),
+        "entity": rego if policy_set.rules_for("entity") else (),
     }
 
 
@@ -113,7 +110,7 @@ def _evaluate(
         docs = [{"i": index, "class": item[4], "data": item[3]} for index, item in enumerate(items)]
         where = [f"{item[0]}:{item[1]}" for item in items]
         context = _namespace_context(items, namespaces)
-        count = workers or default_workers()
+        count = workers or parallel.default_workers()
         deadline = timeout or policy_set.timeout
         with policy_set.runtime.lock:
             runner = _runner(policy_set)
@@ -155,8 +152,9 @@ def evaluate_documents(
         documents: ``(file, line, data)`` each; a file's documents are numbered in the order given.
         namespaces: labels of namespaces not among the documents, by name (for namespace selectors).
         timeout: seconds per document, instead of the policy set's.
-        workers: worker processes for a large evaluation (1,000 documents or more); two by default where there
-            are two cores.
+        workers: worker processes (two by default where there are two cores): a large evaluation (1,000
+            documents or more) shares its documents among them; a smaller one runs its engines side by side in
+            them once a golden path's check has started the second (see :mod:`idp_tui.policy.parallel`).
 
     Returns:
         The verdicts, and the problems (the policy set's, and those met evaluating).

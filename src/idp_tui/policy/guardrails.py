@@ -50,8 +50,8 @@ class PolicyGuardrails:
             policy_set = self._policy_set()
             if policy_set is None:
                 return GuardrailReport(files=len(files))
-            # A golden path is checked again and again (each preview, then the run): from the second check on,
-            # the engines run side by side in two workers where there are two cores.
+            # A golden path is checked again and again (each preview, then the run): once a second worker has
+            # started, where there are two cores, the Rego rules and the admission policies run side by side.
             start_spare(policy_set)
             evaluation = evaluate_texts(policy_set, files)
         except Exception as error:  # noqa: BLE001 - any failure of the engines stops the run, in words

@@ -155,7 +155,7 @@ class PolicyRuntime:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.worker: Any = None
-        self.extra_workers: list[Any] = []  # for large evaluations, beside the first
+        self.extra_workers: list[Any] = []  # beside the first: large evaluations, and the engines side by side
 
     def close(self) -> None:
         with self.lock:
@@ -199,6 +199,11 @@ class PolicySet:
     @property
     def rego_rules(self) -> tuple[RegoRule, ...]:
         return tuple(rule for module in self.rego_modules for rule in module.rules)
+
+    def rules_for(self, document_class: str) -> tuple[RegoRule, ...]:
+        """The Rego rules that judge a ``manifest`` (the manifest packages') or an ``entity`` (the catalog's)."""
+        packages = self.rego_namespaces if document_class == "manifest" else self.catalog_namespaces
+        return tuple(rule for rule in self.rego_rules if "*" in packages or rule.package in packages)
 
     @property
     def is_empty(self) -> bool:

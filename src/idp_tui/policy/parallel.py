@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .models import PolicySet
-from .runtime import CHUNK, Exclusions, Runner, WorkerFailed
+from .runtime import Runner, WorkerFailed
 from .worker import ENGINES
 
 # Below this many documents a second worker costs more to start (~0.3 s) than it saves.
@@ -46,27 +46,28 @@ def start_spare(policy_set: PolicySet) -> None:
     runtime = policy_set.runtime
     with runtime.lock:
         if not runtime.extra_workers:
-            runtime.extra_workers.append(_spawn(policy_set, Exclusions()))
+            spare = Runner(policy_set)
+            if runtime.worker is not None:
+                spare.exclusions = runtime.worker.exclusions.copy()
+            runtime.extra_workers.append(spare)
+            _start_in_background(policy_set, spare)
 
 
-def _spawn(policy_set: PolicySet, exclusions: Exclusions) -> Runner:
-    """A runner whose worker starts in a background thread (closed again if the policy set is closed first)."""
+def _start_in_background(policy_set: PolicySet, runner: Runner) -> None:
+    """Start (or start again) ``runner``'s worker in a thread; closed again if the policy set is closed first."""
     runtime = policy_set.runtime
-    spare = Runner(policy_set)
-    spare.exclusions = exclusions
 
     def start() -> None:
         try:
-            spare.ensure()
+            runner.ensure()
         except WorkerFailed:
             return  # small evaluations go on in the first worker; a large one tries again
         with runtime.lock:
-            kept = spare in runtime.extra_workers
+            kept = runner in runtime.extra_workers
         if not kept:
-            spare.close()
+            runner.close()
 
     threading.Thread(target=start, name="idp-tui policy spare", daemon=True).start()
-    return spare
 
 
 def wait_for_spare(policy_set: PolicySet, timeout: float) -> bool:
@@ -82,75 +83,77 @@ def wait_for_spare(policy_set: PolicySet, timeout: float) -> bool:
 
 
 def ready_spare(policy_set: PolicySet, main: Runner) -> Runner | None:
-    """The spare worker when it is running and set up like ``main``, else None. A spare set up with other
-    exclusions (``main`` has left out a runaway policy since) is started again in the background.
+    """The spare worker when it is running and set up like ``main``, else None.
 
-    The caller holds the policy set's lock.
+    A spare that stopped, or that was set up before ``main`` left out a runaway policy, starts again in the
+    background meanwhile. The caller holds the policy set's lock.
     """
     extra = policy_set.runtime.extra_workers
     spare = extra[0] if extra else None
-    if spare is None or not spare.ready:
+    if spare is None or spare.starting:
         return None
-    if not _same_exclusions(spare, main):
-        spare.close()
-        extra[0] = _spawn(policy_set, _copy(main.exclusions))
-        return None
-    return spare
-
-
-def _same_exclusions(runner: Runner, main: Runner) -> bool:
-    return (runner.exclusions.rules, runner.exclusions.bindings) == (main.exclusions.rules, main.exclusions.bindings)
-
-
-def _copy(exclusions: Exclusions) -> Exclusions:
-    return Exclusions(dict(exclusions.rules), dict(exclusions.bindings))
+    if spare.exclusions.policies() != main.exclusions.policies():
+        spare.exclusions = main.exclusions.copy()
+    if spare.ready:
+        return spare
+    _start_in_background(policy_set, spare)
+    return None
 
 
 def _drive(
-    runners: list[Runner],
-    shares: list[list[dict[str, Any]]],
-    context: dict[str, Any],
-    where: list[str],
-    timeout: float,
-    *,
-    threads: bool,
+    runners: list[Runner], shares: list[list[dict[str, Any]]], context: dict[str, Any], where: list[str], timeout: float
 ) -> list[list[dict[str, Any]]]:
-    """Each share evaluated by its runner, all at once. With ``threads``, one thread drives each worker (the
-    threads only wait on pipes); without, every request is sent first and the answers are read one worker after
-    the other (for shares of one request each: the later workers' answers wait in their pipes).
+    """Each share evaluated by its runner, all at once.
+
+    Every first request is sent before any answer is read; then one thread per further runner reads its answers
+    (the threads only wait on pipes), so each worker's deadlines and memory cap run while the others work. A
+    runner that fails midway is closed, so no unread answer is left in its pipe for the next evaluation.
 
     What a runner had to exclude (a runaway policy) is merged into the first runner's exclusions, so the policy set
-    remembers it, and the first runner's worker starts again without it.
+    remembers it (the first runner's worker starts again without it), and it is said once: a policy both runners
+    found running away is said by the first.
     """
     outputs: list[list[dict[str, Any]]] = [[] for _ in shares]
-    if threads:
-        failures: list[BaseException] = []
+    failures: list[BaseException] = []
+    try:
+        sent = [runner.start(share, context) for runner, share in zip(runners, shares, strict=True)]
+    except BaseException:
+        for runner in runners:  # a request may have been sent that nobody will read
+            runner.close()
+        raise
 
-        def drive(index: int) -> None:
-            try:
-                outputs[index] = list(runners[index].run(shares[index], context, where, timeout))
-            except BaseException as error:  # re-raised in the caller's thread
-                failures.append(error)
+    def drive(index: int) -> None:
+        runner = runners[index]
+        try:
+            outputs[index] = list(runner.run(shares[index], context, where, timeout, started=sent[index]))
+        except BaseException as error:  # re-raised in the caller's thread
+            runner.close()
+            failures.append(error)
 
-        started = [threading.Thread(target=drive, args=(index,), daemon=True) for index in range(len(shares))]
-        for thread in started:
-            thread.start()
-        for thread in started:
-            thread.join()
-        if failures:
-            raise failures[0]
-    else:
-        pairs = list(zip(runners, shares, strict=True))
-        sent = [runner.start(share, context) for runner, share in pairs]
-        for index, (runner, share) in enumerate(pairs):
-            outputs[index] = list(runner.run(share, context, where, timeout, started=sent[index]))
+    threads = [threading.Thread(target=drive, args=(index,), daemon=True) for index in range(1, len(shares))]
+    for thread in threads:
+        thread.start()
+    drive(0)
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
     main = runners[0]
-    known = (dict(main.exclusions.rules), dict(main.exclusions.bindings))
-    for runner in runners[1:]:
-        main.exclusions.rules.update(runner.exclusions.rules)
-        main.exclusions.bindings.update(runner.exclusions.bindings)
-    if (main.exclusions.rules, main.exclusions.bindings) != known:
-        main.close()  # set up with a policy another worker found running away: started again without it
+    main_rules, main_bindings = main.exclusions.policies()
+    main_problems = set(main.exclusions.problems())
+    for index, runner in enumerate(runners[1 : len(shares)], start=1):
+        found = [*runner.exclusions.rules.items(), *runner.exclusions.bindings.items()]
+        said_by_main = {
+            problem
+            for name, problem in found
+            if (name in main_rules or name in main_bindings) and problem not in main_problems
+        }
+        for answer in outputs[index]:
+            answer["problems"] = [p for p in answer["problems"] if tuple(p) not in said_by_main]
+        for name, problem in runner.exclusions.rules.items():
+            main.exclusions.rules.setdefault(name, problem)
+        for name, problem in runner.exclusions.bindings.items():
+            main.exclusions.bindings.setdefault(name, problem)
     return outputs
 
 
@@ -161,12 +164,10 @@ def run_sharded(
     document order. Each runner finds a runaway policy on its own share with one deadline."""
     main = runners[0]
     for runner in runners[1:]:
-        if not _same_exclusions(runner, main):
-            runner.exclusions = _copy(main.exclusions)
-            runner.close()  # its worker was set up with other exclusions
+        runner.exclusions = main.exclusions.copy()  # its worker starts again if it was set up with others
     size = -(-len(docs) // len(runners))
     shares = [docs[start : start + size] for start in range(0, len(docs), size)]
-    for output in _drive(runners, shares, context, where, timeout, threads=True):
+    for output in _drive(runners[: len(shares)], shares, context, where, timeout):
         yield from output
 
 
@@ -206,15 +207,20 @@ def run_side_by_side(
     timeout: float,
 ) -> Iterator[dict[str, Any]]:
     """Deal the (document, engine) tasks among ``runners`` (:func:`deal_tasks`), evaluate the shares at once, and
-    yield one answer per document, in document order, with its verdicts in engine order."""
-    shares = [share for share in deal_tasks(docs, engines_by_class, len(runners)) if share]
-    answers: dict[int, list[dict[str, Any]]] = {}
-    one_request_each = all(len(share) <= CHUNK for share in shares)
-    for output in _drive(runners[: len(shares)], shares, context, where, timeout, threads=not one_request_each):
+    yield one answer per document, in document order, with its verdicts and problems in engine order."""
+    dealt = deal_tasks(docs, engines_by_class, len(runners))
+    pairs = [(runner, share) for runner, share in zip(runners, dealt, strict=True) if share]
+    outputs = _drive([r for r, _ in pairs], [s for _, s in pairs], context, where, timeout) if pairs else []
+    parts: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+    for (_, share), output in zip(pairs, outputs, strict=True):
+        first_engine = {doc["i"]: ENGINES.index(doc["engines"][0]) for doc in share}
         for answer in output:
-            answers.setdefault(answer["i"], []).append(answer)
+            parts.setdefault(answer["i"], []).append((first_engine[answer["i"]], answer))
     for doc in docs:
-        parts = answers.get(doc["i"], [])
-        results = [result for part in parts for result in part["results"]]
-        results.sort(key=lambda result: ENGINES.index(result[1]))  # stable: each engine's own order is kept
-        yield {"i": doc["i"], "results": results, "problems": [p for part in parts for p in part["problems"]]}
+        # A document's engines are in one part, or one in each: Rego's part first puts everything in engine order.
+        answers = [answer for _, answer in sorted(parts.get(doc["i"], []), key=lambda part: part[0])]
+        yield {
+            "i": doc["i"],
+            "results": [result for answer in answers for result in answer["results"]],
+            "problems": [problem for answer in answers for problem in answer["problems"]],
+        }

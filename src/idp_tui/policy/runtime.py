@@ -177,6 +177,13 @@ class Exclusions:
     def problems(self) -> list[tuple]:
         return [*self.rules.values(), *self.bindings.values()]
 
+    def policies(self) -> tuple[frozenset[str], frozenset[str]]:
+        """What is left out: the rules' and the bindings' names."""
+        return frozenset(self.rules), frozenset(self.bindings)
+
+    def copy(self) -> Exclusions:
+        return Exclusions(dict(self.rules), dict(self.bindings))
+
 
 def setup_request(policy_set: PolicySet, exclusions: Exclusions | None = None) -> dict[str, Any]:
     """What the worker needs to compile a policy set (minus the excluded policies)."""
@@ -252,23 +259,36 @@ class Runner:
         self.documents_sent = 0  # evaluation requests' documents, isolation re-runs excluded
         self._started_on: WorkerProcess | None = None  # the worker :meth:`start` sent a request to
         self._starting = threading.Lock()  # a spare worker starts in the background (see parallel.py)
+        self._set_up_with = self.exclusions.policies()  # what the worker was set up to leave out
 
     def ensure(self) -> WorkerProcess:
+        """The running worker, started (again) when there is none, it stopped, or it was set up with other
+        exclusions than the runner's now (another worker found a runaway policy since)."""
         with self._starting:
-            if self.worker is None or not self.worker.alive:
+            if not self._worker_up_to_date():
+                self.close()
+                self._set_up_with = self.exclusions.policies()
                 self.worker = WorkerProcess(setup_request(self.policy_set, self.exclusions))
                 self.setup_answer = self.worker.setup_answer
             return self.worker
 
+    def _worker_up_to_date(self) -> bool:
+        worker = self.worker
+        return worker is not None and worker.alive and self._set_up_with == self.exclusions.policies()
+
     @property
     def ready(self) -> bool:
-        """Whether its worker is running and set up, now (False while it is starting)."""
+        """Whether its worker is running and set up as the runner is now (False while it is starting)."""
         if not self._starting.acquire(blocking=False):
             return False
         try:
-            return self.worker is not None and self.worker.alive
+            return self._worker_up_to_date()
         finally:
             self._starting.release()
+
+    @property
+    def starting(self) -> bool:
+        return self._starting.locked()
 
     def close(self) -> None:
         if self.worker is not None:
@@ -278,14 +298,11 @@ class Runner:
     def units(self, document_class: str, engines: Iterable[str] = ENGINES) -> list[Unit]:
         """Each policy that evaluates a document of this class, with these engines."""
         policy_set = self.policy_set
-        packages = policy_set.rego_namespaces if document_class == "manifest" else policy_set.catalog_namespaces
         units = [
             Unit(rule=rule.policy, file=rule.file, line=rule.line, policy=rule.policy)
-            for rule in policy_set.rego_rules
-            if ("*" in packages or rule.package in packages) and rule.policy not in self.exclusions.rules
+            for rule in (policy_set.rules_for(document_class) if "rego" in engines else ())
+            if rule.policy not in self.exclusions.rules
         ]
-        if "rego" not in engines:
-            units = []
         if document_class == "manifest" and "vap" in engines:
             policies = {policy.name: policy for policy in policy_set.policies}
             for binding in policy_set.bindings:

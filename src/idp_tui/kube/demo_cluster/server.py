@@ -103,7 +103,7 @@ class DemoCluster:
             try:
                 self._server = LocalServer(Handler, name="demo-cluster", tls=(str(certificate.path),) * 2, demo=self)
             except ssl.SSLError:  # a kept file that no longer loads (edited, or a key that does not match)
-                certificate = demo_certificate(directory, renew=True)
+                certificate = demo_certificate(directory, broken=certificate)
                 self._server = LocalServer(Handler, name="demo-cluster", tls=(str(certificate.path),) * 2, demo=self)
             self.certificate_pem = certificate.certificate_pem
             self.certificate_authority = authority_file(directory, certificate.certificate_pem)

@@ -29,33 +29,36 @@ _END_CERTIFICATE = b"-----END CERTIFICATE-----"
 
 @dataclass(frozen=True)
 class DemoCertificate:
-    """The served certificate and key in one PEM file, and the certificate alone (what clients must trust)."""
+    """The served certificate and key in one PEM file, the certificate alone (what clients must trust), and a
+    digest of the whole file (which file this was, without keeping the key)."""
 
     path: Path
     certificate_pem: bytes
+    file_digest: str = ""
 
 
-def demo_certificate(directory: Path, *, renew: bool = False) -> DemoCertificate:
+def demo_certificate(directory: Path, *, broken: DemoCertificate | None = None) -> DemoCertificate:
     """The demo cluster's certificate in ``directory``: the one kept there, or a new one written there first.
 
     Args:
         directory: Where the PEM file (certificate, then private key; readable by this user only) is kept.
-        renew: Make a new one even when the kept one is still good (it could not be loaded).
+        broken: The kept one, which could not be loaded: it is replaced, unless another process replaced it
+            already.
 
     Several demo clusters may start at once (test workers, a TUI beside ``idp-tui demo cluster``): the first
     writer wins and every process then uses the file as written, so the certificate a kubeconfig trusts is the
     one the server presents.
     """
     path = directory / CERTIFICATE_FILE
-    if not renew:
+    if broken is None:
         kept = _kept(path)
         if kept is not None:
             return kept
     directory.mkdir(parents=True, exist_ok=True)
     with _only_writer(directory):
-        made_meanwhile = None if renew else _kept(path)
-        if made_meanwhile is not None:  # another process wrote a good one while this one waited
-            return made_meanwhile
+        kept = _kept(path, ignore_age=broken is not None)
+        if kept is not None and (broken is None or kept.file_digest != broken.file_digest):
+            return kept  # another process wrote a good one (or replaced the broken one) while this one waited
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{CERTIFICATE_FILE}.", suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as out:  # mkstemp makes it 0600: the private key stays this user's
@@ -98,7 +101,7 @@ def _kept(path: Path, *, ignore_age: bool = False) -> DemoCertificate | None:
     certificate = first_certificate(data)
     if certificate is None or b"PRIVATE KEY-----" not in data:
         return None
-    return DemoCertificate(path, certificate)
+    return DemoCertificate(path, certificate, hashlib.sha256(data).hexdigest())
 
 
 def authority_file(directory: Path, certificate_pem: bytes) -> Path:
