@@ -324,13 +324,16 @@ class Runner:
         else (reads another worker's answers); False when it could not be sent (``run`` then sends it)."""
         try:
             worker = self.ensure()
-            worker.send({"op": "eval", "docs": docs[:CHUNK], **context})
+            self._send(worker, docs[:CHUNK], context)
         except WorkerFailed:
             self.worker = None
             return False
-        self.documents_sent += len(docs[:CHUNK])
         self._started_on = worker
         return True
+
+    def _send(self, worker: WorkerProcess, chunk: list[dict[str, Any]], context: dict[str, Any]) -> None:
+        worker.send({"op": "eval", "docs": chunk, **context})
+        self.documents_sent += len(chunk)
 
     def run(
         self,
@@ -356,13 +359,10 @@ class Runner:
             answered = 0
             try:
                 worker = self.ensure()
-                if started and worker is self._started_on:  # not a worker started again since
-                    answers = worker.answers(timeout)
-                else:
-                    self.documents_sent += len(chunk)
-                    answers = worker.evaluate({"docs": chunk, **context}, timeout)
+                if not (started and worker is self._started_on):  # sent by start(), to this very worker
+                    self._send(worker, chunk, context)
                 started = False
-                for answer in answers:
+                for answer in worker.answers(timeout):
                     answered += 1
                     yield answer
             except WorkerFailed:
