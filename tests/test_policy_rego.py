@@ -180,6 +180,47 @@ def test_data_files_are_mounted_at_their_folder(policies):
     ]
 
 
+def test_every_json_value_reaches_rego_as_itself(policies):
+    """The document is handed to Rego node by node: each type, nesting, empty objects and lists, and text beyond
+    ASCII arrive as written (each rule compares one value with what it should be)."""
+    policy_set = policies(
+        {
+            "policy.rego": r"""
+                package main
+                import rego.v1
+
+                warn contains "text" if input.values.text == "café ☕ \"quoted\""
+                warn contains "integer" if input.values.integer == -42
+                warn contains "real" if input.values.real == 2.5
+                warn contains "true" if input.values.yes == true
+                warn contains "false" if input.values.no == false
+                warn contains "null" if input.values.nothing == null
+                warn contains "list" if input.values.list == [1, "two", [3.5, null], {}]
+                warn contains "object" if input.values.object == {"nested": {"deeper": [true]}, "empty": []}
+                warn contains "types" if {
+                    [type_name(x) | some x in input.values.list] == ["number", "string", "array", "object"]
+                }
+                warn contains "count" if count(input.values) == 8
+            """,
+        }
+    )
+    values = {
+        "text": 'café ☕ "quoted"',
+        "integer": -42,
+        "real": 2.5,
+        "yes": True,
+        "no": False,
+        "nothing": None,
+        "list": [1, "two", [3.5, None], {}],
+        "object": {"nested": {"deeper": [True]}, "empty": []},
+    }
+    evaluation = evaluate_documents(policy_set, [("values.json", 1, {"values": values})])
+    assert evaluation.problems == ()
+    assert sorted(result.message for result in evaluation.results) == sorted(
+        ["text", "integer", "real", "true", "false", "null", "list", "object", "types", "count"]
+    )
+
+
 def make_bundle(path: Path, members: dict[str, bytes | str], links: dict[str, str] | None = None) -> Path:
     with tarfile.open(path, "w:gz") as archive:
         for name, content in members.items():

@@ -193,3 +193,29 @@ def test_an_unreadable_manifest_fails_validation_and_is_said_once(capsys, files)
         "bad.yaml:3: invalid YAML: YAML error: did not find expected ',' or ']' (while parsing a flow sequence), "
         "column 1"
     ]
+
+
+def test_hostile_strings_reach_both_engines_as_written_and_leave_every_policy_standing(capsys, files):
+    """A quote, a newline and a lone surrogate (which a JSON file can hold and UTF-8 cannot) in a manifest: each
+    engine judges it (the surrogate as U+FFFD, as Kubernetes' JSON decoder reads it), the JSON output stays
+    valid, and no policy is lost for the next file."""
+    hostile = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "w\ud800", "annotations": {"note": 'say "hi"\nbye\\'}},
+        "spec": {"template": {"spec": {"containers": [{"name": 'c"\ud800', "image": "nginx:latest"}]}}},
+    }
+    (files / "a-hostile.json").write_text(json.dumps(hostile))
+    status, out, err = run(capsys, "validate", "--policy", DEMO_POLICIES, "--json", "a-hostile.json", "latest.yaml")
+    assert status == 1
+    assert "policy" not in err.replace("policies: ", "")  # no policy failed or was left out
+    out.encode("utf-8")  # as stdout writes it: the surrogate of the name is a \u escape, not a raw character
+    pinned = [(r["file"], r["name"], r["engine"], r["message"]) for r in json.loads(out) if "pin" in r["message"]]
+    assert sorted(pinned) == sorted([
+        ("a-hostile.json", "w\ud800", "vap", 'pin a version (a tag other than latest, or a digest) for: c"\ufffd '
+         "(nginx:latest)"),
+        ("a-hostile.json", "w\ud800", "rego", 'container c"\ufffd: image nginx:latest uses :latest; pin a version'),
+        ("latest.yaml", "api", "vap", "pin a version (a tag other than latest, or a digest) for: api "
+         "(ghcr.io/myorg/api:latest)"),
+        ("latest.yaml", "api", "rego", "container api: image ghcr.io/myorg/api:latest uses :latest; pin a version"),
+    ])  # fmt: skip

@@ -19,8 +19,9 @@ from ..safe_text import clean
 
 # JSON leaves these raw with ensure_ascii=False: DEL, the C1 controls (U+009B is a one-character CSI that some
 # terminals act on), the bidirectional overrides that make text read differently from what it is, and the
-# line and paragraph separators some viewers break lines at. They only ever occur inside JSON strings.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# line and paragraph separators some viewers break lines at; and lone surrogates (a JSON file can hold them),
+# which no output encoding can write. They only ever occur inside JSON strings.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def print_json(value: Any) -> None:

@@ -120,6 +120,75 @@ def messages_of(value: Any) -> tuple[list[str], str]:
     return messages, ""
 
 
+# rego-cpp keeps a string as the text between its JSON quotes, escapes included, and takes an input string as
+# that text: a raw quote, backslash or control character would not equal the same string written in a policy, and
+# a verdict echoing it would be invalid JSON (the rule then "fails" on every later document).
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
+
+
+def _rego_text(value: str) -> bytes:
+    """A string as rego-cpp takes it: the UTF-8 of its JSON-escaped body."""
+    if _NEEDS_ESCAPE.search(value):
+        value = json.dumps(value, ensure_ascii=False)[1:-1]
+    return value.encode("utf-8")
+
+
+def _set_input(interpreter, document: Any) -> None:
+    """Make ``document`` (JSON-decoded: dicts, lists, strings, numbers, booleans, null) the interpreter's input.
+
+    Made with the same C calls as regopy's ``Input``, with each string escaped as rego-cpp expects (see
+    :data:`_NEEDS_ESCAPE`) and without its checks against the abstract ``Mapping``/``Sequence`` classes.
+    """
+    from regopy import RegoError, rego_shared
+
+    library = rego_shared.rego
+    text, integer, real, boolean = (
+        library.regoInputString,
+        library.regoInputInt,
+        library.regoInputFloat,
+        library.regoInputBoolean,
+    )
+    null, item, finish_object, finish_array = (
+        library.regoInputNull,
+        library.regoInputObjectItem,
+        library.regoInputObject,
+        library.regoInputArray,
+    )
+    handle = rego_shared.rego_new_input()
+
+    def add(value: Any) -> int:
+        """Push ``value``; a non-zero result is a C error code (codes are OR-ed, so any failure shows)."""
+        kind = type(value)
+        if kind is str:
+            return text(handle, _rego_text(value))
+        if kind is dict:
+            failed = 0
+            for key, member in value.items():
+                failed |= add(key) | add(member) | item(handle)
+            return failed | finish_object(handle, len(value))
+        if kind is list:
+            failed = 0
+            for member in value:
+                failed |= add(member)
+            return failed | finish_array(handle, len(value))
+        if kind is bool:
+            return boolean(handle, value)
+        if kind is int:
+            return integer(handle, value)
+        if kind is float:
+            return real(handle, value)
+        if value is None:
+            return null(handle)
+        raise ValueError(f"cannot give a {kind.__name__} to Rego")
+
+    try:
+        if add(document):
+            raise RegoError("the document could not be made Rego's input")
+        rego_shared.rego_set_input(interpreter._impl, handle)
+    finally:
+        rego_shared.rego_free_input(handle)
+
+
 class RegoEngine:
     """The Rego side of a worker: compiled modules and the queries for manifests and for catalog entities."""
 
@@ -293,14 +362,13 @@ class RegoEngine:
             kind: ``manifest`` or ``entity`` (which packages' rules apply).
             only: when set, just these rules (by policy name), each queried on its own.
         """
-        import regopy
 
         rules = [rule for rule in self.rules.get(kind, []) if rule.policy not in self.dropped]
         if only is not None:
             rules = [rule for rule in rules if rule.policy in only]
         if not rules or self._interpreter is None:
             return [], []
-        self._interpreter.set_input(regopy.Input(document))
+        _set_input(self._interpreter, document)
         values: dict[str, Any] = {}
         problems: list[tuple] = []
         combined = self._combined.get(kind) if only is None else None

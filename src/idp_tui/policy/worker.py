@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -47,6 +48,18 @@ def _confine() -> None:
             resource.setrlimit(limit, (wanted, hard))
         except (ValueError, OSError):
             pass
+
+
+# In a request (ASCII JSON): an escaped backslash, a valid surrogate pair, or a lone surrogate.
+_SURROGATE_ESCAPES = re.compile(rb"(\\\\)|(\\ud[89ab][0-9a-f]{2}\\ud[c-f][0-9a-f]{2})|(\\ud[89a-f][0-9a-f]{2})")
+
+
+def _without_lone_surrogates(line: bytes) -> bytes:
+    """A request with each lone surrogate (a JSON file can hold one; neither engine can take it) made U+FFFD, as
+    Kubernetes' and OPA's JSON decoders make it."""
+    if b"\\ud" not in line:
+        return line
+    return _SURROGATE_ESCAPES.sub(lambda match: b"\\ufffd" if match.group(3) else match.group(0), line)
 
 
 def _watch_parent(parent: int) -> None:
@@ -204,7 +217,7 @@ def main() -> None:
         protocol_out.write(json.dumps(message, separators=(",", ":")).encode("utf-8") + b"\n")
 
     for line in protocol_in:
-        request = json.loads(line)
+        request = json.loads(_without_lone_surrogates(line))
         operation = request.get("op")
         if operation == "setup":
             write(worker.setup(request))
