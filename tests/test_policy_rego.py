@@ -151,6 +151,30 @@ def test_a_package_split_over_files_is_one_set_of_rules_and_helpers_in_a_library
     assert sorted(verdicts(evaluation)) == [("main.deny", "deny", "a"), ("main.deny", "deny", "b")]
 
 
+def test_policy_data_that_is_not_json_data_is_a_problem_and_the_rules_still_apply(policies):
+    """A data file nested past the limit (Python's reader would recurse until it breaks) or holding NaN is said
+    once with its reason; the rules still judge, without that data."""
+    policy_set = policies(
+        {
+            "deep/data.json": '{"x": ' + "[" * 5000 + "]" * 5000 + "}",
+            "nan/data.json": '{"minimum": NaN}',
+            "policy.rego": """
+                package main
+                import rego.v1
+
+                deny contains "no minimum" if not data.nan.minimum
+            """,
+        }
+    )
+    assert [(Path(p.file).name, p.line, p.message) for p in policy_set.problems] == [
+        ("data.json", 1, "invalid JSON: nested deeper than 100 levels"),
+        ("data.json", 1, "invalid JSON: NaN is not JSON"),
+    ]
+    assert verdicts(evaluate_documents(policy_set, [("d.yaml", 1, DEPLOYMENT)])) == [
+        ("main.deny", "deny", "no minimum")
+    ]
+
+
 def test_data_files_are_mounted_at_their_folder(policies):
     policy_set = policies(
         {

@@ -219,3 +219,25 @@ def test_hostile_strings_reach_both_engines_as_written_and_leave_every_policy_st
          "(ghcr.io/myorg/api:latest)"),
         ("latest.yaml", "api", "rego", "container api: image ghcr.io/myorg/api:latest uses :latest; pin a version"),
     ])  # fmt: skip
+
+
+def test_json_that_kubernetes_would_not_read_is_a_clear_error_and_the_other_files_are_judged(capsys, files):
+    """Python's JSON reader takes NaN, 1e400, and nesting until its recursion limit: each such file is said
+    with its line and reason (never a traceback), and the files beside it are still judged."""
+    hostile = {
+        "a-deep.json": "[" * 100_000 + "]" * 100_000,
+        "b-nested.json": '{"a":' * 150 + "1" + "}" * 150,
+        "c-infinite.json": '{"kind": "Deployment", "spec": {"replicas": 1e400}}',
+    }
+    for name, text in hostile.items():
+        (files / name).write_text(text)
+    status, out, err = run(capsys, "validate", "--policy", DEMO_POLICIES, *hostile, "latest.yaml")
+    assert status == 1
+    assert [line.split(": YAML error: ")[1] for line in out.splitlines() if "invalid YAML" in line] == [
+        "exceeded maximum nesting depth (while increasing flow level), column 1001",
+        "the document is nested deeper than 100 levels, column 501",
+        "!!float 1e400 is not a finite number (JSON has no NaN or infinity), column 45",
+    ]
+    assert [line.split(":")[0] for line in out.splitlines() if "invalid YAML" in line] == list(hostile)
+    assert sum("latest.yaml:1: DENY" in line for line in out.splitlines()) == 2
+    assert err.strip() == "policies: 2 denied, 0 warnings in 1 document"

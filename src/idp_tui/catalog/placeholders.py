@@ -13,21 +13,17 @@ times). What ``$json``/``$yaml`` include must be JSON data, as the catalog's own
 from __future__ import annotations
 
 import json
-import math
 import os
 from typing import Any, NamedTuple
 
 from . import limits
 from .file_access import RefusedRead, checked_stat, read_checked, size_words
+from .json_data import OverBudget, json_data_cost
 
 PLACEHOLDERS = ("$text", "$json", "$yaml")
 
 # A placeholder that could not be resolved: the path of the field holding it (for its line) and why.
 PlaceholderError = tuple[tuple[Any, ...], str]
-
-
-class _OverBudget(Exception):
-    pass
 
 
 class Resolved(NamedTuple):
@@ -80,15 +76,15 @@ def resolve_placeholders(
             else:
                 value = _parse(kind, target, text)
                 try:
-                    cost = _json_cost(value, remaining[0])
+                    cost = json_data_cost(value, remaining[0])
                 except ValueError as error:
                     raise ValueError(f"Placeholder {kind} of {target} is not included: {error}") from None
             if cost > remaining[0]:
-                raise _OverBudget
+                raise OverBudget
         except ValueError as error:
             errors.append((where, str(error)))
             return None
-        except _OverBudget:
+        except OverBudget:
             errors.append(
                 (
                     where,
@@ -111,7 +107,7 @@ def resolve_placeholders(
             checked = checked_stat(path, root, limit)
             if checked.st_size > remaining[0]:
                 dependencies.append((path, checked.st_mtime_ns, checked.st_size))  # the verdict changes with it
-                raise _OverBudget  # not even read
+                raise OverBudget  # not even read
             text = read_checked(path, checked, limit).decode("utf-8")
         except (RefusedRead, UnicodeDecodeError) as error:
             dependencies.append((path, 0, -1))
@@ -144,47 +140,3 @@ def _parse(kind: str, target: str, text: str) -> Any:
         first = yaml_errors[0]
         raise ValueError(f"Placeholder $yaml failed to parse {target}:{first.line}: {first.message}")
     return documents[0].data if documents else None
-
-
-def _json_cost(value: Any, budget: int) -> int:
-    """About the length of ``value`` as JSON text, checking it is JSON data (walked without recursion).
-
-    Raises:
-        ValueError: not JSON data (NaN, an integer JSON cannot carry exactly, a key that is not a string)
-            or nested deeper than ``limits.MAX_NESTING_DEPTH``.
-        _OverBudget: longer than ``budget`` (so a shared or cyclic value is never walked to its end).
-    """
-    cost = 0
-    stack = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        kind = item.__class__
-        if kind is str:
-            cost += len(item) + 2
-        elif kind is dict or kind is list:
-            if depth >= limits.MAX_NESTING_DEPTH:
-                raise ValueError(f"the included data is nested deeper than {limits.MAX_NESTING_DEPTH} levels")
-            cost += 2
-            if kind is dict:
-                for key, child in item.items():
-                    if key.__class__ is not str:
-                        raise ValueError(f"the included data has a key that is not a string: {key!r:.40}")
-                    cost += len(key) + 4
-                    stack.append((child, depth + 1))
-            else:
-                stack.extend((child, depth + 1) for child in item)
-        elif item is None or kind is bool:
-            cost += 5
-        elif kind is int:
-            if not -limits.MAX_SAFE_INTEGER <= item <= limits.MAX_SAFE_INTEGER:
-                raise ValueError("the included data has an integer beyond what JSON carries exactly")
-            cost += 8
-        elif kind is float:
-            if not math.isfinite(item):
-                raise ValueError("the included data has a number that is not finite (NaN or infinity)")
-            cost += 8
-        else:
-            raise ValueError(f"the included data holds a {kind.__name__}, which is not JSON data")
-        if cost > budget:
-            raise _OverBudget
-    return cost

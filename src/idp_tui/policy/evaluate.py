@@ -13,7 +13,6 @@ at once (``parallel.py``).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
@@ -259,6 +258,7 @@ def read_texts(files: Mapping[str, bytes]) -> tuple[list[tuple[str, int, int, An
 
 
 def _parse(file: str, content: bytes, documents: list, problems: list[InputProblem]) -> None:
+    from ..catalog.json_data import JSONDataError, load_json_data
     from ..catalog.yaml_docs import load_documents
 
     try:
@@ -268,10 +268,10 @@ def _parse(file: str, content: bytes, documents: list, problems: list[InputProbl
         return
     if file.endswith(".json"):
         try:
-            documents.append((file, 1, 0, json.loads(text)))
+            documents.append((file, 1, 0, load_json_data(text)))
             return
-        except ValueError:
-            pass  # JSON is YAML: the YAML reader says where it breaks
+        except JSONDataError:
+            pass  # JSON is YAML: the YAML reader says where and why it breaks (NaN is text there, as in YAML)
     parsed, errors = load_documents(text)
     problems += [InputProblem(file, error.line, f"invalid YAML: {error.message}") for error in errors]
     documents += [(file, document.line, index, document.data) for index, document in enumerate(parsed)]

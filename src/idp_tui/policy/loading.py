@@ -15,7 +15,6 @@ which is kept for the evaluations that follow (``PolicySet.close()`` stops it).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -198,10 +197,12 @@ def _add_module(display: str, text: str, collected: _Collected, roots: list[list
 
 def _parse_data(display: str, text: str, collected: _Collected) -> Any:
     if display.endswith(".json"):
+        from ..catalog.json_data import JSONDataError, load_json_data
+
         try:
-            return json.loads(text)
-        except ValueError as error:
-            collected.problem(display, getattr(error, "lineno", 1), f"invalid JSON: {getattr(error, 'msg', error)}")
+            return load_json_data(text)
+        except JSONDataError as error:
+            collected.problem(display, error.line, f"invalid JSON: {error}")
             return None
     from ..catalog.yaml_docs import load_documents
 
@@ -342,10 +343,13 @@ def _load_bundle(path: str, collected: _Collected) -> None:
     roots: list[list[str]] | None = None
     manifest = files.get(".manifest")
     if manifest is not None:
+        from ..catalog.json_data import JSONDataError, load_json_data
+
         try:
-            parsed = json.loads(manifest.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as error:
-            collected.problem(f"{path}!/.manifest", 1, f"invalid JSON: {error}")
+            parsed = load_json_data(manifest.decode("utf-8"))
+        except (JSONDataError, UnicodeDecodeError) as error:
+            line = error.line if isinstance(error, JSONDataError) else 1
+            collected.problem(f"{path}!/.manifest", line, f"invalid JSON: {error}")
             return
         if not isinstance(parsed, dict):
             collected.problem(f"{path}!/.manifest", 1, "the manifest must be a JSON object")
