@@ -6,6 +6,7 @@ verbatim, ``{errors: [...]}`` 400s in the ``jsonschema`` npm package's words, ta
 global across tasks, ``?after=``, cancel (the task then ends ``failed``), dry runs and the error envelope with 401s.
 
 Knobs for tests: ``drop_after`` (cut the first event stream of a task mid-frame after N events, once),
+``hostile_frames`` (raw frames sent first on every event stream, as a broken or hostile server would),
 ``event_delay`` (seconds between a task's events), ``fail(...)`` (answer a route with an error status).
 The request log never keeps the token, only whether the right one was sent.
 """
@@ -244,10 +245,16 @@ class ScaffolderServer:
     """The fake backend; use as a context manager. ``url`` is its base URL, ``requests`` what it received."""
 
     def __init__(
-        self, *, token: str = "fake-static-token", drop_after: int | None = None, event_delay: float = 0.0
+        self,
+        *,
+        token: str = "fake-static-token",
+        drop_after: int | None = None,
+        event_delay: float = 0.0,
+        hostile_frames: tuple[str, ...] = (),
     ) -> None:
         self.token = token
         self.drop_after = drop_after
+        self.hostile_frames = hostile_frames
         self.event_delay = event_delay
         self.requests: list[RecordedRequest] = []
         self.tasks: dict[str, FakeTask] = {}
@@ -477,6 +484,8 @@ def _handler(server: ScaffolderServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Cache-Control", "no-cache")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+            for frame in server.hostile_frames:
+                self._chunk(frame)
             sent = 0
             while True:
                 events = server.events_after(task, after, wait=10)

@@ -246,6 +246,22 @@ def test_a_dropped_stream_is_resumed_after_the_last_event_without_repeats(seen):
     assert len(result.links) == 2
 
 
+def test_frames_python_reads_and_go_refuses_are_skipped_and_the_task_still_ends(seen):
+    """A frame nested past the recursion limit, and one whose id is 1e400 (infinity to Python's reader): neither
+    stops the run; the task's own events follow."""
+    hostile = (
+        "event: log\ndata: " + "[" * 100_000 + "]" * 100_000 + "\n\n",
+        'event: log\ndata: {"id": 1e400, "type": "log", "body": {"message": "no id"}}\n\n',
+    )
+    with ScaffolderServer(token=TOKEN, hostile_frames=hostile) as server:
+        template = template_from_schema("python-service", PYTHON_SERVICE_SCHEMA)
+        result = runner_for(server).run(template, VALUES, on_event=seen)
+    seen.keep(result)
+    assert result.status == "completed" and len(result.links) == 2
+    logs = [e for e in seen.events if isinstance(e, ScaffolderTaskEvent) and e.event_id is not None]
+    assert len(logs) == 11  # every log event of the task, once
+
+
 def test_a_long_quiet_step_does_not_use_up_the_reconnects(seen):
     # Every event comes after the client's read timeout: each stream times out quietly and is reopened.
     with ScaffolderServer(token=TOKEN, event_delay=0.35) as server:

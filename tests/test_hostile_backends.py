@@ -337,6 +337,8 @@ def test_pagerduty_paging_more_true_forever_is_stopped_and_said(env, service_cat
         (b"<html>maintenance</html>", "PagerDuty sent an answer that is not JSON (HTML or XML) for /services/PSVC1"),
         (b'["a"]', "PagerDuty sent an answer that is not an object for /services/PSVC1"),
         (b'{"service": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "nested deeper than 64 levels"),
+        (b'{"service": {"id": "PSVC1", "num_pending_incidents": 1e400}}', "the number 1e400 is past what a JSON"),
+        (b'{"service": {"id": "PSVC1", "escalation_policy": NaN}}', "not JSON (NaN is not JSON) for /services/PSVC1"),
         (b'{"service": {"id": "PSVC1", "escalation_policy": ["x"]}}', "PagerDuty sent a response this client cannot"),
     ],
 )

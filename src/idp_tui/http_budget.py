@@ -344,16 +344,20 @@ def loads_bounded(data: bytes, *, max_depth: int = MAX_JSON_DEPTH, max_values: i
     Raises:
         BodyError: kind ``not-json``, ``too-deep`` or ``too-many-values``.
     """
+    from .strict_json import JSONTooDeep, loads_strict
+
     check_json_bounds(data, max_depth=max_depth, max_values=max_values)
     try:
-        return json.loads(data)
-    except RecursionError:
+        return loads_strict(data)
+    except JSONTooDeep:
         raise BodyError(f"JSON nested deeper than {max_depth} levels", kind="too-deep") from None
-    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, NaN and 1e400 are ValueErrors
         raise BodyError(f"an answer that is not JSON ({_json_reason(error, data)})", kind="not-json") from None
 
 
 def _json_reason(error: ValueError, data: bytes) -> str:
+    if not isinstance(error, json.JSONDecodeError | UnicodeDecodeError):
+        return str(error)  # NaN, Infinity or 1e400: valid to Python's reader only (strict_json says which)
     if not data.strip():
         return "empty"
     if data.lstrip()[:1] == b"<":

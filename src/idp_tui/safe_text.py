@@ -31,11 +31,15 @@ _SGR = re.compile(r"(?:\x1b\[|\x9b)[0-9;:]*m")
 # isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI).
 _CONTROLS = "".join(chr(c) for c in [*range(0, 9), *range(11, 32), *range(0x7F, 0xA0)])
 _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_DROP_MULTILINE = {ord(ch): None for ch in _CONTROLS + _BIDI}
+# Lone surrogates: JSON may hold them ("\ud800"), UTF-8 cannot, and a terminal write would raise on one. Each
+# becomes U+FFFD, as Go's JSON decoder (Kubernetes, Backstage's clients) reads it: the reader sees that something
+# was there.
+_SURROGATES = {code: "\ufffd" for code in range(0xD800, 0xE000)}
+_DROP_MULTILINE = {**{ord(ch): None for ch in _CONTROLS + _BIDI}, **_SURROGATES}
 _DROP_ONE_LINE = {**_DROP_MULTILINE, ord("\n"): " ", ord("\t"): " "}
 # The characters whose presence means there is anything to do (the fast path skips clean strings).
-_UNSAFE = re.compile(f"[{re.escape(_CONTROLS + _BIDI)}\n\t]")
-_UNSAFE_MULTILINE = re.compile(f"[{re.escape(_CONTROLS + _BIDI)}]")
+_UNSAFE = re.compile(f"[{re.escape(_CONTROLS + _BIDI)}\n\t\ud800-\udfff]")
+_UNSAFE_MULTILINE = re.compile(f"[{re.escape(_CONTROLS + _BIDI)}\ud800-\udfff]")
 
 
 def clean(text: str, *, one_line: bool = False) -> str:
@@ -101,3 +105,4 @@ def install_terminal_filter() -> None:
     for table in tables:
         # The bidi overrides too: they are not controls to Rich or Textual, so nothing else would drop them there.
         table.update({ord(ch): None for ch in _CONTROLS + _BIDI if ch not in "\t\n"})
+        table.update(_SURROGATES)

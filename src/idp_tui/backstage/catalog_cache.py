@@ -49,8 +49,9 @@ def save_items(path: Path, url: str, items: list[dict[str, Any]], saved_at: floa
         "savedAt": time.time() if saved_at is None else saved_at,
         "items": items,
     }
-    # Compact separators: the file is read by machines only and is a third smaller.
-    payload = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    # Compact separators: the file is read by machines only and is a third smaller. ASCII: a Backstage answer may
+    # hold a lone surrogate ("\ud800" is valid JSON), which only an escape can write.
+    payload = json.dumps(document, separators=(",", ":")).encode()
     return write_atomically(path, payload)
 
 

@@ -376,7 +376,7 @@ class _FollowedTask:
         """Emit one frame's event unless it was seen already; whether it was new."""
         try:
             payload = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # a frame nested past the recursion limit is as unreadable
             return False
         if not isinstance(payload, dict):
             return False
@@ -498,5 +498,5 @@ def _log_to(emit: EventSink):
 def _int(value: Any) -> int | None:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an id of 1e400 (infinity)
         return None

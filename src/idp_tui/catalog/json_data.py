@@ -2,7 +2,8 @@
 
 Python's ``json`` accepts more than those do (``NaN``, ``Infinity``, ``1e400``, integers of any length) and
 recurses into nesting until it raises ``RecursionError``. :func:`load_json_data` reads a JSON text and refuses
-all of that with a sentence; :func:`json_data_cost` checks (and prices) a value already parsed.
+all of that with a sentence (:func:`~idp_tui.strict_json.loads_strict`, then the checks of
+:func:`json_data_cost`, which checks and prices a value already parsed).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import math
 from typing import Any
 
+from ..strict_json import JSONTooDeep, loads_strict
 from . import limits
 
 
@@ -65,10 +67,6 @@ def json_data_cost(value: Any, budget: float, what: str = "the included data") -
     return cost
 
 
-def _not_json(constant: str) -> Any:
-    raise ValueError(f"{constant} is not JSON")
-
-
 class JSONDataError(ValueError):
     """A text that is not JSON data; ``line`` is where it breaks (1 when the problem is the whole value)."""
 
@@ -85,13 +83,13 @@ def load_json_data(text: str) -> Any:
             beyond ±2**53), or nesting deeper than ``limits.MAX_NESTING_DEPTH``.
     """
     try:
-        value = json.loads(text, parse_constant=_not_json)
+        value = loads_strict(text)
     except json.JSONDecodeError as error:
         raise JSONDataError(f"{error.msg} (column {error.colno})", error.lineno) from None
-    except ValueError as error:  # NaN or Infinity, from _not_json
-        raise JSONDataError(str(error)) from None
-    except RecursionError:
+    except JSONTooDeep:
         raise JSONDataError(f"nested deeper than {limits.MAX_NESTING_DEPTH} levels") from None
+    except ValueError as error:  # NaN, Infinity, 1e400
+        raise JSONDataError(str(error)) from None
     try:
         json_data_cost(value, math.inf, "the value")
     except ValueError as error:

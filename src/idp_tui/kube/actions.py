@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..strict_json import loads_strict
 from .errors import ActionFailed, MutationRefused, describe_api_error
 
 RESTART_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
@@ -267,4 +268,4 @@ def send(
     response.read()
     if not 200 <= response.status <= 299:
         ApiException.from_response(http_resp=response, body=None, data=None)  # raises the typed exception
-    return json.loads(response.data or b"{}")
+    return loads_strict(response.data or b"{}")

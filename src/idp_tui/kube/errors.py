@@ -7,7 +7,6 @@ Screens and commands catch :class:`ClusterError` and its family, never the ``kub
 from __future__ import annotations
 
 import contextlib
-import json
 
 
 class ClusterError(RuntimeError):
@@ -31,10 +30,12 @@ def describe_api_error(error: Exception, what: str) -> str:
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError, MaxRetryError, ReadTimeoutError
 
+    from ..strict_json import loads_strict
+
     if isinstance(error, ApiException):
         message = ""
-        with contextlib.suppress(ValueError, AttributeError):
-            message = json.loads(error.body or "{}").get("message", "")
+        with contextlib.suppress(ValueError, AttributeError):  # AttributeError: a body that is not an object
+            message = loads_strict(error.body or "{}").get("message", "")
         if error.status == 401:
             return f"401 Unauthorized listing {what}: the cluster did not accept our credentials (missing or expired)"
         if error.status == 403:

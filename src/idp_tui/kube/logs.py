@@ -9,7 +9,6 @@ pods that appear during a rollout.
 from __future__ import annotations
 
 import contextlib
-import json
 import queue
 import re
 import threading
@@ -18,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..strict_json import loads_strict
 from .errors import describe_api_error
 
 # Listing the pods to tail: (connect, read) seconds. Without it an unreachable API server holds the command for
@@ -264,7 +264,7 @@ class LogTail:
                         return
                     if not line.strip():
                         continue
-                    event = json.loads(line)
+                    event = loads_strict(line)
                     if event.get("type") == "ERROR":  # e.g. 410 Gone: the version is too old, watch from now
                         raise _WatchEnded(str(event.get("object")))
                     pod = event.get("object") or {}

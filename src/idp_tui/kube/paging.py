@@ -9,11 +9,11 @@ with a :class:`ListBudgetExceeded` naming what it did; the caller reports it as 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
+from ..strict_json import loads_strict
 from .errors import ClusterError
 
 PAGE_SIZE = 500
@@ -73,7 +73,7 @@ def list_all(
         options: dict[str, Any] = {"limit": page_size}
         if token:
             options["_continue"] = token
-        body = json.loads(call(**options).data)
+        body = loads_strict(call(**options).data)
         metadata = body.get("metadata") or {}
         if page == 0:
             version = metadata.get("resourceVersion", "")

@@ -17,7 +17,6 @@ thread turns bursts of changes into at most four ``on_change`` calls per second,
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from ..strict_json import loads_strict
 from .errors import ClusterError, describe_api_error
 from .paging import MAX_OBJECTS, TooManyObjects, list_all, too_many
 from .rest import list_kind
@@ -380,7 +380,7 @@ class ClusterWatch:
             for line in _lines(response):
                 if self._stopping.is_set():
                     return
-                self._apply(kind, json.loads(line))
+                self._apply(kind, loads_strict(line))
             finished = True
         finally:
             with self._lock:

@@ -35,9 +35,11 @@ def pretty_json(text: str) -> tuple[str, ...] | None:
         return None
     try:
         value = json.loads(stripped)
-    except ValueError:
+        if not isinstance(value, dict):
+            return None
+        return tuple(json.dumps(value, indent=2, ensure_ascii=False).splitlines())
+    except (ValueError, RecursionError):  # a pod may log an object nested past the recursion limit
         return None
-    return tuple(json.dumps(value, indent=2, ensure_ascii=False).splitlines()) if isinstance(value, dict) else None
 
 
 def raw_row_text(text: str, sub: int, *, show_timestamps: bool, json_pretty: bool) -> str:

@@ -8,13 +8,13 @@ a cluster is first asked.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from ...strict_json import loads_strict
 from ..errors import ActionFailed, MutationRefused, describe_api_error
 from .argocd import ArgoApplication, application_order, parse_application, sort_applications
 from .protocols import ClusterApplications, ClusterRollouts, GitOpsSource
@@ -102,7 +102,7 @@ class KubeconfigGitOps(GitOpsSource):
                 _preload_content=False,
                 _request_timeout=self.timeout,
             )
-            items = json.loads(response.data).get("items") or []
+            items = loads_strict(response.data).get("items") or []
         except Exception as error:  # noqa: BLE001 - every failure is this cluster's, in one line
             if _status(error) == 404:  # no Application CRD: Argo CD does not run there
                 return ClusterApplications(name, installed=False)
@@ -132,7 +132,7 @@ class KubeconfigGitOps(GitOpsSource):
         try:
             options = {"_preload_content": False, "_request_timeout": self.timeout}
             response = _list_custom(client, ROLLOUTS, selector.namespace, selector.label_selector, **options)
-            rollouts = [obj for obj in json.loads(response.data).get("items") or [] if isinstance(obj, Mapping)]
+            rollouts = [obj for obj in loads_strict(response.data).get("items") or [] if isinstance(obj, Mapping)]
             if not rollouts or not with_replica_sets:
                 return ClusterRollouts(name, tuple(rollout_info(obj) for obj in rollouts), tuple(rollouts))
             lists = []
@@ -140,7 +140,7 @@ class KubeconfigGitOps(GitOpsSource):
                 what = RESOURCES[kind][1]
                 options = {"label_selector": selector.label_selector, **options}
                 answer = list_kind(client, kind, selector.namespace, **options)
-                lists.append(json.loads(answer.data).get("items") or [])
+                lists.append(loads_strict(answer.data).get("items") or [])
         except Exception as error:  # noqa: BLE001 - see _applications
             if what == ROLLOUTS and _status(error) == 404:  # no Rollout CRD: Argo Rollouts is not installed
                 return ClusterRollouts(name, installed=False)
@@ -193,7 +193,7 @@ class KubeconfigGitOps(GitOpsSource):
             response = api.get_namespaced_custom_object(
                 GROUP, VERSION, namespace, plural, name, _preload_content=False, _request_timeout=self.timeout
             )
-            return json.loads(response.data)
+            return loads_strict(response.data)
         except Exception as error:  # noqa: BLE001 - one line, naming what could not be read
             text = describe_api_error(error, plural).replace(f"listing {plural}", f"reading {plural}/{name}")
             raise ActionFailed(text) from error
