@@ -55,6 +55,12 @@ def render(value):
         ("${{ parameters.name.toUpperCase() }}", "INVOICE-SVC"),
         ('${{ parameters.name.split("-") }}', ["invoice", "svc"]),
         ("${{ parameters.name.length }}", 11),
+        # JSON.parse refuses NaN and Infinity, so Backstage keeps the text; 1e400 and nesting past what can be
+        # read stay text here too (never inf, never a RecursionError).
+        ("{% if parameters.enabled %}NaN{% endif %}", "NaN"),
+        ("{% if parameters.enabled %}-Infinity{% endif %}", "-Infinity"),
+        ("{% if parameters.enabled %}1e400{% endif %}", "1e400"),
+        ("{% if parameters.enabled %}" + "[" * 5000 + "]" * 5000 + "{% endif %}", "[" * 5000 + "]" * 5000),
     ],
 )
 def test_values_keep_their_type_only_when_the_string_is_one_expression(source, expected):

@@ -11,7 +11,6 @@ Two entry points mirror Backstage's two uses of its engine:
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from jinja2 import TemplateError as JinjaTemplateError
@@ -20,6 +19,7 @@ from jinja2.filters import FILTERS as JINJA_FILTERS
 from jinja2.sandbox import SecurityError
 from jinja2.visitor import NodeTransformer
 
+from ..strict_json import loads_strict
 from . import budget
 from .budget import BudgetExceeded
 from .compile_cache import CompiledCache
@@ -203,7 +203,9 @@ class TemplateEngine:
         if encoded == "":
             return UNDEFINED
         try:
-            return json.loads(encoded)
+            # As Backstage's JSON.parse: NaN and Infinity (and, here, 1e400 and nesting past the recursion limit)
+            # are not values, so the rendered text is kept.
+            return loads_strict(encoded)
         except ValueError:
             text = self._run(template, context)
             return UNDEFINED if text == "" else text
