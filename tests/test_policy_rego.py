@@ -175,6 +175,28 @@ def test_policy_data_that_is_not_json_data_is_a_problem_and_the_rules_still_appl
     ]
 
 
+def test_a_rule_saying_too_much_is_cut_to_what_a_person_reads(policies):
+    """250 messages from one rule: the first 100 and a count of the rest. A 6,000-character message: its first
+    2,000 characters and its length."""
+    policy_set = policies(
+        {
+            "policy.rego": """
+                package main
+                import rego.v1
+
+                deny contains sprintf("item %d", [i]) if some i in numbers.range(1, 250)
+                warn contains concat("", [x | some _ in numbers.range(1, 3000); x := "ab"]) if true
+            """,
+        }
+    )
+    results = evaluate_documents(policy_set, [("d.yaml", 1, DEPLOYMENT)]).results
+    denies = [result.message for result in results if result.policy == "main.deny"]
+    assert len(denies) == 101 and denies[-1] == "… and 150 more messages from this policy"
+    assert all(message.startswith("item ") for message in denies[:100])
+    (warning,) = [result.message for result in results if result.policy == "main.warn"]
+    assert warning == "ab" * 1000 + "… (6,000 characters)"
+
+
 def test_data_files_are_mounted_at_their_folder(policies):
     policy_set = policies(
         {
@@ -578,6 +600,44 @@ def test_a_large_evaluation_shared_by_two_workers_keeps_document_order_and_what_
     assert len(policy_set.runtime.extra_workers) == 1
     again = evaluate_documents(policy_set, documents[:1], workers=2)
     assert [p.policy for p in again.problems] == ["main.deny_slow"]
+
+
+def test_a_document_with_too_many_policies_to_try_one_by_one_is_not_judged_and_a_slow_run_ends(policies, monkeypatch):
+    """Finding the runaway among 3,000 rules would take most of an hour: past MAX_ISOLATED_POLICIES (here 2) the
+    document is said not judged, and after three such documents in a row the rest are not tried."""
+    from idp_tui.policy import runtime
+
+    monkeypatch.setattr(runtime, "MAX_ISOLATED_POLICIES", 2)
+    policy_set = policies(
+        {
+            "slow.rego": """
+                package main
+                import rego.v1
+
+                deny_slow contains "never" if {
+                    input.kind == "Slow"
+                    some i in numbers.range(1, 100000)
+                    some j in numbers.range(1, 100000)
+                    i * j == -1
+                }
+            """,
+            "fast.rego": "package main\nimport rego.v1\ndeny_fast contains input.kind if true\n",
+            "other.rego": "package main\nimport rego.v1\nwarn_other contains input.kind if true\n",
+        },
+        timeout=0.5,
+    )
+    slow = {"kind": "Slow"}
+    documents = [("a.yaml", 1, {"kind": "Quick"}), *((f"{name}.yaml", 2, slow) for name in "bcdef")]
+    evaluation = evaluate_documents(policy_set, documents)
+    assert verdicts(evaluation) == [("main.deny_fast", "deny", "Quick"), ("main.warn_other", "warn", "Quick")]
+    said = [(p.file, p.message) for p in evaluation.problems]
+    too_many = "not judged: its 3 policies together took longer than 0.5 s, too many to try one by one"
+    assert said == [
+        ("b.yaml", too_many),
+        ("c.yaml", too_many),
+        ("d.yaml", too_many),
+        ("e.yaml", "not judged, nor the next: the policies were too slow for 3 documents in a row"),
+    ]
 
 
 def test_a_rule_that_eats_memory_is_stopped_at_the_workers_memory_cap(policies, monkeypatch):

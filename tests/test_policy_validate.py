@@ -241,3 +241,23 @@ def test_json_that_kubernetes_would_not_read_is_a_clear_error_and_the_other_file
     assert [line.split(":")[0] for line in out.splitlines() if "invalid YAML" in line] == list(hostile)
     assert sum("latest.yaml:1: DENY" in line for line in out.splitlines()) == 2
     assert err.strip() == "policies: 2 denied, 0 warnings in 1 document"
+
+
+def test_a_symlink_in_a_folder_is_read_only_when_it_stays_inside_the_folder(capsys, files, tmp_path):
+    """A policy can echo its input: a symlink in the validated folder leading to a file outside it (here a stand-in
+    for /etc/passwd) is not read; one leading to a file inside it is read as itself."""
+    secret = tmp_path / "outside.yaml"
+    secret.write_text("password: hunter2-outside\n")
+    folder = files / "manifests"
+    folder.mkdir()
+    (folder / "latest.yaml").write_text(LATEST)
+    (folder / "again.yaml").symlink_to(folder / "latest.yaml")
+    (folder / "stolen.yaml").symlink_to(secret)
+    echo = files / "echo"
+    echo.mkdir()
+    (echo / "echo.rego").write_text('package main\nimport rego.v1\n\ndeny contains sprintf("%v", [input]) if true\n')
+    status, out, err = run(capsys, "validate", "--policy", str(echo), "--json", "manifests")
+    assert status == 1
+    assert "hunter2" not in out + err
+    judged = {result["file"] for result in json.loads(out) if result["engine"] == "rego"}
+    assert sorted(judged) == ["manifests/again.yaml", "manifests/latest.yaml"]

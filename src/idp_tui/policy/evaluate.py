@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from ..bounded_read import MIB, RefusedRead, read_regular_file
+from ..bounded_read import MIB, RefusedRead, read_regular_file, resolves_within
 from . import parallel
 from .models import InputProblem, PolicyEvaluation, PolicyProblem, PolicyResult, PolicySet
 from .parallel import PARALLEL_MIN_DOCUMENTS, ready_spare, run_sharded, run_side_by_side
@@ -195,11 +195,14 @@ def evaluate_entities(
     return _evaluate(policy_set, items, [], None, timeout, workers)
 
 
-def _input_files(paths: Iterable[str | os.PathLike], problems: list[InputProblem]) -> list[str]:
-    files: list[str] = []
+def _input_files(paths: Iterable[str | os.PathLike], problems: list[InputProblem]) -> list[tuple[str, str | None]]:
+    """``(file, the real path of the folder it was found in)`` for each input file; None for a file named as such
+    (what it leads to is the reader's choice)."""
+    files: list[tuple[str, str | None]] = []
     for path in paths:
         path = os.fspath(path)
         if os.path.isdir(path):
+            real_root = os.path.realpath(path)
             stack = [path]
             while stack:
                 folder = stack.pop()
@@ -215,7 +218,7 @@ def _input_files(paths: Iterable[str | os.PathLike], problems: list[InputProblem
                     if entry.is_dir(follow_symlinks=False):
                         stack.append(entry.path)
                     elif entry.name.endswith(INPUT_SUFFIXES):
-                        batch.append(entry.path)
+                        batch.append((entry.path, real_root))
                 files += sorted(batch)
                 if len(files) > MAX_INPUT_FILES:
                     problems.append(
@@ -223,7 +226,7 @@ def _input_files(paths: Iterable[str | os.PathLike], problems: list[InputProblem
                     )
                     return files[:MAX_INPUT_FILES]
         elif os.path.exists(path):
-            files.append(path)
+            files.append((path, None))
         else:
             problems.append(InputProblem(path, 1, "no such file or directory"))
     return files
@@ -231,12 +234,20 @@ def _input_files(paths: Iterable[str | os.PathLike], problems: list[InputProblem
 
 def read_documents(paths: Iterable[str | os.PathLike]) -> tuple[list[tuple[str, int, int, Any]], list[InputProblem]]:
     """Every document of the YAML and JSON files under ``paths``: ``(file, line, index, data)``, and the
-    files or documents that could not be read."""
+    files or documents that could not be read. A symlink found in a folder is read only when it leads to a file
+    inside that folder: a policy echoes its input, so ``/etc/passwd`` must not become one."""
     problems: list[InputProblem] = []
     documents: list[tuple[str, int, int, Any]] = []
-    for file in _input_files(paths, problems):
+    for file, real_root in _input_files(paths, problems):
+        source = file
+        if real_root is not None:
+            source = os.path.realpath(file)
+            if not resolves_within(source, real_root):
+                problems.append(InputProblem(file, 1, "not read: a symlink that leads outside its folder"))
+                continue
         try:
-            content, _ = read_regular_file(file, MAX_INPUT_FILE_BYTES)
+            # The resolved path, opened without following a symlink: one swapped in since is refused.
+            content, _ = read_regular_file(source, MAX_INPUT_FILE_BYTES, follow_symlinks=real_root is None)
         except RefusedRead as error:
             problems.append(InputProblem(file, 1, f"not read: {error}"))
             continue

@@ -48,6 +48,7 @@ class RegoOutline:
     rules: list[tuple[str, int]] = field(default_factory=list)
     functions: set[str] = field(default_factory=set)  # rule names declared with arguments
     calls: list[tuple[str, int]] = field(default_factory=list)
+    rule_names: set[str] = field(default_factory=set)  # of ``rules``: a module of 20,000 rules is read in linear time
 
 
 def _tokens(text: str):
@@ -119,7 +120,8 @@ def _finish(statement: list[tuple[str, str, int]], result: RegoOutline) -> None:
     if len(statement) > 1 and statement[1][1] == "(":
         result.functions.add(head)
         return
-    if CONFTEST_RULE.match(head) and (head, line) not in result.rules and head not in {n for n, _ in result.rules}:
+    if CONFTEST_RULE.match(head) and head not in result.rule_names:  # a rule's first definition names its line
+        result.rule_names.add(head)
         result.rules.append((head, line))
 
 

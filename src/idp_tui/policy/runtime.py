@@ -32,6 +32,11 @@ from .worker import ENGINES
 
 SETUP_TIMEOUT = 60.0  # compiling every policy of a set: generous, but bounded
 CHUNK = 256  # documents per request
+# A document whose policies miss their deadline together is evaluated again policy by policy, each in a worker of
+# its own if need be. Past this many policies that would take minutes (3,000 trivial rules compile for 10 s): the
+# document is said not judged instead. After this many such documents in a row, the rest are not tried.
+MAX_ISOLATED_POLICIES = 50
+MAX_UNJUDGED_IN_A_ROW = 3
 
 
 MAX_WORKER_MEMORY = 1024 * 1024 * 1024  # resident bytes; more is a runaway policy
@@ -354,6 +359,7 @@ class Runner:
             started: the first request was sent by :meth:`start`.
         """
         position = 0
+        unjudged = 0  # documents in a row whose policies were too many to try one by one
         while position < len(docs):
             chunk = docs[position : position + CHUNK]
             answered = 0
@@ -364,18 +370,36 @@ class Runner:
                 started = False
                 for answer in worker.answers(timeout):
                     answered += 1
+                    unjudged = 0
                     yield answer
-            except WorkerFailed:
+            except WorkerFailed as failure:
                 self.worker = None
                 if answered < len(chunk):
-                    yield self._isolate(chunk[answered], context, where, timeout)
+                    answer = self._isolate(chunk[answered], context, where, timeout, failure)
                     answered += 1
+                    unjudged = unjudged + 1 if answer.pop("unjudged", False) else 0
+                    yield answer
+                    if unjudged >= MAX_UNJUDGED_IN_A_ROW:
+                        yield from _not_judged(docs[position + answered :], where)
+                        return
             position += answered
 
-    def _isolate(self, doc: dict[str, Any], context: dict[str, Any], where: list[str], timeout: float) -> dict:
+    def _isolate(
+        self, doc: dict[str, Any], context: dict[str, Any], where: list[str], timeout: float, failure: WorkerFailed
+    ) -> dict:
         results: list = []
         problems: list = []
-        for unit in self.units(doc["class"], doc.get("engines") or ENGINES):
+        units = self.units(doc["class"], doc.get("engines") or ENGINES)
+        if len(units) > MAX_ISOLATED_POLICIES:
+            file, line = _place(where[doc["i"]])
+            words = f"not judged: its {len(units):,} policies together {failure.words(timeout)}, too many to try"
+            return {
+                "i": doc["i"],
+                "results": [],
+                "problems": [(file, line, "", f"{words} one by one")],
+                "unjudged": True,
+            }
+        for unit in units:
             only = {"rules": [unit.rule] if unit.rule else [], "bindings": [unit.binding] if unit.binding else []}
             try:
                 worker = self.ensure()
@@ -392,3 +416,23 @@ class Runner:
                     self.exclusions.bindings[unit.binding] = problem
                 problems.append(problem)
         return {"i": doc["i"], "results": results, "problems": problems}
+
+
+def _place(where: str) -> tuple[str, int]:
+    """``("deploy.yaml", 12)`` from ``"deploy.yaml:12"``."""
+    file, _, line = where.rpartition(":")
+    return file, int(line) if line.isdigit() else 1
+
+
+def _not_judged(rest: list[dict[str, Any]], where: list[str]) -> Iterator[dict[str, Any]]:
+    """An answer for each document left when the policies were too slow for several documents in a row: the first
+    says so for all of them."""
+    for position, doc in enumerate(rest):
+        problems = []
+        if position == 0:
+            file, line = _place(where[doc["i"]])
+            after = len(rest) - 1
+            others = "" if not after else f", nor the {after:,} documents after it" if after > 1 else ", nor the next"
+            reason = f"the policies were too slow for {MAX_UNJUDGED_IN_A_ROW} documents in a row"
+            problems.append((file, line, "", f"not judged{others}: {reason}"))
+        yield {"i": doc["i"], "results": [], "problems": problems}

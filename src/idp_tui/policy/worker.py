@@ -30,6 +30,10 @@ from typing import Any
 
 CPU_LIMIT_SECONDS = 6 * 3600
 ENGINES = ("rego", "vap")  # in the order their verdicts on one document are listed
+# A verdict is read by a person: a policy's message past this many characters is cut (a CEL messageExpression can
+# build 10 MB), and past this many messages from one policy on one document the rest are counted, not listed.
+MAX_MESSAGE_CHARS = 2000
+MAX_MESSAGES_PER_POLICY = 100
 
 
 def _confine() -> None:
@@ -171,7 +175,7 @@ class Worker:
                 problems += rego_problems
             if "vap" in engines and self.bindings and doc["class"] == "manifest" and isinstance(data, dict):
                 self._evaluate_vap(data, only_bindings, namespaces, namespace_objects, results, problems)
-            write({"i": doc["i"], "results": results, "problems": problems})
+            write({"i": doc["i"], "results": _bounded(results), "problems": problems})
         write({"done": True})
 
     def _evaluate_vap(self, data, only_bindings, namespaces, namespace_objects, results, problems) -> None:
@@ -197,6 +201,28 @@ class Worker:
                 if key not in seen:
                     seen.add(key)
                     results.append([policy.name, "vap", action, message, reason])
+
+
+def _bounded(results: list[list]) -> list[list]:
+    """``results`` with each message cut to ``MAX_MESSAGE_CHARS`` and at most ``MAX_MESSAGES_PER_POLICY`` per
+    policy and action, the rest said as one more message ("… and N more") right after them."""
+    kept: list[list] = []
+    counts: dict[tuple, int] = {}
+    last: dict[tuple, int] = {}  # where each policy's last kept message is in ``kept``
+    for policy, engine, action, message, reason in results:
+        key = (policy, engine, action)
+        counts[key] = counts.get(key, 0) + 1
+        if counts[key] > MAX_MESSAGES_PER_POLICY:
+            continue
+        if len(message) > MAX_MESSAGE_CHARS:
+            message = f"{message[:MAX_MESSAGE_CHARS]}… ({len(message):,} characters)"
+        last[key] = len(kept)
+        kept.append([policy, engine, action, message, reason])
+    overflowing = [key for key, count in counts.items() if count > MAX_MESSAGES_PER_POLICY]
+    for key in sorted(overflowing, key=last.__getitem__, reverse=True):
+        more = counts[key] - MAX_MESSAGES_PER_POLICY
+        kept.insert(last[key] + 1, [*key, f"… and {more:,} more messages from this policy", None])
+    return kept
 
 
 def main() -> None:
