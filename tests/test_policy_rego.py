@@ -3,6 +3,7 @@ policies, what a policy may not reach (network, environment) and the time each d
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import io
 import json
@@ -310,6 +311,21 @@ def test_an_opa_bundle_loads_its_modules_and_data_within_its_roots(tmp_path):
         ]
         evaluation = evaluate_documents(policy_set, [("d.yaml", 1, {"kind": "Deployment", "spec": {"replicas": 5}})])
         assert verdicts(evaluation) == [("main.deny_replicas", "deny", "5 replicas is more than 3")]
+
+
+def test_a_bundle_with_no_policy_or_data_is_said_not_silently_empty(tmp_path):
+    """An archive of zeros reads as a tar with no members; one of only a README has nothing to apply either: both
+    are said, or a CI job would pass with no policy at all."""
+    readme = make_bundle(tmp_path / "readme.tar.gz", {"README.md": "# policies\n"})
+    zeros = tmp_path / "zeros.tar.gz"
+    with gzip.open(zeros, "wb") as archive:
+        archive.write(bytes(64 * 1024))
+    for bundle in (readme, zeros):
+        policy_set = load_policies([bundle])
+        assert [(p.file, p.message) for p in policy_set.problems] == [
+            (str(bundle), "OPA bundle with no policy or data file (.rego, data.json or data.yaml)")
+        ]
+        policy_set.close()
 
 
 def test_a_bundle_member_that_could_leave_the_bundle_is_refused_and_the_others_load(tmp_path):

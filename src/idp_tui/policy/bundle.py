@@ -1,8 +1,8 @@
 """Reading an OPA bundle (``.tar.gz``) in memory, within budgets, without ever writing a file.
 
 A bundle is someone else's archive. Nothing is extracted to disk, so no member can land outside a folder; member
-names are still checked (no absolute path, no ``..``, no NUL) because they become the paths policies are reported
-at and the ``data`` paths documents are mounted at. Only regular files are read: a symlink, hard link or device
+names are still checked (no ``..``, no NUL; a leading ``/`` is dropped, as OPA's bundle reader drops it) because
+they become the paths policies are reported at and the ``data`` paths documents are mounted at. Only regular files are read: a symlink, hard link or device
 member is a problem. The decompressed stream is capped as a whole (headers, long names and skipped data
 included), so a small archive of gigabytes of zeros costs its cap, not a minute of CPU and all the memory.
 """
@@ -62,7 +62,8 @@ class _CappedReader(io.RawIOBase):
 
 
 def member_path(name: str) -> str | None:
-    """A member's path inside the bundle, or None when it could point outside it (absolute, ``..``, NUL)."""
+    """A member's path inside the bundle (``/a/b.rego`` is ``a/b.rego``, as for OPA), or None when it could point
+    outside it (``..``, NUL, a backslash)."""
     if "\0" in name or "\\" in name:
         return None
     stripped = name.lstrip("/")

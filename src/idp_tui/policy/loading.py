@@ -148,9 +148,9 @@ def _load_directory(root: str, collected: _Collected) -> None:
         _load_file(path, name, mount, collected, named=False)
 
 
-def _read_text(path: str, display: str, collected: _Collected) -> str | None:
+def _read_text(path: str, display: str, collected: _Collected, *, follow_symlinks: bool = True) -> str | None:
     try:
-        content, _ = read_regular_file(path, MAX_POLICY_FILE_BYTES)
+        content, _ = read_regular_file(path, MAX_POLICY_FILE_BYTES, follow_symlinks=follow_symlinks)
     except RefusedRead as error:
         collected.problem(display, 1, f"not read: {error}")
         return None
@@ -164,16 +164,19 @@ def _read_text(path: str, display: str, collected: _Collected) -> str | None:
 def _load_file(path: str, name: str, mount: list[str], collected: _Collected, *, named: bool) -> None:
     if name.endswith("_test.rego"):
         return
+    # A file found in a folder was checked to resolve inside it: what it resolved to is opened, and a symlink
+    # swapped in since is refused. A file named on the command line is read wherever it leads.
+    source = path if named else os.path.realpath(path)
     if name.endswith(".rego"):
-        text = _read_text(path, path, collected)
+        text = _read_text(source, path, collected, follow_symlinks=named)
         if text is not None:
             _add_module(path, text, collected)
     elif name in DATA_FILES:
-        text = _read_text(path, path, collected)
+        text = _read_text(source, path, collected, follow_symlinks=named)
         if text is not None:
             _add_data(path, text, mount, collected)
     elif name.endswith(YAML_SUFFIXES):
-        text = _read_text(path, path, collected)
+        text = _read_text(source, path, collected, follow_symlinks=named)
         if text is not None:
             _add_objects(path, text, collected)
     elif named:
@@ -340,6 +343,10 @@ def _load_bundle(path: str, collected: _Collected) -> None:
     for name, why in contents.refused:
         collected.problem(f"{path}!/{name}", 1, f"not read: {why}")
     files = {item.path: item.content for item in contents.files}
+    if not any(name.endswith(".rego") or name.rsplit("/", 1)[-1] in DATA_FILES for name in files):
+        if not contents.refused:  # else each refused member was said
+            collected.problem(path, 1, "OPA bundle with no policy or data file (.rego, data.json or data.yaml)")
+        return
     roots: list[list[str]] | None = None
     manifest = files.get(".manifest")
     if manifest is not None:
