@@ -2,9 +2,10 @@
 
 A bundle is someone else's archive. Nothing is extracted to disk, so no member can land outside a folder; member
 names are still checked (no ``..``, no NUL; a leading ``/`` is dropped, as OPA's bundle reader drops it) because
-they become the paths policies are reported at and the ``data`` paths documents are mounted at. Only regular files are read: a symlink, hard link or device
-member is a problem. The decompressed stream is capped as a whole (headers, long names and skipped data
-included), so a small archive of gigabytes of zeros costs its cap, not a minute of CPU and all the memory.
+they become the paths policies are reported at and the ``data`` paths documents are mounted at. Only regular
+files are read: a symlink, hard link or device member is a problem. The decompressed stream is capped as a whole
+(headers, long names and skipped data included), so a small archive of gigabytes of zeros costs its cap, not a
+minute of CPU and all the memory.
 """
 
 from __future__ import annotations
