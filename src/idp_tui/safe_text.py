@@ -34,12 +34,12 @@ _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 # Lone surrogates: JSON may hold them ("\ud800"), UTF-8 cannot, and a terminal write would raise on one. Each
 # becomes U+FFFD, as Go's JSON decoder (Kubernetes, Backstage's clients) reads it: the reader sees that something
 # was there.
-_SURROGATES = {code: "\ufffd" for code in range(0xD800, 0xE000)}
-_DROP_MULTILINE = {**{ord(ch): None for ch in _CONTROLS + _BIDI}, **_SURROGATES}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_DROP_MULTILINE = {ord(ch): None for ch in _CONTROLS + _BIDI}
 _DROP_ONE_LINE = {**_DROP_MULTILINE, ord("\n"): " ", ord("\t"): " "}
 # The characters whose presence means there is anything to do (the fast path skips clean strings).
-_UNSAFE = re.compile(f"[{re.escape(_CONTROLS + _BIDI)}\n\t\ud800-\udfff]")
-_UNSAFE_MULTILINE = re.compile(f"[{re.escape(_CONTROLS + _BIDI)}\ud800-\udfff]")
+_UNSAFE = re.compile(f"[{re.escape(_CONTROLS + _BIDI)}\n\t]")
+_UNSAFE_MULTILINE = re.compile(f"[{re.escape(_CONTROLS + _BIDI)}]")
 
 
 def clean(text: str, *, one_line: bool = False) -> str:
@@ -54,10 +54,14 @@ def clean(text: str, *, one_line: bool = False) -> str:
     """
     if not isinstance(text, str):
         text = str(text)
-    if (_UNSAFE if one_line else _UNSAFE_MULTILINE).search(text) is None:
+    # Surrogates are looked for apart, and only in text beyond ASCII: a range of them in the patterns above would
+    # cost every start-up a third of a millisecond compiling them.
+    surrogates = not text.isascii() and _SURROGATE.search(text) is not None
+    if not surrogates and (_UNSAFE if one_line else _UNSAFE_MULTILINE).search(text) is None:
         return text
     without_sequences = _SEQUENCE.sub("", text) if ("\x1b" in text or _has_c1_introducer(text)) else text
-    return without_sequences.translate(_DROP_ONE_LINE if one_line else _DROP_MULTILINE)
+    cleaned = without_sequences.translate(_DROP_ONE_LINE if one_line else _DROP_MULTILINE)
+    return _SURROGATE.sub("\ufffd", cleaned) if surrogates else cleaned
 
 
 def clean_keep_colours(text: str) -> str:
@@ -105,4 +109,4 @@ def install_terminal_filter() -> None:
     for table in tables:
         # The bidi overrides too: they are not controls to Rich or Textual, so nothing else would drop them there.
         table.update({ord(ch): None for ch in _CONTROLS + _BIDI if ch not in "\t\n"})
-        table.update(_SURROGATES)
+        table.update(dict.fromkeys(range(0xD800, 0xE000), "\ufffd"))  # see _SURROGATE
