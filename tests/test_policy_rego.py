@@ -489,20 +489,24 @@ def test_opa_runtime_is_refused_and_the_worker_has_no_environment_to_give(polici
     assert "canary" not in json.dumps(answer)
 
 
+# Ten billion steps on a document of kind Slow (its line 5 is the rule): a runaway for any deadline.
+SLOW_RULE = """
+    package main
+    import rego.v1
+
+    deny_slow contains "never" if {
+        input.kind == "Slow"
+        some i in numbers.range(1, 100000)
+        some j in numbers.range(1, 100000)
+        i * j == -1
+    }
+"""
+
+
 def test_a_runaway_rule_is_stopped_reported_once_and_the_other_rules_keep_their_verdicts(policies):
     policy_set = policies(
         {
-            "slow.rego": """
-                package main
-                import rego.v1
-
-                deny_slow contains "never" if {
-                    input.kind == "Slow"
-                    some i in numbers.range(1, 100000)
-                    some j in numbers.range(1, 100000)
-                    i * j == -1
-                }
-            """,
+            "slow.rego": SLOW_RULE,
             "fast.rego": "package main\nimport rego.v1\ndeny_fast contains input.kind if true\n",
         },
         timeout=1.0,
@@ -626,17 +630,7 @@ def test_a_document_with_too_many_policies_to_try_one_by_one_is_not_judged_and_a
     monkeypatch.setattr(runtime, "MAX_ISOLATED_POLICIES", 2)
     policy_set = policies(
         {
-            "slow.rego": """
-                package main
-                import rego.v1
-
-                deny_slow contains "never" if {
-                    input.kind == "Slow"
-                    some i in numbers.range(1, 100000)
-                    some j in numbers.range(1, 100000)
-                    i * j == -1
-                }
-            """,
+            "slow.rego": SLOW_RULE,
             "fast.rego": "package main\nimport rego.v1\ndeny_fast contains input.kind if true\n",
             "other.rego": "package main\nimport rego.v1\nwarn_other contains input.kind if true\n",
         },
