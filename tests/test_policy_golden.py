@@ -127,7 +127,7 @@ def test_scaffold_dry_run_shows_the_deny_the_run_would_meet(capsys, tmp_path):
     lines = out.splitlines()
     assert any(line.startswith("  k8s/deployment.yaml  (") for line in lines)  # what it would produce, shown
     assert f"  {LATEST_DENIED}" in lines
-    assert "Policies: 2 denied, 0 warnings (4 documents in 3 files)" in lines
+    assert "Policies: 2 denied, 0 warnings (5 documents in 4 files)" in lines
     assert "Blocked by policy" in err
 
     status, out, _ = scaffold(capsys, {**VALUES, "imageTag": "latest"}, "--dry-run", "--json")
@@ -177,7 +177,7 @@ def test_warnings_are_said_and_the_run_goes_on(capsys, tmp_path):
     repos = tmp_path / "repos"
     status, out, err = scaffold(capsys, VALUES, "--policy", str(policies), "--publish-root", str(repos))
     assert status == 0, err
-    assert "Policies: 0 denied, 1 warning (4 documents in 3 files)" in out
+    assert "Policies: 0 denied, 1 warning (5 documents in 4 files)" in out
     assert (
         "  k8s/deployment.yaml:1: WARN main.warn_few_replicas: invoice-svc runs 2 replicas; 3 survive a node drain"
         in out
@@ -193,6 +193,30 @@ def test_a_broken_policy_is_said_once_and_every_other_one_still_applies(capsys, 
     broken = f"{policies}/broken.rego:5: policy main: Rego: Invalid assignment operator"
     assert (out + err).count("broken.rego") == 1 and f"idp-tui: {broken}" in err.splitlines()
     assert "  k8s/deployment.yaml:50: DENY main.deny_untyped_service: Service invoice-svc has no spec.type" in out
+
+
+def test_the_ci_workflow_a_golden_path_renders_is_judged_too(capsys, tmp_path):
+    """Hidden files are the run's output too: the skeleton's .github/workflows/ci.yaml meets a policy on CI
+    workflows (actions pinned to a commit), and blocks the run like any other deny."""
+    pinned_actions = """\
+package main
+import rego.v1
+
+deny_unpinned_action contains sprintf("%s: pin the action to a commit", [step.uses]) if {
+    some job in input.jobs
+    some step in job.steps
+    step.uses
+    not regex.match(`@[0-9a-f]{40}$`, step.uses)
+}
+"""
+    policies = policy_dir(tmp_path / "team-policies", actions=pinned_actions)
+    status, out, err = scaffold(capsys, VALUES, "--policy", str(policies), "--dry-run")
+    assert status == 1
+    assert (
+        "  .github/workflows/ci.yaml:1: DENY main.deny_unpinned_action: actions/checkout@v4: pin the action to a "
+        "commit" in out.splitlines()
+    )
+    assert "Blocked by policy: .github/workflows/ci.yaml:1" in err
 
 
 # -- profiles ----------------------------------------------------------------------------------------------------------

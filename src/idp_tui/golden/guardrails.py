@@ -144,9 +144,12 @@ class Guardrails(Protocol):
 
 
 def is_guardrail_input(path: str) -> bool:
-    """A YAML or JSON file outside hidden folders: what ``idp-tui validate`` reads in a directory too."""
+    """A YAML or JSON file the run produces. Hidden ones too: a template's ``.github/workflows/ci.yaml`` ships with
+    the service, and policies on CI workflows are common. (``idp-tui validate`` skips hidden folders of a folder it
+    is given, which may hold ``.venv`` or ``.terraform``; a template's output holds what its author put there.)
+    A ``.git`` folder is version control's, not the run's output."""
     parts = path.replace("\\", "/").split("/")
-    return path.endswith(GUARDRAIL_SUFFIXES) and not any(part.startswith(".") for part in parts)
+    return path.endswith(GUARDRAIL_SUFFIXES) and ".git" not in parts[:-1]
 
 
 def guardrail_inputs(files: Mapping[str, bytes]) -> dict[str, bytes]:
@@ -165,7 +168,7 @@ def read_guardrail_inputs(workspace: Path) -> dict[str, bytes]:
 
     files: dict[str, bytes] = {}
     for directory, dirnames, filenames in os.walk(workspace):
-        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
+        dirnames[:] = sorted(name for name in dirnames if name != ".git")
         for name in sorted(filenames):
             path = Path(directory, name)
             relative = path.relative_to(workspace).as_posix()
