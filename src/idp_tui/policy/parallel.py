@@ -182,7 +182,10 @@ def deal_tasks(
     tasks = []
     for position, doc in enumerate(docs):
         size = len(json.dumps(doc["data"], separators=(",", ":"), default=str))
-        tasks += [(TASK_COST + size, position, engine) for engine in engines_by_class[doc["class"]]]
+        engines = engines_by_class[doc["class"]]
+        if "vap" in engines and not _is_kubernetes_object(doc["data"]):
+            engines = tuple(engine for engine in engines if engine != "vap")  # no admission policy can match it
+        tasks += [(TASK_COST + size, position, engine) for engine in engines]
     loads = [0] * workers
     dealt: list[dict[int, list[str]]] = [{} for _ in range(workers)]
     for cost, position, engine in sorted(tasks, key=lambda task: -task[0]):
@@ -196,6 +199,14 @@ def deal_tasks(
         ]
         for share in dealt
     ]
+
+
+def _is_kubernetes_object(data: Any) -> bool:
+    """Whether admission policies can match ``data`` (an ``mkdocs.yml`` or a CI workflow cannot): the worker skips
+    the others, so dealing them as tasks would only unbalance the shares."""
+    from .vap_match import request_target
+
+    return isinstance(data, dict) and request_target(data) is not None
 
 
 def run_side_by_side(
