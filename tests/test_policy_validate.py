@@ -261,3 +261,15 @@ def test_a_symlink_in_a_folder_is_read_only_when_it_stays_inside_the_folder(caps
     assert "hunter2" not in out + err
     judged = {result["file"] for result in json.loads(out) if result["engine"] == "rego"}
     assert sorted(judged) == ["manifests/again.yaml", "manifests/latest.yaml"]
+
+
+def test_a_file_of_more_documents_than_the_cap_is_read_up_to_it_and_says_so(capsys, files, monkeypatch):
+    """8 MB of one-line documents is 900,000 of them (135 s and 1.1 GB before the cap): here the cap is 5."""
+    from idp_tui.policy import evaluate
+
+    monkeypatch.setattr(evaluate, "MAX_DOCUMENTS_PER_FILE", 5)
+    (files / "many.yaml").write_text("".join(f"---\nkind: ConfigMap\nmetadata: {{name: c{n}}}\n" for n in range(8)))
+    status, out, err = run(capsys, "validate", "--policy", DEMO_POLICIES, "many.yaml")
+    assert status == 1  # what was not read fails the check, as an unreadable file does
+    assert out.splitlines() == ["many.yaml:16: more than 5 documents: the rest are not read"]
+    assert err.strip() == "policies: 0 denied, 0 warnings in 5 documents"
