@@ -410,6 +410,18 @@ def split_documents(text: str) -> list[tuple[int, str]]:
     return chunks
 
 
+def first_documents(text: str, limit: int) -> tuple[str, int | None]:
+    """``text`` cut after its first ``limit`` documents, and the line where the rest starts (None when there is
+    no more than that): a reader that parses a file's documents whole bounds its work with it."""
+    if text.count("---") + text.count("...") < limit:  # fewer markers than documents allowed: nothing to cut
+        return text, None
+    chunks = split_documents(text)  # (lines before the chunk, chunk): consecutive, from the start of the text
+    if len(chunks) <= limit:
+        return text, None
+    end = sum(len(chunk) for _, chunk in chunks[:limit])
+    return text[:end], chunks[limit][0] + 1
+
+
 @lru_cache(maxsize=1)
 def _split_for_lookup(text: str) -> tuple[list[int], list[tuple[int, str]]]:
     """The chunks of a text and their line offsets, kept while its problems are placed one by one (a file of

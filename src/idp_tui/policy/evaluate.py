@@ -272,7 +272,7 @@ def read_texts(files: Mapping[str, bytes]) -> tuple[list[tuple[str, int, int, An
 
 def _parse(file: str, content: bytes, documents: list, problems: list[InputProblem]) -> None:
     from ..catalog.json_data import JSONDataError, load_json_data
-    from ..catalog.yaml_docs import load_documents
+    from ..catalog.yaml_docs import first_documents, load_documents
 
     try:
         text = content.decode("utf-8")
@@ -285,7 +285,7 @@ def _parse(file: str, content: bytes, documents: list, problems: list[InputProbl
             return
         except JSONDataError:
             pass  # JSON is YAML: the YAML reader says where and why it breaks (NaN is text there, as in YAML)
-    text, rest = _first_documents(text, MAX_DOCUMENTS_PER_FILE)
+    text, rest = first_documents(text, MAX_DOCUMENTS_PER_FILE)
     parsed, errors = load_documents(text)
     problems += [InputProblem(file, error.line, f"invalid YAML: {error.message}") for error in errors]
     documents += [(file, document.line, index, document.data) for index, document in enumerate(parsed)]
@@ -293,20 +293,6 @@ def _parse(file: str, content: bytes, documents: list, problems: list[InputProbl
         problems.append(
             InputProblem(file, rest, f"more than {MAX_DOCUMENTS_PER_FILE:,} documents: the rest are not read")
         )
-
-
-def _first_documents(text: str, limit: int) -> tuple[str, int | None]:
-    """``text`` cut after its first ``limit`` documents, and the line where the rest starts (None when there is
-    no more than that)."""
-    if text.count("---") + text.count("...") < limit:  # fewer markers than documents allowed: nothing to cut
-        return text, None
-    from ..catalog.yaml_docs import split_documents
-
-    chunks = split_documents(text)  # (lines before the chunk, chunk): consecutive, from the start of the text
-    if len(chunks) <= limit:
-        return text, None
-    end = sum(len(chunk) for _, chunk in chunks[:limit])
-    return text[:end], chunks[limit][0] + 1
 
 
 def evaluate_files(
