@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .bounded_read import MIB, size_words
+from .strict_json import JSONTooDeep, loads_strict
 
 if TYPE_CHECKING:
     import httpx
@@ -344,8 +345,6 @@ def loads_bounded(data: bytes, *, max_depth: int = MAX_JSON_DEPTH, max_values: i
     Raises:
         BodyError: kind ``not-json``, ``too-deep`` or ``too-many-values``.
     """
-    from .strict_json import JSONTooDeep, loads_strict
-
     check_json_bounds(data, max_depth=max_depth, max_values=max_values)
     try:
         return loads_strict(data)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 
+from ..strict_json import loads_strict
+
 
 class ClusterError(RuntimeError):
     """Clusters could not be read or refused an action; ``str()`` is one line for the user."""
@@ -29,8 +31,6 @@ def describe_api_error(error: Exception, what: str) -> str:
     """One line for an error from a cluster: the status and the API server's own message, never a token."""
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError, MaxRetryError, ReadTimeoutError
-
-    from ..strict_json import loads_strict
 
     if isinstance(error, ApiException):
         message = ""
