@@ -294,3 +294,73 @@ def test_a_rule_running_away_in_both_workers_is_said_once(tmp_path, two_cores):
         assert [(p.policy, p.message.split(" on ")[1]) for p in evaluation.problems] == [
             ("catalog.deny_slow", "a.yaml:1; it is not applied from there on")
         ]
+
+
+def test_tasks_are_dealt_by_the_costs_measured_before_and_by_size_only_when_never_measured():
+    docs = [{"i": n, "class": "manifest", "data": data} for n, (_, _, data) in enumerate(DOCUMENTS[:2])]
+    docs.append({"i": 2, "class": "entity", "data": component("tiny", 0)})
+    engines = {"manifest": ("rego", "vap"), "entity": ("rego",)}
+    by_size = deal_tasks(docs, engines, 2)
+    assert sorted(doc["engines"] for share in by_size for doc in share if doc["i"] == 0) == [["rego"], ["vap"]]
+
+    # Measured: the tiny entity's catalog rules are slow, Deployments are quick: the entity gets a worker alone.
+    costs = {
+        ("rego", "entity", "backstage.io/v1alpha1", "Component"): 40_000,
+        ("rego", "manifest", "apps/v1", "Deployment"): 300,
+        ("vap", "manifest", "apps/v1", "Deployment"): 200,
+    }
+    measured = deal_tasks(docs, engines, 2, costs)
+    assert sorted([(doc["i"], doc["engines"]) for doc in share] for share in measured) == [
+        [(0, ["rego", "vap"]), (1, ["rego", "vap"])],
+        [(2, ["rego"])],
+    ]
+
+
+def test_a_measured_cost_is_the_mean_of_the_last_and_the_ones_before_and_a_strange_one_is_ignored():
+    from idp_tui.policy.parallel import MAX_KEY_CHARS, MAX_REMEMBERED_COSTS, remember_costs
+
+    costs: dict = {}
+    doc = {"i": 0, "class": "manifest", "data": deployment("web")}
+    remember_costs(costs, doc, {"cost": {"rego": 1000, "vap": 400}})
+    remember_costs(costs, doc, {"cost": {"rego": 3000}})
+    assert costs == {
+        ("rego", "manifest", "apps/v1", "Deployment"): 2000,
+        ("vap", "manifest", "apps/v1", "Deployment"): 400,
+    }
+    # Answers come from a process that runs other people's policies: only sane numbers for known engines count.
+    for strange in ({"rego": -5}, {"rego": True}, {"rego": "9"}, {"rego": 10**12}, {"shell": 5}, ["rego"], None):
+        remember_costs(costs, doc, {"cost": strange})
+    assert costs[("rego", "manifest", "apps/v1", "Deployment")] == 2000 and len(costs) == 2
+    long_kind = {"i": 1, "class": "manifest", "data": {"apiVersion": "v1", "kind": "K" * 100_000}}
+    remember_costs(costs, long_kind, {"cost": {"rego": 7}})
+    assert ("rego", "manifest", "v1", "K" * MAX_KEY_CHARS) in costs
+    for n in range(MAX_REMEMBERED_COSTS + 10):
+        remember_costs(costs, {"i": 0, "class": "manifest", "data": {"kind": f"Kind{n}"}}, {"cost": {"rego": 1}})
+    assert len(costs) == MAX_REMEMBERED_COSTS
+    remember_costs(costs, doc, {"cost": {"rego": 1000}})  # a kind already known is still updated
+    assert costs[("rego", "manifest", "apps/v1", "Deployment")] == 1500
+
+
+def test_what_the_workers_measure_deals_the_next_evaluation(tmp_path, two_cores):
+    """A small entity whose catalog rule takes a while, beside a larger Deployment: dealt by size, the Deployment's
+    two engines go to different workers; once the workers have measured, the slow entity gets a worker alone."""
+    (tmp_path / "rules.rego").write_text(textwrap.dedent(REGO))
+    (tmp_path / "admission.yaml").write_text(yaml.safe_dump_all(ADMISSION))
+    (tmp_path / "catalog.rego").write_text(
+        'package catalog\nimport rego.v1\ndeny_busy contains "busy" if count([n | some n in numbers.range(1, 20000)]) < 0\n'
+    )
+    documents = [("catalog-info.yaml", 1, component("c", 10)), ("web.yaml", 1, deployment("web", env=30))]
+    with load_policies([tmp_path]) as policy_set:
+        start_spare(policy_set)
+        spare = spare_of(policy_set)
+        main = policy_set.runtime.worker
+        first = evaluate_documents(policy_set, documents, workers=2)
+        costs = policy_set.runtime.task_costs
+        entity_cost = costs[("rego", "entity", "backstage.io/v1alpha1", "Component")]
+        deployment_costs = [costs[(engine, "manifest", "apps/v1", "Deployment")] for engine in ("rego", "vap")]
+        assert entity_cost > sum(deployment_costs)
+
+        sent_before = (main.documents_sent, spare.documents_sent)
+        second = evaluate_documents(policy_set, documents, workers=2)
+        assert (main.documents_sent - sent_before[0], spare.documents_sent - sent_before[1]) == (1, 1)
+        assert listed(second) == listed(first) == listed(evaluate_documents(policy_set, documents, workers=1))

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from ..bounded_read import MIB, RefusedRead, read_regular_file, resolves_within
 from . import parallel
 from .models import InputProblem, PolicyEvaluation, PolicyProblem, PolicyResult, PolicySet
-from .parallel import PARALLEL_MIN_DOCUMENTS, ready_spare, run_sharded, run_side_by_side
+from .parallel import PARALLEL_MIN_DOCUMENTS, ready_spare, remember_costs, run_sharded, run_side_by_side
 from .runtime import Runner
 
 MAX_INPUT_FILE_BYTES = 8 * MIB
@@ -121,10 +121,12 @@ def _evaluate(
                 answers = run_sharded(_runners(policy_set, count), docs, context, where, deadline)
             elif spare is not None:
                 engines = _engines_by_class(policy_set)
-                answers = run_side_by_side([runner, spare], docs, engines, context, where, deadline)
+                costs = policy_set.runtime.task_costs
+                answers = run_side_by_side([runner, spare], docs, engines, context, where, deadline, costs)
             else:
                 answers = runner.run(docs, context, where, deadline)
             for answer in answers:
+                remember_costs(policy_set.runtime.task_costs, docs[answer["i"]], answer)
                 file, line, document_index, data, _ = items[answer["i"]]
                 kind, name = _kind_and_name(data)
                 for policy, engine, action, message, reason in answer["results"]:

@@ -156,6 +156,7 @@ class PolicyRuntime:
         self.lock = threading.Lock()
         self.worker: Any = None
         self.extra_workers: list[Any] = []  # beside the first: large evaluations, and the engines side by side
+        self.task_costs: dict[tuple[str, ...], float] = {}  # microseconds per kind of task (see parallel.py)
 
     def close(self) -> None:
         with self.lock:

@@ -14,8 +14,9 @@ process the parent kills when a document takes longer than its deadline (see ``r
 - it exits when its parent goes away (stdin closes, or the parent's pid changes).
 
 Protocol: one JSON object per line each way. ``{"op": "setup", ...}`` is answered by one line with the problems
-found compiling; ``{"op": "eval", "docs": [...]}`` by one line per document, then ``{"done": true}``. A document
-with ``engines`` (``["rego"]`` or ``["vap"]``) is evaluated by those engines only: another worker has the rest.
+found compiling; ``{"op": "eval", "docs": [...]}`` by one line per document (its verdicts, problems, and the
+microseconds each engine took), then ``{"done": true}``. A document with ``engines`` (``["rego"]`` or ``["vap"]``)
+is evaluated by those engines only: another worker has the rest.
 """
 
 from __future__ import annotations
@@ -167,15 +168,20 @@ class Worker:
         for doc in request["docs"]:
             results: list[list] = []
             problems: list[tuple] = []
+            cost: dict[str, int] = {}  # microseconds each engine took: the parent deals later tasks by them
             data = doc["data"]
             engines = doc.get("engines") or ENGINES  # a document split between two workers names its share
             if "rego" in engines and self.rego is not None and (only_rules is None or only_rules):
+                started = time.perf_counter()
                 rego_results, rego_problems = self.rego.evaluate(data, doc["class"], only_rules)
                 results += [[policy, "rego", action, message, None] for policy, action, message in rego_results]
                 problems += rego_problems
+                cost["rego"] = round((time.perf_counter() - started) * 1e6)
             if "vap" in engines and self.bindings and doc["class"] == "manifest" and isinstance(data, dict):
+                started = time.perf_counter()
                 self._evaluate_vap(data, only_bindings, namespaces, namespace_objects, results, problems)
-            write({"i": doc["i"], "results": _bounded(results), "problems": problems})
+                cost["vap"] = round((time.perf_counter() - started) * 1e6)
+            write({"i": doc["i"], "results": _bounded(results), "problems": problems, "cost": cost})
         write({"done": True})
 
     def _evaluate_vap(self, data, only_bindings, namespaces, namespace_objects, results, problems) -> None:
