@@ -4,6 +4,7 @@ engines side by side; the verdicts and problems are the ones a single worker giv
 
 from __future__ import annotations
 
+import os
 import textwrap
 import threading
 
@@ -364,3 +365,29 @@ def test_what_the_workers_measure_deals_the_next_evaluation(tmp_path, two_cores)
         second = evaluate_documents(policy_set, documents, workers=2)
         assert (main.documents_sent - sent_before[0], spare.documents_sent - sent_before[1]) == (1, 1)
         assert listed(second) == listed(first) == listed(evaluate_documents(policy_set, documents, workers=1))
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="two workers can only be kept apart on two CPUs")
+def test_two_workers_sharing_an_evaluation_run_on_different_cpus_and_anywhere_after_it(tmp_path, two_cores):
+    (tmp_path / "rules.rego").write_text(textwrap.dedent(REGO))
+    (tmp_path / "admission.yaml").write_text(yaml.safe_dump_all(ADMISSION))
+    (tmp_path / "catalog.rego").write_text(
+        "package catalog\nimport rego.v1\n"
+        'deny_busy contains "busy" if count([n | some n in numbers.range(1, 400000)]) < 0\n'
+    )
+    documents = [("catalog-info.yaml", 1, component("c", 10)), ("web.yaml", 1, deployment("web"))]
+    everywhere = os.sched_getaffinity(0)
+    with load_policies([tmp_path], timeout=30.0) as policy_set:
+        start_spare(policy_set)
+        spare = spare_of(policy_set)
+        main = policy_set.runtime.worker
+        evaluate_documents(policy_set, documents, workers=1)  # the first worker is running
+        pids = (main.worker.process.pid, spare.worker.process.pid)
+        seen: list[tuple[set, set]] = []
+        evaluation = threading.Thread(target=evaluate_documents, args=(policy_set, documents), kwargs={"workers": 2})
+        evaluation.start()
+        while evaluation.is_alive():
+            seen.append(tuple(os.sched_getaffinity(pid) for pid in pids))
+            evaluation.join(0.002)
+        assert any(first and second and not first & second for first, second in seen), seen[:3]
+        assert all(os.sched_getaffinity(pid) == everywhere for pid in pids)

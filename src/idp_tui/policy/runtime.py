@@ -157,6 +157,12 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def run_on(self, cpus: set[int]) -> None:
+        """Let the worker run only on ``cpus`` (where Linux allows it; elsewhere nothing happens)."""
+        if self.alive:
+            with contextlib.suppress(AttributeError, OSError):
+                os.sched_setaffinity(self.process.pid, cpus)
+
     def close(self) -> None:
         self._finalizer()
 
