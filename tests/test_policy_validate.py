@@ -273,3 +273,47 @@ def test_a_file_of_more_documents_than_the_cap_is_read_up_to_it_and_says_so(caps
     assert status == 1  # what was not read fails the check, as an unreadable file does
     assert out.splitlines() == ["many.yaml:16: more than 5 documents: the rest are not read"]
     assert err.strip() == "policies: 0 denied, 0 warnings in 5 documents"
+
+
+def configmaps(count: int, first: int = 0) -> str:
+    return "".join(f"---\nkind: ConfigMap\nmetadata: {{name: c{n}}}\n" for n in range(first, first + count))
+
+
+def test_the_files_together_are_read_up_to_a_number_of_documents_and_say_where_reading_stopped(
+    capsys, files, monkeypatch
+):
+    """100,000 files of 10,000 documents each would be a billion documents: the files together are capped too
+    (1,000,000 documents; here 6)."""
+    from idp_tui.policy import evaluate
+
+    monkeypatch.setattr(evaluate, "MAX_DOCUMENTS", 6)
+    folder = files / "inputs"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(configmaps(4))
+    (folder / "b.yaml").write_text(configmaps(4, first=4))
+    (folder / "c.yaml").write_text(configmaps(1, first=8))
+    (folder / "d.yaml").write_text(configmaps(1, first=9))
+    status, out, err = run(capsys, "validate", "--policy", DEMO_POLICIES, "inputs")
+    assert status == 1  # what was not read fails the check, as an unreadable file does
+    assert out.splitlines() == [
+        "inputs/b.yaml:7: the files hold 6 documents here: the rest are not read",
+        "inputs/c.yaml:1: not read, nor the 1 file after it: the files before hold 6 documents already",
+    ]
+    assert err.strip().endswith("policies: 0 denied, 0 warnings in 6 documents")
+
+
+def test_the_files_together_are_read_up_to_a_number_of_bytes(capsys, files, monkeypatch):
+    from idp_tui.bounded_read import MIB
+    from idp_tui.policy import evaluate
+
+    monkeypatch.setattr(evaluate, "MAX_INPUT_BYTES", 2 * MIB)
+    folder = files / "inputs"
+    folder.mkdir()
+    for name in "abcd":  # a little over 1 MiB each: a and b are read, and then the budget is spent
+        (folder / f"{name}.yaml").write_text(f"kind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{x: {'y' * MIB}}}\n")
+    status, out, err = run(capsys, "validate", "--policy", DEMO_POLICIES, "inputs")
+    assert status == 1
+    assert out.splitlines() == [
+        "inputs/c.yaml:1: not read, nor the 1 file after it: the files before hold 2 MiB already"
+    ]
+    assert err.strip().endswith("policies: 0 denied, 0 warnings in 2 documents")

@@ -27,6 +27,9 @@ MAX_INPUT_FILE_BYTES = 8 * MIB
 MAX_INPUT_FILES = 100_000
 # A rendered Helm chart holds hundreds of documents; 8 MB of one-line documents is 900,000 (135 s, 1.1 GB).
 MAX_DOCUMENTS_PER_FILE = 10_000
+# All the files of one evaluation together: each file is bounded on its own, but 100,000 of them are not.
+MAX_INPUT_BYTES = 1024 * MIB
+MAX_DOCUMENTS = 1_000_000
 INPUT_SUFFIXES = (".yaml", ".yml", ".json")
 BACKSTAGE_GROUPS = ("backstage.io/", "scaffolder.backstage.io/")
 
@@ -236,65 +239,96 @@ def _input_files(paths: Iterable[str | os.PathLike], problems: list[InputProblem
     return files
 
 
+class _Reader:
+    """The documents of one evaluation's files, read one file after another, and what could not be read; the
+    files together hold at most ``MAX_DOCUMENTS`` documents and ``MAX_INPUT_BYTES`` bytes (and one file more)."""
+
+    def __init__(self) -> None:
+        self.documents: list[tuple[str, int, int, Any]] = []
+        self.problems: list[InputProblem] = []
+        self._bytes = 0
+
+    def full(self, file: str, files_left: int) -> bool:
+        """Whether the budget is spent; if so, it is said once, at ``file``, the first file not read."""
+        if len(self.documents) < MAX_DOCUMENTS and self._bytes < MAX_INPUT_BYTES:
+            return False
+        what = (
+            f"{MAX_DOCUMENTS:,} documents"
+            if len(self.documents) >= MAX_DOCUMENTS
+            else f"{MAX_INPUT_BYTES // MIB:,} MiB"
+        )
+        others = files_left - 1
+        after = f", nor the {others:,} file{'s' if others > 1 else ''} after it" if others else ""
+        self.problems.append(InputProblem(file, 1, f"not read{after}: the files before hold {what} already"))
+        return True
+
+    def parse(self, file: str, content: bytes) -> None:
+        from ..catalog.json_data import JSONDataError, load_json_data
+        from ..catalog.yaml_docs import first_documents, load_documents
+
+        self._bytes += len(content)
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError as error:
+            self.problems.append(InputProblem(file, 1, f"not UTF-8 text (byte {error.start})"))
+            return
+        if file.endswith(".json"):
+            try:
+                self.documents.append((file, 1, 0, load_json_data(text)))
+                return
+            except JSONDataError:
+                pass  # JSON is YAML: the YAML reader says where and why it breaks (NaN is text there, as in YAML)
+        room = MAX_DOCUMENTS - len(self.documents)
+        text, rest = first_documents(text, min(MAX_DOCUMENTS_PER_FILE, room))
+        parsed, errors = load_documents(text)
+        self.problems += [InputProblem(file, error.line, f"invalid YAML: {error.message}") for error in errors]
+        self.documents += [(file, document.line, index, document.data) for index, document in enumerate(parsed)]
+        if rest is not None:
+            why = (
+                f"more than {MAX_DOCUMENTS_PER_FILE:,} documents"
+                if room >= MAX_DOCUMENTS_PER_FILE
+                else f"the files hold {MAX_DOCUMENTS:,} documents here"
+            )
+            self.problems.append(InputProblem(file, rest, f"{why}: the rest are not read"))
+
+
 def read_documents(paths: Iterable[str | os.PathLike]) -> tuple[list[tuple[str, int, int, Any]], list[InputProblem]]:
     """Every document of the YAML and JSON files under ``paths``: ``(file, line, index, data)``, and the
     files or documents that could not be read. A symlink found in a folder is read only when it leads to a file
     inside that folder: a policy echoes its input, so ``/etc/passwd`` must not become one."""
-    problems: list[InputProblem] = []
-    documents: list[tuple[str, int, int, Any]] = []
-    for file, real_root in _input_files(paths, problems):
+    reader = _Reader()
+    files = _input_files(paths, reader.problems)
+    for position, (file, real_root) in enumerate(files):
+        if reader.full(file, len(files) - position):
+            break
         source = file
         if real_root is not None:
             source = os.path.realpath(file)
             if not resolves_within(source, real_root):
-                problems.append(InputProblem(file, 1, "not read: a symlink that leads outside its folder"))
+                reader.problems.append(InputProblem(file, 1, "not read: a symlink that leads outside its folder"))
                 continue
         try:
             # The resolved path, opened without following a symlink: one swapped in since is refused.
             content, _ = read_regular_file(source, MAX_INPUT_FILE_BYTES, follow_symlinks=real_root is None)
         except RefusedRead as error:
-            problems.append(InputProblem(file, 1, f"not read: {error}"))
+            reader.problems.append(InputProblem(file, 1, f"not read: {error}"))
             continue
-        _parse(file, content, documents, problems)
-    return documents, problems
+        reader.parse(file, content)
+    return reader.documents, reader.problems
 
 
 def read_texts(files: Mapping[str, bytes]) -> tuple[list[tuple[str, int, int, Any]], list[InputProblem]]:
     """:func:`read_documents` for files already in memory (``{name: content}``, as a golden path's dry run
     returns them): each file's documents ``(file, line, index, data)``, and what could not be parsed."""
-    problems: list[InputProblem] = []
-    documents: list[tuple[str, int, int, Any]] = []
-    for file, content in files.items():
+    reader = _Reader()
+    for position, (file, content) in enumerate(files.items()):
+        if reader.full(file, len(files) - position):
+            break
         if len(content) > MAX_INPUT_FILE_BYTES:
-            problems.append(InputProblem(file, 1, f"not read: larger than {MAX_INPUT_FILE_BYTES // MIB} MiB"))
+            reader.problems.append(InputProblem(file, 1, f"not read: larger than {MAX_INPUT_FILE_BYTES // MIB} MiB"))
             continue
-        _parse(file, content, documents, problems)
-    return documents, problems
-
-
-def _parse(file: str, content: bytes, documents: list, problems: list[InputProblem]) -> None:
-    from ..catalog.json_data import JSONDataError, load_json_data
-    from ..catalog.yaml_docs import first_documents, load_documents
-
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as error:
-        problems.append(InputProblem(file, 1, f"not UTF-8 text (byte {error.start})"))
-        return
-    if file.endswith(".json"):
-        try:
-            documents.append((file, 1, 0, load_json_data(text)))
-            return
-        except JSONDataError:
-            pass  # JSON is YAML: the YAML reader says where and why it breaks (NaN is text there, as in YAML)
-    text, rest = first_documents(text, MAX_DOCUMENTS_PER_FILE)
-    parsed, errors = load_documents(text)
-    problems += [InputProblem(file, error.line, f"invalid YAML: {error.message}") for error in errors]
-    documents += [(file, document.line, index, document.data) for index, document in enumerate(parsed)]
-    if rest is not None:
-        problems.append(
-            InputProblem(file, rest, f"more than {MAX_DOCUMENTS_PER_FILE:,} documents: the rest are not read")
-        )
+        reader.parse(file, content)
+    return reader.documents, reader.problems
 
 
 def evaluate_files(
