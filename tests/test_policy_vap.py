@@ -240,6 +240,29 @@ def test_variables_are_evaluated_lazily_and_an_error_belongs_to_the_expressions_
     ]
 
 
+def test_a_variable_keeps_its_cel_type_as_in_kubernetes(load):
+    # Python has no unsigned integer: a uint handed out of the engine and back in came back an int, so the first
+    # validation was false and the second had no overload for int + uint.
+    policy_set = load(
+        policy(
+            "types",
+            [
+                {"expression": "type(variables.size) == uint", "message": "size is not a uint"},
+                {"expression": "variables.size + 1u == 4u", "message": "size + 1u is not 4u"},
+                {"expression": "variables.next > variables.size", "message": "next is not larger"},
+            ],
+            variables=[
+                {"name": "size", "expression": "uint(object.spec.replicas)"},
+                {"name": "next", "expression": "variables.size + 1u"},
+            ],
+        ),
+        binding("types"),
+    )
+    evaluation = evaluate(policy_set, deployment(replicas=3))
+    assert messages(evaluation) == []
+    assert evaluation.problems == ()
+
+
 def test_message_expression_then_message_then_the_failed_expression_and_the_reason(load):
     policy_set = load(
         policy(

@@ -5,10 +5,10 @@ server's order: the policy's ``matchConstraints`` and the binding's ``matchResou
 CREATE, exclusions, object and namespace selectors), the params (``paramKind`` with the binding's ``paramRef``,
 from the objects found beside the policies; one evaluation per param a selector picks;
 ``parameterNotFoundAction``), the ``matchConditions`` (all must hold), then each validation. ``variables`` are
-evaluated lazily, once per object and param, as the API server does. A validation that is false fails with its
-``message``, or its ``messageExpression`` when that yields a one-line non-empty string, or ``failed expression:
-<expression>``; an expression that fails to evaluate follows the policy's ``failurePolicy`` (``Fail`` by default:
-``expression '<expression>' resulted in error: <why>``).
+evaluated lazily, only for the expressions that read them, with the value and type the API server gives them.
+A validation that is false fails with its ``message``, or its ``messageExpression`` when that yields a one-line
+non-empty string, or ``failed expression: <expression>``; an expression that fails to evaluate follows the
+policy's ``failurePolicy`` (``Fail`` by default: ``expression '<expression>' resulted in error: <why>``).
 
 The binding's ``validationActions`` give the verdict: ``Deny`` (a deny), ``Warn`` (a warning) or ``Audit`` (an
 audit note); with ``Audit`` beside ``Deny`` or ``Warn`` the stronger one is reported.
@@ -43,6 +43,7 @@ class Expression:
     path: tuple
     line: int
     compiled: cel_support.Compiled
+    inlined: cel_support.Compiled | None = None  # with the variables it reads computed inside (tried first)
 
 
 @dataclass
@@ -151,7 +152,12 @@ def prepare_policy(file: str, line: int, data: dict, lines: dict) -> tuple[Polic
     for expression in compiled_all:
         for used in sorted(expression.compiled.uses_variables - declared):
             problems.append((file, expression.line, name, f"undeclared reference to 'variables.{used}'"))
-    return (None if problems else policy), problems
+    if problems:
+        return None, problems
+    variables = {variable: expression.compiled for variable, expression in policy.variables.items()}
+    for expression in compiled_all:
+        expression.inlined = cel_support.with_variables_inlined(expression.compiled, variables)
+    return policy, problems
 
 
 def prepare_binding(file: str, line: int, data: dict, policy: Policy) -> Binding:
@@ -217,9 +223,11 @@ class DocumentContext:
     """The CEL context of one document, made on first use and shared by every policy evaluated on it.
 
     Converting a value into the engine costs more than most expressions, so the object is converted once per
-    document, and a variable is computed and converted once per document when policies declare it alike (the
-    same name, expression and dependencies, and no ``params``): policies often share ``podSpec`` or
-    ``containers``. Each (policy, param) evaluation sets ``params``, ``namespaceObject`` and the rest.
+    document. An expression that reads variables computes them itself, inside the engine
+    (``Expression.inlined``); when that fails, they are computed one by one to say which failed and how, and
+    then a variable is computed and converted once per document when policies declare it alike (the same name,
+    expression and dependencies, and no ``params``). Each (policy, param) evaluation sets ``params``,
+    ``namespaceObject`` and the rest.
 
     Every value bound drops the engine's prepared environment, and the next expression rebuilds it (copying every
     value in it, the object included): so ``params`` and ``namespaceObject`` are bound only when they change
@@ -311,6 +319,11 @@ class Evaluation:
             self.document.shared[signature] = (True, value)
 
     def run(self, expression: Expression) -> Any:
+        if expression.inlined is not None:
+            try:
+                return cel_support.evaluate(expression.inlined, self.context)
+            except (cel_support.Lacks, cel_support.EvaluationError):
+                pass  # computed step by step below, which says which variable failed and how
         compiled = expression.compiled
         needed = self.policy.variables if compiled.needs_variables_map else compiled.uses_variables
         for used in needed:
