@@ -391,3 +391,42 @@ def test_two_workers_sharing_an_evaluation_run_on_different_cpus_and_anywhere_af
             evaluation.join(0.002)
         assert any(first and second and not first & second for first, second in seen), seen[:3]
         assert all(os.sched_getaffinity(pid) == everywhere for pid in pids)
+
+
+def test_answers_complete_at_once_are_read_in_the_calling_thread_and_a_long_evaluations_by_a_thread_per_worker(
+    tmp_path, two_cores, monkeypatch
+):
+    """A golden path's check is over within a worker's memory-check interval: both workers' answers are read in
+    turn, without a thread (one started then waits for a core the workers have). A longer evaluation gets a
+    reading thread per further worker, so each worker's deadlines and memory checks run while the others work."""
+    (tmp_path / "rules.rego").write_text(textwrap.dedent(REGO))
+    (tmp_path / "admission.yaml").write_text(yaml.safe_dump_all(ADMISSION))
+    (tmp_path / "catalog.rego").write_text(
+        "package catalog\nimport rego.v1\n"
+        'deny_busy contains "busy" if {\n  input.metadata.name == "busy"\n'
+        "  count([n | some n in numbers.range(1, 400000)]) < 0\n}\n"
+    )
+    started: list[str] = []
+
+    class CountedThread(threading.Thread):
+        def start(self) -> None:
+            started.append(self.name)
+            super().start()
+
+    monkeypatch.setattr(parallel_module.threading, "Thread", CountedThread)
+    with load_policies([tmp_path], timeout=30.0) as policy_set:
+        start_spare(policy_set)
+        spare = spare_of(policy_set)
+        evaluate_documents(policy_set, DOCUMENTS, workers=1)  # the first worker is running
+        started.clear()
+        sent = spare.documents_sent
+        # The interval made long for the quick evaluation (a loaded machine may take more than 50 ms), and short
+        # for the busy one: the test is which way each goes, not how long either takes.
+        monkeypatch.setattr(parallel_module, "MEMORY_CHECK_INTERVAL", 5.0)
+        quick = evaluate_documents(policy_set, DOCUMENTS, workers=2)
+        assert spare.documents_sent > sent and started == []
+        monkeypatch.setattr(parallel_module, "MEMORY_CHECK_INTERVAL", 0.001)
+        busy = [("catalog-info.yaml", 1, component("busy", 10)), *DOCUMENTS]
+        slow = evaluate_documents(policy_set, busy, workers=2)
+        assert len(started) == 1
+    assert listed(slow) == listed(quick)  # the busy rule finds nothing: it only takes time

@@ -73,11 +73,11 @@ def resident_memory(pid: int) -> int:
         return 0
 
 
-def _worker_command() -> list[str]:
+def _worker_command(wake: int) -> list[str]:
     # -I: no PYTHON* variables, no user site-packages, no current directory on sys.path; the package's own
     # location is added explicitly so a checkout run without installing works too.
     root = os.path.dirname(os.path.dirname(os.path.abspath(idp_tui.__file__)))
-    code = f"import sys; sys.path.insert(0, {root!r}); from idp_tui.policy.worker import main; main()"
+    code = f"import sys; sys.path.insert(0, {root!r}); from idp_tui.policy.worker import main; main({wake})"
     return [sys.executable, "-I", "-c", code]
 
 
@@ -85,18 +85,32 @@ class WorkerProcess:
     """One worker process and its line protocol."""
 
     def __init__(self, setup: dict[str, Any], *, setup_timeout: float = SETUP_TIMEOUT) -> None:
-        self.process = subprocess.Popen(
-            _worker_command(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={},
-            cwd="/",
-            close_fds=True,
-        )
+        # The wake pipe (see worker.py): the worker writes a byte when its answers are ready to read.
+        wake_read, wake_write = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                _worker_command(wake_write),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env={},
+                cwd="/",
+                close_fds=True,
+                pass_fds=(wake_write,),
+            )
+        except BaseException:
+            os.close(wake_read)
+            raise
+        finally:
+            os.close(wake_write)  # the worker's alone: its end closes when it stops
+        self._wake: int | None = wake_read
+        self._woken = False  # a wake byte was taken, and the output not read since
+        self._unanswered = 0  # requests sent whose answer the worker has not said complete (a "." each)
+        self._output = self.process.stdout.fileno()
+        os.set_blocking(self._output, False)  # read as far as it goes, when woken
         self._buffer = b""
         self._memory_checked = 0.0
-        self._finalizer = weakref.finalize(self, _kill, self.process)
+        self._finalizer = weakref.finalize(self, _kill, self.process, wake_read)
         self.send(setup)
         self.setup_answer = self.receive(setup_timeout)
 
@@ -106,6 +120,7 @@ class WorkerProcess:
         try:
             self.process.stdin.write(data)
             self.process.stdin.flush()
+            self._unanswered += 1
         except (BrokenPipeError, OSError, ValueError):
             self.close()
             raise WorkerFailed("crash") from None
@@ -113,11 +128,15 @@ class WorkerProcess:
     def receive(self, timeout: float) -> dict[str, Any]:
         """The next line, within ``timeout`` seconds.
 
+        The worker writes each document's answer as soon as it has it, but wakes this process only when its answer
+        to the request is complete (see worker.py): meanwhile this process sleeps, and the answers written wait in
+        the pipe. Every ``MEMORY_CHECK_INTERVAL`` it looks anyway, so a document's deadline runs from when the
+        answer before it was seen, at most that much after it was written.
+
         Raises:
             WorkerFailed: the deadline passed (the worker is killed) or the worker stopped.
         """
         deadline = time.monotonic() + timeout
-        descriptor = self.process.stdout.fileno()
         while b"\n" not in self._buffer:
             now = time.monotonic()
             if now - self._memory_checked >= MEMORY_CHECK_INTERVAL:
@@ -129,16 +148,45 @@ class WorkerProcess:
             if left <= 0:
                 self.close()
                 raise WorkerFailed("timeout")
-            ready, _, _ = select.select([descriptor], [], [], min(left, MEMORY_CHECK_INTERVAL))
-            if not ready:
-                continue
-            chunk = os.read(descriptor, 1 << 20)
+            if not self._woken:
+                # Part of a line read: the rest is being written, so wait for it on the output itself.
+                watched = self._output if self._buffer or self._wake is None else self._wake
+                ready, _, _ = select.select([watched], [], [], min(left, MEMORY_CHECK_INTERVAL))
+                if ready and watched == self._wake:
+                    self._take_wake()
+            self._woken = False
+            self._read_available()
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return json.loads(line)
+
+    @property
+    def answered(self) -> bool:
+        """Whether the worker has said its answers to every request sent are complete (or has stopped)."""
+        return self._unanswered <= 0 or self._wake is None
+
+    def _take_wake(self) -> None:
+        """Read the wake pipe (it is readable): the worker has something to read, and may have completed answers."""
+        signals = os.read(self._wake, 4096)
+        if not signals:
+            self._wake = None  # the worker is gone (its output ends too); closed by close()
+        self._unanswered -= signals.count(b".")
+        self._woken = True
+
+    def _read_available(self) -> None:
+        """Add what the worker has written so far to the buffer.
+
+        Raises:
+            WorkerFailed: the worker's output ended (it stopped).
+        """
+        while True:
+            try:
+                chunk = os.read(self._output, 1 << 20)
+            except BlockingIOError:
+                return
             if not chunk:
                 self.close()
                 raise WorkerFailed("crash")
             self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        return json.loads(line)
 
     def evaluate(self, request: dict[str, Any], timeout: float) -> Iterator[dict[str, Any]]:
         """Send an ``eval`` request; yield each document's answer, each within ``timeout`` of the previous."""
@@ -164,10 +212,27 @@ class WorkerProcess:
                 os.sched_setaffinity(self.process.pid, cpus)
 
     def close(self) -> None:
+        self._wake = None  # closed by the finalizer
         self._finalizer()
 
 
-def _kill(process: subprocess.Popen) -> None:
+def wait_for_answers(workers: list[WorkerProcess], seconds: float) -> bool:
+    """Sleep until every one of ``workers`` has completed its answers (:attr:`WorkerProcess.answered`), for at most
+    ``seconds``; False when one has not."""
+    deadline = time.monotonic() + seconds
+    while True:
+        waiting = {worker._wake: worker for worker in workers if not worker.answered}
+        left = deadline - time.monotonic()
+        if not waiting or left <= 0:
+            return not waiting
+        ready, _, _ = select.select(list(waiting), [], [], left)
+        for descriptor in ready:
+            waiting[descriptor]._take_wake()
+
+
+def _kill(process: subprocess.Popen, wake: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(wake)
     if process.poll() is None:
         process.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):

@@ -17,6 +17,12 @@ Protocol: one JSON object per line each way. ``{"op": "setup", ...}`` is answere
 found compiling; ``{"op": "eval", "docs": [...]}`` by one line per document (its verdicts, problems, and the
 microseconds each engine took), then ``{"done": true}``. A document with ``engines`` (``["rego"]`` or ``["vap"]``)
 is evaluated by those engines only: another worker has the rest.
+
+Each document's answer is written as soon as it is known (if the worker is killed, the parent knows which
+document it was on), but the parent is woken only by a byte on a second pipe (the wake pipe): ``.`` when the
+answer to a request is complete, ``+`` before the answers it has not read could fill the output pipe. Waking it
+at every document took a core from the workers while they ran: on a golden path's check the parent woke nine
+times, and the check took 0.3-0.5 ms longer.
 """
 
 from __future__ import annotations
@@ -35,6 +41,9 @@ ENGINES = ("rego", "vap")  # in the order their verdicts on one document are lis
 # build 10 MB), and past this many messages from one policy on one document the rest are counted, not listed.
 MAX_MESSAGE_CHARS = 2000
 MAX_MESSAGES_PER_POLICY = 100
+# The parent is woken before this many bytes of answers wait for it: well under a pipe's 64 KiB, so the worker
+# never blocks on a full pipe that nobody is reading.
+WAKE_BEFORE_BYTES = 16 * 1024
 
 
 def _confine() -> None:
@@ -73,6 +82,32 @@ def _watch_parent(parent: int) -> None:
         time.sleep(1.0)
         if os.getppid() != parent:
             os._exit(3)
+
+
+class Answers:
+    """The protocol's output: each message a JSON line on ``out``; on ``wake`` (a file descriptor, or None) a
+    ``.`` when the answer to a request is complete, and a ``+`` before the answers not yet read could fill the
+    pipe."""
+
+    def __init__(self, out, wake: int | None) -> None:
+        self.out = out
+        self.wake_fd = wake
+        self.unread = 0  # bytes written since the parent was last woken
+
+    def write(self, message: dict) -> None:
+        data = json.dumps(message, separators=(",", ":")).encode("utf-8") + b"\n"
+        if self.unread + len(data) > WAKE_BEFORE_BYTES:
+            self._wake(b"+")
+        self.out.write(data)
+        self.unread += len(data)
+
+    def complete(self) -> None:
+        self._wake(b".")
+
+    def _wake(self, signal: bytes) -> None:
+        if self.wake_fd is not None:
+            os.write(self.wake_fd, signal)
+        self.unread = 0
 
 
 class Worker:
@@ -231,8 +266,9 @@ def _bounded(results: list[list]) -> list[list]:
     return kept
 
 
-def main() -> None:
-    """Run the worker on this process's stdin and stdout (see the module docstring)."""
+def main(wake: int | None = None) -> None:
+    """Run the worker on this process's stdin and stdout (see the module docstring); ``wake`` is the write end of
+    the wake pipe."""
     protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
     protocol_in = os.fdopen(os.dup(0), "rb")
     null = os.open(os.devnull, os.O_RDWR)
@@ -244,19 +280,17 @@ def main() -> None:
     _confine()
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     worker = Worker()
-
-    def write(message: dict) -> None:
-        protocol_out.write(json.dumps(message, separators=(",", ":")).encode("utf-8") + b"\n")
-
+    answers = Answers(protocol_out, wake)
     for line in protocol_in:
         request = json.loads(_without_lone_surrogates(line))
         operation = request.get("op")
         if operation == "setup":
-            write(worker.setup(request))
+            answers.write(worker.setup(request))
         elif operation == "eval":
-            worker.evaluate(request, write)
+            worker.evaluate(request, answers.write)
         elif operation == "exit":
             break
+        answers.complete()  # every request but exit: the parent counts them
     protocol_out.flush()
 
 
