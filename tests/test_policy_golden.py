@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -140,6 +142,17 @@ def test_scaffold_dry_run_shows_the_deny_the_run_would_meet(capsys, tmp_path):
         ("k8s/deployment.yaml", 1, "main.deny_latest_image", "rego", "deny"),
         ("k8s/deployment.yaml", 1, "idp-pinned-images", "vap", "deny"),
     ]
+
+
+def test_a_command_that_ends_while_the_second_policy_worker_starts_ends_without_a_traceback():
+    """The first check of a golden path starts a second policy worker in the background (where there are two cores);
+    ``scaffold --dry-run`` ends right after it, and the worker still starting is stopped quietly at exit."""
+    latest = {**VALUES, "imageTag": "latest"}
+    command = [sys.executable, "-m", "idp_tui", "scaffold", "microservice-golden-path", *assignments(latest)]
+    done = subprocess.run([*command, "--dry-run"], capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert done.returncode == 1, done.stderr
+    assert "Blocked by policy" in done.stderr
+    assert "Traceback" not in done.stderr and "Exception in thread" not in done.stderr, done.stderr
 
 
 def demo_values(template: Template, language: str | None) -> dict:

@@ -148,16 +148,24 @@ class WorkerProcess:
             if left <= 0:
                 self.close()
                 raise WorkerFailed("timeout")
-            if not self._woken:
-                # Part of a line read: the rest is being written, so wait for it on the output itself.
-                watched = self._output if self._buffer or self._wake is None else self._wake
-                ready, _, _ = select.select([watched], [], [], min(left, MEMORY_CHECK_INTERVAL))
-                if ready and watched == self._wake:
-                    self._take_wake()
-            self._woken = False
-            self._read_available()
+            try:
+                self._wait_and_read(min(left, MEMORY_CHECK_INTERVAL))
+            except (OSError, ValueError):  # closed meanwhile (the policy set closed while this worker started)
+                self.close()
+                raise WorkerFailed("crash") from None
         line, _, self._buffer = self._buffer.partition(b"\n")
         return json.loads(line)
+
+    def _wait_and_read(self, seconds: float) -> None:
+        """Wait up to ``seconds`` for the worker to say there is something to read, then read what there is."""
+        if not self._woken:
+            # Part of a line read: the rest is being written, so wait for it on the output itself.
+            watched = self._output if self._buffer or self._wake is None else self._wake
+            ready, _, _ = select.select([watched], [], [], seconds)
+            if ready and watched == self._wake:
+                self._take_wake()
+        self._woken = False
+        self._read_available()
 
     @property
     def answered(self) -> bool:
@@ -225,14 +233,16 @@ def wait_for_answers(workers: list[WorkerProcess], seconds: float) -> bool:
         left = deadline - time.monotonic()
         if not waiting or left <= 0:
             return not waiting
-        ready, _, _ = select.select(list(waiting), [], [], left)
-        for descriptor in ready:
-            waiting[descriptor]._take_wake()
+        try:
+            ready, _, _ = select.select(list(waiting), [], [], left)
+            for descriptor in ready:
+                waiting[descriptor]._take_wake()
+        except (OSError, ValueError):  # one was closed meanwhile: reading its answers will say so
+            return False
 
 
 def _kill(process: subprocess.Popen, wake: int) -> None:
-    with contextlib.suppress(OSError):
-        os.close(wake)
+    # Killed first: a thread still waiting on its pipes sees them end, before they are closed.
     if process.poll() is None:
         process.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):
@@ -241,6 +251,8 @@ def _kill(process: subprocess.Popen, wake: int) -> None:
         with contextlib.suppress(OSError):
             if stream:
                 stream.close()
+    with contextlib.suppress(OSError):
+        os.close(wake)
 
 
 @dataclass
