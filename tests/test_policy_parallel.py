@@ -171,7 +171,9 @@ def test_a_runaway_rule_in_the_spares_share_is_left_out_once_and_remembered(both
         ("catalog-info.yaml", "catalog.deny_component"),
         ("slow.yaml", "main.warn_named"),
     ]
-    assert spare.documents_sent == 1
+    # Both documents for the shared queue, where a worker ran past its deadline; then the dealt share, where the
+    # runaway rule was found.
+    assert spare.documents_sent == 2 + 1
     # Every worker that evaluates from now on is set up without the rule: none runs it (and times out) again.
     spare_of(policy_set)
     main = policy_set.runtime.worker
@@ -238,14 +240,37 @@ def test_a_documents_verdicts_keep_engine_order_when_its_rego_runs_in_the_spare(
     assert {"i": 2, "engines": ["vap"]}.items() <= mains[-1].items()  # the Deployment's admission policies: main
     assert {"i": 2, "engines": ["rego"]}.items() <= spares[-1].items()  # its Rego rules: the spare
 
+    main = policy_set.runtime.worker
+    answered_before = main.tasks_answered + spare.tasks_answered
     side_by_side = evaluate_documents(policy_set, documents, workers=2)
-    assert spare.documents_sent == 2
+    # Four tasks, each answered once through the queue (which worker takes which depends on who is faster).
+    assert main.tasks_answered + spare.tasks_answered - answered_before == 4
     assert [(r.file, r.engine, r.policy) for r in side_by_side.results if r.file == "web.yaml"] == [
         ("web.yaml", "rego", "main.deny_latest"),
         ("web.yaml", "rego", "main.warn_named"),
         ("web.yaml", "vap", "pinned"),
     ]
     assert listed(side_by_side) == listed(evaluate_documents(policy_set, documents, workers=1))
+    # Whichever worker answers first, a document's parts are put together in engine order.
+    vap_part = {
+        "i": 2,
+        "task": 0,
+        "results": [["pinned", "vap", "deny", "pin", None]],
+        "problems": [],
+        "cost": {"vap": 5},
+    }
+    rego_part = {
+        "i": 2,
+        "task": 1,
+        "results": [["main.x", "rego", "deny", "x", None]],
+        "problems": [],
+        "cost": {"rego": 9},
+    }
+    [merged] = parallel_module._by_document([docs[2]], [vap_part, rego_part])
+    assert [result[0] for result in merged["results"]] == ["main.x", "pinned"] and merged["cost"] == {
+        "vap": 5,
+        "rego": 9,
+    }
 
 
 def test_documents_no_engine_judges_are_answered_empty(tmp_path, two_cores):
@@ -342,16 +367,17 @@ def test_a_measured_cost_is_the_mean_of_the_last_and_the_ones_before_and_a_stran
     assert costs[("rego", "manifest", "apps/v1", "Deployment")] == 1500
 
 
-def test_what_the_workers_measure_deals_the_next_evaluation(tmp_path, two_cores):
-    """A small entity whose catalog rule takes a while, beside a larger Deployment: dealt by size, the Deployment's
-    two engines go to different workers; once the workers have measured, the slow entity gets a worker alone."""
+def test_two_workers_take_the_tasks_from_one_queue_largest_first_by_what_they_measured(tmp_path, two_cores):
+    """A small entity whose catalog rule takes a while, beside a larger Deployment. Once the workers have measured,
+    the entity's task is queued first: one worker takes it, and the other answers the Deployment's two tasks
+    meanwhile. Dealt in advance, a worker whose tasks take longer than measured leaves the other waiting."""
     (tmp_path / "rules.rego").write_text(textwrap.dedent(REGO))
     (tmp_path / "admission.yaml").write_text(yaml.safe_dump_all(ADMISSION))
     (tmp_path / "catalog.rego").write_text(
-        'package catalog\nimport rego.v1\ndeny_busy contains "busy" if count([n | some n in numbers.range(1, 20000)]) < 0\n'
+        'package catalog\nimport rego.v1\ndeny_busy contains "busy" if count([n | some n in numbers.range(1, 200000)]) < 0\n'
     )
     documents = [("catalog-info.yaml", 1, component("c", 10)), ("web.yaml", 1, deployment("web", env=30))]
-    with load_policies([tmp_path]) as policy_set:
+    with load_policies([tmp_path], timeout=30.0) as policy_set:
         start_spare(policy_set)
         spare = spare_of(policy_set)
         main = policy_set.runtime.worker
@@ -361,9 +387,10 @@ def test_what_the_workers_measure_deals_the_next_evaluation(tmp_path, two_cores)
         deployment_costs = [costs[(engine, "manifest", "apps/v1", "Deployment")] for engine in ("rego", "vap")]
         assert entity_cost > sum(deployment_costs)
 
-        sent_before = (main.documents_sent, spare.documents_sent)
+        answered_before = (main.tasks_answered, spare.tasks_answered)
         second = evaluate_documents(policy_set, documents, workers=2)
-        assert (main.documents_sent - sent_before[0], spare.documents_sent - sent_before[1]) == (1, 1)
+        answered = (main.tasks_answered - answered_before[0], spare.tasks_answered - answered_before[1])
+        assert sorted(answered) == [1, 2]
         assert listed(second) == listed(first) == listed(evaluate_documents(policy_set, documents, workers=1))
 
 

@@ -1,5 +1,6 @@
-"""The worker's wake pipe: the parent sleeps while a worker evaluates, and is woken when the answer to its request
-is complete, or before the answers it has not read could fill the output pipe (see ``policy/worker.py``)."""
+"""The pipes beside a worker's protocol: the wake pipe (the parent sleeps while a worker evaluates, and is woken
+when the answer to its request is complete, or before the answers it has not read could fill the output pipe; see
+``policy/worker.py``), and the task queue two workers share."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 import select
 import textwrap
 
-from idp_tui.policy.runtime import WorkerProcess, wait_for_answers
+from idp_tui.policy.runtime import TaskQueue, WorkerProcess, wait_for_answers
 from idp_tui.policy.worker import WAKE_BEFORE_BYTES, Answers
 
 # A catalog-free rule set: "busy" counts to 300,000 (a tenth of a second or more), "quick" answers at once.
@@ -115,3 +116,22 @@ def test_answers_many_times_larger_than_the_pipe_arrive_whole():
         assert len(messages) == 101
         assert all(message.endswith("x" * 1900) for message in messages[:100])
         assert messages[100] == "… and 200 more messages from this policy"
+
+
+def test_each_queued_task_is_taken_once_and_a_new_fill_drops_what_was_left():
+    queue = TaskQueue()
+    try:
+        assert queue.fill(5)
+        first, second = os.fdopen(os.dup(queue.read_end), "rb", buffering=0), queue.read_end
+        taken = [first.read(2), os.read(second, 2), first.read(2)]
+        assert [int.from_bytes(task, "big") for task in taken] == [0, 1, 2]
+        assert queue.fill(2)  # tasks 3 and 4 of the last evaluation were never taken: they are not this one's
+        assert [int.from_bytes(os.read(second, 2), "big") for _ in range(2)] == [0, 1]
+        assert first.read(2) is None  # empty: the worker reading it is done (the read end never blocks)
+        assert queue.fill(TaskQueue.MAX_TASKS)  # the most one evaluation queues fits a pipe at once
+        queue.clear()
+        assert not queue.fill(60_000)  # more than a pipe holds: nothing queued (the tasks are dealt instead)
+        assert first.read(2) is None
+        first.close()
+    finally:
+        queue.close()

@@ -84,9 +84,11 @@ def compile_policy_set(policy_set: PolicySet) -> PolicySet:
         policies=answer["dropped_policies"],
         problems=_answer_problems(answer),
     )
-    # The worker already dropped what it reported: it is exactly the checked set's worker.
+    # The worker already dropped what it reported: it is exactly the checked set's worker, and it reads the task
+    # queue it was started with.
     runner.policy_set = checked
     checked.runtime.worker = runner
+    checked.runtime.task_queue, policy_set.runtime.task_queue = policy_set.runtime.task_queue, None
     return checked
 
 

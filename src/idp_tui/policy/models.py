@@ -157,14 +157,18 @@ class PolicyRuntime:
         self.worker: Any = None
         self.extra_workers: list[Any] = []  # beside the first: large evaluations, and the engines side by side
         self.task_costs: dict[tuple[str, ...], float] = {}  # microseconds per kind of task (see parallel.py)
+        self.task_queue: Any = None  # the tasks two workers share (see runtime.TaskQueue), made on first use
 
     def close(self) -> None:
         with self.lock:
             workers = [self.worker, *self.extra_workers]
             self.worker, self.extra_workers = None, []
+            queue, self.task_queue = self.task_queue, None
         for worker in workers:
             if worker is not None:
                 worker.close()
+        if queue is not None:
+            queue.close()
 
 
 @dataclass(frozen=True)

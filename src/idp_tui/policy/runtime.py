@@ -73,30 +73,92 @@ def resident_memory(pid: int) -> int:
         return 0
 
 
-def _worker_command(wake: int) -> list[str]:
+def _worker_command(wake: int, tasks: int | None) -> list[str]:
     # -I: no PYTHON* variables, no user site-packages, no current directory on sys.path; the package's own
     # location is added explicitly so a checkout run without installing works too.
     root = os.path.dirname(os.path.dirname(os.path.abspath(idp_tui.__file__)))
-    code = f"import sys; sys.path.insert(0, {root!r}); from idp_tui.policy.worker import main; main({wake})"
+    code = f"import sys; sys.path.insert(0, {root!r}); from idp_tui.policy.worker import main; main({wake}, {tasks})"
     return [sys.executable, "-I", "-c", code]
+
+
+class TaskQueue:
+    """The tasks of an evaluation two workers share, two bytes each (a task's index) on a pipe both read: a worker
+    that is done with one takes the next, so both finish together whatever each task takes, and however fast each
+    CPU is at the time (on these shared machines a core ran a loop 1.7 times slower than the other, for seconds).
+
+    The read end does not block (a worker finding it empty is done) and is passed to every worker of the policy
+    set when it starts; the write end stays here.
+    """
+
+    MAX_TASKS = 16_384  # 32 KiB of indices (a pipe usually holds 64 KiB)
+
+    def __init__(self) -> None:
+        self.read_end, self._write_end = os.pipe()
+        os.set_blocking(self.read_end, False)
+        os.set_blocking(self._write_end, False)  # a pipe Linux made smaller (a user past its pipe quota) refuses
+        self._finalizer = weakref.finalize(self, _close_all, (self.read_end, self._write_end))
+
+    def fill(self, count: int) -> bool:
+        """Queue tasks ``0 … count - 1``, in that order (and nothing left from before); False, with nothing
+        queued, when the pipe cannot hold them all."""
+        self.clear()
+        tasks = b"".join(index.to_bytes(2, "big") for index in range(count))
+        try:
+            written = os.write(self._write_end, tasks) if tasks else 0
+        except BlockingIOError:
+            written = 0
+        if written < len(tasks):
+            self.clear()
+            return False
+        return True
+
+    def clear(self) -> None:
+        """Take out what no worker took (a worker stopped before the queue was empty)."""
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self.read_end, 1 << 16):
+                pass
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+def _close_all(descriptors: tuple[int, ...]) -> None:
+    for descriptor in descriptors:
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
+
+
+_queue_lock = threading.Lock()
+
+
+def task_queue(policy_set: PolicySet) -> TaskQueue:
+    """The policy set's task queue, made on first use (its workers start with it)."""
+    runtime = policy_set.runtime
+    with _queue_lock:
+        if runtime.task_queue is None:
+            runtime.task_queue = TaskQueue()
+        return runtime.task_queue
 
 
 class WorkerProcess:
     """One worker process and its line protocol."""
 
-    def __init__(self, setup: dict[str, Any], *, setup_timeout: float = SETUP_TIMEOUT) -> None:
+    def __init__(
+        self, setup: dict[str, Any], *, setup_timeout: float = SETUP_TIMEOUT, tasks: TaskQueue | None = None
+    ) -> None:
         # The wake pipe (see worker.py): the worker writes a byte when its answers are ready to read.
         wake_read, wake_write = os.pipe()
+        shared = (tasks.read_end,) if tasks is not None else ()
         try:
             self.process = subprocess.Popen(
-                _worker_command(wake_write),
+                _worker_command(wake_write, tasks.read_end if tasks is not None else None),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 env={},
                 cwd="/",
                 close_fds=True,
-                pass_fds=(wake_write,),
+                pass_fds=(wake_write, *shared),
             )
         except BaseException:
             os.close(wake_read)
@@ -345,6 +407,7 @@ class Runner:
         self.worker: WorkerProcess | None = None
         self.setup_answer: dict[str, Any] = {}
         self.documents_sent = 0  # evaluation requests' documents, isolation re-runs excluded
+        self.tasks_answered = 0  # tasks it took from a shared queue and answered (see parallel.py)
         self._started_on: WorkerProcess | None = None  # the worker :meth:`start` sent a request to
         self._starting = threading.Lock()  # a spare worker starts in the background (see parallel.py)
         self._set_up_with = self.exclusions.policies()  # what the worker was set up to leave out
@@ -356,7 +419,8 @@ class Runner:
             if not self._worker_up_to_date():
                 self.close()
                 self._set_up_with = self.exclusions.policies()
-                self.worker = WorkerProcess(setup_request(self.policy_set, self.exclusions))
+                setup = setup_request(self.policy_set, self.exclusions)
+                self.worker = WorkerProcess(setup, tasks=task_queue(self.policy_set))
                 self.setup_answer = self.worker.setup_answer
             return self.worker
 

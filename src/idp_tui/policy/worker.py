@@ -16,7 +16,10 @@ process the parent kills when a document takes longer than its deadline (see ``r
 Protocol: one JSON object per line each way. ``{"op": "setup", ...}`` is answered by one line with the problems
 found compiling; ``{"op": "eval", "docs": [...]}`` by one line per document (its verdicts, problems, and the
 microseconds each engine took), then ``{"done": true}``. A document with ``engines`` (``["rego"]`` or ``["vap"]``)
-is evaluated by those engines only: another worker has the rest.
+is evaluated by those engines only: another worker has the rest. A request with ``claim`` (a list of
+``[document position, engine]`` tasks) is shared with another worker: each takes the next task from the task queue
+(two bytes a task, on a pipe both workers read; see ``runtime.TaskQueue``) until none is left, and answers each
+task on its own (with ``task``, its index).
 
 Each document's answer is written as soon as it is known (if the worker is killed, the parent knows which
 document it was on), but the parent is woken only by a byte on a second pipe (the wake pipe): ``.`` when the
@@ -33,6 +36,7 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 CPU_LIMIT_SECONDS = 6 * 3600
@@ -111,7 +115,8 @@ class Answers:
 
 
 class Worker:
-    def __init__(self) -> None:
+    def __init__(self, tasks: int | None = None) -> None:
+        self.tasks = tasks  # the read end of the task queue (see runtime.TaskQueue), or None
         self.rego = None
         self.bindings: list = []
         self.params: list = []
@@ -200,7 +205,9 @@ class Worker:
         only_bindings = set(only.get("bindings") or ()) if only else None
         namespaces = request.get("namespaces") or {}
         namespace_objects = request.get("namespace_objects") or {}
-        for doc in request["docs"]:
+        claimed = request.get("claim")
+        docs = request["docs"] if claimed is None else self._claimed(request["docs"], claimed)
+        for doc in docs:
             results: list[list] = []
             problems: list[tuple] = []
             cost: dict[str, int] = {}  # microseconds each engine took: the parent deals later tasks by them
@@ -216,8 +223,25 @@ class Worker:
                 started = time.perf_counter()
                 self._evaluate_vap(data, only_bindings, namespaces, namespace_objects, results, problems)
                 cost["vap"] = round((time.perf_counter() - started) * 1e6)
-            write({"i": doc["i"], "results": _bounded(results), "problems": problems, "cost": cost})
+            answer = {"i": doc["i"], "results": _bounded(results), "problems": problems, "cost": cost}
+            if "task" in doc:
+                answer["task"] = doc["task"]
+            write(answer)
         write({"done": True})
+
+    def _claimed(self, docs: list[dict[str, Any]], tasks: list[list]) -> Iterator[dict[str, Any]]:
+        """Each task taken from the task queue, as a document with the one engine to run on it."""
+        while self.tasks is not None:
+            try:
+                taken = os.read(self.tasks, 2)
+            except BlockingIOError:
+                return  # none left: the other worker has the rest
+            if len(taken) < 2:
+                return
+            index = int.from_bytes(taken, "big")
+            if index < len(tasks):
+                position, engine = tasks[index]
+                yield {**docs[position], "engines": [engine], "task": index}
 
     def _evaluate_vap(self, data, only_bindings, namespaces, namespace_objects, results, problems) -> None:
         from .vap import CannotEvaluate, document_context, evaluate_binding
@@ -266,9 +290,9 @@ def _bounded(results: list[list]) -> list[list]:
     return kept
 
 
-def main(wake: int | None = None) -> None:
+def main(wake: int | None = None, tasks: int | None = None) -> None:
     """Run the worker on this process's stdin and stdout (see the module docstring); ``wake`` is the write end of
-    the wake pipe."""
+    the wake pipe, ``tasks`` the read end of the task queue."""
     protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
     protocol_in = os.fdopen(os.dup(0), "rb")
     null = os.open(os.devnull, os.O_RDWR)
@@ -279,7 +303,7 @@ def main(wake: int | None = None) -> None:
     os.environ.clear()  # started with none; Python itself adds LC_CTYPE when it coerces the C locale
     _confine()
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
-    worker = Worker()
+    worker = Worker(tasks)
     answers = Answers(protocol_out, wake)
     for line in protocol_in:
         request = json.loads(_without_lone_surrogates(line))
