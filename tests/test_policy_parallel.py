@@ -251,22 +251,13 @@ def test_a_documents_verdicts_keep_engine_order_when_its_rego_runs_in_the_spare(
         ("web.yaml", "vap", "pinned"),
     ]
     assert listed(side_by_side) == listed(evaluate_documents(policy_set, documents, workers=1))
+
     # Whichever worker answers first, a document's parts are put together in engine order.
-    vap_part = {
-        "i": 2,
-        "task": 0,
-        "results": [["pinned", "vap", "deny", "pin", None]],
-        "problems": [],
-        "cost": {"vap": 5},
-    }
-    rego_part = {
-        "i": 2,
-        "task": 1,
-        "results": [["main.x", "rego", "deny", "x", None]],
-        "problems": [],
-        "cost": {"rego": 9},
-    }
-    [merged] = parallel_module._by_document([docs[2]], [vap_part, rego_part])
+    def part(engine: str, task: int, policy: str, micros: int) -> dict:
+        results = [[policy, engine, "deny", policy, None]]
+        return {"i": 2, "task": task, "results": results, "problems": [], "cost": {engine: micros}}
+
+    [merged] = parallel_module._by_document([docs[2]], [part("vap", 0, "pinned", 5), part("rego", 1, "main.x", 9)])
     assert [result[0] for result in merged["results"]] == ["main.x", "pinned"] and merged["cost"] == {
         "vap": 5,
         "rego": 9,
