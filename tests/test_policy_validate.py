@@ -265,9 +265,9 @@ def test_a_symlink_in_a_folder_is_read_only_when_it_stays_inside_the_folder(caps
 
 def test_a_file_of_more_documents_than_the_cap_is_read_up_to_it_and_says_so(capsys, files, monkeypatch):
     """8 MB of one-line documents is 900,000 of them (135 s and 1.1 GB before the cap): here the cap is 5."""
-    from idp_tui.policy import evaluate
+    from idp_tui.policy import reading
 
-    monkeypatch.setattr(evaluate, "MAX_DOCUMENTS_PER_FILE", 5)
+    monkeypatch.setattr(reading, "MAX_DOCUMENTS_PER_FILE", 5)
     (files / "many.yaml").write_text("".join(f"---\nkind: ConfigMap\nmetadata: {{name: c{n}}}\n" for n in range(8)))
     status, out, err = run(capsys, "validate", "--policy", DEMO_POLICIES, "many.yaml")
     assert status == 1  # what was not read fails the check, as an unreadable file does
@@ -284,9 +284,9 @@ def test_the_files_together_are_read_up_to_a_number_of_documents_and_say_where_r
 ):
     """100,000 files of 10,000 documents each would be a billion documents: the files together are capped too
     (1,000,000 documents; here 6)."""
-    from idp_tui.policy import evaluate
+    from idp_tui.policy import reading
 
-    monkeypatch.setattr(evaluate, "MAX_DOCUMENTS", 6)
+    monkeypatch.setattr(reading, "MAX_DOCUMENTS", 6)
     folder = files / "inputs"
     folder.mkdir()
     (folder / "a.yaml").write_text(configmaps(4))
@@ -304,9 +304,9 @@ def test_the_files_together_are_read_up_to_a_number_of_documents_and_say_where_r
 
 def test_the_files_together_are_read_up_to_a_number_of_bytes(capsys, files, monkeypatch):
     from idp_tui.bounded_read import MIB
-    from idp_tui.policy import evaluate
+    from idp_tui.policy import reading
 
-    monkeypatch.setattr(evaluate, "MAX_INPUT_BYTES", 2 * MIB)
+    monkeypatch.setattr(reading, "MAX_INPUT_BYTES", 2 * MIB)
     folder = files / "inputs"
     folder.mkdir()
     for name in "abcd":  # a little over 1 MiB each: a and b are read, and then the budget is spent

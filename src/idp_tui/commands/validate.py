@@ -159,7 +159,7 @@ def _looks_like_catalog_file(path: str) -> bool:
     from ..catalog.entity import KNOWN_KINDS
     from ..catalog.parsed_file import BACKSTAGE_API_GROUPS
     from ..catalog.yaml_docs import first_documents, load_documents
-    from ..policy.evaluate import MAX_DOCUMENTS_PER_FILE
+    from ..policy.reading import MAX_DOCUMENTS_PER_FILE
 
     try:
         text = read_regular_file(path, CATALOG_SNIFF_BYTES)[0].decode("utf-8")

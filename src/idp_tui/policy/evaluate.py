@@ -20,18 +20,24 @@ from typing import Any, Protocol
 from ..bounded_read import MIB, RefusedRead, read_regular_file, resolves_within
 from . import parallel
 from .models import InputProblem, PolicyEvaluation, PolicyProblem, PolicyResult, PolicySet
-from .parallel import PARALLEL_MIN_DOCUMENTS, ready_spare, remember_costs, run_sharded, run_side_by_side
-from .runtime import Runner
+from .parallel import (
+    PARALLEL_MIN_DOCUMENTS,
+    ready_spare,
+    remember_costs,
+    run_on_texts,
+    run_sharded,
+    run_side_by_side,
+)
+from .reading import Reader, document_class, kind_and_name
+from .runtime import CHUNK, Runner
+from .worker import ENGINES
 
 MAX_INPUT_FILE_BYTES = 8 * MIB
 MAX_INPUT_FILES = 100_000
-# A rendered Helm chart holds hundreds of documents; 8 MB of one-line documents is 900,000 (135 s, 1.1 GB).
-MAX_DOCUMENTS_PER_FILE = 10_000
-# All the files of one evaluation together: each file is bounded on its own, but 100,000 of them are not.
-MAX_INPUT_BYTES = 1024 * MIB
-MAX_DOCUMENTS = 1_000_000
 INPUT_SUFFIXES = (".yaml", ".yml", ".json")
-BACKSTAGE_GROUPS = ("backstage.io/", "scaffolder.backstage.io/")
+# Files the workers read themselves (a golden path's output is a few KiB): past this much, reading them here and
+# dealing their documents costs no more.
+MAX_SHARED_TEXT_BYTES = 512 * 1024
 
 Document = tuple[str, int, Any]  # (file, line, data)
 
@@ -41,21 +47,6 @@ class EntityLike(Protocol):
 
     raw: dict[str, Any]
     source: Any  # with .path and .line, or None
-
-
-def document_class(data: Any) -> str:
-    """``entity`` for a Backstage descriptor, ``manifest`` for anything else."""
-    api_version = data.get("apiVersion") if isinstance(data, dict) else None
-    return "entity" if isinstance(api_version, str) and api_version.startswith(BACKSTAGE_GROUPS) else "manifest"
-
-
-def _kind_and_name(data: Any) -> tuple[str, str]:
-    if not isinstance(data, dict):
-        return "", ""
-    kind = data.get("kind") if isinstance(data.get("kind"), str) else ""
-    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-    name = metadata.get("name") if isinstance(metadata.get("name"), str) else ""
-    return kind, name
 
 
 def _runner(policy_set: PolicySet) -> Runner:
@@ -131,7 +122,7 @@ def _evaluate(
             for answer in answers:
                 remember_costs(policy_set.runtime.task_costs, docs[answer["i"]], answer)
                 file, line, document_index, data, _ = items[answer["i"]]
-                kind, name = _kind_and_name(data)
+                kind, name = kind_and_name(data)
                 for policy, engine, action, message, reason in answer["results"]:
                     results.append(
                         PolicyResult(file, line, document_index, kind, name, policy, engine, action, message, reason)
@@ -239,64 +230,11 @@ def _input_files(paths: Iterable[str | os.PathLike], problems: list[InputProblem
     return files
 
 
-class _Reader:
-    """The documents of one evaluation's files, read one file after another, and what could not be read; the
-    files together hold at most ``MAX_DOCUMENTS`` documents and ``MAX_INPUT_BYTES`` bytes (and one file more)."""
-
-    def __init__(self) -> None:
-        self.documents: list[tuple[str, int, int, Any]] = []
-        self.problems: list[InputProblem] = []
-        self._bytes = 0
-
-    def full(self, file: str, files_left: int) -> bool:
-        """Whether the budget is spent; if so, it is said once, at ``file``, the first file not read."""
-        if len(self.documents) < MAX_DOCUMENTS and self._bytes < MAX_INPUT_BYTES:
-            return False
-        what = (
-            f"{MAX_DOCUMENTS:,} documents"
-            if len(self.documents) >= MAX_DOCUMENTS
-            else f"{MAX_INPUT_BYTES // MIB:,} MiB"
-        )
-        others = files_left - 1
-        after = f", nor the {others:,} file{'s' if others > 1 else ''} after it" if others else ""
-        self.problems.append(InputProblem(file, 1, f"not read{after}: the files before hold {what} already"))
-        return True
-
-    def parse(self, file: str, content: bytes) -> None:
-        from ..catalog.json_data import JSONDataError, load_json_data
-        from ..catalog.yaml_docs import first_documents, load_documents
-
-        self._bytes += len(content)
-        try:
-            text = content.decode("utf-8")
-        except UnicodeDecodeError as error:
-            self.problems.append(InputProblem(file, 1, f"not UTF-8 text (byte {error.start})"))
-            return
-        if file.endswith(".json"):
-            try:
-                self.documents.append((file, 1, 0, load_json_data(text)))
-                return
-            except JSONDataError:
-                pass  # JSON is YAML: the YAML reader says where and why it breaks (NaN is text there, as in YAML)
-        room = MAX_DOCUMENTS - len(self.documents)
-        text, rest = first_documents(text, min(MAX_DOCUMENTS_PER_FILE, room))
-        parsed, errors = load_documents(text)
-        self.problems += [InputProblem(file, error.line, f"invalid YAML: {error.message}") for error in errors]
-        self.documents += [(file, document.line, index, document.data) for index, document in enumerate(parsed)]
-        if rest is not None:
-            why = (
-                f"more than {MAX_DOCUMENTS_PER_FILE:,} documents"
-                if room >= MAX_DOCUMENTS_PER_FILE
-                else f"the files hold {MAX_DOCUMENTS:,} documents here"
-            )
-            self.problems.append(InputProblem(file, rest, f"{why}: the rest are not read"))
-
-
 def read_documents(paths: Iterable[str | os.PathLike]) -> tuple[list[tuple[str, int, int, Any]], list[InputProblem]]:
     """Every document of the YAML and JSON files under ``paths``: ``(file, line, index, data)``, and the
     files or documents that could not be read. A symlink found in a folder is read only when it leads to a file
     inside that folder: a policy echoes its input, so ``/etc/passwd`` must not become one."""
-    reader = _Reader()
+    reader = Reader()
     files = _input_files(paths, reader.problems)
     for position, (file, real_root) in enumerate(files):
         if reader.full(file, len(files) - position):
@@ -320,7 +258,7 @@ def read_documents(paths: Iterable[str | os.PathLike]) -> tuple[list[tuple[str, 
 def read_texts(files: Mapping[str, bytes]) -> tuple[list[tuple[str, int, int, Any]], list[InputProblem]]:
     """:func:`read_documents` for files already in memory (``{name: content}``, as a golden path's dry run
     returns them): each file's documents ``(file, line, index, data)``, and what could not be parsed."""
-    reader = _Reader()
+    reader = Reader()
     for position, (file, content) in enumerate(files.items()):
         if reader.full(file, len(files) - position):
             break
@@ -356,10 +294,91 @@ def evaluate_texts(
     workers: int | None = None,
 ) -> PolicyEvaluation:
     """:func:`evaluate_files` for files in memory (``{name: content}``): a golden path's output, as its dry run or
-    a scaffolder's returns it; names are kept as given (``k8s/deployment.yaml``)."""
+    a scaffolder's returns it; names are kept as given (``k8s/deployment.yaml``).
+
+    Once a spare worker runs (see :mod:`idp_tui.policy.parallel`), the two workers read the files themselves
+    (:func:`_read_by_workers`); otherwise, or where that does not finish, they are read here.
+    """
+    shared = _read_by_workers(policy_set, files, namespaces, timeout, workers)
+    if shared is not None:
+        return shared
     documents, problems = read_texts(files)
     items = [(file, line, index, data, document_class(data)) for file, line, index, data in documents]
     return _evaluate(policy_set, items, problems, namespaces, timeout, workers)
+
+
+def _read_by_workers(
+    policy_set: PolicySet,
+    files: Mapping[str, bytes],
+    namespaces: Mapping | None,
+    timeout: float | None,
+    workers: int | None,
+) -> PolicyEvaluation | None:
+    """The evaluation of a few files in memory by two workers that each read the files of the tasks they take
+    (:func:`~idp_tui.policy.parallel.run_on_texts`); None where they cannot share it this way, or could not
+    finish it (a worker stopped or missed a deadline: both are stopped, and the caller's evaluation, in the first
+    worker while the spare starts again, finds the runaway policy).
+
+    Read here, a golden path's files took 0.6-0.7 ms of each check before either worker could start; read by
+    the workers, each file by the worker that first takes one of its tasks, both start at once.
+
+    Only where no verdict depends on the namespaces (a namespace selector, ``namespaceObject``): a worker reads
+    only some of the files, so it cannot know every ``Namespace`` among them.
+    """
+    count = workers or parallel.default_workers()
+    texts = _shareable_texts(files)
+    if count < 2 or namespaces or texts is None or policy_set.is_empty:
+        return None
+    with policy_set.runtime.lock:
+        runner = _runner(policy_set)
+        spare = ready_spare(policy_set, runner)
+        if spare is None or any(r.setup_answer.get("needs_namespaces") is not False for r in (runner, spare)):
+            return None
+        engines = tuple(dict.fromkeys(engine for kinds in _engines_by_class(policy_set).values() for engine in kinds))
+        costs = policy_set.runtime.task_costs
+        taken = run_on_texts([runner, spare], texts, engines, timeout or policy_set.timeout, costs)
+        if taken is None:
+            return None
+        problems = [*policy_set.problems, *(PolicyProblem(*problem) for problem in runner.exclusions.problems())]
+        results, documents, input_problems = _from_file_answers(texts, taken, problems)
+        problems += [PolicyProblem(*problem) for problem in runner.setup_answer.get("problems", ())]
+    unique = list(dict.fromkeys(problems))
+    return PolicyEvaluation(tuple(results), tuple(unique), tuple(input_problems), documents)
+
+
+def _shareable_texts(files: Mapping[str, bytes]) -> list[tuple[str, str]] | None:
+    """``(name, text)`` of each file, for workers to read; None when the files are too many or too large to
+    share so, or one is not UTF-8 (reading them here says where)."""
+    if not files or len(files) > CHUNK or sum(len(content) for content in files.values()) > MAX_SHARED_TEXT_BYTES:
+        return None
+    try:
+        return [(name, content.decode("utf-8")) for name, content in files.items()]
+    except UnicodeDecodeError:
+        return None
+
+
+def _from_file_answers(
+    texts: list[tuple[str, str]], taken: list[tuple[int, list[str], dict[str, Any]]], problems: list[PolicyProblem]
+) -> tuple[list[PolicyResult], int, list[InputProblem]]:
+    """The verdicts, the number of documents and the input problems of the files, from their tasks' answers, in
+    the order :func:`_evaluate` lists them (file, document, engine); the problems met are added to ``problems``."""
+    parts: dict[int, list[tuple[list[str], dict[str, Any]]]] = {}
+    for position, engines, answer in taken:
+        parts.setdefault(position, []).append((engines, answer))
+    results: list[PolicyResult] = []
+    input_problems: list[InputProblem] = []
+    documents = 0
+    for position, (file, _) in enumerate(texts):
+        answers = [answer for _, answer in sorted(parts[position], key=lambda part: ENGINES.index(part[0][0]))]
+        input_problems += [InputProblem(file, line, message) for line, message in answers[0]["input_problems"]]
+        for entries in zip(*(answer["docs"] for answer in answers), strict=True):
+            index, line, _, kind, name = entries[0][:5]
+            documents += 1
+            for *_, verdicts, found in entries:
+                for policy, engine, action, message, reason in verdicts:
+                    results.append(PolicyResult(file, line, index, kind, name, policy, engine, action, message, reason))
+                problems += [PolicyProblem(*problem) for problem in found]
+    return results, documents, input_problems
 
 
 def evaluate_rendered(policy_set: PolicySet, directory: str | os.PathLike, **options) -> PolicyEvaluation:

@@ -14,6 +14,10 @@ Where a worker stops or runs past a deadline, the tasks are dealt among the work
 (:func:`deal_tasks`, largest first to the one with less so far), and that evaluation finds and leaves out the
 runaway policy.
 
+A golden path's files (a few, in memory) are not even read before the workers start: the tasks are (file,
+engine) pairs, each worker reads the files of the tasks it takes, and a task's cost is what it took before on the
+file of the same name (:func:`run_on_texts`).
+
 Whichever worker evaluates them, one document's verdicts are listed in the same order: Rego's, then the
 admission policies'.
 
@@ -36,7 +40,16 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .models import PolicySet
-from .runtime import CHUNK, MEMORY_CHECK_INTERVAL, Runner, TaskQueue, WorkerFailed, task_queue, wait_for_answers
+from .runtime import (
+    CHUNK,
+    MEMORY_CHECK_INTERVAL,
+    Runner,
+    TaskQueue,
+    WorkerFailed,
+    encode_message,
+    task_queue,
+    wait_for_answers,
+)
 from .worker import ENGINES
 
 # Below this many documents a second worker costs more to start (~0.3 s) than it saves.
@@ -263,14 +276,19 @@ def remember_costs(costs: dict[TaskKind, float], doc: dict[str, Any], answer: di
     if not isinstance(measured, dict):
         return
     for engine, micros in measured.items():
-        if engine not in ENGINES or type(micros) is not int or not 0 <= micros <= MAX_TASK_MICROS:
-            continue  # the answer comes from a process running other people's policies: only sane numbers
-        key = task_kind(engine, doc)
-        before = costs.get(key)
-        if before is not None:
-            costs[key] = (before + micros) / 2
-        elif len(costs) < MAX_REMEMBERED_COSTS:
-            costs[key] = micros
+        if engine in ENGINES:
+            _remember(costs, task_kind(engine, doc), micros)
+
+
+def _remember(costs: dict[TaskKind, float], key: TaskKind, micros: Any) -> None:
+    """Average ``micros`` into what is kept for ``key`` (bounded: see :func:`remember_costs`)."""
+    if type(micros) is not int or not 0 <= micros <= MAX_TASK_MICROS:
+        return  # the answer comes from a process running other people's policies: only sane numbers
+    before = costs.get(key)
+    if before is not None:
+        costs[key] = (before + micros) / 2
+    elif len(costs) < MAX_REMEMBERED_COSTS:
+        costs[key] = micros
 
 
 def deal_tasks(
@@ -320,11 +338,15 @@ def _tasks(
             cost = costs.get(task_kind(engine, doc))
             if cost is None:
                 if guess is None:
-                    size = len(json.dumps(doc["data"], separators=(",", ":"), default=str))
-                    guess = GUESSED_TASK_MICROS + GUESSED_MICROS_PER_BYTE * size
+                    guess = _guessed_micros(len(json.dumps(doc["data"], separators=(",", ":"), default=str)))
                 cost = guess
             tasks.append((cost, position, engine))
     return sorted(tasks, key=lambda task: -task[0])
+
+
+def _guessed_micros(size: int) -> float:
+    """A task never measured, on a document (or file) of ``size`` bytes."""
+    return GUESSED_TASK_MICROS + GUESSED_MICROS_PER_BYTE * size
 
 
 def _is_kubernetes_object(data: Any) -> bool:
@@ -379,15 +401,26 @@ def _run_claimed(
     """
     tasks = _tasks(docs, engines_by_class, costs)
     # Every document goes to both workers in one request: no more of them than one request of a share holds.
-    if not tasks or len(docs) > CHUNK or len(tasks) > TaskQueue.MAX_TASKS or len(runners) != 2:
+    if not tasks or len(docs) > CHUNK:
         return None
     claim = [[position, engine] for _, position, engine in tasks]
+    return _run_queued(runners, {"op": "eval", "docs": docs, **context}, claim, timeout, documents=len(docs))
+
+
+def _run_queued(
+    runners: list[Runner], request: dict[str, Any], claim: list[list], timeout: float, *, documents: int = 0
+) -> list[dict[str, Any]] | None:
+    """The answers of two workers taking the tasks of ``claim`` from the policy set's task queue, both sent the
+    same ``request`` (with ``claim`` added, and ``documents`` documents); None when the queue cannot hold the
+    tasks, or a worker stopped or missed a deadline before every task was answered."""
+    if len(runners) != 2 or len(claim) > TaskQueue.MAX_TASKS:
+        return None
     queue = task_queue(runners[0].policy_set)
     try:
         workers = [runner.ensure() for runner in runners]
     except WorkerFailed:
         return None
-    request = {"op": "eval", "docs": docs, "claim": claim, **context}
+    line = encode_message({**request, "claim": claim})  # once for both
     outputs: list[list[dict[str, Any]]] = [[] for _ in runners]
     failed: list[BaseException] = []
 
@@ -402,8 +435,8 @@ def _run_claimed(
     with _cpus_apart(runners):
         try:
             for runner, worker in zip(runners, workers, strict=True):
-                worker.send(request)
-                runner.documents_sent += len(docs)
+                worker.send_encoded(line)
+                runner.documents_sent += documents
         except WorkerFailed:
             for worker in workers:
                 worker.close()  # a request may have been sent that nobody will read
@@ -419,6 +452,74 @@ def _run_claimed(
     for runner, output in zip(runners, outputs, strict=True):
         runner.tasks_answered += len(output)
     return answers
+
+
+def run_on_texts(
+    runners: list[Runner],
+    files: list[tuple[str, str]],
+    engines: tuple[str, ...],
+    timeout: float,
+    costs: dict[TaskKind, float],
+) -> list[tuple[int, list[str], dict[str, Any]]] | None:
+    """Evaluate files the workers read themselves: ``(file position, engines, answer)`` for each task, taken
+    from the shared queue; None where a worker stopped or missed a deadline first (the caller reads the files and
+    evaluates their documents instead).
+
+    A task is a file and the engines to run on it (:func:`_file_tasks`), ordered largest first by what the same
+    task took before (a golden path's files keep their names from one check to the next), else by the file's size.
+    Each answer holds the file's documents (``docs``: index, line, class, kind, name, verdicts, problems) and what
+    could not be read in the file (``input_problems``: line, message).
+    """
+    tasks = []
+    for position, (name, text) in enumerate(files):
+        tasks += [(cost, position, part) for cost, part in _file_tasks(name, len(text), engines, costs)]
+    tasks.sort(key=lambda task: -task[0])
+    claim = [[position, part] for _, position, part in tasks]
+    answers = _run_queued(runners, {"op": "eval_texts", "files": files}, claim, timeout)
+    if answers is None:
+        return None
+    taken = [(*claim[answer["task"]], answer) for answer in answers]
+    for position, part, answer in taken:
+        name = files[position][0]
+        measured = answer.get("cost") if isinstance(answer.get("cost"), dict) else {}
+        for engine in part:
+            _remember(costs, file_task(engine, name), measured.get(engine))
+        if answer.get("read"):  # 0: read before, for another task
+            _remember(costs, file_task(READING, name), answer["read"])
+    return taken
+
+
+READING = "read"  # what reading a file took, remembered beside what each engine took on it
+
+
+def _file_tasks(
+    name: str, size: int, engines: tuple[str, ...], costs: Mapping[TaskKind, float]
+) -> list[tuple[float, list[str]]]:
+    """A file's tasks: ``(cost, engines)`` each.
+
+    One task per engine, so that a Deployment's Rego rules run beside its admission policies; but an engine
+    that took less on the file before than reading it did goes with the file's costliest engine instead, since
+    the other worker would read the file again for it (an admission policy on a ``mkdocs.yml``, say).
+    """
+    measured = {engine: costs.get(file_task(engine, name)) for engine in engines}
+    reading = costs.get(file_task(READING, name))
+    if reading is None or None in measured.values():
+        guess = _guessed_micros(size)
+        return [(guess, [engine]) for engine in engines]
+    costliest = max(engines, key=lambda engine: measured[engine])
+    parts: dict[str, list[str]] = {}
+    for engine in engines:
+        alone = engine == costliest or measured[engine] >= reading
+        parts.setdefault(engine if alone else costliest, []).append(engine)
+    return [
+        (reading + sum(measured[engine] for engine in part), sorted(part, key=ENGINES.index)) for part in parts.values()
+    ]
+
+
+def file_task(engine: str, name: str) -> TaskKind:
+    """The kind of a (file, engine) task whose cost is remembered: the file's name (a golden path's
+    ``k8s/deployment.yaml`` holds the same kinds of documents from one check to the next)."""
+    return (engine, "file", name[:MAX_KEY_CHARS], "")
 
 
 def _each_at_once(function, count: int, *, soon: bool) -> None:

@@ -140,6 +140,12 @@ def task_queue(policy_set: PolicySet) -> TaskQueue:
         return runtime.task_queue
 
 
+def encode_message(message: dict[str, Any]) -> bytes:
+    """A message as the worker reads it: one line of JSON."""
+    # default=str: a caller's document may hold a date or another value JSON has no type for.
+    return json.dumps(message, separators=(",", ":"), default=str).encode("utf-8") + b"\n"
+
+
 class WorkerProcess:
     """One worker process and its line protocol."""
 
@@ -177,8 +183,10 @@ class WorkerProcess:
         self.setup_answer = self.receive(setup_timeout)
 
     def send(self, message: dict[str, Any]) -> None:
-        # default=str: a caller's document may hold a date or another value JSON has no type for.
-        data = json.dumps(message, separators=(",", ":"), default=str).encode("utf-8") + b"\n"
+        self.send_encoded(encode_message(message))
+
+    def send_encoded(self, data: bytes) -> None:
+        """Send a message made by :func:`encode_message` (one made once for two workers)."""
         try:
             self.process.stdin.write(data)
             self.process.stdin.flush()

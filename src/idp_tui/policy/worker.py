@@ -19,7 +19,10 @@ microseconds each engine took), then ``{"done": true}``. A document with ``engin
 is evaluated by those engines only: another worker has the rest. A request with ``claim`` (a list of
 ``[document position, engine]`` tasks) is shared with another worker: each takes the next task from the task queue
 (two bytes a task, on a pipe both workers read; see ``runtime.TaskQueue``) until none is left, and answers each
-task on its own (with ``task``, its index).
+task on its own (with ``task``, its index). ``{"op": "eval_texts", "files": [[name, text], ...], "claim": [[file
+position, [engine, ...]], ...]}`` is shared the same way, by files the worker reads itself (``reading.Reader``, as
+idp-tui reads them): each task's answer lists the file's documents (index, line, class, kind, name, verdicts,
+problems), what could not be read in it, and the microseconds each engine and the reading took.
 
 Each document's answer is written as soon as it is known (if the worker is killed, the parent knows which
 document it was on), but the parent is woken only by a byte on a second pipe (the wake pipe): ``.`` when the
@@ -38,6 +41,8 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+
+from .reading import Reader, document_class, kind_and_name
 
 CPU_LIMIT_SECONDS = 6 * 3600
 ENGINES = ("rego", "vap")  # in the order their verdicts on one document are listed
@@ -195,7 +200,23 @@ class Worker:
                         data,
                     )
                 )
-        return {"problems": problems, "dropped_modules": dropped_modules, "dropped_policies": dropped_policies}
+        return {
+            "problems": problems,
+            "dropped_modules": dropped_modules,
+            "dropped_policies": dropped_policies,
+            "needs_namespaces": self._needs_namespaces(),
+        }
+
+    def _needs_namespaces(self) -> bool:
+        """Whether a verdict can depend on namespaces' labels or objects (a namespace selector, or a policy that
+        reads ``namespaceObject``): only then does a document's evaluation need the other documents' Namespaces."""
+        for binding in self.bindings:
+            policy = binding.policy
+            if policy.uses_namespace_object:
+                return True
+            if any((match or {}).get("namespaceSelector") for match in (policy.match, binding.match)):
+                return True
+        return False
 
     # -- evaluation ----------------------------------------------------------------------------------
 
@@ -208,29 +229,69 @@ class Worker:
         claimed = request.get("claim")
         docs = request["docs"] if claimed is None else self._claimed(request["docs"], claimed)
         for doc in docs:
-            results: list[list] = []
-            problems: list[tuple] = []
-            cost: dict[str, int] = {}  # microseconds each engine took: the parent deals later tasks by them
-            data = doc["data"]
             engines = doc.get("engines") or ENGINES  # a document split between two workers names its share
-            if "rego" in engines and self.rego is not None and (only_rules is None or only_rules):
-                started = time.perf_counter()
-                rego_results, rego_problems = self.rego.evaluate(data, doc["class"], only_rules)
-                results += [[policy, "rego", action, message, None] for policy, action, message in rego_results]
-                problems += rego_problems
-                cost["rego"] = round((time.perf_counter() - started) * 1e6)
-            if "vap" in engines and self.bindings and doc["class"] == "manifest" and isinstance(data, dict):
-                started = time.perf_counter()
-                self._evaluate_vap(data, only_bindings, namespaces, namespace_objects, results, problems)
-                cost["vap"] = round((time.perf_counter() - started) * 1e6)
-            answer = {"i": doc["i"], "results": _bounded(results), "problems": problems, "cost": cost}
+            results, problems, cost = self._judge(
+                doc["data"], doc["class"], engines, only_rules, only_bindings, namespaces, namespace_objects
+            )
+            answer = {"i": doc["i"], "results": results, "problems": problems, "cost": cost}
             if "task" in doc:
                 answer["task"] = doc["task"]
             write(answer)
         write({"done": True})
 
+    def evaluate_texts(self, request: dict[str, Any], write) -> None:
+        """Answer the tasks of an ``eval_texts`` request (see the module docstring): each a file and its engines.
+
+        A file is read when this worker first takes one of its tasks; each task's answer carries what the parent
+        would have read itself: each document's index, line, class, kind and name, and the file's problems; and
+        the microseconds each engine took on the file (``cost``) and reading it took (``read``, 0 when read for
+        an earlier task).
+        """
+        files = request["files"]
+        read: dict[int, tuple[list, list]] = {}
+        for task, (position, engines) in self._claimed_tasks(request["claim"]):
+            reading = 0
+            if position not in read:
+                started = time.perf_counter()
+                read[position] = _read_text(*files[position])
+                reading = round((time.perf_counter() - started) * 1e6)
+            documents, input_problems = read[position]
+            entries = []
+            cost = dict.fromkeys(engines, 0)
+            for line, index, kind, name, data in documents:
+                of_class = document_class(data)
+                results, problems, spent = self._judge(data, of_class, engines, None, None, {}, {})
+                entries.append([index, line, of_class, kind, name, results, problems])
+                for engine, micros in spent.items():
+                    cost[engine] += micros
+            write({"task": task, "docs": entries, "input_problems": input_problems, "cost": cost, "read": reading})
+        write({"done": True})
+
+    def _judge(self, data, of_class, engines, only_rules, only_bindings, namespaces, namespace_objects):
+        """One document's verdicts and problems by ``engines``, and the microseconds each engine took (the parent
+        deals later tasks by them)."""
+        results: list[list] = []
+        problems: list[tuple] = []
+        cost: dict[str, int] = {}
+        if "rego" in engines and self.rego is not None and (only_rules is None or only_rules):
+            started = time.perf_counter()
+            rego_results, rego_problems = self.rego.evaluate(data, of_class, only_rules)
+            results += [[policy, "rego", action, message, None] for policy, action, message in rego_results]
+            problems += rego_problems
+            cost["rego"] = round((time.perf_counter() - started) * 1e6)
+        if "vap" in engines and self.bindings and of_class == "manifest" and isinstance(data, dict):
+            started = time.perf_counter()
+            self._evaluate_vap(data, only_bindings, namespaces, namespace_objects, results, problems)
+            cost["vap"] = round((time.perf_counter() - started) * 1e6)
+        return _bounded(results), problems, cost
+
     def _claimed(self, docs: list[dict[str, Any]], tasks: list[list]) -> Iterator[dict[str, Any]]:
         """Each task taken from the task queue, as a document with the one engine to run on it."""
+        for index, (position, engine) in self._claimed_tasks(tasks):
+            yield {**docs[position], "engines": [engine], "task": index}
+
+    def _claimed_tasks(self, tasks: list[list]) -> Iterator[tuple[int, list]]:
+        """``(index, task)`` for each task taken from the task queue, until it is empty."""
         while self.tasks is not None:
             try:
                 taken = os.read(self.tasks, 2)
@@ -240,8 +301,7 @@ class Worker:
                 return
             index = int.from_bytes(taken, "big")
             if index < len(tasks):
-                position, engine = tasks[index]
-                yield {**docs[position], "engines": [engine], "task": index}
+                yield index, tasks[index]
 
     def _evaluate_vap(self, data, only_bindings, namespaces, namespace_objects, results, problems) -> None:
         from .vap import CannotEvaluate, document_context, evaluate_binding
@@ -266,6 +326,24 @@ class Worker:
                 if key not in seen:
                     seen.add(key)
                     results.append([policy.name, "vap", action, message, reason])
+
+
+# In a JSON file's text: an escaped surrogate, which may be a lone one.
+_SURROGATE_IN_TEXT = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _read_text(name: str, text: str) -> tuple[list, list]:
+    """A file's documents ``(line, index, kind, name, data)`` and its problems ``[line, message]``, read as idp-tui
+    reads them (``reading.Reader``); lone surrogates in the data are made U+FFFD, as in a request, while the kind
+    and name are the ones idp-tui would have read."""
+    reader = Reader()
+    reader.parse_text(name, text)
+    documents = [(line, index, *kind_and_name(data), data) for _, line, index, data in reader.documents]
+    if _SURROGATE_IN_TEXT.search(text):  # only JSON reads one (the YAML reader refuses it)
+        line = json.dumps([data for *_, data in documents]).encode("ascii")
+        cleaned = json.loads(_without_lone_surrogates(line))
+        documents = [(*read, data) for (*read, _), data in zip(documents, cleaned, strict=True)]
+    return documents, [[problem.line, problem.message] for problem in reader.problems]
 
 
 def _bounded(results: list[list]) -> list[list]:
@@ -312,6 +390,8 @@ def main(wake: int | None = None, tasks: int | None = None) -> None:
             answers.write(worker.setup(request))
         elif operation == "eval":
             worker.evaluate(request, answers.write)
+        elif operation == "eval_texts":
+            worker.evaluate_texts(request, answers.write)
         elif operation == "exit":
             break
         answers.complete()  # every request but exit: the parent counts them
