@@ -192,3 +192,29 @@ def test_a_runaway_rule_met_by_workers_reading_is_found_and_left_out(policies, t
     again = evaluate_texts(policy_set, files)
     assert main.tasks_answered + spare.tasks_answered - answered == 2 * len(files)
     assert everything(again) == everything(evaluation)
+
+
+BUSY_REGO = """
+    package main
+    import rego.v1
+
+    warn_busy contains "busy" if {
+        input.kind == "Busy"
+        count([1 | some i in numbers.range(1, 250); some j in numbers.range(1, 250); i * j == -1]) == 0
+    }
+"""
+
+
+def test_each_document_of_a_file_a_worker_reads_has_its_own_deadline(policies, two_cores):
+    """Ten documents of a quarter of a second each in one file: 2.5 s for the file, within 1 s for each document,
+    so no worker is stopped and no policy is said to run away."""
+    policy_set = policies({**BOTH_ENGINES, "busy.rego": textwrap.dedent(BUSY_REGO)}, timeout=1.0)
+    main, spare = policy_set.runtime.worker, policy_set.runtime.extra_workers[0]
+    files = {"busy.yaml": "".join("---\nkind: Busy\n" for _ in range(10)).encode()}
+    answered = main.tasks_answered + spare.tasks_answered
+
+    evaluation = evaluate_texts(policy_set, files)
+
+    assert main.tasks_answered + spare.tasks_answered - answered == 2  # the shared run finished: no fallback
+    assert [r.message for r in evaluation.results] == ["busy"] * 10
+    assert not evaluation.problems

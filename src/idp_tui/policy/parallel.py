@@ -444,13 +444,13 @@ def _run_queued(
             return None
         _each_at_once(read, len(workers), soon=wait_for_answers(workers, MEMORY_CHECK_INTERVAL))
         queue.clear()
-    answers = [answer for output in outputs for answer in output]
+    answers = [answer for output in outputs for answer in output if "progress" not in answer]
     if failed or sorted(answer.get("task") for answer in answers) != list(range(len(claim))):
         for worker in workers:
             worker.close()  # its answers, if any are left, must not be read by the next evaluation
         return None
     for runner, output in zip(runners, outputs, strict=True):
-        runner.tasks_answered += len(output)
+        runner.tasks_answered += sum("task" in answer for answer in output)
     return answers
 
 

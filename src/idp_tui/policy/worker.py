@@ -22,7 +22,8 @@ is evaluated by those engines only: another worker has the rest. A request with 
 task on its own (with ``task``, its index). ``{"op": "eval_texts", "files": [[name, text], ...], "claim": [[file
 position, [engine, ...]], ...]}`` is shared the same way, by files the worker reads itself (``reading.Reader``, as
 idp-tui reads them): each task's answer lists the file's documents (index, line, class, kind, name, verdicts,
-problems), what could not be read in it, and the microseconds each engine and the reading took.
+problems), what could not be read in it, and the microseconds each engine and the reading took; before it, a
+``{"progress": task}`` line as each document but the last is done, so each document has its own deadline.
 
 Each document's answer is written as soon as it is known (if the worker is killed, the parent knows which
 document it was on), but the parent is woken only by a byte on a second pipe (the wake pipe): ``.`` when the
@@ -259,6 +260,8 @@ class Worker:
             entries = []
             cost = dict.fromkeys(engines, 0)
             for line, index, kind, name, data in documents:
+                if entries:  # each document has its own deadline, as in an eval request: a line says it is done
+                    write({"progress": task})
                 of_class = document_class(data)
                 results, problems, spent = self._judge(data, of_class, engines, None, None, {}, {})
                 entries.append([index, line, of_class, kind, name, results, problems])
