@@ -14,9 +14,9 @@ Where a worker stops or runs past a deadline, the tasks are dealt among the work
 (:func:`deal_tasks`, largest first to the one with less so far), and that evaluation finds and leaves out the
 runaway policy.
 
-A golden path's files (a few, in memory) are not even read before the workers start: the tasks are (file,
-engine) pairs, each worker reads the files of the tasks it takes, and a task's cost is what it took before on the
-file of the same name (:func:`run_on_texts`).
+A golden path's files (a few, in memory) are not even read before the workers start: a task is a file and an
+engine (or both engines, where one took less on the file than reading it), each worker reads the files of the
+tasks it takes, and a task's cost is what it took before on the file of the same name (:func:`run_on_texts`).
 
 Whichever worker evaluates them, one document's verdicts are listed in the same order: Rego's, then the
 admission policies'.
