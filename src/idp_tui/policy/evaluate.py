@@ -122,16 +122,19 @@ def _evaluate(
             for answer in answers:
                 remember_costs(policy_set.runtime.task_costs, docs[answer["i"]], answer)
                 file, line, document_index, data, _ = items[answer["i"]]
-                kind, name = kind_and_name(data)
-                for policy, engine, action, message, reason in answer["results"]:
-                    results.append(
-                        PolicyResult(file, line, document_index, kind, name, policy, engine, action, message, reason)
-                    )
+                where = (file, line, document_index, *kind_and_name(data))
+                results += _verdicts(where, answer["results"])
                 problems += [PolicyProblem(*problem) for problem in answer["problems"]]
             # What the worker found compiling (already among the set's problems when load_policies checked it).
             problems += [PolicyProblem(*problem) for problem in runner.setup_answer.get("problems", ())]
     unique = list(dict.fromkeys(problems))
     return PolicyEvaluation(tuple(results), tuple(unique), tuple(input_problems), len(items))
+
+
+def _verdicts(where: tuple[str, int, int, str, str], verdicts: list) -> list[PolicyResult]:
+    """A worker's verdicts on one document (``[policy, engine, action, message, reason]`` each) as results, the
+    document given by ``where``: file, line, index in the file, kind, name."""
+    return [PolicyResult(*where, *verdict) for verdict in verdicts]
 
 
 def evaluate_documents(
@@ -375,8 +378,7 @@ def _from_file_answers(
             index, line, _, kind, name = entries[0][:5]
             documents += 1
             for *_, verdicts, found in entries:
-                for policy, engine, action, message, reason in verdicts:
-                    results.append(PolicyResult(file, line, index, kind, name, policy, engine, action, message, reason))
+                results += _verdicts((file, line, index, kind, name), verdicts)
                 problems += [PolicyProblem(*problem) for problem in found]
     return results, documents, input_problems
 
