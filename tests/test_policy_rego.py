@@ -382,6 +382,20 @@ def test_a_broken_module_is_reported_once_at_its_line_and_every_other_policy_app
     assert evaluation.exit_status() == 0 and evaluation.exit_status(fail_on_warn=True) == 1
 
 
+def test_a_rule_a_broken_module_also_defines_still_applies_from_the_modules_that_compile(policies):
+    # `deny` in package main is one policy written in two files: the broken file loses only its own part of it.
+    policy_set = policies(
+        {
+            "a_broken.rego": "package main\nimport rego.v1\ndeny contains msg if {\n  input.kind ==\n}\n",
+            "b_good.rego": 'package main\nimport rego.v1\ndeny contains "no deployments" if input.kind == "Deployment"\n',
+        }
+    )
+    assert [(Path(p.file).name, p.line) for p in policy_set.problems] == [("a_broken.rego", 4)]
+    evaluation = evaluate_documents(policy_set, [("d.yaml", 1, DEPLOYMENT)])
+    assert verdicts(evaluation) == [("main.deny", "deny", "no deployments")]
+    assert evaluation.exit_status() == 1
+
+
 def test_modules_that_do_not_compile_together_lose_only_the_later_one(policies):
     policy_set = policies(
         {

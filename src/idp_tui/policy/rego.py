@@ -257,8 +257,15 @@ class RegoEngine:
         dropped.append(module.file)
         self.problems.append((module.file, line, module.package, message))
         gone = {id(rule) for rule in module.rules}
-        for kind in self.rules:
-            self.rules[kind] = [rule for rule in self.rules[kind] if id(rule) not in gone]
+        # A rule is one policy however many modules of its package define it (each module adds to a `deny`):
+        # it goes only with the last module defining it, and otherwise stands for a module that remains.
+        remaining = {}
+        for other in self.modules:
+            for rule in other.rules:
+                remaining.setdefault(rule.policy, rule)
+        for kind, rules in self.rules.items():
+            kept = (remaining.get(rule.policy) if id(rule) in gone else rule for rule in rules)
+            self.rules[kind] = [rule for rule in kept if rule is not None]
 
     def _new_interpreter(self, modules: list[Module]):
         import regopy
