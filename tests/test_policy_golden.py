@@ -269,6 +269,29 @@ def test_a_profiles_policies_replace_the_demos_and_resolve_from_the_config_file(
     assert json.loads(out)["profile"]["policies"] == [str(demo_catalog_path() / "policies")]
 
 
+def test_a_profile_chooses_its_rego_packages_and_namespace_flags_choose_for_one_command(capsys, tmp_path, monkeypatch):
+    config = tmp_path / "config" / "config.yaml"
+    policy_dir(config.parent / "guardrails", service=DENY_UNTYPED_SERVICE.replace("main", "platform.k8s"))
+    config.write_text(
+        "profiles:\n  guarded:\n    catalog: demo\n    policies: [guardrails]\n    policy_namespaces: [platform.k8s]\n"
+    )
+    monkeypatch.setenv("IDP_TUI_CONFIG", str(config))
+    command = ("--profile", "guarded", "scaffold", "microservice-golden-path", *assignments(VALUES), "--dry-run")
+    status, out, _ = run(capsys, *command, "--json")
+    assert status == 1
+    assert [r["policy"] for r in json.loads(out)["policies"]["results"]] == ["platform.k8s.deny_untyped_service"]
+
+    status, out, err = run(capsys, *command, "--namespace", "main", "--json")  # the flag replaces the profile's
+    assert status == 0 and json.loads(out)["policies"]["results"] == []
+    assert "no Rego package" not in err  # main is the default: a bundle may well have none
+    status, out, err = run(capsys, *command, "--namespace", "platform.k8", "--json")
+    assert status == 0
+    assert "no Rego package platform.k8 among the policies (they declare platform.k8s): nothing is judged by it" in err
+
+    status, out, _ = run(capsys, "--profile", "guarded", "config", "show")
+    assert "rego pkgs   platform.k8s  [file:5]" in out.splitlines()
+
+
 # -- Backstage: the scaffolder's dry run supplies the files ------------------------------------------------------------
 
 

@@ -317,3 +317,53 @@ def test_the_files_together_are_read_up_to_a_number_of_bytes(capsys, files, monk
         "inputs/c.yaml:1: not read, nor the 1 file after it: the files before hold 2 MiB already"
     ]
     assert err.strip().endswith("policies: 0 denied, 0 warnings in 2 documents")
+
+
+TEAM_REGO = """\
+package team.k8s
+import rego.v1
+
+deny_unowned contains msg if {
+    not input.metadata.labels.team
+    msg := sprintf("%s %s has no team label", [input.kind, input.metadata.name])
+}
+"""
+ENTITY_REGO = """\
+package team.catalog
+import rego.v1
+
+warn_no_description contains "no description" if not input.metadata.description
+"""
+
+
+def test_namespace_flags_choose_the_rego_packages_as_conftest_does(capsys, files):
+    policies = files / "team-policies"
+    policies.mkdir()
+    (policies / "k8s.rego").write_text(TEAM_REGO)
+    (policies / "entity.rego").write_text(ENTITY_REGO)
+    both = ("--policy", DEMO_POLICIES, "--policy", str(policies))
+
+    def denials(*flags: str) -> set[str]:
+        status, out, _ = run(capsys, "validate", *both, *flags, "pinned.yaml", "--json")
+        assert status == (1 if json.loads(out) else 0)
+        return {result["policy"] for result in json.loads(out)}
+
+    assert denials() == set()  # main's rules: the pinned Deployment complies; team.k8s is not chosen
+    assert denials("--namespace", "team.k8s") == {"team.k8s.deny_unowned"}
+    assert denials("--namespace", "team.k8s", "--namespace", "main") == {"team.k8s.deny_unowned"}
+    assert run(capsys, "validate", *both, "--namespace", "team.k8s", "latest.yaml", "--json")[0] == 1
+    every = denials("--all-namespaces")
+    assert "team.k8s.deny_unowned" in every and "team.catalog.warn_no_description" in every
+
+    status, out, _ = run(capsys, "validate", *both, "--catalog-namespace", "team.catalog", "catalog", "--json")
+    entity_rules = {r["policy"] for r in json.loads(out) if r["engine"] == "rego"}
+    assert entity_rules == {"team.catalog.warn_no_description"}  # the demo's package catalog is not chosen
+
+
+def test_a_chosen_package_no_policy_declares_is_said_so_a_typo_does_not_pass_silently(capsys, files):
+    status, out, err = run(capsys, "validate", "--policy", DEMO_POLICIES, "--namespace", "mian", "latest.yaml")
+    assert "no Rego package mian among the policies (they declare catalog, main): nothing is judged by it" in err
+    assert "main.deny_latest_image" not in out and "idp-pinned-images" in out  # the admission policies still judge
+    assert status == 1
+    _, _, err = run(capsys, "validate", "--policy", DEMO_POLICIES, "--namespace", "main", "latest.yaml")
+    assert "no Rego package" not in err

@@ -186,7 +186,11 @@ def _session(args: argparse.Namespace) -> Session:
         theme=args.theme,
     )
     # --policy (scaffold's) adds to the profile's policies: a policy being written is tried with the others.
-    return Session.from_profile(profile, use_cache=not args.no_cache).with_policies(getattr(args, "policies", None))
+    # --namespace and --catalog-namespace choose the Rego packages instead of the profile's.
+    from .commands.policy_options import chosen_packages
+
+    session = Session.from_profile(profile, use_cache=not args.no_cache)
+    return session.with_policies(getattr(args, "policies", None), *chosen_packages(args))
 
 
 def _say_fallback_once() -> None:

@@ -117,6 +117,8 @@ def resolve_profile(
     origin["oncall"] = file_origin("oncall")
     origin["vault"] = file_origin("vault")
     origin["policies"] = file_origin("policies")
+    origin["policy_namespaces"] = file_origin("policy_namespaces")
+    origin["catalog_policy_namespaces"] = file_origin("catalog_policy_namespaces")
     # In the order of Profile's fields, so every listing of the origins reads the same way.
     origin = {key: origin[key] for key in _ORIGIN_ORDER}
     return Profile(
@@ -135,11 +137,14 @@ def resolve_profile(
         offline=settings["offline"],
         origin=origin,
         policies=_policies(file_values.get("policies"), final_catalog),
+        policy_namespaces=tuple(file_values.get("policy_namespaces") or ("main",)),
+        catalog_policy_namespaces=tuple(file_values.get("catalog_policy_namespaces") or ("catalog",)),
     )
 
 
 _ORIGIN_ORDER = (
-    "name", "catalog", "token", "scaffolder", "kubernetes", "oncall", "vault", "policies", "user", "theme",
+    "name", "catalog", "token", "scaffolder", "kubernetes", "oncall", "vault", "policies", "policy_namespaces",
+    "catalog_policy_namespaces", "user", "theme",
     "read_only", "offline",
 )  # fmt: skip
 

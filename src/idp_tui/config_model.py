@@ -101,6 +101,10 @@ class Profile:
     # Policy directories, files and OPA bundles golden paths are checked against (the demo's bundled ones on the
     # demo catalog when the profile names none).
     policies: tuple[str, ...] = ()
+    # The Rego packages whose rules judge manifests ("*": every package) and catalog entities (conftest's
+    # --namespace).
+    policy_namespaces: tuple[str, ...] = ("main",)
+    catalog_policy_namespaces: tuple[str, ...] = ("catalog",)
     # The clusters are idp-tui's demo cluster (``kubernetes.demo``, as ``idp-tui demo cluster`` writes its fleet's
     # profile): every view of them says so.
     kube_demo: bool = False

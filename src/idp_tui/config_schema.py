@@ -79,6 +79,8 @@ _PROFILE = _Map(
         "read_only": BOOL,
         "offline": BOOL,
         "policies": [PATH],
+        "policy_namespaces": [STR],
+        "catalog_policy_namespaces": [STR],
     }
 )
 _INVALID = object()

@@ -98,6 +98,10 @@ class Session:
     backstage: BackstageHttp | None = None
     # Policy directories, files and OPA bundles: the profile's, then those given with --policy.
     policy_paths: tuple[str, ...] = ()
+    # The Rego packages whose rules judge manifests ("*": every package) and catalog entities (conftest's
+    # --namespace): the profile's, or the flags'.
+    policy_namespaces: tuple[str, ...] = ("main",)
+    catalog_policy_namespaces: tuple[str, ...] = ("catalog",)
     # Where the backends' "waiting before retrying" notices go: stderr in commands, notifications in the TUI.
     notices: Notices = field(default_factory=Notices, compare=False)
     _started: _Started = field(default_factory=_Started, init=False, repr=False, compare=False)
@@ -122,6 +126,8 @@ class Session:
             read_only=profile.read_only,
             user=profile.user,
             policy_paths=profile.policies,
+            policy_namespaces=profile.policy_namespaces,
+            catalog_policy_namespaces=profile.catalog_policy_namespaces,
         )
 
     @classmethod
@@ -166,9 +172,20 @@ class Session:
             policy_paths=tuple(policies),
         )
 
-    def with_policies(self, paths: list[str] | tuple[str, ...] | None) -> Session:
-        """This session with ``paths`` checked too, after the profile's (``--policy``, repeatable)."""
-        return replace(self, policy_paths=(*self.policy_paths, *paths)) if paths else self
+    def with_policies(
+        self,
+        paths: list[str] | tuple[str, ...] | None,
+        namespaces: tuple[str, ...] | None = None,
+        catalog_namespaces: tuple[str, ...] | None = None,
+    ) -> Session:
+        """This session with ``paths`` checked too, after the profile's (``--policy``, repeatable), and the Rego
+        packages ``namespaces`` and ``catalog_namespaces`` instead of the profile's where given."""
+        return replace(
+            self,
+            policy_paths=(*self.policy_paths, *(paths or ())),
+            policy_namespaces=namespaces or self.policy_namespaces,
+            catalog_policy_namespaces=catalog_namespaces or self.catalog_policy_namespaces,
+        )
 
     # -- settings ------------------------------------------------------------------------------------------------
 
@@ -263,12 +280,16 @@ class Session:
         with started.policies_lock:
             if started.policies is None and self.policy_paths:
                 from .policy.loading import load_policies
-                from .policy.text import format_problem
+                from .policy.text import format_problem, packages_not_found_lines
 
                 paths = [os.path.expanduser(path) for path in self.policy_paths]
-                started.policies = load_policies(paths)
+                started.policies = load_policies(
+                    paths, rego_namespace=self.policy_namespaces, catalog_namespace=self.catalog_policy_namespaces
+                )
                 for problem in started.policies.problems:
                     self.notices(format_problem(problem), title="Policies")
+                for line in packages_not_found_lines(started.policies):
+                    self.notices(line, title="Policies")
             return started.policies
 
     def guardrails(self) -> Guardrails | None:

@@ -49,6 +49,8 @@ profiles:
     # Rego and ValidatingAdmissionPolicy files, folders or OPA bundles (.tar.gz) golden paths are checked against
     # before anything is created (relative paths are relative to this file; the demo uses its bundled policies).
     # policies: [policies/, ~/org-guardrails.tar.gz]
+    # policy_namespaces: [main]          # the Rego packages whose rules judge manifests ("*": all of them)
+    # catalog_policy_namespaces: [catalog]  # ... and catalog entities
     user: user:jdoe                      # who you are in the catalog, for "mine"
     # theme: idp-dark                    # idp-light, idp-high-contrast, idp-ansi16, or a palette in themes/
     read_only: false                     # true: no golden-path runs, restart, scale, delete or Vault writes
@@ -65,6 +67,8 @@ _ROWS = (
     ("oncall", "oncall"),
     ("vault", "vault"),
     ("policies", "policies"),
+    ("policy_namespaces", "rego pkgs"),
+    ("catalog_policy_namespaces", "entity pkgs"),
     ("user", "user"),
     ("theme", "theme"),
     ("read_only", "read-only"),
@@ -164,6 +168,8 @@ def profile_json(profile: Profile) -> dict[str, Any]:
         },
         "vault": vault,
         "policies": list(profile.policies),
+        "policy_namespaces": list(profile.policy_namespaces),
+        "catalog_policy_namespaces": list(profile.catalog_policy_namespaces),
         "user": profile.user,
         "theme": profile.theme,
         "read_only": profile.read_only,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..safe_text import clean
 from .output import error, print_json
+from .policy_options import add_policy_options
 
 EXIT_STEP_FAILED = 1
 EXIT_BAD_VALUES = 2
@@ -32,14 +33,10 @@ def add_parser(subparsers) -> None:
     scaffold.add_argument("--dry-run", action="store_true", help="show the steps and files without writing anything")
     scaffold.add_argument("--output", metavar="DIR", help="also write the task's final workspace to DIR")
     scaffold.add_argument("--publish-root", metavar="DIR", help="where local publishing creates repositories")
-    scaffold.add_argument(
-        "--policy",
-        dest="policies",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="also check what the run produces against these policies (Rego, ValidatingAdmissionPolicy, OPA "
-        "bundle; repeatable; added to the profile's)",
+    add_policy_options(
+        scaffold,
+        "also check what the run produces against these policies (Rego, ValidatingAdmissionPolicy, OPA bundle; "
+        "repeatable; added to the profile's)",
     )
     scaffold.add_argument("--json", action="store_true", help="print the result as JSON")
     scaffold.set_defaults(handler=scaffold_command)

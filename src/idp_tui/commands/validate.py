@@ -21,6 +21,7 @@ from ..catalog.model import Catalog
 from ..catalog.problems import Problem
 from ..render.words import count
 from .output import display_path, error, print_json, write_lines
+from .policy_options import add_policy_options, chosen_packages
 
 if TYPE_CHECKING:
     from ..policy.models import InputProblem, PolicyEvaluation, PolicyResult
@@ -43,15 +44,10 @@ def add_parser(subparsers) -> None:
     validate.add_argument(
         "--format", choices=FORMATS, help="text (default), json, or sarif (SARIF 2.1.0, for CI code scanning)"
     )
-    validate.add_argument(
-        "--policy",
-        dest="policies",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="also evaluate every YAML/JSON document against these policies: Rego (conftest's deny/warn rules, "
-        "package main; package catalog for catalog entities), ValidatingAdmissionPolicies, OPA bundles "
-        "(repeatable)",
+    add_policy_options(
+        validate,
+        "also evaluate every YAML/JSON document against these policies: Rego (conftest's deny/warn rules, package "
+        "main; package catalog for catalog entities), ValidatingAdmissionPolicies, OPA bundles (repeatable)",
     )
     validate.add_argument("--fail-on-warn", action="store_true", help="exit 1 on warnings too")
     validate.set_defaults(handler=validate_command, needs_session=False)
@@ -178,13 +174,18 @@ def _evaluate(args: argparse.Namespace) -> tuple[PolicyEvaluation, Any]:
     """Load the policies (each broken one said once, on stderr) and evaluate the paths."""
     from ..policy.evaluate import evaluate_files
     from ..policy.loading import load_policies
-    from ..policy.text import format_problem
+    from ..policy.text import format_problem, packages_not_found_lines
 
-    policy_set = load_policies(args.policies)
+    manifest_packages, entity_packages = chosen_packages(args)
+    policy_set = load_policies(
+        args.policies, rego_namespace=manifest_packages or "main", catalog_namespace=entity_packages or "catalog"
+    )
     try:
         # Broken policies, then those met while evaluating (one too slow on a document): each said once.
         for problem in policy_set.problems:
             error(format_problem(problem))
+        for line in packages_not_found_lines(policy_set):
+            error(line)
         evaluation = evaluate_files(policy_set, args.paths)
         loaded = set(policy_set.problems)
         for problem in evaluation.problems:

@@ -210,6 +210,13 @@ class PolicySet:
         packages = self.rego_namespaces if document_class == "manifest" else self.catalog_namespaces
         return tuple(rule for rule in self.rego_rules if "*" in packages or rule.package in packages)
 
+    def packages_not_found(self) -> list[str]:
+        """The chosen Rego packages other than the defaults (``main``, ``catalog``) that no module that loads
+        declares: the rules of a mistyped package would judge nothing, so whoever chose it must be told."""
+        declared = {module.package for module in self.rego_modules}
+        chosen = dict.fromkeys([*self.rego_namespaces, *self.catalog_namespaces])
+        return [package for package in chosen if package not in ("*", "main", "catalog", *declared)]
+
     @property
     def is_empty(self) -> bool:
         """Whether nothing can be evaluated (no Rego rule and no bound ValidatingAdmissionPolicy)."""

@@ -7,7 +7,7 @@ Messages are written by policy authors, so each line is cleaned of escape sequen
 from __future__ import annotations
 
 from ..safe_text import clean
-from .models import InputProblem, PolicyProblem, PolicyResult
+from .models import InputProblem, PolicyProblem, PolicyResult, PolicySet
 
 
 def format_result(result: PolicyResult) -> str:
@@ -26,3 +26,14 @@ def format_problem(problem: PolicyProblem) -> str:
 def format_input_problem(problem: InputProblem) -> str:
     """``deploy.yaml:3: invalid YAML: …``."""
     return clean(f"{problem.file}:{problem.line}: {problem.message}", one_line=True)
+
+
+def packages_not_found_lines(policy_set: PolicySet) -> list[str]:
+    """``no Rego package k8s among the policies (they declare main, catalog): its rules judge nothing``, one for
+    each chosen package that no policy declares."""
+    declared = sorted({module.package for module in policy_set.rego_modules})
+    having = f"they declare {', '.join(declared)}" if declared else "no Rego module loads"
+    return [
+        clean(f"no Rego package {package} among the policies ({having}): nothing is judged by it", one_line=True)
+        for package in policy_set.packages_not_found()
+    ]
