@@ -3,7 +3,9 @@
 It answers in the shapes recorded from a real backend (``../shared/backstage-api/1x-*``): the parameter schema
 verbatim, ``{errors: [...]}`` 400s in the ``jsonschema`` npm package's words, task event streams framed as
 ``event: <type>`` / ``data: <json>`` with ANSI-coloured messages, chunked and closed after ``completion``, event ids
-global across tasks, ``?after=``, cancel (the task then ends ``failed``), dry runs and the error envelope with 401s.
+global across tasks, ``?after=``, cancel (the task then ends ``failed``), dry runs (of the template folder sent with
+one, or of single files fetched by absolute URL from 127.0.0.1, as the harness's server reads them) and the error
+envelope with 401s.
 
 Knobs for tests: ``drop_after`` (cut the first event stream of a task mid-frame after N events, once),
 ``hostile_frames`` (raw frames sent first on every event stream, as a broken or hostile server would),
@@ -13,10 +15,12 @@ The request log never keeps the token, only whether the right one was sent.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -349,7 +353,11 @@ class ScaffolderServer:
         if errors:
             return 400, {"errors": errors}
         files = {item["path"]: item["base64Content"] for item in body["directoryContents"]}
-        if not any(path.startswith("skeleton/") for path in files):
+        try:
+            fetched = _fetched_by_url(entity["spec"]["steps"])
+        except OSError as error:
+            return 500, _envelope(500, "Error", f"Unable to read url, {error}")
+        if not fetched and not any(path.startswith("skeleton/") for path in files):
             missing = "ENOENT: no such file or directory, lstat '/srv/backstage/work/dry-run-content/skeleton'"
             return 500, _envelope(500, "Error", missing)
         steps = [
@@ -370,9 +378,24 @@ class ScaffolderServer:
             for path, content in files.items()
             if path.startswith("skeleton/")
         ]
+        contents += [{"path": path, "executable": False, "base64Content": content} for path, content in fetched.items()]
         values = body.get("values") or {}
         output = {"links": [{"title": "Owner", "icon": "group", "entityRef": values.get("owner")}]}
         return 200, {"log": log, "directoryContents": contents, "output": output, "steps": steps}
+
+
+def _fetched_by_url(steps: list[dict[str, Any]]) -> dict[str, str]:
+    """The files of single-file fetch steps whose ``url`` is absolute, read as the server's URL reader reads them
+    (only from 127.0.0.1 here, as the harness allows only its own file server): ``{targetPath: base64}``."""
+    fetched = {}
+    for step in steps:
+        inputs = step.get("input") or {}
+        url = inputs.get("url")
+        single_file = step.get("action") in ("fetch:plain:file", "fetch:template:file")
+        if single_file and str(url).startswith("http://127.0.0.1:"):
+            with urllib.request.urlopen(url, timeout=10) as response:
+                fetched[inputs["targetPath"].removeprefix("./")] = base64.b64encode(response.read()).decode("ascii")
+    return fetched
 
 
 def _envelope(status: int, name: str, message: str, method: str = "", url: str = "") -> dict[str, Any]:

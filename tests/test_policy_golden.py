@@ -402,6 +402,89 @@ def test_a_dry_run_that_fails_leaves_the_policies_unchecked_and_creates_nothing(
     assert server.requests_to("POST", "/v2/tasks") == []
 
 
+URL_LOCATED_TEMPLATE = """\
+apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: url-service
+  annotations:
+    backstage.io/managed-by-location: url:{base}/templates/url-service/template.yaml
+spec:
+  owner: group:default/payments-team
+  type: service
+  parameters:
+    - properties:
+        name: {{type: string}}
+  steps:
+    - id: fetch
+      name: Fetch the Deployment
+      action: fetch:template:file
+      input:
+        url: ./k8s/deployment.yaml
+        targetPath: ./k8s/deployment.yaml
+"""
+
+
+@pytest.fixture
+def template_host(tmp_path):
+    """Where a template lives, as a Git host serves it: files over HTTP on 127.0.0.1."""
+    import functools
+    from http.server import SimpleHTTPRequestHandler
+
+    from idp_tui.local_http import LocalServer
+
+    root = tmp_path / "host"
+    (root / "templates" / "url-service" / "k8s").mkdir(parents=True)
+    quiet = type("Quiet", (SimpleHTTPRequestHandler,), {"log_message": lambda self, *args: None})
+    host = LocalServer(functools.partial(quiet, directory=str(root)))
+    yield root, host.start()
+    host.stop()
+
+
+def catalog_template(text: str) -> Template:
+    """A template as the catalog of a Backstage serves it: its entity only, no folder here."""
+    return Template.from_entity(Entity(yaml.safe_load(text), "template:default/url-service", None))
+
+
+def test_a_catalog_templates_dry_run_fetches_its_files_from_where_it_lives_and_a_deny_stops_it(
+    server, template_host, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("BACKSTAGE_TOKEN", server.token)
+    root, base = template_host
+    (root / "templates" / "url-service" / "k8s" / "deployment.yaml").write_text(
+        DEPLOYMENT.format(image="ghcr.io/kestrel/url-service:latest")
+    )
+    template = catalog_template(URL_LOCATED_TEMPLATE.format(base=base))
+    with backstage_session(server, [policy_dir(tmp_path / "policies", latest=LATEST_REGO)]) as session:
+        result = session.template_runner(Catalog()).run(template, {"name": "url-service"})
+    assert result.error == (
+        "Blocked by policy: k8s/deployment.yaml:1: DENY main.deny_latest: ghcr.io/kestrel/url-service:latest is not "
+        f"pinned; {NOTHING}"
+    )
+    (dry_run,) = server.requests_to("POST", "/dry-run")
+    assert dry_run.body["directoryContents"] == []
+    fetch = dry_run.body["template"]["spec"]["steps"][0]["input"]
+    assert fetch["url"] == f"{base}/templates/url-service/k8s/deployment.yaml"  # as the task would resolve it
+    assert server.requests_to("POST", "/v2/tasks") == []
+
+
+def test_a_catalog_template_whose_files_only_the_server_has_fails_its_dry_run_and_says_why(
+    server, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("BACKSTAGE_TOKEN", server.token)
+    on_server = URL_LOCATED_TEMPLATE.format(base="").replace("url:/templates", "file:/srv/templates")
+    with backstage_session(server, [policy_dir(tmp_path / "policies", latest=LATEST_REGO)]) as session:
+        result = session.template_runner(Catalog()).run(catalog_template(on_server), {"name": "url-service"})
+    assert result.error.startswith("the policies could not be checked: Backstage's dry run failed: ")
+    assert "ENOENT: no such file or directory" in result.error  # what Backstage said, then why
+    assert result.error.endswith(
+        "; step fetch fetches ./k8s/deployment.yaml next to file:///srv/templates/url-service/template.yaml, on the "
+        "Backstage server: a dry run cannot read the server's own files (it reads the files sent with it, or "
+        f"fetches by URL), and idp-tui does not have the template's folder; {NOTHING}"
+    )
+    assert server.requests_to("POST", "/v2/tasks") == []
+
+
 LATEST_REGO = """\
 package main
 import rego.v1

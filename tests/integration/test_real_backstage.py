@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -129,3 +131,90 @@ def test_offline_uses_the_cache_only(capsys, monkeypatch):
     monkeypatch.setenv("BACKSTAGE_TOKEN", "not-the-token")  # any request would now fail
     code, out, _ = run(capsys, "--offline", "catalog", "list", "--json")
     assert code == 0 and json.loads(out)
+
+
+# -- policies on the scaffolder's dry run ------------------------------------------------------------------------------
+
+# The harness serves this folder on 127.0.0.1:7010, a host its backend.reading.allow lets the server read.
+SERVED = Path(os.environ.get("HARNESS_DIR", "/tmp/backstage-harness")) / "served"
+FEW_REPLICAS = """\
+package main
+import rego.v1
+
+deny_few_replicas contains msg if {
+    input.kind == "Deployment"
+    input.spec.replicas < 3
+    msg := sprintf("%s runs %d replicas; at least 3", [input.metadata.name, input.spec.replicas])
+}
+"""
+URL_TEMPLATE = """\
+apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: {name}
+spec:
+  owner: group:default/platform-team
+  type: service
+  parameters:
+    - required: [name]
+      properties:
+        name: {{type: string}}
+  steps:
+    - id: fetch
+      name: Fetch the Deployment
+      action: fetch:template:file
+      input:
+        url: ./k8s/deployment.yaml
+        targetPath: ./k8s/deployment.yaml
+        values:
+          name: ${{{{ parameters.name }}}}
+"""
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${{ values.name }}
+spec:
+  replicas: 1
+"""
+
+
+def tasks() -> int:
+    import httpx
+
+    answer = httpx.get(f"{URL}/api/scaffolder/v2/tasks", headers={"Authorization": f"Bearer {TOKEN}"})
+    return len(answer.json()["tasks"])
+
+
+def test_a_templates_files_on_the_server_fail_its_dry_run_so_its_policies_stop_it_and_say_why(capsys, tmp_path):
+    (tmp_path / "replicas.rego").write_text(FEW_REPLICAS)
+    before = tasks()
+    code, _, err = run(capsys, "scaffold", "python-service", "--set", "name=it-policy", "--set",
+                       "owner=group:default/platform-team", "--policy", str(tmp_path))  # fmt: skip
+    assert code == 1 and tasks() == before
+    assert "step fetch-base fetches ./skeleton next to file:///" in err
+    assert "ENOENT" in err and "a dry run cannot read the server's own files" in err  # what failed, then why
+
+
+@pytest.mark.skipif(not SERVED.is_dir(), reason=f"the harness's served folder {SERVED} is not here")
+def test_a_url_located_templates_dry_run_fetches_its_files_and_a_deny_stops_the_task(capsys, tmp_path):
+    import httpx
+
+    name = f"url-template-{uuid.uuid4().hex[:8]}"
+    folder = SERVED / name
+    (folder / "k8s").mkdir(parents=True)
+    (folder / "template.yaml").write_text(URL_TEMPLATE.format(name=name))
+    (folder / "k8s" / "deployment.yaml").write_text(DEPLOYMENT)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    target = f"http://127.0.0.1:7010/{name}/template.yaml"
+    httpx.post(f"{URL}/api/catalog/locations", json={"type": "url", "target": target}, headers=headers)
+    for _ in range(100):  # the catalog processes a new location in the background
+        if httpx.get(f"{URL}/api/catalog/entities/by-name/template/default/{name}", headers=headers).status_code == 200:
+            break
+        time.sleep(0.1)
+    (tmp_path / "replicas.rego").write_text(FEW_REPLICAS)
+    before = tasks()
+    code, out, err = run(capsys, "--no-cache", "scaffold", name, "--set", "name=it-svc", "--policy", str(tmp_path))
+    assert code == 1 and tasks() == before  # the dry run fetched the file by URL; the deny stopped the task
+    assert "k8s/deployment.yaml:1: DENY main.deny_few_replicas: it-svc runs 1 replicas; at least 3" in out
+    assert "nothing was published, registered or provisioned" in err

@@ -24,6 +24,7 @@ from ..golden.protocols import RunOptions, TemplateRunner
 from ..golden.template import Template
 from ..safe_text import clean
 from .dry_run_files import decode_contents, directory_contents
+from .dry_run_urls import with_fetch_urls_resolved
 from .http import BackstageError, BackstageHttp, EventStream
 from .scaffolder_forms import describe_field_errors, field_errors, template_from_schema
 from .sse import parse_sse
@@ -452,6 +453,12 @@ def _check_before_creating(
     return check_guardrails(guardrails, checked.files, _log_to(emit))
 
 
+DRY_RUN_READS = (
+    "a dry run cannot read the server's own files (it reads the files sent with it, or fetches by URL), and "
+    "idp-tui does not have the template's folder"
+)
+
+
 def _dry_run(
     api: BackstageScaffolder,
     template: Template,
@@ -466,7 +473,17 @@ def _dry_run(
     # The whole entity is sent: the template's own document, or the catalog's when only its reference is known.
     has_steps = isinstance(spec, dict) and isinstance(spec.get("steps"), list)
     entity = template.raw if has_steps else api.template_entity(template.key)
-    answer = api.dry_run(entity, values, secrets, directory_contents(template.base_dir))
+    contents = directory_contents(template.base_dir)
+    unreachable: list[str] = []
+    if not contents:  # a template from the catalog: its fetch steps read from where it lives, as in a task
+        entity, unreachable = with_fetch_urls_resolved(entity)
+    try:
+        answer = api.dry_run(entity, values, secrets, contents)
+    except BackstageError as error:
+        if not unreachable or error.kind == "input":
+            raise  # Backstage checks the values first: those errors belong on the form's fields
+        why = f"{error}; {'; '.join(unreachable)}: {DRY_RUN_READS}"
+        raise BackstageError(why, kind=error.kind, status=error.status, name=error.name, body=error.body) from None
     if not isinstance(answer, dict):
         raise BackstageError("Backstage sent a dry-run answer that is not an object", kind="protocol")
     tracker = StepTracker()
