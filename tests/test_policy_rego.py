@@ -107,6 +107,7 @@ def test_a_message_may_be_an_object_with_msg_and_a_value_of_another_shape_is_a_p
                     not input.metadata.labels.owner
                 }
                 deny_number contains 3 if true
+                deny_number contains "a message after the number" if true
             """
         }
     )
@@ -114,7 +115,9 @@ def test_a_message_may_be_an_object_with_msg_and_a_value_of_another_shape_is_a_p
     evaluation = evaluate_documents(policy_set, documents)
     assert verdicts(evaluation) == [
         ("main.violation", "deny", "a has no owner"),
+        ("main.deny_number", "deny", "a message after the number"),  # the stray 3 sorts first and hides nothing
         ("main.violation", "deny", "b has no owner"),
+        ("main.deny_number", "deny", "a message after the number"),
     ]
     wrong = [p for p in evaluation.problems if p.policy == "main.deny_number"]
     assert len(wrong) == 1
@@ -501,6 +504,15 @@ def test_opa_runtime_is_refused_and_the_worker_has_no_environment_to_give(polici
         worker.close()
     assert answer["results"] == [["main.deny", "rego", "deny", "{}", None]]
     assert "canary" not in json.dumps(answer)
+
+
+def test_a_refused_builtin_put_in_place_of_another_with_with_is_refused_too(policies):
+    text = 'package main\nimport rego.v1\n\ndeny contains sprintf("%v", [x]) if {\n    x := time.now_ns() with time.now_ns as opa.runtime\n}\n'
+    policy_set = policies({"with.rego": text})
+    assert [(p.line, p.message) for p in policy_set.problems] == [
+        (5, "uses opa.runtime, which idp-tui does not provide to policies: it would read idp-tui's environment")
+    ]
+    assert evaluate_documents(policy_set, [("x.yaml", 1, {})]).results == ()
 
 
 # Ten billion steps on a document of kind Slow (its line 5 is the rule): a runaway for any deadline.

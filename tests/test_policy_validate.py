@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 
 from idp_tui.cli import main
+from idp_tui.commands.validate import NO_POLICY
 from idp_tui.resources import demo_catalog_path
 
 SCHEMA = json.loads((Path(__file__).parent / "fixtures" / "policies" / "sarif-schema-2.1.0.json").read_text())
@@ -167,6 +168,7 @@ def test_sarif_is_valid_and_carries_policy_catalog_and_unreadable_findings(capsy
     rules = {rule["id"]: rule["shortDescription"]["text"] for rule in sarif_run["tool"]["driver"]["rules"]}
     assert rules["backstage.kind"] == "Backstage catalog rule backstage.kind"
     assert rules["main.deny_latest_image"].startswith("Rego rule main.deny_latest_image (")
+    assert sarif_run["invocations"][0]["toolConfigurationNotifications"] == []
     [unreadable] = sarif_run["invocations"][0]["toolExecutionNotifications"]
     assert unreadable["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "bad.yaml"
     assert unreadable["message"]["text"].startswith("invalid YAML: ")
@@ -183,6 +185,12 @@ def test_a_broken_policy_is_said_once_and_the_others_still_judge(capsys, files):
     assert err.count("broken.rego") == 1
     assert "idp-tui: broken.rego:5: policy main: Rego: Invalid assignment operator" in err.splitlines()
     assert "latest.yaml:1: DENY main.deny_latest_image" in out
+    # In SARIF, as a notification about the tool's configuration (code scanning shows it beside the results).
+    _, out, _ = run(capsys, "validate", "--policy", "broken.rego", "--policy", DEMO_POLICIES, "latest.yaml",
+                    "--format", "sarif")  # fmt: skip
+    [notification] = json.loads(out)["runs"][0]["invocations"][0]["toolConfigurationNotifications"]
+    assert notification["message"]["text"].endswith("Rego: Invalid assignment operator")
+    assert notification["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "broken.rego"
 
 
 def test_an_unreadable_manifest_fails_validation_and_is_said_once(capsys, files):
@@ -367,3 +375,13 @@ def test_a_chosen_package_no_policy_declares_is_said_so_a_typo_does_not_pass_sil
     assert status == 1
     _, _, err = run(capsys, "validate", "--policy", DEMO_POLICIES, "--namespace", "main", "latest.yaml")
     assert "no Rego package" not in err
+
+
+def test_a_policy_path_that_is_not_there_or_holds_no_policy_fails_rather_than_pass_everything(capsys, files):
+    (files / "empty").mkdir()
+    status, out, err = run(capsys, "validate", "--policy", "nowhere", "--policy", DEMO_POLICIES, "pinned.yaml")
+    assert status == 1 and out == ""  # the demo's policies pass the pinned Deployment, but a path was mistyped
+    assert "idp-tui: nowhere:1: policy: no such file or directory" in err.splitlines()
+    status, _, err = run(capsys, "validate", "--policy", "empty", "pinned.yaml")
+    assert status == 1 and f"idp-tui: {NO_POLICY}" in err.splitlines()
+    assert run(capsys, "validate", "--policy", DEMO_POLICIES, "pinned.yaml")[0] == 0

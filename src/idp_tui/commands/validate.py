@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json", "sarif")
 CATALOG_ENGINE = "backstage"  # the catalog's own validation, as its findings appear beside the policies'
 CATALOG_SNIFF_BYTES = 8 * 1024 * 1024
+NO_POLICY = "no policy to apply: the --policy paths hold no Rego rule and no bound ValidatingAdmissionPolicy"
 
 
 def add_parser(subparsers) -> None:
@@ -186,6 +187,8 @@ def _evaluate(args: argparse.Namespace) -> tuple[PolicyEvaluation, Any]:
             error(format_problem(problem))
         for line in packages_not_found_lines(policy_set):
             error(line)
+        if policy_set.is_empty:
+            error(NO_POLICY)
         evaluation = evaluate_files(policy_set, args.paths)
         loaded = set(policy_set.problems)
         for problem in evaluation.problems:
@@ -216,13 +219,15 @@ def _with_policies(args: argparse.Namespace, output: str) -> int:
     elif output == "sarif":
         from ..policy.sarif import to_sarif
 
-        print_json(to_sarif(every, (), policy_set=policy_set, input_problems=unread))
+        print_json(to_sarif(every, evaluation.problems, policy_set=policy_set, input_problems=unread))
     else:
         write_lines(line for _, line in sorted(_text_lines(check, results, unread)))
         summary = f"{check.summary()}; " if check else ""
         sys.stderr.write(summary + _policy_summary(evaluation) + "\n")
     warned = evaluation.warned or bool(check and check.warnings)
-    failed = evaluation.denied or bool(unread) or bool(check and check.problems)
+    # A --policy path that is not there, or policies that judge nothing, would let every check pass unjudged.
+    missing = any(not os.path.lexists(path) for path in args.policies)
+    failed = evaluation.denied or bool(unread) or bool(check and check.problems) or missing or policy_set.is_empty
     return 1 if failed or (args.fail_on_warn and warned) else 0
 
 

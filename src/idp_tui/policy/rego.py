@@ -105,19 +105,22 @@ def messages_of(value: Any) -> tuple[list[str], str]:
     """The messages a conftest rule's value holds, and what is wrong with it ("" when nothing)."""
     items = value if isinstance(value, list) else [value]
     messages: list[str] = []
+    wrong = ""
     for item in items:
         if isinstance(item, str):
             messages.append(item)
         elif isinstance(item, dict) and isinstance(item.get("msg"), str):
             messages.append(item["msg"])
         elif item is True:
-            messages.append("")  # conftest accepts a boolean rule: a failure without a message
-        elif item is False:
-            continue
-        else:
+            # `deny if { … }`: conftest passes it (it reads only a set's strings and objects), but its author
+            # plainly meant a failure, so idp-tui fails it, without a message.
+            messages.append("")
+        elif item is not False and not wrong:
+            # Said once; the rule's other messages still count (Rego sorts numbers before strings, so an early
+            # return here lost every message after a stray number).
             shown = json.dumps(item, sort_keys=True)[:120]
-            return messages, f"yields {shown}, which is neither a message string nor an object with msg"
-    return messages, ""
+            wrong = f"yields {shown}, which is neither a message string nor an object with msg"
+    return messages, wrong
 
 
 # rego-cpp keeps a string as the text between its JSON quotes, escapes included, and takes an input string as

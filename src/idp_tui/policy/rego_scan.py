@@ -145,7 +145,8 @@ def _ref_text(tokens: list[tuple[str, str, int]]) -> str:
 
 
 def _find_calls(tokens: list[tuple[str, str, int]], result: RegoOutline) -> None:
-    """Dotted names followed by ``(``: ``http.send(``, ``net.lookup_ip_addr(``, ``data.lib.f(``."""
+    """Dotted names followed by ``(``: ``http.send(``, ``net.lookup_ip_addr(``, ``data.lib.f(``; and those after
+    ``as``, where ``with time.now_ns as opa.runtime`` makes a call to one built-in call another."""
     index = 0
     count = len(tokens)
     while index < count:
@@ -158,7 +159,9 @@ def _find_calls(tokens: list[tuple[str, str, int]], result: RegoOutline) -> None
         while end + 1 < count and tokens[end][0] == "dot" and tokens[end + 1][0] == "ident":
             parts.append(tokens[end + 1][1])
             end += 2
-        if len(parts) > 1 and end < count and tokens[end][1] == "(":
+        called = end < count and tokens[end][1] == "("
+        replaces = index > 0 and tokens[index - 1][:2] == ("ident", "as")
+        if len(parts) > 1 and (called or replaces):
             result.calls.append((".".join(parts), line))
         index = end
 
