@@ -3,6 +3,7 @@ variables, messages, params, validation actions, selectors; and what the CEL eng
 
 from __future__ import annotations
 
+import copy
 import textwrap
 import time
 from pathlib import Path
@@ -240,6 +241,51 @@ def test_variables_are_evaluated_lazily_and_an_error_belongs_to_the_expressions_
     ]
 
 
+def test_a_variable_is_computed_only_where_the_expression_reaches_it(load):
+    # The usual guard: the API server computes variables.level only when the left side is false.
+    policy_set = load(
+        policy(
+            "guarded",
+            [
+                {"expression": "!has(object.metadata.labels) || variables.level <= 5", "message": "level too high"},
+                {"expression": "!has(object.metadata.labels) || variables.doubled <= 10", "message": "doubled"},
+                {"expression": "variables.level <= 5", "message": "unguarded"},
+            ],
+            variables=[
+                {"name": "level", "expression": "int(object.metadata.labels.level)"},
+                {"name": "doubled", "expression": "variables.level * 2"},
+            ],
+        ),
+        binding("guarded"),
+    )
+    evaluation = evaluate(policy_set, deployment("unlabelled"), deployment("high", labels={"level": "7"}))
+    assert messages(evaluation) == [
+        (
+            "doc0.yaml",
+            "deny",
+            "expression 'variables.level <= 5' resulted in error: variables.level: no such key: labels",
+        ),
+        ("doc1.yaml", "deny", "level too high"),
+        ("doc1.yaml", "deny", "doubled"),
+        ("doc1.yaml", "deny", "unguarded"),
+    ]
+
+
+def test_a_false_match_condition_skips_the_policy_even_after_one_that_failed(load):
+    conditions = [
+        {"name": "errors", "expression": "object.metadata.labels.team == 'a'"},
+        {"name": "is-false", "expression": "false"},
+    ]
+    policy_set = load(policy("mc", [always("checked")], matchConditions=conditions), binding("mc"))
+    assert messages(evaluate(policy_set, deployment("unlabelled"))) == []
+
+
+def test_a_namespaced_object_without_a_namespace_gets_the_requests_as_the_api_server_sets_it(load):
+    same = {"expression": "object.metadata.namespace == request.namespace", "message": "namespaces differ"}
+    policy_set = load(policy("ns", [same]), binding("ns"))
+    assert messages(evaluate(policy_set, deployment("web"), deployment("web", namespace="shop"))) == []
+
+
 def test_a_variable_keeps_its_cel_type_as_in_kubernetes(load):
     # Python has no unsigned integer: a uint handed out of the engine and back in came back an int, so the first
     # validation was false and the second had no overload for int + uint.
@@ -316,7 +362,11 @@ def test_params_come_from_the_objects_beside_the_policies(load):
         configmap("limits", "shop", {"min": "5"}),
         configmap("tier-a", "policies", {"min": "2"}, labels={"kind": "replicas"}),
         configmap("tier-b", "policies", {"min": "4"}, labels={"kind": "replicas"}),
-        binding("replicas", name="by-name", paramRef={"name": "limits", "namespace": "policies"}),
+        binding(
+            "replicas",
+            name="by-name",
+            paramRef={"name": "limits", "namespace": "policies", "parameterNotFoundAction": "Deny"},
+        ),
         binding("replicas", name="own-namespace", paramRef={"name": "limits", "parameterNotFoundAction": "Deny"}),
         binding(
             "replicas",
@@ -641,6 +691,64 @@ def test_broken_policies_are_reported_once_at_their_line_and_the_good_one_still_
     assert len(evaluation.problems) == len(policy_set.problems)
 
 
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (lambda spec: spec["matchConstraints"]["resourceRules"][0].pop("operations"),
+         "spec.matchConstraints.resourceRules[0].operations: Required value"),
+        (lambda spec: spec["matchConstraints"]["resourceRules"][0].update(apiGroups=["*", "apps"]),
+         "spec.matchConstraints.resourceRules[0].apiGroups: if '*' is present, must not specify other API groups"),
+        (lambda spec: spec["matchConstraints"]["resourceRules"][0].update(resources=["*", "pods"]),
+         "spec.matchConstraints.resourceRules[0].resources: if '*' is present, must not specify other resources "
+         "without subresources"),
+        (lambda spec: spec["validations"][0].update(reason="Unauthorized"),
+         'spec.validations[0].reason: Unsupported value: \'Unauthorized\': supported values: "Forbidden", '
+         '"Invalid", "RequestEntityTooLarge"'),
+        (lambda spec: spec.update(matchConditions=[{"name": "not a name!", "expression": "true"}]),
+         "spec.matchConditions[0].name: Invalid value: 'not a name!': must be a qualified name (letters, digits, "
+         "'-', '_', '.')"),
+        (lambda spec: spec.update(variables=[{"name": "null", "expression": "1"}]),
+         "spec.variables[0].name: Invalid value: 'null': name is not a valid CEL identifier"),
+        (lambda spec: spec.update(variables=[{"name": "a", "expression": "variables.b + 1"},
+                                             {"name": "b", "expression": "1"}]),
+         "undeclared reference to 'variables.b' (declared after it)"),
+        (lambda spec: spec.update(auditAnnotations=[{"key": "k", "valueExpression": "object.metadata.name +"}]),
+         "spec.auditAnnotations[0].valueExpression: invalid CEL: "),
+    ],
+)  # fmt: skip
+def test_what_the_api_server_refuses_to_store_is_said_and_not_applied(load, change, said):
+    broken = copy.deepcopy(policy("broken", [always("broken applied")]))  # DEPLOYMENTS is shared
+    change(broken["spec"])
+    policy_set = load(broken, binding("broken"), policy("good", [always("still applied")]), binding("good"))
+    [problem] = policy_set.problems
+    assert problem.policy == "broken" and problem.message.startswith(said)
+    assert messages(evaluate(policy_set, deployment())) == [("doc0.yaml", "deny", "still applied")]
+
+
+def test_a_binding_with_params_must_say_what_happens_when_none_is_found(load):
+    policy_set = load(
+        policy("p", [always()], paramKind={"apiVersion": "v1", "kind": "ConfigMap"}),
+        binding("p", paramRef={"name": "limits"}),
+    )
+    assert [p.message for p in policy_set.problems] == [
+        "spec.paramRef.parameterNotFoundAction: Required value",
+        "has no ValidatingAdmissionPolicyBinding, so it applies to nothing (as in Kubernetes)",  # its one was refused
+    ]
+
+
+def test_an_audit_annotation_that_fails_follows_the_failure_policy(load):
+    annotations = [{"key": "replicas", "valueExpression": "string(object.spec.replicas)"}]
+    policy_set = load(
+        policy("audited", [always(expression="true")], auditAnnotations=annotations),
+        binding("audited", actions=["Warn"]),
+        policy("ignored", [always(expression="true")], auditAnnotations=annotations, failurePolicy="Ignore"),
+        binding("ignored"),
+    )
+    assert messages(evaluate(policy_set, deployment(replicas=2), deployment())) == [
+        ("doc1.yaml", "warn", "expression 'string(object.spec.replicas)' resulted in error: no such key: replicas")
+    ]
+
+
 def test_expression_errors_follow_the_failure_policy_and_a_non_boolean_is_an_error(load):
     validations = [{"expression": "object.spec.replicas > 1"}, {"expression": "object.metadata.name"}]
     policy_set = load(
@@ -734,7 +842,14 @@ def test_variables_of_the_same_name_in_different_policies_keep_their_own_values(
         ),
         configmap("one", "policies", {"n": "100"}, labels={"p": "x"}),
         configmap("two", "policies", {"n": "200"}, labels={"p": "x"}),
-        binding("p", paramRef={"namespace": "policies", "selector": {"matchLabels": {"p": "x"}}}),
+        binding(
+            "p",
+            paramRef={
+                "namespace": "policies",
+                "selector": {"matchLabels": {"p": "x"}},
+                "parameterNotFoundAction": "Deny",
+            },
+        ),
     )
     evaluation = evaluate(policy_set, deployment(replicas=3), deployment(replicas=4))
     assert [r.message for r in evaluation.results] == [

@@ -263,6 +263,55 @@ def with_variables_inlined(compiled: Compiled, variables: Mapping[str, Compiled]
     return Compiled(compiled.source, program=program, hoisted=text, variables=compiled.variables)
 
 
+# A variable's text written in place of each read of it: past this, a chain of variables each reading the one
+# before twice is not worth compiling (the step-by-step evaluation says what failed instead).
+MAX_SUBSTITUTED = 64 * 1024
+_HOISTED = re.compile(f"(?P<literal>{_LITERAL})|(?P<name>\\b{VARIABLE_PREFIX}(?P<var>[A-Za-z_][A-Za-z0-9_]*)\\b)")
+
+
+def with_variables_substituted(compiled: Compiled, variables: Mapping[str, Compiled]) -> Compiled | None:
+    """``compiled`` with each variable it reads written in place, so that a variable is computed only where the
+    expression reaches it, as the API server computes variables lazily: ``!has(object.data.level) ||
+    variables.level <= 5`` holds for an object without ``level``, where computing ``level`` first fails.
+
+    Computing each read again costs more than :func:`with_variables_inlined`, which gives the same value whenever
+    every variable it computes succeeds; so this one is for when that fails. None when it reads none, or one that
+    cannot be written in place (undeclared, reading itself, or reading the ``variables`` map).
+    """
+    import cel
+
+    if compiled.program is None or compiled.needs_variables_map or not compiled.uses_variables:
+        return None
+
+    def written(text: str, reading: frozenset[str]) -> str | None:
+        pieces: list[str] = []
+        end = 0
+        for match in _HOISTED.finditer(text):
+            if match.group("literal"):
+                continue
+            name = match.group("var")
+            variable = variables.get(name)
+            if name in reading or variable is None or variable.program is None or variable.needs_variables_map:
+                return None
+            inner = written(variable.hoisted, reading | {name})
+            if inner is None:
+                return None
+            pieces += [text[end : match.start()], f"(\n{inner}\n)"]  # line breaks: a source may end in a // comment
+            end = match.end()
+            if sum(map(len, pieces)) > MAX_SUBSTITUTED:
+                return None
+        return "".join([*pieces, text[end:]])
+
+    text = written(compiled.hoisted, frozenset())
+    if text is None or len(text) > MAX_SUBSTITUTED:
+        return None
+    try:
+        program = cel.compile(text)
+    except Exception:  # noqa: BLE001 - the step-by-step evaluation is always there
+        return None
+    return Compiled(compiled.source, program=program, hoisted=text, variables=compiled.variables)
+
+
 class EvaluationError(Exception):
     """An expression failed at evaluation time; ``str()`` is the reason in words."""
 

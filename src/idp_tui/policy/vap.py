@@ -44,6 +44,9 @@ class Expression:
     line: int
     compiled: cel_support.Compiled
     inlined: cel_support.Compiled | None = None  # with the variables it reads computed inside (tried first)
+    # With each variable it reads written in place (computed only where reached), made when first needed.
+    substituted: cel_support.Compiled | None = None
+    substitution_tried: bool = False
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Policy:
     match_conditions: list[tuple[str, Expression]] = field(default_factory=list)
     variables: dict[str, Expression] = field(default_factory=dict)
     validations: list[tuple[Expression, str, Expression | None, str]] = field(default_factory=list)
+    audit_annotations: list[Expression] = field(default_factory=list)  # their values; an error follows failurePolicy
     uses_namespace_object: bool = False
 
 
@@ -148,10 +152,19 @@ def prepare_policy(file: str, line: int, data: dict, lines: dict) -> tuple[Polic
         if expression:
             message = (validation.get("message") or "").strip()
             policy.validations.append((expression, message, message_expression, validation.get("reason") or "Invalid"))
-    declared = {variable["name"] for variable in spec.get("variables") or []}
+    for index, annotation in enumerate(spec.get("auditAnnotations") or []):
+        expression = compile_at(("spec", "auditAnnotations", index, "valueExpression"), annotation["valueExpression"])
+        if expression:
+            policy.audit_annotations.append(expression)
+    names = [variable["name"] for variable in spec.get("variables") or []]
+    declared = set(names)
     for expression in compiled_all:
-        for used in sorted(expression.compiled.uses_variables - declared):
-            problems.append((file, expression.line, name, f"undeclared reference to 'variables.{used}'"))
+        visible = declared
+        if expression.path[:2] == ("spec", "variables"):  # a variable reads only those declared before it
+            visible = set(names[: expression.path[2]])
+        for used in sorted(expression.compiled.uses_variables - visible):
+            where = " (declared after it)" if used in declared else ""
+            problems.append((file, expression.line, name, f"undeclared reference to 'variables.{used}'{where}"))
     if problems:
         return None, problems
     variables = {variable: expression.compiled for variable, expression in policy.variables.items()}
@@ -318,12 +331,32 @@ class Evaluation:
         if signature is not None:
             self.document.shared[signature] = (True, value)
 
+    def _lazily(self, expression: Expression) -> tuple[bool, Any]:
+        """``(True, value)`` when the expression holds a value with each variable computed only where reached.
+
+        Computing a variable before the expression fails where the API server, which computes variables lazily,
+        gets a value: ``!has(object.data.level) || variables.level <= 5`` on an object without ``level``.
+        """
+        if not expression.substitution_tried:
+            variables = {name: variable.compiled for name, variable in self.policy.variables.items()}
+            expression.substituted = cel_support.with_variables_substituted(expression.compiled, variables)
+            expression.substitution_tried = True
+        if expression.substituted is None:
+            return False, None
+        try:
+            return True, cel_support.evaluate(expression.substituted, self.context)
+        except (cel_support.Lacks, cel_support.EvaluationError):
+            return False, None
+
     def run(self, expression: Expression) -> Any:
         if expression.inlined is not None:
             try:
                 return cel_support.evaluate(expression.inlined, self.context)
             except (cel_support.Lacks, cel_support.EvaluationError):
-                pass  # computed step by step below, which says which variable failed and how
+                ok, value = self._lazily(expression)
+                if ok:
+                    return value
+                # Computed step by step below, which says which variable failed and how.
         compiled = expression.compiled
         needed = self.policy.variables if compiled.needs_variables_map else compiled.uses_variables
         for used in needed:
@@ -331,6 +364,9 @@ class Evaluation:
                 continue
             self._variable(used)
             if used in self.errors and used in compiled.uses_variables:
+                ok, value = self._lazily(expression)
+                if ok:
+                    return value
                 raise _ExpressionFailed(f"variables.{used}: {self.errors[used]}")
             # A variable of this evaluation bound by another policy's evaluation since: bind it again.
             if used in self.values and self.document.bound.get(used, ()) != _signature(self.policy, used):
@@ -361,7 +397,13 @@ def _message(
 
 
 def document_context(document: dict, target: RequestTarget) -> DocumentContext:
-    """The shared context of a document's evaluations (made on first use: most policies do not match)."""
+    """The shared context of a document's evaluations (made on first use: most policies do not match).
+
+    A namespaced object written without ``metadata.namespace`` gets the request's, as the API server sets it
+    before admission (``object.metadata.namespace == request.namespace`` holds there)."""
+    metadata = document.get("metadata")
+    if target.namespaced and isinstance(metadata, dict) and not metadata.get("namespace"):
+        document = {**document, "metadata": {**metadata, "namespace": target.namespace}}
     return DocumentContext(
         {"object": document, "oldObject": None, "request": target.request(), "namespaceObject": None}
     )
@@ -419,30 +461,56 @@ def evaluate_binding(
                 value = evaluation.run(expression)
             except _ExpressionFailed as error:
                 if fail:
-                    source = cel_support.short(expression.compiled.source, 1000)
-                    results.append((binding.action, f"expression '{source}' resulted in error: {error}", reason))
+                    results.append((binding.action, _errored(expression, str(error)), reason))
                 continue
             if value is True:
                 continue
             if value is not False:
                 if fail:
-                    source = cel_support.short(expression.compiled.source, 1000)
-                    results.append(
-                        (binding.action, f"expression '{source}' resulted in error: the value is not a boolean", reason)
-                    )
+                    results.append((binding.action, _errored(expression, "the value is not a boolean"), reason))
                 continue
             results.append((binding.action, _message(evaluation, expression, message, message_expression), reason))
+        if fail:
+            results += _audit_annotation_errors(evaluation, binding.action)
     return results
 
 
+def _audit_annotation_errors(evaluation: Evaluation, action: str) -> list[tuple[str, str, str]]:
+    """An audit annotation's value that cannot be computed, or is neither a string nor null: under
+    ``failurePolicy: Fail`` the API server fails the request for it, as for a validation that errs."""
+    failed = []
+    for expression in evaluation.policy.audit_annotations:
+        try:
+            value = evaluation.run(expression)
+        except _ExpressionFailed as error:
+            why = str(error)
+        else:
+            if value is None or isinstance(value, str):
+                continue
+            why = "valueExpression must evaluate to a string or null"
+        failed.append((action, _errored(expression, why), "Invalid"))
+    return failed
+
+
+def _errored(expression: Expression, why: str) -> str:
+    """The API server's words for an expression that fails under ``failurePolicy: Fail``."""
+    return f"expression '{cel_support.short(expression.compiled.source, 1000)}' resulted in error: {why}"
+
+
 def _conditions_hold(evaluation: Evaluation) -> bool:
+    """Whether every matchCondition holds. As in the API server, a false one skips the policy even when one
+    before it failed: an error counts only when none is false."""
+    failed = None
     for name, expression in evaluation.policy.match_conditions:
         try:
             value = evaluation.run(expression)
         except _ExpressionFailed as error:
-            raise _ExpressionFailed(f'matchCondition "{name}" resulted in error: {error}') from None
-        if value is not True:
-            if value is not False:
-                raise _ExpressionFailed(f'matchCondition "{name}" resulted in error: the value is not a boolean')
+            failed = failed or f'matchCondition "{name}" resulted in error: {error}'
+            continue
+        if value is False:
             return False
+        if value is not True:
+            failed = failed or f'matchCondition "{name}" resulted in error: the value is not a boolean'
+    if failed:
+        raise _ExpressionFailed(failed)
     return True

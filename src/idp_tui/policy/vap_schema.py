@@ -78,7 +78,33 @@ SCHEMAS = {
     BINDING_KIND: {"apiVersion": _STR, "kind": _STR, "metadata": _METADATA, "spec": _BINDING_SPEC},
 }
 
-REASONS = ("Unauthorized", "Forbidden", "Invalid", "RequestEntityTooLarge")
+REASONS = ("Forbidden", "Invalid", "RequestEntityTooLarge")  # what the API server's validation accepts
+# Words CEL reserves: not a variable's name (the API server's isCELIdentifier).
+_CEL_RESERVED = frozenset(
+    [
+        "true",
+        "false",
+        "null",
+        "in",
+        "as",
+        "break",
+        "const",
+        "continue",
+        "else",
+        "for",
+        "function",
+        "if",
+        "import",
+        "let",
+        "loop",
+        "package",
+        "namespace",
+        "return",
+        "var",
+        "void",
+        "while",
+    ]
+)
 OPERATIONS = ("*", "CREATE", "UPDATE", "DELETE", "CONNECT")
 VALIDATION_ACTIONS = ("Deny", "Warn", "Audit")
 _CEL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -183,9 +209,15 @@ def _match_resources(match: Any, path: tuple, errors: list[Error], *, required: 
             if not isinstance(rule, dict):
                 continue
             where = (*path, key, index)
-            for required_list in ("apiGroups", "apiVersions", "resources"):
+            for required_list in ("apiGroups", "apiVersions", "resources", "operations"):
                 if not rule.get(required_list):
                     errors.append(_required((*where, required_list)))
+            for listed, words in (("apiGroups", "API groups"), ("apiVersions", "API versions"),
+                                  ("operations", "operations")):  # fmt: skip
+                values = rule.get(listed) or []
+                if len(values) > 1 and "*" in values:
+                    errors.append(_invalid((*where, listed), f"if '*' is present, must not specify other {words}"))
+            _wildcard_resources(rule.get("resources") or [], (*where, "resources"), errors)
             for operation in rule.get("operations") or []:
                 if operation not in OPERATIONS:
                     errors.append(_unsupported((*where, "operations"), operation, OPERATIONS))
@@ -193,6 +225,14 @@ def _match_resources(match: Any, path: tuple, errors: list[Error], *, required: 
                 errors.append(_unsupported((*where, "scope"), rule.get("scope"), ("*", "Cluster", "Namespaced")))
     if match.get("matchPolicy") not in (None, "Exact", "Equivalent"):
         errors.append(_unsupported((*path, "matchPolicy"), match.get("matchPolicy"), ("Equivalent", "Exact")))
+
+
+def _wildcard_resources(resources: list, path: tuple, errors: list[Error]) -> None:
+    """``*`` covers every resource and ``*/*`` every resource and subresource: neither goes with others."""
+    if len(resources) > 1 and "*/*" in resources:
+        errors.append(_invalid(path, "if '*/*' is present, must not specify other resources"))
+    elif "*" in resources and any("/" not in str(resource) for resource in resources if resource != "*"):
+        errors.append(_invalid(path, "if '*' is present, must not specify other resources without subresources"))
 
 
 def _expression(value: Any, path: tuple, errors: list[Error], *, required: bool = True) -> None:
@@ -252,10 +292,13 @@ def check_policy(data: dict) -> list[Error]:
             name = item.get("name")
             if not name:
                 errors.append(_required((*where, "name")))
-            elif key == "variables" and not _CEL_IDENTIFIER.match(name):
+            elif key == "variables" and (not _CEL_IDENTIFIER.match(name) or name in _CEL_RESERVED):
                 errors.append(
                     _invalid((*where, "name"), f"Invalid value: {name!r}: name is not a valid CEL identifier")
                 )
+            elif key == "matchConditions" and not _QUALIFIED_NAME.match(name):
+                detail = f"Invalid value: {name!r}: must be a qualified name (letters, digits, '-', '_', '.')"
+                errors.append(_invalid((*where, "name"), detail))
             elif name in names:
                 errors.append(_invalid((*where, "name"), f"Duplicate value: {name!r}"))
             names.add(name)
@@ -287,7 +330,9 @@ def check_binding(data: dict) -> list[Error]:
             errors.append(_invalid(("spec", "paramRef"), "Forbidden: name and selector are mutually exclusive"))
         if not param_ref.get("name") and param_ref.get("selector") is None:
             errors.append(_required(("spec", "paramRef"), "one of name or selector must be specified"))
-        if param_ref.get("parameterNotFoundAction") not in (None, "Allow", "Deny"):
+        if not param_ref.get("parameterNotFoundAction"):  # v1 and v1beta1 have no default (v1alpha1's was Deny)
+            errors.append(_required(("spec", "paramRef", "parameterNotFoundAction")))
+        elif param_ref.get("parameterNotFoundAction") not in ("Allow", "Deny"):
             action = param_ref.get("parameterNotFoundAction")
             errors.append(_unsupported(("spec", "paramRef", "parameterNotFoundAction"), action, ("Allow", "Deny")))
         _selector(param_ref.get("selector"), ("spec", "paramRef", "selector"), errors)
