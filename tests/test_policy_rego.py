@@ -424,6 +424,36 @@ def test_a_rule_failing_at_run_time_is_a_problem_for_that_rule_and_the_others_ap
     assert "Function not found: nope" in problem.message and problem.line == 3
 
 
+def test_a_document_that_makes_a_rule_fail_goes_unjudged_by_it_and_the_documents_after_it_are_judged(policies):
+    # level has two values when a and b differ: Rego's conflict, found at run time on that document only.
+    policy_set = policies(
+        {
+            "levels.rego": """\
+                package main
+                import rego.v1
+
+                level := input.a if input.a
+                level := input.b if input.b
+
+                deny_level contains sprintf("level %v", [level]) if level
+                deny_other contains "judged" if input.a
+            """
+        }
+    )
+    documents = [(f"{n}.yaml", 1, {"a": a, "b": b}) for n, (a, b) in enumerate([("x", "x"), (1, 2), ("y", "y")])]
+    evaluation = evaluate_documents(policy_set, documents)
+    assert [(r.file, r.policy, r.message) for r in evaluation.results] == [
+        ("0.yaml", "main.deny_level", "level x"),
+        ("0.yaml", "main.deny_other", "judged"),
+        ("1.yaml", "main.deny_other", "judged"),
+        ("2.yaml", "main.deny_level", "level y"),  # the rule still judges after the document it failed on
+        ("2.yaml", "main.deny_other", "judged"),
+    ]
+    [problem] = evaluation.problems
+    assert (problem.policy, problem.line) == ("main.deny_level", 7)
+    assert problem.message.endswith("; the rule does not judge a document where it fails")
+
+
 class CountingHandler(http.server.BaseHTTPRequestHandler):
     requests: list[str] = []
 

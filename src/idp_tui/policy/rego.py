@@ -10,8 +10,10 @@ Conftest's conventions: in each chosen package (``main`` by default), every rule
 value it yields is a message string or an object with ``msg``. ``warn*`` rules warn; the others deny.
 
 All the chosen rules are answered by one compiled query per document (a generated module collects them into one
-object), 5-8x faster than a query per rule. When that query fails at run time (a function the engine lacks, say),
-the rules are asked one by one, so only the failing rule is lost and reported.
+object), 5-8x faster than a query per rule. When that query fails at run time (a function the engine lacks, or a
+value one of its built-ins trips on), the rules are asked one by one: only the failing rule goes unjudged on that
+document, and is reported. It is asked on its own from then on, and still judges every other document: a document
+that makes a rule fail must not switch that guardrail off for the documents after it.
 
 regopy answers "undefined" for a built-in it does not have, such as ``http.send``, instead of failing; so the
 dotted calls of each module are checked before it is loaded, and a module calling a built-in the engine lacks is
@@ -205,7 +207,9 @@ class RegoEngine:
         self.modules = modules
         self.data = data
         self.rules = {"manifest": manifest_rules, "entity": entity_rules}
-        self.dropped: set[str] = set()  # rule policies no longer evaluated (failed at run time)
+        # Rules that failed at run time on some document: asked one by one from then on, outside the combined
+        # query (one failing rule fails that query), and still on every document.
+        self.failing: set[str] = set()
         self.problems: list[tuple[str, int, str, str]] = []  # (file, line, policy, message)
         self._interpreter = None
         self._combined: dict[str, Any] = {}
@@ -285,7 +289,7 @@ class RegoEngine:
         lines = [f"package {EVAL_PACKAGE}", "import rego.v1"]
         for kind, rules in self.rules.items():
             for rule in rules:
-                if rule.policy not in self.dropped:
+                if rule.policy not in self.failing:
                     lines.append(f"{kind}[{json.dumps(rule.policy)}] := {rule.ref}")
         return "\n".join(lines) + "\n"
 
@@ -373,7 +377,7 @@ class RegoEngine:
             only: when set, just these rules (by policy name), each queried on its own.
         """
 
-        rules = [rule for rule in self.rules.get(kind, []) if rule.policy not in self.dropped]
+        rules = self.rules.get(kind, [])
         if only is not None:
             rules = [rule for rule in rules if rule.policy in only]
         if not rules or self._interpreter is None:
@@ -382,30 +386,30 @@ class RegoEngine:
         values: dict[str, Any] = {}
         problems: list[tuple] = []
         combined = self._combined.get(kind) if only is None else None
-        answered = False
+        singles = [rule for rule in rules if rule.policy in self.failing] if combined is not None else rules
         if combined is not None:
             value, error = self._query(combined, f"{EVAL_PACKAGE}/{kind}")
-            if not error:
+            if error:
+                singles = rules  # a rule failed on this document: which one, each asked alone says
+            else:
                 values = value if isinstance(value, dict) else {}
-                answered = True
-        if not answered:
-            for rule in rules:
-                value, error = self._query(self._single_bundle(rule))
-                if error:
-                    _, _, message = parse_errors(error)[0]
-                    problems.append(
-                        (
-                            rule.file,
-                            rule.line,
-                            rule.policy,
-                            f"Rego evaluation failed: {message}; the rule is not applied to this or later documents",
-                        )
-                    )
-                    self.dropped.add(rule.policy)
-                elif value is not None:
-                    values[rule.policy] = value
-            if problems and only is None:
-                self._build_all()  # the combined query without the failing rules
+        newly_failing = False
+        for rule in singles:
+            value, error = self._query(self._single_bundle(rule))
+            if error:
+                # Only this document goes unjudged by the rule: a document that makes a rule fail must not
+                # switch it off for the documents after it.
+                _, _, message = parse_errors(error)[0]
+                if message.strip() in ("", "<error>"):
+                    message = "the engine gave no reason (a rule with two different values, say)"
+                why = f"Rego evaluation failed: {message}; the rule does not judge a document where it fails"
+                problems.append((rule.file, rule.line, rule.policy, why))
+                newly_failing |= rule.policy not in self.failing
+                self.failing.add(rule.policy)
+            elif value is not None:
+                values[rule.policy] = value
+        if newly_failing and only is None:
+            self._build_all()  # the combined query without the failing rules
         results: list[tuple] = []
         for rule in rules:
             if rule.policy not in values:

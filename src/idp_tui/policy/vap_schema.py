@@ -80,31 +80,10 @@ SCHEMAS = {
 
 REASONS = ("Forbidden", "Invalid", "RequestEntityTooLarge")  # what the API server's validation accepts
 # Words CEL reserves: not a variable's name (the API server's isCELIdentifier).
-_CEL_RESERVED = frozenset(
-    [
-        "true",
-        "false",
-        "null",
-        "in",
-        "as",
-        "break",
-        "const",
-        "continue",
-        "else",
-        "for",
-        "function",
-        "if",
-        "import",
-        "let",
-        "loop",
-        "package",
-        "namespace",
-        "return",
-        "var",
-        "void",
-        "while",
-    ]
-)
+_CEL_RESERVED = frozenset((
+    "true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function", "if", "import",
+    "let", "loop", "package", "namespace", "return", "var", "void", "while",
+))  # fmt: skip
 OPERATIONS = ("*", "CREATE", "UPDATE", "DELETE", "CONNECT")
 VALIDATION_ACTIONS = ("Deny", "Warn", "Audit")
 _CEL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
