@@ -454,6 +454,25 @@ def test_a_document_that_makes_a_rule_fail_goes_unjudged_by_it_and_the_documents
     assert problem.message.endswith("; the rule does not judge a document where it fails")
 
 
+def test_a_regular_expression_the_engine_cannot_read_is_said_instead_of_never_matching(policies):
+    # Go's RE2 reads (?i); rego-cpp answers undefined, so this deny would never fire on nginx:LATEST.
+    policy_set = policies(
+        {
+            "flags.rego": 'package main\nimport rego.v1\n\ndeny contains "latest" if {\n'
+            "    regex.match(`(?i):latest$`, input.image)\n}\n",
+            "plain.rego": 'package main\nimport rego.v1\ndeny_plain contains "tagless" if regex.match(`^[^:]+$`, input.image)\n',
+        }
+    )
+    [problem] = policy_set.problems
+    assert (Path(problem.file).name, problem.line, problem.policy) == ("flags.rego", 5, "main")
+    assert problem.message == (
+        "Rego: the regular expression '(?i):latest$' uses (?i), which regopy's regex engine lacks (it would answer "
+        "undefined, so the rule would never fire)"
+    )
+    evaluation = evaluate_documents(policy_set, [("x.yaml", 1, {"image": "nginx"})])
+    assert verdicts(evaluation) == [("main.deny_plain", "deny", "tagless")]
+
+
 class CountingHandler(http.server.BaseHTTPRequestHandler):
     requests: list[str] = []
 

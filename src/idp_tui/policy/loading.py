@@ -23,7 +23,7 @@ from typing import Any
 from ..bounded_read import MIB, RefusedRead, read_regular_file, resolves_within
 from .bundle import BundleError, read_bundle
 from .models import K8sObject, PolicyProblem, PolicySet, RegoModule, RegoRule
-from .rego_scan import outline, package_path
+from .rego_scan import lacking_regex_syntax, outline, package_path
 from .vap_schema import API_GROUP, BINDING_KIND, POLICY_KIND, check_binding, check_policy, field_name
 from .yaml_lines import documents_with_lines
 
@@ -192,6 +192,15 @@ def _add_module(display: str, text: str, collected: _Collected, roots: list[list
     if roots is not None and not _within_roots(segments, roots):
         collected.problem(display, found.package_line, f"package {found.package} is outside the bundle's roots")
         return
+    for pattern, line in found.patterns:
+        lacking = lacking_regex_syntax(pattern)
+        if lacking:
+            why = (
+                f"Rego: the regular expression {pattern!r} uses {lacking}, which regopy's regex engine lacks (it "
+                "would answer undefined, so the rule would never fire)"
+            )
+            collected.problem(display, line, why, found.package)
+            return
     rules = tuple(RegoRule(found.package, name, display, line) for name, line in found.rules)
     collected.modules.append(
         RegoModule(display, text, found.package, rules, tuple(found.calls), tuple(sorted(found.imports.items())))

@@ -11,6 +11,7 @@ a message or a comment is not a rule.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -48,6 +49,7 @@ class RegoOutline:
     rules: list[tuple[str, int]] = field(default_factory=list)
     functions: set[str] = field(default_factory=set)  # rule names declared with arguments
     calls: list[tuple[str, int]] = field(default_factory=list)
+    patterns: list[tuple[str, int]] = field(default_factory=list)  # literal patterns given to regex.* built-ins
     rule_names: set[str] = field(default_factory=set)  # of ``rules``: a module of 20,000 rules is read in linear time
 
 
@@ -163,7 +165,35 @@ def _find_calls(tokens: list[tuple[str, str, int]], result: RegoOutline) -> None
         replaces = index > 0 and tokens[index - 1][:2] == ("ident", "as")
         if len(parts) > 1 and (called or replaces):
             result.calls.append((".".join(parts), line))
+        if called and parts[0] == "regex" and end + 1 < count:
+            pattern = _literal(tokens[end + 1])
+            if pattern is not None:
+                result.patterns.append((pattern, tokens[end + 1][2]))
         index = end
+
+
+def _literal(token: tuple[str, str, int]) -> str | None:
+    """The text of a string or raw-string token; None for any other token."""
+    kind, value, _ = token
+    if kind == "raw":
+        return value[1:-1]
+    if kind == "string":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return None
+
+
+# What Go's RE2 (OPA's regex engine) reads and rego-cpp's does not: inline flags ((?i), (?s:…)), named groups,
+# Unicode classes (\p{L}). rego-cpp answers "undefined" for such a pattern, so the rule would silently never fire.
+_LACKING_REGEX = re.compile(r"\(\?[imsU-]+[):]|\(\?P?<|\\[pP][{A-Za-z]")
+
+
+def lacking_regex_syntax(pattern: str) -> str | None:
+    """The first construct of ``pattern`` that rego-cpp's regex engine lacks, or None."""
+    found = _LACKING_REGEX.search(pattern)
+    return found.group(0) if found else None
 
 
 def package_path(package: str) -> list[str]:
