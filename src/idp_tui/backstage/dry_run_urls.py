@@ -50,12 +50,11 @@ def _resolved(url: str, base: str) -> str | None:
 def with_fetch_urls_resolved(entity: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """A copy of ``entity`` whose fetch steps' relative URLs are absolute, and a sentence for each step whose URL
     only the server's own files could satisfy (the dry run would fail on it)."""
-    spec = entity.get("spec") if isinstance(entity.get("spec"), dict) else {}
-    steps = spec.get("steps") if isinstance(spec.get("steps"), list) else []
     base = entity_base_url(entity)
     resolved_entity = copy.deepcopy(entity)
+    spec = resolved_entity.get("spec") if isinstance(resolved_entity.get("spec"), dict) else {}
     unreachable: list[str] = []
-    for step in resolved_entity.get("spec", {}).get("steps", []) if steps else []:
+    for step in spec.get("steps") if isinstance(spec.get("steps"), list) else []:
         inputs = step.get("input") if isinstance(step, dict) else None
         url = inputs.get("url") if isinstance(inputs, dict) and step.get("action") in FETCH_ACTIONS else None
         if not isinstance(url, str) or urlsplit(url).scheme or url.lstrip().startswith("${{"):

@@ -30,6 +30,7 @@ from typing import Any
 from .rego_scan import package_path, rego_ref
 
 EVAL_PACKAGE = "idp_tui_eval_b1f0"
+MAX_ERROR_SHOWN = 300  # characters of the engine's reason a run-time failure shows
 EVAL_MODULE = "<idp-tui query>"
 # Available in rego-cpp but never to a policy: it returns the environment (idp-tui's worker empties it too).
 REFUSED_BUILTINS = {"opa.runtime": "it would read idp-tui's environment"}
@@ -402,6 +403,8 @@ class RegoEngine:
                 _, _, message = parse_errors(error)[0]
                 if message.strip() in ("", "<error>"):
                     message = "the engine gave no reason (a rule with two different values, say)"
+                elif len(message) > MAX_ERROR_SHOWN:  # it may quote the document's own values, of any length
+                    message = message[: MAX_ERROR_SHOWN - 1] + "…"
                 why = f"Rego evaluation failed: {message}; the rule does not judge a document where it fails"
                 problems.append((rule.file, rule.line, rule.policy, why))
                 newly_failing |= rule.policy not in self.failing
