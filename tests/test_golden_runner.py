@@ -14,7 +14,7 @@ from idp_tui.golden.actions import catalog as catalog_actions
 from idp_tui.golden.actions import fetch
 from idp_tui.golden.actions.base import ActionContext, ActionError, RunSettings
 from idp_tui.golden.events import TaskEvent
-from idp_tui.golden.runner import LocalTaskRunner
+from idp_tui.golden.runner import NOT_APPLIED, LocalTaskRunner
 from idp_tui.golden.template import Template
 
 
@@ -209,7 +209,9 @@ def test_a_failing_step_applies_nothing_skips_the_rest_and_names_the_step(tmp_pa
     result = runner_with(tmp_path, StageMarker(marker), Fail(), record).run(template, {}, on_event=events.append)
     assert result.status == "failed"
     assert result.error == "Step deploy (Deploy) failed: the deploy key was refused"
-    assert [s.status for s in result.steps] == ["completed", "failed", "skipped"]
+    # The staging step prepared what a later failure kept from being created: it is not shown as done.
+    assert [s.status for s in result.steps] == ["skipped", "failed", "skipped"]
+    assert (events[-2].step_id, events[-2].status, events[-2].message) == ("stage", "skipped", NOT_APPLIED)
     assert not marker.exists() and record.calls == []
     assert events[-1].type == "completion" and events[-1].status == "failed"
 

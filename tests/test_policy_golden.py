@@ -22,6 +22,7 @@ from idp_tui.catalog.entity import Entity, SourceLocation
 from idp_tui.catalog.model import Catalog
 from idp_tui.cli import main
 from idp_tui.golden.forms import build_form, initial_values
+from idp_tui.golden.runner import NOT_APPLIED
 from idp_tui.golden.template import Template, templates_in
 from idp_tui.resources import demo_catalog_path
 from idp_tui.session import Session
@@ -109,6 +110,8 @@ def test_latest_blocks_the_run_and_nothing_is_published_registered_or_provisione
     assert status == 1
     assert LATEST_DENIED in out  # the policy, its message and file:line
     assert f"idp-tui: Blocked by policy: {LATEST_DENIED} (and 1 more denied); {NOTHING}" in err
+    for step in ("publish", "register", "vault"):  # they prepared their effects; none is shown as done
+        assert f"– [{step}] {NOT_APPLIED}" in out.splitlines()
     assert not repos.exists() and not output.exists()
     assert run(capsys, "catalog", "show", "invoice-svc")[0] == 1  # not registered
     assert "invoice-svc" not in demo_vault_state()  # not provisioned

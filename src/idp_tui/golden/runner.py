@@ -144,6 +144,7 @@ class _Task:
         self.effects: list[Effect] = []
         self.extra_effects: list[Callable[[Path], Effect]] = []
         self.staged_locations: dict[str, Path] = {}
+        self.staging_steps: list[StepResult] = []  # steps that staged an effect: not applied if the run fails
         self.failed = False
         self.render_seconds = render_time_budget()
 
@@ -256,7 +257,10 @@ class _Task:
                 result.status = "skipped"
                 self.emit(TaskEvent("log", f"Skipped step {step.title} (dry run)", step.id, "skipped", {}))
                 return
+            staged_before = len(self.effects)
             outputs = self._iterate(step, action, result, workspace, scratch)
+            if len(self.effects) > staged_before:
+                self.staging_steps.append(result)
             exceeded = budget.step_exceeded()
             if exceeded:  # an action that tolerated a render error still fails on an exceeded budget
                 raise ActionError(exceeded)
@@ -375,6 +379,13 @@ class _Task:
         return f"Step {failed.id} ({failed.name or failed.action}) failed: {failed.error}"
 
     def _finish(self, status: str, error: str | None, output: dict | None = None) -> TaskResult:
+        if status == "failed":
+            # A step that only staged its effect (a repository, a catalog entry) did not create it: shown as done,
+            # it would read as published beside "Nothing was created".
+            for result in self.staging_steps:
+                if result.status == "completed":
+                    result.status = "skipped"
+                    self.emit(TaskEvent("log", NOT_APPLIED, result.id, "skipped"))
         if error is not None:
             self.emit(TaskEvent("completion", error, status="failed"))
         else:
@@ -382,6 +393,9 @@ class _Task:
                 TaskEvent("completion", "Run completed with status: completed", status="completed", output=output)
             )
         return TaskResult(status, self.results, output or {}, error)  # type: ignore[arg-type]
+
+
+NOT_APPLIED = "Not applied: the run stopped before creating what this step prepared"
 
 
 def _reason(failure: BaseException) -> str:
