@@ -202,6 +202,20 @@ def test_warnings_are_said_and_the_run_goes_on(capsys, tmp_path):
     assert run(capsys, "catalog", "show", "invoice-svc")[0] == 0
 
 
+def test_a_deny_the_policies_own_exception_excepts_does_not_block_the_run(capsys, tmp_path):
+    excepted = (
+        DENY_UNTYPED_SERVICE + '\nexception contains ["untyped_service"] if input.metadata.name == "invoice-svc"\n'
+    )
+    policies = policy_dir(tmp_path / "team-policies", service=excepted)
+    repos = tmp_path / "repos"
+    status, out, err = scaffold(capsys, VALUES, "--policy", str(policies), "--publish-root", str(repos))
+    assert status == 0, err
+    assert "Policies: 0 denied, 0 warnings, 1 excepted (5 documents in 4 files)" in out
+    [line] = [line for line in out.splitlines() if "EXCEPTION" in line]
+    assert line.endswith(" EXCEPTION main.deny_untyped_service: Service invoice-svc has no spec.type")
+    assert (repos / "github.com/myorg/invoice-svc/.git").is_dir()
+
+
 def test_a_broken_policy_is_said_once_and_every_other_one_still_applies(capsys, tmp_path):
     policies = policy_dir(tmp_path / "team-policies", broken=BROKEN, service=DENY_UNTYPED_SERVICE)
     status, out, err = scaffold(capsys, VALUES, "--policy", str(policies), "--dry-run")
@@ -527,3 +541,28 @@ def test_catalog_guardrails_name_each_entity_of_a_remote_location():
     finally:
         policy_set.close()
     assert problems and {problem.entity for problem in problems} == {"component:default/loud"}, problems
+
+
+def test_an_entity_a_catalog_exception_excepts_is_not_among_the_catalogs_problems(tmp_path):
+    from types import SimpleNamespace
+
+    from idp_tui.policy import load_policies
+    from idp_tui.policy.guardrails import catalog_guardrail_problems
+
+    rules = (
+        'package catalog\nimport rego.v1\ndeny_no_owner contains "no owner" if not input.spec.owner\n'
+        'exception contains ["no_owner"] if input.metadata.name == "orphan-by-design"\n'
+    )
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "catalog.rego").write_text(rules)
+
+    def component(name: str) -> SimpleNamespace:
+        raw = {"apiVersion": "backstage.io/v1alpha1", "kind": "Component", "metadata": {"name": name}, "spec": {}}
+        return SimpleNamespace(raw=raw, key=f"component:default/{name}", source=None)
+
+    with load_policies([policies]) as policy_set:
+        problems = catalog_guardrail_problems(policy_set, [component("orphan-by-design"), component("orphan")])
+    assert [(problem.entity, problem.message) for problem in problems] == [
+        ("component:default/orphan", "catalog.deny_no_owner: no owner")
+    ]

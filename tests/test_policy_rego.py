@@ -473,6 +473,39 @@ def test_a_regular_expression_the_engine_cannot_read_is_said_instead_of_never_ma
     assert verdicts(evaluation) == [("main.deny_plain", "deny", "tagless")]
 
 
+def test_conftest_exceptions_except_the_named_rules_for_the_documents_they_match(policies):
+    policy_set = policies(
+        {
+            "rules.rego": """\
+                package main
+                import rego.v1
+
+                deny_root contains "runs as root" if input.root
+                deny contains "plain deny" if input.root
+                warn_labels contains "no labels" if not input.labels
+
+                # The legacy agent needs root until it is rewritten; "" excepts the plain deny.
+                exception contains ["root", ""] if input.name == "legacy-agent"
+                exception contains ["labels"] if input.name == "legacy-agent"
+            """,
+            "other.rego": 'package other\nimport rego.v1\nexception contains ["root"] if true\n',
+        }
+    )
+    documents = [("a.yaml", 1, {"name": "legacy-agent", "root": True}), ("b.yaml", 1, {"name": "web", "root": True})]
+    evaluation = evaluate_documents(policy_set, documents)
+    assert [(r.file, r.policy, r.action) for r in evaluation.results] == [
+        ("a.yaml", "main.deny_root", "exception"),
+        ("a.yaml", "main.deny", "exception"),
+        ("a.yaml", "main.warn_labels", "exception"),
+        ("b.yaml", "main.deny_root", "deny"),  # package other's exception excepts nothing in main
+        ("b.yaml", "main.deny", "deny"),
+        ("b.yaml", "main.warn_labels", "warn"),
+    ]
+    assert evaluation.problems == ()
+    only_excepted = evaluate_documents(policy_set, documents[:1])
+    assert not only_excepted.denied and only_excepted.exit_status(fail_on_warn=True) == 0
+
+
 class CountingHandler(http.server.BaseHTTPRequestHandler):
     requests: list[str] = []
 

@@ -385,3 +385,34 @@ def test_a_policy_path_that_is_not_there_or_holds_no_policy_fails_rather_than_pa
     status, _, err = run(capsys, "validate", "--policy", "empty", "pinned.yaml")
     assert status == 1 and f"idp-tui: {NO_POLICY}" in err.splitlines()
     assert run(capsys, "validate", "--policy", DEMO_POLICIES, "pinned.yaml")[0] == 0
+
+
+EXCEPTED_REGO = """\
+package main
+import rego.v1
+
+deny_latest contains "the image uses latest" if endswith(input.spec.template.spec.containers[0].image, ":latest")
+
+# The load test pins nothing on purpose (OPS-42).
+exception contains ["latest"] if input.metadata.name == "load-test"
+"""
+
+
+def test_an_excepted_verdict_is_shown_as_such_in_every_format_and_fails_nothing(capsys, files):
+    (files / "excepted.rego").write_text(EXCEPTED_REGO)
+    (files / "load-test.yaml").write_text(LATEST.replace("name: api\n", "name: load-test\n", 1))
+    status, out, err = run(capsys, "validate", "--policy", "excepted.rego", "load-test.yaml")
+    assert status == 0
+    assert out == "load-test.yaml:1: EXCEPTION main.deny_latest: the image uses latest\n"
+    assert err == "policies: 0 denied, 0 warnings, 1 excepted in 1 document\n"
+    status, out, _ = run(capsys, "validate", "--policy", "excepted.rego", "load-test.yaml", "latest.yaml", "--json")
+    assert status == 1 and [(r["name"], r["action"]) for r in json.loads(out)] == [
+        ("api", "deny"),
+        ("load-test", "exception"),
+    ]
+    _, out, _ = run(capsys, "validate", "--policy", "excepted.rego", "load-test.yaml", "--format", "sarif")
+    log = json.loads(out)
+    jsonschema.Draft4Validator(SCHEMA).validate(log)
+    [result] = log["runs"][0]["results"]
+    assert result["level"] == "note" and result["suppressions"][0]["kind"] == "inSource"
+    assert log["runs"][0]["tool"]["driver"]["rules"][0]["defaultConfiguration"]["level"] == "error"

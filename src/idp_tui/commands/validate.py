@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -278,10 +279,10 @@ def _result_json(result: PolicyResult) -> dict[str, Any]:
 
 
 def _policy_summary(evaluation: PolicyEvaluation) -> str:
-    denied = sum(1 for result in evaluation.results if result.action == "deny")
-    warned = sum(1 for result in evaluation.results if result.action == "warn")
-    audited = len(evaluation.results) - denied - warned
-    summary = f"policies: {denied} denied, {count(warned, 'warning')}"
-    if audited:
-        summary += f", {audited} audited"
+    actions = Counter(result.action for result in evaluation.results)
+    summary = f"policies: {actions['deny']} denied, {count(actions['warn'], 'warning')}"
+    if actions["audit"]:
+        summary += f", {actions['audit']} audited"
+    if actions["exception"]:
+        summary += f", {actions['exception']} excepted"
     return summary + f" in {count(evaluation.documents, 'document')}"

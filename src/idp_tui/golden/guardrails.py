@@ -95,7 +95,12 @@ class GuardrailReport:
     @property
     def warnings(self) -> tuple[GuardrailFinding, ...]:
         """The findings that are said while the run goes on (``warn`` and ``audit``)."""
-        return tuple(finding for finding in self.findings if finding.action != "deny")
+        return tuple(finding for finding in self.findings if finding.action in ("warn", "audit"))
+
+    @property
+    def exceptions(self) -> tuple[GuardrailFinding, ...]:
+        """What a rule said about a file that a policy's exception excepts: shown, never blocking."""
+        return tuple(finding for finding in self.findings if finding.action == "exception")
 
     @property
     def blocked(self) -> bool:
@@ -109,8 +114,10 @@ class GuardrailReport:
 
     def summary(self) -> str:
         """``Policies: 2 denied, 1 warning (14 documents in 6 files)``."""
-        denied, warned = len(self.denials), len(self.warnings)
+        denied, warned, excepted = len(self.denials), len(self.warnings), len(self.exceptions)
         verdict = "all passed" if not self.findings else f"{denied} denied, {warned} warning{'s' * (warned != 1)}"
+        if excepted:
+            verdict += f", {excepted} excepted"
         where = f"{self.documents} document{'s' * (self.documents != 1)} in {self.files} file{'s' * (self.files != 1)}"
         return f"Policies: {verdict} ({where})"
 

@@ -16,7 +16,11 @@ from .models import PolicyEvaluation, PolicySet
 from .text import format_input_problem, format_problem
 
 MANAGED_BY = "backstage.io/managed-by-location"
-PREFIXES = {"warn": "warning: ", "audit": "audit: "}  # a deny is a problem like any other: no prefix
+PREFIXES = {
+    "warn": "warning: ",
+    "audit": "audit: ",
+    "exception": "excepted: ",
+}  # a deny is a problem like any other: no prefix
 
 
 def new_problems(evaluation: PolicyEvaluation, policy_set: PolicySet) -> list[str]:
@@ -100,6 +104,8 @@ def catalog_guardrail_problems(policy_set: PolicySet, entities: Iterable[Any]) -
     evaluation = evaluate_entities(policy_set, documents)
     problems = []
     for result in evaluation.results:
+        if result.action == "exception":
+            continue  # the policy itself excepts the entity: not a problem of the catalog
         message = f"{PREFIXES.get(result.action, '')}{result.policy}: {result.message}"
         entity_key = by_document.get((result.file, result.document_index))
         problems.append(Problem(result.file, result.line, message, GUARDRAIL_RULE, entity_key))

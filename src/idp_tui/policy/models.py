@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Engine = Literal["rego", "vap", "backstage"]  # backstage: the catalog's own validation, beside the policies
-Action = Literal["deny", "warn", "audit"]
+Action = Literal["deny", "warn", "audit", "exception"]
 
 ENGINES: tuple[str, ...] = ("rego", "vap")
-ACTIONS: tuple[str, ...] = ("deny", "warn", "audit")
+# "exception": what a deny or warn rule said about a document that a conftest exception rule excepts from it.
+ACTIONS: tuple[str, ...] = ("deny", "warn", "audit", "exception")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,8 @@ class RegoRule:
 
     @property
     def action(self) -> Action:
+        if self.name == "exception":
+            return "exception"  # it excepts other rules; it gives no verdict of its own
         return "warn" if self.name.startswith("warn") else "deny"
 
 

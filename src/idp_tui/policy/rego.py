@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rego_scan import package_path, rego_ref
+from .rego_scan import EXCEPTION_RULE, package_path, rego_ref
 
 EVAL_PACKAGE = "idp_tui_eval_b1f0"
 MAX_ERROR_SHOWN = 300  # characters of the engine's reason a run-time failure shows
@@ -51,6 +51,12 @@ class Rule:
     @property
     def action(self) -> str:
         return "warn" if self.name.startswith("warn") else "deny"
+
+    @property
+    def exception_name(self) -> str:
+        """The name a conftest exception gives to except this rule: ``run_as_root`` for ``deny_run_as_root``,
+        ``""`` for ``deny`` (conftest's removeRulePrefix)."""
+        return re.sub(r"^(?:deny|violation|warn)_?", "", self.name)
 
     @property
     def ref(self) -> str:
@@ -413,12 +419,27 @@ class RegoEngine:
                 values[rule.policy] = value
         if newly_failing and only is None:
             self._build_all()  # the combined query without the failing rules
+        excepted = _excepted(rules, values)
         results: list[tuple] = []
         for rule in rules:
-            if rule.policy not in values:
+            if rule.policy not in values or rule.name == EXCEPTION_RULE:
                 continue
             messages, wrong = messages_of(values[rule.policy])
             if wrong:
                 problems.append((rule.file, rule.line, rule.policy, f"the rule {wrong}"))
-            results.extend((rule.policy, rule.action, message) for message in messages)
+            action = "exception" if rule.exception_name in excepted.get(rule.package, ()) else rule.action
+            results.extend((rule.policy, action, message) for message in messages)
         return results, problems
+
+
+def _excepted(rules: list[Rule], values: dict[str, Any]) -> dict[str, set[str]]:
+    """Per package, the rule names its ``exception`` rule excepts for this document: conftest's
+    ``exception contains ["run_as_root"] if …`` is a set of lists of names (items of another kind are ignored)."""
+    excepted: dict[str, set[str]] = {}
+    for rule in rules:
+        value = values.get(rule.policy) if rule.name == EXCEPTION_RULE else None
+        for names in value if isinstance(value, list) else ():
+            excepted.setdefault(rule.package, set()).update(
+                name for name in (names if isinstance(names, list) else ()) if isinstance(name, str)
+            )
+    return excepted

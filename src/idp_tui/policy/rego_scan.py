@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 
 CONFTEST_RULE = re.compile(r"^(?:deny|violation|warn)(?:_[A-Za-z0-9_]+)?$")
+# conftest's exceptions: ``exception contains ["run_as_root"] if …`` excepts deny_run_as_root ("" excepts deny).
+EXCEPTION_RULE = "exception"
 
 _KEYWORDS = {
     "if", "else", "contains", "some", "every", "in", "not", "with", "as", "default", "import", "package",
@@ -122,7 +124,8 @@ def _finish(statement: list[tuple[str, str, int]], result: RegoOutline) -> None:
     if len(statement) > 1 and statement[1][1] == "(":
         result.functions.add(head)
         return
-    if CONFTEST_RULE.match(head) and head not in result.rule_names:  # a rule's first definition names its line
+    conftest = CONFTEST_RULE.match(head) or head == EXCEPTION_RULE
+    if conftest and head not in result.rule_names:  # a rule's first definition names its line
         result.rule_names.add(head)
         result.rules.append((head, line))
 

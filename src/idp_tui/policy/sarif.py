@@ -18,7 +18,7 @@ import idp_tui
 from .models import InputProblem, PolicyProblem, PolicyResult, PolicySet
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-LEVELS = {"deny": "error", "warn": "warning", "audit": "note"}
+LEVELS = {"deny": "error", "warn": "warning", "audit": "note", "exception": "note"}
 SRCROOT = "%SRCROOT%"
 ENGINE_WORDS = {"rego": "Rego rule", "vap": "ValidatingAdmissionPolicy", "backstage": "Backstage catalog rule"}
 
@@ -38,6 +38,13 @@ def _location(file: str, line: int, base: str) -> dict[str, Any]:
     if bundle_member:
         location["message"] = {"text": f"in the bundle, at {bundle_member}"}
     return location
+
+
+def _rule_level(result: PolicyResult) -> str:
+    """The level of the rule that gave ``result``: an excepted result is a note, but its rule denies or warns."""
+    if result.action != "exception":
+        return LEVELS[result.action]
+    return LEVELS["warn" if result.policy.rsplit(".", 1)[-1].startswith("warn") else "deny"]
 
 
 def _rule_descriptions(policy_set: PolicySet | None) -> dict[str, str]:
@@ -79,7 +86,7 @@ def to_sarif(
                 {
                     "id": result.policy,
                     "shortDescription": {"text": descriptions.get(result.policy, f"{engine} {result.policy}")},
-                    "defaultConfiguration": {"level": LEVELS[result.action]},
+                    "defaultConfiguration": {"level": _rule_level(result)},
                     "properties": {"engine": result.engine},
                 }
             )
@@ -93,16 +100,17 @@ def to_sarif(
             properties["document"] = result.document_index
         if result.reason:
             properties["reason"] = result.reason
-        sarif_results.append(
-            {
-                "ruleId": result.policy,
-                "ruleIndex": index_of[result.policy],
-                "level": LEVELS[result.action],
-                "message": {"text": result.message or f"{result.policy} failed"},
-                "locations": [_location(result.file, result.line, base)],
-                "properties": properties,
-            }
-        )
+        sarif_result = {
+            "ruleId": result.policy,
+            "ruleIndex": index_of[result.policy],
+            "level": LEVELS[result.action],
+            "message": {"text": result.message or f"{result.policy} failed"},
+            "locations": [_location(result.file, result.line, base)],
+            "properties": properties,
+        }
+        if result.action == "exception":  # excepted by the policy's own exception rule: code scanning hides it
+            sarif_result["suppressions"] = [{"kind": "inSource", "justification": "a conftest exception rule"}]
+        sarif_results.append(sarif_result)
     notifications = [
         {
             "level": "error",
