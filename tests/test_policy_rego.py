@@ -506,6 +506,25 @@ def test_conftest_exceptions_except_the_named_rules_for_the_documents_they_match
     assert not only_excepted.denied and only_excepted.exit_status(fail_on_warn=True) == 0
 
 
+def test_a_rule_asked_on_its_own_after_a_runaway_is_still_excepted():
+    # A runaway is found by asking each rule alone: the package's exception must come along.
+    from idp_tui.policy.rego import Module, RegoEngine, Rule
+
+    text = 'package main\nimport rego.v1\ndeny_root contains "root" if input.root\nexception contains ["root"] if input.a\n'
+    rules = [Rule("main", "deny_root", "p.rego", 3), Rule("main", "exception", "p.rego", 4)]
+    engine = RegoEngine([Module("p.rego", text, "main", rules, [], {})], {}, rules, [])
+    assert engine.check() == []
+    alone = {"main.deny_root"}
+    assert engine.evaluate({"a": True, "root": True}, "manifest", only=alone) == (
+        [("main.deny_root", "exception", "root")],
+        [],
+    )
+    assert engine.evaluate({"a": False, "root": True}, "manifest", only=alone) == (
+        [("main.deny_root", "deny", "root")],
+        [],
+    )
+
+
 class CountingHandler(http.server.BaseHTTPRequestHandler):
     requests: list[str] = []
 

@@ -386,7 +386,13 @@ class RegoEngine:
 
         rules = self.rules.get(kind, [])
         if only is not None:
-            rules = [rule for rule in rules if rule.policy in only]
+            # With the exception rules of their packages: a rule asked on its own is still excepted.
+            packages = {rule.package for rule in rules if rule.policy in only}
+            rules = [
+                rule
+                for rule in rules
+                if rule.policy in only or (rule.name == EXCEPTION_RULE and rule.package in packages)
+            ]
         if not rules or self._interpreter is None:
             return [], []
         _set_input(self._interpreter, document)
