@@ -556,6 +556,7 @@ def test_http_send_is_reported_and_never_executed(policies):
                     }}
                 """,
                 "dns.rego": 'package main\nimport rego.v1\ndeny_dns contains "x" if net.lookup_ip_addr("example.com")\n',
+                "cidr.rego": 'package main\nimport rego.v1\ndeny_cidr contains "x" if net.cidr_contains("10.0.0.0/8", "10.1.1.1")\n',
                 "ok.rego": 'package main\nimport rego.v1\ndeny_ok contains "applied" if true\n',
             }
         )
@@ -566,6 +567,12 @@ def test_http_send_is_reported_and_never_executed(policies):
     messages = sorted((Path(p.file).name, p.line, p.message) for p in policy_set.problems)
     reason = "policies cannot reach the network, the file system or the environment"
     assert messages == [
+        # Computing on addresses reaches nothing: the reason is the engine's, not a network refusal.
+        (
+            "cidr.rego",
+            3,
+            "uses net.cidr_contains, which idp-tui's Rego engine does not provide: regopy does not implement it",
+        ),
         ("dns.rego", 3, f"uses net.lookup_ip_addr, which idp-tui's Rego engine does not provide: {reason}"),
         ("net.rego", 6, f"uses http.send, which idp-tui's Rego engine does not provide: {reason}"),
     ]

@@ -166,6 +166,29 @@ def test_resource_rules_decide_which_creates_a_policy_sees(load):
     ]
 
 
+def test_a_rule_for_another_version_of_the_resource_cannot_say_under_match_policy_equivalent(load):
+    v1_only = {
+        "resourceRules": [
+            {"apiGroups": ["apps"], "apiVersions": ["v1beta1"], "resources": ["deployments"], "operations": ["CREATE"]}
+        ]
+    }
+    exact = {**v1_only, "matchPolicy": "Exact"}
+    policy_set = load(
+        policy("equivalent", [always("equivalent matched")], match=v1_only),
+        binding("equivalent"),
+        policy("exact", [always("exact matched")], match=exact),
+        binding("exact"),
+    )
+    evaluation = evaluate(policy_set, deployment())
+    assert messages(evaluation) == []  # neither gives a verdict: one cannot know it, the other does not match
+    [problem] = evaluation.problems
+    assert problem.policy == "equivalent"
+    assert problem.message.startswith(
+        "cannot evaluate: its rules cover deployments in apps/v1beta1 only: under matchPolicy Equivalent the API "
+        "server would convert this apps/v1 object to that version first"
+    )
+
+
 def test_the_request_is_a_create_with_no_old_object(load):
     expression = (
         "request.operation == 'CREATE' && oldObject == null && request.kind.kind == 'Deployment' && "

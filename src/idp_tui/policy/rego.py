@@ -260,7 +260,8 @@ class RegoEngine:
             if not probe.is_builtin(name):
                 why = (
                     "policies cannot reach the network, the file system or the environment"
-                    if name in NETWORK_OR_FILES or name.startswith(("http.", "net.", "os.", "io.", "opa."))
+                    # net.cidr_* only compute on addresses: regopy lacks them, they reach nothing
+                    if name in NETWORK_OR_FILES or name.startswith(("http.", "net.lookup", "os.", "io.", "opa."))
                     else "regopy does not implement it"
                 )
                 return line, f"uses {name}, which idp-tui's Rego engine does not provide: {why}"

@@ -25,7 +25,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import cel_support
-from .vap_match import BUILTIN_KINDS, RequestTarget, UnknownLabels, match_resources, selector_matches
+from .vap_match import (
+    BUILTIN_KINDS,
+    OnlyEquivalent,
+    RequestTarget,
+    UnknownLabels,
+    match_resources,
+    selector_matches,
+)
 
 ACTIONS = {"Deny": "deny", "Warn": "warn", "Audit": "audit"}
 
@@ -432,6 +439,12 @@ def evaluate_binding(
         raise CannotEvaluate(
             f"the namespaceSelector needs the labels of namespace {target.namespace!r}, which is not among the "
             "documents (add its Namespace manifest)"
+        ) from None
+    except OnlyEquivalent as versions:
+        raise CannotEvaluate(
+            f"its rules cover {target.resource} in {versions} only: under matchPolicy Equivalent the API server would "
+            f"convert this {target.group + '/' if target.group else ''}{target.version} object to that version first, "
+            "which idp-tui cannot (write the rule for this version, or matchPolicy: Exact)"
         ) from None
     namespace_object = None
     if policy.uses_namespace_object and target.namespaced:

@@ -145,11 +145,12 @@ def _matches_list(values: list | None, wanted: str) -> bool:
     return bool(values) and ("*" in values or wanted in values)
 
 
-def rule_matches(rule: dict[str, Any], target: RequestTarget) -> bool:
-    """Whether a ``NamedRuleWithOperations`` covers creating ``target`` (matchPolicy ``Exact``)."""
+def rule_matches(rule: dict[str, Any], target: RequestTarget, *, any_version: bool = False) -> bool:
+    """Whether a ``NamedRuleWithOperations`` covers creating ``target`` (matchPolicy ``Exact``); with
+    ``any_version``, in whichever version of its group the rule names."""
     if not _matches_list(rule.get("apiGroups"), target.group):
         return False
-    if not _matches_list(rule.get("apiVersions"), target.version):
+    if not any_version and not _matches_list(rule.get("apiVersions"), target.version):
         return False
     operations = rule.get("operations") or []
     if not ("*" in operations or "CREATE" in operations):
@@ -166,6 +167,12 @@ def rule_matches(rule: dict[str, Any], target: RequestTarget) -> bool:
 
 class UnknownLabels(Exception):
     """A selector needs labels that are not known (a namespace whose Namespace object was not given)."""
+
+
+class OnlyEquivalent(Exception):
+    """A rule covers the object's group and resource in other versions only: under ``matchPolicy: Equivalent`` the
+    API server would convert the object to such a version and evaluate that, which cannot be done here.
+    ``str()`` names the versions."""
 
 
 def selector_matches(
@@ -233,6 +240,11 @@ def match_resources(match: dict[str, Any] | None, target: RequestTarget, namespa
         return True
     rules = match.get("resourceRules") or []
     if rules and not any(rule_matches(rule, target) for rule in rules):
+        if match.get("matchPolicy") != "Exact":  # Equivalent is the default
+            versions = [str(version) for rule in rules if rule_matches(rule, target, any_version=True)
+                        for version in rule.get("apiVersions") or []]  # fmt: skip
+            if versions:
+                raise OnlyEquivalent(", ".join(f"{target.group}/{v}" if target.group else v for v in versions))
         return False
     if any(rule_matches(rule, target) for rule in match.get("excludeResourceRules") or []):
         return False
