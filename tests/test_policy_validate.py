@@ -416,3 +416,24 @@ def test_an_excepted_verdict_is_shown_as_such_in_every_format_and_fails_nothing(
     [result] = log["runs"][0]["results"]
     assert result["level"] == "note" and result["suppressions"][0]["kind"] == "inSource"
     assert log["runs"][0]["tool"]["driver"]["rules"][0]["defaultConfiguration"]["level"] == "error"
+
+
+def test_fail_on_problem_fails_when_a_policy_could_not_judge_a_document(capsys, files):
+    (files / "broken.rego").write_text(BROKEN_REGO)
+    both = ("--policy", "broken.rego", "--policy", DEMO_POLICIES, "pinned.yaml")
+    assert run(capsys, "validate", *both)[0] == 0  # the pinned Deployment passes every policy that loads
+    assert run(capsys, "validate", *both, "--fail-on-problem")[0] == 1
+    # A namespace selector whose Namespace is not among the documents: that policy cannot judge the Deployment.
+    (files / "selector.yaml").write_text(
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: prod}\n"
+        "spec:\n  matchConstraints:\n    namespaceSelector: {matchLabels: {env: prod}}\n    resourceRules:\n"
+        "    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}\n"
+        "  validations: [{expression: 'false'}]\n---\n"
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: prod}\n"
+        "spec: {policyName: prod, validationActions: [Deny]}\n"
+    )
+    (files / "in-shop.yaml").write_text(PINNED.replace("  name: api\n", "  name: api\n  namespace: shop\n", 1))
+    status, _, err = run(capsys, "validate", "--policy", "selector.yaml", "in-shop.yaml", "--fail-on-problem")
+    assert status == 1 and "cannot evaluate: the namespaceSelector needs the labels of namespace 'shop'" in err
+    assert run(capsys, "validate", "--policy", "selector.yaml", "in-shop.yaml")[0] == 0
+    assert run(capsys, "validate", "--policy", DEMO_POLICIES, "pinned.yaml", "--fail-on-problem")[0] == 0

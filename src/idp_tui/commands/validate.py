@@ -52,6 +52,12 @@ def add_parser(subparsers) -> None:
         "main; package catalog for catalog entities), ValidatingAdmissionPolicies, OPA bundles (repeatable)",
     )
     validate.add_argument("--fail-on-warn", action="store_true", help="exit 1 on warnings too")
+    validate.add_argument(
+        "--fail-on-problem",
+        action="store_true",
+        help="with --policy, exit 1 when a policy is broken or could not judge a document (cannot evaluate, failed "
+        "at run time, ran out of time), or a chosen Rego package is missing: nothing goes unjudged in silence",
+    )
     validate.set_defaults(handler=validate_command, needs_session=False)
 
 
@@ -229,7 +235,8 @@ def _with_policies(args: argparse.Namespace, output: str) -> int:
     # A --policy path that is not there, or policies that judge nothing, would let every check pass unjudged.
     missing = any(not os.path.lexists(path) for path in args.policies)
     failed = evaluation.denied or bool(unread) or bool(check and check.problems) or missing or policy_set.is_empty
-    return 1 if failed or (args.fail_on_warn and warned) else 0
+    unjudged = bool(evaluation.problems or policy_set.packages_not_found())
+    return 1 if failed or (args.fail_on_warn and warned) or (args.fail_on_problem and unjudged) else 0
 
 
 def _displayed(result: PolicyResult) -> PolicyResult:
