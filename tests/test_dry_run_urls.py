@@ -47,15 +47,15 @@ def test_a_relative_fetch_url_becomes_what_the_task_would_fetch(location, url, r
     ("location", "url", "said"),
     [
         ({"backstage.io/managed-by-location": "file:/srv/t/template.yaml"}, "./skeleton",
-         "step s0 fetches ./skeleton next to file:///srv/t/template.yaml, on the Backstage server"),
+         "step s0 fetches ./skeleton from the Backstage server's own files (file:///srv/t/template.yaml)"),
         (GITHUB, "/skeleton",  # from the repository root, which only the host's integration knows how to find
-         "step s0 fetches /skeleton next to https://github.com/acme/templates/blob/main/svc/template.yaml, on the "
-         "Backstage server"),
+         "step s0 fetches /skeleton relative to https://github.com/acme/templates/blob/main/svc/template.yaml, "
+         "which only the server's integration for that host resolves"),
         ({"backstage.io/managed-by-location": "url:https://dev.azure.com/o/p/_git/r?path=/t/template.yaml"},
          "./skeleton",
-         "step s0 fetches ./skeleton next to https://dev.azure.com/o/p/_git/r?path=/t/template.yaml, on the "
-         "Backstage server"),
-        ({}, "./skeleton", "step s0 fetches ./skeleton, on the Backstage server"),
+         "step s0 fetches ./skeleton relative to https://dev.azure.com/o/p/_git/r?path=/t/template.yaml, which only "
+         "the server's integration for that host resolves"),
+        ({}, "./skeleton", "step s0 fetches ./skeleton, and the template's location is not known"),
     ],
 )  # fmt: skip
 def test_a_fetch_only_the_server_could_resolve_is_named(location, url, said):
@@ -70,3 +70,10 @@ def test_only_fetch_steps_are_resolved():
         "./not-a-fetch",
         "https://github.com/acme/templates/blob/main/svc/catalog-info.yaml",
     ]
+
+
+def test_a_step_whose_action_is_not_a_name_is_left_as_it_is():
+    entity = template(GITHUB, ("fetch:plain", "./a"))
+    entity["spec"]["steps"][0]["action"] = ["fetch:template"]  # Backstage refuses it; the dry run says so
+    sent, unreachable = with_fetch_urls_resolved(entity)
+    assert sent == entity and unreachable == []

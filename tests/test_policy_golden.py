@@ -300,7 +300,8 @@ def test_a_profile_chooses_its_rego_packages_and_namespace_flags_choose_for_one_
 
     status, out, err = run(capsys, *command, "--namespace", "main", "--json")  # the flag replaces the profile's
     assert status == 0 and json.loads(out)["policies"]["results"] == []
-    assert "no Rego package" not in err  # main is the default: a bundle may well have none
+    # The policies are all in platform.k8s: choosing main judges nothing, and that is said.
+    assert "no Rego package main among the policies (they declare platform.k8s): nothing is judged by it" in err
     status, out, err = run(capsys, *command, "--namespace", "platform.k8", "--json")
     assert status == 0
     assert "no Rego package platform.k8 among the policies (they declare platform.k8s): nothing is judged by it" in err
@@ -495,9 +496,9 @@ def test_a_catalog_template_whose_files_only_the_server_has_fails_its_dry_run_an
     assert result.error.startswith("the policies could not be checked: Backstage's dry run failed: ")
     assert "ENOENT: no such file or directory" in result.error  # what Backstage said, then why
     assert result.error.endswith(
-        "; step fetch fetches ./k8s/deployment.yaml next to file:///srv/templates/url-service/template.yaml, on the "
-        "Backstage server: a dry run cannot read the server's own files (it reads the files sent with it, or "
-        f"fetches by URL), and idp-tui does not have the template's folder; {NOTHING}"
+        "; step fetch fetches ./k8s/deployment.yaml from the Backstage server's own files "
+        "(file:///srv/templates/url-service/template.yaml) (a dry run reads only the files sent with it, or fetches "
+        f"by URL, and idp-tui does not have them); {NOTHING}"
     )
     assert server.requests_to("POST", "/v2/tasks") == []
 

@@ -363,6 +363,9 @@ def test_namespace_flags_choose_the_rego_packages_as_conftest_does(capsys, files
     every = denials("--all-namespaces")
     assert "team.k8s.deny_unowned" in every and "team.catalog.warn_no_description" in every
 
+    # Only the team's policies, with the default package: main would judge nothing, and that is said.
+    status, _, err = run(capsys, "validate", "--policy", str(policies), "latest.yaml", "--fail-on-problem")
+    assert "no Rego package main among the policies (they declare team.catalog, team.k8s)" in err and status == 1
     status, out, _ = run(capsys, "validate", *both, "--catalog-namespace", "team.catalog", "catalog", "--json")
     entity_rules = {r["policy"] for r in json.loads(out) if r["engine"] == "rego"}
     assert entity_rules == {"team.catalog.warn_no_description"}  # the demo's package catalog is not chosen

@@ -181,6 +181,10 @@ def test_a_rule_for_another_version_of_the_resource_cannot_say_under_match_polic
     )
     evaluation = evaluate(policy_set, deployment())
     assert messages(evaluation) == []  # neither gives a verdict: one cannot know it, the other does not match
+    # An object the selectors leave out is not matched in any version: nothing to say.
+    selected = {**v1_only, "objectSelector": {"matchLabels": {"team": "payments"}}}
+    unselected = load(policy("selected", [always()], match=selected), binding("selected"))
+    assert evaluate(unselected, deployment()).problems == ()
     [problem] = evaluation.problems
     assert problem.policy == "equivalent"
     assert problem.message.startswith(
@@ -730,6 +734,10 @@ def test_broken_policies_are_reported_once_at_their_line_and_the_good_one_still_
         (lambda spec: spec.update(matchConditions=[{"name": "not a name!", "expression": "true"}]),
          "spec.matchConditions[0].name: Invalid value: 'not a name!': must be a qualified name (letters, digits, "
          "'-', '_', '.')"),
+        (lambda spec: spec.update(matchConditions=[{"name": "x" * 64, "expression": "true"}]),
+         f"spec.matchConditions[0].name: Invalid value: '{'x' * 64}': must be a qualified name"),
+        (lambda spec: spec.update(variables=[{"name": "trailing\n", "expression": "1"}]),
+         "spec.variables[0].name: Invalid value: 'trailing\\n': name is not a valid CEL identifier"),
         (lambda spec: spec.update(variables=[{"name": "null", "expression": "1"}]),
          "spec.variables[0].name: Invalid value: 'null': name is not a valid CEL identifier"),
         (lambda spec: spec.update(variables=[{"name": "a", "expression": "variables.b + 1"},
@@ -759,16 +767,27 @@ def test_a_binding_with_params_must_say_what_happens_when_none_is_found(load):
     ]
 
 
-def test_an_audit_annotation_that_fails_follows_the_failure_policy(load):
-    annotations = [{"key": "replicas", "valueExpression": "string(object.spec.replicas)"}]
+def test_an_audit_annotation_that_fails_denies_as_the_api_server_does_whatever_the_binding_says(load):
+    # The dispatcher puts an audit annotation's error among the denied decisions, not under validationActions.
+    failing = [{"key": "replicas", "valueExpression": "string(object.spec.replicas)"}]
+    not_a_string = [{"key": "replicas", "valueExpression": "object.spec.replicas"}]
     policy_set = load(
-        policy("audited", [always(expression="true")], auditAnnotations=annotations),
+        policy("audited", [always(expression="true")], auditAnnotations=failing),
         binding("audited", actions=["Warn"]),
-        policy("ignored", [always(expression="true")], auditAnnotations=annotations, failurePolicy="Ignore"),
-        binding("ignored"),
+        policy("ignored", [always(expression="true")], auditAnnotations=failing, failurePolicy="Ignore"),
+        binding("ignored", actions=["Warn"]),
+        policy("typed", [always(expression="true")], auditAnnotations=not_a_string, failurePolicy="Ignore"),
+        binding("typed", actions=["Audit"]),
     )
     assert messages(evaluate(policy_set, deployment(replicas=2), deployment())) == [
-        ("doc1.yaml", "warn", "expression 'string(object.spec.replicas)' resulted in error: no such key: replicas")
+        (
+            "doc0.yaml",
+            "deny",
+            "valueExpression 'object.spec.replicas' resulted in unsupported return type: int. Return type must be "
+            "either string or null.",
+        ),
+        ("doc1.yaml", "deny", "expression 'string(object.spec.replicas)' resulted in error: no such key: replicas"),
+        # Under Ignore, a value that cannot be computed is left out: "ignored" and "typed" say nothing on doc1.
     ]
 
 

@@ -192,8 +192,8 @@ def test_a_templates_files_on_the_server_fail_its_dry_run_so_its_policies_stop_i
     code, _, err = run(capsys, "scaffold", "python-service", "--set", "name=it-policy", "--set",
                        "owner=group:default/platform-team", "--policy", str(tmp_path))  # fmt: skip
     assert code == 1 and tasks() == before
-    assert "step fetch-base fetches ./skeleton next to file:///" in err
-    assert "ENOENT" in err and "a dry run cannot read the server's own files" in err  # what failed, then why
+    assert "step fetch-base fetches ./skeleton from the Backstage server's own files (file:///" in err
+    assert "ENOENT" in err and "a dry run reads only the files sent with it" in err  # what failed, then why
 
 
 @pytest.mark.skipif(not SERVED.is_dir(), reason=f"the harness's served folder {SERVED} is not here")

@@ -49,20 +49,27 @@ def _resolved(url: str, base: str) -> str | None:
 
 def with_fetch_urls_resolved(entity: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """A copy of ``entity`` whose fetch steps' relative URLs are absolute, and a sentence for each step whose URL
-    only the server's own files could satisfy (the dry run would fail on it)."""
+    could not be made so (the dry run would fail on it), saying why."""
     base = entity_base_url(entity)
     resolved_entity = copy.deepcopy(entity)
     spec = resolved_entity.get("spec") if isinstance(resolved_entity.get("spec"), dict) else {}
     unreachable: list[str] = []
     for step in spec.get("steps") if isinstance(spec.get("steps"), list) else []:
         inputs = step.get("input") if isinstance(step, dict) else None
-        url = inputs.get("url") if isinstance(inputs, dict) and step.get("action") in FETCH_ACTIONS else None
+        fetches = isinstance(inputs, dict) and isinstance(step.get("action"), str) and step["action"] in FETCH_ACTIONS
+        url = inputs.get("url") if fetches else None
         if not isinstance(url, str) or urlsplit(url).scheme or url.lstrip().startswith("${{"):
             continue  # absolute already, or only known once the values are in
         absolute = _resolved(url, base) if base else None
-        if absolute is None:
-            where = f" next to {base}" if base else ""
-            unreachable.append(f"step {step.get('id')} fetches {url}{where}, on the Backstage server")
-        else:
+        if absolute is not None:
             inputs["url"] = absolute
+            continue
+        fetching = f"step {step.get('id')} fetches {url}"
+        if base is None:
+            unreachable.append(f"{fetching}, and the template's location is not known")
+        elif base.startswith("file:"):
+            unreachable.append(f"{fetching} from the Backstage server's own files ({base})")
+        else:
+            unreachable.append(f"{fetching} relative to {base}, which only the server's integration for that host "
+                               "resolves")  # fmt: skip
     return resolved_entity, unreachable

@@ -453,10 +453,7 @@ def _check_before_creating(
     return check_guardrails(guardrails, checked.files, _log_to(emit))
 
 
-DRY_RUN_READS = (
-    "a dry run cannot read the server's own files (it reads the files sent with it, or fetches by URL), and "
-    "idp-tui does not have the template's folder"
-)
+DRY_RUN_READS = "a dry run reads only the files sent with it, or fetches by URL, and idp-tui does not have them"
 
 
 def _dry_run(
@@ -482,7 +479,7 @@ def _dry_run(
     except BackstageError as error:
         if not unreachable or error.kind == "input":
             raise  # Backstage checks the values first: those errors belong on the form's fields
-        why = f"{error}; {'; '.join(unreachable)}: {DRY_RUN_READS}"
+        why = f"{error}; {'; '.join(unreachable)} ({DRY_RUN_READS})"
         raise BackstageError(why, kind=error.kind, status=error.status, name=error.name, body=error.body) from None
     if not isinstance(answer, dict):
         raise BackstageError("Backstage sent a dry-run answer that is not an object", kind="protocol")

@@ -7,15 +7,19 @@ import argparse
 ALL_PACKAGES = "*"
 
 
-def add_policy_options(parser: argparse.ArgumentParser, policy_help: str) -> None:
+def add_policy_options(parser: argparse.ArgumentParser, policy_help: str, *, from_profile: bool) -> None:
+    """The flags; ``from_profile``: the command reads the profile's packages when no flag chooses (``validate``
+    reads only its command line, so that a CI step checks what it says)."""
+    or_profile = ", or the profile's {}" if from_profile else ""
     parser.add_argument("--policy", dest="policies", action="append", default=[], metavar="PATH", help=policy_help)
     parser.add_argument(
         "--namespace",
         dest="policy_namespaces",
         action="append",
         metavar="PACKAGE",
-        help="the Rego package whose rules judge manifests, as conftest's --namespace (repeatable; default: main, "
-        "or the profile's policy_namespaces)",
+        help="the Rego package whose rules judge manifests, as conftest's --namespace (repeatable; default: main"
+        + or_profile.format("policy_namespaces")
+        + ")",
     )
     parser.add_argument(
         "--all-namespaces",
@@ -27,8 +31,9 @@ def add_policy_options(parser: argparse.ArgumentParser, policy_help: str) -> Non
         dest="catalog_policy_namespaces",
         action="append",
         metavar="PACKAGE",
-        help="the Rego package whose rules judge catalog entities (repeatable; default: catalog, or the profile's "
-        "catalog_policy_namespaces)",
+        help="the Rego package whose rules judge catalog entities (repeatable; default: catalog"
+        + or_profile.format("catalog_policy_namespaces")
+        + ")",
     )
 
 

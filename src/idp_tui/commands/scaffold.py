@@ -37,6 +37,7 @@ def add_parser(subparsers) -> None:
         scaffold,
         "also check what the run produces against these policies (Rego, ValidatingAdmissionPolicy, OPA bundle; "
         "repeatable; added to the profile's)",
+        from_profile=True,
     )
     scaffold.add_argument("--json", action="store_true", help="print the result as JSON")
     scaffold.set_defaults(handler=scaffold_command)

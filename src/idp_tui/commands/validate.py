@@ -50,6 +50,7 @@ def add_parser(subparsers) -> None:
         validate,
         "also evaluate every YAML/JSON document against these policies: Rego (conftest's deny/warn rules, package "
         "main; package catalog for catalog entities), ValidatingAdmissionPolicies, OPA bundles (repeatable)",
+        from_profile=False,
     )
     validate.add_argument("--fail-on-warn", action="store_true", help="exit 1 on warnings too")
     validate.add_argument(

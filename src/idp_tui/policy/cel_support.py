@@ -267,6 +267,11 @@ def with_variables_inlined(compiled: Compiled, variables: Mapping[str, Compiled]
 # before twice is not worth compiling (the step-by-step evaluation says what failed instead).
 MAX_SUBSTITUTED = 64 * 1024
 _HOISTED = re.compile(f"(?P<literal>{_LITERAL})|(?P<name>\\b{VARIABLE_PREFIX}(?P<var>[A-Za-z_][A-Za-z0-9_]*)\\b)")
+# A comprehension that names its element after a top-level value (`.all(object, …)`): a variable's text written
+# inside it would read the element instead.
+_SHADOWING = re.compile(
+    r"\b(?:all|exists|exists_one|map|filter|bind)\s*\(\s*(?:object|oldObject|params|request|namespaceObject|authorizer)\s*,"
+)
 
 
 def with_variables_substituted(compiled: Compiled, variables: Mapping[str, Compiled]) -> Compiled | None:
@@ -281,6 +286,8 @@ def with_variables_substituted(compiled: Compiled, variables: Mapping[str, Compi
     import cel
 
     if compiled.program is None or compiled.needs_variables_map or not compiled.uses_variables:
+        return None
+    if _SHADOWING.search(compiled.hoisted):
         return None
 
     def written(text: str, reading: frozenset[str]) -> str | None:

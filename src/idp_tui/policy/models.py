@@ -214,11 +214,14 @@ class PolicySet:
         return tuple(rule for rule in self.rego_rules if "*" in packages or rule.package in packages)
 
     def packages_not_found(self) -> list[str]:
-        """The chosen Rego packages other than the defaults (``main``, ``catalog``) that no module that loads
-        declares: the rules of a mistyped package would judge nothing, so whoever chose it must be told."""
+        """The chosen Rego packages that no module that loads declares: the rules of a mistyped package would judge
+        nothing, so whoever chose it must be told. The defaults count only when they are plainly a mistake:
+        ``main`` when the manifest rules are all in other packages (``catalog`` is often absent on purpose)."""
         declared = {module.package for module in self.rego_modules}
+        elsewhere = {rule.package for rule in self.rego_rules} - {"main", *self.catalog_namespaces}
+        defaults = {"catalog"} | ({"main"} if not elsewhere else set())
         chosen = dict.fromkeys([*self.rego_namespaces, *self.catalog_namespaces])
-        return [package for package in chosen if package not in ("*", "main", "catalog", *declared)]
+        return [package for package in chosen if package not in ("*", *defaults, *declared)]
 
     @property
     def is_empty(self) -> bool:

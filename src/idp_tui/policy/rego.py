@@ -55,8 +55,13 @@ class Rule:
     @property
     def exception_name(self) -> str:
         """The name a conftest exception gives to except this rule: ``run_as_root`` for ``deny_run_as_root``,
-        ``""`` for ``deny`` (conftest's removeRulePrefix)."""
-        return re.sub(r"^(?:deny|violation|warn)_?", "", self.name)
+        ``""`` for ``deny``; as conftest's removeRulePrefix, each prefix in turn (``violation_deny_x``: ``x``)."""
+        if self.name in ("violation", "deny", "warn"):
+            return ""
+        name = self.name
+        for prefix in ("violation_", "deny_", "warn_"):
+            name = name.removeprefix(prefix)
+        return name
 
     @property
     def ref(self) -> str:
@@ -121,8 +126,8 @@ def messages_of(value: Any) -> tuple[list[str], str]:
         elif isinstance(item, dict) and isinstance(item.get("msg"), str):
             messages.append(item["msg"])
         elif item is True:
-            # `deny if { … }`: conftest passes it (it reads only a set's strings and objects), but its author
-            # plainly meant a failure, so idp-tui fails it, without a message.
+            # `deny if { … }`: conftest refuses to load it (it wants `deny contains …`), and a `deny = true` it
+            # passes; the author plainly meant a failure, so idp-tui fails the document, without a message.
             messages.append("")
         elif item is not False and not wrong:
             # Said once; the rule's other messages still count (Rego sorts numbers before strings, so an early

@@ -165,14 +165,39 @@ def _find_calls(tokens: list[tuple[str, str, int]], result: RegoOutline) -> None
             parts.append(tokens[end + 1][1])
             end += 2
         called = end < count and tokens[end][1] == "("
-        replaces = index > 0 and tokens[index - 1][:2] == ("ident", "as")
+        # `with time.now_ns as opa.runtime` calls a built-in under another's name; after `as`, a local value
+        # (`with input as fixtures.latest`) is as common, so only the built-ins that reach outside count there.
+        replaces = index > 0 and tokens[index - 1][:2] == ("ident", "as") and parts[0] in _OUTSIDE_NAMESPACES
         if len(parts) > 1 and (called or replaces):
             result.calls.append((".".join(parts), line))
-        if called and parts[0] == "regex" and end + 1 < count:
-            pattern = _literal(tokens[end + 1])
+        position = PATTERN_ARGUMENT.get(".".join(parts)) if called else None
+        if position is not None:
+            pattern = _argument(tokens, end + 1, position)
             if pattern is not None:
-                result.patterns.append((pattern, tokens[end + 1][2]))
+                result.patterns.append(pattern)
         index = end
+
+
+def _argument(tokens: list[tuple[str, str, int]], start: int, position: int) -> tuple[str, int] | None:
+    """The literal text and line of the ``position``-th argument of the call whose arguments start at ``start``;
+    None when that argument is not one string or raw-string literal."""
+    depth, current, found = 0, 0, []
+    for token in tokens[start:]:
+        kind, value, _ = token
+        if depth == 0 and (value == ")" or (kind == "other" and value == ",")):
+            if current == position:
+                break
+            current += 1
+            if value == ")":
+                return None
+            continue
+        if current == position:
+            found.append(token)
+        depth += 1 if kind == "open" else -1 if kind == "close" else 0
+    if len(found) != 1:
+        return None
+    text = _literal(found[0])
+    return (text, found[0][2]) if text is not None else None
 
 
 def _literal(token: tuple[str, str, int]) -> str | None:
@@ -188,15 +213,22 @@ def _literal(token: tuple[str, str, int]) -> str | None:
     return None
 
 
+# The built-ins that take a regular expression, and which argument it is.
+PATTERN_ARGUMENT = {
+    "regex.match": 0, "regex.find_n": 0, "regex.find_all_string_submatch_n": 0, "regex.split": 0, "regex.replace": 1,
+}  # fmt: skip
+# Built-in namespaces that reach the network, the file system or the process.
+_OUTSIDE_NAMESPACES = frozenset({"http", "net", "os", "io", "opa"})
 # What Go's RE2 (OPA's regex engine) reads and rego-cpp's does not: inline flags ((?i), (?s:…)), named groups,
 # Unicode classes (\p{L}). rego-cpp answers "undefined" for such a pattern, so the rule would silently never fire.
-_LACKING_REGEX = re.compile(r"\(\?[imsU-]+[):]|\(\?P?<|\\[pP][{A-Za-z]")
+# Each counts only where not escaped: after an even number of backslashes (`\\p` is a backslash, then p).
+_LACKING_REGEX = re.compile(r"(?<!\\)(?:\\\\)*(?P<construct>\(\?[imsU-]+[):]|\(\?P?<|\\[pP][{A-Za-z])")
 
 
 def lacking_regex_syntax(pattern: str) -> str | None:
     """The first construct of ``pattern`` that rego-cpp's regex engine lacks, or None."""
     found = _LACKING_REGEX.search(pattern)
-    return found.group(0) if found else None
+    return found.group("construct") if found else None
 
 
 def package_path(package: str) -> list[str]:

@@ -483,26 +483,34 @@ def evaluate_binding(
                     results.append((binding.action, _errored(expression, "the value is not a boolean"), reason))
                 continue
             results.append((binding.action, _message(evaluation, expression, message, message_expression), reason))
-        if fail:
-            results += _audit_annotation_errors(evaluation, binding.action)
+        results += _audit_annotation_errors(evaluation, fail)
     return results
 
 
-def _audit_annotation_errors(evaluation: Evaluation, action: str) -> list[tuple[str, str, str]]:
-    """An audit annotation's value that cannot be computed, or is neither a string nor null: under
-    ``failurePolicy: Fail`` the API server fails the request for it, as for a validation that errs."""
+def _audit_annotation_errors(evaluation: Evaluation, fail: bool) -> list[tuple[str, str, str]]:
+    """The audit annotations the API server turns into a deny, whatever the binding's validationActions: a value
+    that is neither a string nor null, and, under ``failurePolicy: Fail``, one that cannot be computed."""
     failed = []
     for expression in evaluation.policy.audit_annotations:
         try:
             value = evaluation.run(expression)
         except _ExpressionFailed as error:
-            why = str(error)
-        else:
-            if value is None or isinstance(value, str):
-                continue
-            why = "valueExpression must evaluate to a string or null"
-        failed.append((action, _errored(expression, why), "Invalid"))
+            if fail:
+                failed.append(("deny", _errored(expression, str(error)), "Invalid"))
+            continue
+        if value is not None and not isinstance(value, str):
+            source = cel_support.short(expression.compiled.source, 1000)
+            why = f"resulted in unsupported return type: {_cel_type(value)}. Return type must be either string or null."
+            failed.append(("deny", f"valueExpression '{source}' {why}", "Invalid"))
     return failed
+
+
+def _cel_type(value: Any) -> str:
+    """The CEL name of a value's type, as the API server's message gives it."""
+    if isinstance(value, bool):
+        return "bool"
+    names = {int: "int", float: "double", bytes: "bytes", list: "list", dict: "map"}
+    return next((name for kind, name in names.items() if isinstance(value, kind)), type(value).__name__)
 
 
 def _errored(expression: Expression, why: str) -> str:

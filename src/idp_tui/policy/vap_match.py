@@ -239,13 +239,15 @@ def match_resources(match: dict[str, Any] | None, target: RequestTarget, namespa
     if not match:
         return True
     rules = match.get("resourceRules") or []
+    equivalent_only = ""
     if rules and not any(rule_matches(rule, target) for rule in rules):
-        if match.get("matchPolicy") != "Exact":  # Equivalent is the default
-            versions = [str(version) for rule in rules if rule_matches(rule, target, any_version=True)
-                        for version in rule.get("apiVersions") or []]  # fmt: skip
-            if versions:
-                raise OnlyEquivalent(", ".join(f"{target.group}/{v}" if target.group else v for v in versions))
-        return False
+        if match.get("matchPolicy") == "Exact":  # Equivalent is the default
+            return False
+        versions = [str(version) for rule in rules if rule_matches(rule, target, any_version=True)
+                    for version in rule.get("apiVersions") or []]  # fmt: skip
+        if not versions:
+            return False
+        equivalent_only = ", ".join(f"{target.group}/{v}" if target.group else v for v in versions)
     if any(rule_matches(rule, target) for rule in match.get("excludeResourceRules") or []):
         return False
     if not selector_matches(match.get("objectSelector"), target.labels):
@@ -253,5 +255,8 @@ def match_resources(match: dict[str, Any] | None, target: RequestTarget, namespa
     namespace_selector = match.get("namespaceSelector")
     if namespace_selector and (target.namespaced or target.kind == "Namespace"):
         labels, complete = namespace_labels(target, namespaces)
-        return selector_matches(namespace_selector, labels, known=set() if complete else {NAMESPACE_NAME_LABEL})
+        if not selector_matches(namespace_selector, labels, known=set() if complete else {NAMESPACE_NAME_LABEL}):
+            return False
+    if equivalent_only:  # everything else matches: only the version conversion is unknown
+        raise OnlyEquivalent(equivalent_only)
     return True

@@ -86,11 +86,18 @@ _CEL_RESERVED = frozenset((
 ))  # fmt: skip
 OPERATIONS = ("*", "CREATE", "UPDATE", "DELETE", "CONNECT")
 VALIDATION_ACTIONS = ("Deny", "Warn", "Audit")
-_CEL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CEL_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # fullmatch: `$` would let a trailing newline through
 _DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
-_QUALIFIED_NAME = re.compile(rf"^({_DNS_SUBDOMAIN}/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_QUALIFIED_NAME = re.compile(rf"({_DNS_SUBDOMAIN}/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
 
 Error = tuple[tuple, str]  # (field path, message)
+
+
+def _qualified_name(text: str) -> bool:
+    """A Kubernetes qualified name: ``[prefix/]name``, the name at most 63 characters, the prefix (a DNS subdomain)
+    at most 253, as label keys and matchCondition names must be."""
+    prefix, _, name = text.rpartition("/")
+    return bool(_QUALIFIED_NAME.fullmatch(text)) and len(name) <= 63 and len(prefix) <= 253
 
 
 def field_name(path: tuple) -> str:
@@ -152,7 +159,7 @@ def _selector(selector: Any, path: tuple, errors: list[Error]) -> None:
     labels = selector.get("matchLabels")
     if isinstance(labels, dict):
         for key in labels:
-            if not _QUALIFIED_NAME.match(str(key)):
+            if not _qualified_name(str(key)):
                 errors.append(_invalid((*path, "matchLabels"), f"invalid label key {key!r}"))
     for index, requirement in enumerate(selector.get("matchExpressions") or []):
         if not isinstance(requirement, dict):
@@ -271,11 +278,11 @@ def check_policy(data: dict) -> list[Error]:
             name = item.get("name")
             if not name:
                 errors.append(_required((*where, "name")))
-            elif key == "variables" and (not _CEL_IDENTIFIER.match(name) or name in _CEL_RESERVED):
+            elif key == "variables" and (not _CEL_IDENTIFIER.fullmatch(name) or name in _CEL_RESERVED):
                 errors.append(
                     _invalid((*where, "name"), f"Invalid value: {name!r}: name is not a valid CEL identifier")
                 )
-            elif key == "matchConditions" and not _QUALIFIED_NAME.match(name):
+            elif key == "matchConditions" and not _qualified_name(name):
                 detail = f"Invalid value: {name!r}: must be a qualified name (letters, digits, '-', '_', '.')"
                 errors.append(_invalid((*where, "name"), detail))
             elif name in names:
