@@ -525,6 +525,55 @@ def test_a_rule_asked_on_its_own_after_a_runaway_is_still_excepted():
     )
 
 
+def test_only_a_pattern_the_engine_cannot_read_is_refused_not_text_that_looks_like_one(policies):
+    policy_set = policies(
+        {
+            # An escaped backslash before "Pr", and "(?i)" in the subject of regex.replace (its pattern is second).
+            "paths.rego": "package main\nimport rego.v1\n"
+            'deny_program_files contains "program files" if regex.match(`^C:\\\\Program Files`, input.path)\n'
+            'warn_spaces contains regex.replace("image (?i) is", `\\s+`, " ") if input.spaces\n',
+            # A local value after `with … as` is an ordinary Rego test fixture, not a built-in.
+            "fixtures.rego": "package tests\nimport rego.v1\n"
+            'deny_plain contains "plain" if input.path == "x"\n'
+            'test_plain if { item := {"spec": {"path": "x"}}; deny_plain with input as item.spec }\n',
+        }
+    )
+    assert policy_set.problems == ()
+    evaluation = evaluate_documents(policy_set, [("x.yaml", 1, {"path": "D:", "spaces": True})])
+    assert verdicts(evaluation) == [("main.warn_spaces", "warn", "image (?i) is")]
+
+
+def test_modules_that_crash_the_engine_only_together_lose_the_later_one(policies):
+    # rego-cpp stops the process on `with input as <ref>` of a rule that calls regex.match; each compiles alone.
+    policy_set = policies(
+        {
+            "a_rules.rego": 'package main\nimport rego.v1\ndeny_c contains "on C" if regex.match(`^C`, input.path)\n',
+            "b_tests.rego": "package main\nimport rego.v1\n"
+            'test_c if { item := {"spec": {"path": "C"}}; deny_c with input as item.spec }\n',
+        }
+    )
+    [problem] = policy_set.problems
+    assert (Path(problem.file).name, problem.message) == (
+        "b_tests.rego",
+        "compiling it stopped idp-tui's policy worker (it crashed), together with the modules before it",
+    )
+    assert verdicts(evaluate_documents(policy_set, [("x.yaml", 1, {"path": "C:"})])) == [
+        ("main.deny_c", "deny", "on C")
+    ]
+
+
+def test_an_exception_names_a_rule_as_conftest_does_each_prefix_trimmed_in_turn(policies):
+    policy_set = policies(
+        {
+            "root.rego": "package main\nimport rego.v1\n"
+            'violation_deny_root contains "root" if input.root\n'
+            'exception contains ["root"] if input.excepted\n'
+        }
+    )
+    evaluation = evaluate_documents(policy_set, [("x.yaml", 1, {"root": True, "excepted": True})])
+    assert [(r.policy, r.action) for r in evaluation.results] == [("main.violation_deny_root", "exception")]
+
+
 class CountingHandler(http.server.BaseHTTPRequestHandler):
     requests: list[str] = []
 

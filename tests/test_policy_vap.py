@@ -298,6 +298,26 @@ def test_a_variable_is_computed_only_where_the_expression_reaches_it(load):
     ]
 
 
+def test_a_comprehension_naming_its_element_object_keeps_the_variables_meaning(load):
+    # variables.bad fails, so the expression is tried with each variable written in place; inside .all(object, …)
+    # that text would read the element called object ('web'), and api would pass. It is not tried there: the
+    # step-by-step evaluation says which variable failed.
+    expression = "variables.bad == 1 || [{'metadata': {'name': 'web'}}].all(object, variables.name == 'web')"
+    policy_set = load(
+        policy(
+            "shadow",
+            [{"expression": expression, "message": "shadowed"}],
+            variables=[
+                {"name": "bad", "expression": "object.spec.nothing"},
+                {"name": "name", "expression": "object.metadata.name"},
+            ],
+        ),
+        binding("shadow"),
+    )
+    failed = f"expression '{expression}' resulted in error: variables.bad: no such key: nothing"
+    assert messages(evaluate(policy_set, deployment("api"))) == [("doc0.yaml", "deny", failed)]
+
+
 def test_a_false_match_condition_skips_the_policy_even_after_one_that_failed(load):
     conditions = [
         {"name": "errors", "expression": "object.metadata.labels.team == 'a'"},

@@ -56,27 +56,48 @@ def _find_crashing(policy_set: PolicySet) -> PolicySet:
     return without(policy_set, modules=bad_modules, policies=bad_policies, problems=problems)
 
 
+def _find_crashing_together(policy_set: PolicySet) -> PolicySet:
+    """The set without each module that stops the worker once added to the modules before it (rego-cpp crashes on
+    some pairs of modules that each compile alone): every other module still applies."""
+    kept: list = []
+    bad_modules: list[str] = []
+    problems: list[PolicyProblem] = []
+    for module in policy_set.rego_modules:
+        trial = replace(policy_set, rego_modules=(*kept, module), policies=(), bindings=())
+        why = _compiles_alone(trial) if kept else ""
+        if why:
+            bad_modules.append(module.file)
+            problems.append(
+                PolicyProblem(module.file, 1, module.package, f"{why}, together with the modules before it")
+            )
+        else:
+            kept.append(module)
+    return without(policy_set, modules=bad_modules, problems=problems)
+
+
 def compile_policy_set(policy_set: PolicySet) -> PolicySet:
     """The policy set as it compiles, its worker kept for the evaluations that follow."""
     runner = Runner(policy_set)
-    try:
-        runner.ensure()
-    except WorkerFailed:
-        policy_set = _find_crashing(policy_set)
-        runner = Runner(policy_set)
+    # What stops the worker is looked for ever more closely: each module and policy alone, then each module added
+    # to the ones before it; only when even that fails is nothing applied.
+    for isolate in (_find_crashing, _find_crashing_together, None):
         try:
             runner.ensure()
+            break
         except WorkerFailed:
-            problems = [
-                PolicyProblem(source, 1, "", "the policies could not be compiled together; none is applied")
-                for source in policy_set.sources
-            ]
-            return without(
-                policy_set,
-                modules=[module.file for module in policy_set.rego_modules],
-                policies=[policy.name for policy in policy_set.policies],
-                problems=problems,
-            )
+            if isolate is None:
+                problems = [
+                    PolicyProblem(source, 1, "", "the policies could not be compiled together; none is applied")
+                    for source in policy_set.sources
+                ]
+                return without(
+                    policy_set,
+                    modules=[module.file for module in policy_set.rego_modules],
+                    policies=[policy.name for policy in policy_set.policies],
+                    problems=problems,
+                )
+            policy_set = isolate(policy_set)
+            runner = Runner(policy_set)
     answer = runner.setup_answer
     checked = without(
         policy_set,
