@@ -10,30 +10,30 @@ ALL_PACKAGES = "*"
 def add_policy_options(parser: argparse.ArgumentParser, policy_help: str, *, from_profile: bool) -> None:
     """The flags; ``from_profile``: the command reads the profile's packages when no flag chooses (``validate``
     reads only its command line, so that a CI step checks what it says)."""
-    or_profile = ", or the profile's {}" if from_profile else ""
     parser.add_argument("--policy", dest="policies", action="append", default=[], metavar="PATH", help=policy_help)
-    parser.add_argument(
-        "--namespace",
-        dest="policy_namespaces",
-        action="append",
-        metavar="PACKAGE",
-        help="the Rego package whose rules judge manifests, as conftest's --namespace (repeatable; default: main"
-        + or_profile.format("policy_namespaces")
-        + ")",
-    )
+    _package_flag(parser, "--namespace", "policy_namespaces", "manifests", "main", from_profile)
     parser.add_argument(
         "--all-namespaces",
         action="store_true",
         help="the rules of every Rego package judge manifests (conftest's --all-namespaces)",
     )
+    _package_flag(
+        parser, "--catalog-namespace", "catalog_policy_namespaces", "catalog entities", "catalog", from_profile
+    )
+
+
+def _package_flag(
+    parser: argparse.ArgumentParser, flag: str, key: str, judged: str, default: str, from_profile: bool
+) -> None:
+    """A repeatable flag choosing Rego packages; ``key`` is both its destination and the profile's key."""
+    conftest = ", as conftest's --namespace" if flag == "--namespace" else ""
+    or_profile = f", or the profile's {key}" if from_profile else ""
     parser.add_argument(
-        "--catalog-namespace",
-        dest="catalog_policy_namespaces",
+        flag,
+        dest=key,
         action="append",
         metavar="PACKAGE",
-        help="the Rego package whose rules judge catalog entities (repeatable; default: catalog"
-        + or_profile.format("catalog_policy_namespaces")
-        + ")",
+        help=f"the Rego package whose rules judge {judged}{conftest} (repeatable; default: {default}{or_profile})",
     )
 
 
