@@ -234,7 +234,7 @@ def _with_policies(args: argparse.Namespace, output: str) -> int:
         sys.stderr.write(summary + _policy_summary(evaluation) + "\n")
     warned = evaluation.warned or bool(check and check.warnings)
     # A --policy path that is not there, or policies that judge nothing, would let every check pass unjudged.
-    missing = any(not os.path.lexists(path) for path in args.policies)
+    missing = bool(policy_set.missing_sources)
     failed = evaluation.denied or bool(unread) or bool(check and check.problems) or missing or policy_set.is_empty
     unjudged = bool(evaluation.problems or policy_set.packages_not_found())
     return 1 if failed or (args.fail_on_warn and warned) or (args.fail_on_problem and unjudged) else 0

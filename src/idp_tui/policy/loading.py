@@ -73,11 +73,12 @@ def load_policies(
         The policy set: what compiles, and a problem for each thing that does not.
     """
     collected = _Collected()
-    sources = []
+    sources, missing = [], []
     for path in paths:
         path = os.fspath(path)
         sources.append(path)
         if not os.path.exists(path) and not os.path.islink(path):
+            missing.append(path)
             collected.problem(path, 1, "no such file or directory")
         elif os.path.isdir(path):
             _load_directory(path, collected)
@@ -90,6 +91,7 @@ def load_policies(
     catalog_namespaces = _namespaces(catalog_namespace)
     policy_set = PolicySet(
         sources=tuple(sources),
+        missing_sources=tuple(missing),
         rego_modules=tuple(collected.modules),
         rego_data=collected.data,
         policies=tuple(policies),

@@ -180,6 +180,7 @@ class PolicySet:
 
     Attributes:
         sources: the paths given, in order.
+        missing_sources: those of them that are not there (each is also a problem).
         rego_modules: Rego modules that compile together (a broken one is in ``problems`` instead).
         rego_data: the merged ``data`` document (``data.json``/``data.yaml`` files and bundle data).
         policies: valid ValidatingAdmissionPolicies.
@@ -193,6 +194,7 @@ class PolicySet:
     """
 
     sources: tuple[str, ...] = ()
+    missing_sources: tuple[str, ...] = ()
     rego_modules: tuple[RegoModule, ...] = ()
     rego_data: dict[str, Any] = field(default_factory=dict)
     policies: tuple[K8sObject, ...] = ()
