@@ -672,6 +672,95 @@ def test_a_refused_builtin_put_in_place_of_another_with_with_is_refused_too(poli
     assert evaluate_documents(policy_set, [("x.yaml", 1, {})]).results == ()
 
 
+def test_a_call_inside_a_template_string_is_scanned_like_any_other(policies):
+    # rego-cpp evaluates the code between a template string's braces: `$"{opa.runtime()}"` returned the
+    # environment (the worker's is empty) past the refusal, and `http.send` there went unreported.
+    policy_set = policies(
+        {
+            "env.rego": 'package main\nimport rego.v1\ndeny contains $"env: {opa.runtime()}" if true\n',
+            "net.rego": (
+                "package main\nimport rego.v1\n"
+                'deny_net contains $`#{ {"k": 1} } a \\{ literal }\n{\n  http.send({"url": "x"}).body\n}` if true\n'
+            ),
+            "regex.rego": 'package main\nimport rego.v1\nwarn_case contains $"{regex.match(`(?i)x`, input.x)}" if true\n',
+            "ok.rego": 'package main\nimport rego.v1\ndeny_ok contains $"kind {input.kind}, not {"}"}" if true\n',
+        }
+    )
+    problems = sorted((Path(p.file).name, p.line, p.message.split(",")[0]) for p in policy_set.problems)
+    assert problems == [
+        ("env.rego", 3, "uses opa.runtime"),
+        ("net.rego", 5, "uses http.send"),
+        ("regex.rego", 3, "Rego: the regular expression '(?i)x' uses (?i)"),
+    ]
+    evaluation = evaluate_documents(policy_set, [("x.yaml", 1, {"kind": "Pod"})])
+    assert verdicts(evaluation) == [("main.deny_ok", "deny", "kind Pod, not }")]
+
+
+def test_input_keys_are_the_top_level_keys_a_module_can_read():
+    from idp_tui.policy.rego_scan import input_keys
+
+    written = """
+        package main
+        import rego.v1
+        import input.metadata as meta
+        # input[k] in a comment, and "input" in a string, read nothing
+        deny contains $"{input.kind}: {input["api-version"]} {input[`spec`].replicas}" if data.lib.input.x
+    """
+    assert input_keys(textwrap.dedent(written)) == {"metadata", "kind", "api-version", "spec"}
+    for whole in ("count(input)", "input[k]", "input .kind", "f(input)", "x with input as {}", '$"{input}"'):
+        assert input_keys(f"package main\nx := {whole}\n") is None, whole
+
+
+def test_only_the_keys_the_modules_read_are_made_the_input(monkeypatch):
+    # Building rego-cpp's input costs more than most rules: a workflow's jobs, which no rule reads, are left out.
+    from idp_tui.policy import rego
+    from idp_tui.policy.rego import Module, RegoEngine, Rule
+
+    given = []
+    build = rego._set_input
+    monkeypatch.setattr(
+        rego, "_set_input", lambda interpreter, document: given.append(document) or build(interpreter, document)
+    )
+    text = "package main\nimport rego.v1\ndeny contains input.kind if input.spec.replicas < 2\n"
+    rules = [Rule("main", "deny", "p.rego", 3)]
+    engine = RegoEngine([Module("p.rego", text, "main", rules, [], {})], {}, rules, [])
+    assert engine.check() == []
+    document = {"kind": "Deployment", "spec": {"replicas": 1}, "metadata": {"name": "a"}, "jobs": {"b": {}}}
+    assert engine.evaluate(document, "manifest") == ([("main.deny", "deny", "Deployment")], [])
+    assert given == [{"kind": "Deployment", "spec": {"replicas": 1}}]
+    whole = "package main\nimport rego.v1\ndeny contains input.kind if count(input) > 3\n"
+    engine = RegoEngine([Module("p.rego", whole, "main", rules, [], {})], {}, rules, [])
+    assert engine.check() == []
+    assert engine.evaluate(document, "manifest") == ([("main.deny", "deny", "Deployment")], [])
+    assert given[-1] == document
+
+
+def test_each_way_of_reading_input_sees_the_document_it_was_given(policies):
+    # Only the keys the policies read are given to rego-cpp: every way of reading one must still find it.
+    policy_set = policies(
+        {
+            "keys.rego": """
+                package main
+                import rego.v1
+                import input.metadata as meta
+                deny_dotted contains input.kind if true
+                deny_quoted contains input["odd-key"] if true
+                deny_raw contains input[`raw`] if true
+                deny_template contains $"{input.templated}" if true
+                deny_imported contains meta.name if true
+            """,
+        }
+    )
+    document = {"kind": "Pod", "odd-key": "q", "raw": "r", "templated": "t", "metadata": {"name": "n"}, "other": 1}
+    assert sorted(message for *_, message in verdicts(evaluate_documents(policy_set, [("x.yaml", 1, document)]))) == [
+        "Pod", "n", "q", "r", "t",
+    ]  # fmt: skip
+    # A module reading input as a whole (written beside the first: the fixture's folder) is given every key.
+    whole = policies({"whole.rego": "package main\nimport rego.v1\ndeny contains key if some key, _ in input\n"})
+    results = verdicts(evaluate_documents(whole, [("x.yaml", 1, document)]))
+    assert sorted(message for policy, _, message in results if policy == "main.deny") == sorted(document)
+
+
 # Ten billion steps on a document of kind Slow (its line 5 is the rule): a runaway for any deadline.
 SLOW_RULE = """
     package main

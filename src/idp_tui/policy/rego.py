@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rego_scan import EXCEPTION_RULE, package_path, rego_ref
+from .rego_scan import EXCEPTION_RULE, input_keys, package_path, rego_ref
 
 EVAL_PACKAGE = "idp_tui_eval_b1f0"
 MAX_ERROR_SHOWN = 300  # characters of the engine's reason a run-time failure shows
@@ -226,6 +226,9 @@ class RegoEngine:
         self._interpreter = None
         self._combined: dict[str, Any] = {}
         self._single: dict[str, Any] = {}
+        # The top-level keys of a document the modules can read (None: any). Only those are made the input:
+        # building it costs more than most rules, and a workflow or a ConfigMap is mostly keys no rule reads.
+        self.read_keys: frozenset[str] | None = frozenset()
 
     # -- loading ---------------------------------------------------------------------------------------
 
@@ -253,6 +256,7 @@ class RegoEngine:
                 self._drop_module(module, line, f"Rego: {message}{more}", dropped)
         if not self._build_all():
             self._find_conflicts(dropped)
+        self.read_keys = _keys_read(self.modules)
         return dropped
 
     def _unavailable_call(self, probe, module: Module) -> tuple[int, str] | None:
@@ -401,6 +405,8 @@ class RegoEngine:
             ]
         if not rules or self._interpreter is None:
             return [], []
+        if self.read_keys is not None and type(document) is dict:
+            document = {key: value for key, value in document.items() if key in self.read_keys}
         _set_input(self._interpreter, document)
         values: dict[str, Any] = {}
         problems: list[tuple] = []
@@ -442,6 +448,17 @@ class RegoEngine:
             action = "exception" if rule.exception_name in excepted.get(rule.package, ()) else rule.action
             results.extend((rule.policy, action, message) for message in messages)
         return results, problems
+
+
+def _keys_read(modules: list[Module]) -> frozenset[str] | None:
+    """The top-level input keys any of ``modules`` can read; None when one may read any key."""
+    keys: set[str] = set()
+    for module in modules:
+        read = input_keys(module.text)
+        if read is None:
+            return None
+        keys |= read
+    return frozenset(keys)
 
 
 def _excepted(rules: list[Rule], values: dict[str, Any]) -> dict[str, set[str]]:

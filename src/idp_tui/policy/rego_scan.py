@@ -5,14 +5,19 @@ The engine (regopy) compiles and evaluates; this scan only answers what it canno
 which dotted built-ins a module calls, so that one the engine lacks (``http.send``) is reported as a problem
 instead of evaluating to "undefined" in silence, which is what regopy does with it.
 
+It also answers which top-level keys of ``input`` the modules can read (:func:`input_keys`), so that only those
+are given to the engine.
+
 Rule heads are statements at brace depth 0; strings, raw strings and comments are skipped, so a ``deny`` inside
-a message or a comment is not a rule.
+a message or a comment is not a rule; the code between a template string's braces (``$"{input.kind}"``) is read
+as code.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
 CONFTEST_RULE = re.compile(r"^(?:deny|violation|warn)(?:_[A-Za-z0-9_]+)?$")
@@ -39,6 +44,7 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+_TEMPLATE_STARTS = ('$"', "$`")
 
 
 @dataclass
@@ -55,13 +61,60 @@ class RegoOutline:
     rule_names: set[str] = field(default_factory=set)  # of ``rules``: a module of 20,000 rules is read in linear time
 
 
-def _tokens(text: str):
-    line = 1
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
-        value = match.group()
+def _tokens(text: str) -> Iterator[tuple[str, str, int]]:
+    """``(kind, value, line)`` of each token.
+
+    A template string (``$"… {expr} …"``, ``$`… {expr} …` ``: rego-cpp evaluates the code between the braces)
+    is a ``template`` token, followed by the tokens of each code part between an ``open`` and a ``close``
+    brace: a call or a reference to ``input`` written there is one like any other.
+    """
+    line, counted = 1, 0
+    for kind, value, start in _code_spans(text, 0, in_template=False):
+        line += text.count("\n", counted, start)
+        counted = start
         yield kind, value, line
-        line += value.count("\n")
+
+
+def _code_spans(text: str, position: int, *, in_template: bool) -> Generator[tuple[str, str, int], None, int]:
+    """``(kind, value, offset)`` of the code from ``position``: to the end of the text, or, ``in_template``, to
+    the brace closing a template string's code part (its ``close`` token included). Returns where it ended."""
+    depth = 0
+    while position < len(text):
+        if text.startswith(_TEMPLATE_STARTS, position):
+            yield "template", text[position : position + 2], position
+            position = yield from _template_spans(text, position + 2, text[position + 1])
+            continue
+        match = _TOKEN.match(text, position)
+        kind, value = match.lastgroup, match.group()
+        yield kind, value, position
+        position = match.end()
+        if in_template and value == "{":
+            depth += 1
+        elif in_template and value == "}":
+            if depth == 0:
+                return position
+            depth -= 1
+    return position
+
+
+def _template_spans(text: str, position: int, quote: str) -> Generator[tuple[str, str, int], None, int]:
+    """The code parts of a template string whose text starts at ``position``; returns the offset after it.
+
+    As rego-cpp reads one: in ``$"…"`` a backslash escapes the next character, in ``$`…` `` only a brace
+    (``\\{``); an unescaped ``{`` opens a code part, which the matching ``}`` closes.
+    """
+    while position < len(text):
+        char = text[position]
+        if char == quote:
+            return position + 1
+        if char == "\\" and (quote == '"' or text.startswith("\\{", position)):
+            position += 2
+        elif char == "{":
+            yield "open", "{", position
+            position = yield from _code_spans(text, position + 1, in_template=True)
+        else:
+            position += 1
+    return position
 
 
 def outline(text: str) -> RegoOutline:
@@ -210,6 +263,38 @@ def _literal(token: tuple[str, str, int]) -> str | None:
             return json.loads(value)
         except ValueError:
             return None
+    return None
+
+
+def input_keys(text: str) -> set[str] | None:
+    """The top-level keys of ``input`` a module can read: ``spec`` for ``input.spec.replicas`` or
+    ``input["spec"]`` (in a template string's code too); None when it may read ``input`` any other way (as a
+    whole, ``input[k]`` with a key known only at run time, ``with input as …``), and so may read every key.
+
+    Only what is written right after ``input`` counts: ``input .spec``, which rego-cpp also reads, gives None.
+    """
+    keys: set[str] = set()
+    tokens = list(_tokens(text))
+    previous = ""  # the kind of the last token that is not space, a newline or a comment
+    for index, (kind, value, _) in enumerate(tokens):
+        if kind in ("space", "newline", "comment"):
+            continue
+        if kind == "ident" and value == "input" and previous != "dot":  # `x.input` is a field of x
+            key = _key_after(tokens[index + 1 : index + 4])
+            if key is None:
+                return None
+            keys.add(key)
+        previous = kind
+    return keys
+
+
+def _key_after(following: list[tuple[str, str, int]]) -> str | None:
+    """The key of ``.name`` or ``["name"]`` (a string or raw-string literal) at the start of ``following``."""
+    shape = [(kind, value if kind in ("open", "close", "dot") else "") for kind, value, _ in following]
+    if shape[:2] == [("dot", "."), ("ident", "")]:
+        return following[1][1]
+    if len(shape) == 3 and shape[0] == ("open", "[") and shape[2] == ("close", "]"):
+        return _literal(following[1])
     return None
 
 
