@@ -696,6 +696,23 @@ def test_a_call_inside_a_template_string_is_scanned_like_any_other(policies):
     assert verdicts(evaluation) == [("main.deny_ok", "deny", "kind Pod, not }")]
 
 
+def test_a_builtin_called_by_a_bracketed_name_is_scanned_like_a_dotted_one(policies):
+    # rego-cpp calls opa["runtime"]() as it calls opa.runtime().
+    policy_set = policies(
+        {
+            "env.rego": 'package main\nimport rego.v1\ndeny contains json.marshal(opa [ "runtime" ] ( )) if true\n',
+            "raw.rego": "package main\nimport rego.v1\ndeny_raw contains json.marshal(opa[`runtime`]()) if true\n",
+            "regex.rego": 'package main\nimport rego.v1\nwarn_case contains "x" if regex["match"](`(?i)x`, input.x)\n',
+        }
+    )
+    problems = sorted((Path(p.file).name, p.line, p.message.split(",")[0]) for p in policy_set.problems)
+    assert problems == [
+        ("env.rego", 3, "uses opa.runtime"),
+        ("raw.rego", 3, "uses opa.runtime"),
+        ("regex.rego", 3, "Rego: the regular expression '(?i)x' uses (?i)"),
+    ]
+
+
 def test_input_keys_are_the_top_level_keys_a_module_can_read():
     from idp_tui.policy.rego_scan import input_keys
 

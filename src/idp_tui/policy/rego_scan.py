@@ -214,9 +214,9 @@ def _find_calls(tokens: list[tuple[str, str, int]], result: RegoOutline) -> None
             continue
         parts = [value]
         end = index + 1
-        while end + 1 < count and tokens[end][0] == "dot" and tokens[end + 1][0] == "ident":
-            parts.append(tokens[end + 1][1])
-            end += 2
+        while (step := _name_step(tokens, end)) is not None:  # rego-cpp calls opa["runtime"]() too
+            part, end = step
+            parts.append(part)
         called = end < count and tokens[end][1] == "("
         # `with time.now_ns as opa.runtime` calls a built-in under another's name; after `as`, a local value
         # (`with input as fixtures.latest`) is as common, so only the built-ins that reach outside count there.
@@ -229,6 +229,17 @@ def _find_calls(tokens: list[tuple[str, str, int]], result: RegoOutline) -> None
             if pattern is not None:
                 result.patterns.append(pattern)
         index = end
+
+
+def _name_step(tokens: list[tuple[str, str, int]], start: int) -> tuple[str, int] | None:
+    """The name ``.name`` or ``["name"]`` (a string or raw-string literal) at ``start`` adds to a dotted name,
+    and where it ends; None when neither is there."""
+    if start + 1 < len(tokens) and tokens[start][0] == "dot" and tokens[start + 1][0] == "ident":
+        return tokens[start + 1][1], start + 2
+    if start + 2 < len(tokens) and tokens[start][:2] == ("open", "[") and tokens[start + 2][:2] == ("close", "]"):
+        name = _literal(tokens[start + 1])
+        return (name, start + 3) if name is not None else None
+    return None
 
 
 def _argument(tokens: list[tuple[str, str, int]], start: int, position: int) -> tuple[str, int] | None:
