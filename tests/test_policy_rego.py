@@ -467,10 +467,35 @@ def test_a_regular_expression_the_engine_cannot_read_is_said_instead_of_never_ma
     assert (Path(problem.file).name, problem.line, problem.policy) == ("flags.rego", 5, "main")
     assert problem.message == (
         "Rego: the regular expression '(?i):latest$' uses (?i), which regopy's regex engine lacks (it would answer "
-        "undefined, so the rule would never fire)"
+        "undefined, or match otherwise than OPA, so the rule would not judge as written)"
     )
     evaluation = evaluate_documents(policy_set, [("x.yaml", 1, {"image": "nginx"})])
     assert verdicts(evaluation) == [("main.deny_plain", "deny", "tagless")]
+
+
+@pytest.mark.parametrize(
+    ("written", "construct"),
+    [
+        ("regex.match(`\\Aab`, input.x)", "\\A"),  # rego-cpp: never matches; RE2: the start of the text
+        ("regex.match(`ab\\z`, input.x)", "\\z"),
+        ("regex.match(`\\Qa.b\\E`, input.x)", "\\Q"),
+        ("regex.match(`a\\Cb`, input.x)", "\\C"),
+        ("regex.match(`\\x41`, input.x)", "\\x"),
+        ("regex.match(`[[:word:]]`, input.x)", "[[:word:]]"),  # rego-cpp: undefined
+        ("regex.match(`[[:^alpha:]]`, input.x)", "[[:^"),
+        ("regex.match(`a{,2}`, input.x)", "{,"),  # RE2: the literal text
+        # Written other ways: in parentheses, as a template string without code, in a template_match template.
+        ('regex.match(("(?i)ab"), input.x)', "(?i)"),
+        ('regex.match($"(?i)ab", input.x)', "(?i)"),
+        ("regex.match($`(?i)\\{ab`, input.x)", "(?i)"),
+        ('regex.template_match("{(?i)ab}", input.x, "{", "}")', "(?i)"),
+    ],
+)
+def test_each_pattern_the_engine_reads_otherwise_than_opa_is_said(policies, written, construct):
+    policy_set = policies({"p.rego": f'package main\nimport rego.v1\ndeny contains "x" if {written}\n'})
+    [problem] = policy_set.problems
+    assert problem.line == 3
+    assert f" uses {construct}, which regopy's regex engine lacks" in problem.message
 
 
 def test_conftest_exceptions_except_the_named_rules_for_the_documents_they_match(policies):
@@ -711,6 +736,14 @@ def test_a_builtin_called_by_a_bracketed_name_is_scanned_like_a_dotted_one(polic
         ("raw.rego", 3, "uses opa.runtime"),
         ("regex.rego", 3, "Rego: the regular expression '(?i)x' uses (?i)"),
     ]
+
+
+def test_opa_runtime_put_in_place_of_a_function_in_parentheses_is_refused(policies):
+    # `with g as (opa.runtime)`: a call to g calls opa.runtime (the worker's environment is empty all the same).
+    text = 'package main\nimport rego.v1\ng() := "x"\ndeny contains sprintf("%v", [y]) if {\n  y := g() with g as ((opa . runtime))\n}\n'
+    policy_set = policies({"env.rego": text})
+    assert [(p.line, p.message.split(",")[0]) for p in policy_set.problems] == [(5, "uses opa.runtime")]
+    assert evaluate_documents(policy_set, [("x.yaml", 1, {})]).results == ()
 
 
 def test_input_keys_are_the_top_level_keys_a_module_can_read():

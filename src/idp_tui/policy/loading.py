@@ -199,7 +199,7 @@ def _add_module(display: str, text: str, collected: _Collected, roots: list[list
         if lacking:
             why = (
                 f"Rego: the regular expression {pattern!r} uses {lacking}, which regopy's regex engine lacks (it "
-                "would answer undefined, so the rule would never fire)"
+                "would answer undefined, or match otherwise than OPA, so the rule would not judge as written)"
             )
             collected.problem(display, line, why, found.package)
             return

@@ -81,8 +81,16 @@ def _code_spans(text: str, position: int, *, in_template: bool) -> Generator[tup
     depth = 0
     while position < len(text):
         if text.startswith(_TEMPLATE_STARTS, position):
-            yield "template", text[position : position + 2], position
-            position = yield from _template_spans(text, position + 2, text[position + 1])
+            quote = text[position + 1]
+            spans: list[tuple[str, str, int]] = []
+            end = _drained(_template_spans(text, position + 2, quote), spans)
+            if spans:
+                yield "template", text[position : position + 2], position
+                yield from spans
+            else:  # no code: the literal it reads as (a pattern written so is checked like any other)
+                body = text[position + 2 : end - 1].replace("\\{", "{")
+                yield ("string" if quote == '"' else "raw"), quote + body + quote, position
+            position = end
             continue
         match = _TOKEN.match(text, position)
         kind, value = match.lastgroup, match.group()
@@ -95,6 +103,15 @@ def _code_spans(text: str, position: int, *, in_template: bool) -> Generator[tup
                 return position
             depth -= 1
     return position
+
+
+def _drained(spans: Generator[tuple[str, str, int], None, int], into: list[tuple[str, str, int]]) -> int:
+    """What ``spans`` yields, added to ``into``; returns what it returns (where it ended)."""
+    while True:
+        try:
+            into.append(next(spans))
+        except StopIteration as stop:
+            return stop.value
 
 
 def _template_spans(text: str, position: int, quote: str) -> Generator[tuple[str, str, int], None, int]:
@@ -220,10 +237,14 @@ def _find_calls(tokens: list[tuple[str, str, int]], result: RegoOutline) -> None
         called = end < count and tokens[end][1] == "("
         # `with time.now_ns as opa.runtime` calls a built-in under another's name; after `as`, a local value
         # (`with input as fixtures.latest`) is as common, so only the built-ins that reach outside count there.
-        replaces = index > 0 and tokens[index - 1][:2] == ("ident", "as") and parts[0] in _OUTSIDE_NAMESPACES
-        if len(parts) > 1 and (called or replaces):
-            result.calls.append((".".join(parts), line))
-        position = PATTERN_ARGUMENT.get(".".join(parts)) if called else None
+        before = index - 1
+        while before >= 0 and tokens[before][:2] == ("open", "("):  # `with f as (opa.runtime)`
+            before -= 1
+        replaces = before >= 0 and tokens[before][:2] == ("ident", "as") and parts[0] in _OUTSIDE_NAMESPACES
+        name = ".".join(parts)
+        if len(parts) > 1 and (called or replaces or name in NAMED_ANYWHERE):
+            result.calls.append((name, line))
+        position = PATTERN_ARGUMENT.get(name) if called else None
         if position is not None:
             pattern = _argument(tokens, end + 1, position)
             if pattern is not None:
@@ -258,6 +279,8 @@ def _argument(tokens: list[tuple[str, str, int]], start: int, position: int) -> 
         if current == position:
             found.append(token)
         depth += 1 if kind == "open" else -1 if kind == "close" else 0
+    while len(found) > 2 and found[0][:2] == ("open", "(") and found[-1][:2] == ("close", ")"):
+        found = found[1:-1]  # regex.match(("(?i)x"), s)
     if len(found) != 1:
         return None
     text = _literal(found[0])
@@ -312,13 +335,21 @@ def _key_after(following: list[tuple[str, str, int]]) -> str | None:
 # The built-ins that take a regular expression, and which argument it is.
 PATTERN_ARGUMENT = {
     "regex.match": 0, "regex.find_n": 0, "regex.find_all_string_submatch_n": 0, "regex.split": 0, "regex.replace": 1,
+    "regex.template_match": 0,  # the template: the patterns between its delimiters are read as any other
 }  # fmt: skip
+# Named anywhere, not only called, a built-in is reported: rego-cpp calls it in forms a scan cannot all foresee
+# (`with f as (opa.runtime)` makes a call to f call it).
+NAMED_ANYWHERE = frozenset({"opa.runtime"})
 # Built-in namespaces that reach the network, the file system or the process.
 _OUTSIDE_NAMESPACES = frozenset({"http", "net", "os", "io", "opa"})
 # What Go's RE2 (OPA's regex engine) reads and rego-cpp's does not: inline flags ((?i), (?s:…)), named groups,
-# Unicode classes (\p{L}). rego-cpp answers "undefined" for such a pattern, so the rule would silently never fire.
-# Each counts only where not escaped: after an even number of backslashes (`\\p` is a backslash, then p).
-_LACKING_REGEX = re.compile(r"(?<!\\)(?:\\\\)*(?P<construct>\(\?[imsU-]+[):]|\(\?P?<|\\[pP][{A-Za-z])")
+# Unicode classes (\p{L}), hexadecimal and octal escapes, \A \z \C and \Q…\E, the classes [[:word:]] and
+# [[:^alpha:]], and `{,2}` (literal text in RE2). For some rego-cpp answers "undefined", for others a match other
+# than OPA's (`\Aab` never matches): either way the rule would silently not judge as written. Each counts only
+# where not escaped: after an even number of backslashes (`\\p` is a backslash, then p).
+_LACKING_REGEX = re.compile(
+    r"(?<!\\)(?:\\\\)*(?P<construct>\(\?[imsU-]+[):]|\(\?P?<|\\[pP][{A-Za-z]|\\[xAzCQ0-7]|\[\[:(?:\^|word:\]\])|\{,)"
+)
 
 
 def lacking_regex_syntax(pattern: str) -> str | None:
