@@ -757,6 +757,8 @@ def test_input_keys_are_the_top_level_keys_a_module_can_read():
         deny contains $"{input.kind}: {input["api-version"]} {input[`spec`].replicas}" if data.lib.input.x
     """
     assert input_keys(textwrap.dedent(written)) == {"metadata", "kind", "api-version", "spec"}
+    # rego-cpp ignores a brace closing nothing open innermost: the template's code goes on after `}]`.
+    assert input_keys('x := $"{[[0 }], input.secret][1]}"') == {"secret"}
     for whole in ("count(input)", "input[k]", "input .kind", "f(input)", "x with input as {}", '$"{input}"'):
         assert input_keys(f"package main\nx := {whole}\n") is None, whole
 

@@ -45,6 +45,7 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _TEMPLATE_STARTS = ('$"', "$`")
+_CLOSING = {"{": "}", "[": "]", "(": ")"}
 
 
 @dataclass
@@ -77,8 +78,12 @@ def _tokens(text: str) -> Iterator[tuple[str, str, int]]:
 
 def _code_spans(text: str, position: int, *, in_template: bool) -> Generator[tuple[str, str, int], None, int]:
     """``(kind, value, offset)`` of the code from ``position``: to the end of the text, or, ``in_template``, to
-    the brace closing a template string's code part (its ``close`` token included). Returns where it ended."""
-    depth = 0
+    the brace closing a template string's code part (its ``close`` token included). Returns where it ended.
+
+    In a code part, as in rego-cpp, a bracket closing another than the innermost one open is ignored (``[1 }]`` is
+    ``[1]``): only a ``}`` with nothing open ends the part.
+    """
+    opened: list[str] = []  # the brackets open in a template's code part
     while position < len(text):
         if text.startswith(_TEMPLATE_STARTS, position):
             quote = text[position + 1]
@@ -96,12 +101,15 @@ def _code_spans(text: str, position: int, *, in_template: bool) -> Generator[tup
         kind, value = match.lastgroup, match.group()
         yield kind, value, position
         position = match.end()
-        if in_template and value == "{":
-            depth += 1
-        elif in_template and value == "}":
-            if depth == 0:
+        if not in_template or kind not in ("open", "close"):
+            continue
+        if kind == "open":
+            opened.append(value)
+        elif not opened:
+            if value == "}":
                 return position
-            depth -= 1
+        elif _CLOSING[opened[-1]] == value:
+            opened.pop()
     return position
 
 
