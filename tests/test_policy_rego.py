@@ -703,6 +703,8 @@ def test_a_call_inside_a_template_string_is_scanned_like_any_other(policies):
     policy_set = policies(
         {
             "env.rego": 'package main\nimport rego.v1\ndeny contains $"env: {opa.runtime()}" if true\n',
+            # rego-cpp ignores a brace that closes nothing open innermost: the code part goes on after `}]`.
+            "stray.rego": 'package main\nimport rego.v1\ndeny_s contains $"{[[0 }], opa.runtime()][1]}" if true\n',
             "net.rego": (
                 "package main\nimport rego.v1\n"
                 'deny_net contains $`#{ {"k": 1} } a \\{ literal }\n{\n  http.send({"url": "x"}).body\n}` if true\n'
@@ -716,6 +718,7 @@ def test_a_call_inside_a_template_string_is_scanned_like_any_other(policies):
         ("env.rego", 3, "uses opa.runtime"),
         ("net.rego", 5, "uses http.send"),
         ("regex.rego", 3, "Rego: the regular expression '(?i)x' uses (?i)"),
+        ("stray.rego", 3, "uses opa.runtime"),
     ]
     evaluation = evaluate_documents(policy_set, [("x.yaml", 1, {"kind": "Pod"})])
     assert verdicts(evaluation) == [("main.deny_ok", "deny", "kind Pod, not }")]
