@@ -322,22 +322,12 @@ def input_keys(text: str) -> set[str] | None:
         if kind in ("space", "newline", "comment"):
             continue
         if kind == "ident" and value == "input" and previous != "dot":  # `x.input` is a field of x
-            key = _key_after(tokens[index + 1 : index + 4])
-            if key is None:
+            step = _name_step(tokens, index + 1)  # spaces included: `input .spec` is not a step
+            if step is None:
                 return None
-            keys.add(key)
+            keys.add(step[0])
         previous = kind
     return keys
-
-
-def _key_after(following: list[tuple[str, str, int]]) -> str | None:
-    """The key of ``.name`` or ``["name"]`` (a string or raw-string literal) at the start of ``following``."""
-    shape = [(kind, value if kind in ("open", "close", "dot") else "") for kind, value, _ in following]
-    if shape[:2] == [("dot", "."), ("ident", "")]:
-        return following[1][1]
-    if len(shape) == 3 and shape[0] == ("open", "[") and shape[2] == ("close", "]"):
-        return _literal(following[1])
-    return None
 
 
 # The built-ins that take a regular expression, and which argument it is.
