@@ -318,6 +318,74 @@ def test_a_comprehension_naming_its_element_object_keeps_the_variables_meaning(l
     assert messages(evaluate(policy_set, deployment("api"))) == [("doc0.yaml", "deny", failed)]
 
 
+@pytest.mark.parametrize(
+    "expression",
+    [
+        # idp-tui writes each `variables.NAME` as a name of its own: never inside a literal, a raw one (which has
+        # no escapes) or a triple-quoted one included; never a field that is named variables.
+        r"""size(r'\') == 1 && 'variables.a' != 'variables.' + 'a'""",
+        r"""'''\'''' != '' && "variables.a" != 'variables.' + 'a'""",
+        "b'variables.a' != bytes('variables.' + 'a')",
+        "{'variables': {'a': 1}}. variables.a != 1",
+        "{'variables': {'a': 1}}.\nvariables.a != 1",
+        # A comprehension naming its element `variables`: inside it, as in Kubernetes, that is the element.
+        "[{'a': 1}].all(variables, variables.a != 1)",
+        # Written in place (variables.bad fails): not inside a comprehension naming its element object, comments
+        # and all, in the expression or in a variable's own text.
+        "[{'metadata': {'name': 'web'}}].all(//c\nobject, variables.name == 'web') && (true || variables.bad)",
+        "variables.web && (true || variables.bad)",
+    ],
+)
+def test_the_rewrite_of_variables_keeps_what_the_expression_means(load, expression):
+    # Each expression is false on this Deployment (named api) under Kubernetes' semantics: it must deny.
+    policy_set = load(
+        policy(
+            "meaning",
+            [{"expression": expression, "message": "denied as written"}],
+            variables=[
+                {"name": "a", "expression": "2"},
+                {"name": "name", "expression": "object.metadata.name"},
+                {"name": "bad", "expression": "object.spec.nothing"},
+                {"name": "web", "expression": "[{'metadata': {'name': 'web'}}].all(object, variables.name == 'web')"},
+            ],
+        ),
+        binding("meaning"),
+    )
+    [(_, action, message)] = messages(evaluate(policy_set, deployment("api")))
+    assert action == "deny"
+    # Where the rewrite is refused, the step-by-step evaluation computes variables.bad and says so: still a deny.
+    assert message == "denied as written" or message.endswith("variables.bad: no such key: nothing")
+
+
+def test_a_name_of_idp_tuis_own_rewrite_is_an_undeclared_reference(load):
+    policy_set = load(policy("reserved", [always(expression="idp_tui_variable__a == 1")]), binding("reserved"))
+    [problem] = policy_set.problems
+    assert problem.message.endswith("undeclared reference to 'idp_tui_variable__a' (a name idp-tui reserves)")
+
+
+def test_variables_reading_the_map_or_each_other_many_times_are_computed_in_bounded_time(load):
+    # A variable reading the whole map does not compute itself (it recursed until the worker crashed), and 32
+    # variables each reading the two before took exponential time, past the document's deadline.
+    chain = [{"name": "v0", "expression": "1"}, {"name": "v1", "expression": "1"}]
+    chain += [{"name": f"v{n}", "expression": f"variables.v{n - 1} + variables.v{n - 2}"} for n in range(2, 33)]
+    whole_map = [{"name": "c", "expression": "variables['c']"}]
+    policy_set = load(
+        policy("whole-map", [always("map", "variables.c != 'x'")], variables=whole_map),
+        binding("whole-map"),
+        policy(
+            "fibonacci", [always("fib", "variables.v32 == 3524578 && object.metadata.name != 'api'")], variables=chain
+        ),
+        binding("fibonacci"),
+        timeout=5.0,
+    )
+    evaluation = evaluate(policy_set, deployment("api"))
+    assert evaluation.problems == ()
+    assert messages(evaluation) == [
+        ("doc0.yaml", "deny", "expression 'variables.c != 'x'' resulted in error: variables.c: no such key: c"),
+        ("doc0.yaml", "deny", "fib"),
+    ]
+
+
 def test_a_false_match_condition_skips_the_policy_even_after_one_that_failed(load):
     conditions = [
         {"name": "errors", "expression": "object.metadata.labels.team == 'a'"},

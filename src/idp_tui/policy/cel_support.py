@@ -124,11 +124,70 @@ class Compiled:
 
 
 VARIABLE_PREFIX = "idp_tui_variable__"
-# CEL string and bytes literals (raw, triple-quoted), which a rewrite must leave alone.
-_LITERAL = r"""[rRbB]{0,2}(?:'{3}[\s\S]*?'{3}|"{3}[\s\S]*?"{3}|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")"""
-_HAS_VARIABLE = r"\bhas\s*\(\s*variables\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)"
-_VARIABLE = r"(?<![\w.])variables\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)"
-_REWRITE = re.compile(f"(?P<literal>{_LITERAL})|(?P<has>{_HAS_VARIABLE})|(?P<variable>{_VARIABLE})")
+_LITERAL_START = re.compile(r"([rRbB]{0,2})('''|\"\"\"|'|\")")
+_CEL_SPACE = re.compile(r"\s+|//[^\n]*")
+_CEL_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MACRO_NAMES = frozenset({"all", "exists", "exists_one", "map", "filter", "bind"})
+
+
+def _literal_end(source: str, position: int) -> int | None:
+    """Where the string or bytes literal starting at ``position`` ends, as CEL's lexer reads it (a raw one has
+    no escapes; only a triple-quoted one may span lines); None when none starts there."""
+    start = _LITERAL_START.match(source, position)
+    if start is None:
+        return None
+    raw = "r" in start.group(1).lower()
+    quote = start.group(2)
+    index = start.end()
+    while index < len(source):
+        if source.startswith(quote, index):
+            return index + len(quote)
+        if source[index] == "\\" and not raw:
+            index += 2
+        elif source[index] == "\n" and len(quote) == 1:
+            return None
+        else:
+            index += 1
+    return None
+
+
+def _cel_tokens(source: str) -> list[tuple[str, str, int]]:
+    """The significant tokens of a CEL expression, ``(kind, text, offset)``: ``literal`` (strings, bytes),
+    ``ident``, or one character; spaces and ``//`` comments are left out. A rewrite changes only identifiers, so
+    text inside a literal is never taken for a reference."""
+    tokens: list[tuple[str, str, int]] = []
+    position = 0
+    while position < len(source):
+        space = _CEL_SPACE.match(source, position)
+        if space:
+            position = space.end()
+            continue
+        literal_end = _literal_end(source, position)
+        if literal_end is not None:
+            tokens.append(("literal", source[position:literal_end], position))
+            position = literal_end
+            continue
+        ident = _CEL_IDENT.match(source, position)
+        end = ident.end() if ident else position + 1
+        tokens.append(("ident" if ident else "other", source[position:end], position))
+        position = end
+    return tokens
+
+
+def binds_any(tokens: list[tuple[str, str, int]], names: frozenset[str]) -> bool:
+    """Whether a comprehension names its element after one of ``names`` (``.all(object, …)``), which inside it
+    then means the element."""
+    return any(
+        tokens[i][1] == "." and tokens[i + 1][1] in _MACRO_NAMES and tokens[i + 2][1] == "("
+        and tokens[i + 3][1] in names and tokens[i + 4][1] == ","
+        for i in range(len(tokens) - 4)
+    )  # fmt: skip
+
+
+def reserved_name(source: str) -> str | None:
+    """An identifier of ``source`` that idp-tui's rewrite uses (``idp_tui_variable__…``), or None."""
+    found = (text for kind, text, _ in _cel_tokens(source) if kind == "ident" and text.startswith(VARIABLE_PREFIX))
+    return next(found, None)
 
 
 def _hoist_variables(source: str) -> tuple[str, frozenset[str]]:
@@ -137,21 +196,31 @@ def _hoist_variables(source: str) -> tuple[str, frozenset[str]]:
     The engine copies a map's contents each time a field of it is selected and converts every value handed to it,
     so a ``variables`` map re-sent whenever one more variable is known costs more than the expressions themselves.
     As its own top-level value, each variable is converted once. ``has(variables.NAME)`` of a declared variable
-    is true.
+    is true. Nothing is rewritten where a comprehension names its element ``variables``: there, as in Kubernetes,
+    ``variables.NAME`` reads the element.
     """
+    tokens = _cel_tokens(source)
+    if binds_any(tokens, frozenset({"variables"})):
+        return source, frozenset()
     used: set[str] = set()
-
-    def replace(match: re.Match) -> str:
-        if match.group("literal"):
-            return match.group(0)
-        if match.group("has") is not None:
-            used.add(re.search(r"\.\s*([A-Za-z_][A-Za-z0-9_]*)", match.group("has")).group(1))
-            return "true"
-        name = re.search(r"\.\s*([A-Za-z_][A-Za-z0-9_]*)", match.group("variable")).group(1)
-        used.add(name)
-        return VARIABLE_PREFIX + name
-
-    return _REWRITE.sub(replace, source), frozenset(used)
+    pieces: list[str] = []
+    end = 0
+    for index, (kind, text, offset) in enumerate(tokens):
+        if kind != "ident" or text != "variables" or (index and tokens[index - 1][1] == "."):
+            continue  # `x.variables` is a field of x
+        after = tokens[index + 1 : index + 4]
+        if len(after) < 2 or after[0][1] != "." or after[1][0] != "ident":
+            continue  # the map itself
+        name_text, name_offset = after[1][1], after[1][2]
+        used.add(name_text)
+        around = tokens[index - 2 : index] if index >= 2 else []
+        if [t[1] for t in around] == ["has", "("] and len(after) == 3 and after[2][1] == ")":
+            pieces += [source[end : around[0][2]], "true"]
+            end = after[2][2] + 1
+        else:
+            pieces += [source[end:offset], VARIABLE_PREFIX + name_text]
+            end = name_offset + len(name_text)
+    return "".join(pieces) + source[end:], frozenset(used)
 
 
 _SHOWN = 160
@@ -189,6 +258,9 @@ def compile_expression(source: str) -> Compiled:
         program = cel.compile(source)
     except Exception as error:  # the binding raises ValueError for syntax errors; anything else is said the same
         return _parse_error(source, error)
+    reserved = reserved_name(source)
+    if reserved:  # Kubernetes: an undeclared reference
+        return Compiled(source, error=f"undeclared reference to {reserved!r} (a name idp-tui reserves)")
     supported = supported_functions()
     lacking: list[str] = []
     for name in program.functions():
@@ -266,12 +338,9 @@ def with_variables_inlined(compiled: Compiled, variables: Mapping[str, Compiled]
 # A variable's text written in place of each read of it: past this, a chain of variables each reading the one
 # before twice is not worth compiling (the step-by-step evaluation says what failed instead).
 MAX_SUBSTITUTED = 64 * 1024
-_HOISTED = re.compile(f"(?P<literal>{_LITERAL})|(?P<name>\\b{VARIABLE_PREFIX}(?P<var>[A-Za-z_][A-Za-z0-9_]*)\\b)")
-# A comprehension that names its element after a top-level value (`.all(object, …)`): a variable's text written
-# inside it would read the element instead.
-_SHADOWING = re.compile(
-    r"\b(?:all|exists|exists_one|map|filter|bind)\s*\(\s*(?:object|oldObject|params|request|namespaceObject|authorizer)\s*,"
-)
+# The top-level values: a comprehension naming its element after one (`.all(object, …)`) would make a variable's
+# text written inside it read the element instead.
+_TOP_LEVEL = frozenset({"object", "oldObject", "params", "request", "namespaceObject", "authorizer"})
 
 
 def with_variables_substituted(compiled: Compiled, variables: Mapping[str, Compiled]) -> Compiled | None:
@@ -287,24 +356,25 @@ def with_variables_substituted(compiled: Compiled, variables: Mapping[str, Compi
 
     if compiled.program is None or compiled.needs_variables_map or not compiled.uses_variables:
         return None
-    if _SHADOWING.search(compiled.hoisted):
-        return None
 
     def written(text: str, reading: frozenset[str]) -> str | None:
+        tokens = _cel_tokens(text)
+        if binds_any(tokens, _TOP_LEVEL):  # in the expression or in a variable's own text
+            return None
         pieces: list[str] = []
         end = 0
-        for match in _HOISTED.finditer(text):
-            if match.group("literal"):
+        for kind, token, offset in tokens:
+            if kind != "ident" or not token.startswith(VARIABLE_PREFIX):  # reserved: only the rewrite writes one
                 continue
-            name = match.group("var")
+            name = token.removeprefix(VARIABLE_PREFIX)
             variable = variables.get(name)
             if name in reading or variable is None or variable.program is None or variable.needs_variables_map:
                 return None
             inner = written(variable.hoisted, reading | {name})
             if inner is None:
                 return None
-            pieces += [text[end : match.start()], f"(\n{inner}\n)"]  # line breaks: a source may end in a // comment
-            end = match.end()
+            pieces += [text[end:offset], f"(\n{inner}\n)"]  # line breaks: a source may end in a // comment
+            end = offset + len(token)
             if sum(map(len, pieces)) > MAX_SUBSTITUTED:
                 return None
         return "".join([*pieces, text[end:]])

@@ -70,6 +70,7 @@ class Policy:
     validations: list[tuple[Expression, str, Expression | None, str]] = field(default_factory=list)
     audit_annotations: list[Expression] = field(default_factory=list)  # their values; an error follows failurePolicy
     uses_namespace_object: bool = False
+    signatures: dict[str, tuple | None] = field(default_factory=dict)  # each variable's (see _signature)
 
 
 @dataclass
@@ -278,17 +279,24 @@ class DocumentContext:
 
 
 def _signature(policy: Policy, name: str, seen: frozenset = frozenset()) -> tuple | None:
-    """What makes a variable's value the same in two policies; None when it depends on params (or loops)."""
+    """What makes a variable's value the same in two policies; None when it depends on params, on the whole
+    ``variables`` map, or loops. Remembered per policy: variables reading the two before each would take
+    exponential time (a policy whose variables loop is never applied, so a name has one answer)."""
+    if name in policy.signatures:
+        return policy.signatures[name]
     expression = policy.variables.get(name)
-    if expression is None or name in seen or "params" in expression.compiled.variables:
+    compiled = expression.compiled if expression is not None else None
+    if compiled is None or name in seen or "params" in compiled.variables or compiled.needs_variables_map:
         return None
     dependencies = []
-    for used in sorted(expression.compiled.uses_variables):
+    for used in sorted(compiled.uses_variables):
         signature = _signature(policy, used, seen | {name})
         if signature is None:
+            policy.signatures[name] = None
             return None
         dependencies.append(signature)
-    return (name, expression.compiled.source, tuple(dependencies))
+    policy.signatures[name] = (name, compiled.source, tuple(dependencies))
+    return policy.signatures[name]
 
 
 class Evaluation:
@@ -303,12 +311,13 @@ class Evaluation:
             document.give("namespaceObject", namespace_object)
         self.values: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
+        self._computing: set[str] = set()  # the variables being computed now, the innermost last
         self._map_size = -1
 
-    def _variable(self, name: str, seen: frozenset = frozenset()) -> None:
+    def _variable(self, name: str) -> None:
         if name in self.values or name in self.errors:
             return
-        if name in seen:
+        if name in self._computing:
             self.errors[name] = f"variables.{name} refers to itself"
             return
         signature = _signature(self.policy, name)
@@ -323,15 +332,18 @@ class Evaluation:
                 self.document.bound[name] = signature
             return
         expression = self.policy.variables[name]
-        for used in expression.compiled.uses_variables:
-            self._variable(used, seen | {name})
+        self._computing.add(name)
         try:
+            for used in expression.compiled.uses_variables:
+                self._variable(used)
             value = self.run(expression)
         except _ExpressionFailed as error:
             self.errors[name] = str(error)
             if signature is not None:
                 self.document.shared[signature] = (False, str(error))
             return
+        finally:
+            self._computing.discard(name)
         self.values[name] = value
         self.context.add_variable(cel_support.VARIABLE_PREFIX + name, value)
         self.document.bound[name] = signature
@@ -367,8 +379,8 @@ class Evaluation:
         compiled = expression.compiled
         needed = self.policy.variables if compiled.needs_variables_map else compiled.uses_variables
         for used in needed:
-            if used not in self.policy.variables:
-                continue
+            if used not in self.policy.variables or used in self._computing:
+                continue  # a variable reading the map of them all does not read itself there
             self._variable(used)
             if used in self.errors and used in compiled.uses_variables:
                 ok, value = self._lazily(expression)
