@@ -369,6 +369,12 @@ def test_variables_reading_the_map_or_each_other_many_times_are_computed_in_boun
     chain = [{"name": "v0", "expression": "1"}, {"name": "v1", "expression": "1"}]
     chain += [{"name": f"v{n}", "expression": f"variables.v{n - 1} + variables.v{n - 2}"} for n in range(2, 33)]
     whole_map = [{"name": "c", "expression": "variables['c']"}]
+    # Read as a whole, the map holds the variables declared before: b, after a, reads a like any other.
+    earlier = [
+        {"name": "n", "expression": "object.metadata.name"},
+        {"name": "a", "expression": "variables['n'] + '-x'"},
+        {"name": "b", "expression": "variables.a + '-y'"},
+    ]
     policy_set = load(
         policy("whole-map", [always("map", "variables.c != 'x'")], variables=whole_map),
         binding("whole-map"),
@@ -376,6 +382,12 @@ def test_variables_reading_the_map_or_each_other_many_times_are_computed_in_boun
             "fibonacci", [always("fib", "variables.v32 == 3524578 && object.metadata.name != 'api'")], variables=chain
         ),
         binding("fibonacci"),
+        policy(
+            "earlier",
+            [always("a then b", "variables.a != 'api-x'"), always("b", "variables.b != 'api-x-y'")],
+            variables=earlier,
+        ),
+        binding("earlier"),
         timeout=5.0,
     )
     evaluation = evaluate(policy_set, deployment("api"))
@@ -383,6 +395,8 @@ def test_variables_reading_the_map_or_each_other_many_times_are_computed_in_boun
     assert messages(evaluation) == [
         ("doc0.yaml", "deny", "expression 'variables.c != 'x'' resulted in error: variables.c: no such key: c"),
         ("doc0.yaml", "deny", "fib"),
+        ("doc0.yaml", "deny", "a then b"),
+        ("doc0.yaml", "deny", "b"),
     ]
 
 

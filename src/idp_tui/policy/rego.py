@@ -228,7 +228,7 @@ class RegoEngine:
         self._single: dict[str, Any] = {}
         # The top-level keys of a document the modules can read (None: any). Only those are made the input:
         # building it costs more than most rules, and a workflow or a ConfigMap is mostly keys no rule reads.
-        self.read_keys: frozenset[str] | None = frozenset()
+        self.read_keys: frozenset[str] | None = None
 
     # -- loading ---------------------------------------------------------------------------------------
 

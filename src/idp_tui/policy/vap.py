@@ -21,6 +21,7 @@ problem, with no result from it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -311,8 +312,8 @@ class Evaluation:
             document.give("namespaceObject", namespace_object)
         self.values: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
-        self._computing: set[str] = set()  # the variables being computed now, the innermost last
-        self._map_size = -1
+        self._computing: set[str] = set()  # the variables being computed now
+        self._map_keys: frozenset[str] | None = None  # the names in the ``variables`` map bound now
 
     def _variable(self, name: str) -> None:
         if name in self.values or name in self.errors:
@@ -336,7 +337,7 @@ class Evaluation:
         try:
             for used in expression.compiled.uses_variables:
                 self._variable(used)
-            value = self.run(expression)
+            value = self.run(expression, variable=name)
         except _ExpressionFailed as error:
             self.errors[name] = str(error)
             if signature is not None:
@@ -367,7 +368,9 @@ class Evaluation:
         except (cel_support.Lacks, cel_support.EvaluationError):
             return False, None
 
-    def run(self, expression: Expression) -> Any:
+    def run(self, expression: Expression, variable: str | None = None) -> Any:
+        """The value of ``expression`` (the one computing ``variable``, when given: read as a whole, the
+        ``variables`` map then holds the variables declared before it, the only ones it may read)."""
         if expression.inlined is not None:
             try:
                 return cel_support.evaluate(expression.inlined, self.context)
@@ -377,10 +380,13 @@ class Evaluation:
                     return value
                 # Computed step by step below, which says which variable failed and how.
         compiled = expression.compiled
-        needed = self.policy.variables if compiled.needs_variables_map else compiled.uses_variables
+        needed: Iterable[str] = compiled.uses_variables
+        if compiled.needs_variables_map:
+            declared = list(self.policy.variables)
+            needed = declared[: declared.index(variable)] if variable in self.policy.variables else declared
         for used in needed:
-            if used not in self.policy.variables or used in self._computing:
-                continue  # a variable reading the map of them all does not read itself there
+            if used not in self.policy.variables:
+                continue
             self._variable(used)
             if used in self.errors and used in compiled.uses_variables:
                 ok, value = self._lazily(expression)
@@ -391,9 +397,11 @@ class Evaluation:
             if used in self.values and self.document.bound.get(used, ()) != _signature(self.policy, used):
                 self.context.add_variable(cel_support.VARIABLE_PREFIX + used, self.values[used])
                 self.document.bound[used] = _signature(self.policy, used)
-        if compiled.needs_variables_map and len(self.values) != self._map_size:
-            self.context.add_variable("variables", dict(self.values))
-            self._map_size = len(self.values)
+        if compiled.needs_variables_map:
+            shown = {name: self.values[name] for name in needed if name in self.values}
+            if shown.keys() != self._map_keys:  # a value, once computed, stays the same in one evaluation
+                self.context.add_variable("variables", shown)
+                self._map_keys = frozenset(shown)
         try:
             return cel_support.evaluate(compiled, self.context)
         except cel_support.Lacks as lacks:
