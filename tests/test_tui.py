@@ -193,6 +193,26 @@ async def test_entity_keys_work_on_the_highlighted_row(demo_app):
         assert demo_app.screen.query_one("#docs-scroll").region.height >= 10  # visible, not squeezed out
 
 
+async def test_docs_survive_the_entity_page_recomposing_while_they_load(demo_app):
+    # The entity page recomposes when the whole entity arrives from Backstage: the DocsView it replaced may still
+    # get its pages from the thread that read them, and must not fail looking for its children (it did, in CI).
+    from idp_tui.catalog.techdocs import find_techdocs
+    from idp_tui.widgets.docs_view import DocsView
+
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await _loaded(pilot)
+        await _search(pilot, "payment-processor")
+        await pilot.press("enter", "t")
+        await _until(pilot, lambda: isinstance(demo_app.screen, EntityScreen) and demo_app.screen.query(DocsView))
+        replaced = demo_app.screen.query_one(DocsView)
+        await demo_app.screen.recompose()
+        replaced._show_site(find_techdocs(replaced.entity))
+        replaced._show_page("late page")
+        page = demo_app.screen.query_one("#docs-page", Markdown)
+        await _until(pilot, lambda: page.display and page.source)
+        assert "payment" in page.source.lower() and "late page" not in page.source
+
+
 async def test_problems_list_opens_from_the_home_screen(write_catalog):
     root = write_catalog(
         {

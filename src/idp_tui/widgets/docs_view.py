@@ -27,14 +27,18 @@ class DocsView(Vertical):
         self.docs: TechDocs | None = None
 
     def compose(self) -> ComposeResult:
-        yield Tabs(id="docs-pages")
+        # Hidden from the start, not in on_mount: the entity page recomposes when the whole entity arrives, and
+        # a DocsView mounted just before could find its children gone by the time its on_mount ran.
+        tabs = Tabs(id="docs-pages")
+        tabs.display = False
+        yield tabs
         with VerticalScroll(id="docs-scroll"):
             yield Static("Loading docs…", id="docs-empty")
-            yield Markdown(id="docs-page")
+            page = Markdown(id="docs-page")
+            page.display = False
+            yield page
 
     def on_mount(self) -> None:
-        self.query_one("#docs-pages", Tabs).display = False
-        self.query_one("#docs-page", Markdown).display = False
         self._load_site()
 
     def focus_content(self) -> None:
@@ -47,6 +51,8 @@ class DocsView(Vertical):
         self.app.call_from_thread(self._show_site, docs)
 
     def _show_site(self, docs: TechDocs) -> None:
+        if not self.is_attached:
+            return  # removed while the docs were read (the entity page recomposed)
         self.docs = docs
         empty = self.query_one("#docs-empty", Static)
         if docs.problem:
@@ -72,6 +78,8 @@ class DocsView(Vertical):
         self.app.call_from_thread(self._show_page, text)
 
     def _show_page(self, text: str) -> None:
+        if not self.is_attached:
+            return
         self.query_one("#docs-empty", Static).display = False
         page = self.query_one("#docs-page", Markdown)
         page.display = True
