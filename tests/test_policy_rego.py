@@ -482,7 +482,7 @@ def test_a_regular_expression_the_engine_cannot_read_is_said_instead_of_never_ma
         ("regex.match(`a\\Cb`, input.x)", "\\C"),
         ("regex.match(`\\x41`, input.x)", "\\x"),
         ("regex.match(`[[:word:]]`, input.x)", "[[:word:]]"),  # rego-cpp: undefined
-        ("regex.match(`[[:^alpha:]]`, input.x)", "[[:^"),
+        ("regex.match(`[[:^alpha:]]`, input.x)", "[[:^alpha:]]"),
         ("regex.match(`a{,2}`, input.x)", "{,"),  # RE2: the literal text
         # Written other ways: in parentheses, as a template string without code, in a template_match template.
         ('regex.match(("(?i)ab"), input.x)', "(?i)"),
@@ -741,6 +741,17 @@ def test_a_builtin_called_by_a_bracketed_name_is_scanned_like_a_dotted_one(polic
     ]
 
 
+def test_what_is_plain_characters_inside_a_class_is_not_refused(policies):
+    # [(?i)] and [{,] are sets of characters in both engines: rego-cpp matches them as OPA does.
+    policy_set = policies(
+        {
+            "p.rego": 'package main\nimport rego.v1\ndeny contains "odd" if {\n  regex.match(`^[(?i)][{,]$`, input.x)\n}\n'
+        }
+    )
+    assert policy_set.problems == ()
+    assert verdicts(evaluate_documents(policy_set, [("x.yaml", 1, {"x": "?,"})])) == [("main.deny", "deny", "odd")]
+
+
 def test_opa_runtime_put_in_place_of_a_function_in_parentheses_is_refused(policies):
     # `with g as (opa.runtime)`: a call to g calls opa.runtime (the worker's environment is empty all the same).
     text = 'package main\nimport rego.v1\ng() := "x"\ndeny contains sprintf("%v", [y]) if {\n  y := g() with g as ((opa . runtime))\n}\n'
@@ -750,7 +761,7 @@ def test_opa_runtime_put_in_place_of_a_function_in_parentheses_is_refused(polici
 
 
 def test_input_keys_are_the_top_level_keys_a_module_can_read():
-    from idp_tui.policy.rego_scan import input_keys
+    from idp_tui.policy.rego_scan import input_keys, outline
 
     written = """
         package main
@@ -762,6 +773,8 @@ def test_input_keys_are_the_top_level_keys_a_module_can_read():
     assert input_keys(textwrap.dedent(written)) == {"metadata", "kind", "api-version", "spec"}
     # rego-cpp ignores a brace closing nothing open innermost: the template's code goes on after `}]`.
     assert input_keys('x := $"{[[0 }], input.secret][1]}"') == {"secret"}
+    # Nor does that brace close the rule's body: deny_x is a local value, not a rule.
+    assert outline('package main\np if {\n x := $"{[0 }]}"\n deny_x := 1\n}\n').rules == []
     for whole in ("count(input)", "input[k]", "input .kind", "f(input)", "x with input as {}", '$"{input}"'):
         assert input_keys(f"package main\nx := {whole}\n") is None, whole
 

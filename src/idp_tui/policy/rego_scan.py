@@ -98,18 +98,19 @@ def _code_spans(text: str, position: int, *, in_template: bool) -> Generator[tup
             position = end
             continue
         match = _TOKEN.match(text, position)
-        kind, value = match.lastgroup, match.group()
-        yield kind, value, position
+        kind, value, start = match.lastgroup, match.group(), position
         position = match.end()
-        if not in_template or kind not in ("open", "close"):
-            continue
-        if kind == "open":
+        if in_template and kind == "open":
             opened.append(value)
-        elif not opened:
-            if value == "}":
+        elif in_template and kind == "close":
+            if not opened and value == "}":
+                yield kind, value, start
                 return position
-        elif _CLOSING[opened[-1]] == value:
-            opened.pop()
+            if opened and _CLOSING[opened[-1]] == value:
+                opened.pop()
+            else:
+                kind = "other"  # ignored: it closes nothing
+        yield kind, value, start
     return position
 
 
@@ -343,16 +344,28 @@ _OUTSIDE_NAMESPACES = frozenset({"http", "net", "os", "io", "opa"})
 # What Go's RE2 (OPA's regex engine) reads and rego-cpp's does not: inline flags ((?i), (?s:…)), named groups,
 # Unicode classes (\p{L}), hexadecimal and octal escapes, \A \z \C and \Q…\E, the classes [[:word:]] and
 # [[:^alpha:]], and `{,2}` (literal text in RE2). For some rego-cpp answers "undefined", for others a match other
-# than OPA's (`\Aab` never matches): either way the rule would silently not judge as written. Each counts only
-# where not escaped: after an even number of backslashes (`\\p` is a backslash, then p).
-_LACKING_REGEX = re.compile(
-    r"(?<!\\)(?:\\\\)*(?P<construct>\(\?[imsU-]+[):]|\(\?P?<|\\[pP][{A-Za-z]|\\[xAzCQ0-7]|\[\[:(?:\^|word:\]\])|\{,)"
-)
+# than OPA's (`\Aab` never matches): either way the rule would silently not judge as written (Go's RE2 refuses
+# \C; rego-cpp never matches it). Each counts only where not escaped: after an even number of backslashes (`\\p`
+# is a backslash, then p).
+# Constructs read anywhere, inside a character class too.
+_LACKING_ANYWHERE = re.compile(r"(?<!\\)(?:\\\\)*(?P<construct>\\[pP][{A-Za-z]|\\[x0-7])")
+# Constructs that are plain characters inside a class ([(?i)] matches "(", "?", "i" or ")" in both engines).
+_LACKING_OUTSIDE_CLASSES = re.compile(r"(?<!\\)(?:\\\\)*(?P<construct>\(\?[imsU-]+[):]|\(\?P?<|\\[AzCQ]|\{,)")
+_ESCAPE_OR_CLASS = re.compile(r"(?P<escape>\\.)|(?P<cls>\[\^?\]?(?:\[:\^?[A-Za-z]+:\]|\\.|[^\]\\])*\])", re.DOTALL)
+_LACKING_POSIX = re.compile(r"\[:(?:\^[A-Za-z]*|word):\]")  # within a class: [[:word:]], [[:^alpha:]]
 
 
 def lacking_regex_syntax(pattern: str) -> str | None:
     """The first construct of ``pattern`` that rego-cpp's regex engine lacks, or None."""
-    found = _LACKING_REGEX.search(pattern)
+    found = _LACKING_ANYWHERE.search(pattern)
+    if found:
+        return found.group("construct")
+    for match in _ESCAPE_OR_CLASS.finditer(pattern):
+        posix = _LACKING_POSIX.search(match.group("cls") or "")
+        if posix:
+            return f"[{posix.group()}]"
+    outside = _ESCAPE_OR_CLASS.sub(lambda match: match.group("escape") or "_", pattern)
+    found = _LACKING_OUTSIDE_CLASSES.search(outside)
     return found.group("construct") if found else None
 
 
