@@ -43,6 +43,11 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+def problem_heads(policy_set) -> list[tuple[str, int, str]]:
+    """Each load problem's file name, line and message up to its first comma, sorted."""
+    return sorted((Path(p.file).name, p.line, p.message.split(",")[0]) for p in policy_set.problems)
+
+
 def verdicts(evaluation) -> list[tuple[str, str, str]]:
     return [(result.policy, result.action, result.message) for result in evaluation.results]
 
@@ -713,8 +718,7 @@ def test_a_call_inside_a_template_string_is_scanned_like_any_other(policies):
             "ok.rego": 'package main\nimport rego.v1\ndeny_ok contains $"kind {input.kind}, not {"}"}" if true\n',
         }
     )
-    problems = sorted((Path(p.file).name, p.line, p.message.split(",")[0]) for p in policy_set.problems)
-    assert problems == [
+    assert problem_heads(policy_set) == [
         ("env.rego", 3, "uses opa.runtime"),
         ("net.rego", 5, "uses http.send"),
         ("regex.rego", 3, "Rego: the regular expression '(?i)x' uses (?i)"),
@@ -733,8 +737,7 @@ def test_a_builtin_called_by_a_bracketed_name_is_scanned_like_a_dotted_one(polic
             "regex.rego": 'package main\nimport rego.v1\nwarn_case contains "x" if regex["match"](`(?i)x`, input.x)\n',
         }
     )
-    problems = sorted((Path(p.file).name, p.line, p.message.split(",")[0]) for p in policy_set.problems)
-    assert problems == [
+    assert problem_heads(policy_set) == [
         ("env.rego", 3, "uses opa.runtime"),
         ("raw.rego", 3, "uses opa.runtime"),
         ("regex.rego", 3, "Rego: the regular expression '(?i)x' uses (?i)"),
