@@ -174,7 +174,7 @@ def _cel_tokens(source: str) -> list[tuple[str, str, int]]:
     return tokens
 
 
-def binds_any(tokens: list[tuple[str, str, int]], names: frozenset[str]) -> bool:
+def _binds_any(tokens: list[tuple[str, str, int]], names: frozenset[str]) -> bool:
     """Whether a comprehension names its element after one of ``names`` (``.all(object, …)``), which inside it
     then means the element."""
     return any(
@@ -184,7 +184,7 @@ def binds_any(tokens: list[tuple[str, str, int]], names: frozenset[str]) -> bool
     )  # fmt: skip
 
 
-def reserved_name(source: str) -> str | None:
+def _reserved_name(source: str) -> str | None:
     """An identifier of ``source`` that idp-tui's rewrite uses (``idp_tui_variable__…``), or None."""
     found = (text for kind, text, _ in _cel_tokens(source) if kind == "ident" and text.startswith(VARIABLE_PREFIX))
     return next(found, None)
@@ -200,7 +200,7 @@ def _hoist_variables(source: str) -> tuple[str, frozenset[str]]:
     ``variables.NAME`` reads the element.
     """
     tokens = _cel_tokens(source)
-    if binds_any(tokens, frozenset({"variables"})):
+    if _binds_any(tokens, frozenset({"variables"})):
         return source, frozenset()
     used: set[str] = set()
     pieces: list[str] = []
@@ -258,7 +258,7 @@ def compile_expression(source: str) -> Compiled:
         program = cel.compile(source)
     except Exception as error:  # the binding raises ValueError for syntax errors; anything else is said the same
         return _parse_error(source, error)
-    reserved = reserved_name(source)
+    reserved = _reserved_name(source)
     if reserved:  # Kubernetes: an undeclared reference
         return Compiled(source, error=f"undeclared reference to {reserved!r} (a name idp-tui reserves)")
     supported = supported_functions()
@@ -359,7 +359,7 @@ def with_variables_substituted(compiled: Compiled, variables: Mapping[str, Compi
 
     def written(text: str, reading: frozenset[str]) -> str | None:
         tokens = _cel_tokens(text)
-        if binds_any(tokens, _TOP_LEVEL):  # in the expression or in a variable's own text
+        if _binds_any(tokens, _TOP_LEVEL):  # in the expression or in a variable's own text
             return None
         pieces: list[str] = []
         end = 0
