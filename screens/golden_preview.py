@@ -52,6 +52,8 @@ def policies_text(report: GuardrailReport) -> Text:
     for finding in report.findings:
         style = PROBLEM if finding.action == "deny" else WARNING
         text.append(clean(str(finding), one_line=True) + "\n", style=style)
+    for unjudged in report.unjudged:
+        text.append(clean(unjudged, one_line=True) + "\n", style=PROBLEM)
     for problem in report.problems:
         text.append(clean(problem, one_line=True) + "\n")
     return text
@@ -124,8 +126,7 @@ class PreviewScreen(GoldenTaskScreen):
         files.add_options(options)
         files.add_options(Option(file_label(path, report), id=path) for path in result.files)
         if report is not None and report.blocked:
-            denied = len(report.denials)
-            summary = f"blocked by policy ({denied} denied): the run would create nothing"
+            summary = f"blocked by policy ({report.blocked_words()}): the run would create nothing"
         elif result.status == "completed":
             summary = f"{len(result.files)} files"
         else:

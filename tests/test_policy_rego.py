@@ -846,6 +846,23 @@ SLOW_RULE = """
 """
 
 
+def test_a_golden_path_whose_files_a_policy_could_not_judge_is_blocked(policies):
+    # A template can render a document so large that a policy runs past its deadline on it: the policy is then
+    # left out from there on. Passing that run, and the next ones, would let the template switch a guardrail off.
+    from idp_tui.policy import PolicyGuardrails
+
+    policy_set = policies({"slow.rego": SLOW_RULE}, timeout=1.0)
+    guardrails = PolicyGuardrails(lambda: policy_set)
+    report = guardrails.check({"k8s/slow.yaml": b"kind: Slow\n"})
+    assert report.denials == () and report.blocked
+    [unjudged] = report.unjudged
+    assert "main.deny_slow" in unjudged and "not applied from there on" in unjudged
+    assert report.failure_message().startswith("Blocked: the policies could not judge a file: ")
+    assert report.summary().startswith("Policies: 1 not judged")
+    later = guardrails.check({"k8s/fine.yaml": b"kind: Quick\n"})
+    assert later.blocked and later.unjudged  # the rule is still left out: still not judged
+
+
 def test_a_runaway_rule_is_stopped_reported_once_and_the_other_rules_keep_their_verdicts(policies):
     policy_set = policies(
         {

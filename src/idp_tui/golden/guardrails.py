@@ -76,16 +76,18 @@ class GuardrailReport:
 
     Attributes:
         findings: every verdict, in file and document order.
-        problems: what could not be checked, one ``FILE:LINE: message`` line each (a file that is not valid
-            YAML, a policy that could not be evaluated on a document).
+        problems: what could not be read, one ``FILE:LINE: message`` line each (a file that is not valid YAML).
         documents: how many documents were checked.
         files: how many files were read.
+        unjudged: where a policy could not judge a document (too slow on it, failing on it, lacking a function),
+            one line each. The run stops: a template could otherwise make a policy give up on what it renders.
     """
 
     findings: tuple[GuardrailFinding, ...] = ()
     problems: tuple[str, ...] = ()
     documents: int = 0
     files: int = 0
+    unjudged: tuple[str, ...] = ()
 
     @property
     def denials(self) -> tuple[GuardrailFinding, ...]:
@@ -104,13 +106,18 @@ class GuardrailReport:
 
     @property
     def blocked(self) -> bool:
-        """Whether a policy denied something: the run must not create anything."""
-        return any(finding.action == "deny" for finding in self.findings)
+        """Whether a policy denied something, or could not judge a document: the run must not create anything."""
+        return bool(self.unjudged) or any(finding.action == "deny" for finding in self.findings)
 
     def lines(self) -> list[str]:
-        """Every verdict as ``file:line: DENY policy: message``, then what could not be checked (not yet cleaned:
-        policy authors wrote the messages, so whoever prints them cleans them)."""
-        return [*(str(finding) for finding in self.findings), *self.problems]
+        """Every verdict as ``file:line: DENY policy: message``, then what was not judged, then what could not be
+        read (not yet cleaned: policy authors wrote the messages, so whoever prints them cleans them)."""
+        return [*(str(finding) for finding in self.findings), *self.unjudged, *self.problems]
+
+    def blocked_words(self) -> str:
+        """Why the run is blocked: ``2 denied``, ``1 not judged``, or both."""
+        words = [f"{len(self.denials)} denied"] if self.denials else []
+        return ", ".join(words + ([f"{len(self.unjudged)} not judged"] if self.unjudged else []))
 
     def summary(self) -> str:
         """``Policies: 2 denied, 1 warning (14 documents in 6 files)``."""
@@ -118,22 +125,31 @@ class GuardrailReport:
         verdict = "all passed" if not self.findings else f"{denied} denied, {warned} warning{'s' * (warned != 1)}"
         if excepted:
             verdict += f", {excepted} excepted"
+        if self.unjudged:
+            verdict = ("" if not self.findings else verdict + ", ") + f"{len(self.unjudged)} not judged"
         where = f"{self.documents} document{'s' * (self.documents != 1)} in {self.files} file{'s' * (self.files != 1)}"
         return f"Policies: {verdict} ({where})"
 
     def failure_message(self) -> str:
-        """The run's error when a policy denied: the first denial whole, and how many more there are."""
-        denials = self.denials
-        more = f" (and {len(denials) - 1} more denied)" if len(denials) > 1 else ""
-        return f"Blocked by policy: {denials[0]}{more}; {NOTHING_CREATED}"
+        """The run's error when it is blocked: the first denial whole (else the first document not judged), and
+        how many more there are."""
+        if self.denials:
+            why, first, more = "Blocked by policy", str(self.denials[0]), len(self.denials) - 1
+            others = [f"{more} more denied"] if more else []
+            others += [f"{len(self.unjudged)} not judged"] if self.unjudged else []
+        else:
+            why, first, more = "Blocked: the policies could not judge a file", self.unjudged[0], len(self.unjudged) - 1
+            others = [f"{more} more not judged"] if more else []
+        return f"{why}: {first}{' (and ' + ', '.join(others) + ')' if others else ''}; {NOTHING_CREATED}"
 
     def to_json(self) -> dict[str, Any]:
-        """``{blocked, documents, files, results: [...], problems: [...]}``."""
+        """``{blocked, documents, files, results: [...], unjudged: [...], problems: [...]}``."""
         return {
             "blocked": self.blocked,
             "documents": self.documents,
             "files": self.files,
             "results": [finding.to_json() for finding in self.findings],
+            "unjudged": list(self.unjudged),
             "problems": list(self.problems),
         }
 

@@ -23,12 +23,11 @@ PREFIXES = {
 }  # a deny is a problem like any other: no prefix
 
 
-def new_problems(evaluation: PolicyEvaluation, policy_set: PolicySet) -> list[str]:
-    """The problems met evaluating (a policy too slow on a document...), as lines: the policy set's own load
-    problems are left out, since whoever loaded it said them once already."""
+def unjudged_lines(evaluation: PolicyEvaluation, policy_set: PolicySet) -> list[str]:
+    """The problems met evaluating (a policy too slow on a document, failing on it...), as lines: the policy set's
+    own load problems are left out, since whoever loaded it said them once already."""
     loaded = set(policy_set.problems)
-    lines = [format_problem(problem) for problem in evaluation.problems if problem not in loaded]
-    return lines + [format_input_problem(problem) for problem in evaluation.input_problems]
+    return [format_problem(problem) for problem in evaluation.problems if problem not in loaded]
 
 
 class PolicyGuardrails:
@@ -64,7 +63,9 @@ class PolicyGuardrails:
             GuardrailFinding(r.file, r.line, r.action, r.policy, r.message, r.engine, r.kind, r.name)
             for r in evaluation.results
         )
-        return GuardrailReport(findings, tuple(new_problems(evaluation, policy_set)), evaluation.documents, len(files))
+        unreadable = tuple(format_input_problem(problem) for problem in evaluation.input_problems)
+        unjudged = tuple(unjudged_lines(evaluation, policy_set))
+        return GuardrailReport(findings, unreadable, evaluation.documents, len(files), unjudged)
 
 
 def _where(entity: Any) -> tuple[str, int]:
