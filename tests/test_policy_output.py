@@ -4,6 +4,7 @@ statuses; and reading the files to validate (every document of a YAML stream wit
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -209,6 +210,16 @@ def test_sarif_of_files_outside_the_base_uses_absolute_file_uris_and_stays_valid
     location = run["invocations"][0]["toolConfigurationNotifications"][0]["locations"][0]
     assert location["physicalLocation"]["artifactLocation"]["uri"] == "file:///srv/bundle.tar.gz"
     assert location["message"]["text"] == "in the bundle, at main/k8s.rego"
+
+
+def test_a_file_name_that_is_not_utf8_is_a_percent_encoded_uri(tmp_path):
+    # Python reads the name's bytes as surrogates (x\udc80.yaml): quoting them as text raised UnicodeEncodeError.
+    name = os.fsdecode(str(tmp_path).encode() + b"/x\x80.yaml")
+    result = PolicyResult(name, 1, 0, "Pod", "p", "main.deny", "rego", "deny", "no")
+    log = to_sarif([result], [], base=tmp_path)
+    jsonschema.Draft4Validator(SCHEMA).validate(log)
+    artifact = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert artifact["uri"] == "x%80.yaml"
 
 
 def test_empty_results_are_a_valid_sarif_log(tmp_path):

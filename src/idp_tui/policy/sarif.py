@@ -32,7 +32,9 @@ def _location(file: str, line: int, base: str) -> dict[str, Any]:
     if relative.startswith(os.pardir + os.sep) or relative == os.pardir or os.path.isabs(relative):
         artifact: dict[str, Any] = {"uri": Path(absolute).as_uri()}
     else:
-        artifact = {"uri": quote(relative.replace(os.sep, "/"), safe="/"), "uriBaseId": SRCROOT}
+        # A name that is not UTF-8 reaches Python with its bytes as surrogates: they are percent-encoded as bytes.
+        uri = quote(relative.replace(os.sep, "/"), safe="/", errors="surrogateescape")
+        artifact = {"uri": uri, "uriBaseId": SRCROOT}
     physical: dict[str, Any] = {"artifactLocation": artifact, "region": {"startLine": max(1, int(line))}}
     location: dict[str, Any] = {"physicalLocation": physical}
     if bundle_member:
