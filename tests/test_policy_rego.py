@@ -863,6 +863,26 @@ def test_a_golden_path_whose_files_a_policy_could_not_judge_is_blocked(policies)
     assert later.blocked and later.unjudged  # the rule is still left out: still not judged
 
 
+def test_a_golden_path_file_using_a_yaml_merge_key_is_blocked(policies):
+    # kubectl merges `<<` (YAML 1.1); idp-tui reads YAML 1.2 as Backstage does, where it is a plain key: the rule
+    # would not see the image the cluster gets.
+    from idp_tui.policy import PolicyGuardrails
+
+    policy_set = policies(
+        {
+            "latest.rego": 'package main\nimport rego.v1\ndeny contains "latest" if endswith(input.spec.image, ":latest")\n'
+        }
+    )
+    guardrails = PolicyGuardrails(lambda: policy_set)
+    hidden = b"kind: Pod\nspec:\n  <<: {image: nginx:latest}\n"
+    report = guardrails.check({"pod.yaml": hidden, "flow.yml": b"kind: Pod\nspec: {name: a, <<: {image: x}}\n"})
+    assert report.denials == () and report.blocked
+    assert [line.split(": a YAML merge key")[0] for line in report.unjudged] == ["pod.yaml:3", "flow.yml:2"]
+    # `<<` in a value or a quoted key is no merge key.
+    plain = guardrails.check({"ok.yaml": b"kind: Pod\nspec: {image: 'nginx:1', note: 'cat <<EOF', \"<<\": q}\n"})
+    assert not plain.blocked
+
+
 def test_a_runaway_rule_is_stopped_reported_once_and_the_other_rules_keep_their_verdicts(policies):
     policy_set = policies(
         {

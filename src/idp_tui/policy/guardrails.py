@@ -7,6 +7,7 @@ problems (the catalog package never imports this one).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -64,8 +65,32 @@ class PolicyGuardrails:
             for r in evaluation.results
         )
         unreadable = tuple(format_input_problem(problem) for problem in evaluation.input_problems)
-        unjudged = tuple(unjudged_lines(evaluation, policy_set))
+        unjudged = tuple(unjudged_lines(evaluation, policy_set)) + tuple(merge_key_lines(files))
         return GuardrailReport(findings, unreadable, evaluation.documents, len(files), unjudged)
+
+
+# A YAML merge key (`<<: {image: x}` in a mapping, block or flow style). idp-tui reads YAML 1.2, as Backstage
+# does, where `<<` is a plain key; kubectl's reader (YAML 1.1) merges it, so the cluster would get fields no
+# policy saw.
+_MERGE_KEY = re.compile(r"(?:^[ \t]*(?:-[ \t]+)*|[{,][ \t]*)<<[ \t]*:(?=[ \t]|$)", re.MULTILINE)
+
+
+def merge_key_lines(files: Mapping[str, bytes]) -> list[str]:
+    """``FILE:LINE: …`` for each YAML file of a golden path's output that uses a merge key: its documents are
+    not judged as the cluster would read them, so the run must not go on."""
+    lines = []
+    for name, content in files.items():
+        if not name.endswith((".yaml", ".yml")):
+            continue
+        text = content.decode("utf-8", errors="replace")
+        found = _MERGE_KEY.search(text)
+        if found:
+            line = text.count("\n", 0, found.start()) + 1
+            lines.append(
+                f"{name}:{line}: a YAML merge key (<<): kubectl merges it, and idp-tui reads YAML 1.2 (as Backstage "
+                "does), where it is a plain key; the policies would not judge what the cluster gets"
+            )
+    return lines
 
 
 def _where(entity: Any) -> tuple[str, int]:
