@@ -283,6 +283,24 @@ def test_a_file_of_more_documents_than_the_cap_is_read_up_to_it_and_says_so(caps
     assert err.strip() == "policies: 0 denied, 0 warnings in 5 documents"
 
 
+def test_the_yaml_errors_of_one_file_are_said_up_to_a_number(capsys, files, monkeypatch):
+    """100 files of 10,000 broken documents each printed a million lines: each file says at most a few (here 3)."""
+    from idp_tui.policy import reading
+
+    monkeypatch.setattr(reading, "MAX_ERRORS_PER_FILE", 3)
+    (files / "broken.yaml").write_text("---\n[\n" * 5)
+    status, out, _ = run(capsys, "validate", "--policy", DEMO_POLICIES, "broken.yaml")
+    assert status == 1
+    lines = out.splitlines()
+    assert [line.split(": ")[0] for line in lines] == [
+        "broken.yaml:3",
+        "broken.yaml:5",
+        "broken.yaml:7",
+        "broken.yaml:9",
+    ]
+    assert lines[-1] == "broken.yaml:9: … and 2 more YAML errors"
+
+
 def configmaps(count: int, first: int = 0) -> str:
     return "".join(f"---\nkind: ConfigMap\nmetadata: {{name: c{n}}}\n" for n in range(first, first + count))
 

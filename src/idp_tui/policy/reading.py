@@ -14,6 +14,8 @@ MAX_DOCUMENTS_PER_FILE = 10_000
 # All the files of one evaluation together: each file is bounded on its own, but 100,000 of them are not.
 MAX_INPUT_BYTES = 1024 * MIB
 MAX_DOCUMENTS = 1_000_000
+# YAML errors said for one file: 10,000 broken documents in each of 100 files made a million lines.
+MAX_ERRORS_PER_FILE = 100
 BACKSTAGE_GROUPS = ("backstage.io/", "scaffolder.backstage.io/")
 
 
@@ -78,7 +80,14 @@ class Reader:
         room = MAX_DOCUMENTS - len(self.documents)
         text, rest = first_documents(text, min(MAX_DOCUMENTS_PER_FILE, room))
         parsed, errors = load_documents(text)
-        self.problems += [InputProblem(file, error.line, f"invalid YAML: {error.message}") for error in errors]
+        self.problems += [
+            InputProblem(file, error.line, f"invalid YAML: {error.message}") for error in errors[:MAX_ERRORS_PER_FILE]
+        ]
+        if len(errors) > MAX_ERRORS_PER_FILE:
+            more = len(errors) - MAX_ERRORS_PER_FILE
+            self.problems.append(
+                InputProblem(file, errors[MAX_ERRORS_PER_FILE].line, f"… and {more:,} more YAML errors")
+            )
         self.documents += [(file, document.line, index, document.data) for index, document in enumerate(parsed)]
         if rest is not None:
             why = (
