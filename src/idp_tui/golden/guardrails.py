@@ -107,7 +107,7 @@ class GuardrailReport:
     @property
     def blocked(self) -> bool:
         """Whether a policy denied something, or could not judge a document: the run must not create anything."""
-        return bool(self.unjudged) or any(finding.action == "deny" for finding in self.findings)
+        return bool(self.denials or self.unjudged)
 
     def lines(self) -> list[str]:
         """Every verdict as ``file:line: DENY policy: message``, then what was not judged, then what could not be
