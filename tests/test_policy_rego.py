@@ -883,6 +883,95 @@ def test_a_golden_path_file_using_a_yaml_merge_key_is_blocked(policies):
     assert not plain.blocked
 
 
+LATEST_RULE = 'package main\nimport rego.v1\ndeny contains "latest" if endswith(input.spec.image, ":latest")\n'
+
+
+def test_a_golden_path_file_idp_tui_refuses_to_read_is_blocked_and_one_that_is_not_yaml_is_only_said(policies):
+    # kubectl reads an `!!binary` value, a file past 8 MiB, a file's 10,001st document: idp-tui does not, so the
+    # policies never see what the cluster would get. A file that is not YAML at all (a Helm chart's template, a
+    # tsconfig.json with comments) no reader applies: said, and the run goes on.
+    from idp_tui.policy import PolicyGuardrails
+
+    guardrails = PolicyGuardrails(lambda: policies({"latest.rego": LATEST_RULE}))
+    not_yaml = {
+        "chart/templates/deployment.yaml": b"{{- if .Values.enabled }}\nkind: Deployment\n{{- end }}\n",
+        "tsconfig.json": b'{\n  /* Bundler mode */\n  "compilerOptions": {}\n}\n',
+    }
+    said = guardrails.check(not_yaml)
+    assert not said.blocked and [line.split(":")[0] for line in said.problems] == list(not_yaml)
+    hidden = b"kind: Pod\nmetadata:\n  annotations: {a: !!binary aGk=}\nspec: {image: 'nginx:latest'}\n"
+    padded = b"kind: Pod\nspec: {image: 'nginx:latest'}\n" + b"#" * (8 * 1024 * 1024)
+    many = b"kind: Pod\n---\n" * 10_000 + b"kind: Pod\nspec: {image: 'nginx:latest'}\n"
+    noisy = b"a: [\n---\n" * 100 + b"x: !!binary aGk=\n"  # the tag behind the 100 errors said of a file
+    files = {**not_yaml, "pod.yaml": hidden, "padded.yaml": padded, "many.yaml": many, "noisy.yaml": noisy}
+    report = guardrails.check(files)
+    assert report.denials == () and report.blocked
+    assert [line.split(": ", 1) for line in report.unjudged[1:]] == [
+        ["padded.yaml:1", "not read: larger than 8 MiB"],
+        ["many.yaml:20000", "more than 10,000 documents: the rest are not read"],
+        ["noisy.yaml:201", "… and 1 more YAML errors"],
+    ]
+    assert report.unjudged[0].startswith("pod.yaml:3: invalid YAML: YAML error: the tag !!binary is not supported")
+    assert len(report.problems) == 2 + 100
+
+
+def aliased_file(added: int) -> bytes:
+    """A YAML document whose aliases add ``added`` nodes (a thousand per alias), in 5 KB of text."""
+    base = "[" + ",".join("0" * 1000) + "]"
+    return f"kind: Pod\nbase: &b {base}\ncopies: [{', '.join(['*b'] * (added // 1000))}]\n".encode()
+
+
+def test_what_aliases_add_is_budgeted_over_all_the_files_of_a_check(policies):
+    # Fifty files of 20 KB, each within the budget of one file, added 14 MB of data each and kept the workers at
+    # their memory cap for minutes. The files of one check may add 2,000,000 nodes in all; past that a document is
+    # refused before it is built.
+    from idp_tui.policy import PolicyGuardrails, evaluate_texts
+
+    policy_set = policies({"kind.rego": "package main\nimport rego.v1\nwarn contains input.kind if true\n"})
+    files = {name: aliased_file(900_000) for name in ("a.yaml", "b.yaml", "c.yaml", "d.yaml")}
+    started = time.monotonic()
+    evaluation = evaluate_texts(policy_set, files)
+    assert [(r.file, r.message) for r in evaluation.results] == [("a.yaml", "Pod"), ("b.yaml", "Pod")]
+    assert [(p.file, p.refused, p.message) for p in evaluation.input_problems] == [
+        (name, True, "invalid YAML: YAML error: its aliases would add more than the 198,200 nodes left for aliases "
+         "among the files read together, column 1")
+        for name in ("c.yaml", "d.yaml")
+    ]  # fmt: skip
+    assert time.monotonic() - started < 60  # far from minutes (the budget is what this checks, not the speed)
+    assert PolicyGuardrails(lambda: policy_set).check(files).blocked
+
+
+def test_a_check_past_its_time_budget_says_the_rest_not_judged_and_leaves_no_policy_out(policies):
+    # Each document has its deadline (60 s here); the whole check has its budget (1 s), which is no policy's doing.
+    policy_set = policies(
+        {"slow.rego": SLOW_RULE, "kind.rego": "package main\nimport rego.v1\nwarn contains input.kind if true\n"},
+        timeout=60.0,
+    )
+    documents = [("a.yaml", 1, {"kind": "Quick"}), ("b.yaml", 4, {"kind": "Slow"}), ("c.yaml", 1, {"kind": "Slow"})]
+    started = time.monotonic()
+    evaluation = evaluate_documents(policy_set, documents, time_budget=1.0)
+    assert time.monotonic() - started < 30
+    assert verdicts(evaluation) == [("main.warn", "warn", "Quick")]
+    assert [(p.file, p.line, p.policy, p.message) for p in evaluation.problems] == [
+        ("b.yaml", 4, "", "not judged, nor the next: the check ran past its time budget (1 s)")
+    ]
+    again = evaluate_documents(policy_set, documents[:1])
+    assert verdicts(again) == [("main.warn", "warn", "Quick")] and not again.problems  # nothing was left out
+
+
+def test_files_are_not_read_once_the_time_budget_is_spent(tmp_path):
+    from idp_tui.policy.evaluate import read_documents
+    from idp_tui.policy.models import TimeBudget
+
+    for name in ("a.yaml", "b.yaml", "c.yaml"):
+        (tmp_path / name).write_text("kind: Pod\n")
+    documents, problems = read_documents([tmp_path], TimeBudget(1.0, time.monotonic() - 1))
+    assert documents == []
+    assert [(Path(p.file).name, p.message, p.refused) for p in problems] == [
+        ("a.yaml", "not read, nor the 2 files after it: the check ran past its time budget (1 s)", True)
+    ]
+
+
 def test_a_runaway_rule_is_stopped_reported_once_and_the_other_rules_keep_their_verdicts(policies):
     policy_set = policies(
         {

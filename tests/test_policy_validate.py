@@ -458,3 +458,39 @@ def test_fail_on_problem_fails_when_a_policy_could_not_judge_a_document(capsys, 
     assert status == 1 and "cannot evaluate: the namespaceSelector needs the labels of namespace 'shop'" in err
     assert run(capsys, "validate", "--policy", "selector.yaml", "in-shop.yaml")[0] == 0
     assert run(capsys, "validate", "--policy", DEMO_POLICIES, "pinned.yaml", "--fail-on-problem")[0] == 0
+
+
+SLOW_REGO = """\
+package main
+import rego.v1
+
+deny_slow contains "never" if {
+    some i in numbers.range(1, 100000)
+    some j in numbers.range(1, 100000)
+    i * j == -1
+}
+"""
+
+
+def test_time_budget_ends_the_check_and_says_what_was_not_judged(capsys, files):
+    (files / "slow.rego").write_text(SLOW_REGO)
+    status, out, err = run(
+        capsys,
+        "validate",
+        "--policy",
+        "slow.rego",
+        "--time-budget",
+        "1",
+        "--fail-on-problem",
+        "pinned.yaml",
+        "latest.yaml",
+    )
+    assert status == 1 and out == ""
+    assert err.splitlines()[0] == (
+        "idp-tui: pinned.yaml:1: policy: not judged, nor the next: the check ran past its time budget (1 s)"
+    )
+    for wrong in ("0", "-1", "nan", "inf", "soon"):
+        with pytest.raises(SystemExit) as exited:
+            main(["validate", "--policy", "slow.rego", "--time-budget", wrong, "pinned.yaml"])
+        assert exited.value.code == 2
+        assert f"not a number of seconds above 0: {wrong!r}" in capsys.readouterr().err

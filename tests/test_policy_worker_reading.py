@@ -53,7 +53,7 @@ BOTH_ENGINES = {
 
 
 def no_reading_here(monkeypatch) -> None:
-    def refuse(files):
+    def refuse(files, budget=None):
         raise AssertionError("idp-tui read the files itself")
 
     monkeypatch.setattr(evaluate_module, "read_texts", refuse)
@@ -86,6 +86,8 @@ GOLDEN_FILES = {
     # JSON holds a lone surrogate; neither engine takes one: it becomes U+FFFD, as in a request.
     "lone.json": json.dumps(deployment("x\ud800y", "nginx:latest")).encode(),
     "list.yaml": b"- 1\n- two\n",
+    # A tag idp-tui does not read (kubectl would): refused, which blocks a golden path (not so a broken document).
+    "tagged.yaml": b"kind: Pod\nmetadata:\n  annotations: {a: !!binary aGk=}\n",
 }
 
 
@@ -110,7 +112,10 @@ def test_two_workers_read_the_files_themselves_and_say_what_one_worker_says(poli
     assert [m for r in shared.results if r.file == "lone.json" for m in [r.message] if "uses latest" in m] == [
         "x\ufffdy uses latest"
     ]
-    assert [(p.file, p.line) for p in shared.input_problems] == [("broken.yaml", 2)]
+    assert [(p.file, p.line, p.refused) for p in shared.input_problems] == [
+        ("broken.yaml", 2, False),
+        ("tagged.yaml", 3, True),
+    ]
     assert ("broken.yaml", 3, "after") in {(r.file, r.line, r.name) for r in shared.results}
 
 
@@ -143,6 +148,17 @@ def test_files_that_are_not_utf8_are_read_here_and_said_so(policies, two_cores):
     assert [(p.file, p.message) for p in shared.input_problems if p.file == "latin1.yaml"] == [
         ("latin1.yaml", "not UTF-8 text (byte 9)")
     ]
+
+
+def test_files_that_may_use_aliases_are_read_here_under_one_budget(policies, two_cores, monkeypatch):
+    """What aliases add is budgeted over all the files of a check; a worker reads only some of them, so a file with
+    an anchor and an alias is read here."""
+    policy_set = policies(BOTH_ENGINES)
+    files = {**GOLDEN_FILES, "anchored.yaml": b"kind: Pod\nmetadata: &m {name: a}\nspec: {copy: *m}\n"}
+    no_reading_here(monkeypatch)
+    with pytest.raises(AssertionError, match="idp-tui read the files itself"):
+        evaluate_texts(policy_set, files)
+    assert evaluate_texts(policy_set, GOLDEN_FILES).documents  # without it, the workers read them
 
 
 def namespaced_admission() -> list[dict]:

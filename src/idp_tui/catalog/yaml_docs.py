@@ -132,10 +132,11 @@ class CatalogLoader(_BaseLoader):
 
     yaml_implicit_resolvers: dict = {}
 
-    def __init__(self, stream: str, alias_budget: list[int] | None = None) -> None:
+    def __init__(self, stream: str, alias_budget: list[int] | None = None, added_limit: int | None = None) -> None:
         super().__init__(stream)
         self.document_lines: list[int] = []
         self.alias_budget = alias_budget
+        self.added_limit = added_limit
 
     def resolve(self, kind, value, implicit):
         """A node's tag: core-schema for a plain scalar, ``str`` for a quoted one, ``seq`` or ``map`` otherwise.
@@ -162,6 +163,12 @@ class CatalogLoader(_BaseLoader):
         try:
             if self.alias_budget is not None:
                 total, added = self._expanded_size(node, self.alias_budget[0])
+                if self.added_limit is not None and self.alias_budget[1] + added > self.added_limit:
+                    raise _refuse(
+                        f"its aliases would add more than the {self.added_limit:,} nodes left for aliases "
+                        "among the files read together",
+                        node,
+                    )
                 self.alias_budget[0] -= total
                 self.alias_budget[1] += added
             return self._build(node, {})
@@ -340,10 +347,13 @@ class YamlDocument:
 
 @dataclass(frozen=True, slots=True)
 class YamlError:
-    """An error reading a YAML stream: the 1-based line it is on and the message to show."""
+    """An error reading a YAML stream: the 1-based line it is on and the message to show; ``refused`` when the
+    YAML is well formed and this reader refuses what it holds (a tag, a repeated key, aliases past a budget), which
+    another reader (kubectl) would read."""
 
     line: int
     message: str
+    refused: bool = False
 
 
 _DOCUMENT_BOUNDARY = re.compile(r"^(?:---|\.\.\.)(?=\s|$)", re.MULTILINE)
@@ -364,30 +374,41 @@ def load_documents(text: str) -> tuple[list[YamlDocument], list[YamlError]]:
     return loaded.documents, loaded.errors
 
 
-def load_stream(text: str) -> LoadedStream:
-    """:func:`load_documents`, also telling how many nodes the documents' aliases added."""
-    # Only a text with both an anchor and an alias mark can expand: every other file skips the count.
-    may_alias = "&" in text and "*" in text
-    budget = [limits.MAX_EXPANDED_NODES, 0] if may_alias else None  # one budget for the whole file
+def may_alias(text: str) -> bool:
+    """Whether aliases could expand ``text``: only a text with both an anchor and an alias mark can."""
+    return "&" in text and "*" in text
+
+
+def load_stream(text: str, added_limit: int | None = None) -> LoadedStream:
+    """:func:`load_documents`, also telling how many nodes the documents' aliases added.
+
+    Args:
+        added_limit: the nodes the file's aliases may add, all its documents together (what is left of a budget
+            for several files): a document that would take them past it is refused before it is built.
+    """
+    aliased = may_alias(text)  # every other file skips the count
+    budget = [limits.MAX_EXPANDED_NODES, 0] if aliased else None  # one budget for the whole file
     try:
-        documents = _load_stream(text, 0, budget)
+        documents = _load_stream(text, 0, budget, added_limit)
         return LoadedStream(documents, [], budget[1] if budget else 0)
     except yaml.YAMLError:
         pass
     # Parse document by document, so one broken document does not hide the others.
     documents: list[YamlDocument] = []
     errors: list[YamlError] = []
-    budget = [limits.MAX_EXPANDED_NODES, 0] if may_alias else None
+    budget = [limits.MAX_EXPANDED_NODES, 0] if aliased else None
     for offset, chunk in split_documents(text):
         try:
-            documents += _load_stream(chunk, offset, budget)
+            documents += _load_stream(chunk, offset, budget, added_limit)
         except yaml.YAMLError as error:
             errors.append(_describe(error, offset))
     return LoadedStream(documents, errors, budget[1] if budget else 0)
 
 
-def _load_stream(text: str, line_offset: int, alias_budget: list[int] | None) -> list[YamlDocument]:
-    loader = CatalogLoader(text, alias_budget)
+def _load_stream(
+    text: str, line_offset: int, alias_budget: list[int] | None, added_limit: int | None = None
+) -> list[YamlDocument]:
+    loader = CatalogLoader(text, alias_budget, added_limit)
     try:
         datas = []
         while loader.check_data():
@@ -437,7 +458,7 @@ def _describe(error: yaml.YAMLError, line_offset: int) -> YamlError:
     context = getattr(error, "context", None)
     column = f", column {mark.column + 1}" if mark is not None else ""
     detail = f"{problem} ({context})" if context else problem
-    return YamlError(line, f"YAML error: {detail}{column}")
+    return YamlError(line, f"YAML error: {detail}{column}", isinstance(error, ConstructorError))
 
 
 def field_line(text: str, document_line: int, path: tuple[Any, ...]) -> int:

@@ -10,6 +10,7 @@ like catalog files, as it always does, and the policies read every YAML and JSON
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections import Counter
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..catalog.local_source import LocalCatalogSource
 from ..catalog.model import Catalog
 from ..catalog.problems import Problem
+from ..policy.models import DEFAULT_TIME_BUDGET
 from ..render.words import count
 from .output import display_path, error, print_json, write_lines
 from .policy_options import add_policy_options, chosen_packages
@@ -54,12 +56,31 @@ def add_parser(subparsers) -> None:
     )
     validate.add_argument("--fail-on-warn", action="store_true", help="exit 1 on warnings too")
     validate.add_argument(
+        "--time-budget",
+        type=_seconds,
+        default=DEFAULT_TIME_BUDGET,
+        metavar="SECONDS",
+        help=f"with --policy, the time reading and judging may take in all (default {DEFAULT_TIME_BUDGET:g}); what "
+        "is left then is said not judged",
+    )
+    validate.add_argument(
         "--fail-on-problem",
         action="store_true",
         help="with --policy, exit 1 when a policy is broken or could not judge a document (cannot evaluate, failed "
         "at run time, ran out of time), or a chosen Rego package is missing: nothing goes unjudged in silence",
     )
     validate.set_defaults(handler=validate_command, needs_session=False)
+
+
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds (argparse's ``type``)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise argparse.ArgumentTypeError(f"not a number of seconds above 0: {text!r}")
+    return seconds
 
 
 def _template_findings(catalog: Catalog) -> tuple[list[Problem], list[Problem]]:
@@ -197,7 +218,7 @@ def _evaluate(args: argparse.Namespace) -> tuple[PolicyEvaluation, Any]:
             error(line)
         if policy_set.is_empty:
             error(NO_POLICY)
-        evaluation = evaluate_files(policy_set, args.paths)
+        evaluation = evaluate_files(policy_set, args.paths, time_budget=args.time_budget)
         loaded = set(policy_set.problems)
         for problem in evaluation.problems:
             if problem not in loaded:

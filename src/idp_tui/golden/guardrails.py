@@ -76,11 +76,14 @@ class GuardrailReport:
 
     Attributes:
         findings: every verdict, in file and document order.
-        problems: what could not be read, one ``FILE:LINE: message`` line each (a file that is not valid YAML).
+        problems: what could not be read, one ``FILE:LINE: message`` line each (a file that is not YAML at all, such
+            as a Helm chart's template: kubectl could not apply it either).
         documents: how many documents were checked.
         files: how many files were read.
         unjudged: where a policy could not judge a document (too slow on it, failing on it, lacking a function),
-            one line each. The run stops: a template could otherwise make a policy give up on what it renders.
+            or a document was not read though kubectl would apply it (past a budget, a YAML tag idp-tui does not
+            read), one line each. The run stops: a template could otherwise make a policy give up on what it
+            renders, or hide it from the policies.
     """
 
     findings: tuple[GuardrailFinding, ...] = ()

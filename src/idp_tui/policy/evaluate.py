@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from ..bounded_read import MIB, RefusedRead, read_regular_file, resolves_within
 from . import parallel
-from .models import InputProblem, PolicyEvaluation, PolicyProblem, PolicyResult, PolicySet
+from .models import InputProblem, PolicyEvaluation, PolicyProblem, PolicyResult, PolicySet, TimeBudget
 from .parallel import (
     PARALLEL_MIN_DOCUMENTS,
     ready_spare,
@@ -96,9 +96,11 @@ def _evaluate(
     input_problems: list[InputProblem],
     namespaces: Mapping | None,
     timeout: float | None,
-    workers: int | None = None,
+    workers: int | None,
+    budget: TimeBudget,
 ) -> PolicyEvaluation:
-    """``items``: ``(file, line, document index, data, class)``."""
+    """``items``: ``(file, line, document index, data, class)``; what is not judged when ``budget`` ends is said
+    so."""
     results: list[PolicyResult] = []
     problems: list[PolicyProblem] = list(policy_set.problems)
     if items and not policy_set.is_empty:
@@ -112,13 +114,13 @@ def _evaluate(
             problems += [PolicyProblem(*problem) for problem in runner.exclusions.problems()]
             spare = ready_spare(policy_set, runner) if count > 1 else None
             if count > 1 and len(docs) >= PARALLEL_MIN_DOCUMENTS:
-                answers = run_sharded(_runners(policy_set, count), docs, context, where, deadline)
+                answers = run_sharded(_runners(policy_set, count), docs, context, where, deadline, budget)
             elif spare is not None:
                 engines = _engines_by_class(policy_set)
                 costs = policy_set.runtime.task_costs
-                answers = run_side_by_side([runner, spare], docs, engines, context, where, deadline, costs)
+                answers = run_side_by_side([runner, spare], docs, engines, context, where, deadline, costs, budget)
             else:
-                answers = runner.run(docs, context, where, deadline)
+                answers = runner.run(docs, context, where, deadline, budget=budget)
             for answer in answers:
                 remember_costs(policy_set.runtime.task_costs, docs[answer["i"]], answer)
                 file, line, document_index, data, _ = items[answer["i"]]
@@ -144,6 +146,7 @@ def evaluate_documents(
     namespaces: Mapping[str, Mapping[str, str]] | None = None,
     timeout: float | None = None,
     workers: int | None = None,
+    time_budget: float | None = None,
 ) -> PolicyEvaluation:
     """Evaluate parsed documents.
 
@@ -152,6 +155,7 @@ def evaluate_documents(
         documents: ``(file, line, data)`` each; a file's documents are numbered in the order given.
         namespaces: labels of namespaces not among the documents, by name (for namespace selectors).
         timeout: seconds per document, instead of the policy set's.
+        time_budget: seconds for the whole evaluation, instead of the policy set's.
         workers: worker processes (two by default where there are two cores): a large evaluation (1,000
             documents or more) shares its documents among them; a smaller one runs its engines side by side in
             them once a golden path's check has started the second (see :mod:`idp_tui.policy.parallel`).
@@ -165,7 +169,12 @@ def evaluate_documents(
         index = counters.get(file, 0)
         counters[file] = index + 1
         items.append((file, line, index, data, document_class(data)))
-    return _evaluate(policy_set, items, [], namespaces, timeout, workers)
+    return _evaluate(policy_set, items, [], namespaces, timeout, workers, _budget(policy_set, time_budget))
+
+
+def _budget(policy_set: PolicySet, seconds: float | None) -> TimeBudget:
+    """The evaluation's time budget, starting now."""
+    return TimeBudget.from_now(seconds or policy_set.time_budget)
 
 
 def evaluate_entities(
@@ -174,6 +183,7 @@ def evaluate_entities(
     *,
     timeout: float | None = None,
     workers: int | None = None,
+    time_budget: float | None = None,
 ) -> PolicyEvaluation:
     """Evaluate catalog entities with the catalog packages' Rego rules (``catalog`` by default).
 
@@ -193,7 +203,7 @@ def evaluate_entities(
         index = counters.get(file, 0)
         counters[file] = index + 1
         items.append((file, line, index, data, "entity"))
-    return _evaluate(policy_set, items, [], None, timeout, workers)
+    return _evaluate(policy_set, items, [], None, timeout, workers, _budget(policy_set, time_budget))
 
 
 def _input_files(paths: Iterable[str | os.PathLike], problems: list[InputProblem]) -> list[tuple[str, str | None]]:
@@ -233,11 +243,14 @@ def _input_files(paths: Iterable[str | os.PathLike], problems: list[InputProblem
     return files
 
 
-def read_documents(paths: Iterable[str | os.PathLike]) -> tuple[list[tuple[str, int, int, Any]], list[InputProblem]]:
+def read_documents(
+    paths: Iterable[str | os.PathLike], budget: TimeBudget | None = None
+) -> tuple[list[tuple[str, int, int, Any]], list[InputProblem]]:
     """Every document of the YAML and JSON files under ``paths``: ``(file, line, index, data)``, and the
-    files or documents that could not be read. A symlink found in a folder is read only when it leads to a file
-    inside that folder: a policy echoes its input, so ``/etc/passwd`` must not become one."""
-    reader = Reader()
+    files or documents that could not be read (none is read once ``budget`` is spent). A symlink found in a folder
+    is read only when it leads to a file inside that folder: a policy echoes its input, so ``/etc/passwd`` must not
+    become one."""
+    reader = Reader(budget)
     files = _input_files(paths, reader.problems)
     for position, (file, real_root) in enumerate(files):
         if reader.full(file, len(files) - position):
@@ -258,15 +271,18 @@ def read_documents(paths: Iterable[str | os.PathLike]) -> tuple[list[tuple[str, 
     return reader.documents, reader.problems
 
 
-def read_texts(files: Mapping[str, bytes]) -> tuple[list[tuple[str, int, int, Any]], list[InputProblem]]:
+def read_texts(
+    files: Mapping[str, bytes], budget: TimeBudget | None = None
+) -> tuple[list[tuple[str, int, int, Any]], list[InputProblem]]:
     """:func:`read_documents` for files already in memory (``{name: content}``, as a golden path's dry run
     returns them): each file's documents ``(file, line, index, data)``, and what could not be parsed."""
-    reader = Reader()
+    reader = Reader(budget)
     for position, (file, content) in enumerate(files.items()):
         if reader.full(file, len(files) - position):
             break
         if len(content) > MAX_INPUT_FILE_BYTES:
-            reader.problems.append(InputProblem(file, 1, f"not read: larger than {MAX_INPUT_FILE_BYTES // MIB} MiB"))
+            too_large = f"not read: larger than {MAX_INPUT_FILE_BYTES // MIB} MiB"
+            reader.problems.append(InputProblem(file, 1, too_large, refused=True))
             continue
         reader.parse(file, content)
     return reader.documents, reader.problems
@@ -279,13 +295,15 @@ def evaluate_files(
     namespaces: Mapping[str, Mapping[str, str]] | None = None,
     timeout: float | None = None,
     workers: int | None = None,
+    time_budget: float | None = None,
 ) -> PolicyEvaluation:
     """Evaluate the YAML and JSON files under ``paths`` (files, or folders read recursively, hidden ones
     skipped), every document of each with its line. Unreadable files and YAML errors are ``input_problems``;
     the other documents are still evaluated."""
-    documents, problems = read_documents(paths)
+    budget = _budget(policy_set, time_budget)
+    documents, problems = read_documents(paths, budget)
     items = [(file, line, index, data, document_class(data)) for file, line, index, data in documents]
-    return _evaluate(policy_set, items, problems, namespaces, timeout, workers)
+    return _evaluate(policy_set, items, problems, namespaces, timeout, workers, budget)
 
 
 def evaluate_texts(
@@ -295,6 +313,7 @@ def evaluate_texts(
     namespaces: Mapping[str, Mapping[str, str]] | None = None,
     timeout: float | None = None,
     workers: int | None = None,
+    time_budget: float | None = None,
 ) -> PolicyEvaluation:
     """:func:`evaluate_files` for files in memory (``{name: content}``): a golden path's output, as its dry run or
     a scaffolder's returns it; names are kept as given (``k8s/deployment.yaml``).
@@ -302,12 +321,13 @@ def evaluate_texts(
     Once a spare worker runs (see :mod:`idp_tui.policy.parallel`), the two workers read the files themselves
     (:func:`_read_by_workers`); otherwise, or where that does not finish, they are read here.
     """
-    shared = _read_by_workers(policy_set, files, namespaces, timeout, workers)
+    budget = _budget(policy_set, time_budget)
+    shared = _read_by_workers(policy_set, files, namespaces, timeout, workers, budget)
     if shared is not None:
         return shared
-    documents, problems = read_texts(files)
+    documents, problems = read_texts(files, budget)
     items = [(file, line, index, data, document_class(data)) for file, line, index, data in documents]
-    return _evaluate(policy_set, items, problems, namespaces, timeout, workers)
+    return _evaluate(policy_set, items, problems, namespaces, timeout, workers, budget)
 
 
 def _read_by_workers(
@@ -316,6 +336,7 @@ def _read_by_workers(
     namespaces: Mapping | None,
     timeout: float | None,
     workers: int | None,
+    budget: TimeBudget,
 ) -> PolicyEvaluation | None:
     """The evaluation of a few files in memory by two workers that each read the files of the tasks they take
     (:func:`~idp_tui.policy.parallel.run_on_texts`); None where they cannot share it this way, or could not
@@ -339,7 +360,7 @@ def _read_by_workers(
             return None
         engines = tuple(dict.fromkeys(engine for kinds in _engines_by_class(policy_set).values() for engine in kinds))
         costs = policy_set.runtime.task_costs
-        taken = run_on_texts([runner, spare], texts, engines, timeout or policy_set.timeout, costs)
+        taken = run_on_texts([runner, spare], texts, engines, timeout or policy_set.timeout, costs, budget)
         if taken is None:
             return None
         problems = [*policy_set.problems, *(PolicyProblem(*problem) for problem in runner.exclusions.problems())]
@@ -351,13 +372,17 @@ def _read_by_workers(
 
 def _shareable_texts(files: Mapping[str, bytes]) -> list[tuple[str, str]] | None:
     """``(name, text)`` of each file, for workers to read; None when the files are too many or too large to
-    share so, or one is not UTF-8 (reading them here says where)."""
+    share so, one is not UTF-8 (reading them here says where), or one may use aliases (a budget for the nodes they
+    add is kept across the files read here: a worker reads only some of them, in no order known beforehand)."""
+    from ..catalog.yaml_docs import may_alias
+
     if not files or len(files) > CHUNK or sum(len(content) for content in files.values()) > MAX_SHARED_TEXT_BYTES:
         return None
     try:
-        return [(name, content.decode("utf-8")) for name, content in files.items()]
+        texts = [(name, content.decode("utf-8")) for name, content in files.items()]
     except UnicodeDecodeError:
         return None
+    return None if any(may_alias(text) for _, text in texts) else texts
 
 
 def _from_file_answers(
@@ -373,7 +398,7 @@ def _from_file_answers(
     documents = 0
     for position, (file, _) in enumerate(texts):
         answers = [answer for _, answer in sorted(parts[position], key=lambda part: ENGINES.index(part[0][0]))]
-        input_problems += [InputProblem(file, line, message) for line, message in answers[0]["input_problems"]]
+        input_problems += [InputProblem(file, *problem) for problem in answers[0]["input_problems"]]
         for entries in zip(*(answer["docs"] for answer in answers), strict=True):
             index, line, _, kind, name = entries[0][:5]
             documents += 1

@@ -64,8 +64,12 @@ class PolicyGuardrails:
             GuardrailFinding(r.file, r.line, r.action, r.policy, r.message, r.engine, r.kind, r.name)
             for r in evaluation.results
         )
-        unreadable = tuple(format_input_problem(problem) for problem in evaluation.input_problems)
-        unjudged = tuple(unjudged_lines(evaluation, policy_set)) + tuple(merge_key_lines(files))
+        # What idp-tui refused to read (a budget, a YAML tag) kubectl would apply unjudged: that blocks the run;
+        # what is not YAML at all is only said.
+        unread = evaluation.input_problems
+        unreadable = tuple(format_input_problem(problem) for problem in unread if not problem.refused)
+        refused = [format_input_problem(problem) for problem in unread if problem.refused]
+        unjudged = (*unjudged_lines(evaluation, policy_set), *refused, *merge_key_lines(files))
         return GuardrailReport(findings, unreadable, evaluation.documents, len(files), unjudged)
 
 

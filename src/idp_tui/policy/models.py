@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -12,6 +13,30 @@ Action = Literal["deny", "warn", "audit", "exception"]
 ENGINES: tuple[str, ...] = ("rego", "vap")
 # "exception": what a deny or warn rule said about a document that a conftest exception rule excepts from it.
 ACTIONS: tuple[str, ...] = ("deny", "warn", "audit", "exception")
+
+
+# Seconds one whole evaluation may take, reading its files included: each document has its own deadline (the
+# policy set's ``timeout``), but a million documents each just within theirs would take weeks.
+DEFAULT_TIME_BUDGET = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class TimeBudget:
+    """The end of one evaluation's time: what is not read or judged by then is said not judged."""
+
+    seconds: float
+    ends: float  # on time.monotonic()
+
+    @classmethod
+    def from_now(cls, seconds: float) -> TimeBudget:
+        return cls(seconds, time.monotonic() + seconds)
+
+    @property
+    def spent(self) -> bool:
+        return time.monotonic() >= self.ends
+
+    def words(self) -> str:
+        return f"the check ran past its time budget ({self.seconds:g} s)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +89,17 @@ class PolicyProblem:
 
 @dataclass(frozen=True, slots=True)
 class InputProblem:
-    """A file given for evaluation that could not be read or parsed (only that document or file is lost)."""
+    """A file given for evaluation that could not be read or parsed (only that document or file is lost).
+
+    ``refused``: what was lost is readable elsewhere, and idp-tui refused it (a budget, a YAML tag or repeated key
+    it does not read): kubectl would still apply it unjudged, so a golden path that renders it is blocked. A file
+    that is not YAML at all (a Helm chart's template, a ``tsconfig.json`` with comments) blocks nothing.
+    """
 
     file: str
     line: int
     message: str
+    refused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +222,7 @@ class PolicySet:
         catalog_namespaces: the Rego packages whose rules apply to catalog entities.
         timeout: seconds one document's evaluation may take (and one policy's, when a slow document is
             re-run policy by policy to find the slow one).
+        time_budget: seconds one whole evaluation may take, reading its files included.
     """
 
     sources: tuple[str, ...] = ()
@@ -204,6 +236,7 @@ class PolicySet:
     rego_namespaces: tuple[str, ...] = ("main",)
     catalog_namespaces: tuple[str, ...] = ("catalog",)
     timeout: float = 2.0
+    time_budget: float = DEFAULT_TIME_BUDGET
     runtime: PolicyRuntime = field(default_factory=PolicyRuntime, compare=False, repr=False)
 
     @property

@@ -39,7 +39,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .models import PolicySet
+from .models import PolicySet, TimeBudget
 from .runtime import (
     CHUNK,
     MEMORY_CHECK_INTERVAL,
@@ -163,15 +163,25 @@ def _cpus_apart(runners: list[Runner]) -> Iterator[None]:
 
 
 def _drive(
-    runners: list[Runner], shares: list[list[dict[str, Any]]], context: dict[str, Any], where: list[str], timeout: float
+    runners: list[Runner],
+    shares: list[list[dict[str, Any]]],
+    context: dict[str, Any],
+    where: list[str],
+    timeout: float,
+    budget: TimeBudget | None,
 ) -> list[list[dict[str, Any]]]:
     """:func:`_drive_apart` with the workers kept on different CPUs (see the module's docstring)."""
     with _cpus_apart(runners):
-        return _drive_apart(runners, shares, context, where, timeout)
+        return _drive_apart(runners, shares, context, where, timeout, budget)
 
 
 def _drive_apart(
-    runners: list[Runner], shares: list[list[dict[str, Any]]], context: dict[str, Any], where: list[str], timeout: float
+    runners: list[Runner],
+    shares: list[list[dict[str, Any]]],
+    context: dict[str, Any],
+    where: list[str],
+    timeout: float,
+    budget: TimeBudget | None,
 ) -> list[list[dict[str, Any]]]:
     """Each share evaluated by its runner, all at once.
 
@@ -196,7 +206,8 @@ def _drive_apart(
     def drive(index: int) -> None:
         runner = runners[index]
         try:
-            outputs[index] = list(runner.run(shares[index], context, where, timeout, started=sent[index]))
+            share = shares[index]
+            outputs[index] = list(runner.run(share, context, where, timeout, started=sent[index], budget=budget))
         except BaseException as error:  # re-raised in the caller's thread
             runner.close()
             failures.append(error)
@@ -240,7 +251,12 @@ def _answered_soon(runners: list[Runner], shares: list[list[dict[str, Any]]], se
 
 
 def run_sharded(
-    runners: list[Runner], docs: list[dict[str, Any]], context: dict[str, Any], where: list[str], timeout: float
+    runners: list[Runner],
+    docs: list[dict[str, Any]],
+    context: dict[str, Any],
+    where: list[str],
+    timeout: float,
+    budget: TimeBudget | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Split ``docs`` into one contiguous share per runner, evaluate the shares at once, and yield every answer in
     document order. Each runner finds a runaway policy on its own share with one deadline."""
@@ -249,7 +265,7 @@ def run_sharded(
         runner.exclusions = main.exclusions.copy()  # its worker starts again if it was set up with others
     size = -(-len(docs) // len(runners))
     shares = [docs[start : start + size] for start in range(0, len(docs), size)]
-    for output in _drive(runners[: len(shares)], shares, context, where, timeout):
+    for output in _drive(runners[: len(shares)], shares, context, where, timeout, budget):
         yield from output
 
 
@@ -365,6 +381,7 @@ def run_side_by_side(
     where: list[str],
     timeout: float,
     costs: Mapping[TaskKind, float] | None = None,
+    budget: TimeBudget | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Evaluate the (document, engine) tasks with ``runners`` at once, and yield one answer per document, in
     document order, with its verdicts and problems in engine order, and what each engine took (``cost``).
@@ -373,11 +390,12 @@ def run_side_by_side(
     finish (a worker stopped or ran past a deadline: a runaway policy), the tasks are dealt among the runners
     instead (:func:`deal_tasks`), whose evaluation finds and leaves out the runaway.
     """
-    answers = _run_claimed(runners, docs, engines_by_class, context, timeout, costs)
+    answers = _run_claimed(runners, docs, engines_by_class, context, timeout, costs, budget)
     if answers is None:
         dealt = deal_tasks(docs, engines_by_class, len(runners), costs)
         pairs = [(runner, share) for runner, share in zip(runners, dealt, strict=True) if share]
-        outputs = _drive([r for r, _ in pairs], [s for _, s in pairs], context, where, timeout) if pairs else []
+        shares = [share for _, share in pairs]
+        outputs = _drive([r for r, _ in pairs], shares, context, where, timeout, budget) if pairs else []
         answers = [answer for output in outputs for answer in output]
     yield from _by_document(docs, answers)
 
@@ -389,6 +407,7 @@ def _run_claimed(
     context: dict[str, Any],
     timeout: float,
     costs: Mapping[TaskKind, float] | None,
+    budget: TimeBudget | None,
 ) -> list[dict[str, Any]] | None:
     """Every task's answer, the workers taking the tasks from the policy set's task queue; None when one worker
     stopped, or missed a deadline, before every task was answered (the caller deals them instead).
@@ -404,15 +423,22 @@ def _run_claimed(
     if not tasks or len(docs) > CHUNK:
         return None
     claim = [[position, engine] for _, position, engine in tasks]
-    return _run_queued(runners, {"op": "eval", "docs": docs, **context}, claim, timeout, documents=len(docs))
+    request = {"op": "eval", "docs": docs, **context}
+    return _run_queued(runners, request, claim, timeout, budget, documents=len(docs))
 
 
 def _run_queued(
-    runners: list[Runner], request: dict[str, Any], claim: list[list], timeout: float, *, documents: int = 0
+    runners: list[Runner],
+    request: dict[str, Any],
+    claim: list[list],
+    timeout: float,
+    budget: TimeBudget | None,
+    *,
+    documents: int = 0,
 ) -> list[dict[str, Any]] | None:
     """The answers of two workers taking the tasks of ``claim`` from the policy set's task queue, both sent the
     same ``request`` (with ``claim`` added, and ``documents`` documents); None when the queue cannot hold the
-    tasks, or a worker stopped or missed a deadline before every task was answered."""
+    tasks, or a worker stopped or missed a deadline (or ``budget`` ended) before every task was answered."""
     if len(runners) != 2 or len(claim) > TaskQueue.MAX_TASKS:
         return None
     queue = task_queue(runners[0].policy_set)
@@ -426,7 +452,7 @@ def _run_queued(
 
     def read(index: int) -> None:
         try:
-            outputs[index] = list(workers[index].answers(timeout))
+            outputs[index] = list(workers[index].answers(timeout, budget))
         except WorkerFailed as error:
             failed.append(error)
 
@@ -460,6 +486,7 @@ def run_on_texts(
     engines: tuple[str, ...],
     timeout: float,
     costs: dict[TaskKind, float],
+    budget: TimeBudget | None = None,
 ) -> list[tuple[int, list[str], dict[str, Any]]] | None:
     """Evaluate files the workers read themselves: ``(file position, engines, answer)`` for each task, taken
     from the shared queue; None where a worker stopped or missed a deadline first (the caller reads the files and
@@ -468,14 +495,14 @@ def run_on_texts(
     A task is a file and the engines to run on it (:func:`_file_tasks`), ordered largest first by what the same
     task took before (a golden path's files keep their names from one check to the next), else by the file's size.
     Each answer holds the file's documents (``docs``: index, line, class, kind, name, verdicts, problems) and what
-    could not be read in the file (``input_problems``: line, message).
+    could not be read in the file (``input_problems``: line, message, refused).
     """
     tasks = []
     for position, (name, text) in enumerate(files):
         tasks += [(cost, position, part) for cost, part in _file_tasks(name, len(text), engines, costs)]
     tasks.sort(key=lambda task: -task[0])
     claim = [[position, part] for _, position, part in tasks]
-    answers = _run_queued(runners, {"op": "eval_texts", "files": files}, claim, timeout)
+    answers = _run_queued(runners, {"op": "eval_texts", "files": files}, claim, timeout, budget)
     if answers is None:
         return None
     taken = [(*claim[answer["task"]], answer) for answer in answers]

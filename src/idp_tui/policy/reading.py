@@ -7,13 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from ..bounded_read import MIB
-from .models import InputProblem
+from .models import InputProblem, TimeBudget
 
 # A rendered Helm chart holds hundreds of documents; 8 MB of one-line documents is 900,000 (135 s, 1.1 GB).
 MAX_DOCUMENTS_PER_FILE = 10_000
 # All the files of one evaluation together: each file is bounded on its own, but 100,000 of them are not.
 MAX_INPUT_BYTES = 1024 * MIB
 MAX_DOCUMENTS = 1_000_000
+# The nodes aliases may add in all the files together: each file may add up to a million, and fifty files of
+# 20 KB each did (14 MB of data each), which kept the workers at their memory cap for minutes.
+MAX_ALIAS_NODES = 2_000_000
 # YAML errors said for one file: 10,000 broken documents in each of 100 files made a million lines.
 MAX_ERRORS_PER_FILE = 100
 BACKSTAGE_GROUPS = ("backstage.io/", "scaffolder.backstage.io/")
@@ -36,25 +39,29 @@ def kind_and_name(data: Any) -> tuple[str, str]:
 
 class Reader:
     """The documents of one evaluation's files, read one file after another, and what could not be read; the
-    files together hold at most ``MAX_DOCUMENTS`` documents and ``MAX_INPUT_BYTES`` bytes (and one file more)."""
+    files together hold at most ``MAX_DOCUMENTS`` documents and ``MAX_INPUT_BYTES`` bytes (and one file more), their
+    aliases add at most ``MAX_ALIAS_NODES`` nodes, and no file is read once ``time_budget`` is spent."""
 
-    def __init__(self) -> None:
+    def __init__(self, time_budget: TimeBudget | None = None) -> None:
         self.documents: list[tuple[str, int, int, Any]] = []
         self.problems: list[InputProblem] = []
+        self.time_budget = time_budget
         self._bytes = 0
+        self._alias_nodes = 0
 
     def full(self, file: str, files_left: int) -> bool:
-        """Whether the budget is spent; if so, it is said once, at ``file``, the first file not read."""
-        if len(self.documents) < MAX_DOCUMENTS and self._bytes < MAX_INPUT_BYTES:
+        """Whether a budget is spent; if so, it is said once, at ``file``, the first file not read."""
+        if len(self.documents) >= MAX_DOCUMENTS:
+            why = f"the files before hold {MAX_DOCUMENTS:,} documents already"
+        elif self._bytes >= MAX_INPUT_BYTES:
+            why = f"the files before hold {MAX_INPUT_BYTES // MIB:,} MiB already"
+        elif self.time_budget is not None and self.time_budget.spent:
+            why = self.time_budget.words()
+        else:
             return False
-        what = (
-            f"{MAX_DOCUMENTS:,} documents"
-            if len(self.documents) >= MAX_DOCUMENTS
-            else f"{MAX_INPUT_BYTES // MIB:,} MiB"
-        )
         others = files_left - 1
         after = f", nor the {others:,} file{'s' if others > 1 else ''} after it" if others else ""
-        self.problems.append(InputProblem(file, 1, f"not read{after}: the files before hold {what} already"))
+        self.problems.append(InputProblem(file, 1, f"not read{after}: {why}", refused=True))
         return True
 
     def parse(self, file: str, content: bytes) -> None:
@@ -69,7 +76,7 @@ class Reader:
     def parse_text(self, file: str, text: str) -> None:
         """The documents of one file's text (a ``.json`` file read as JSON first), and its YAML errors."""
         from ..catalog.json_data import JSONDataError, load_json_data
-        from ..catalog.yaml_docs import first_documents, load_documents
+        from ..catalog.yaml_docs import first_documents, load_stream
 
         if file.endswith(".json"):
             try:
@@ -79,15 +86,18 @@ class Reader:
                 pass  # JSON is YAML: the YAML reader says where and why it breaks (NaN is text there, as in YAML)
         room = MAX_DOCUMENTS - len(self.documents)
         text, rest = first_documents(text, min(MAX_DOCUMENTS_PER_FILE, room))
-        parsed, errors = load_documents(text)
+        loaded = load_stream(text, added_limit=MAX_ALIAS_NODES - self._alias_nodes)
+        self._alias_nodes += loaded.alias_nodes
+        parsed, errors = loaded.documents, loaded.errors
         self.problems += [
-            InputProblem(file, error.line, f"invalid YAML: {error.message}") for error in errors[:MAX_ERRORS_PER_FILE]
+            InputProblem(file, error.line, f"invalid YAML: {error.message}", error.refused)
+            for error in errors[:MAX_ERRORS_PER_FILE]
         ]
         if len(errors) > MAX_ERRORS_PER_FILE:
-            more = len(errors) - MAX_ERRORS_PER_FILE
-            self.problems.append(
-                InputProblem(file, errors[MAX_ERRORS_PER_FILE].line, f"… and {more:,} more YAML errors")
-            )
+            unsaid = errors[MAX_ERRORS_PER_FILE:]
+            refused = any(error.refused for error in unsaid)
+            more = f"… and {len(unsaid):,} more YAML errors"
+            self.problems.append(InputProblem(file, unsaid[0].line, more, refused))
         self.documents += [(file, document.line, index, document.data) for index, document in enumerate(parsed)]
         if rest is not None:
             why = (
@@ -95,4 +105,4 @@ class Reader:
                 if room >= MAX_DOCUMENTS_PER_FILE
                 else f"the files hold {MAX_DOCUMENTS:,} documents here"
             )
-            self.problems.append(InputProblem(file, rest, f"{why}: the rest are not read"))
+            self.problems.append(InputProblem(file, rest, f"{why}: the rest are not read", refused=True))

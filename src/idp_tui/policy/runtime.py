@@ -27,7 +27,7 @@ from typing import Any
 
 import idp_tui
 
-from .models import PolicySet
+from .models import PolicySet, TimeBudget
 from .worker import ENGINES
 
 SETUP_TIMEOUT = 60.0  # compiling every policy of a set: generous, but bounded
@@ -45,7 +45,8 @@ _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 class WorkerFailed(Exception):
-    """The worker missed its deadline (``timeout``), used too much memory (``memory``) or stopped (``crash``)."""
+    """The worker missed its deadline (``timeout``), ran past the evaluation's time budget (``budget``), used too
+    much memory (``memory``) or stopped (``crash``)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -195,8 +196,8 @@ class WorkerProcess:
             self.close()
             raise WorkerFailed("crash") from None
 
-    def receive(self, timeout: float) -> dict[str, Any]:
-        """The next line, within ``timeout`` seconds.
+    def receive(self, timeout: float, budget: TimeBudget | None = None) -> dict[str, Any]:
+        """The next line, within ``timeout`` seconds (and before ``budget`` ends).
 
         The worker writes each document's answer as soon as it has it, but wakes this process only when its answer
         to the request is complete (see worker.py): meanwhile this process sleeps, and the answers written wait in
@@ -204,9 +205,12 @@ class WorkerProcess:
         answer before it was seen, at most that much after it was written.
 
         Raises:
-            WorkerFailed: the deadline passed (the worker is killed) or the worker stopped.
+            WorkerFailed: the deadline or the budget passed (the worker is killed) or the worker stopped.
         """
         deadline = time.monotonic() + timeout
+        budget_first = budget is not None and budget.ends < deadline
+        if budget_first:
+            deadline = budget.ends
         while b"\n" not in self._buffer:
             now = time.monotonic()
             if now - self._memory_checked >= MEMORY_CHECK_INTERVAL:
@@ -217,7 +221,7 @@ class WorkerProcess:
             left = deadline - now
             if left <= 0:
                 self.close()
-                raise WorkerFailed("timeout")
+                raise WorkerFailed("budget" if budget_first else "timeout")
             try:
                 self._wait_and_read(min(left, MEMORY_CHECK_INTERVAL))
             except (OSError, ValueError):  # closed meanwhile (the policy set closed while this worker started)
@@ -266,15 +270,18 @@ class WorkerProcess:
                 raise WorkerFailed("crash")
             self._buffer += chunk
 
-    def evaluate(self, request: dict[str, Any], timeout: float) -> Iterator[dict[str, Any]]:
+    def evaluate(
+        self, request: dict[str, Any], timeout: float, budget: TimeBudget | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Send an ``eval`` request; yield each document's answer, each within ``timeout`` of the previous."""
         self.send({"op": "eval", **request})
-        return self.answers(timeout)
+        return self.answers(timeout, budget)
 
-    def answers(self, timeout: float) -> Iterator[dict[str, Any]]:
-        """The answers to the ``eval`` request sent last, each within ``timeout`` of the previous."""
+    def answers(self, timeout: float, budget: TimeBudget | None = None) -> Iterator[dict[str, Any]]:
+        """The answers to the ``eval`` request sent last, each within ``timeout`` of the previous, and all
+        before ``budget`` ends."""
         while True:
-            answer = self.receive(timeout)
+            answer = self.receive(timeout, budget)
             if answer.get("done"):
                 return
             yield answer
@@ -503,8 +510,10 @@ class Runner:
         timeout: float,
         *,
         started: bool = False,
+        budget: TimeBudget | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Each document's answer, in order; a document that misses its deadline is re-run policy by policy.
+        Once ``budget`` is spent, the documents left are said not judged (the first says so for all).
 
         Args:
             docs: ``{"i", "class", "data"}`` per document.
@@ -512,10 +521,14 @@ class Runner:
             where: ``file:line`` of each document by ``i``, for the problems' words.
             timeout: seconds per document (and per policy when isolating).
             started: the first request was sent by :meth:`start`.
+            budget: the end of the whole evaluation's time.
         """
         position = 0
         unjudged = 0  # documents in a row whose policies were too many to try one by one
         while position < len(docs):
+            if budget is not None and budget.spent:
+                yield from _not_judged(docs[position:], where, budget.words())
+                return
             chunk = docs[position : position + CHUNK]
             answered = 0
             try:
@@ -523,25 +536,40 @@ class Runner:
                 if not (started and worker is self._started_on):  # sent by start(), to this very worker
                     self._send(worker, chunk, context)
                 started = False
-                for answer in worker.answers(timeout):
+                for answer in worker.answers(timeout, budget):
                     answered += 1
                     unjudged = 0
                     yield answer
             except WorkerFailed as failure:
                 self.worker = None
+                if failure.reason == "budget":  # no policy's fault: nothing is left out
+                    yield from _not_judged(docs[position + answered :], where, budget.words())
+                    return
                 if answered < len(chunk):
-                    answer = self._isolate(chunk[answered], context, where, timeout, failure)
+                    answer = self._isolate(chunk[answered], context, where, timeout, failure, budget)
+                    if answer is None:
+                        yield from _not_judged(docs[position + answered :], where, budget.words())
+                        return
                     answered += 1
                     unjudged = unjudged + 1 if answer.pop("unjudged", False) else 0
                     yield answer
                     if unjudged >= MAX_UNJUDGED_IN_A_ROW:
-                        yield from _not_judged(docs[position + answered :], where)
+                        reason = f"the policies were too slow for {MAX_UNJUDGED_IN_A_ROW} documents in a row"
+                        yield from _not_judged(docs[position + answered :], where, reason)
                         return
             position += answered
 
     def _isolate(
-        self, doc: dict[str, Any], context: dict[str, Any], where: list[str], timeout: float, failure: WorkerFailed
-    ) -> dict:
+        self,
+        doc: dict[str, Any],
+        context: dict[str, Any],
+        where: list[str],
+        timeout: float,
+        failure: WorkerFailed,
+        budget: TimeBudget | None,
+    ) -> dict | None:
+        """The document's answer, its policies evaluated one by one (a runaway left out from then on); None when
+        the budget ran out meanwhile."""
         results: list = []
         problems: list = []
         units = self.units(doc["class"], doc.get("engines") or ENGINES)
@@ -558,11 +586,13 @@ class Runner:
             only = {"rules": [unit.rule] if unit.rule else [], "bindings": [unit.binding] if unit.binding else []}
             try:
                 worker = self.ensure()
-                for answer in worker.evaluate({"docs": [doc], "only": only, **context}, timeout):
+                for answer in worker.evaluate({"docs": [doc], "only": only, **context}, timeout, budget):
                     results += answer["results"]
                     problems += answer["problems"]
             except WorkerFailed as failure:
                 self.worker = None
+                if failure.reason == "budget":
+                    return None
                 what = f"{failure.words(timeout)} on {where[doc['i']]}"
                 problem = (unit.file, unit.line, unit.policy, f"evaluation {what}; it is not applied from there on")
                 if unit.rule:
@@ -579,15 +609,14 @@ def _place(where: str) -> tuple[str, int]:
     return file, int(line) if line.isdigit() else 1
 
 
-def _not_judged(rest: list[dict[str, Any]], where: list[str]) -> Iterator[dict[str, Any]]:
-    """An answer for each document left when the policies were too slow for several documents in a row: the first
-    says so for all of them."""
+def _not_judged(rest: list[dict[str, Any]], where: list[str], reason: str) -> Iterator[dict[str, Any]]:
+    """An answer for each document left when the evaluation cannot go on (the policies were too slow for several
+    documents in a row, or the time budget is spent): the first says so, and why, for all of them."""
     for position, doc in enumerate(rest):
         problems = []
         if position == 0:
             file, line = _place(where[doc["i"]])
             after = len(rest) - 1
             others = "" if not after else f", nor the {after:,} documents after it" if after > 1 else ", nor the next"
-            reason = f"the policies were too slow for {MAX_UNJUDGED_IN_A_ROW} documents in a row"
             problems.append((file, line, "", f"not judged{others}: {reason}"))
         yield {"i": doc["i"], "results": [], "problems": problems}
