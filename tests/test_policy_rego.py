@@ -866,6 +866,7 @@ def test_a_golden_path_whose_files_a_policy_could_not_judge_is_blocked(policies)
 def test_a_golden_path_file_using_a_yaml_merge_key_is_blocked(policies):
     # kubectl merges `<<` (YAML 1.1); idp-tui reads YAML 1.2 as Backstage does, where it is a plain key: the rule
     # would not see the image the cluster gets.
+    from idp_tui.golden.guardrails import GuardrailReport
     from idp_tui.policy import PolicyGuardrails
 
     policy_set = policies(
@@ -878,9 +879,14 @@ def test_a_golden_path_file_using_a_yaml_merge_key_is_blocked(policies):
     report = guardrails.check({"pod.yaml": hidden, "flow.yml": b"kind: Pod\nspec: {name: a, <<: {image: x}}\n"})
     assert report.denials == () and report.blocked
     assert [line.split(": a YAML merge key")[0] for line in report.unjudged] == ["pod.yaml:3", "flow.yml:2"]
-    # `<<` in a value or a quoted key is no merge key.
-    plain = guardrails.check({"ok.yaml": b"kind: Pod\nspec: {image: 'nginx:1', note: 'cat <<EOF', \"<<\": q}\n"})
-    assert not plain.blocked
+    # `<<` in a value, a quoted key or a block scalar is no merge key; nor is it in a catalog entity, which
+    # Backstage reads as YAML 1.2 too.
+    plain = {
+        "ok.yaml": b"kind: Pod\nspec: {image: 'nginx:1', note: 'cat <<EOF', \"<<\": q}\n",
+        "script.yaml": b"kind: ConfigMap\ndata:\n  run.sh: |\n    <<: not a key\n",
+        "catalog-info.yaml": b"apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a, <<: {x: 1}}\n",
+    }
+    assert guardrails.check(plain) == GuardrailReport((), (), 3, 3)
 
 
 LATEST_RULE = 'package main\nimport rego.v1\ndeny contains "latest" if endswith(input.spec.image, ":latest")\n'

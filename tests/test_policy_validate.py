@@ -494,3 +494,18 @@ def test_time_budget_ends_the_check_and_says_what_was_not_judged(capsys, files):
             main(["validate", "--policy", "slow.rego", "--time-budget", wrong, "pinned.yaml"])
         assert exited.value.code == 2
         assert f"not a number of seconds above 0: {wrong!r}" in capsys.readouterr().err
+
+
+def test_a_manifest_with_a_yaml_merge_key_is_not_judged_and_fails_the_check(capsys, files):
+    # kubectl merges `<<`; read as YAML 1.2 (as Backstage reads it) the rule would not see the image kubectl applies.
+    (files / "merged.yaml").write_text(
+        LATEST.replace(
+            "          image: ghcr.io/myorg/api:latest\n", "          <<: {image: ghcr.io/myorg/api:latest}\n"
+        )
+    )
+    status, out, _ = run(capsys, "validate", "--policy", DEMO_POLICIES, "merged.yaml")
+    assert status == 1
+    assert out.splitlines() == [
+        "merged.yaml:15: a YAML merge key (<<): kubectl merges it, and idp-tui reads YAML 1.2 (as Backstage does), "
+        "where it is a plain key; the policies would not judge what the cluster gets"
+    ]

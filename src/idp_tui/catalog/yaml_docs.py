@@ -132,11 +132,22 @@ class CatalogLoader(_BaseLoader):
 
     yaml_implicit_resolvers: dict = {}
 
-    def __init__(self, stream: str, alias_budget: list[int] | None = None, added_limit: int | None = None) -> None:
+    def __init__(
+        self,
+        stream: str,
+        alias_budget: list[int] | None = None,
+        added_limit: int | None = None,
+        find_merge_keys: bool = False,
+    ) -> None:
         super().__init__(stream)
         self.document_lines: list[int] = []
         self.alias_budget = alias_budget
         self.added_limit = added_limit
+        # With find_merge_keys, the line of each document's first plain << key (None: it has none), beside
+        # document_lines; _merge_key_line is the document being built's.
+        self.find_merge_keys = find_merge_keys
+        self.merge_key_lines: list[int | None] = []
+        self._merge_key_line: int | None = None
 
     def resolve(self, kind, value, implicit):
         """A node's tag: core-schema for a plain scalar, ``str`` for a quoted one, ``seq`` or ``map`` otherwise.
@@ -171,7 +182,10 @@ class CatalogLoader(_BaseLoader):
                     )
                 self.alias_budget[0] -= total
                 self.alias_budget[1] += added
-            return self._build(node, {})
+            self._merge_key_line = None
+            data = self._build(node, {})
+            self.merge_key_lines.append(self._merge_key_line)
+            return data
         except RecursionError:
             raise _refuse("the document is nested too deeply", node) from None
 
@@ -251,6 +265,8 @@ class CatalogLoader(_BaseLoader):
                 # Plain string keys and values are the common case: no call for them.
                 if key_node.tag == _STR and key_node.__class__ is ScalarNode:
                     key = key_node.value
+                    if key == "<<" and self.find_merge_keys and not key_node.style:
+                        self._note_merge_key(key_node)
                 elif key_node.tag == _MERGE:  # only an explicit !!merge tag: a plain << is a string
                     return self._build_merged(node, built, depth)
                 else:
@@ -292,11 +308,19 @@ class CatalogLoader(_BaseLoader):
                             mapping[key] = value
                 continue
             key = self._key(key_node, built, depth)
+            if key == "<<" and self.find_merge_keys and not key_node.style:
+                self._note_merge_key(key_node)
             if key in own:
                 raise _refuse(f'Map keys must be unique: "{_shown(key)}" is repeated', key_node)
             own.add(key)
             mapping[key] = self._build(value_node, built, depth + 1)
         return mapping
+
+    def _note_merge_key(self, node) -> None:
+        """Remember the first plain ``<<`` key of the document (a YAML 1.1 reader would merge there): libyaml gives a
+        plain scalar the style "", PyYAML's own parser None."""
+        if self._merge_key_line is None:
+            self._merge_key_line = node.start_mark.line + 1
 
     def _key(self, node, built: dict, depth: int) -> str:
         key = self._build(node, built, depth + 1)
@@ -339,10 +363,12 @@ for _tag, _regexp, _firsts in _CORE_SCHEMA:
 
 @dataclass(frozen=True, slots=True)
 class YamlDocument:
-    """One document of a file: the 1-based line it starts on and its parsed data."""
+    """One document of a file: the 1-based line it starts on and its parsed data; when asked for, the line of its
+    first plain ``<<`` key (a merge key to a YAML 1.1 reader such as kubectl's, a plain key here)."""
 
     line: int
     data: Any
+    merge_key_line: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,17 +405,19 @@ def may_alias(text: str) -> bool:
     return "&" in text and "*" in text
 
 
-def load_stream(text: str, added_limit: int | None = None) -> LoadedStream:
+def load_stream(text: str, added_limit: int | None = None, *, find_merge_keys: bool = False) -> LoadedStream:
     """:func:`load_documents`, also telling how many nodes the documents' aliases added.
 
     Args:
         added_limit: the nodes the file's aliases may add, all its documents together (what is left of a budget
             for several files): a document that would take them past it is refused before it is built.
+        find_merge_keys: note each document's first plain ``<<`` key (``YamlDocument.merge_key_line``).
     """
     aliased = may_alias(text)  # every other file skips the count
     budget = [limits.MAX_EXPANDED_NODES, 0] if aliased else None  # one budget for the whole file
+    options = (added_limit, find_merge_keys)
     try:
-        documents = _load_stream(text, 0, budget, added_limit)
+        documents = _load_stream(text, 0, budget, *options)
         return LoadedStream(documents, [], budget[1] if budget else 0)
     except yaml.YAMLError:
         pass
@@ -399,24 +427,31 @@ def load_stream(text: str, added_limit: int | None = None) -> LoadedStream:
     budget = [limits.MAX_EXPANDED_NODES, 0] if aliased else None
     for offset, chunk in split_documents(text):
         try:
-            documents += _load_stream(chunk, offset, budget, added_limit)
+            documents += _load_stream(chunk, offset, budget, *options)
         except yaml.YAMLError as error:
             errors.append(_describe(error, offset))
     return LoadedStream(documents, errors, budget[1] if budget else 0)
 
 
 def _load_stream(
-    text: str, line_offset: int, alias_budget: list[int] | None, added_limit: int | None = None
+    text: str,
+    line_offset: int,
+    alias_budget: list[int] | None,
+    added_limit: int | None = None,
+    find_merge_keys: bool = False,
 ) -> list[YamlDocument]:
-    loader = CatalogLoader(text, alias_budget, added_limit)
+    loader = CatalogLoader(text, alias_budget, added_limit, find_merge_keys)
     try:
         datas = []
         while loader.check_data():
             datas.append(loader.get_data())
     finally:
         loader.dispose()
-    lines = loader.document_lines
-    return [YamlDocument(line + line_offset, data) for line, data in zip(lines, datas, strict=True) if data is not None]
+    return [
+        YamlDocument(line + line_offset, data, merge_line + line_offset if merge_line else None)
+        for line, data, merge_line in zip(loader.document_lines, datas, loader.merge_key_lines, strict=True)
+        if data is not None
+    ]
 
 
 def split_documents(text: str) -> list[tuple[int, str]]:

@@ -7,7 +7,6 @@ problems (the catalog package never imports this one).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -64,37 +63,13 @@ class PolicyGuardrails:
             GuardrailFinding(r.file, r.line, r.action, r.policy, r.message, r.engine, r.kind, r.name)
             for r in evaluation.results
         )
-        # What idp-tui refused to read (a budget, a YAML tag) kubectl would apply unjudged: that blocks the run;
-        # what is not YAML at all is only said.
+        # What idp-tui refused to read (a budget, a YAML tag, a merge key) kubectl would apply unjudged: that blocks
+        # the run; what is not YAML at all is only said.
         unread = evaluation.input_problems
         unreadable = tuple(format_input_problem(problem) for problem in unread if not problem.refused)
         refused = [format_input_problem(problem) for problem in unread if problem.refused]
-        unjudged = (*unjudged_lines(evaluation, policy_set), *refused, *merge_key_lines(files))
+        unjudged = (*unjudged_lines(evaluation, policy_set), *refused)
         return GuardrailReport(findings, unreadable, evaluation.documents, len(files), unjudged)
-
-
-# A YAML merge key (`<<: {image: x}` in a mapping, block or flow style). idp-tui reads YAML 1.2, as Backstage
-# does, where `<<` is a plain key; kubectl's reader (YAML 1.1) merges it, so the cluster would get fields no
-# policy saw.
-_MERGE_KEY = re.compile(r"(?:^[ \t]*(?:-[ \t]+)*|[{,][ \t]*)<<[ \t]*:(?=[ \t]|$)", re.MULTILINE)
-
-
-def merge_key_lines(files: Mapping[str, bytes]) -> list[str]:
-    """``FILE:LINE: …`` for each YAML file of a golden path's output that uses a merge key: its documents are
-    not judged as the cluster would read them, so the run must not go on."""
-    lines = []
-    for name, content in files.items():
-        if not name.endswith((".yaml", ".yml")):
-            continue
-        text = content.decode("utf-8", errors="replace")
-        found = _MERGE_KEY.search(text)
-        if found:
-            line = text.count("\n", 0, found.start()) + 1
-            lines.append(
-                f"{name}:{line}: a YAML merge key (<<): kubectl merges it, and idp-tui reads YAML 1.2 (as Backstage "
-                "does), where it is a plain key; the policies would not judge what the cluster gets"
-            )
-    return lines
 
 
 def _where(entity: Any) -> tuple[str, int]:

@@ -20,6 +20,12 @@ MAX_ALIAS_NODES = 2_000_000
 # YAML errors said for one file: 10,000 broken documents in each of 100 files made a million lines.
 MAX_ERRORS_PER_FILE = 100
 BACKSTAGE_GROUPS = ("backstage.io/", "scaffolder.backstage.io/")
+# A manifest with a plain `<<` key is not judged: kubectl's reader (YAML 1.1) merges it, so the cluster would get
+# fields no policy saw. A catalog entity keeps it as a key, as Backstage does (YAML 1.2).
+MERGE_KEY = (
+    "a YAML merge key (<<): kubectl merges it, and idp-tui reads YAML 1.2 (as Backstage does), where it is a plain "
+    "key; the policies would not judge what the cluster gets"
+)
 
 
 def document_class(data: Any) -> str:
@@ -86,7 +92,7 @@ class Reader:
                 pass  # JSON is YAML: the YAML reader says where and why it breaks (NaN is text there, as in YAML)
         room = MAX_DOCUMENTS - len(self.documents)
         text, rest = first_documents(text, min(MAX_DOCUMENTS_PER_FILE, room))
-        loaded = load_stream(text, added_limit=MAX_ALIAS_NODES - self._alias_nodes)
+        loaded = load_stream(text, MAX_ALIAS_NODES - self._alias_nodes, find_merge_keys="<<" in text)
         self._alias_nodes += loaded.alias_nodes
         parsed, errors = loaded.documents, loaded.errors
         self.problems += [
@@ -98,7 +104,11 @@ class Reader:
             refused = any(error.refused for error in unsaid)
             more = f"… and {len(unsaid):,} more YAML errors"
             self.problems.append(InputProblem(file, unsaid[0].line, more, refused))
-        self.documents += [(file, document.line, index, document.data) for index, document in enumerate(parsed)]
+        for index, document in enumerate(parsed):
+            if document.merge_key_line and document_class(document.data) == "manifest":
+                self.problems.append(InputProblem(file, document.merge_key_line, MERGE_KEY, refused=True))
+            else:
+                self.documents.append((file, document.line, index, document.data))
         if rest is not None:
             why = (
                 f"more than {MAX_DOCUMENTS_PER_FILE:,} documents"
