@@ -309,7 +309,7 @@ def test_the_files_together_are_read_up_to_a_number_of_documents_and_say_where_r
     capsys, files, monkeypatch
 ):
     """100,000 files of 10,000 documents each would be a billion documents: the files together are capped too
-    (1,000,000 documents; here 6)."""
+    (100,000 documents; here 6)."""
     from idp_tui.policy import reading
 
     monkeypatch.setattr(reading, "MAX_DOCUMENTS", 6)
