@@ -43,8 +43,8 @@ def plan_text(result: TaskResult) -> Text:
 
 
 def policies_text(report: GuardrailReport) -> Text:
-    """Every verdict as ``file:line: DENY policy: message`` (denials in the error style), then what could not be
-    checked. Policy authors wrote the messages: each line is cleaned."""
+    """Every verdict as ``file:line: DENY policy: message`` (denials in the error style), then what was not judged.
+    Policy authors wrote the messages: each line is cleaned."""
     text = Text()
     text.append(report.summary() + "\n\n", style="bold")
     if report.blocked:
@@ -54,8 +54,6 @@ def policies_text(report: GuardrailReport) -> Text:
         text.append(clean(str(finding), one_line=True) + "\n", style=style)
     for unjudged in report.unjudged:
         text.append(clean(unjudged, one_line=True) + "\n", style=PROBLEM)
-    for problem in report.problems:
-        text.append(clean(problem, one_line=True) + "\n")
     return text
 
 

@@ -864,61 +864,105 @@ def test_a_golden_path_whose_files_a_policy_could_not_judge_is_blocked(policies)
 
 
 def test_a_golden_path_file_using_a_yaml_merge_key_is_blocked(policies):
-    # kubectl merges `<<` (YAML 1.1); idp-tui reads YAML 1.2 as Backstage does, where it is a plain key: the rule
-    # would not see the image the cluster gets.
+    # kubectl's reader (YAML 1.1) merges `<<`; idp-tui reads YAML 1.2 as Backstage does, where it is a plain key:
+    # the rule would not see the image the cluster gets. go-yaml merges a `<<` tagged `!` even when quoted, lets a
+    # later `!!merge` win over the key before it, and a merge can turn a catalog entity into a Deployment.
     from idp_tui.golden.guardrails import GuardrailReport
     from idp_tui.policy import PolicyGuardrails
 
-    policy_set = policies(
-        {
-            "latest.rego": 'package main\nimport rego.v1\ndeny contains "latest" if endswith(input.spec.image, ":latest")\n'
-        }
-    )
+    policy_set = policies({"latest.rego": LATEST_RULE})
     guardrails = PolicyGuardrails(lambda: policy_set)
-    hidden = b"kind: Pod\nspec:\n  <<: {image: nginx:latest}\n"
-    report = guardrails.check({"pod.yaml": hidden, "flow.yml": b"kind: Pod\nspec: {name: a, <<: {image: x}}\n"})
-    assert report.denials == () and report.blocked
-    assert [line.split(": a YAML merge key")[0] for line in report.unjudged] == ["pod.yaml:3", "flow.yml:2"]
-    # `<<` in a value, a quoted key or a block scalar is no merge key; nor is it in a catalog entity, which
-    # Backstage reads as YAML 1.2 too.
-    plain = {
-        "ok.yaml": b"kind: Pod\nspec: {image: 'nginx:1', note: 'cat <<EOF', \"<<\": q}\n",
-        "script.yaml": b"kind: ConfigMap\ndata:\n  run.sh: |\n    <<: not a key\n",
-        "catalog-info.yaml": b"apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a, <<: {x: 1}}\n",
+    merged = {
+        "pod.yaml": b"kind: Pod\nspec:\n  <<: {image: nginx:latest}\n",
+        "flow.yml": b"kind: Pod\nspec: {name: a, <<: {image: x}}\n",
+        "quoted.yaml": b'kind: Pod\nspec:\n  image: nginx:1\n  ! "<<": {image: nginx:latest}\n',
+        "later.yaml": b"kind: Pod\nspec:\n  image: nginx:1\n  !!merge <<: {image: nginx:latest}\n",
+        "entity.yaml": b"apiVersion: backstage.io/v1alpha1\nkind: Component\n<<: {apiVersion: v1, kind: Pod}\n",
     }
-    assert guardrails.check(plain) == GuardrailReport((), (), 3, 3)
+    report = guardrails.check(merged)
+    assert report.denials == () and report.blocked
+    assert [line.split(": a YAML merge key")[0] for line in report.unjudged] == [
+        "pod.yaml:3",
+        "flow.yml:2",
+        "quoted.yaml:4",
+        "later.yaml:4",
+        "entity.yaml:3",
+    ]
+    # `<<` in a value or a block scalar is no merge key.
+    plain = {
+        "ok.yaml": b"kind: Pod\nspec: {image: 'nginx:1', note: 'cat <<EOF'}\n",
+        "script.yaml": b"kind: ConfigMap\ndata:\n  run.sh: |\n    <<: not a key\n",
+    }
+    assert guardrails.check(plain) == GuardrailReport((), 2, 2)
 
 
 LATEST_RULE = 'package main\nimport rego.v1\ndeny contains "latest" if endswith(input.spec.image, ":latest")\n'
 
 
-def test_a_golden_path_file_idp_tui_refuses_to_read_is_blocked_and_one_that_is_not_yaml_is_only_said(policies):
-    # kubectl reads an `!!binary` value, a file past 8 MiB, a file's 10,001st document: idp-tui does not, so the
-    # policies never see what the cluster would get. A file that is not YAML at all (a Helm chart's template, a
-    # tsconfig.json with comments) no reader applies: said, and the run goes on.
+LATEST_POD = b"kind: Pod\nspec: {image: 'nginx:latest'}\n"
+
+
+def test_a_golden_path_file_the_policies_could_not_read_blocks_the_run(policies):
+    # As conftest fails on a file it cannot parse: kubectl reads more than YAML 1.2 does (UTF-16, a JSON stream, a
+    # document after a broken one, an `!!binary` value), and idp-tui stops reading a file at its budgets, so a
+    # file the policies could not read may still be applied unjudged. Each of these hides a `:latest` image.
+    from idp_tui.golden.guardrails import GuardrailReport
     from idp_tui.policy import PolicyGuardrails
 
     guardrails = PolicyGuardrails(lambda: policies({"latest.rego": LATEST_RULE}))
-    not_yaml = {
-        "chart/templates/deployment.yaml": b"{{- if .Values.enabled }}\nkind: Deployment\n{{- end }}\n",
+    pod = {"kind": "Pod", "spec": {"image": "nginx:latest"}}
+    hiding = {
+        "chart/templates/pod.yaml": b"{{- if .Values.enabled }}\n" + LATEST_POD + b"{{- end }}\n",
         "tsconfig.json": b'{\n  /* Bundler mode */\n  "compilerOptions": {}\n}\n',
+        "utf16.yaml": LATEST_POD.decode().encode("utf-16"),
+        "stream.json": (json.dumps(pod) + "\n" + json.dumps(pod)).encode(),
+        "cr.yaml": LATEST_POD + b"\r...\r@: [\n",
+        "tagged.yaml": b"kind: Pod\nmetadata:\n  annotations: {a: !!binary aGk=}\nspec: {image: 'nginx:latest'}\n",
+        "padded.yaml": LATEST_POD + b"#" * (8 * 1024 * 1024),
+        "many.yaml": b"kind: Pod\n---\n" * 10_000 + LATEST_POD,
+        "many-cr.yaml": b"kind: Pod\r---\r" * 10_000 + LATEST_POD,  # a lone CR breaks lines too
+        "noisy.yaml": b"a: [\n---\n" * 100 + b"x: !!binary aGk=\n",  # past the 100 errors said of a file
     }
-    said = guardrails.check(not_yaml)
-    assert not said.blocked and [line.split(":")[0] for line in said.problems] == list(not_yaml)
-    hidden = b"kind: Pod\nmetadata:\n  annotations: {a: !!binary aGk=}\nspec: {image: 'nginx:latest'}\n"
-    padded = b"kind: Pod\nspec: {image: 'nginx:latest'}\n" + b"#" * (8 * 1024 * 1024)
-    many = b"kind: Pod\n---\n" * 10_000 + b"kind: Pod\nspec: {image: 'nginx:latest'}\n"
-    noisy = b"a: [\n---\n" * 100 + b"x: !!binary aGk=\n"  # the tag behind the 100 errors said of a file
-    files = {**not_yaml, "pod.yaml": hidden, "padded.yaml": padded, "many.yaml": many, "noisy.yaml": noisy}
-    report = guardrails.check(files)
-    assert report.denials == () and report.blocked
-    assert [line.split(": ", 1) for line in report.unjudged[1:]] == [
-        ["padded.yaml:1", "not read: larger than 8 MiB"],
-        ["many.yaml:20000", "more than 10,000 documents: the rest are not read"],
-        ["noisy.yaml:201", "… and 1 more YAML errors"],
+    for name, content in hiding.items():
+        report = guardrails.check({name: content})
+        assert report.denials == () and report.blocked, name
+        assert report.failure_message().startswith(f"Blocked: the policies could not judge a file: {name}:"), name
+    report = guardrails.check(hiding)
+    heads = [line.split(": ", 1)[0] for line in report.unjudged]
+    assert [head for head in heads if not head.startswith(("chart/", "tsconfig", "noisy"))] == [
+        "utf16.yaml:1",
+        "stream.json:2",
+        "cr.yaml:5",
+        "tagged.yaml:3",
+        "padded.yaml:1",
+        "many.yaml:20000",
+        "many-cr.yaml:20001",
     ]
-    assert report.unjudged[0].startswith("pod.yaml:3: invalid YAML: YAML error: the tag !!binary is not supported")
-    assert len(report.problems) == 2 + 100
+    assert report.unjudged[heads.index("many-cr.yaml:20001")].endswith(
+        "more than 10,000 documents: the rest are not read"
+    )
+    assert "noisy.yaml:201: … and 1 more YAML errors" in report.unjudged
+    assert guardrails.check({"ok.yaml": LATEST_POD.replace(b"latest", b"1.0")}) == GuardrailReport((), 1, 1)
+
+
+def test_kubectl_applies_the_objects_of_a_list_and_so_they_are_judged(policies, tmp_path):
+    # kubectl expands a List (and a *List with items) and applies each object: the API server never sees the List.
+    from idp_tui.policy import PolicyGuardrails
+
+    policy_set = policies({"latest.rego": LATEST_RULE})
+    latest = {"kind": "Pod", "metadata": {"name": "inner"}, "spec": {"image": "nginx:latest"}}
+    nested = {"apiVersion": "v1", "kind": "List", "items": [{"kind": "PodList", "items": [latest]}]}
+    (tmp_path / "list.yaml").write_text("kind: Service\n---\n" + json.dumps(nested) + "\n")
+    (tmp_path / "list.json").write_text(json.dumps({"kind": "List", "items": [latest, latest]}))
+    evaluation = evaluate_files(policy_set, [tmp_path])
+    assert [(Path(r.file).name, r.line, r.document_index, r.kind, r.name, r.message) for r in evaluation.results] == [
+        ("list.json", 1, 0, "Pod", "inner", "latest"),
+        ("list.json", 1, 0, "Pod", "inner", "latest"),
+        ("list.yaml", 3, 1, "Pod", "inner", "latest"),
+    ]
+    assert evaluation.documents == 4
+    report = PolicyGuardrails(lambda: policy_set).check({"k8s/list.yaml": json.dumps(nested).encode()})
+    assert [(finding.kind, finding.name) for finding in report.denials] == [("Pod", "inner")]
 
 
 def aliased_file(added: int) -> bytes:
@@ -938,8 +982,8 @@ def test_what_aliases_add_is_budgeted_over_all_the_files_of_a_check(policies):
     started = time.monotonic()
     evaluation = evaluate_texts(policy_set, files)
     assert [(r.file, r.message) for r in evaluation.results] == [("a.yaml", "Pod"), ("b.yaml", "Pod")]
-    assert [(p.file, p.refused, p.message) for p in evaluation.input_problems] == [
-        (name, True, "invalid YAML: YAML error: its aliases would add more than the 198,200 nodes left for aliases "
+    assert [(p.file, p.message) for p in evaluation.input_problems] == [
+        (name, "invalid YAML: YAML error: its aliases would add more than the 198,200 nodes left for aliases "
          "among the files read together, column 1")
         for name in ("c.yaml", "d.yaml")
     ]  # fmt: skip
@@ -973,8 +1017,8 @@ def test_files_are_not_read_once_the_time_budget_is_spent(tmp_path):
         (tmp_path / name).write_text("kind: Pod\n")
     documents, problems = read_documents([tmp_path], TimeBudget(1.0, time.monotonic() - 1))
     assert documents == []
-    assert [(Path(p.file).name, p.message, p.refused) for p in problems] == [
-        ("a.yaml", "not read, nor the 2 files after it: the check ran past its time budget (1 s)", True)
+    assert [(Path(p.file).name, p.message) for p in problems] == [
+        ("a.yaml", "not read, nor the 2 files after it: the check ran past its time budget (1 s)")
     ]
 
 

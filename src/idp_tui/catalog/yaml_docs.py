@@ -143,7 +143,7 @@ class CatalogLoader(_BaseLoader):
         self.document_lines: list[int] = []
         self.alias_budget = alias_budget
         self.added_limit = added_limit
-        # With find_merge_keys, the line of each document's first plain << key (None: it has none), beside
+        # With find_merge_keys, the line of each document's first << key (None: it has none), beside
         # document_lines; _merge_key_line is the document being built's.
         self.find_merge_keys = find_merge_keys
         self.merge_key_lines: list[int | None] = []
@@ -265,7 +265,7 @@ class CatalogLoader(_BaseLoader):
                 # Plain string keys and values are the common case: no call for them.
                 if key_node.tag == _STR and key_node.__class__ is ScalarNode:
                     key = key_node.value
-                    if key == "<<" and self.find_merge_keys and not key_node.style:
+                    if key == "<<" and self.find_merge_keys:
                         self._note_merge_key(key_node)
                 elif key_node.tag == _MERGE:  # only an explicit !!merge tag: a plain << is a string
                     return self._build_merged(node, built, depth)
@@ -299,6 +299,8 @@ class CatalogLoader(_BaseLoader):
         own: set[str] = set()
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
+                if self.find_merge_keys:
+                    self._note_merge_key(key_node)
                 sources = value_node.value if value_node.__class__ is SequenceNode else (value_node,)
                 for source in sources:
                     if source.__class__ is not MappingNode:
@@ -308,7 +310,7 @@ class CatalogLoader(_BaseLoader):
                             mapping[key] = value
                 continue
             key = self._key(key_node, built, depth)
-            if key == "<<" and self.find_merge_keys and not key_node.style:
+            if key == "<<" and self.find_merge_keys:
                 self._note_merge_key(key_node)
             if key in own:
                 raise _refuse(f'Map keys must be unique: "{_shown(key)}" is repeated', key_node)
@@ -317,8 +319,8 @@ class CatalogLoader(_BaseLoader):
         return mapping
 
     def _note_merge_key(self, node) -> None:
-        """Remember the first plain ``<<`` key of the document (a YAML 1.1 reader would merge there): libyaml gives a
-        plain scalar the style "", PyYAML's own parser None."""
+        """Remember the document's first ``<<`` key, whatever its style or tag: go-yaml (kubectl's reader) merges a
+        plain one, one tagged ``!`` even when quoted, and an explicit ``!!merge`` with the later key winning."""
         if self._merge_key_line is None:
             self._merge_key_line = node.start_mark.line + 1
 
@@ -364,7 +366,7 @@ for _tag, _regexp, _firsts in _CORE_SCHEMA:
 @dataclass(frozen=True, slots=True)
 class YamlDocument:
     """One document of a file: the 1-based line it starts on and its parsed data; when asked for, the line of its
-    first plain ``<<`` key (a merge key to a YAML 1.1 reader such as kubectl's, a plain key here)."""
+    first ``<<`` key (a merge key to kubectl's YAML 1.1 reader, merged otherwise or a plain key here)."""
 
     line: int
     data: Any
@@ -373,13 +375,10 @@ class YamlDocument:
 
 @dataclass(frozen=True, slots=True)
 class YamlError:
-    """An error reading a YAML stream: the 1-based line it is on and the message to show; ``refused`` when the
-    YAML is well formed and this reader refuses what it holds (a tag, a repeated key, aliases past a budget), which
-    another reader (kubectl) would read."""
+    """An error reading a YAML stream: the 1-based line it is on and the message to show."""
 
     line: int
     message: str
-    refused: bool = False
 
 
 _DOCUMENT_BOUNDARY = re.compile(r"^(?:---|\.\.\.)(?=\s|$)", re.MULTILINE)
@@ -392,6 +391,7 @@ class LoadedStream:
     documents: list[YamlDocument]
     errors: list[YamlError]
     alias_nodes: int = 0
+    rest_line: int | None = None  # where the documents past ``max_documents`` start (they are not read)
 
 
 def load_documents(text: str) -> tuple[list[YamlDocument], list[YamlError]]:
@@ -405,32 +405,47 @@ def may_alias(text: str) -> bool:
     return "&" in text and "*" in text
 
 
-def load_stream(text: str, added_limit: int | None = None, *, find_merge_keys: bool = False) -> LoadedStream:
+def load_stream(
+    text: str, added_limit: int | None = None, *, find_merge_keys: bool = False, max_documents: int | None = None
+) -> LoadedStream:
     """:func:`load_documents`, also telling how many nodes the documents' aliases added.
 
     Args:
         added_limit: the nodes the file's aliases may add, all its documents together (what is left of a budget
             for several files): a document that would take them past it is refused before it is built.
-        find_merge_keys: note each document's first plain ``<<`` key (``YamlDocument.merge_key_line``).
+        find_merge_keys: note each document's first ``<<`` key (``YamlDocument.merge_key_line``).
+        max_documents: read no more documents than this (``rest_line`` says where the others start). Counted as
+            the parser finds them: a line break may be a lone CR, so the documents are more than ``---`` lines.
     """
     aliased = may_alias(text)  # every other file skips the count
     budget = [limits.MAX_EXPANDED_NODES, 0] if aliased else None  # one budget for the whole file
     options = (added_limit, find_merge_keys)
     try:
-        documents = _load_stream(text, 0, budget, *options)
-        return LoadedStream(documents, [], budget[1] if budget else 0)
+        documents, rest_line = _load_stream(text, 0, budget, *options, max_documents)
+        return LoadedStream(documents, [], budget[1] if budget else 0, rest_line)
     except yaml.YAMLError:
         pass
     # Parse document by document, so one broken document does not hide the others.
     documents: list[YamlDocument] = []
     errors: list[YamlError] = []
     budget = [limits.MAX_EXPANDED_NODES, 0] if aliased else None
+    rest_line = None
+    read = 0
     for offset, chunk in split_documents(text):
+        left = None if max_documents is None else max_documents - read
+        if left is not None and left <= 0:
+            rest_line = offset + 1
+            break
         try:
-            documents += _load_stream(chunk, offset, budget, *options)
+            found, rest_line = _load_stream(chunk, offset, budget, *options, left)
+            documents += found
+            read += max(1, len(found))  # an empty chunk is a document read too
         except yaml.YAMLError as error:
             errors.append(_describe(error, offset))
-    return LoadedStream(documents, errors, budget[1] if budget else 0)
+            read += 1
+        if rest_line is not None:
+            break
+    return LoadedStream(documents, errors, budget[1] if budget else 0, rest_line)
 
 
 def _load_stream(
@@ -439,11 +454,17 @@ def _load_stream(
     alias_budget: list[int] | None,
     added_limit: int | None = None,
     find_merge_keys: bool = False,
-) -> list[YamlDocument]:
+    max_documents: int | None = None,
+) -> tuple[list[YamlDocument], int | None]:
+    """The documents of ``text`` (at most ``max_documents``), and the line where those left unread start."""
     loader = CatalogLoader(text, alias_budget, added_limit, find_merge_keys)
+    rest_line = None
     try:
         datas = []
         while loader.check_data():
+            if max_documents is not None and len(datas) >= max_documents:
+                rest_line = loader.peek_event().start_mark.line + 1 + line_offset
+                break
             datas.append(loader.get_data())
     finally:
         loader.dispose()
@@ -451,7 +472,7 @@ def _load_stream(
         YamlDocument(line + line_offset, data, merge_line + line_offset if merge_line else None)
         for line, data, merge_line in zip(loader.document_lines, datas, loader.merge_key_lines, strict=True)
         if data is not None
-    ]
+    ], rest_line
 
 
 def split_documents(text: str) -> list[tuple[int, str]]:
@@ -493,7 +514,7 @@ def _describe(error: yaml.YAMLError, line_offset: int) -> YamlError:
     context = getattr(error, "context", None)
     column = f", column {mark.column + 1}" if mark is not None else ""
     detail = f"{problem} ({context})" if context else problem
-    return YamlError(line, f"YAML error: {detail}{column}", isinstance(error, ConstructorError))
+    return YamlError(line, f"YAML error: {detail}{column}")
 
 
 def field_line(text: str, document_line: int, path: tuple[Any, ...]) -> int:

@@ -76,18 +76,15 @@ class GuardrailReport:
 
     Attributes:
         findings: every verdict, in file and document order.
-        problems: what could not be read, one ``FILE:LINE: message`` line each (a file that is not YAML at all, such
-            as a Helm chart's template: kubectl could not apply it either).
         documents: how many documents were checked.
         files: how many files were read.
         unjudged: where a policy could not judge a document (too slow on it, failing on it, lacking a function),
-            or a document was not read though kubectl would apply it (past a budget, a YAML tag idp-tui does not
-            read), one line each. The run stops: a template could otherwise make a policy give up on what it
-            renders, or hide it from the policies.
+            or a file or document could not be read (not YAML, past a budget, a merge key), one line each. The run
+            stops: a template could otherwise make a policy give up on what it renders, or hide it from the
+            policies in a file kubectl reads another way.
     """
 
     findings: tuple[GuardrailFinding, ...] = ()
-    problems: tuple[str, ...] = ()
     documents: int = 0
     files: int = 0
     unjudged: tuple[str, ...] = ()
@@ -113,9 +110,9 @@ class GuardrailReport:
         return bool(self.denials or self.unjudged)
 
     def lines(self) -> list[str]:
-        """Every verdict as ``file:line: DENY policy: message``, then what was not judged, then what could not be
-        read (not yet cleaned: policy authors wrote the messages, so whoever prints them cleans them)."""
-        return [*(str(finding) for finding in self.findings), *self.unjudged, *self.problems]
+        """Every verdict as ``file:line: DENY policy: message``, then what was not judged (not yet cleaned: policy
+        authors wrote the messages, so whoever prints them cleans them)."""
+        return [*(str(finding) for finding in self.findings), *self.unjudged]
 
     def blocked_words(self) -> str:
         """Why the run is blocked: ``2 denied``, ``1 not judged``, or both."""
@@ -146,14 +143,13 @@ class GuardrailReport:
         return f"{why}: {first}{' (and ' + ', '.join(others) + ')' if others else ''}; {NOTHING_CREATED}"
 
     def to_json(self) -> dict[str, Any]:
-        """``{blocked, documents, files, results: [...], unjudged: [...], problems: [...]}``."""
+        """``{blocked, documents, files, results: [...], unjudged: [...]}``."""
         return {
             "blocked": self.blocked,
             "documents": self.documents,
             "files": self.files,
             "results": [finding.to_json() for finding in self.findings],
             "unjudged": list(self.unjudged),
-            "problems": list(self.problems),
         }
 
 

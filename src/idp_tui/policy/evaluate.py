@@ -282,7 +282,7 @@ def read_texts(
             break
         if len(content) > MAX_INPUT_FILE_BYTES:
             too_large = f"not read: larger than {MAX_INPUT_FILE_BYTES // MIB} MiB"
-            reader.problems.append(InputProblem(file, 1, too_large, refused=True))
+            reader.problems.append(InputProblem(file, 1, too_large))
             continue
         reader.parse(file, content)
     return reader.documents, reader.problems

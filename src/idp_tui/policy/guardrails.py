@@ -63,13 +63,12 @@ class PolicyGuardrails:
             GuardrailFinding(r.file, r.line, r.action, r.policy, r.message, r.engine, r.kind, r.name)
             for r in evaluation.results
         )
-        # What idp-tui refused to read (a budget, a YAML tag, a merge key) kubectl would apply unjudged: that blocks
-        # the run; what is not YAML at all is only said.
-        unread = evaluation.input_problems
-        unreadable = tuple(format_input_problem(problem) for problem in unread if not problem.refused)
-        refused = [format_input_problem(problem) for problem in unread if problem.refused]
-        unjudged = (*unjudged_lines(evaluation, policy_set), *refused)
-        return GuardrailReport(findings, unreadable, evaluation.documents, len(files), unjudged)
+        # Whatever could not be read blocks the run, as conftest fails on a file it cannot parse: kubectl reads more
+        # than YAML 1.2 (UTF-16, a JSON stream, text after a bad document, YAML 1.1's merge keys), so a file the
+        # policies could not read may still be applied unjudged.
+        unread = tuple(format_input_problem(problem) for problem in evaluation.input_problems)
+        unjudged = (*unjudged_lines(evaluation, policy_set), *unread)
+        return GuardrailReport(findings, evaluation.documents, len(files), unjudged)
 
 
 def _where(entity: Any) -> tuple[str, int]:

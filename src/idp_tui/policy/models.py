@@ -89,17 +89,11 @@ class PolicyProblem:
 
 @dataclass(frozen=True, slots=True)
 class InputProblem:
-    """A file given for evaluation that could not be read or parsed (only that document or file is lost).
-
-    ``refused``: what was lost is readable elsewhere, and idp-tui refused it (a budget, a YAML tag or repeated key
-    it does not read): kubectl would still apply it unjudged, so a golden path that renders it is blocked. A file
-    that is not YAML at all (a Helm chart's template, a ``tsconfig.json`` with comments) blocks nothing.
-    """
+    """A file given for evaluation that could not be read or parsed (only that document or file is lost)."""
 
     file: str
     line: int
     message: str
-    refused: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -495,7 +495,7 @@ def run_on_texts(
     A task is a file and the engines to run on it (:func:`_file_tasks`), ordered largest first by what the same
     task took before (a golden path's files keep their names from one check to the next), else by the file's size.
     Each answer holds the file's documents (``docs``: index, line, class, kind, name, verdicts, problems) and what
-    could not be read in the file (``input_problems``: line, message, refused).
+    could not be read in the file (``input_problems``: line, message).
     """
     tasks = []
     for position, (name, text) in enumerate(files):

@@ -4,6 +4,8 @@ nothing of the policy engines and only the YAML and JSON readers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from ..bounded_read import MIB
@@ -22,8 +24,9 @@ MAX_ALIAS_NODES = 2_000_000
 # YAML errors said for one file: 10,000 broken documents in each of 100 files made a million lines.
 MAX_ERRORS_PER_FILE = 100
 BACKSTAGE_GROUPS = ("backstage.io/", "scaffolder.backstage.io/")
-# A manifest with a plain `<<` key is not judged: kubectl's reader (YAML 1.1) merges it, so the cluster would get
-# fields no policy saw. A catalog entity keeps it as a key, as Backstage does (YAML 1.2).
+# A document with a `<<` key is not judged: kubectl's reader (YAML 1.1) merges it (a later merge overriding the keys
+# before it), so the cluster would get fields no policy saw. Catalog entities too: merged, a Component can turn
+# into a Deployment.
 MERGE_KEY = (
     "a YAML merge key (<<): kubectl merges it, and idp-tui reads YAML 1.2 (as Backstage does), where it is a plain "
     "key; the policies would not judge what the cluster gets"
@@ -69,7 +72,7 @@ class Reader:
             return False
         others = files_left - 1
         after = f", nor the {others:,} file{'s' if others > 1 else ''} after it" if others else ""
-        self.problems.append(InputProblem(file, 1, f"not read{after}: {why}", refused=True))
+        self.problems.append(InputProblem(file, 1, f"not read{after}: {why}"))
         return True
 
     def parse(self, file: str, content: bytes) -> None:
@@ -86,35 +89,64 @@ class Reader:
         from ..catalog.json_data import JSONDataError, load_json_data
         from ..catalog.yaml_docs import first_documents, load_stream
 
+        room = MAX_DOCUMENTS - len(self.documents)
+        limit = min(MAX_DOCUMENTS_PER_FILE, room)
+        too_many = (
+            f"more than {MAX_DOCUMENTS_PER_FILE:,} documents"
+            if room >= MAX_DOCUMENTS_PER_FILE
+            else f"the files hold {MAX_DOCUMENTS:,} documents here"
+        )
+        file_start = len(self.documents)
         if file.endswith(".json"):
             try:
-                self.documents.append((file, 1, 0, load_json_data(text)))
-                return
+                data = load_json_data(text)
             except JSONDataError:
                 pass  # JSON is YAML: the YAML reader says where and why it breaks (NaN is text there, as in YAML)
-        room = MAX_DOCUMENTS - len(self.documents)
-        text, rest = first_documents(text, min(MAX_DOCUMENTS_PER_FILE, room))
-        loaded = load_stream(text, MAX_ALIAS_NODES - self._alias_nodes, find_merge_keys="<<" in text)
+            else:
+                self._add(file, 1, 0, data, limit, too_many)
+                return
+        text, rest = first_documents(text, limit)
+        aliases_left = MAX_ALIAS_NODES - self._alias_nodes
+        loaded = load_stream(text, aliases_left, find_merge_keys="<<" in text, max_documents=limit)
         self._alias_nodes += loaded.alias_nodes
         parsed, errors = loaded.documents, loaded.errors
         self.problems += [
-            InputProblem(file, error.line, f"invalid YAML: {error.message}", error.refused)
+            InputProblem(file, error.line, f"invalid YAML: {error.message}")
             for error in errors[:MAX_ERRORS_PER_FILE]
         ]
         if len(errors) > MAX_ERRORS_PER_FILE:
             unsaid = errors[MAX_ERRORS_PER_FILE:]
-            refused = any(error.refused for error in unsaid)
             more = f"… and {len(unsaid):,} more YAML errors"
-            self.problems.append(InputProblem(file, unsaid[0].line, more, refused))
+            self.problems.append(InputProblem(file, unsaid[0].line, more))
         for index, document in enumerate(parsed):
-            if document.merge_key_line and document_class(document.data) == "manifest":
-                self.problems.append(InputProblem(file, document.merge_key_line, MERGE_KEY, refused=True))
-            else:
-                self.documents.append((file, document.line, index, document.data))
+            if document.merge_key_line:
+                self.problems.append(InputProblem(file, document.merge_key_line, MERGE_KEY))
+                continue
+            left = limit - (len(self.documents) - file_start)
+            if not self._add(file, document.line, index, document.data, left, too_many):
+                return
+        rest = rest if rest is not None else loaded.rest_line
         if rest is not None:
-            why = (
-                f"more than {MAX_DOCUMENTS_PER_FILE:,} documents"
-                if room >= MAX_DOCUMENTS_PER_FILE
-                else f"the files hold {MAX_DOCUMENTS:,} documents here"
-            )
-            self.problems.append(InputProblem(file, rest, f"{why}: the rest are not read", refused=True))
+            self.problems.append(InputProblem(file, rest, f"{too_many}: the rest are not read"))
+
+    def _add(self, file: str, line: int, index: int, data: Any, left: int, too_many: str) -> bool:
+        """Add a document, or the objects of a List (see :func:`applied`), each one of the file's documents; False,
+        with a problem, when they are more than the ``left`` the file may add."""
+        objects = list(islice(applied(data), left + 1))
+        if len(objects) > left:
+            self.problems.append(InputProblem(file, line, f"{too_many}: the rest are not read"))
+            return False
+        self.documents += [(file, line, index, item) for item in objects]
+        return True
+
+
+def applied(data: Any) -> Iterator[Any]:
+    """What kubectl applies for a document: the objects of a List (``kind: List``, or any kind ending in ``List``
+    with ``items``), in order and Lists within it too, since kubectl applies each item and the API server never
+    sees the List; any other document itself."""
+    kind = data.get("kind") if type(data) is dict else None
+    if type(kind) is str and kind.endswith("List") and type(data.get("items")) is list:
+        for item in data["items"]:
+            yield from applied(item)
+    else:
+        yield data

@@ -336,7 +336,7 @@ _SURROGATE_IN_TEXT = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _read_text(name: str, text: str) -> tuple[list, list]:
-    """A file's documents ``(line, index, kind, name, data)`` and its problems ``[line, message, refused]``, read as
+    """A file's documents ``(line, index, kind, name, data)`` and its problems ``[line, message]``, read as
     idp-tui reads them (``reading.Reader``); lone surrogates in the data are made U+FFFD, as in a request, while the
     kind and name are the ones idp-tui would have read."""
     reader = Reader()
@@ -346,7 +346,7 @@ def _read_text(name: str, text: str) -> tuple[list, list]:
         line = json.dumps([data for *_, data in documents]).encode("ascii")
         cleaned = json.loads(_without_lone_surrogates(line))
         documents = [(*read, data) for (*read, _), data in zip(documents, cleaned, strict=True)]
-    return documents, [[problem.line, problem.message, problem.refused] for problem in reader.problems]
+    return documents, [[problem.line, problem.message] for problem in reader.problems]
 
 
 def _bounded(results: list[list]) -> list[list]:
