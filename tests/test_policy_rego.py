@@ -991,6 +991,30 @@ def test_what_aliases_add_is_budgeted_over_all_the_files_of_a_check(policies):
     assert PolicyGuardrails(lambda: policy_set).check(files).blocked
 
 
+def test_the_entries_of_all_files_of_a_check_are_budgeted(monkeypatch):
+    # 17 files of 8 MiB of `[],` held 47 million lists: 4.7 GB in idp-tui. Every mapping's and sequence's entries
+    # are charged as they are built, YAML and JSON alike (5,000,000 in all; here 10).
+    from idp_tui.policy import reading
+    from idp_tui.policy.evaluate import read_texts
+
+    monkeypatch.setattr(reading, "MAX_ENTRIES", 10)
+    fits = b"kind: Pod\nspec: {x: [1, 2]}\n"  # 5 entries
+    json_past = b'{"kind": "Pod", "items": [1, 2, 3, 4, 5, 6, 7]}'  # 9 more
+    yaml_past = b"kind: Pod\nspec: [1, 2, 3, 4, 5]\n"  # 7 more: refused as it is built
+    documents, problems = read_texts({"a.yaml": fits, "b.json": json_past, "c.yaml": fits})
+    assert [file for file, *_ in documents] == ["a.yaml"]
+    assert [(p.file, p.message) for p in problems] == [
+        ("b.json", "not read: the files read together would hold more than 10 entries"),
+        ("c.yaml", "not read: the files before hold 10 YAML entries already"),
+    ]
+    documents, problems = read_texts({"a.yaml": fits, "c.yaml": yaml_past})
+    assert [file for file, *_ in documents] == ["a.yaml"]
+    assert [(p.file, p.line, p.message) for p in problems] == [
+        ("c.yaml", 2, "invalid YAML: YAML error: the files read together hold more YAML entries than idp-tui reads "
+         "at once, column 7")
+    ]  # fmt: skip
+
+
 def test_a_check_past_its_time_budget_says_the_rest_not_judged_and_leaves_no_policy_out(policies):
     # Each document has its deadline (60 s here); the whole check has its budget (1 s), which is no policy's doing.
     policy_set = policies(

@@ -122,6 +122,16 @@ def _refuse(message: str, node) -> ConstructorError:
     return ConstructorError(None, None, message, node.start_mark)
 
 
+@dataclass(slots=True)
+class SharedBudget:
+    """What several files read together may still add, charged as each document is built: the nodes their aliases
+    add, and the collections' entries. The policies' reader keeps one across a check's files: each file is bounded
+    on its own, but 17 files of 8 MiB of ``[],`` held 47 million lists (4.7 GB)."""
+
+    alias_nodes: int
+    entries: int
+
+
 class CatalogLoader(_BaseLoader):
     """A safe loader with YAML 1.2 core-schema scalars that records where each document starts.
 
@@ -136,13 +146,13 @@ class CatalogLoader(_BaseLoader):
         self,
         stream: str,
         alias_budget: list[int] | None = None,
-        added_limit: int | None = None,
+        shared: SharedBudget | None = None,
         find_merge_keys: bool = False,
     ) -> None:
         super().__init__(stream)
         self.document_lines: list[int] = []
         self.alias_budget = alias_budget
-        self.added_limit = added_limit
+        self.shared = shared
         # With find_merge_keys, the line of each document's first << key (None: it has none), beside
         # document_lines; _merge_key_line is the document being built's.
         self.find_merge_keys = find_merge_keys
@@ -174,12 +184,14 @@ class CatalogLoader(_BaseLoader):
         try:
             if self.alias_budget is not None:
                 total, added = self._expanded_size(node, self.alias_budget[0])
-                if self.added_limit is not None and self.alias_budget[1] + added > self.added_limit:
-                    raise _refuse(
-                        f"its aliases would add more than the {self.added_limit:,} nodes left for aliases "
-                        "among the files read together",
-                        node,
-                    )
+                if self.shared is not None:
+                    if added > self.shared.alias_nodes:
+                        raise _refuse(
+                            f"its aliases would add more than the {self.shared.alias_nodes:,} nodes left for aliases "
+                            "among the files read together",
+                            node,
+                        )
+                    self.shared.alias_nodes -= added
                 self.alias_budget[0] -= total
                 self.alias_budget[1] += added
             self._merge_key_line = None
@@ -257,6 +269,8 @@ class CatalogLoader(_BaseLoader):
             return done
         if depth > limits.MAX_NESTING_DEPTH:
             raise _refuse(f"the document is nested deeper than {limits.MAX_NESTING_DEPTH} levels", node)
+        if self.shared is not None:
+            self._charge(node)
         if kind is MappingNode and tag == _MAP:
             pairs = node.value
             mapping: dict = {}
@@ -317,6 +331,12 @@ class CatalogLoader(_BaseLoader):
             own.add(key)
             mapping[key] = self._build(value_node, built, depth + 1)
         return mapping
+
+    def _charge(self, node) -> None:
+        """Charge a collection's entries to the shared budget before they are built."""
+        self.shared.entries -= len(node.value)
+        if self.shared.entries < 0:
+            raise _refuse("the files read together hold more YAML entries than idp-tui reads at once", node)
 
     def _note_merge_key(self, node) -> None:
         """Remember the document's first ``<<`` key, whatever its style or tag: go-yaml (kubectl's reader) merges a
@@ -406,25 +426,27 @@ def may_alias(text: str) -> bool:
 
 
 def load_stream(
-    text: str, added_limit: int | None = None, *, find_merge_keys: bool = False, max_documents: int | None = None
+    text: str, shared: SharedBudget | None = None, *, find_merge_keys: bool = False, max_documents: int | None = None
 ) -> LoadedStream:
     """:func:`load_documents`, also telling how many nodes the documents' aliases added.
 
     Args:
-        added_limit: the nodes the file's aliases may add, all its documents together (what is left of a budget
-            for several files): a document that would take them past it is refused before it is built.
+        shared: what this file may add, with the others read with it: a document that would take it past is
+            refused before it is built (and what it charged stays charged).
         find_merge_keys: note each document's first ``<<`` key (``YamlDocument.merge_key_line``).
         max_documents: read no more documents than this (``rest_line`` says where the others start). Counted as
             the parser finds them: a line break may be a lone CR, so the documents are more than ``---`` lines.
     """
     aliased = may_alias(text)  # every other file skips the count
     budget = [limits.MAX_EXPANDED_NODES, 0] if aliased else None  # one budget for the whole file
-    options = (added_limit, find_merge_keys)
+    options = (shared, find_merge_keys)
+    left_before = (shared.alias_nodes, shared.entries) if shared is not None else None
     try:
         documents, rest_line = _load_stream(text, 0, budget, *options, max_documents)
         return LoadedStream(documents, [], budget[1] if budget else 0, rest_line)
     except yaml.YAMLError:
-        pass
+        if shared is not None:  # read again below: charged once
+            shared.alias_nodes, shared.entries = left_before
     # Parse document by document, so one broken document does not hide the others.
     documents: list[YamlDocument] = []
     errors: list[YamlError] = []
@@ -452,12 +474,12 @@ def _load_stream(
     text: str,
     line_offset: int,
     alias_budget: list[int] | None,
-    added_limit: int | None = None,
+    shared: SharedBudget | None = None,
     find_merge_keys: bool = False,
     max_documents: int | None = None,
 ) -> tuple[list[YamlDocument], int | None]:
     """The documents of ``text`` (at most ``max_documents``), and the line where those left unread start."""
-    loader = CatalogLoader(text, alias_budget, added_limit, find_merge_keys)
+    loader = CatalogLoader(text, alias_budget, shared, find_merge_keys)
     rest_line = None
     try:
         datas = []

@@ -21,6 +21,9 @@ MAX_DOCUMENTS = 100_000
 # The nodes aliases may add in all the files together: each file may add up to a million, and fifty files of
 # 20 KB each did (14 MB of data each), which kept the workers at their memory cap for minutes.
 MAX_ALIAS_NODES = 2_000_000
+# The entries of every mapping and sequence in all the files together (held until all are judged): 50,000
+# generated manifests hold about 4 million; 8 MiB of `[],` holds 2.8 million lists.
+MAX_ENTRIES = 5_000_000
 # YAML errors said for one file: 10,000 broken documents in each of 100 files made a million lines.
 MAX_ERRORS_PER_FILE = 100
 BACKSTAGE_GROUPS = ("backstage.io/", "scaffolder.backstage.io/")
@@ -54,11 +57,13 @@ class Reader:
     aliases add at most ``MAX_ALIAS_NODES`` nodes, and no file is read once ``time_budget`` is spent."""
 
     def __init__(self, time_budget: TimeBudget | None = None) -> None:
+        from ..catalog.yaml_docs import SharedBudget
+
         self.documents: list[tuple[str, int, int, Any]] = []
         self.problems: list[InputProblem] = []
         self.time_budget = time_budget
         self._bytes = 0
-        self._alias_nodes = 0
+        self._shared = SharedBudget(MAX_ALIAS_NODES, MAX_ENTRIES)
 
     def full(self, file: str, files_left: int) -> bool:
         """Whether a budget is spent; if so, it is said once, at ``file``, the first file not read."""
@@ -66,6 +71,8 @@ class Reader:
             why = f"the files before hold {MAX_DOCUMENTS:,} documents already"
         elif self._bytes >= MAX_INPUT_BYTES:
             why = f"the files before hold {MAX_INPUT_BYTES // MIB:,} MiB already"
+        elif self._shared.entries <= 0:
+            why = f"the files before hold {MAX_ENTRIES:,} YAML entries already"
         elif self.time_budget is not None and self.time_budget.spent:
             why = self.time_budget.words()
         else:
@@ -103,16 +110,21 @@ class Reader:
             except JSONDataError:
                 pass  # JSON is YAML: the YAML reader says where and why it breaks (NaN is text there, as in YAML)
             else:
-                self._add(file, 1, 0, data, limit, too_many)
+                self._shared.entries -= _entries(data)
+                if self._shared.entries < 0:
+                    self.problems.append(
+                        InputProblem(
+                            file, 1, f"not read: the files read together would hold more than {MAX_ENTRIES:,} entries"
+                        )
+                    )
+                else:
+                    self._add(file, 1, 0, data, limit, too_many)
                 return
         text, rest = first_documents(text, limit)
-        aliases_left = MAX_ALIAS_NODES - self._alias_nodes
-        loaded = load_stream(text, aliases_left, find_merge_keys="<<" in text, max_documents=limit)
-        self._alias_nodes += loaded.alias_nodes
+        loaded = load_stream(text, self._shared, find_merge_keys="<<" in text, max_documents=limit)
         parsed, errors = loaded.documents, loaded.errors
         self.problems += [
-            InputProblem(file, error.line, f"invalid YAML: {error.message}")
-            for error in errors[:MAX_ERRORS_PER_FILE]
+            InputProblem(file, error.line, f"invalid YAML: {error.message}") for error in errors[:MAX_ERRORS_PER_FILE]
         ]
         if len(errors) > MAX_ERRORS_PER_FILE:
             unsaid = errors[MAX_ERRORS_PER_FILE:]
@@ -150,3 +162,17 @@ def applied(data: Any) -> Iterator[Any]:
             yield from applied(item)
     else:
         yield data
+
+
+def _entries(data: Any) -> int:
+    """The entries of every mapping and sequence in JSON data (what the YAML reader charges as it builds)."""
+    count, pending = 0, [data]
+    while pending:
+        value = pending.pop()
+        if type(value) is dict:
+            count += len(value)
+            pending += value.values()
+        elif type(value) is list:
+            count += len(value)
+            pending += value
+    return count
