@@ -54,7 +54,8 @@ def kind_and_name(data: Any) -> tuple[str, str]:
 class Reader:
     """The documents of one evaluation's files, read one file after another, and what could not be read; the
     files together hold at most ``MAX_DOCUMENTS`` documents and ``MAX_INPUT_BYTES`` bytes (and one file more), their
-    aliases add at most ``MAX_ALIAS_NODES`` nodes, and no file is read once ``time_budget`` is spent."""
+    aliases add at most ``MAX_ALIAS_NODES`` nodes, their mappings and sequences ``MAX_ENTRIES`` entries, and no file
+    is read once ``time_budget`` is spent."""
 
     def __init__(self, time_budget: TimeBudget | None = None) -> None:
         from ..catalog.yaml_docs import SharedBudget
@@ -110,15 +111,7 @@ class Reader:
             except JSONDataError:
                 pass  # JSON is YAML: the YAML reader says where and why it breaks (NaN is text there, as in YAML)
             else:
-                self._shared.entries -= _entries(data)
-                if self._shared.entries < 0:
-                    self.problems.append(
-                        InputProblem(
-                            file, 1, f"not read: the files read together would hold more than {MAX_ENTRIES:,} entries"
-                        )
-                    )
-                else:
-                    self._add(file, 1, 0, data, limit, too_many)
+                self._add_json(file, data, limit, too_many)
                 return
         text, rest = first_documents(text, limit)
         loaded = load_stream(text, self._shared, find_merge_keys="<<" in text, max_documents=limit)
@@ -140,6 +133,15 @@ class Reader:
         rest = rest if rest is not None else loaded.rest_line
         if rest is not None:
             self.problems.append(InputProblem(file, rest, f"{too_many}: the rest are not read"))
+
+    def _add_json(self, file: str, data: Any, left: int, too_many: str) -> None:
+        """Add a JSON file's document, its entries charged as the YAML reader charges them as it builds."""
+        self._shared.entries -= _entries(data)
+        if self._shared.entries < 0:
+            more = f"not read: the files read together would hold more than {MAX_ENTRIES:,} entries"
+            self.problems.append(InputProblem(file, 1, more))
+        else:
+            self._add(file, 1, 0, data, left, too_many)
 
     def _add(self, file: str, line: int, index: int, data: Any, left: int, too_many: str) -> bool:
         """Add a document, or the objects of a List (see :func:`applied`), each one of the file's documents; False,
