@@ -509,3 +509,19 @@ def test_a_manifest_with_a_yaml_merge_key_is_not_judged_and_fails_the_check(caps
         "merged.yaml:15: a YAML merge key (<<): kubectl merges it, and idp-tui reads YAML 1.2 (as Backstage does), "
         "where it is a plain key; the policies would not judge what the cluster gets"
     ]
+
+
+def test_a_document_the_policies_could_not_read_fails_even_where_the_catalog_only_warns(capsys, files):
+    # The catalog warns of the step's action (idp-tui lacks it) at the very line of the merge key the policies
+    # refuse: the warning fails nothing, so the refusal must be said, and fail the check.
+    (files / "template.yaml").write_text(
+        "apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata: {name: t}\nspec:\n"
+        "  owner: team-a\n  type: service\n  steps:\n"
+        "    - {id: a, name: A, action: 'acme:deploy', <<: {input: {x: 1}}}\n"
+    )
+    status, out, _ = run(capsys, "validate", "--policy", DEMO_POLICIES, "template.yaml")
+    assert status == 1
+    assert [line.split(": ", 1)[1][:40] for line in out.splitlines()] == [
+        "a YAML merge key (<<): kubectl merges it",
+        "template:default/t: warning: action 'acm",
+    ]

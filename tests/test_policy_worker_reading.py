@@ -231,3 +231,23 @@ def test_each_document_of_a_file_a_worker_reads_has_its_own_deadline(policies, t
     assert main.tasks_answered + spare.tasks_answered - answered == 2  # the shared run finished: no fallback
     assert [r.message for r in evaluation.results] == ["busy"] * 10
     assert not evaluation.problems
+
+
+def test_the_documents_of_all_the_files_are_capped_together_when_the_workers_read_them(
+    policies, two_cores, monkeypatch
+):
+    """Each worker reads a file on its own, so the cap on all the files' documents (100,000; here 5) is checked
+    on what they answer: past it, idp-tui reads the files itself, and says where reading stopped."""
+    from idp_tui.policy import reading
+
+    monkeypatch.setattr(reading, "MAX_DOCUMENTS", 5)
+    policy_set = policies(BOTH_ENGINES)
+    items = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [deployment(n) for n in "abc"]}).encode()
+    files = {"one.yaml": items, "two.yaml": items, "three.yaml": items}
+    shared = evaluate_texts(policy_set, files)
+    assert shared.documents == 3
+    assert [(p.file, p.message) for p in shared.input_problems] == [
+        ("two.yaml", "the files hold 5 documents here: the rest are not read"),
+        ("three.yaml", "the files hold 5 documents here: the rest are not read"),
+    ]
+    assert everything(shared) == everything(evaluate_texts(policy_set, files, workers=1))

@@ -233,8 +233,10 @@ def _with_policies(args: argparse.Namespace, output: str) -> int:
     check = CatalogCheck(catalog_paths) if catalog_paths else None
     evaluation, policy_set = _evaluate(args)
     results = [_displayed(result) for result in evaluation.results]
-    # A file both readers could not parse is said once, by the catalog (in Backstage's words).
-    said = {(problem.path, problem.line) for problem, _ in check.findings} if check else set()
+    # A file both readers could not parse is said once, by the catalog (in Backstage's words); only by an error of
+    # its own: a warning at the same line (an action idp-tui lacks) fails nothing.
+    errors = [problem for problem, severity in check.findings if severity == "error"] if check else []
+    said = {(problem.path, problem.line) for problem in errors}
     unread = [
         replace(problem, file=display_path(problem.file))
         for problem in evaluation.input_problems

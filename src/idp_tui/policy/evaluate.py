@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from ..bounded_read import MIB, RefusedRead, read_regular_file, resolves_within
-from . import parallel
+from . import parallel, reading
 from .models import InputProblem, PolicyEvaluation, PolicyProblem, PolicyResult, PolicySet, TimeBudget
 from .parallel import (
     PARALLEL_MIN_DOCUMENTS,
@@ -365,6 +365,8 @@ def _read_by_workers(
             return None
         problems = [*policy_set.problems, *(PolicyProblem(*problem) for problem in runner.exclusions.problems())]
         results, documents, input_problems = _from_file_answers(texts, taken, problems)
+        if documents > reading.MAX_DOCUMENTS:
+            return None  # each worker read each file on its own: read here, the files' documents are capped together
         problems += [PolicyProblem(*problem) for problem in runner.setup_answer.get("problems", ())]
     unique = list(dict.fromkeys(problems))
     return PolicyEvaluation(tuple(results), tuple(unique), tuple(input_problems), documents)

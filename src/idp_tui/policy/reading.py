@@ -4,6 +4,7 @@ nothing of the policy engines and only the YAML and JSON readers."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
@@ -27,6 +28,13 @@ MAX_ENTRIES = 5_000_000
 # YAML errors said for one file: 10,000 broken documents in each of 100 files made a million lines.
 MAX_ERRORS_PER_FILE = 100
 BACKSTAGE_GROUPS = ("backstage.io/", "scaffolder.backstage.io/")
+# kubectl splits a file into documents at every line that starts with `---` and goes on with a comment, even with
+# no space before the `#`; to YAML, `---#` is text (a key, say). Its documents would not be the ones judged.
+_KUBECTL_ONLY_SEPARATOR = re.compile(r"^---#", re.MULTILINE)
+KUBECTL_ONLY_SEPARATOR = (
+    "not read: kubectl starts a new document at this line (---#), YAML does not, so the policies would not judge "
+    "the documents kubectl applies"
+)
 # A document with a `<<` key is not judged: kubectl's reader (YAML 1.1) merges it (a later merge overriding the keys
 # before it), so the cluster would get fields no policy saw. Catalog entities too: merged, a Component can turn
 # into a Deployment.
@@ -113,6 +121,10 @@ class Reader:
             else:
                 self._add_json(file, data, limit, too_many)
                 return
+        if "---#" in text and (split := _KUBECTL_ONLY_SEPARATOR.search(text)):
+            line = text.count("\n", 0, split.start()) + 1
+            self.problems.append(InputProblem(file, line, KUBECTL_ONLY_SEPARATOR))
+            return
         text, rest = first_documents(text, limit)
         loaded = load_stream(text, self._shared, find_merge_keys="<<" in text, max_documents=limit)
         parsed, errors = loaded.documents, loaded.errors
@@ -155,15 +167,24 @@ class Reader:
 
 
 def applied(data: Any) -> Iterator[Any]:
-    """What kubectl applies for a document: the objects of a List (``kind: List``, or any kind ending in ``List``
-    with ``items``), in order and Lists within it too, since kubectl applies each item and the API server never
-    sees the List; any other document itself."""
-    kind = data.get("kind") if type(data) is dict else None
-    if type(kind) is str and kind.endswith("List") and type(data.get("items")) is list:
-        for item in data["items"]:
-            yield from applied(item)
-    else:
+    """What kubectl applies for a document: for an object with ``items`` (a List, whatever its kind: apimachinery's
+    unstructured decoder reads any such object so), its items, each given the List's ``apiVersion`` and its kind
+    less ``List`` where it names none, and Lists within them too; for a catalog entity, the entity too (Backstage
+    reads it); any other document itself."""
+    items = data.get("items") if type(data) is dict else None
+    if type(items) is not list:
         yield data
+        return
+    if document_class(data) == "entity":
+        yield data
+    kind, api_version = data.get("kind"), data.get("apiVersion")
+    for item in items:
+        if type(item) is dict:
+            if not item.get("kind") and type(kind) is str:
+                item = {**item, "kind": kind.removesuffix("List")}
+            if not item.get("apiVersion") and api_version:
+                item = {**item, "apiVersion": api_version}
+        yield from applied(item)
 
 
 def _entries(data: Any) -> int:
