@@ -525,3 +525,11 @@ def test_a_document_the_policies_could_not_read_fails_even_where_the_catalog_onl
         "a YAML merge key (<<): kubectl merges it",
         "template:default/t: warning: action 'acm",
     ]
+
+
+def test_the_time_budget_help_names_the_default(capsys):
+    from idp_tui.policy.models import DEFAULT_TIME_BUDGET
+
+    with pytest.raises(SystemExit):
+        main(["validate", "--help"])
+    assert f"(default {DEFAULT_TIME_BUDGET:g})" in " ".join(capsys.readouterr().out.split())
