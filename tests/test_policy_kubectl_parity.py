@@ -16,6 +16,7 @@ import textwrap
 
 import pytest
 import yaml
+from test_policy_validate import PINNED
 
 from idp_tui.policy import PolicyGuardrails, load_policies
 from idp_tui.resources import demo_catalog_path
@@ -25,30 +26,7 @@ pytestmark = pytest.mark.skipif(
     KUBECTL is None, reason="kubectl is not installed (Debian: apt-get install kubernetes-client, as .ci/run does)"
 )
 
-DEPLOYMENT = {
-    "apiVersion": "apps/v1",
-    "kind": "Deployment",
-    "metadata": {"name": "api", "labels": {"app.kubernetes.io/name": "api", "backstage.io/kubernetes-id": "api"}},
-    "spec": {
-        "replicas": 2,
-        "selector": {"matchLabels": {"app.kubernetes.io/name": "api"}},
-        "template": {
-            "metadata": {"labels": {"app.kubernetes.io/name": "api", "backstage.io/kubernetes-id": "api"}},
-            "spec": {
-                "containers": [
-                    {
-                        "name": "api",
-                        "image": "ghcr.io/myorg/api:1.4.2",
-                        "readinessProbe": {"httpGet": {"path": "/readyz", "port": 8080}},
-                        "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}},
-                        "securityContext": {"runAsNonRoot": True},
-                    }
-                ]
-            },
-        },
-    },
-}
-PINNED = yaml.safe_dump(DEPLOYMENT, sort_keys=False)
+DEPLOYMENT = yaml.safe_load(PINNED)  # a Deployment every demo policy accepts
 LATEST = PINNED.replace("api:1.4.2", "api:latest")
 LATEST_DATA = yaml.safe_load(LATEST)
 KINDLESS = {key: value for key, value in LATEST_DATA.items() if key not in ("kind", "apiVersion")}
