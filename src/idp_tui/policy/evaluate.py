@@ -155,10 +155,10 @@ def evaluate_documents(
         documents: ``(file, line, data)`` each; a file's documents are numbered in the order given.
         namespaces: labels of namespaces not among the documents, by name (for namespace selectors).
         timeout: seconds per document, instead of the policy set's.
-        time_budget: seconds for the whole evaluation, instead of the policy set's.
         workers: worker processes (two by default where there are two cores): a large evaluation (1,000
             documents or more) shares its documents among them; a smaller one runs its engines side by side in
             them once a golden path's check has started the second (see :mod:`idp_tui.policy.parallel`).
+        time_budget: seconds for the whole evaluation, instead of the policy set's.
 
     Returns:
         The verdicts, and the problems (the policy set's, and those met evaluating).
