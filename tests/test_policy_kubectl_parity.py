@@ -48,6 +48,9 @@ HIDING = {
     "later-merge.yaml": PINNED.replace(
         IMAGE_LINE, f"{IMAGE_LINE}{IMAGE_INDENT}!!merge <<: {{image: '{LATEST_IMAGE}'}}\n"
     ),
+    "escaped-merge.yml": PINNED.replace(
+        IMAGE_LINE, f'{IMAGE_LINE}{IMAGE_INDENT}! "\\x3c\\x3c": {{image: {LATEST_IMAGE}}}\n'
+    ),
     "json-stream.json": json.dumps(LATEST_DATA) + "\n" + json.dumps(LATEST_DATA),
     "utf16.yaml": LATEST,  # written as UTF-16 below
     "binary-tag.yaml": LATEST.replace("  name: api\n", "  name: api\n  annotations: {a: !!binary aGk=}\n", 1),

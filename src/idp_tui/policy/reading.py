@@ -126,7 +126,7 @@ class Reader:
             self.problems.append(InputProblem(file, line, KUBECTL_ONLY_SEPARATOR))
             return
         text, rest = first_documents(text, limit)
-        loaded = load_stream(text, self._shared, find_merge_keys="<<" in text, max_documents=limit)
+        loaded = load_stream(text, self._shared, find_merge_keys=True, max_documents=limit)
         parsed, errors = loaded.documents, loaded.errors
         self.problems += [
             InputProblem(file, error.line, f"invalid YAML: {error.message}") for error in errors[:MAX_ERRORS_PER_FILE]
