@@ -98,3 +98,21 @@ def test_a_pinned_deployment_passes_both(guardrails, tmp_path):
     assert kubectl_images(path) == ["ghcr.io/myorg/api:1.4.2"]
     report = guardrails.check({"k8s/pinned.yaml": PINNED.encode()})
     assert not report.blocked and report.documents == 1
+
+
+@pytest.mark.parametrize(("written", "kubectl_reads"), [("0_1", 1), ("010", 8), ("0b1", 1)])
+def test_a_number_kubectl_reads_otherwise_blocks_the_run(written, kubectl_reads, guardrails, tmp_path):
+    # YAML 1.1 (kubectl) reads these plain scalars as other numbers than YAML 1.2 does (text, or ten): a rule on
+    # replicas would judge another value than the cluster gets.
+    manifest = PINNED.replace("replicas: 2", f"replicas: {written}")
+    path = tmp_path / "replicas.yaml"
+    path.write_text(manifest)
+    read = subprocess.run(
+        [KUBECTL, "label", "--local", "-f", str(path), "-o", "json", "checked=yes"], capture_output=True, text=True
+    )
+    assert json.loads(read.stdout)["spec"]["replicas"] == kubectl_reads
+    report = guardrails.check({"k8s/replicas.yaml": manifest.encode()})
+    assert report.blocked and report.unjudged == (
+        f"k8s/replicas.yaml:1: not judged: kubectl reads {written} as YAML 1.1 does (a boolean, or another number), "
+        "idp-tui as YAML 1.2 does, like Backstage; quote it, or write true, false or a plain number",
+    )

@@ -888,12 +888,17 @@ def test_a_golden_path_file_using_a_yaml_merge_key_is_blocked(policies):
         "later.yaml:4",
         "entity.yaml:3",
     ]
-    # `<<` in a value or a block scalar is no merge key.
+    # `<<` in a value or a block scalar is no merge key. Nor do YAML 1.1's words stop anything as keys (a
+    # workflow's `on:`), quoted, or in a catalog entity (Backstage reads YAML 1.2).
     plain = {
         "ok.yaml": b"kind: Pod\nspec: {image: 'nginx:1', note: 'cat <<EOF'}\n",
         "script.yaml": b"kind: ConfigMap\ndata:\n  run.sh: |\n    <<: not a key\n",
+        "ci.yaml": b"name: ci\non: [push]\njobs: {build: {runs-on: ubuntu-latest}}\n",
+        "quoted.yaml": b"kind: Pod\nspec: {hostNetwork: 'yes', replicas: '010'}\n",
+        "entity.yaml": b"apiVersion: backstage.io/v1alpha1\nkind: Component\nspec: {x: yes}\n",
     }
-    assert guardrails.check(plain) == GuardrailReport((), 2, 2)
+    assert guardrails.check(plain) == GuardrailReport((), 5, 5)
+    assert guardrails.check({"pod.yaml": b"kind: Pod\nspec: {hostNetwork: yes}\n"}).blocked
 
 
 LATEST_RULE = 'package main\nimport rego.v1\ndeny contains "latest" if endswith(input.spec.image, ":latest")\n'

@@ -158,6 +158,9 @@ class CatalogLoader(_BaseLoader):
         self.find_merge_keys = find_merge_keys
         self.merge_key_lines: list[int | None] = []
         self._merge_key_line: int | None = None
+        # Beside them (KubectlViewLoader), each document's first plain scalar YAML 1.1 reads otherwise.
+        self.yaml11_scalars: list[str | None] = []
+        self._yaml11_scalar: str | None = None
 
     def resolve(self, kind, value, implicit):
         """A node's tag: core-schema for a plain scalar, ``str`` for a quoted one, ``seq`` or ``map`` otherwise.
@@ -197,6 +200,9 @@ class CatalogLoader(_BaseLoader):
             self._merge_key_line = None
             data = self._build(node, {})
             self.merge_key_lines.append(self._merge_key_line)
+            # The composer resolved this document's scalars before it is built: what was noted is its own.
+            self.yaml11_scalars.append(self._yaml11_scalar)
+            self._yaml11_scalar = None
             return data
         except RecursionError:
             raise _refuse("the document is nested too deeply", node) from None
@@ -382,6 +388,64 @@ class CatalogLoader(_BaseLoader):
 for _tag, _regexp, _firsts in _CORE_SCHEMA:
     CatalogLoader.add_implicit_resolver(_tag, _regexp, list(_firsts))
 
+# Plain scalars that kubectl's reader (go-yaml v2, YAML 1.1) resolves otherwise than YAML 1.2's core schema: its
+# booleans (`yes`, `off`, `y`...), which are text here, and numbers with underscores, binary (`0b1`) or a leading
+# zero (`010` is eight), which are text here or another number.
+_YAML11_WORDS = frozenset(
+    {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"}
+)
+_YAML11_NUMBER = re.compile(
+    r"[-+]?(?:0b[01_]+|0[0-7_]+|0x[0-9a-fA-F]*_[0-9a-fA-F_]*|[0-9.]*_[0-9_.]*(?:[eE][-+]?[0-9]+)?)"
+)
+
+
+def _yaml11_otherwise(value: str) -> bool:
+    """Whether YAML 1.1 resolves this plain scalar to another value than YAML 1.2's core schema does."""
+    return value in _YAML11_WORDS or (value[:1] in _NUMBER_STARTS and _YAML11_NUMBER.fullmatch(value) is not None)
+
+
+class KubectlViewLoader(CatalogLoader):
+    """:class:`CatalogLoader` that also notes, per document, what kubectl would read otherwise: the first ``<<``
+    key (``merge_key_lines``) and the first plain scalar value YAML 1.1 resolves to another value
+    (``yaml11_scalars``). A key is not one: an unknown field is dropped by the API server either way, and a
+    workflow's ``on:`` key is everywhere. The catalog's loader is left as it is: ``resolve`` runs for every node."""
+
+    def __init__(self, stream: str, alias_budget: list[int] | None = None, shared: SharedBudget | None = None) -> None:
+        super().__init__(stream, alias_budget, shared, find_merge_keys=True)
+        self._maybe_yaml11 = False
+
+    def resolve(self, kind, value, implicit):
+        if kind is ScalarNode and implicit[0] and not self._maybe_yaml11 and _yaml11_otherwise(value):
+            self._maybe_yaml11 = True  # a key or a value: construct_document looks which
+        return super().resolve(kind, value, implicit)
+
+    def construct_document(self, node):
+        if self._maybe_yaml11:
+            self._maybe_yaml11 = False
+            self._yaml11_scalar = _first_yaml11_value(node)
+        return super().construct_document(node)
+
+
+def _first_yaml11_value(root) -> str | None:
+    """The first plain scalar under ``root``, other than a mapping's key, that YAML 1.1 reads otherwise."""
+    pending, seen = [root], set()
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:  # an alias: the same node again
+            continue
+        seen.add(id(node))
+        if node.__class__ is ScalarNode:
+            if not node.style and _yaml11_otherwise(node.value):
+                return node.value
+        elif node.__class__ is MappingNode:
+            pending += [value for _, value in reversed(node.value)]
+        else:
+            pending += reversed(node.value)
+    return None
+
+
+_NUMBER_STARTS = frozenset("+-.0123456789")
+
 
 @dataclass(frozen=True, slots=True)
 class YamlDocument:
@@ -391,6 +455,7 @@ class YamlDocument:
     line: int
     data: Any
     merge_key_line: int | None = None
+    yaml11_scalar: str | None = None  # the first plain scalar YAML 1.1 reads otherwise (see KubectlViewLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,20 +491,21 @@ def may_alias(text: str) -> bool:
 
 
 def load_stream(
-    text: str, shared: SharedBudget | None = None, *, find_merge_keys: bool = False, max_documents: int | None = None
+    text: str, shared: SharedBudget | None = None, *, kubectl_view: bool = False, max_documents: int | None = None
 ) -> LoadedStream:
     """:func:`load_documents`, also telling how many nodes the documents' aliases added.
 
     Args:
         shared: what this file may add, with the others read with it: a document that would take it past is
             refused before it is built (and what it charged stays charged).
-        find_merge_keys: note each document's first ``<<`` key (``YamlDocument.merge_key_line``).
+        kubectl_view: note what kubectl's YAML 1.1 reader reads otherwise in each document (``merge_key_line``,
+            ``yaml11_scalar``; see :class:`KubectlViewLoader`).
         max_documents: read no more documents than this (``rest_line`` says where the others start). Counted as
             the parser finds them: a line break may be a lone CR, so the documents are more than ``---`` lines.
     """
     aliased = may_alias(text)  # every other file skips the count
     budget = [limits.MAX_EXPANDED_NODES, 0] if aliased else None  # one budget for the whole file
-    options = (shared, find_merge_keys)
+    options = (shared, kubectl_view)
     left_before = (shared.alias_nodes, shared.entries) if shared is not None else None
     try:
         documents, rest_line = _load_stream(text, 0, budget, *options, max_documents)
@@ -475,11 +541,11 @@ def _load_stream(
     line_offset: int,
     alias_budget: list[int] | None,
     shared: SharedBudget | None = None,
-    find_merge_keys: bool = False,
+    kubectl_view: bool = False,
     max_documents: int | None = None,
 ) -> tuple[list[YamlDocument], int | None]:
     """The documents of ``text`` (at most ``max_documents``), and the line where those left unread start."""
-    loader = CatalogLoader(text, alias_budget, shared, find_merge_keys)
+    loader = (KubectlViewLoader if kubectl_view else CatalogLoader)(text, alias_budget, shared)
     rest_line = None
     try:
         datas = []
@@ -490,9 +556,10 @@ def _load_stream(
             datas.append(loader.get_data())
     finally:
         loader.dispose()
+    noted = zip(loader.document_lines, datas, loader.merge_key_lines, loader.yaml11_scalars, strict=True)
     return [
-        YamlDocument(line + line_offset, data, merge_line + line_offset if merge_line else None)
-        for line, data, merge_line in zip(loader.document_lines, datas, loader.merge_key_lines, strict=True)
+        YamlDocument(line + line_offset, data, merge_line + line_offset if merge_line else None, scalar)
+        for line, data, merge_line, scalar in noted
         if data is not None
     ], rest_line
 

@@ -10,6 +10,7 @@ from itertools import islice
 from typing import Any
 
 from ..bounded_read import MIB
+from ..safe_text import clean
 from .models import InputProblem, TimeBudget
 
 # A rendered Helm chart holds hundreds of documents; 8 MB of one-line documents is 900,000 (135 s, 1.1 GB).
@@ -57,6 +58,14 @@ def kind_and_name(data: Any) -> tuple[str, str]:
     metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     name = metadata.get("name") if isinstance(metadata.get("name"), str) else ""
     return kind, name
+
+
+def yaml11_words(scalar: str) -> str:
+    """Why a manifest holding ``scalar`` (plain, read otherwise by YAML 1.1) is not judged."""
+    return (
+        f"not judged: kubectl reads {clean(scalar[:40], one_line=True)} as YAML 1.1 does (a boolean, or another "
+        "number), idp-tui as YAML 1.2 does, like Backstage; quote it, or write true, false or a plain number"
+    )
 
 
 class Reader:
@@ -126,7 +135,7 @@ class Reader:
             self.problems.append(InputProblem(file, line, KUBECTL_ONLY_SEPARATOR))
             return
         text, rest = first_documents(text, limit)
-        loaded = load_stream(text, self._shared, find_merge_keys=True, max_documents=limit)
+        loaded = load_stream(text, self._shared, kubectl_view=True, max_documents=limit)
         parsed, errors = loaded.documents, loaded.errors
         self.problems += [
             InputProblem(file, error.line, f"invalid YAML: {error.message}") for error in errors[:MAX_ERRORS_PER_FILE]
@@ -138,6 +147,9 @@ class Reader:
         for index, document in enumerate(parsed):
             if document.merge_key_line:
                 self.problems.append(InputProblem(file, document.merge_key_line, MERGE_KEY))
+                continue
+            if document.yaml11_scalar is not None and document_class(document.data) == "manifest":
+                self.problems.append(InputProblem(file, document.line, yaml11_words(document.yaml11_scalar)))
                 continue
             left = limit - (len(self.documents) - file_start)
             if not self._add(file, document.line, index, document.data, left, too_many):
