@@ -141,26 +141,17 @@ class CatalogLoader(_BaseLoader):
     """
 
     yaml_implicit_resolvers: dict = {}
+    find_merge_keys = False  # KubectlViewLoader's: the building below notes each document's first << key
 
-    def __init__(
-        self,
-        stream: str,
-        alias_budget: list[int] | None = None,
-        shared: SharedBudget | None = None,
-        find_merge_keys: bool = False,
-    ) -> None:
+    def __init__(self, stream: str, alias_budget: list[int] | None = None, shared: SharedBudget | None = None) -> None:
         super().__init__(stream)
         self.document_lines: list[int] = []
         self.alias_budget = alias_budget
         self.shared = shared
         # With find_merge_keys, the line of each document's first << key (None: it has none), beside
         # document_lines; _merge_key_line is the document being built's.
-        self.find_merge_keys = find_merge_keys
         self.merge_key_lines: list[int | None] = []
         self._merge_key_line: int | None = None
-        # Beside them (KubectlViewLoader), each document's first plain scalar YAML 1.1 reads otherwise.
-        self.yaml11_scalars: list[str | None] = []
-        self._yaml11_scalar: str | None = None
 
     def resolve(self, kind, value, implicit):
         """A node's tag: core-schema for a plain scalar, ``str`` for a quoted one, ``seq`` or ``map`` otherwise.
@@ -200,9 +191,6 @@ class CatalogLoader(_BaseLoader):
             self._merge_key_line = None
             data = self._build(node, {})
             self.merge_key_lines.append(self._merge_key_line)
-            # The composer resolved this document's scalars before it is built: what was noted is its own.
-            self.yaml11_scalars.append(self._yaml11_scalar)
-            self._yaml11_scalar = None
             return data
         except RecursionError:
             raise _refuse("the document is nested too deeply", node) from None
@@ -394,6 +382,7 @@ for _tag, _regexp, _firsts in _CORE_SCHEMA:
 _YAML11_WORDS = frozenset(
     {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"}
 )
+_NUMBER_STARTS = frozenset("+-.0123456789")
 _YAML11_NUMBER = re.compile(
     r"[-+]?(?:0b[01_]+|0[0-7_]+|0x[0-9a-fA-F]*_[0-9a-fA-F_]*|[0-9.]*_[0-9_.]*(?:[eE][-+]?[0-9]+)?)"
 )
@@ -410,8 +399,11 @@ class KubectlViewLoader(CatalogLoader):
     (``yaml11_scalars``). A key is not one: an unknown field is dropped by the API server either way, and a
     workflow's ``on:`` key is everywhere. The catalog's loader is left as it is: ``resolve`` runs for every node."""
 
+    find_merge_keys = True
+
     def __init__(self, stream: str, alias_budget: list[int] | None = None, shared: SharedBudget | None = None) -> None:
-        super().__init__(stream, alias_budget, shared, find_merge_keys=True)
+        super().__init__(stream, alias_budget, shared)
+        self.yaml11_scalars: list[str | None] = []  # beside document_lines
         self._maybe_yaml11 = False
 
     def resolve(self, kind, value, implicit):
@@ -420,10 +412,12 @@ class KubectlViewLoader(CatalogLoader):
         return super().resolve(kind, value, implicit)
 
     def construct_document(self, node):
-        if self._maybe_yaml11:
-            self._maybe_yaml11 = False
-            self._yaml11_scalar = _first_yaml11_value(node)
-        return super().construct_document(node)
+        # The composer resolved this document's scalars before it is built: what was noted is its own.
+        scalar = _first_yaml11_value(node) if self._maybe_yaml11 else None
+        self._maybe_yaml11 = False
+        data = super().construct_document(node)
+        self.yaml11_scalars.append(scalar)
+        return data
 
 
 def _first_yaml11_value(root) -> str | None:
@@ -442,9 +436,6 @@ def _first_yaml11_value(root) -> str | None:
         else:
             pending += reversed(node.value)
     return None
-
-
-_NUMBER_STARTS = frozenset("+-.0123456789")
 
 
 @dataclass(frozen=True, slots=True)
@@ -556,7 +547,8 @@ def _load_stream(
             datas.append(loader.get_data())
     finally:
         loader.dispose()
-    noted = zip(loader.document_lines, datas, loader.merge_key_lines, loader.yaml11_scalars, strict=True)
+    scalars = loader.yaml11_scalars if kubectl_view else [None] * len(datas)
+    noted = zip(loader.document_lines, datas, loader.merge_key_lines, scalars, strict=True)
     return [
         YamlDocument(line + line_offset, data, merge_line + line_offset if merge_line else None, scalar)
         for line, data, merge_line, scalar in noted
