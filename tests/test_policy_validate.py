@@ -203,6 +203,19 @@ def test_an_unreadable_manifest_fails_validation_and_is_said_once(capsys, files)
     ]
 
 
+def test_a_document_of_too_many_nodes_is_refused_at_its_line_and_the_other_files_are_judged(capsys, files):
+    """Composed whole, 8 MiB of ``{a,a,…}`` took 2.7 GB and two minutes in the reader: a document is refused once
+    it holds more than ``limits.MAX_DOCUMENT_NODES`` nodes (here a list of 500,001 numbers, 1 MB)."""
+    (files / "huge.yaml").write_text("kind: ConfigMap\n---\ndata: [" + "0," * 500_000 + "0]\n")
+    status, out, err = run(capsys, "validate", "--policy", DEMO_POLICIES, "--json", "huge.yaml", "latest.yaml")
+    assert status == 1
+    assert (
+        "huge.yaml:2: invalid YAML: YAML error: the document holds more than 500,000 values, lists and maps: "
+        "idp-tui reads no larger document"
+    ) in err
+    assert {(result["file"], result["action"]) for result in json.loads(out)} == {("latest.yaml", "deny")}
+
+
 def test_hostile_strings_reach_both_engines_as_written_and_leave_every_policy_standing(capsys, files):
     """A quote, a newline and a lone surrogate (which a JSON file can hold and UTF-8 cannot) in a manifest: each
     engine judges it (the surrogate as U+FFFD, as Kubernetes' JSON decoder reads it), the JSON output stays

@@ -27,6 +27,12 @@ MAX_INCLUDED_BYTES_PER_CATALOG = 256 * MIB
 # a string counts one node per 16 characters, so an alias of a long string weighs what it prints).
 MAX_EXPANDED_NODES = 1_000_000
 
+# The nodes (scalars, sequences and mappings) one YAML document may hold, counted as libyaml composes it:
+# composing holds every node of a document at once (about 340 bytes each) before anything can judge it, and an
+# 8 MiB file of `{a,a,…}` took 2.7 GB and two minutes before its duplicate key was found. A Kubernetes object
+# fits in etcd's 1.5 MiB; the ones people write hold a few thousand nodes.
+MAX_DOCUMENT_NODES = 500_000
+
 # The nodes aliases may add over a whole catalog (many files each just under the file's budget must not add
 # up to a print of gigabytes). Merge keys sharing a few fields per entity stay far below it.
 MAX_ALIAS_NODES_PER_CATALOG = 2_000_000

@@ -17,8 +17,9 @@ merges (that package does it too): its own keys win, then the sources in the ord
 A catalog is written by other people, and what is read must print as JSON: the loader accepts only what JSON
 holds (string keys, finite numbers, integers JSON carries exactly, no cycles, at most
 ``limits.MAX_NESTING_DEPTH`` levels) and refuses any other tag (``!!binary``, ``!!timestamp``, ``!!set``...),
-duplicate keys (as Backstage's parser does) and documents whose aliases would expand beyond
-``limits.MAX_EXPANDED_NODES``. Each refusal is a YAML error at its line that costs only its own document.
+duplicate keys (as Backstage's parser does), documents whose aliases would expand beyond
+``limits.MAX_EXPANDED_NODES`` and documents of more than ``limits.MAX_DOCUMENT_NODES`` nodes (refused as they are
+composed). Each refusal is a YAML error at its line that costs only its own document.
 """
 
 from __future__ import annotations
@@ -152,12 +153,23 @@ class CatalogLoader(_BaseLoader):
         # document_lines; _merge_key_line is the document being built's.
         self.merge_key_lines: list[int | None] = []
         self._merge_key_line: int | None = None
+        self._nodes_left = limits.MAX_DOCUMENT_NODES  # in the document being composed (see resolve)
 
     def resolve(self, kind, value, implicit):
         """A node's tag: core-schema for a plain scalar, ``str`` for a quoted one, ``seq`` or ``map`` otherwise.
 
-        The composer calls it for every node, so it is kept short.
+        The composer calls it for every node, so it is kept short; it also counts the document's nodes, so a
+        document past ``limits.MAX_DOCUMENT_NODES`` is refused while it is composed, not once it is whole.
+
+        Raises:
+            yaml.YAMLError: the document holds more nodes than that.
         """
+        self._nodes_left -= 1
+        if self._nodes_left < 0:
+            raise yaml.YAMLError(
+                f"the document holds more than {limits.MAX_DOCUMENT_NODES:,} values, lists and maps: idp-tui "
+                "reads no larger document"
+            )
         if kind is ScalarNode:
             if implicit[0]:
                 if value == "":
@@ -175,6 +187,7 @@ class CatalogLoader(_BaseLoader):
             ConstructorError: its aliases expand past the budget, or it is nested too deeply.
         """
         self.document_lines.append(node.start_mark.line + 1)
+        self._nodes_left = limits.MAX_DOCUMENT_NODES  # the next document's count starts here
         try:
             if self.alias_budget is not None:
                 total, added = self._expanded_size(node, self.alias_budget[0])
