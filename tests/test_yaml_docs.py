@@ -89,3 +89,6 @@ def test_a_document_of_too_many_nodes_is_refused_while_it_is_composed_and_costs_
     ]
     # Refused at its 51st node, in the stream and again in its own chunk: not after its 10,001 nodes.
     assert len(composed) < 250
+    composed.clear()
+    assert load_documents(past_it) == ([], [yaml_docs.YamlError(1, errors[0].message)])
+    assert len(composed) == 51  # a file of one document is not read a second time for the same error

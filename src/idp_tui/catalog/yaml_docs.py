@@ -514,16 +514,19 @@ def load_stream(
     try:
         documents, rest_line = _load_stream(text, 0, budget, *options, max_documents)
         return LoadedStream(documents, [], budget[1] if budget else 0, rest_line)
-    except yaml.YAMLError:
+    except yaml.YAMLError as error:
         if shared is not None:  # read again below: charged once
             shared.alias_nodes, shared.entries = left_before
+        chunks = split_documents(text)
+        if len(chunks) == 1:  # one document: reading it again would only meet the same error, as slowly
+            return LoadedStream([], [_describe(error, 0)])
     # Parse document by document, so one broken document does not hide the others.
     documents: list[YamlDocument] = []
     errors: list[YamlError] = []
     budget = [limits.MAX_EXPANDED_NODES, 0] if aliased else None
     rest_line = None
     read = 0
-    for offset, chunk in split_documents(text):
+    for offset, chunk in chunks:
         left = None if max_documents is None else max_documents - read
         if left is not None and left <= 0:
             rest_line = offset + 1
