@@ -10,6 +10,7 @@ no cluster); wherever it finds that image, the guardrails must block the run.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import textwrap
@@ -44,6 +45,9 @@ HIDING = {
     "items.json": json.dumps({**DEPLOYMENT, "items": [KINDLESS]}),
     "comment-separator.yaml": "# c\n---#:\n" + INDENTED,
     "separator-after.yaml": PINNED + "---#:\n" + INDENTED,
+    # Go's TrimSpace takes U+00A0 and U+3000 for spaces before the comment, YAML does not: a key to it.
+    "nbsp-separator.yaml": PINNED + "---\u00a0#:\n" + INDENTED,
+    "ideographic-space-separator.yaml": "# c\n---\u3000#:\n" + INDENTED,
     "merge.yaml": PINNED.replace("image: ghcr.io/myorg/api:1.4.2", "<<: {image: 'ghcr.io/myorg/api:latest'}"),
     "later-merge.yaml": PINNED.replace(
         IMAGE_LINE, f"{IMAGE_LINE}{IMAGE_INDENT}!!merge <<: {{image: '{LATEST_IMAGE}'}}\n"
@@ -58,21 +62,38 @@ HIDING = {
 
 
 def kubectl_images(path) -> list[str]:
-    """The container images of the Deployments kubectl reads from ``path`` (none when it cannot read it)."""
+    """The container images of the Deployments kubectl reads from ``path``.
+
+    As JSON: ``label -o yaml`` prints several objects with no ``---`` between them, so a YAML reader sees one mapping
+    whose repeated keys keep the last object's. What kubectl printed before it stopped at a broken document counts
+    too: ``apply`` applies those objects.
+    """
     read = subprocess.run(
-        [KUBECTL, "label", "--local", "-f", str(path), "-o", "yaml", "checked=yes"],
+        [KUBECTL, "label", "--local", "-f", str(path), "-o", "json", "checked=yes"],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    if read.returncode != 0:
-        return []
     return [
-        container["image"]
-        for item in yaml.safe_load_all(read.stdout)  # one document per object read
-        if item and item.get("kind") == "Deployment"
-        for container in item["spec"]["template"]["spec"]["containers"]
+        container.get("image", "")
+        for item in json_stream(read.stdout)
+        if isinstance(item, dict) and item.get("kind") == "Deployment"
+        for container in item.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
     ]
+
+
+def json_stream(text: str) -> list:
+    """The JSON values written one after another in ``text`` (kubectl prints one per object, and no list)."""
+    decoder, values = json.JSONDecoder(), []
+    position = _SPACE.match(text).end()
+    while position < len(text):
+        value, position = decoder.raw_decode(text, position)
+        values.append(value)
+        position = _SPACE.match(text, position).end()
+    return values
+
+
+_SPACE = re.compile(r"\s*")
 
 
 @pytest.fixture(scope="module")

@@ -29,12 +29,19 @@ MAX_ENTRIES = 5_000_000
 # YAML errors said for one file: 10,000 broken documents in each of 100 files made a million lines.
 MAX_ERRORS_PER_FILE = 100
 BACKSTAGE_GROUPS = ("backstage.io/", "scaffolder.backstage.io/")
-# kubectl splits a file into documents at every line that starts with `---` and goes on with a comment, even with
-# no space before the `#`; to YAML, `---#` is text (a key, say). Its documents would not be the ones judged.
-_KUBECTL_ONLY_SEPARATOR = re.compile(r"^---#", re.MULTILINE)
+# kubectl splits a file into documents at every line that starts with `---` and goes on, once Go's TrimSpace has
+# taken off what Go calls space (Unicode's too: U+00A0, U+3000…), with nothing or a comment. YAML starts a document
+# only where `---` is followed by a space, a tab or the line's end, and reads a comment only after a space or tab:
+# to it, `---#` and `---\u00a0#:` are text (a key whose value can be a whole indented Deployment, say). The
+# documents of such a file would not be the ones judged.
+_DOCUMENT_MARKER_LINE = re.compile(r"^---([^\n]*)", re.MULTILINE)
+_GO_SPACE = (  # unicode.IsSpace: Latin-1's, then Unicode's White_Space
+    "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+)
+_YAML_SEPARATOR_REST = re.compile(r"(?:[ \t]+(?:#.*)?)?\r?")  # what may follow `---` for YAML to start a document
 KUBECTL_ONLY_SEPARATOR = (
-    "not read: kubectl starts a new document at this line (---#), YAML does not, so the policies would not judge "
-    "the documents kubectl applies"
+    "not read: kubectl starts a new document at this line (--- and a comment, or spaces YAML does not take for "
+    "spaces), YAML does not, so the policies would not judge the documents kubectl applies"
 )
 # A document with a `<<` key is not judged: kubectl's reader (YAML 1.1) merges it (a later merge overriding the keys
 # before it), so the cluster would get fields no policy saw. Catalog entities too: merged, a Component can turn
@@ -66,6 +73,19 @@ def yaml11_words(scalar: str) -> str:
         f"not judged: kubectl reads {clean(scalar[:40], one_line=True)} as YAML 1.1 does (a boolean, or another "
         "number), idp-tui as YAML 1.2 does, like Backstage; quote it, or write true, false or a plain number"
     )
+
+
+def kubectl_only_separator(text: str) -> int | None:
+    """Where the first line starts that kubectl takes for a document separator and YAML does not (see
+    :data:`KUBECTL_ONLY_SEPARATOR`); None when there is none."""
+    if "---" not in text:
+        return None
+    for line in _DOCUMENT_MARKER_LINE.finditer(text):
+        rest = line.group(1)
+        trimmed = rest.lstrip(_GO_SPACE)
+        if (not trimmed or trimmed.startswith("#")) and not _YAML_SEPARATOR_REST.fullmatch(rest):
+            return line.start()
+    return None
 
 
 class Reader:
@@ -130,8 +150,9 @@ class Reader:
             else:
                 self._add_json(file, data, limit, too_many)
                 return
-        if "---#" in text and (split := _KUBECTL_ONLY_SEPARATOR.search(text)):
-            line = text.count("\n", 0, split.start()) + 1
+        split = kubectl_only_separator(text)
+        if split is not None:
+            line = text.count("\n", 0, split) + 1
             self.problems.append(InputProblem(file, line, KUBECTL_ONLY_SEPARATOR))
             return
         text, rest = first_documents(text, limit)
