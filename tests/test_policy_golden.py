@@ -17,13 +17,16 @@ from pathlib import Path
 import pytest
 import yaml
 from scaffolder_server import TEMPLATES_DIR, ScaffolderServer
+from test_policy_validate import LATEST
 
 from idp_tui.catalog.entity import Entity, SourceLocation
 from idp_tui.catalog.model import Catalog
 from idp_tui.cli import main
 from idp_tui.golden.forms import build_form, initial_values
+from idp_tui.golden.guardrails import check_guardrails
 from idp_tui.golden.runner import NOT_APPLIED
 from idp_tui.golden.template import Template, templates_in
+from idp_tui.policy import PolicyGuardrails, load_policies
 from idp_tui.resources import demo_catalog_path
 from idp_tui.session import Session
 
@@ -247,6 +250,21 @@ deny_unpinned_action contains sprintf("%s: pin the action to a commit", [step.us
         "commit" in out.splitlines()
     )
     assert "Blocked by policy: .github/workflows/ci.yaml:1" in err
+
+
+def test_a_manifest_whose_suffix_is_in_capitals_is_judged_too():
+    """kubectl applies a file it is named whatever its suffix: a template's ``k8s/deployment.YAML`` is a manifest
+    like any other, not a file the guardrails may skip."""
+    policy_set = load_policies([demo_catalog_path() / "policies"])
+    said: list[str] = []
+    try:
+        files = {"k8s/deployment.YAML": LATEST.encode(), "src/main.py": b"print('hi')\n"}
+        report = check_guardrails(PolicyGuardrails(lambda: policy_set), files, said.append)
+    finally:
+        policy_set.close()
+    assert report.blocked
+    assert {finding.file for finding in report.findings} == {"k8s/deployment.YAML"}
+    assert said[0] == "Checking 1 YAML and JSON files against the policies"
 
 
 # -- profiles ----------------------------------------------------------------------------------------------------------

@@ -216,6 +216,14 @@ def test_a_document_of_too_many_nodes_is_refused_at_its_line_and_the_other_files
     assert {(result["file"], result["action"]) for result in json.loads(out)} == {("latest.yaml", "deny")}
 
 
+def test_manifests_in_a_folder_are_found_whatever_the_case_of_their_suffix(capsys, files):
+    (files / "k8s").mkdir()
+    (files / "k8s" / "deployment.YAML").write_text(LATEST)
+    status, out, _ = run(capsys, "validate", "--policy", DEMO_POLICIES, "--json", "k8s")
+    assert status == 1
+    assert {(result["file"], result["action"]) for result in json.loads(out)} == {("k8s/deployment.YAML", "deny")}
+
+
 def test_hostile_strings_reach_both_engines_as_written_and_leave_every_policy_standing(capsys, files):
     """A quote, a newline and a lone surrogate (which a JSON file can hold and UTF-8 cannot) in a manifest: each
     engine judges it (the surrogate as U+FFFD, as Kubernetes' JSON decoder reads it), the JSON output stays

@@ -169,9 +169,10 @@ def is_guardrail_input(path: str) -> bool:
     """A YAML or JSON file the run produces. Hidden ones too: a template's ``.github/workflows/ci.yaml`` ships with
     the service, and policies on CI workflows are common. (``idp-tui validate`` skips hidden folders of a folder it
     is given, which may hold ``.venv`` or ``.terraform``; a template's output holds what its author put there.)
-    A ``.git`` folder is version control's, not the run's output."""
+    A ``.git`` folder is version control's, not the run's output. ``deployment.YAML`` is a manifest too: kubectl
+    applies a file it is named whatever its suffix."""
     parts = path.replace("\\", "/").split("/")
-    return path.endswith(GUARDRAIL_SUFFIXES) and ".git" not in parts[:-1]
+    return path.lower().endswith(GUARDRAIL_SUFFIXES) and ".git" not in parts[:-1]
 
 
 def guardrail_inputs(files: Mapping[str, bytes]) -> dict[str, bytes]:

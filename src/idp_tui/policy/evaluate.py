@@ -228,7 +228,7 @@ def _input_files(paths: Iterable[str | os.PathLike], problems: list[InputProblem
                         continue
                     if entry.is_dir(follow_symlinks=False):
                         stack.append(entry.path)
-                    elif entry.name.endswith(INPUT_SUFFIXES):
+                    elif entry.name.lower().endswith(INPUT_SUFFIXES):  # a .YAML file is applied when named
                         batch.append((entry.path, real_root))
                 files += sorted(batch)
                 if len(files) > MAX_INPUT_FILES:

@@ -142,7 +142,7 @@ class Reader:
             else f"the files hold {MAX_DOCUMENTS:,} documents here"
         )
         file_start = len(self.documents)
-        if file.endswith(".json"):
+        if file.lower().endswith(".json"):
             try:
                 data = load_json_data(text)
             except JSONDataError:
