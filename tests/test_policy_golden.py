@@ -17,14 +17,17 @@ from pathlib import Path
 import pytest
 import yaml
 from scaffolder_server import TEMPLATES_DIR, ScaffolderServer
+from test_golden_runner import make_template
 from test_policy_validate import LATEST
 
 from idp_tui.catalog.entity import Entity, SourceLocation
 from idp_tui.catalog.model import Catalog
 from idp_tui.cli import main
+from idp_tui.golden.actions import fetch
+from idp_tui.golden.actions.base import RunSettings
 from idp_tui.golden.forms import build_form, initial_values
 from idp_tui.golden.guardrails import check_guardrails
-from idp_tui.golden.runner import NOT_APPLIED
+from idp_tui.golden.runner import NOT_APPLIED, LocalTaskRunner
 from idp_tui.golden.template import Template, templates_in
 from idp_tui.policy import PolicyGuardrails, load_policies
 from idp_tui.resources import demo_catalog_path
@@ -265,6 +268,31 @@ def test_a_manifest_whose_suffix_is_in_capitals_is_judged_too():
     assert report.blocked
     assert {finding.file for finding in report.findings} == {"k8s/deployment.YAML"}
     assert said[0] == "Checking 1 YAML and JSON files against the policies"
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_manifest_name_linked_to_another_file_is_judged_as_what_kubectl_reads_through_it(tmp_path, dry_run):
+    """A skeleton's ``k8s/deployment.yaml`` may be a symlink to ``deploy.txt``: published as a link, kubectl
+    applies what it leads to, and ``deploy.txt`` is no YAML file to judge under its own name."""
+    template = make_template(
+        tmp_path, {"steps": [{"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton"}}]}
+    )
+    manifests = template.base_dir / "skeleton" / "k8s"
+    manifests.mkdir(parents=True)
+    (manifests / "deploy.txt").write_text(LATEST)
+    (manifests / "deployment.yaml").symlink_to("deploy.txt")
+    policy_set = load_policies([demo_catalog_path() / "policies"])
+    settings = RunSettings(tmp_path / "repos", tmp_path / "registry")
+    runner = LocalTaskRunner(
+        {action.id: action for action in fetch.ACTIONS}, settings, guardrails=PolicyGuardrails(lambda: policy_set)
+    )
+    try:
+        result = runner.run(template, {}, dry_run=dry_run)
+    finally:
+        policy_set.close()
+    assert result.status == "failed"
+    assert result.error.startswith("Blocked by policy: k8s/deployment.yaml:1: DENY")
+    assert {finding.file for finding in result.guardrails.findings} == {"k8s/deployment.yaml"}
 
 
 # -- profiles ----------------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ person configured are never skipped silently.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -181,29 +181,60 @@ def guardrail_inputs(files: Mapping[str, bytes]) -> dict[str, bytes]:
 
 
 def read_guardrail_inputs(workspace: Path) -> dict[str, bytes]:
-    """The YAML and JSON files of a workspace (symlinks are not followed: what they point to inside the workspace
-    is read as itself).
+    """The YAML and JSON files of a workspace; a symlink with such a name is read as what it leads to (see
+    :func:`read_linked_inputs`).
 
     Raises:
         GuardrailError: a file cannot be read, is not a regular file or is too large; there are too many files.
     """
-    from ..bounded_read import RefusedRead, read_regular_file
-
     files: dict[str, bytes] = {}
+    links: list[str] = []
     for directory, dirnames, filenames in os.walk(workspace):
         dirnames[:] = sorted(name for name in dirnames if name != ".git")
         for name in sorted(filenames):
             path = Path(directory, name)
             relative = path.relative_to(workspace).as_posix()
-            if not is_guardrail_input(relative) or path.is_symlink():
+            if not is_guardrail_input(relative):
                 continue
-            if len(files) >= MAX_GUARDRAIL_FILES:
+            if len(files) + len(links) >= MAX_GUARDRAIL_FILES:
                 raise GuardrailError(f"the workspace holds more than {MAX_GUARDRAIL_FILES:,} YAML and JSON files")
-            try:
-                files[relative], _ = read_regular_file(path, MAX_GUARDRAIL_FILE_BYTES, follow_symlinks=False)
-            except RefusedRead as refused:
-                raise GuardrailError(f"{relative} could not be read for the policies: {refused}") from None
+            if path.is_symlink():
+                links.append(relative)
+            else:
+                files[relative] = _read_input(path, relative)
+    return {**files, **read_linked_inputs(workspace, links)}
+
+
+def read_linked_inputs(workspace: Path, links: Iterable[str]) -> dict[str, bytes]:
+    """What kubectl reads through each symlink of ``links`` (workspace paths) that bears a YAML or JSON name: the
+    file it leads to, under the link's name. A ``deployment.yaml`` linked to ``deploy.txt`` is applied as a
+    manifest, and ``deploy.txt`` is not judged under its own name. A link to no regular file (a folder, nothing)
+    is left out: kubectl cannot read it either.
+
+    Raises:
+        GuardrailError: a link leads out of the workspace, or what it leads to cannot be read within the cap.
+    """
+    root = os.path.realpath(workspace)
+    files: dict[str, bytes] = {}
+    for relative in links:
+        if not is_guardrail_input(relative):
+            continue
+        target = os.path.realpath(workspace / relative)
+        if os.path.commonpath([root, target]) != root:
+            raise GuardrailError(f"{relative} is a symlink leading out of the workspace")
+        if os.path.isfile(target):
+            files[relative] = _read_input(Path(target), relative)
     return files
+
+
+def _read_input(path: Path, relative: str) -> bytes:
+    from ..bounded_read import RefusedRead, read_regular_file
+
+    try:
+        content, _ = read_regular_file(path, MAX_GUARDRAIL_FILE_BYTES, follow_symlinks=False)
+    except RefusedRead as refused:
+        raise GuardrailError(f"{relative} could not be read for the policies: {refused}") from None
+    return content
 
 
 def check_guardrails(guardrails: Guardrails, files: Mapping[str, bytes], say: Callable[[str], None]) -> GuardrailReport:

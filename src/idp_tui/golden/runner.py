@@ -34,6 +34,7 @@ from .guardrails import (
     Guardrails,
     check_guardrails,
     read_guardrail_inputs,
+    read_linked_inputs,
 )
 from .js_values import js_truthy
 from .protocols import RunOptions, TemplateRunner
@@ -176,7 +177,7 @@ class _Task:
             audit_tree(workspace, "the workspace", where="the task workspace")
             files, executables, links = _read_tree(workspace) if self.dry_run else ({}, set(), {})
             # Guardrails judge the workspace before any staged effect (repository, catalog entry, Vault) applies.
-            report = self._check_guardrails(workspace, files)
+            report = self._check_guardrails(workspace, files, links)
             if report is not None and report.blocked:
                 result = self._finish("failed", report.failure_message())
             else:
@@ -193,8 +194,11 @@ class _Task:
         finally:
             shutil.rmtree(root, ignore_errors=True)
 
-    def _check_guardrails(self, workspace: Path, files: dict[str, bytes]) -> GuardrailReport | None:
-        """The guardrails' verdicts on the workspace (a dry run's files are read already); None without guardrails.
+    def _check_guardrails(
+        self, workspace: Path, files: dict[str, bytes], links: dict[str, str]
+    ) -> GuardrailReport | None:
+        """The guardrails' verdicts on the workspace (a dry run's files and links are read already: what a link
+        leads to is read again under its name); None without guardrails.
 
         Raises:
             ActionError: the guardrails could not be checked: the run stops, nothing is created unchecked.
@@ -203,7 +207,10 @@ class _Task:
         if guardrails is None:
             return None
         try:
-            inputs = files if self.dry_run else read_guardrail_inputs(workspace)
+            if self.dry_run:
+                inputs = {**files, **read_linked_inputs(workspace, links)}
+            else:
+                inputs = read_guardrail_inputs(workspace)
             return check_guardrails(guardrails, inputs, lambda line: self.emit(TaskEvent("log", line)))
         except GuardrailError as error:
             raise ActionError(f"{error}; {NOTHING_CREATED}") from None
