@@ -7,6 +7,7 @@ plugin-scaffolder-backend 4.3.0.
 from __future__ import annotations
 
 import base64
+import os
 import threading
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 import yaml
 from scaffolder_server import PYTHON_SERVICE_SCHEMA, TEMPLATES_DIR, ScaffolderServer
 
+from idp_tui.backstage.dry_run_files import directory_contents
 from idp_tui.backstage.http import BackstageError, BackstageHttp
 from idp_tui.backstage.scaffolder import BackstageScaffolder, BackstageTaskRunner, ScaffolderTaskEvent, strip_ansi
 from idp_tui.backstage.scaffolder_forms import field_errors, template_from_schema, template_pages
@@ -466,3 +468,43 @@ def test_an_output_directory_is_refused_for_a_real_run(server, tmp_path: Path):
     result = runner_for(server).run(template, VALUES, output_dir=tmp_path / "out")
     assert result.status == "failed" and "--output" in result.error
     assert server.tasks == {}
+
+
+# -- the template directory a dry run sends -------------------------------------------------------------------------
+
+
+def test_a_dry_run_sends_the_template_directory_as_files_a_link_inside_it_as_what_it_leads_to(tmp_path):
+    template_dir = tmp_path / "template"
+    (template_dir / "skeleton").mkdir(parents=True)
+    (template_dir / "template.yaml").write_text("kind: Template\n")
+    (template_dir / "skeleton" / "values.yaml").write_text("replicas: 2\n")
+    (template_dir / "skeleton" / "linked.yaml").symlink_to("values.yaml")
+    sent = {item["path"]: base64.b64decode(item["base64Content"]) for item in directory_contents(template_dir)}
+    assert sent == {
+        "skeleton/linked.yaml": b"replicas: 2\n",
+        "skeleton/values.yaml": b"replicas: 2\n",
+        "template.yaml": b"kind: Template\n",
+    }
+
+
+def test_a_dry_run_never_sends_a_file_from_outside_the_template_directory(tmp_path):
+    """A template is written by other people, and its directory is sent to Backstage: a link to a host file (a
+    key, a token) must not send it."""
+    secret = tmp_path / "id_ed25519"
+    secret.write_text("PRIVATE KEY MATERIAL\n")
+    template_dir = tmp_path / "template"
+    (template_dir / "skeleton").mkdir(parents=True)
+    (template_dir / "skeleton" / "key").symlink_to(secret)
+    with pytest.raises(ValueError, match="skeleton/key in .* is a symlink leading out of it") as refused:
+        directory_contents(template_dir)
+    assert "PRIVATE" not in str(refused.value)
+
+
+def test_a_fifo_in_a_template_directory_is_refused_without_waiting_on_it(tmp_path):
+    template_dir = tmp_path / "template"
+    template_dir.mkdir()
+    os.mkfifo(template_dir / "pipe.yaml")  # read_bytes() would wait for a writer forever
+    with pytest.raises(
+        ValueError, match=r"pipe.yaml in .* cannot be sent with a dry run: not a regular file \(a named pipe"
+    ):
+        directory_contents(template_dir)

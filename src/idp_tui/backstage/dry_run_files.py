@@ -8,29 +8,45 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..bounded_read import RefusedRead, is_within, read_regular_file
+
 # A template directory sent with a dry run is read whole; past this it is surely not a template directory.
 MAX_DRY_RUN_FILES = 2000
 MAX_DRY_RUN_BYTES = 50 * 1024 * 1024
+TOO_MUCH = "holds too much to send with a dry run (over 2000 files or 50 MB)"
 
 
 def directory_contents(base_dir: Path | None) -> list[dict[str, str]]:
     """The template directory as the template editor sends it (``[{path, base64Content}]``); ``[]`` without one.
 
+    A template directory is written by other people, and what is read here is sent to Backstage: only regular files
+    inside it are read (a symlink is read as the file it leads to there), each within what is left of the cap.
+
     Raises:
-        ValueError: the directory is too big to be a template's (a template file at a repository root).
+        ValueError: the directory is too big to be a template's (a template file at a repository root), or holds a
+            symlink leading out of it, or something that is not a regular file (a FIFO, a device).
     """
     if base_dir is None or not Path(base_dir).is_dir():
         return []
+    root = os.path.realpath(base_dir)
     contents, total = [], 0
     for directory, dirnames, filenames in os.walk(base_dir):
         dirnames[:] = sorted(name for name in dirnames if name != ".git")
         for filename in sorted(filenames):
             path = Path(directory, filename)
-            data = path.read_bytes()
-            total += len(data)
-            if len(contents) >= MAX_DRY_RUN_FILES or total > MAX_DRY_RUN_BYTES:
-                raise ValueError(f"{base_dir} holds too much to send with a dry run (over 2000 files or 50 MB)")
             relative = path.relative_to(base_dir).as_posix()
+            if len(contents) >= MAX_DRY_RUN_FILES:
+                raise ValueError(f"{base_dir} {TOO_MUCH}")
+            target = os.path.realpath(path)
+            if not is_within(target, root):
+                raise ValueError(f"{relative} in {base_dir} is a symlink leading out of it: not sent with a dry run")
+            try:
+                data, _ = read_regular_file(target, MAX_DRY_RUN_BYTES - total)
+            except RefusedRead as refused:
+                if refused.kind == "too-large":
+                    raise ValueError(f"{base_dir} {TOO_MUCH}") from None
+                raise ValueError(f"{relative} in {base_dir} cannot be sent with a dry run: {refused}") from None
+            total += len(data)
             contents.append({"path": relative, "base64Content": base64.b64encode(data).decode("ascii")})
     return contents
 
