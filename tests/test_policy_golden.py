@@ -23,7 +23,7 @@ from test_policy_validate import LATEST
 from idp_tui.catalog.entity import Entity, SourceLocation
 from idp_tui.catalog.model import Catalog
 from idp_tui.cli import main
-from idp_tui.golden.actions import fetch
+from idp_tui.golden.actions import builtin_actions, fetch
 from idp_tui.golden.actions.base import RunSettings
 from idp_tui.golden.forms import build_form, initial_values
 from idp_tui.golden.guardrails import check_guardrails
@@ -293,6 +293,27 @@ def test_a_manifest_name_linked_to_another_file_is_judged_as_what_kubectl_reads_
     assert result.status == "failed"
     assert result.error.startswith("Blocked by policy: k8s/deployment.yaml:1: DENY")
     assert {finding.file for finding in result.guardrails.findings} == {"k8s/deployment.yaml"}
+
+
+def test_what_a_publish_step_built_is_judged_though_a_later_step_removed_it_from_the_workspace(tmp_path):
+    """A repository is built when its publish step runs: a later ``fs:delete`` must not hide from the guardrails a
+    manifest the repository ships."""
+    steps = [
+        {"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton"}},
+        {"id": "publish", "action": "publish:github", "input": {"repoUrl": "github.com?owner=myorg&repo=api"}},
+        {"id": "tidy", "action": "fs:delete", "input": {"files": ["k8s/deployment.yaml"]}},
+    ]
+    template = make_template(tmp_path, {"steps": steps}, {"skeleton/k8s/deployment.yaml": LATEST})
+    policy_set = load_policies([demo_catalog_path() / "policies"])
+    settings = RunSettings(tmp_path / "repos", tmp_path / "registry")
+    runner = LocalTaskRunner(builtin_actions(), settings, guardrails=PolicyGuardrails(lambda: policy_set))
+    try:
+        result = runner.run(template, {})
+    finally:
+        policy_set.close()
+    assert result.status == "failed"
+    assert result.error.startswith("Blocked by policy: github.com/myorg/api/k8s/deployment.yaml:1: DENY")
+    assert not (tmp_path / "repos").exists()  # nothing published
 
 
 # -- profiles ----------------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ out, no git control directory) before it is shown, copied or published.
 from __future__ import annotations
 
 import os
+import posixpath
 import shutil
 import stat
 import tempfile
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import budget
-from .actions.base import Action, ActionContext, ActionError, Effect, RunSettings
+from .actions.base import Action, ActionContext, ActionError, Effect, RunSettings, ShipsFiles
 from .events import EventSink, StepResult, TaskEvent, TaskResult
 from .expressions import UNDEFINED, TemplateEngine, TemplateRenderError
 from .guardrails import (
@@ -211,6 +212,7 @@ class _Task:
                 inputs = {**files, **read_linked_inputs(workspace, links)}
             else:
                 inputs = read_guardrail_inputs(workspace)
+                inputs.update(_shipped_inputs(self.effects, inputs))
             return check_guardrails(guardrails, inputs, lambda line: self.emit(TaskEvent("log", line)))
         except GuardrailError as error:
             raise ActionError(f"{error}; {NOTHING_CREATED}") from None
@@ -424,6 +426,21 @@ def _filter_conditional(output: Any) -> dict[str, Any]:
                 if isinstance(item, dict) and ("if" not in item or is_truthy(item["if"]))
             ]
     return output
+
+
+def _shipped_inputs(effects: list[Effect], judged: dict[str, bytes]) -> dict[str, bytes]:
+    """The YAML and JSON files the effects ship (a repository built by a publish step) that differ from the
+    workspace's, under the tree's label: a later step may have changed or removed a file after the repository was
+    built from it, and what leaves is the repository. Files shipped as the workspace holds them are judged once."""
+    shipped: dict[str, bytes] = {}
+    for effect in effects:
+        if not isinstance(effect, ShipsFiles):
+            continue
+        label, tree, source = effect.shipped_files()
+        for relative, content in read_guardrail_inputs(tree).items():
+            if judged.get(posixpath.join(source, relative) if source else relative) != content:
+                shipped[f"{label}/{relative}"] = content
+    return shipped
 
 
 def _read_tree(root: Path) -> tuple[dict[str, bytes], set[str], dict[str, str]]:

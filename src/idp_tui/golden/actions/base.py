@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..errors import ActionError as ActionError  # part of the contract every action sees
 from ..workspace import inside
@@ -35,6 +35,17 @@ class Effect(Protocol):
 
     def undo(self) -> None:
         """Remove what apply() made (called when a later effect fails to apply)."""
+        ...
+
+
+@runtime_checkable
+class ShipsFiles(Protocol):
+    """An :class:`Effect` that ships a tree of files built while the steps ran (a repository). The guardrails judge
+    that tree as it will leave: a later step may change or remove the workspace files it was built from."""
+
+    def shipped_files(self) -> tuple[str, Path, str]:
+        """``(label, tree, source)``: what the tree is called in verdicts (``github.com/acme/inv``), where it is,
+        and the workspace folder it was built from (``""``: the whole workspace)."""
         ...
 
 

@@ -48,16 +48,21 @@ _GIT_TIMEOUT_SECONDS = 120
 class MoveRepository:
     """The staged publication: a repository built in scratch space, moved to its final place on apply."""
 
-    def __init__(self, staged: Path, final: Path, label: str) -> None:
+    def __init__(self, staged: Path, final: Path, label: str, source: str = "") -> None:
         self.staged = staged
         self.final = final
         self.label = label
+        self.source = source  # the workspace folder it is built from ("": the workspace)
         self._created_parents: list[Path] = []
         self._created_final = False
 
     def describe(self) -> str:
         """The repository that will be created, and where."""
         return f"repository {self.label} at {self.final}"
+
+    def shipped_files(self) -> tuple[str, Path, str]:
+        """What the guardrails judge (:class:`~idp_tui.golden.actions.base.ShipsFiles`): the built repository."""
+        return self.label, self.staged, self.source
 
     def check(self) -> None:
         """Refuse when something is at the repository's final place already.
@@ -251,6 +256,8 @@ class LocalPublish:
             shutil.rmtree(build_dir, ignore_errors=True)
             raise
         move.staged = repo_dir
+        built_from = Path(os.path.relpath(source, os.path.realpath(ctx.workspace))).as_posix()
+        move.source = "" if built_from == "." else built_from
         ctx.stage(move)
         remote_url = final.as_uri()
         ctx.staged_locations[remote_url] = repo_dir
