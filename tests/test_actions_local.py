@@ -526,6 +526,29 @@ def test_publish_fails_before_writing_anything_when_the_repository_exists(task):
     assert list(task.scratch.iterdir()) == [] and task.effects == [] and task.staged_locations == {}
 
 
+def test_publish_refuses_attributes_under_which_git_would_store_other_bytes_than_were_judged(task):
+    """The guardrails judge the files as they are; UTF-7 spells `latest` as `+AGwAYQB0AGUAcwB0-`, and a clone would
+    hold `image: api:latest`. A filter (git-lfs) would fetch other content at checkout."""
+    task.write(".gitattributes", "k8s/*.yaml working-tree-encoding=UTF-7\n")
+    task.write("k8s/deployment.yaml", "image: ghcr.io/acme/api:+AGwAYQB0AGUAcwB0-\n")
+    with pytest.raises(ActionError) as error:
+        run(GITHUB, task.ctx({"repoUrl": "github.com?owner=acme&repo=svc"}))
+    assert str(error.value) == (
+        '"k8s/deployment.yaml": a .gitattributes sets working-tree-encoding="UTF-7" for it, so git would store it, '
+        "or check it out, as other bytes than the ones the guardrails judge; not published"
+    )
+    assert list(task.scratch.iterdir()) == [] and task.effects == []
+
+
+def test_publish_keeps_line_end_attributes_which_change_no_manifest(task):
+    task.write(".gitattributes", "* text=auto eol=lf\n*.png binary\n")
+    task.write("k8s/deployment.yaml", "image: ghcr.io/acme/api:1.0.0\n")
+    run(GITHUB, task.ctx({"repoUrl": "github.com?owner=acme&repo=svc"}))
+    task.effects[0].apply()
+    final = task.root / "repos/github.com/acme/svc"
+    assert git(final, "show", "HEAD:k8s/deployment.yaml") == "image: ghcr.io/acme/api:1.0.0"
+
+
 def test_publishing_the_same_repository_twice_in_a_task_fails_at_the_second_step(task):
     task.write("README.md")
     run(GITHUB, task.ctx({"repoUrl": "github.com?owner=acme&repo=svc"}))

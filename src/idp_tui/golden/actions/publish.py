@@ -23,6 +23,8 @@ Nothing a template writes may become git's own control data, which git would run
 hooks): repository names, owners and branches naming ``.git`` (in any spelling a file system folds to it) are
 refused, the repository is always made by ``git init`` (a ``.git`` in the content is never copied), and content
 with a folder shaped like a bare repository, or a symlink leading out of the published folder, is not published.
+Nor is content a ``.gitattributes`` would make git store or check out as other bytes (a re-encoding, a filter):
+the guardrails judge the files as they are.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ...quoting import quoted
 from ..gitsafety import is_git_name, looks_like_git_dir
 from ..repo_url import host_type, parse_repo_url
 from ..sources import audit_tree
@@ -138,13 +141,20 @@ def _git_env(author_name: str, author_email: str, ceiling: Path) -> dict[str, st
     return env
 
 
-def _git(args: list[str], cwd: Path, env: dict[str, str], action_id: str) -> str:
+def _git(args: list[str], cwd: Path, env: dict[str, str], action_id: str, stdin: str | None = None) -> str:
     author = ["-c", f"user.name={env['GIT_AUTHOR_NAME']}", "-c", f"user.email={env['GIT_AUTHOR_EMAIL']}"]
     isolated = ["-c", "commit.gpgsign=false", "-c", f"core.hooksPath={os.devnull}", "-c", "core.fsmonitor=false"]
     command = ["git", *author, *isolated, *args]
     try:
         done = subprocess.run(
-            command, cwd=cwd, env=env, capture_output=True, text=True, timeout=_GIT_TIMEOUT_SECONDS, check=False
+            command,
+            cwd=cwd,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=_GIT_TIMEOUT_SECONDS,
+            check=False,
         )
     except FileNotFoundError:
         raise ActionError(f"{action_id} needs the git command-line tool, which was not found on PATH") from None
@@ -310,9 +320,36 @@ class LocalPublish:
             (repo_dir / ".git" / "description").write_text(f"{description}\n", encoding="utf-8")
         ctx.log(f"Adding file {{dir={shown},filepath=.}}")
         _git(["add", "--all", "."], repo_dir, env, self.id)
+        _refuse_transformed_content(repo_dir, env, self.id)
         ctx.log(f"Committing file to repo {{dir={shown},message={message}}}")
         _git(["commit", "--quiet", "--allow-empty", "--no-verify", "-m", message], repo_dir, env, self.id)
         return _git(["rev-parse", "HEAD"], repo_dir, env, self.id).strip()
+
+
+# Attributes under which git stores, or a clone checks out, other bytes than the ones the guardrails judged: a
+# re-encoding (from UTF-7, `image: api:+AGwAYQB0AGUAcwB0-` is stored as `image: api:latest`) or a clean/smudge filter
+# (git-lfs fetches a file's content when it is checked out). Line-end conversions (`text`, `eol`) change no
+# manifest's meaning, and repositories set them often.
+_CONTENT_ATTRIBUTES = ("working-tree-encoding", "filter")
+
+
+def _refuse_transformed_content(repo_dir: Path, env: dict[str, str], action_id: str) -> None:
+    """Refuse a repository whose ``.gitattributes`` would make git store or check out a file as other bytes.
+
+    Raises:
+        ActionError: a file has one of :data:`_CONTENT_ATTRIBUTES` set.
+    """
+    listed = _git(["ls-files", "-z"], repo_dir, env, action_id)
+    if not listed:
+        return
+    found = _git(["check-attr", "-z", "--stdin", *_CONTENT_ATTRIBUTES], repo_dir, env, action_id, stdin=listed)
+    fields = found.split("\0")
+    for path, attribute, value in zip(fields[0::3], fields[1::3], fields[2::3], strict=False):
+        if value not in ("unspecified", "unset"):
+            raise ActionError(
+                f"{quoted(path)}: a .gitattributes sets {attribute}={quoted(value)} for it, so git would store it, "
+                "or check it out, as other bytes than the ones the guardrails judge; not published"
+            )
 
 
 def _branch(value: Any) -> str:
