@@ -316,6 +316,36 @@ def test_what_a_publish_step_built_is_judged_though_a_later_step_removed_it_from
     assert not (tmp_path / "repos").exists()  # nothing published
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "why"),
+    [
+        ("k8s/kustomization.yaml", "images: [{name: ghcr.io/myorg/api, newTag: latest}]\n", "kustomize builds"),
+        ("k8s/Kustomization", "resources: [deploy.txt]\n", "kustomize builds"),
+        ("chart/Chart.yaml", "apiVersion: v2\nname: api\nversion: 1.0.0\n", "a Helm chart: Helm renders"),
+        ("k8s/api.jsonnet", "{apiVersion: 'apps/v1', kind: 'Deployment'}\n", "Argo CD evaluates Jsonnet"),
+    ],
+)
+def test_what_a_deploy_tool_builds_manifests_from_blocks_the_run(tmp_path, name, content, why):
+    """Kustomize over a pinned Deployment can apply ``:latest`` (its ``images`` transformer), and so can a Helm
+    template or Jsonnet: no file the policies read says what is applied, so the run is blocked, dry or not."""
+    template = make_template(
+        tmp_path,
+        {"steps": [{"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton"}}]},
+        {f"skeleton/{name}": content, "skeleton/k8s/deployment.yaml": LATEST.replace(":latest", ":1.4.2")},
+    )
+    policy_set = load_policies([demo_catalog_path() / "policies"])
+    settings = RunSettings(tmp_path / "repos", tmp_path / "registry")
+    runner = LocalTaskRunner(builtin_actions(), settings, guardrails=PolicyGuardrails(lambda: policy_set))
+    try:
+        results = [runner.run(template, {}, dry_run=dry_run) for dry_run in (True, False)]
+    finally:
+        policy_set.close()
+    for result in results:
+        assert result.status == "failed"
+        (unjudged,) = result.guardrails.unjudged
+        assert unjudged.startswith(f"{name}:1: not judged: {why}") and unjudged.endswith("which idp-tui cannot do")
+
+
 # -- profiles ----------------------------------------------------------------------------------------------------------
 
 

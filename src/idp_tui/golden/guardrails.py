@@ -10,8 +10,9 @@ person configured are never skipped silently.
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -237,9 +238,51 @@ def _read_input(path: Path, relative: str) -> bytes:
     return content
 
 
-def check_guardrails(guardrails: Guardrails, files: Mapping[str, bytes], say: Callable[[str], None]) -> GuardrailReport:
+# Files a deploy tool turns into the manifests it applies, which idp-tui cannot do: what is applied is in no file
+# the policies read. Kustomize's `images: [{name: api, newTag: latest}]` over a pinned Deployment, a Helm template's
+# `image: {{ .Values.tag }}`, Jsonnet that Argo CD evaluates. A run that ships one is blocked, as one that ships a
+# file the policies cannot read is.
+KUSTOMIZATION_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
+BUILT_ELSEWHERE = {
+    "kustomize": "kustomize builds the manifests applied from this folder (images, patches, generators)",
+    "helm": "a Helm chart: Helm renders its templates into the manifests it applies",
+    "jsonnet": "Argo CD evaluates Jsonnet into the manifests it applies",
+}
+
+
+def built_elsewhere(names: Iterable[str]) -> list[str]:
+    """A line for each file among ``names`` (paths a run ships) that a deploy tool builds manifests from, which the
+    policies cannot judge (see :data:`BUILT_ELSEWHERE`)."""
+    lines = []
+    for name in sorted(set(names)):
+        base = posixpath.basename(name)
+        if base in KUSTOMIZATION_NAMES:
+            tool = "kustomize"
+        elif base == "Chart.yaml":
+            tool = "helm"
+        elif base.endswith((".jsonnet", ".libsonnet")):
+            tool = "jsonnet"
+        else:
+            continue
+        lines.append(f"{name}:1: not judged: {BUILT_ELSEWHERE[tool]}, which idp-tui cannot do")
+    return lines
+
+
+def shipped_names(tree: Path) -> list[str]:
+    """Every file of ``tree`` (a workspace, a built repository), as a path inside it; ``.git`` left out."""
+    names = []
+    for directory, dirnames, filenames in os.walk(tree):
+        dirnames[:] = [name for name in dirnames if name != ".git"]
+        names += [Path(directory, name).relative_to(tree).as_posix() for name in filenames]
+    return names
+
+
+def check_guardrails(
+    guardrails: Guardrails, files: Mapping[str, bytes], say: Callable[[str], None], shipped: Iterable[str] = ()
+) -> GuardrailReport:
     """Check ``files`` and ``say`` each finding and problem (a runner makes each a log event of the task; warnings
-    are said too, and the run goes on).
+    are said too, and the run goes on). ``shipped`` names the run's other files (``files`` may hold only the YAML
+    and JSON ones): one a deploy tool builds manifests from blocks the run (:func:`built_elsewhere`).
 
     Raises:
         GuardrailError: the check could not be made (said in words; the caller stops the run).
@@ -249,6 +292,9 @@ def check_guardrails(guardrails: Guardrails, files: Mapping[str, bytes], say: Ca
         raise GuardrailError(f"the run produces more than {MAX_GUARDRAIL_FILES:,} YAML and JSON files to check")
     say(f"Checking {len(inputs)} YAML and JSON files against the policies")
     report = guardrails.check(inputs)
+    unbuilt = built_elsewhere([*files, *shipped])
+    if unbuilt:
+        report = replace(report, unjudged=(*report.unjudged, *unbuilt))
     for line in report.lines():
         say(line)
     say(report.summary())

@@ -36,6 +36,7 @@ from .guardrails import (
     check_guardrails,
     read_guardrail_inputs,
     read_linked_inputs,
+    shipped_names,
 )
 from .js_values import js_truthy
 from .protocols import RunOptions, TemplateRunner
@@ -210,10 +211,13 @@ class _Task:
         try:
             if self.dry_run:
                 inputs = {**files, **read_linked_inputs(workspace, links)}
+                names = list(links)
             else:
                 inputs = read_guardrail_inputs(workspace)
                 inputs.update(_shipped_inputs(self.effects, inputs))
-            return check_guardrails(guardrails, inputs, lambda line: self.emit(TaskEvent("log", line)))
+                names = shipped_names(workspace)
+                names += _shipped_trees_names(self.effects, set(names))
+            return check_guardrails(guardrails, inputs, lambda line: self.emit(TaskEvent("log", line)), names)
         except GuardrailError as error:
             raise ActionError(f"{error}; {NOTHING_CREATED}") from None
 
@@ -441,6 +445,19 @@ def _shipped_inputs(effects: list[Effect], judged: dict[str, bytes]) -> dict[str
             if judged.get(posixpath.join(source, relative) if source else relative) != content:
                 shipped[f"{label}/{relative}"] = content
     return shipped
+
+
+def _shipped_trees_names(effects: list[Effect], in_workspace: set[str]) -> list[str]:
+    """The files of the trees the effects ship that the workspace no longer holds, under each tree's label (see
+    :func:`_shipped_inputs`)."""
+    names = []
+    for effect in effects:
+        if isinstance(effect, ShipsFiles):
+            label, tree, source = effect.shipped_files()
+            for name in shipped_names(tree):
+                if (posixpath.join(source, name) if source else name) not in in_workspace:
+                    names.append(f"{label}/{name}")
+    return names
 
 
 def _read_tree(root: Path) -> tuple[dict[str, bytes], set[str], dict[str, str]]:
