@@ -346,6 +346,42 @@ def test_what_a_deploy_tool_builds_manifests_from_blocks_the_run(tmp_path, name,
         assert unjudged.startswith(f"{name}:1: not judged: {why}") and unjudged.endswith("which idp-tui cannot do")
 
 
+def test_a_catalog_file_registered_under_any_name_is_judged_by_the_catalog_rules(tmp_path):
+    """``catalog:register`` reads ``entities.txt`` as YAML, as Backstage does: its entities meet the catalog rules
+    although no file of the run has a YAML name."""
+    production_without_on_call = (
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: api}\n"
+        "spec: {type: service, lifecycle: production, owner: team-a}\n"
+    )
+    steps = [
+        {"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton"}},
+        {"id": "publish", "action": "publish:github", "input": {"repoUrl": "github.com?owner=myorg&repo=api"}},
+        {
+            "id": "register",
+            "action": "catalog:register",
+            "input": {
+                "repoContentsUrl": "${{ steps.publish.output.repoContentsUrl }}",
+                "catalogInfoPath": "/backstage/entities.txt",
+            },
+        },
+    ]
+    template = make_template(
+        tmp_path, {"steps": steps}, {"skeleton/backstage/entities.txt": production_without_on_call}
+    )
+    policy_set = load_policies([demo_catalog_path() / "policies"])
+    settings = RunSettings(tmp_path / "repos", tmp_path / "registry")
+    runner = LocalTaskRunner(builtin_actions(), settings, guardrails=PolicyGuardrails(lambda: policy_set))
+    try:
+        result = runner.run(template, {})
+    finally:
+        policy_set.close()
+    assert result.status == "failed"
+    assert result.error.startswith(
+        "Blocked by policy: github.com/myorg/api/backstage/entities.txt:1: DENY catalog.deny_production_without_oncall"
+    )
+    assert not (tmp_path / "registry").exists() and not (tmp_path / "repos").exists()
+
+
 # -- profiles ----------------------------------------------------------------------------------------------------------
 
 

@@ -278,16 +278,21 @@ def shipped_names(tree: Path) -> list[str]:
 
 
 def check_guardrails(
-    guardrails: Guardrails, files: Mapping[str, bytes], say: Callable[[str], None], shipped: Iterable[str] = ()
+    guardrails: Guardrails,
+    files: Mapping[str, bytes],
+    say: Callable[[str], None],
+    shipped: Iterable[str] = (),
+    registered: Mapping[str, bytes] | None = None,
 ) -> GuardrailReport:
     """Check ``files`` and ``say`` each finding and problem (a runner makes each a log event of the task; warnings
     are said too, and the run goes on). ``shipped`` names the run's other files (``files`` may hold only the YAML
     and JSON ones): one a deploy tool builds manifests from blocks the run (:func:`built_elsewhere`).
+    ``registered`` are the catalog files the run registers, judged whatever their names.
 
     Raises:
         GuardrailError: the check could not be made (said in words; the caller stops the run).
     """
-    inputs = guardrail_inputs(files)
+    inputs = {**guardrail_inputs(files), **(registered or {})}
     if len(inputs) > MAX_GUARDRAIL_FILES:
         raise GuardrailError(f"the run produces more than {MAX_GUARDRAIL_FILES:,} YAML and JSON files to check")
     say(f"Checking {len(inputs)} YAML and JSON files against the policies")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import budget
-from .actions.base import Action, ActionContext, ActionError, Effect, RunSettings, ShipsFiles
+from .actions.base import Action, ActionContext, ActionError, Effect, RegistersFile, RunSettings, ShipsFiles
 from .events import EventSink, StepResult, TaskEvent, TaskResult
 from .expressions import UNDEFINED, TemplateEngine, TemplateRenderError
 from .guardrails import (
@@ -217,9 +217,14 @@ class _Task:
                 inputs.update(_shipped_inputs(self.effects, inputs))
                 names = shipped_names(workspace)
                 names += _shipped_trees_names(self.effects, set(names))
-            return check_guardrails(guardrails, inputs, lambda line: self.emit(TaskEvent("log", line)), names)
+            registered = _registered_inputs(self.effects, inputs)
+            return check_guardrails(guardrails, inputs, self._say, names, registered)
         except GuardrailError as error:
             raise ActionError(f"{error}; {NOTHING_CREATED}") from None
+
+    def _say(self, line: str) -> None:
+        """A task-level log line (the guardrails' verdicts)."""
+        self.emit(TaskEvent("log", line))
 
     def _render_output(self) -> Any:
         with budget.step_budget("the template's output", render_seconds=self.render_seconds):
@@ -458,6 +463,14 @@ def _shipped_trees_names(effects: list[Effect], in_workspace: set[str]) -> list[
                 if (posixpath.join(source, name) if source else name) not in in_workspace:
                     names.append(f"{label}/{name}")
     return names
+
+
+def _registered_inputs(effects: list[Effect], judged: dict[str, bytes]) -> dict[str, bytes]:
+    """The catalog files the effects register, unless judged already under another name (as the repository's
+    ``catalog-info.yaml`` is in the workspace): one named ``entities.txt`` is registered as YAML all the same."""
+    seen = set(judged.values())
+    registered = (effect.registered_file() for effect in effects if isinstance(effect, RegistersFile))
+    return {name: content for name, content in registered if content not in seen}
 
 
 def _read_tree(root: Path) -> tuple[dict[str, bytes], set[str], dict[str, str]]:

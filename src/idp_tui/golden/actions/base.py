@@ -49,6 +49,17 @@ class ShipsFiles(Protocol):
         ...
 
 
+@runtime_checkable
+class RegistersFile(Protocol):
+    """An :class:`Effect` that registers a catalog file in the catalog: the guardrails judge the file as it was read,
+    whatever its name (Backstage reads ``entities.txt`` as YAML too)."""
+
+    def registered_file(self) -> tuple[str, bytes]:
+        """``(name, content)``: the file as verdicts name it (``github.com/acme/inv/catalog-info.yaml``) and what
+        was read from it."""
+        ...
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """Where a local run may publish and register, and what it knows about the existing catalog."""

@@ -84,16 +84,28 @@ def _local_file(ctx: ActionContext, url: str) -> tuple[Path, Path]:
 class RegisterLocation:
     """The staged registration: one Location file in the registry directory."""
 
-    def __init__(self, registry_dir: Path, target: Path, entity_keys: list[str], existing: frozenset[str]) -> None:
+    def __init__(
+        self,
+        registry_dir: Path,
+        target: Path,
+        entity_keys: list[str],
+        existing: frozenset[str],
+        registered: tuple[str, bytes] = ("", b""),
+    ) -> None:
         self.target = target
         self.entity_keys = entity_keys
         self.existing = existing
+        self.registered = registered  # (name, content) of the catalog file read (see registered_file)
         digest = hashlib.sha1(str(target).encode()).hexdigest()[:12]
         self.location_file = registry_dir / f"location-{digest}.yaml"
 
     def describe(self) -> str:
         """The entities registered and the Location file that registers them."""
         return f"catalog entry {', '.join(self.entity_keys)} (location {self.location_file})"
+
+    def registered_file(self) -> tuple[str, bytes]:
+        """What the guardrails judge (:class:`~idp_tui.golden.actions.base.RegistersFile`): the catalog file."""
+        return self.registered
 
     def check(self) -> None:
         """Refuse a registration that would clash with the catalog.
@@ -146,14 +158,16 @@ class CatalogRegister:
         readable, final = _local_file(ctx, url)
         ctx.log(f"Registering {url} in the catalog")
         try:
-            text = read_regular(readable, url)[0].decode("utf-8", errors="replace")
+            content = read_regular(readable, url)[0]
         except ActionError as error:
             if ctx.input.get("optional"):
                 ctx.log(f"Skipping optional registration of {url}: {error}")
                 return
             raise
-        keys = self._entity_keys(text, url)
-        ctx.stage(RegisterLocation(ctx.settings.registry_dir, final, keys, ctx.settings.existing_entity_keys))
+        keys = self._entity_keys(content.decode("utf-8", errors="replace"), url)
+        name = Path(os.path.relpath(final, os.path.abspath(ctx.settings.publish_root))).as_posix()
+        settings = ctx.settings
+        ctx.stage(RegisterLocation(settings.registry_dir, final, keys, settings.existing_entity_keys, (name, content)))
         ctx.output("entityRef", next((k for k in keys if k.startswith("component:")), keys[0]))
         ctx.output("catalogInfoUrl", url)
 
