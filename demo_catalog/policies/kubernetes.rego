@@ -8,10 +8,16 @@ import rego.v1
 
 workload_kinds := {"Deployment", "StatefulSet", "DaemonSet"}
 
-# The pod spec of a Pod, or of a workload's pod template.
+# Every kind that runs pods from a template: the image, limit and root rules judge them all, since a CronJob's
+# `:latest` is pulled at each run as surely as a Deployment's.
+pod_template_kinds := workload_kinds | {"ReplicaSet", "ReplicationController", "Job"}
+
+# The pod spec of a Pod, of a pod template, or of a CronJob's job template.
 pod_spec := input.spec if input.kind == "Pod"
 
-pod_spec := input.spec.template.spec if input.kind in workload_kinds
+pod_spec := input.spec.template.spec if input.kind in pod_template_kinds
+
+pod_spec := input.spec.jobTemplate.spec.template.spec if input.kind == "CronJob"
 
 # A list, not a set (`containers contains c`): building a set compares whole container objects with each other,
 # which in rego-cpp costs more than every rule below together. Each rule's messages are a set anyway.
@@ -58,8 +64,9 @@ runs_as_non_root(c) if {
 has_own_setting(c) if c.securityContext.runAsNonRoot != null
 
 # Without a readiness probe a pod gets traffic before it can serve it, and a rollout cannot tell a broken
-# version from a working one. A warning: batch-like workloads sometimes have nothing to probe.
+# version from a working one. A warning, on the workloads that serve: batch-like ones have nothing to probe.
 warn_missing_readiness_probe contains msg if {
+	input.kind in workload_kinds | {"Pod"}
 	some c in pod_spec.containers
 	not c.readinessProbe
 	msg := sprintf("container %s has no readinessProbe", [c.name])
