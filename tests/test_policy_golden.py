@@ -23,7 +23,7 @@ from test_policy_validate import LATEST
 from idp_tui.catalog.entity import Entity, SourceLocation
 from idp_tui.catalog.model import Catalog
 from idp_tui.cli import main
-from idp_tui.golden.actions import builtin_actions, fetch
+from idp_tui.golden.actions import builtin_actions
 from idp_tui.golden.actions.base import RunSettings
 from idp_tui.golden.forms import build_form, initial_values
 from idp_tui.golden.guardrails import check_guardrails
@@ -255,23 +255,36 @@ deny_unpinned_action contains sprintf("%s: pin the action to a commit", [step.us
     assert "Blocked by policy: .github/workflows/ci.yaml:1" in err
 
 
-def test_a_manifest_whose_suffix_is_in_capitals_is_judged_too():
+@pytest.fixture(scope="module")
+def demo_guardrails():
+    """The demo policies as a runner's guardrails (one policy set, and its workers, for the tests below)."""
+    policy_set = load_policies([demo_catalog_path() / "policies"])
+    yield PolicyGuardrails(lambda: policy_set)
+    policy_set.close()
+
+
+@pytest.fixture
+def guarded_runner(tmp_path, demo_guardrails) -> LocalTaskRunner:
+    """A local runner with every built-in action, publishing and registering under ``tmp_path``, guarded."""
+    settings = RunSettings(tmp_path / "repos", tmp_path / "registry")
+    return LocalTaskRunner(builtin_actions(), settings, guardrails=demo_guardrails)
+
+
+def test_a_manifest_whose_suffix_is_in_capitals_is_judged_too(demo_guardrails):
     """kubectl applies a file it is named whatever its suffix: a template's ``k8s/deployment.YAML`` is a manifest
     like any other, not a file the guardrails may skip."""
-    policy_set = load_policies([demo_catalog_path() / "policies"])
     said: list[str] = []
-    try:
-        files = {"k8s/deployment.YAML": LATEST.encode(), "src/main.py": b"print('hi')\n"}
-        report = check_guardrails(PolicyGuardrails(lambda: policy_set), files, said.append)
-    finally:
-        policy_set.close()
+    files = {"k8s/deployment.YAML": LATEST.encode(), "src/main.py": b"print('hi')\n"}
+    report = check_guardrails(demo_guardrails, files, said.append)
     assert report.blocked
     assert {finding.file for finding in report.findings} == {"k8s/deployment.YAML"}
     assert said[0] == "Checking 1 YAML and JSON files against the policies"
 
 
 @pytest.mark.parametrize("dry_run", [True, False])
-def test_a_manifest_name_linked_to_another_file_is_judged_as_what_kubectl_reads_through_it(tmp_path, dry_run):
+def test_a_manifest_name_linked_to_another_file_is_judged_as_what_kubectl_reads_through_it(
+    tmp_path, guarded_runner, dry_run
+):
     """A skeleton's ``k8s/deployment.yaml`` may be a symlink to ``deploy.txt``: published as a link, kubectl
     applies what it leads to, and ``deploy.txt`` is no YAML file to judge under its own name."""
     template = make_template(
@@ -281,21 +294,15 @@ def test_a_manifest_name_linked_to_another_file_is_judged_as_what_kubectl_reads_
     manifests.mkdir(parents=True)
     (manifests / "deploy.txt").write_text(LATEST)
     (manifests / "deployment.yaml").symlink_to("deploy.txt")
-    policy_set = load_policies([demo_catalog_path() / "policies"])
-    settings = RunSettings(tmp_path / "repos", tmp_path / "registry")
-    runner = LocalTaskRunner(
-        {action.id: action for action in fetch.ACTIONS}, settings, guardrails=PolicyGuardrails(lambda: policy_set)
-    )
-    try:
-        result = runner.run(template, {}, dry_run=dry_run)
-    finally:
-        policy_set.close()
+    result = guarded_runner.run(template, {}, dry_run=dry_run)
     assert result.status == "failed"
     assert result.error.startswith("Blocked by policy: k8s/deployment.yaml:1: DENY")
     assert {finding.file for finding in result.guardrails.findings} == {"k8s/deployment.yaml"}
 
 
-def test_what_a_publish_step_built_is_judged_though_a_later_step_removed_it_from_the_workspace(tmp_path):
+def test_what_a_publish_step_built_is_judged_though_a_later_step_removed_it_from_the_workspace(
+    tmp_path, guarded_runner
+):
     """A repository is built when its publish step runs: a later ``fs:delete`` must not hide from the guardrails a
     manifest the repository ships."""
     steps = [
@@ -304,13 +311,7 @@ def test_what_a_publish_step_built_is_judged_though_a_later_step_removed_it_from
         {"id": "tidy", "action": "fs:delete", "input": {"files": ["k8s/deployment.yaml"]}},
     ]
     template = make_template(tmp_path, {"steps": steps}, {"skeleton/k8s/deployment.yaml": LATEST})
-    policy_set = load_policies([demo_catalog_path() / "policies"])
-    settings = RunSettings(tmp_path / "repos", tmp_path / "registry")
-    runner = LocalTaskRunner(builtin_actions(), settings, guardrails=PolicyGuardrails(lambda: policy_set))
-    try:
-        result = runner.run(template, {})
-    finally:
-        policy_set.close()
+    result = guarded_runner.run(template, {})
     assert result.status == "failed"
     assert result.error.startswith("Blocked by policy: github.com/myorg/api/k8s/deployment.yaml:1: DENY")
     assert not (tmp_path / "repos").exists()  # nothing published
@@ -325,7 +326,7 @@ def test_what_a_publish_step_built_is_judged_though_a_later_step_removed_it_from
         ("k8s/api.jsonnet", "{apiVersion: 'apps/v1', kind: 'Deployment'}\n", "Argo CD evaluates Jsonnet"),
     ],
 )
-def test_what_a_deploy_tool_builds_manifests_from_blocks_the_run(tmp_path, name, content, why):
+def test_what_a_deploy_tool_builds_manifests_from_blocks_the_run(tmp_path, guarded_runner, name, content, why):
     """Kustomize over a pinned Deployment can apply ``:latest`` (its ``images`` transformer), and so can a Helm
     template or Jsonnet: no file the policies read says what is applied, so the run is blocked, dry or not."""
     template = make_template(
@@ -333,20 +334,14 @@ def test_what_a_deploy_tool_builds_manifests_from_blocks_the_run(tmp_path, name,
         {"steps": [{"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton"}}]},
         {f"skeleton/{name}": content, "skeleton/k8s/deployment.yaml": LATEST.replace(":latest", ":1.4.2")},
     )
-    policy_set = load_policies([demo_catalog_path() / "policies"])
-    settings = RunSettings(tmp_path / "repos", tmp_path / "registry")
-    runner = LocalTaskRunner(builtin_actions(), settings, guardrails=PolicyGuardrails(lambda: policy_set))
-    try:
-        results = [runner.run(template, {}, dry_run=dry_run) for dry_run in (True, False)]
-    finally:
-        policy_set.close()
+    results = [guarded_runner.run(template, {}, dry_run=dry_run) for dry_run in (True, False)]
     for result in results:
         assert result.status == "failed"
         (unjudged,) = result.guardrails.unjudged
         assert unjudged.startswith(f"{name}:1: not judged: {why}") and unjudged.endswith("which idp-tui cannot do")
 
 
-def test_a_catalog_file_registered_under_any_name_is_judged_by_the_catalog_rules(tmp_path):
+def test_a_catalog_file_registered_under_any_name_is_judged_by_the_catalog_rules(tmp_path, guarded_runner):
     """``catalog:register`` reads ``entities.txt`` as YAML, as Backstage does: its entities meet the catalog rules
     although no file of the run has a YAML name."""
     production_without_on_call = (
@@ -368,13 +363,7 @@ def test_a_catalog_file_registered_under_any_name_is_judged_by_the_catalog_rules
     template = make_template(
         tmp_path, {"steps": steps}, {"skeleton/backstage/entities.txt": production_without_on_call}
     )
-    policy_set = load_policies([demo_catalog_path() / "policies"])
-    settings = RunSettings(tmp_path / "repos", tmp_path / "registry")
-    runner = LocalTaskRunner(builtin_actions(), settings, guardrails=PolicyGuardrails(lambda: policy_set))
-    try:
-        result = runner.run(template, {})
-    finally:
-        policy_set.close()
+    result = guarded_runner.run(template, {})
     assert result.status == "failed"
     assert result.error.startswith(
         "Blocked by policy: github.com/myorg/api/backstage/entities.txt:1: DENY catalog.deny_production_without_oncall"
