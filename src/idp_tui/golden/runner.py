@@ -14,7 +14,6 @@ out, no git control directory) before it is shown, copied or published.
 from __future__ import annotations
 
 import os
-import posixpath
 import shutil
 import stat
 import tempfile
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import budget
-from .actions.base import Action, ActionContext, ActionError, Effect, RegistersFile, RunSettings, ShipsFiles
+from .actions.base import Action, ActionContext, ActionError, Effect, RunSettings
 from .events import EventSink, StepResult, TaskEvent, TaskResult
 from .expressions import UNDEFINED, TemplateEngine, TemplateRenderError
 from .guardrails import (
@@ -41,6 +40,7 @@ from .guardrails import (
 from .js_values import js_truthy
 from .protocols import RunOptions, TemplateRunner
 from .sandbox import template_global
+from .shipping import registered_inputs, shipped_inputs, shipped_tree_names
 from .sources import audit_tree, read_regular
 from .template import Step, Template
 
@@ -214,10 +214,10 @@ class _Task:
                 names = list(links)
             else:
                 inputs = read_guardrail_inputs(workspace)
-                inputs.update(_shipped_inputs(self.effects, inputs))
+                inputs.update(shipped_inputs(self.effects, inputs))
                 names = shipped_names(workspace)
-                names += _shipped_trees_names(self.effects, set(names))
-            registered = _registered_inputs(self.effects, inputs)
+                names += shipped_tree_names(self.effects, set(names))
+            registered = registered_inputs(self.effects, inputs)
             return check_guardrails(guardrails, inputs, self._say, names, registered)
         except GuardrailError as error:
             raise ActionError(f"{error}; {NOTHING_CREATED}") from None
@@ -435,42 +435,6 @@ def _filter_conditional(output: Any) -> dict[str, Any]:
                 if isinstance(item, dict) and ("if" not in item or is_truthy(item["if"]))
             ]
     return output
-
-
-def _shipped_inputs(effects: list[Effect], judged: dict[str, bytes]) -> dict[str, bytes]:
-    """The YAML and JSON files the effects ship (a repository built by a publish step) that differ from the
-    workspace's, under the tree's label: a later step may have changed or removed a file after the repository was
-    built from it, and what leaves is the repository. Files shipped as the workspace holds them are judged once."""
-    shipped: dict[str, bytes] = {}
-    for effect in effects:
-        if not isinstance(effect, ShipsFiles):
-            continue
-        label, tree, source = effect.shipped_files()
-        for relative, content in read_guardrail_inputs(tree).items():
-            if judged.get(posixpath.join(source, relative) if source else relative) != content:
-                shipped[f"{label}/{relative}"] = content
-    return shipped
-
-
-def _shipped_trees_names(effects: list[Effect], in_workspace: set[str]) -> list[str]:
-    """The files of the trees the effects ship that the workspace no longer holds, under each tree's label (see
-    :func:`_shipped_inputs`)."""
-    names = []
-    for effect in effects:
-        if isinstance(effect, ShipsFiles):
-            label, tree, source = effect.shipped_files()
-            for name in shipped_names(tree):
-                if (posixpath.join(source, name) if source else name) not in in_workspace:
-                    names.append(f"{label}/{name}")
-    return names
-
-
-def _registered_inputs(effects: list[Effect], judged: dict[str, bytes]) -> dict[str, bytes]:
-    """The catalog files the effects register, unless judged already under another name (as the repository's
-    ``catalog-info.yaml`` is in the workspace): one named ``entities.txt`` is registered as YAML all the same."""
-    seen = set(judged.values())
-    registered = (effect.registered_file() for effect in effects if isinstance(effect, RegistersFile))
-    return {name: content for name, content in registered if content not in seen}
 
 
 def _read_tree(root: Path) -> tuple[dict[str, bytes], set[str], dict[str, str]]:

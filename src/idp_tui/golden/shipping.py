@@ -1,0 +1,57 @@
+"""What a run ships besides its workspace, for the guardrails to judge as it leaves.
+
+A publish step builds its repository when it runs (:class:`~idp_tui.golden.actions.base.ShipsFiles`), so a later
+step may change or remove a workspace file the repository holds; and ``catalog:register`` reads a catalog file of
+any name (:class:`~idp_tui.golden.actions.base.RegistersFile`). What the workspace holds as shipped is judged once,
+under its workspace name.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from pathlib import Path
+
+from .actions.base import Effect, RegistersFile, ShipsFiles
+from .guardrails import read_guardrail_inputs, shipped_names
+
+
+def _trees(effects: list[Effect]) -> Iterator[tuple[str, Path, str]]:
+    """``(label, tree, source)`` of each tree the effects ship."""
+    for effect in effects:
+        if isinstance(effect, ShipsFiles):
+            yield effect.shipped_files()
+
+
+def _in_workspace(source: str, relative: str) -> str:
+    """The workspace path of a tree's file, the tree being built from the workspace folder ``source``."""
+    return posixpath.join(source, relative) if source else relative
+
+
+def shipped_inputs(effects: list[Effect], judged: dict[str, bytes]) -> dict[str, bytes]:
+    """The YAML and JSON files the trees ship that the workspace does not hold as they are (``judged``: its files),
+    under each tree's label (``github.com/acme/inv/k8s/deployment.yaml``)."""
+    shipped: dict[str, bytes] = {}
+    for label, tree, source in _trees(effects):
+        for relative, content in read_guardrail_inputs(tree).items():
+            if judged.get(_in_workspace(source, relative)) != content:
+                shipped[f"{label}/{relative}"] = content
+    return shipped
+
+
+def shipped_tree_names(effects: list[Effect], in_workspace: set[str]) -> list[str]:
+    """Every file of the trees that the workspace no longer holds, under each tree's label."""
+    return [
+        f"{label}/{name}"
+        for label, tree, source in _trees(effects)
+        for name in shipped_names(tree)
+        if _in_workspace(source, name) not in in_workspace
+    ]
+
+
+def registered_inputs(effects: list[Effect], judged: dict[str, bytes]) -> dict[str, bytes]:
+    """The catalog files the effects register, unless judged already under another name (as the repository's
+    ``catalog-info.yaml`` is in the workspace): one named ``entities.txt`` is registered as YAML all the same."""
+    seen = set(judged.values())
+    registered = (effect.registered_file() for effect in effects if isinstance(effect, RegistersFile))
+    return {name: content for name, content in registered if content not in seen}
