@@ -534,10 +534,36 @@ def test_publish_refuses_attributes_under_which_git_would_store_other_bytes_than
     with pytest.raises(ActionError) as error:
         run(GITHUB, task.ctx({"repoUrl": "github.com?owner=acme&repo=svc"}))
     assert str(error.value) == (
-        '"k8s/deployment.yaml": a .gitattributes sets working-tree-encoding="UTF-7" for it, so git would store it, '
+        'k8s/deployment.yaml: a .gitattributes sets working-tree-encoding="UTF-7" for it, so git would store it, '
         "or check it out, as other bytes than the ones the guardrails judge; not published"
     )
     assert list(task.scratch.iterdir()) == [] and task.effects == []
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        "*.yaml ident\n",  # $Id:…$ rewritten at checkout can end a quoted string elsewhere
+        "[attr]sly export-subst\nk8s/* sly\n",  # through a macro; $Format:…$ rewritten in an archive
+        "deploy.txt filter=lfs\n",  # what k8s/deployment.yaml links to
+    ],
+)
+def test_publish_refuses_every_attribute_that_changes_a_judged_file(task, attributes):
+    task.write(".gitattributes", attributes)
+    task.write("k8s/deploy.txt", "image: ghcr.io/acme/api:1.0.0\n")
+    (task.workspace / "k8s" / "deployment.yaml").symlink_to("deploy.txt")
+    with pytest.raises(ActionError, match="not published"):
+        run(GITHUB, task.ctx({"repoUrl": "github.com?owner=acme&repo=svc"}))
+
+
+def test_publish_keeps_a_filter_on_files_no_guardrail_reads_and_any_file_name(task):
+    task.write(".gitattributes", "*.jar filter=lfs diff=lfs merge=lfs -text\n")
+    task.write("gradle/wrapper/gradle-wrapper.jar", "PK")
+    (task.workspace / "docs").mkdir()
+    (task.workspace / "docs" / os.fsdecode(b"caf\xe9.md")).write_text("a Latin-1 name")
+    run(GITHUB, task.ctx({"repoUrl": "github.com?owner=acme&repo=svc"}))
+    task.effects[0].apply()
+    assert "gradle/wrapper/gradle-wrapper.jar" in git(task.root / "repos/github.com/acme/svc", "ls-files")
 
 
 def test_publish_keeps_line_end_attributes_which_change_no_manifest(task):

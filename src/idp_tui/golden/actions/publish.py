@@ -36,8 +36,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ...bounded_read import is_within
 from ...quoting import quoted
+from ...safe_text import clean
 from ..gitsafety import is_git_name, looks_like_git_dir
+from ..guardrails import is_guardrail_input
 from ..repo_url import host_type, parse_repo_url
 from ..sources import audit_tree
 from ..workspace import inside
@@ -144,6 +147,7 @@ def _git_env(author_name: str, author_email: str, ceiling: Path) -> dict[str, st
 def _git(args: list[str], cwd: Path, env: dict[str, str], action_id: str, stdin: str | None = None) -> str:
     author = ["-c", f"user.name={env['GIT_AUTHOR_NAME']}", "-c", f"user.email={env['GIT_AUTHOR_EMAIL']}"]
     isolated = ["-c", "commit.gpgsign=false", "-c", f"core.hooksPath={os.devnull}", "-c", "core.fsmonitor=false"]
+    isolated += ["-c", f"core.attributesFile={os.devnull}"]  # the user's own git attributes apply to nothing here
     command = ["git", *author, *isolated, *args]
     try:
         done = subprocess.run(
@@ -152,7 +156,8 @@ def _git(args: list[str], cwd: Path, env: dict[str, str], action_id: str, stdin:
             env=env,
             input=stdin,
             capture_output=True,
-            text=True,
+            encoding="utf-8",
+            errors="surrogateescape",  # file names as os.walk gives them, whatever their bytes
             timeout=_GIT_TIMEOUT_SECONDS,
             check=False,
         )
@@ -326,30 +331,52 @@ class LocalPublish:
         return _git(["rev-parse", "HEAD"], repo_dir, env, self.id).strip()
 
 
-# Attributes under which git stores, or a clone checks out, other bytes than the ones the guardrails judged: a
-# re-encoding (from UTF-7, `image: api:+AGwAYQB0AGUAcwB0-` is stored as `image: api:latest`) or a clean/smudge filter
-# (git-lfs fetches a file's content when it is checked out). Line-end conversions (`text`, `eol`) change no
-# manifest's meaning, and repositories set them often.
-_CONTENT_ATTRIBUTES = ("working-tree-encoding", "filter")
+# Attributes under which git stores, a clone checks out, or an archive holds other bytes than the ones the
+# guardrails judged: a re-encoding (from UTF-7, `image: api:+AGwAYQB0AGUAcwB0-` is stored as `image: api:latest`), a
+# clean/smudge filter (git-lfs fetches a file's content when it is checked out), `ident` (`$Id:…$` is rewritten at
+# checkout, which can move where a quoted string ends) and `export-subst` (`$Format:%x6c…$` in an archive).
+# Line-end conversions (`text`, `eol`) change no manifest's meaning, and repositories set them often; a
+# `filter=lfs` on a file the guardrails do not read (a jar) changes nothing they judged.
+_CONTENT_ATTRIBUTES = ("working-tree-encoding", "filter", "ident", "export-subst")
 
 
 def _refuse_transformed_content(repo_dir: Path, env: dict[str, str], action_id: str) -> None:
-    """Refuse a repository whose ``.gitattributes`` would make git store or check out a file as other bytes.
+    """Refuse a repository whose ``.gitattributes`` would make git store, check out or archive a file the guardrails
+    judge as other bytes.
 
     Raises:
-        ActionError: a file has one of :data:`_CONTENT_ATTRIBUTES` set.
+        ActionError: such a file has one of :data:`_CONTENT_ATTRIBUTES` set.
     """
-    listed = _git(["ls-files", "-z"], repo_dir, env, action_id)
-    if not listed:
+    judged = _judged_files(repo_dir)
+    if not judged:
         return
+    listed = "".join(f"{path}\0" for path in judged)
     found = _git(["check-attr", "-z", "--stdin", *_CONTENT_ATTRIBUTES], repo_dir, env, action_id, stdin=listed)
     fields = found.split("\0")
     for path, attribute, value in zip(fields[0::3], fields[1::3], fields[2::3], strict=False):
         if value not in ("unspecified", "unset"):
             raise ActionError(
-                f"{quoted(path)}: a .gitattributes sets {attribute}={quoted(value)} for it, so git would store it, "
-                "or check it out, as other bytes than the ones the guardrails judge; not published"
+                f"{clean(path, one_line=True)}: a .gitattributes sets {attribute}={quoted(value)} for it, so git "
+                "would store it, or check it out, as other bytes than the ones the guardrails judge; not published"
             )
+
+
+def _judged_files(repo_dir: Path) -> list[str]:
+    """The repository's files the guardrails read: YAML and JSON names, and what a link with such a name leads to."""
+    root = os.path.realpath(repo_dir)
+    judged: set[str] = set()
+    for directory, dirnames, filenames in os.walk(repo_dir):
+        dirnames[:] = [name for name in dirnames if name != ".git"]
+        for name in filenames:
+            path = Path(directory, name)
+            relative = path.relative_to(repo_dir).as_posix()
+            if not is_guardrail_input(relative):
+                continue
+            judged.add(relative)
+            target = os.path.realpath(path)
+            if path.is_symlink() and is_within(target, root):
+                judged.add(Path(os.path.relpath(target, root)).as_posix())
+    return sorted(judged)
 
 
 def _branch(value: Any) -> str:
