@@ -313,8 +313,24 @@ def test_what_a_publish_step_built_is_judged_though_a_later_step_removed_it_from
     template = make_template(tmp_path, {"steps": steps}, {"skeleton/k8s/deployment.yaml": LATEST})
     result = guarded_runner.run(template, {})
     assert result.status == "failed"
-    assert result.error.startswith("Blocked by policy: github.com/myorg/api/k8s/deployment.yaml:1: DENY")
+    shipped = tmp_path / "repos" / "github.com" / "myorg" / "api" / "k8s" / "deployment.yaml"
+    assert result.error.startswith(f"Blocked by policy: {shipped}:1: DENY")
     assert not (tmp_path / "repos").exists()  # nothing published
+
+
+def test_a_workspace_file_named_like_a_shipped_one_is_judged_as_itself(tmp_path, guarded_runner):
+    """What a repository ships is named where it will be, an absolute path: a workspace file at the relative path
+    ``github.com/myorg/api/k8s/d.yaml`` cannot take the place of the repository's ``k8s/d.yaml`` among the inputs."""
+    steps = [
+        {"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton"}},
+        {"id": "publish", "action": "publish:github", "input": {"repoUrl": "github.com?owner=myorg&repo=api"}},
+        {"id": "tidy", "action": "fs:delete", "input": {"files": ["k8s/d.yaml"]}},
+    ]
+    pinned = LATEST.replace(":latest", ":1.4.2")
+    files = {"skeleton/k8s/d.yaml": pinned, "skeleton/github.com/myorg/api/k8s/d.yaml": LATEST}
+    result = guarded_runner.run(make_template(tmp_path, {"steps": steps}, files), {})
+    assert result.status == "failed"
+    assert result.error.startswith("Blocked by policy: github.com/myorg/api/k8s/d.yaml:1: DENY")
 
 
 @pytest.mark.parametrize(
@@ -365,9 +381,8 @@ def test_a_catalog_file_registered_under_any_name_is_judged_by_the_catalog_rules
     )
     result = guarded_runner.run(template, {})
     assert result.status == "failed"
-    assert result.error.startswith(
-        "Blocked by policy: github.com/myorg/api/backstage/entities.txt:1: DENY catalog.deny_production_without_oncall"
-    )
+    registered = tmp_path / "repos" / "github.com" / "myorg" / "api" / "backstage" / "entities.txt"
+    assert result.error.startswith(f"Blocked by policy: {registered}:1: DENY catalog.deny_production_without_oncall")
     assert not (tmp_path / "registry").exists() and not (tmp_path / "repos").exists()
 
 

@@ -30,7 +30,7 @@ def _in_workspace(source: str, relative: str) -> str:
 
 def shipped_inputs(effects: list[Effect], judged: dict[str, bytes]) -> dict[str, bytes]:
     """The YAML and JSON files the trees ship that the workspace does not hold as they are (``judged``: its files),
-    under each tree's label (``github.com/acme/inv/k8s/deployment.yaml``)."""
+    under where each tree will be (``/…/repositories/github.com/acme/inv/k8s/deployment.yaml``)."""
     shipped: dict[str, bytes] = {}
     for label, tree, source in _trees(effects):
         for relative, content in read_guardrail_inputs(tree).items():

@@ -44,8 +44,9 @@ class ShipsFiles(Protocol):
     that tree as it will leave: a later step may change or remove the workspace files it was built from."""
 
     def shipped_files(self) -> tuple[str, Path, str]:
-        """``(label, tree, source)``: what the tree is called in verdicts (``github.com/acme/inv``), where it is,
-        and the workspace folder it was built from (``""``: the whole workspace)."""
+        """``(label, tree, source)``: what the tree is called in verdicts (where it will be, an absolute path: no
+        workspace file can be named so), where it is now, and the workspace folder it was built from (``""``: the
+        whole workspace)."""
         ...
 
 
@@ -55,8 +56,8 @@ class RegistersFile(Protocol):
     whatever its name (Backstage reads ``entities.txt`` as YAML too)."""
 
     def registered_file(self) -> tuple[str, bytes]:
-        """``(name, content)``: the file as verdicts name it (``github.com/acme/inv/catalog-info.yaml``) and what
-        was read from it."""
+        """``(name, content)``: the file as verdicts name it (where it will be, an absolute path) and what was read
+        from it."""
         ...
 
 

@@ -165,9 +165,10 @@ class CatalogRegister:
                 return
             raise
         keys = self._entity_keys(content.decode("utf-8", errors="replace"), url)
-        name = Path(os.path.relpath(final, os.path.abspath(ctx.settings.publish_root))).as_posix()
         settings = ctx.settings
-        ctx.stage(RegisterLocation(settings.registry_dir, final, keys, settings.existing_entity_keys, (name, content)))
+        ctx.stage(
+            RegisterLocation(settings.registry_dir, final, keys, settings.existing_entity_keys, (str(final), content))
+        )
         ctx.output("entityRef", next((k for k in keys if k.startswith("component:")), keys[0]))
         ctx.output("catalogInfoUrl", url)
 

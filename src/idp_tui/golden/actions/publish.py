@@ -67,8 +67,9 @@ class MoveRepository:
         return f"repository {self.label} at {self.final}"
 
     def shipped_files(self) -> tuple[str, Path, str]:
-        """What the guardrails judge (:class:`~idp_tui.golden.actions.base.ShipsFiles`): the built repository."""
-        return self.label, self.staged, self.source
+        """What the guardrails judge (:class:`~idp_tui.golden.actions.base.ShipsFiles`): the built repository, named
+        where it will be."""
+        return str(self.final), self.staged, self.source
 
     def check(self) -> None:
         """Refuse when something is at the repository's final place already.
