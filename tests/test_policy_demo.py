@@ -80,6 +80,7 @@ EXPECTED = {
         ("idp-resource-limits", "deny"),
         ("idp-run-as-non-root", "deny"),
     },
+    ("operations.yaml", 8): set(),
 }
 
 
@@ -145,7 +146,7 @@ GOOD = {
 }
 
 
-KIND_MUTATIONS = frozenset({"statefulset", "daemonset", "replicaset", "job", "cron-job"})
+KIND_MUTATIONS = frozenset({"statefulset", "daemonset", "replicaset", "job", "cron-job", "rollout"})
 
 
 def _mutations():
@@ -184,6 +185,7 @@ def _mutations():
         "replicaset": lambda d: d.update(kind="ReplicaSet"),
         "job": lambda d: (d.update(kind="Job", apiVersion="batch/v1"), d["spec"].pop("replicas", None)),
         "cron-job": into_cron_job,
+        "rollout": lambda d: d.update(kind="Rollout", apiVersion="argoproj.io/v1alpha1"),
         "sidecar": lambda d: template(d)["spec"]["containers"].append(
             dict(copy.deepcopy(container(d)), name="sidecar", image="envoyproxy/envoy:latest")
         ),

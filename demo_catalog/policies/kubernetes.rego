@@ -9,8 +9,9 @@ import rego.v1
 workload_kinds := {"Deployment", "StatefulSet", "DaemonSet"}
 
 # Every kind that runs pods from a template: the image, limit and root rules judge them all, since a CronJob's
-# `:latest` is pulled at each run as surely as a Deployment's.
-pod_template_kinds := workload_kinds | {"ReplicaSet", "ReplicationController", "Job"}
+# `:latest` is pulled at each run as surely as a Deployment's. An Argo Rollout too (one that refers to a
+# Deployment's template instead has none here: that Deployment is judged).
+pod_template_kinds := workload_kinds | {"ReplicaSet", "ReplicationController", "Job", "Rollout"}
 
 # The pod spec of a Pod, of a pod template, or of a CronJob's job template.
 pod_spec := input.spec if input.kind == "Pod"
