@@ -508,3 +508,13 @@ def test_a_fifo_in_a_template_directory_is_refused_without_waiting_on_it(tmp_pat
         ValueError, match=r"pipe.yaml in .* cannot be sent with a dry run: not a regular file \(a named pipe"
     ):
         directory_contents(template_dir)
+
+
+def test_a_dry_run_never_sends_a_file_of_the_template_s_git_folder(tmp_path):
+    template_dir = tmp_path / "template"
+    (template_dir / ".git").mkdir(parents=True)
+    (template_dir / ".git" / "config").write_text('[remote "origin"]\n\turl = https://u:token@example.com/r\n')
+    (template_dir / "notes.txt").symlink_to(".git/config")
+    with pytest.raises(ValueError, match=r"notes.txt in .* leads into a .git folder: not sent") as refused:
+        directory_contents(template_dir)
+    assert "token" not in str(refused.value)

@@ -26,7 +26,7 @@ from idp_tui.cli import main
 from idp_tui.golden.actions import builtin_actions
 from idp_tui.golden.actions.base import RunSettings
 from idp_tui.golden.forms import build_form, initial_values
-from idp_tui.golden.guardrails import check_guardrails
+from idp_tui.golden.guardrails import GuardrailError, check_guardrails, read_linked_inputs
 from idp_tui.golden.runner import NOT_APPLIED, LocalTaskRunner
 from idp_tui.golden.template import Template, templates_in
 from idp_tui.policy import PolicyGuardrails, load_policies
@@ -298,6 +298,15 @@ def test_a_manifest_name_linked_to_another_file_is_judged_as_what_kubectl_reads_
     assert result.status == "failed"
     assert result.error.startswith("Blocked by policy: k8s/deployment.yaml:1: DENY")
     assert {finding.file for finding in result.guardrails.findings} == {"k8s/deployment.yaml"}
+
+
+def test_a_manifest_name_linked_to_nothing_blocks_the_run(tmp_path):
+    """kubectl reads nothing through it here, but a clone on a file system that ignores case may read a file."""
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s" / "deploy.txt").write_text(LATEST)
+    (tmp_path / "k8s" / "deployment.yaml").symlink_to("Deploy.txt")
+    with pytest.raises(GuardrailError, match="k8s/deployment.yaml is a symlink leading to nothing"):
+        read_linked_inputs(tmp_path, ["k8s/deployment.yaml"])
 
 
 def test_what_a_publish_step_built_is_judged_though_a_later_step_removed_it_from_the_workspace(

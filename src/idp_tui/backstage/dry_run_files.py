@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..bounded_read import RefusedRead, is_within, read_regular_file
+from ..golden.gitsafety import is_git_name
 
 # A template directory sent with a dry run is read whole; past this it is surely not a template directory.
 MAX_DRY_RUN_FILES = 2000
@@ -40,6 +41,9 @@ def directory_contents(base_dir: Path | None) -> list[dict[str, str]]:
             target = os.path.realpath(path)
             if not is_within(target, root):
                 raise ValueError(f"{relative} in {base_dir} is a symlink leading out of it: not sent with a dry run")
+            if any(is_git_name(part) for part in Path(os.path.relpath(target, root)).parts):
+                # A walked .git folder is skipped; a link into one would send its config (a remote's token, say).
+                raise ValueError(f"{relative} in {base_dir} leads into a .git folder: not sent with a dry run")
             try:
                 data, _ = read_regular_file(target, MAX_DRY_RUN_BYTES - total)
             except RefusedRead as refused:

@@ -209,11 +209,12 @@ def read_guardrail_inputs(workspace: Path) -> dict[str, bytes]:
 def read_linked_inputs(workspace: Path, links: Iterable[str]) -> dict[str, bytes]:
     """What kubectl reads through each symlink of ``links`` (workspace paths) that bears a YAML or JSON name: the
     file it leads to, under the link's name. A ``deployment.yaml`` linked to ``deploy.txt`` is applied as a
-    manifest, and ``deploy.txt`` is not judged under its own name. A link to no regular file (a folder, nothing)
-    is left out: kubectl cannot read it either.
+    manifest, and ``deploy.txt`` is not judged under its own name. A link to a folder is left out: kubectl cannot
+    read it either.
 
     Raises:
-        GuardrailError: a link leads out of the workspace, or what it leads to cannot be read within the cap.
+        GuardrailError: a link leads out of the workspace or to nothing, or what it leads to cannot be read within
+            the cap.
     """
     root = os.path.realpath(workspace)
     files: dict[str, bytes] = {}
@@ -223,6 +224,8 @@ def read_linked_inputs(workspace: Path, links: Iterable[str]) -> dict[str, bytes
         target = os.path.realpath(workspace / relative)
         if os.path.commonpath([root, target]) != root:
             raise GuardrailError(f"{relative} is a symlink leading out of the workspace")
+        if not os.path.exists(target):  # on a file system that ignores case, it may lead to a file after all
+            raise GuardrailError(f"{relative} is a symlink leading to nothing")
         if os.path.isfile(target):
             files[relative] = _read_input(Path(target), relative)
     return files
