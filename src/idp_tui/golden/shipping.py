@@ -50,8 +50,9 @@ def shipped_tree_names(effects: list[Effect], in_workspace: set[str]) -> list[st
 
 
 def registered_inputs(effects: list[Effect], judged: dict[str, bytes]) -> dict[str, bytes]:
-    """The catalog files the effects register, unless judged already under another name (as the repository's
-    ``catalog-info.yaml`` is in the workspace): one named ``entities.txt`` is registered as YAML all the same."""
+    """The catalog files the effects register, and those their Location entities lead to, unless judged already
+    under another name (as the repository's ``catalog-info.yaml`` is in the workspace): one named ``entities.txt``
+    is read as YAML all the same."""
     seen = set(judged.values())
-    registered = (effect.registered_file() for effect in effects if isinstance(effect, RegistersFile))
+    registered = (file for effect in effects if isinstance(effect, RegistersFile) for file in effect.registered_files())
     return {name: content for name, content in registered if content not in seen}

@@ -53,11 +53,11 @@ class ShipsFiles(Protocol):
 @runtime_checkable
 class RegistersFile(Protocol):
     """An :class:`Effect` that registers a catalog file in the catalog: the guardrails judge the file as it was read,
-    whatever its name (Backstage reads ``entities.txt`` as YAML too)."""
+    and the files its Location entities lead to, whatever their names (Backstage reads ``entities.txt`` as YAML)."""
 
-    def registered_file(self) -> tuple[str, bytes]:
-        """``(name, content)``: the file as verdicts name it (where it will be, an absolute path) and what was read
-        from it."""
+    def registered_files(self) -> tuple[tuple[str, bytes], ...]:
+        """``(name, content)`` of each: the file as verdicts name it (where it will be, an absolute path) and what
+        was read from it."""
         ...
 
 

@@ -10,6 +10,7 @@ repository (``..``, a symlink) is refused, so a template cannot register, or quo
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import posixpath
@@ -61,8 +62,9 @@ class CatalogWrite:
         target.write_text(to_yaml(entity), encoding="utf-8")
 
 
-def _local_file(ctx: ActionContext, url: str) -> tuple[Path, Path]:
-    """``(where the file can be read now, where it will live)`` for a catalog-info URL this task staged.
+def _local_file(ctx: ActionContext, url: str) -> tuple[Path, Path, Path, Path]:
+    """``(where the file can be read now, where it will live, the staged repository, where that will live)`` for a
+    catalog-info URL this task staged.
 
     Raises:
         ActionError: the URL is not inside a location this task staged, or leads out of it.
@@ -73,12 +75,62 @@ def _local_file(ctx: ActionContext, url: str) -> tuple[Path, Path]:
             readable = os.path.realpath(staged / relative)
             if relative.startswith("../") or relative == ".." or not is_within(readable, os.path.realpath(staged)):
                 raise ActionError(f"catalog:register refuses {url!r}: it leads out of the repository it names")
-            final = Path(unquote(urlparse(prefix).path)) / relative
-            return Path(readable), final
+            final_root = Path(unquote(urlparse(prefix).path))
+            return Path(readable), final_root / relative, staged, final_root
     raise ActionError(
         f"catalog:register refuses {url!r}: the local runner registers only catalog files of repositories this "
         "task publishes (use the publish step's repoContentsUrl), never other file:// paths or remote URLs"
     )
+
+
+# Files a registered catalog file's Location entities may lead to, in all (a glob can match many).
+MAX_LOCATION_FILES = 1000
+
+
+def _location_files(first: Path, content: bytes, staged: Path, final_root: Path) -> list[tuple[str, bytes]]:
+    """``(where it will live, content)`` of every file the Location entities of the registered file lead the catalog
+    to, and theirs in turn, inside the staged repository: the guardrails judge them as the catalog will read them,
+    whatever their names (``targets: [./entities.txt]``).
+
+    Raises:
+        ActionError: they lead to more than :data:`MAX_LOCATION_FILES` files, or one cannot be read.
+    """
+    root = os.path.realpath(staged)
+    pending = [(first, content)]
+    seen = {os.path.realpath(first)}
+    found: list[tuple[str, bytes]] = []
+    while pending:
+        path, text = pending.pop()
+        for target in _file_targets(text.decode("utf-8", errors="replace")):
+            pattern = os.path.normpath(os.path.join(os.path.dirname(path), target))
+            if not is_within(pattern, root):
+                continue  # the catalog does not read outside the repository either
+            for match in sorted(glob.glob(pattern, recursive=True)):
+                real = os.path.realpath(match)
+                if real in seen or not is_within(real, root) or not os.path.isfile(real):
+                    continue
+                seen.add(real)
+                if len(seen) > MAX_LOCATION_FILES:
+                    raise ActionError(f"the Location entities lead to more than {MAX_LOCATION_FILES:,} files")
+                relative = os.path.relpath(real, root)
+                read = read_regular(real, relative)[0]
+                found.append((str(final_root / relative), read))
+                pending.append((Path(real), read))
+    return found
+
+
+def _file_targets(text: str) -> list[str]:
+    """The file targets of the Location entities in ``text`` (a URL target is not read by the local catalog)."""
+    documents, _ = load_documents(text)
+    targets: list[str] = []
+    for document in documents:
+        data = document.data
+        spec = data.get("spec") if isinstance(data, dict) and data.get("kind") == "Location" else None
+        if not isinstance(spec, dict) or spec.get("type", "file") != "file":
+            continue
+        listed = [spec.get("target"), *(spec.get("targets") if isinstance(spec.get("targets"), list) else [])]
+        targets += [target for target in listed if isinstance(target, str) and target and "://" not in target]
+    return targets
 
 
 class RegisterLocation:
@@ -90,12 +142,12 @@ class RegisterLocation:
         target: Path,
         entity_keys: list[str],
         existing: frozenset[str],
-        registered: tuple[str, bytes] = ("", b""),
+        registered: tuple[tuple[str, bytes], ...] = (),
     ) -> None:
         self.target = target
         self.entity_keys = entity_keys
         self.existing = existing
-        self.registered = registered  # (name, content) of the catalog file read (see registered_file)
+        self.registered = registered  # (name, content) of each catalog file read (see registered_files)
         digest = hashlib.sha1(str(target).encode()).hexdigest()[:12]
         self.location_file = registry_dir / f"location-{digest}.yaml"
 
@@ -103,8 +155,9 @@ class RegisterLocation:
         """The entities registered and the Location file that registers them."""
         return f"catalog entry {', '.join(self.entity_keys)} (location {self.location_file})"
 
-    def registered_file(self) -> tuple[str, bytes]:
-        """What the guardrails judge (:class:`~idp_tui.golden.actions.base.RegistersFile`): the catalog file."""
+    def registered_files(self) -> tuple[tuple[str, bytes], ...]:
+        """What the guardrails judge (:class:`~idp_tui.golden.actions.base.RegistersFile`): the catalog file, and
+        the files its Location entities lead the catalog to."""
         return self.registered
 
     def check(self) -> None:
@@ -155,7 +208,7 @@ class CatalogRegister:
                 an invalid entity or none, or an entity of it is in the catalog already.
         """
         url = self._url(ctx.input)
-        readable, final = _local_file(ctx, url)
+        readable, final, staged, final_root = _local_file(ctx, url)
         ctx.log(f"Registering {url} in the catalog")
         try:
             content = read_regular(readable, url)[0]
@@ -165,10 +218,9 @@ class CatalogRegister:
                 return
             raise
         keys = self._entity_keys(content.decode("utf-8", errors="replace"), url)
+        registered = ((str(final), content), *_location_files(readable, content, staged, final_root))
         settings = ctx.settings
-        ctx.stage(
-            RegisterLocation(settings.registry_dir, final, keys, settings.existing_entity_keys, (str(final), content))
-        )
+        ctx.stage(RegisterLocation(settings.registry_dir, final, keys, settings.existing_entity_keys, registered))
         ctx.output("entityRef", next((k for k in keys if k.startswith("component:")), keys[0]))
         ctx.output("catalogInfoUrl", url)
 
