@@ -366,56 +366,40 @@ def test_what_a_deploy_tool_builds_manifests_from_blocks_the_run(tmp_path, guard
         assert unjudged.startswith(f"{name}:1: not judged: {why}") and unjudged.endswith("which idp-tui cannot do")
 
 
-def test_the_files_a_registered_location_leads_to_are_judged_by_the_catalog_rules(tmp_path, guarded_runner):
-    """The catalog follows a registered Location's targets, whatever their names: so do the guardrails."""
-    location = (
-        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: api}\n"
-        "spec: {type: file, targets: [./backstage/*.txt]}\n"
-    )
-    production_without_on_call = (
-        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: api}\n"
-        "spec: {type: service, lifecycle: production, owner: team-a}\n"
-    )
+PRODUCTION_WITHOUT_ON_CALL = (
+    "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: api}\n"
+    "spec: {type: service, lifecycle: production, owner: team-a}\n"
+)
+LOCATION_OF_TEXT_FILES = (
+    "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: api}\n"
+    "spec: {type: file, targets: [./backstage/*.txt]}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("skeleton", "register"),
+    [
+        ({"backstage/entities.txt": PRODUCTION_WITHOUT_ON_CALL}, {"catalogInfoPath": "/backstage/entities.txt"}),
+        ({"catalog-info.yaml": LOCATION_OF_TEXT_FILES, "backstage/entities.txt": PRODUCTION_WITHOUT_ON_CALL}, {}),
+    ],
+    ids=["registered-by-name", "through-a-location"],
+)
+def test_the_catalog_files_a_run_registers_are_judged_whatever_their_names(
+    tmp_path, guarded_runner, skeleton, register
+):
+    """``catalog:register`` reads ``entities.txt`` as YAML, as Backstage does, and the catalog follows a registered
+    Location's targets: their entities meet the catalog rules although no file of the run has a YAML name."""
     steps = [
         {"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton"}},
         {"id": "publish", "action": "publish:github", "input": {"repoUrl": "github.com?owner=myorg&repo=api"}},
         {
             "id": "register",
             "action": "catalog:register",
-            "input": {"repoContentsUrl": "${{ steps.publish.output.repoContentsUrl }}"},
+            "input": {"repoContentsUrl": "${{ steps.publish.output.repoContentsUrl }}", **register},
         },
     ]
-    files = {"skeleton/catalog-info.yaml": location, "skeleton/backstage/entities.txt": production_without_on_call}
+    files = {f"skeleton/{name}": text for name, text in skeleton.items()}
     result = guarded_runner.run(make_template(tmp_path, {"steps": steps}, files), {})
-    assert result.status == "failed"
-    registered = tmp_path / "repos" / "github.com" / "myorg" / "api" / "backstage" / "entities.txt"
-    assert result.error.startswith(f"Blocked by policy: {registered}:1: DENY catalog.deny_production_without_oncall")
-    assert not (tmp_path / "registry").exists()
-
-
-def test_a_catalog_file_registered_under_any_name_is_judged_by_the_catalog_rules(tmp_path, guarded_runner):
-    """``catalog:register`` reads ``entities.txt`` as YAML, as Backstage does: its entities meet the catalog rules
-    although no file of the run has a YAML name."""
-    production_without_on_call = (
-        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: api}\n"
-        "spec: {type: service, lifecycle: production, owner: team-a}\n"
-    )
-    steps = [
-        {"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton"}},
-        {"id": "publish", "action": "publish:github", "input": {"repoUrl": "github.com?owner=myorg&repo=api"}},
-        {
-            "id": "register",
-            "action": "catalog:register",
-            "input": {
-                "repoContentsUrl": "${{ steps.publish.output.repoContentsUrl }}",
-                "catalogInfoPath": "/backstage/entities.txt",
-            },
-        },
-    ]
-    template = make_template(
-        tmp_path, {"steps": steps}, {"skeleton/backstage/entities.txt": production_without_on_call}
-    )
-    result = guarded_runner.run(template, {})
     assert result.status == "failed"
     registered = tmp_path / "repos" / "github.com" / "myorg" / "api" / "backstage" / "entities.txt"
     assert result.error.startswith(f"Blocked by policy: {registered}:1: DENY catalog.deny_production_without_oncall")
