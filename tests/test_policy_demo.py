@@ -81,6 +81,11 @@ EXPECTED = {
         ("idp-run-as-non-root", "deny"),
     },
     ("operations.yaml", 8): set(),
+    ("operations.yaml", 9): {
+        ("idp-pinned-images", "deny"),
+        ("idp-resource-limits", "deny"),
+        ("idp-run-as-non-root", "deny"),
+    },
 }
 
 
