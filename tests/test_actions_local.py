@@ -575,6 +575,19 @@ def test_publish_keeps_line_end_attributes_which_change_no_manifest(task):
     assert git(final, "show", "HEAD:k8s/deployment.yaml") == "image: ghcr.io/acme/api:1.0.0"
 
 
+def test_publish_leaves_the_users_own_git_attributes_out(task, tmp_path, monkeypatch):
+    """A re-encoding in ``~/.config/git/attributes`` is the user's business, not the template's: the repository
+    holds the bytes the guardrails judged, and the publish is not refused for it."""
+    (tmp_path / "xdg" / "git").mkdir(parents=True)
+    (tmp_path / "xdg" / "git" / "attributes").write_text("*.yaml working-tree-encoding=UTF-16\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    task.write("k8s/deployment.yaml", "image: ghcr.io/acme/api:1.0.0\n")
+    run(GITHUB, task.ctx({"repoUrl": "github.com?owner=acme&repo=svc"}))
+    task.effects[0].apply()
+    final = task.root / "repos/github.com/acme/svc"
+    assert git(final, "cat-file", "blob", "HEAD:k8s/deployment.yaml") == "image: ghcr.io/acme/api:1.0.0"
+
+
 def test_publishing_the_same_repository_twice_in_a_task_fails_at_the_second_step(task):
     task.write("README.md")
     run(GITHUB, task.ctx({"repoUrl": "github.com?owner=acme&repo=svc"}))
