@@ -327,6 +327,32 @@ def test_what_a_publish_step_built_is_judged_though_a_later_step_removed_it_from
     assert not (tmp_path / "repos").exists()  # nothing published
 
 
+def test_a_registered_locations_globs_list_folders_within_the_catalogs_budget(tmp_path, guarded_runner, monkeypatch):
+    """``**`` repeated over a deep folder chain took minutes in ``glob.glob``: the targets are matched as the catalog
+    matches them, each folder listed once per part and no more folders than the catalog's budget (here 20)."""
+    from idp_tui.catalog import limits
+
+    monkeypatch.setattr(limits, "MAX_GLOB_FOLDERS", 20)
+    location = (
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: api}\n"
+        f"spec: {{type: file, targets: [./{'**/' * 6}*.txt]}}\n"
+    )
+    deep = "/".join(["d"] * 30)
+    steps = [
+        {"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton"}},
+        {"id": "publish", "action": "publish:github", "input": {"repoUrl": "github.com?owner=myorg&repo=api"}},
+        {
+            "id": "register",
+            "action": "catalog:register",
+            "input": {"repoContentsUrl": "${{ steps.publish.output.repoContentsUrl }}"},
+        },
+    ]
+    files = {"skeleton/catalog-info.yaml": location, f"skeleton/{deep}/entities.txt": PRODUCTION_WITHOUT_ON_CALL}
+    result = guarded_runner.run(make_template(tmp_path, {"steps": steps}, files), {})
+    assert result.status == "failed"
+    assert "the Location entities match more than 1,000 files, or list too many folders" in result.error
+
+
 def test_a_workspace_file_named_like_a_shipped_one_is_judged_as_itself(tmp_path, guarded_runner):
     """What a repository ships is named where it will be, an absolute path: a workspace file at the relative path
     ``github.com/myorg/api/k8s/d.yaml`` cannot take the place of the repository's ``k8s/d.yaml`` among the inputs."""

@@ -21,6 +21,8 @@ from urllib.parse import unquote, urlparse
 import yaml
 
 from ...bounded_read import is_within
+from ...catalog import limits
+from ...catalog.confined_glob import GlobBudget, OutsideRoot, confined_glob
 from ...catalog.validation.validator import validate_entity
 from ...catalog.yaml_docs import load_documents
 from ..sources import read_regular
@@ -90,22 +92,21 @@ MAX_LOCATION_FILES = 1000
 def _location_files(first: Path, content: bytes, staged: Path, final_root: Path) -> list[tuple[str, bytes]]:
     """``(where it will live, content)`` of every file the Location entities of the registered file lead the catalog
     to, and theirs in turn, inside the staged repository: the guardrails judge them as the catalog will read them,
-    whatever their names (``targets: [./entities.txt]``).
+    whatever their names (``targets: [./entities.txt]``). Globs are matched as the catalog matches them
+    (:func:`~idp_tui.catalog.confined_glob.confined_glob`: inside the repository, each folder listed once per part).
 
     Raises:
-        ActionError: they lead to more than :data:`MAX_LOCATION_FILES` files, or one cannot be read.
+        ActionError: they lead to more than :data:`MAX_LOCATION_FILES` files or folders, or one cannot be read.
     """
     root = os.path.realpath(staged)
-    pending = [(first, content)]
-    seen = {os.path.realpath(first)}
+    budget = GlobBudget(limits.MAX_GLOB_FOLDERS)
+    pending = [(os.path.realpath(first), content)]
+    seen = {pending[0][0]}
     found: list[tuple[str, bytes]] = []
     while pending:
         path, text = pending.pop()
         for target in _file_targets(text.decode("utf-8", errors="replace")):
-            pattern = os.path.normpath(os.path.join(os.path.dirname(path), target))
-            if not is_within(pattern, root):
-                continue  # the catalog does not read outside the repository either
-            for match in sorted(glob.glob(pattern, recursive=True)):
+            for match in _matches(os.path.normpath(os.path.join(os.path.dirname(path), target)), root, budget):
                 real = os.path.realpath(match)
                 if real in seen or not is_within(real, root) or not os.path.isfile(real):
                     continue
@@ -115,8 +116,23 @@ def _location_files(first: Path, content: bytes, staged: Path, final_root: Path)
                 relative = os.path.relpath(real, root)
                 read = read_regular(real, relative)[0]
                 found.append((str(final_root / relative), read))
-                pending.append((Path(real), read))
+                pending.append((real, read))
     return found
+
+
+def _matches(pattern: str, root: str, budget: GlobBudget) -> list[str]:
+    """The paths a Location target names inside ``root`` (none outside it, as the catalog reads none there)."""
+    if not glob.has_magic(pattern):
+        return [pattern] if is_within(os.path.realpath(pattern), root) else []
+    try:
+        result = confined_glob(pattern, root, MAX_LOCATION_FILES, budget)
+    except OutsideRoot:
+        return []
+    if result.truncated or result.out_of_folders:
+        raise ActionError(
+            f"the Location entities match more than {MAX_LOCATION_FILES:,} files, or list too many folders"
+        )
+    return result.matches
 
 
 def _file_targets(text: str) -> list[str]:
