@@ -327,16 +327,24 @@ def test_what_a_publish_step_built_is_judged_though_a_later_step_removed_it_from
     assert not (tmp_path / "repos").exists()  # nothing published
 
 
-def test_a_registered_locations_globs_list_folders_within_the_catalogs_budget(tmp_path, guarded_runner, monkeypatch):
-    """``**`` repeated over a deep folder chain took minutes in ``glob.glob``: the targets are matched as the catalog
-    matches them, each folder listed once per part and no more folders than the catalog's budget (here 20)."""
+@pytest.mark.parametrize(
+    ("target", "refusal"),
+    [
+        (f"./{'**/' * 6}*.txt", "match more than 1,000 files, or list too many folders"),
+        ("./" + "d/" * 30 + "entities.txt", "name too many files and folders to follow"),
+    ],
+    ids=["stars-over-a-deep-chain", "a-long-path"],
+)
+def test_a_registered_locations_targets_are_followed_within_the_catalogs_budget(
+    tmp_path, guarded_runner, monkeypatch, target, refusal
+):
+    """``**`` repeated over a deep folder chain took minutes in ``glob.glob``, and 5,000 targets of a thousand
+    parts each took 30 s to resolve: the targets are matched as the catalog matches them, each folder listed once
+    per part, and cost the catalog's folder budget (here 20)."""
     from idp_tui.catalog import limits
 
     monkeypatch.setattr(limits, "MAX_GLOB_FOLDERS", 20)
-    location = (
-        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: api}\n"
-        f"spec: {{type: file, targets: [./{'**/' * 6}*.txt]}}\n"
-    )
+    location = LOCATION_OF.format(target)
     deep = "/".join(["d"] * 30)
     steps = [
         {"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton"}},
@@ -350,7 +358,7 @@ def test_a_registered_locations_globs_list_folders_within_the_catalogs_budget(tm
     files = {"skeleton/catalog-info.yaml": location, f"skeleton/{deep}/entities.txt": PRODUCTION_WITHOUT_ON_CALL}
     result = guarded_runner.run(make_template(tmp_path, {"steps": steps}, files), {})
     assert result.status == "failed"
-    assert "the Location entities match more than 1,000 files, or list too many folders" in result.error
+    assert f"the Location entities {refusal}" in result.error
 
 
 def test_a_workspace_file_named_like_a_shipped_one_is_judged_as_itself(tmp_path, guarded_runner):
@@ -396,19 +404,29 @@ PRODUCTION_WITHOUT_ON_CALL = (
     "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: api}\n"
     "spec: {type: service, lifecycle: production, owner: team-a}\n"
 )
-LOCATION_OF_TEXT_FILES = (
-    "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: api}\n"
-    "spec: {type: file, targets: [./backstage/*.txt]}\n"
-)
+LOCATION_OF = "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {{name: api}}\nspec: {{targets: [{}]}}\n"
 
 
 @pytest.mark.parametrize(
     ("skeleton", "register"),
     [
         ({"backstage/entities.txt": PRODUCTION_WITHOUT_ON_CALL}, {"catalogInfoPath": "/backstage/entities.txt"}),
-        ({"catalog-info.yaml": LOCATION_OF_TEXT_FILES, "backstage/entities.txt": PRODUCTION_WITHOUT_ON_CALL}, {}),
+        (
+            {
+                "catalog-info.yaml": LOCATION_OF.format("./backstage/*.txt"),
+                "backstage/entities.txt": PRODUCTION_WITHOUT_ON_CALL,
+            },
+            {},
+        ),
+        (  # the catalog goes up to the repository's parent and back in by its name, where it will be
+            {
+                "catalog-info.yaml": LOCATION_OF.format("../api/backstage/entities.txt"),
+                "backstage/entities.txt": PRODUCTION_WITHOUT_ON_CALL,
+            },
+            {},
+        ),
     ],
-    ids=["registered-by-name", "through-a-location"],
+    ids=["registered-by-name", "through-a-location", "through-the-repositorys-parent"],
 )
 def test_the_catalog_files_a_run_registers_are_judged_whatever_their_names(
     tmp_path, guarded_runner, skeleton, register

@@ -89,40 +89,59 @@ def _local_file(ctx: ActionContext, url: str) -> tuple[Path, Path, Path, Path]:
 MAX_LOCATION_FILES = 1000
 
 
-def _location_files(first: Path, content: bytes, staged: Path, final_root: Path) -> list[tuple[str, bytes]]:
+def _location_files(final: Path, content: bytes, staged: Path, final_root: Path) -> list[tuple[str, bytes]]:
     """``(where it will live, content)`` of every file the Location entities of the registered file lead the catalog
-    to, and theirs in turn, inside the staged repository: the guardrails judge them as the catalog will read them,
-    whatever their names (``targets: [./entities.txt]``). Globs are matched as the catalog matches them
-    (:func:`~idp_tui.catalog.confined_glob.confined_glob`: inside the repository, each folder listed once per part).
+    to, and theirs in turn: the guardrails judge them as the catalog will read them, whatever their names
+    (``targets: [./entities.txt]``).
+
+    Followed as the local catalog follows them (``catalog.local_source``), where the repository will be: each
+    target from the folder of the file as it is named, not where a symlink leads (``../api/x`` from
+    ``…/api/catalog-info.yaml`` is the repository's own file); only inside the registered file's folder; globs
+    matched by :func:`~idp_tui.catalog.confined_glob.confined_glob`, within the catalog's folder budget. Each path
+    is then read in the staged repository, which will be moved there.
 
     Raises:
-        ActionError: they lead to more than :data:`MAX_LOCATION_FILES` files or folders, or one cannot be read.
+        ActionError: they lead to more than :data:`MAX_LOCATION_FILES` files or too many folders, or one cannot be
+            read.
     """
-    root = os.path.realpath(staged)
+    root = os.path.dirname(os.path.normpath(final))
+    root_staged = os.path.realpath(_staged_path(root, staged, final_root))
     budget = GlobBudget(limits.MAX_GLOB_FOLDERS)
-    pending = [(os.path.realpath(first), content)]
+    pending = [(os.path.normpath(final), content)]
     seen = {pending[0][0]}
     found: list[tuple[str, bytes]] = []
     while pending:
         path, text = pending.pop()
         for target in _file_targets(text.decode("utf-8", errors="replace")):
-            for match in _matches(os.path.normpath(os.path.join(os.path.dirname(path), target)), root, budget):
+            pattern = os.path.normpath(os.path.join(os.path.dirname(path), target))
+            if not is_within(pattern, root):
+                continue  # the catalog reads nothing outside the registered file's folder
+            for match in _matches(_staged_path(pattern, staged, final_root), root_staged, budget):
+                written = os.path.normpath(os.path.join(final_root, os.path.relpath(match, staged)))
                 real = os.path.realpath(match)
-                if real in seen or not is_within(real, root) or not os.path.isfile(real):
+                if written in seen or not is_within(real, root_staged) or not os.path.isfile(real):
                     continue
-                seen.add(real)
+                seen.add(written)
                 if len(seen) > MAX_LOCATION_FILES:
                     raise ActionError(f"the Location entities lead to more than {MAX_LOCATION_FILES:,} files")
-                relative = os.path.relpath(real, root)
-                read = read_regular(real, relative)[0]
-                found.append((str(final_root / relative), read))
-                pending.append((real, read))
+                read = read_regular(real, os.path.relpath(written, final_root))[0]
+                found.append((written, read))
+                pending.append((written, read))
     return found
 
 
+def _staged_path(path: str, staged: Path, final_root: Path) -> str:
+    """Where ``path`` (inside the repository's final place) is in the staged repository."""
+    return os.path.join(staged, os.path.relpath(path, final_root))
+
+
 def _matches(pattern: str, root: str, budget: GlobBudget) -> list[str]:
-    """The paths a Location target names inside ``root`` (none outside it, as the catalog reads none there)."""
+    """The paths a Location target names inside ``root`` (none outside it, as the catalog reads none there). Each
+    costs the folder budget a folder per part: a path of a thousand parts is resolved part by part."""
     if not glob.has_magic(pattern):
+        budget.folders -= max(1, pattern.count(os.sep))
+        if budget.folders < 0:
+            raise ActionError("the Location entities name too many files and folders to follow")
         return [pattern] if is_within(os.path.realpath(pattern), root) else []
     try:
         result = confined_glob(pattern, root, MAX_LOCATION_FILES, budget)
@@ -145,8 +164,13 @@ def _file_targets(text: str) -> list[str]:
         if not isinstance(spec, dict) or spec.get("type", "file") != "file":
             continue
         listed = [spec.get("target"), *(spec.get("targets") if isinstance(spec.get("targets"), list) else [])]
-        targets += [target for target in listed if isinstance(target, str) and target and "://" not in target]
+        # A URL is not read by the local catalog, and a NUL byte names no file.
+        targets += [target for target in listed if isinstance(target, str) and target and not _unread(target)]
     return targets
+
+
+def _unread(target: str) -> bool:
+    return "://" in target or "\0" in target
 
 
 class RegisterLocation:
@@ -234,7 +258,7 @@ class CatalogRegister:
                 return
             raise
         keys = self._entity_keys(content.decode("utf-8", errors="replace"), url)
-        registered = ((str(final), content), *_location_files(readable, content, staged, final_root))
+        registered = ((str(final), content), *_location_files(final, content, staged, final_root))
         settings = ctx.settings
         ctx.stage(RegisterLocation(settings.registry_dir, final, keys, settings.existing_entity_keys, registered))
         ctx.output("entityRef", next((k for k in keys if k.startswith("component:")), keys[0]))
