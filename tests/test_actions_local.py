@@ -595,6 +595,19 @@ def test_publishing_the_same_repository_twice_in_a_task_fails_at_the_second_step
         run(GITHUB, task.ctx({"repoUrl": "github.com?owner=acme&repo=svc"}))
 
 
+def test_a_repository_inside_another_is_refused_whether_this_task_or_an_earlier_one_published_it(task):
+    """Its files would land in the other repository's folder, unjudged as part of it (and read by a Location of
+    the outer one)."""
+    gitlab = _by_id("publish:gitlab")
+    task.write("README.md")
+    run(gitlab, task.ctx({"repoUrl": "gitlab.com?owner=myorg&repo=api"}))
+    with pytest.raises(ActionError, match="would nest with gitlab.com/myorg/api, published by an earlier step"):
+        run(gitlab, task.ctx({"repoUrl": "gitlab.com?owner=myorg/api&repo=sub"}))
+    (task.root / "repos/gitlab.com/acme/svc/.git").mkdir(parents=True)
+    with pytest.raises(ActionError, match="would be inside the repository at .*gitlab.com/acme/svc"):
+        run(gitlab, task.ctx({"repoUrl": "gitlab.com?owner=acme/svc&repo=sub"}))
+
+
 def test_the_effect_rechecks_at_apply_and_undo_removes_only_what_it_made(task):
     task.write("README.md")
     (task.root / "repos").mkdir()

@@ -248,8 +248,13 @@ class LocalPublish:
         move = MoveRepository(Path(), final, label)
         move.check()
         for effect in ctx.effects:
-            if isinstance(effect, MoveRepository) and effect.final == final:
+            if not isinstance(effect, MoveRepository):
+                continue
+            if effect.final == final:
                 raise ActionError(f"Repository {label} is already published by an earlier step of this task")
+            if is_within(final, effect.final) or is_within(effect.final, final):
+                # One repository's files would land in the other's folder, unjudged as part of it.
+                raise ActionError(f"Repository {label} would nest with {effect.label}, published by an earlier step")
         source = source_directory(ctx, ctx.input.get("sourcePath"))
         if not source.is_dir():
             raise ActionError(f"sourcePath {ctx.input.get('sourcePath')} is not a directory in the workspace")
@@ -389,10 +394,13 @@ def _branch(value: Any) -> str:
 
 
 def _refuse_inside_git_dir(publish_root: Path, final: Path, label: str) -> None:
-    """Refuse a repository whose folder would be inside an existing git control directory under the root."""
+    """Refuse a repository whose folder would be inside an existing git control directory under the root, or
+    inside a repository already there (its files would be that repository's, unjudged as part of it)."""
     for folder in [*reversed(final.parents), final]:
         if folder != publish_root and publish_root in folder.parents and looks_like_git_dir(folder):
             raise ActionError(f"Repository {label} would be inside {folder}, a git repository's control directory")
+        if folder != final and publish_root in folder.parents and os.path.lexists(folder / ".git"):
+            raise ActionError(f"Repository {label} would be inside the repository at {folder}")
 
 
 def _ignore_git_names(ctx: ActionContext):
