@@ -327,6 +327,33 @@ def test_what_a_publish_step_built_is_judged_though_a_later_step_removed_it_from
     assert not (tmp_path / "repos").exists()  # nothing published
 
 
+def test_a_registered_catalog_file_that_git_would_store_as_other_bytes_is_not_registered(tmp_path, guarded_runner):
+    """In UTF-7, ``+AHAAcgBvAGQAdQBjAHQAaQBvAG4-`` is ``production``: the guardrails judge one lifecycle, and the
+    repository would hold another."""
+    disguised = PRODUCTION_WITHOUT_ON_CALL.replace("production", "+AHAAcgBvAGQAdQBjAHQAaQBvAG4-")
+    steps = [
+        {"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton"}},
+        {"id": "publish", "action": "publish:github", "input": {"repoUrl": "github.com?owner=myorg&repo=api"}},
+        {
+            "id": "register",
+            "action": "catalog:register",
+            "input": {
+                "repoContentsUrl": "${{ steps.publish.output.repoContentsUrl }}",
+                "catalogInfoPath": "/entities.txt",
+            },
+        },
+    ]
+    files = {
+        "skeleton/.gitattributes": "entities.txt working-tree-encoding=UTF-7\n",
+        "skeleton/entities.txt": disguised,
+    }
+    result = guarded_runner.run(make_template(tmp_path, {"steps": steps}, files), {})
+    assert result.status == "failed"
+    assert 'entities.txt: a .gitattributes sets working-tree-encoding="UTF-7"' in result.error
+    assert result.error.endswith("not registered")
+    assert not (tmp_path / "registry").exists() and not (tmp_path / "repos").exists()
+
+
 @pytest.mark.parametrize(
     ("target", "refusal"),
     [

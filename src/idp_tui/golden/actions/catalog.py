@@ -27,6 +27,7 @@ from ...catalog.validation.validator import validate_entity
 from ...catalog.yaml_docs import load_documents
 from ..sources import read_regular
 from .base import ActionContext, ActionError
+from .publish import refuse_transformed_files
 
 
 class _BlockDumper(yaml.SafeDumper):
@@ -259,6 +260,12 @@ class CatalogRegister:
             raise
         keys = self._entity_keys(content.decode("utf-8", errors="replace"), url)
         registered = ((str(final), content), *_location_files(final, content, staged, final_root))
+        staged_real = os.path.realpath(staged)
+        in_repository = [
+            os.path.relpath(os.path.realpath(_staged_path(name, staged, final_root)), staged_real)
+            for name, _ in registered
+        ]
+        refuse_transformed_files(staged, in_repository, self.id)
         settings = ctx.settings
         ctx.stage(RegisterLocation(settings.registry_dir, final, keys, settings.existing_entity_keys, registered))
         ctx.output("entityRef", next((k for k in keys if k.startswith("component:")), keys[0]))

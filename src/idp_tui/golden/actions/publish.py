@@ -353,17 +353,34 @@ def _refuse_transformed_content(repo_dir: Path, env: dict[str, str], action_id: 
     Raises:
         ActionError: such a file has one of :data:`_CONTENT_ATTRIBUTES` set.
     """
-    judged = _judged_files(repo_dir)
-    if not judged:
+    _refuse_attributes(repo_dir, _judged_files(repo_dir), env, action_id, "not published")
+
+
+def refuse_transformed_files(repo_dir: Path, paths: list[str], action_id: str) -> None:
+    """:func:`_refuse_transformed_content` for ``paths`` of a built repository (the catalog files ``catalog:register``
+    registers, whatever their names).
+
+    Raises:
+        ActionError: such a file has one of :data:`_CONTENT_ATTRIBUTES` set.
+    """
+    if not (repo_dir / ".git").is_dir():
+        return  # not a repository git stores: no attribute applies
+    env = _git_env(DEFAULT_AUTHOR_NAME, DEFAULT_AUTHOR_EMAIL, Path(os.path.realpath(repo_dir)).parent)
+    _refuse_attributes(repo_dir, paths, env, action_id, "not registered")
+
+
+def _refuse_attributes(repo_dir: Path, paths: list[str], env: dict[str, str], action_id: str, outcome: str) -> None:
+    """Raise, saying ``outcome``, when one of ``paths`` has one of :data:`_CONTENT_ATTRIBUTES` set."""
+    if not paths:
         return
-    listed = "".join(f"{path}\0" for path in judged)
+    listed = "".join(f"{path}\0" for path in paths)
     found = _git(["check-attr", "-z", "--stdin", *_CONTENT_ATTRIBUTES], repo_dir, env, action_id, stdin=listed)
     fields = found.split("\0")
     for path, attribute, value in zip(fields[0::3], fields[1::3], fields[2::3], strict=False):
         if value not in ("unspecified", "unset"):
             raise ActionError(
                 f"{clean(path, one_line=True)}: a .gitattributes sets {attribute}={quoted(value)} for it, so git "
-                "would store it, or check it out, as other bytes than the ones the guardrails judge; not published"
+                f"would store it, or check it out, as other bytes than the ones the guardrails judge; {outcome}"
             )
 
 
