@@ -452,8 +452,15 @@ LOCATION_OF = "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {{na
             },
             {},
         ),
+        (  # a NUL byte names no file: skipped, as the catalog skips it, not an error of its own
+            {
+                "catalog-info.yaml": LOCATION_OF.format('"./a\\0b.txt", ./backstage/entities.txt'),
+                "backstage/entities.txt": PRODUCTION_WITHOUT_ON_CALL,
+            },
+            {},
+        ),
     ],
-    ids=["registered-by-name", "through-a-location", "through-the-repositorys-parent"],
+    ids=["registered-by-name", "through-a-location", "through-the-repositorys-parent", "beside-a-nul-target"],
 )
 def test_the_catalog_files_a_run_registers_are_judged_whatever_their_names(
     tmp_path, guarded_runner, skeleton, register
