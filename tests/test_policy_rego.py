@@ -806,6 +806,51 @@ def test_only_the_keys_the_modules_read_are_made_the_input(monkeypatch):
     assert given[-1] == document
 
 
+def test_documents_holding_no_key_the_rules_read_are_asked_once_and_each_keeps_its_verdicts(monkeypatch):
+    # An mkdocs.yml and a CI workflow are the same input to rules reading only kind and spec: asked once, not per
+    # document, unless a module calls a built-in that answers the same input differently.
+    from idp_tui.policy import rego
+    from idp_tui.policy.rego import Module, RegoEngine, Rule
+    from idp_tui.policy.rego_scan import outline
+
+    given = []
+    build = rego._set_input
+    monkeypatch.setattr(
+        rego, "_set_input", lambda interpreter, document: given.append(document) or build(interpreter, document)
+    )
+    rules = [Rule("main", "deny", "p.rego", 3), Rule("main", "warn", "p.rego", 4)]
+
+    def engine_for(text: str) -> RegoEngine:
+        calls = outline(text).calls
+        engine = RegoEngine([Module("p.rego", text, "main", rules, calls, {})], {}, rules, [])
+        assert engine.check() == []
+        return engine
+
+    plain = engine_for(
+        "package main\nimport rego.v1\n"
+        'deny contains "no kind" if not input.kind\n'
+        'warn contains sprintf("%d replicas", [input.spec.replicas]) if input.spec.replicas < 2\n'
+    )
+    mkdocs, workflow = {"site_name": "a", "nav": []}, {"on": {"push": {}}, "jobs": {"b": {}}}
+    no_kind = ([("main.deny", "deny", "no kind")], [])
+    assert [plain.evaluate(document, "manifest") for document in (mkdocs, workflow, {})] == [no_kind] * 3
+    assert plain.evaluate({"kind": "D", "spec": {"replicas": 1}}, "manifest") == (
+        [("main.warn", "warn", "1 replicas")],
+        [],
+    )
+    assert given == [{}, {"kind": "D", "spec": {"replicas": 1}}]
+    assert plain.evaluate(mkdocs, "manifest", only={"main.deny"}) == no_kind  # asked on its own: asked again
+    assert plain.evaluate(mkdocs, "entity") == ([], [])  # no entity rule
+
+    given.clear()
+    clock = engine_for(
+        'package main\nimport rego.v1\ndeny contains sprintf("%d", [time.now_ns()]) if not input.kind\n'
+        'warn contains "never" if false\n'
+    )
+    first, second = (clock.evaluate(document, "manifest")[0] for document in (mkdocs, workflow))
+    assert given == [{}, {}] and first != second
+
+
 def test_each_way_of_reading_input_sees_the_document_it_was_given(policies):
     # Only the keys the policies read are given to rego-cpp: every way of reading one must still find it.
     policy_set = policies(

@@ -35,6 +35,16 @@ EVAL_MODULE = "<idp-tui query>"
 # Available in rego-cpp but never to a policy: it returns the environment (idp-tui's worker empties it too).
 REFUSED_BUILTINS = {"opa.runtime": "it would read idp-tui's environment"}
 NETWORK_OR_FILES = {"http.send", "net.lookup_ip_addr", "opa.runtime", "io.jwt.decode_verify"}
+# Built-ins whose value is not fixed by their arguments (OPA marks them non-deterministic): a module calling one can
+# answer two equal inputs differently.
+NONDETERMINISTIC = (
+    "time.now_ns",
+    "rand.",
+    "uuid.rfc4122",
+    "io.jwt.decode_verify",
+    "crypto.x509.parse_and_verify_certificates",
+    *NETWORK_OR_FILES,
+)
 
 
 @dataclass
@@ -229,6 +239,11 @@ class RegoEngine:
         # The top-level keys of a document the modules can read (None: any). Only those are made the input:
         # building it costs more than most rules, and a workflow or a ConfigMap is mostly keys no rule reads.
         self.read_keys: frozenset[str] | None = None
+        # What the rules of each kind answer on a document with none of those keys (an mkdocs.yml, a CI workflow:
+        # most of a golden path's files), asked once: every such document is the same input to them. Only kept
+        # where no module calls a built-in that can answer the same input differently (``deterministic``).
+        self._no_keys_read: dict[str, dict[str, Any]] = {}
+        self.deterministic = False
 
     # -- loading ---------------------------------------------------------------------------------------
 
@@ -257,6 +272,9 @@ class RegoEngine:
         if not self._build_all():
             self._find_conflicts(dropped)
         self.read_keys = _keys_read(self.modules)
+        self.deterministic = not any(
+            name.startswith(NONDETERMINISTIC) for module in self.modules for name, _ in module.calls
+        )
         return dropped
 
     def _unavailable_call(self, probe, module: Module) -> tuple[int, str] | None:
@@ -316,6 +334,7 @@ class RegoEngine:
 
         self._combined.clear()
         self._single.clear()
+        self._no_keys_read.clear()
         try:
             self._interpreter = self._new_interpreter(self.modules)
             self._interpreter.add_module(EVAL_MODULE, self._eval_module())
@@ -407,6 +426,31 @@ class RegoEngine:
             return [], []
         if self.read_keys is not None and type(document) is dict:
             document = {key: value for key, value in document.items() if key in self.read_keys}
+        if document == {} and only is None and self.deterministic:
+            values = self._no_keys_read.get(kind)
+            problems: list[tuple] = []
+            if values is None:
+                values, problems = self._query_rules(document, kind, rules, only)
+                if not problems:
+                    self._no_keys_read[kind] = values
+        else:
+            values, problems = self._query_rules(document, kind, rules, only)
+        excepted = _excepted(rules, values)
+        results: list[tuple] = []
+        for rule in rules:
+            if rule.policy not in values or rule.name == EXCEPTION_RULE:
+                continue
+            messages, wrong = messages_of(values[rule.policy])
+            if wrong:
+                problems.append((rule.file, rule.line, rule.policy, f"the rule {wrong}"))
+            action = "exception" if rule.exception_name in excepted.get(rule.package, ()) else rule.action
+            results.extend((rule.policy, action, message) for message in messages)
+        return results, problems
+
+    def _query_rules(
+        self, document: Any, kind: str, rules: list[Rule], only: set[str] | None
+    ) -> tuple[dict[str, Any], list[tuple]]:
+        """``rules``' values on ``document`` (by policy), and the problems met asking them."""
         _set_input(self._interpreter, document)
         values: dict[str, Any] = {}
         problems: list[tuple] = []
@@ -437,17 +481,7 @@ class RegoEngine:
                 values[rule.policy] = value
         if newly_failing and only is None:
             self._build_all()  # the combined query without the failing rules
-        excepted = _excepted(rules, values)
-        results: list[tuple] = []
-        for rule in rules:
-            if rule.policy not in values or rule.name == EXCEPTION_RULE:
-                continue
-            messages, wrong = messages_of(values[rule.policy])
-            if wrong:
-                problems.append((rule.file, rule.line, rule.policy, f"the rule {wrong}"))
-            action = "exception" if rule.exception_name in excepted.get(rule.package, ()) else rule.action
-            results.extend((rule.policy, action, message) for message in messages)
-        return results, problems
+        return values, problems
 
 
 def _keys_read(modules: list[Module]) -> frozenset[str] | None:
