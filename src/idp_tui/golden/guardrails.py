@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from .kustomize import KustomizeBuilds, build_kustomizations, is_kustomization
+
 #: The files a guardrail reads: every YAML and JSON file (manifests, catalog files, anything else).
 GUARDRAIL_SUFFIXES = (".yaml", ".yml", ".json")
 #: A workspace file larger than this is not a manifest anyone wrote by hand: it is left unread, and said so.
@@ -241,11 +243,10 @@ def _read_input(path: Path, relative: str) -> bytes:
     return content
 
 
-# Files a deploy tool turns into the manifests it applies, which idp-tui cannot do: what is applied is in no file
-# the policies read. Kustomize's `images: [{name: api, newTag: latest}]` over a pinned Deployment, a Helm template's
-# `image: {{ .Values.tag }}`, Jsonnet that Argo CD evaluates. A run that ships one is blocked, as one that ships a
-# file the policies cannot read is.
-KUSTOMIZATION_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
+# Files a deploy tool turns into the manifests it applies: what is applied is in no file the policies read. A Helm
+# template's `image: {{ .Values.tag }}`, Jsonnet that Argo CD evaluates; kustomize's `images: [{name: api, newTag:
+# latest}]` over a pinned Deployment, unless kustomize could build it (golden/kustomize.py). A run that ships one is
+# blocked, as one that ships a file the policies cannot read is.
 BUILT_ELSEWHERE = {
     "kustomize": "kustomize builds the manifests applied from this folder (images, patches, generators)",
     "helm": "a Helm chart: Helm renders its templates into the manifests it applies",
@@ -259,7 +260,7 @@ def built_elsewhere(names: Iterable[str]) -> list[str]:
     lines = []
     for name in sorted(set(names)):
         base = posixpath.basename(name)
-        if base in KUSTOMIZATION_NAMES:
+        if is_kustomization(base):
             tool = "kustomize"
         elif base == "Chart.yaml":
             tool = "helm"
@@ -286,21 +287,32 @@ def check_guardrails(
     say: Callable[[str], None],
     shipped: Iterable[str] = (),
     registered: Mapping[str, bytes] | None = None,
+    trees: Callable[[], list[tuple[str, Mapping[str, bytes]]]] | None = None,
 ) -> GuardrailReport:
     """Check ``files`` and ``say`` each finding and problem (a runner makes each a log event of the task; warnings
     are said too, and the run goes on). ``shipped`` names the run's other files (``files`` may hold only the YAML
-    and JSON ones): one a deploy tool builds manifests from blocks the run (:func:`built_elsewhere`).
+    and JSON ones): one a deploy tool builds manifests from blocks the run (:func:`built_elsewhere`), unless it
+    is a kustomization kustomize builds: then what it builds is judged (:mod:`~idp_tui.golden.kustomize`).
     ``registered`` are the catalog files the run registers, judged whatever their names.
+
+    Args:
+        trees: every file of the trees the run ships, read when a kustomization is among them, as
+            ``(where, {path: content})``; by default ``files`` is the whole run (a dry run's files).
 
     Raises:
         GuardrailError: the check could not be made (said in words; the caller stops the run).
     """
     inputs = {**guardrail_inputs(files), **(registered or {})}
+    names = [*files, *shipped]
+    builds = KustomizeBuilds()
+    if any(is_kustomization(name) for name in names):
+        builds = build_kustomizations(trees() if trees is not None else [("", files)])
+        inputs.update(builds.manifests)
     if len(inputs) > MAX_GUARDRAIL_FILES:
         raise GuardrailError(f"the run produces more than {MAX_GUARDRAIL_FILES:,} YAML and JSON files to check")
     say(f"Checking {len(inputs)} YAML and JSON files against the policies")
     report = guardrails.check(inputs)
-    unbuilt = built_elsewhere([*files, *shipped])
+    unbuilt = [*built_elsewhere(name for name in names if name not in builds.covered), *builds.unjudged]
     if unbuilt:
         report = replace(report, unjudged=(*report.unjudged, *unbuilt))
     for line in report.lines():

@@ -40,7 +40,7 @@ from .guardrails import (
 from .js_values import js_truthy
 from .protocols import RunOptions, TemplateRunner
 from .sandbox import template_global
-from .shipping import registered_inputs, shipped_inputs, shipped_tree_names
+from .shipping import registered_inputs, shipped_inputs, shipped_tree_names, shipped_trees
 from .sources import audit_tree, read_regular
 from .template import Step, Template
 
@@ -212,13 +212,18 @@ class _Task:
             if self.dry_run:
                 inputs = {**files, **read_linked_inputs(workspace, links)}
                 names = list(links)
+                trees = None  # its files are every file of the workspace
             else:
                 inputs = read_guardrail_inputs(workspace)
                 inputs.update(shipped_inputs(self.effects, inputs))
                 names = shipped_names(workspace)
                 names += shipped_tree_names(self.effects, set(names))
+
+                def trees() -> list[tuple[str, Mapping[str, bytes]]]:
+                    return [("", _read_tree(workspace)[0]), *shipped_trees(self.effects)]
+
             registered = registered_inputs(self.effects, inputs)
-            return check_guardrails(guardrails, inputs, self._say, names, registered)
+            return check_guardrails(guardrails, inputs, self._say, names, registered, trees)
         except GuardrailError as error:
             raise ActionError(f"{error}; {NOTHING_CREATED}") from None
 

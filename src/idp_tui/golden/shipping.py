@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .actions.base import Effect, RegistersFile, ShipsFiles
 from .guardrails import read_guardrail_inputs, shipped_names
+from .sources import read_regular
 
 
 def _trees(effects: list[Effect]) -> Iterator[tuple[str, Path, str]]:
@@ -56,3 +57,13 @@ def registered_inputs(effects: list[Effect], judged: dict[str, bytes]) -> dict[s
     seen = set(judged.values())
     registered = (file for effect in effects if isinstance(effect, RegistersFile) for file in effect.registered_files())
     return {name: content for name, content in registered if content not in seen}
+
+
+def shipped_trees(effects: list[Effect]) -> list[tuple[str, dict[str, bytes]]]:
+    """Every regular file of each tree the effects ship, under the tree's label (links and ``.git`` left out):
+    what kustomize builds from the repository as it will be."""
+    trees = []
+    for label, tree, _ in _trees(effects):
+        names = (name for name in shipped_names(tree) if not (tree / name).is_symlink())
+        trees.append((label, {name: read_regular(tree / name, f"{label}/{name}")[0] for name in names}))
+    return trees

@@ -1,0 +1,259 @@
+"""A golden path's kustomizations are judged as the real kustomize builds them (``kubectl kustomize``, Debian's
+kubectl), in a scratch copy with no network, no environment and nothing outside the run's files.
+
+An overlay's ``images`` transformer can apply ``:latest`` over a pinned base: no file the policies read says so,
+only kustomize's output does.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+
+import pytest
+import test_policy_golden as golden
+import yaml
+from scaffolder_server import TEMPLATES_DIR
+from test_golden_runner import make_template
+from test_policy_validate import PINNED
+
+from idp_tui.catalog.entity import Entity, SourceLocation
+from idp_tui.catalog.model import Catalog
+from idp_tui.golden import kustomize
+from idp_tui.golden.guardrails import check_guardrails
+from idp_tui.golden.template import Template
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("kubectl") is None and shutil.which("kustomize") is None,
+    reason="needs the real kustomize: .ci/run installs Debian's kubectl",
+)
+
+# test_policy_golden's fixtures: the demo policies as guardrails, a runner they guard, the tests' scaffolder.
+demo_guardrails, guarded_runner, server = golden.demo_guardrails, golden.guarded_runner, golden.server
+
+BASE = {
+    "k8s/base/deployment.yaml": PINNED,
+    "k8s/base/kustomization.yaml": "resources: [deployment.yaml]\n",
+}
+
+BASE_BYTES = {name: text.encode() for name, text in BASE.items()}
+RESOURCES = BASE_BYTES["k8s/base/kustomization.yaml"]
+
+
+def overlay(tag: str) -> str:
+    return f"resources: [../../base]\nimages:\n  - name: ghcr.io/myorg/api\n    newTag: {tag}\n"
+
+
+def skeleton_template(tmp_path, files: dict[str, str], publish: bool = True):
+    steps = [{"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton"}}]
+    if publish:
+        steps.append(
+            {"id": "publish", "action": "publish:github", "input": {"repoUrl": "github.com?owner=myorg&repo=api"}}
+        )
+    return make_template(tmp_path, {"steps": steps}, {f"skeleton/{name}": text for name, text in files.items()})
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_an_overlay_putting_latest_over_a_pinned_base_is_denied_as_kustomize_builds_it(
+    tmp_path, guarded_runner, dry_run
+):
+    files = {**BASE, "k8s/overlays/prod/kustomization.yaml": overlay("latest")}
+    result = guarded_runner.run(skeleton_template(tmp_path, files), {}, dry_run=dry_run)
+    assert result.status == "failed"
+    report = result.guardrails
+    assert report.unjudged == ()
+    # Only the overlay is built (the base is built through it); the pinned base file itself passes.
+    assert {(f.file, f.kind, f.name) for f in report.denials} == {
+        ("kustomize build k8s/overlays/prod", "Deployment", "api")
+    }
+    assert any("ghcr.io/myorg/api:latest" in finding.message for finding in report.denials)
+    assert result.error.startswith("Blocked by policy: kustomize build k8s/overlays/prod:")
+    assert not (tmp_path / "repos").exists() or not any((tmp_path / "repos").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_an_overlay_pinning_a_version_passes_and_what_it_builds_was_checked(tmp_path, guarded_runner, dry_run):
+    files = {**BASE, "k8s/overlays/prod/kustomization.yaml": overlay("1.5.0")}
+    logged: list[str] = []
+    result = guarded_runner.run(
+        skeleton_template(tmp_path, files), {}, dry_run=dry_run, on_event=lambda e: logged.append(e.message)
+    )
+    assert result.status == "completed", result.error
+    assert result.guardrails.unjudged == () and result.guardrails.denials == ()
+    assert "Checking 4 YAML and JSON files against the policies" in logged  # three files and what kustomize built
+
+
+def test_a_real_run_judges_the_repository_as_it_will_be_built_once(tmp_path, guarded_runner):
+    # The repository is built from the workspace: the same overlay is built from both, and said once.
+    files = {**BASE, "k8s/overlays/prod/kustomization.yaml": overlay("latest")}
+    result = guarded_runner.run(skeleton_template(tmp_path, files), {})
+    assert len(result.guardrails.denials) == len({f.policy for f in result.guardrails.denials})
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "https://github.com/acme/base//k8s?ref=v1",
+        "github.com/acme/base/k8s?ref=v1",
+        "git@github.com:acme/base.git",
+        "../../../../../../etc/kubernetes",
+        "/etc/kubernetes",
+        "missing-base",
+    ],
+)
+def test_a_kustomization_referring_to_what_the_run_does_not_hold_is_not_built_and_blocks(demo_guardrails, reference):
+    files = {**BASE, "k8s/overlays/prod/kustomization.yaml": f"resources: [../../base, {reference!r}]\n"}
+    said: list[str] = []
+    report = check_guardrails(demo_guardrails, {k: v.encode() for k, v in files.items()}, said.append)
+    assert report.blocked and report.findings == ()
+    (unjudged,) = report.unjudged
+    assert unjudged.startswith(
+        f"k8s/overlays/prod/kustomization.yaml:1: not judged: it refers to {reference!r} in resources, which is not "
+        "a file or folder among the run's files"
+    )
+    assert "Checking 3 YAML and JSON files against the policies" in said  # the three files, nothing built
+
+
+def test_a_base_that_cannot_be_built_blocks_its_overlay_and_what_kustomize_says_is_shown(demo_guardrails):
+    files = {
+        **BASE,
+        "k8s/base/kustomization.yaml": "resources: [deployment.yaml]\npatches: [{path: missing-patch.yaml}]\n",
+        "k8s/overlays/prod/kustomization.yaml": overlay("1.5.0"),
+    }
+    report = check_guardrails(demo_guardrails, {k: v.encode() for k, v in files.items()}, lambda line: None)
+    (unjudged,) = report.unjudged
+    assert unjudged.startswith("k8s/overlays/prod/kustomization.yaml:1: not judged: kustomize could not build it: ")
+    assert "missing-patch.yaml" in unjudged and "idp-tui-kustomize-" not in unjudged and "\n" not in unjudged
+
+
+def test_without_kustomize_or_kubectl_a_kustomization_blocks(demo_guardrails, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    kustomize.kustomize_command.cache_clear()
+    try:
+        files = {**BASE, "k8s/overlays/prod/kustomization.yaml": overlay("1.5.0")}
+        report = check_guardrails(demo_guardrails, {k: v.encode() for k, v in files.items()}, lambda line: None)
+    finally:
+        kustomize.kustomize_command.cache_clear()
+    assert report.unjudged == (
+        "k8s/overlays/prod/kustomization.yaml:1: not judged: kustomize builds the manifests applied from this "
+        "folder, and neither kustomize nor kubectl is here",
+    )
+
+
+def test_a_kustomization_no_tree_holds_is_still_not_judged(demo_guardrails):
+    # A caller whose trees miss a kustomization it ships: blocked as before kustomize could build one.
+    files = {k: v.encode() for k, v in {**BASE, "k8s/overlays/prod/kustomization.yaml": overlay("1.5.0")}.items()}
+    report = check_guardrails(demo_guardrails, files, lambda line: None, trees=lambda: [])
+    assert [line.split(": not judged: ")[0] for line in report.unjudged] == [
+        "k8s/base/kustomization.yaml:1",
+        "k8s/overlays/prod/kustomization.yaml:1",
+    ]
+
+
+def test_kustomize_runs_with_no_environment_and_no_network(tmp_path, monkeypatch):
+    # A stand-in kustomize (first on PATH) prints what it was given as a ConfigMap: how many variables hold the
+    # token, and the network interfaces it sees.
+    fake_kustomize(
+        tmp_path,
+        monkeypatch,
+        'printf \'kind: ConfigMap\\ndata:\\n  token: "%s"\\n  proxy: "%s"\\n  net: "%s"\\n\' '
+        '"$(env | grep -c s3cr3t)" "$HTTPS_PROXY" "$(awk -F: \'NR>2 {gsub(/ /, "", $1); print $1}\' /proc/net/dev'
+        " | tr '\\n' ' ')\"",
+    )
+    monkeypatch.setenv("GITHUB_TOKEN", "s3cr3t")
+    try:
+        builds = kustomize.build_kustomizations([("", {"kustomization.yaml": b"resources: []\n"})])
+        isolated = kustomize.kustomize_command()[0] == "unshare"
+    finally:
+        kustomize.kustomize_command.cache_clear()
+    built = builds.manifests["kustomize build ."].decode()
+    assert 'token: "0"' in built and f'proxy: "{kustomize.NOWHERE}"' in built
+    if isolated:  # a network namespace of its own: only its loopback
+        assert 'net: "lo "' in built
+
+
+def test_a_backstage_dry_runs_kustomize_overlay_is_built_and_its_deny_stops_the_task(server, tmp_path, monkeypatch):
+    # The scaffolder's dry run returns the files (the tests' server: the skeleton as it is); the overlay among them
+    # is built here, and its :latest stops the task before it is created.
+    monkeypatch.setenv("BACKSTAGE_TOKEN", server.token)
+    base = tmp_path / "python-service"
+    shutil.copy(TEMPLATES_DIR / "python-service" / "template.yaml", (base / "template.yaml", base.mkdir())[0])
+    skeleton = {
+        "k8s/base/deployment.yaml": golden.DEPLOYMENT.format(image="ghcr.io/kestrel/invoice-renderer:1.4.0"),
+        "k8s/base/kustomization.yaml": "resources: [deployment.yaml]\n",
+        "k8s/overlays/prod/kustomization.yaml": (
+            "resources: [../../base]\nimages: [{name: ghcr.io/kestrel/invoice-renderer, newTag: latest}]\n"
+        ),
+    }
+    for name, text in skeleton.items():
+        (base / "skeleton" / name).parent.mkdir(parents=True, exist_ok=True)
+        (base / "skeleton" / name).write_text(text)
+    raw = yaml.safe_load((base / "template.yaml").read_text())
+    template = Template.from_entity(
+        Entity(raw, "template:default/python-service", SourceLocation(str(base / "template.yaml"), 1))
+    )
+    with golden.backstage_session(
+        server, [golden.policy_dir(tmp_path / "policies", latest=golden.LATEST_REGO)]
+    ) as session:
+        result = session.template_runner(Catalog()).run(template, golden.BACKSTAGE_VALUES)
+    assert result.status == "failed"
+    assert result.error.startswith("Blocked by policy: kustomize build k8s/overlays/prod:")
+    assert "ghcr.io/kestrel/invoice-renderer:latest is not pinned" in result.error and result.error.endswith(
+        golden.NOTHING
+    )
+    assert server.requests_to("POST", "/v2/tasks") == [] and server.tasks == {}
+
+
+def test_kustomizations_referring_to_each_other_in_a_circle_are_not_judged(demo_guardrails):
+    files = {
+        "k8s/a/kustomization.yaml": b"resources: [../b]\n",
+        "k8s/b/kustomization.yaml": b"resources: [../a]\n",
+    }
+    report = check_guardrails(demo_guardrails, files, lambda line: None)
+    assert report.unjudged == tuple(
+        f"k8s/{name}/kustomization.yaml:1: not judged: it refers back to itself through other kustomizations"
+        for name in ("a", "b")
+    )
+
+
+def fake_kustomize(tmp_path, monkeypatch, script: str) -> None:
+    """A stand-in kustomize first on PATH, running ``script`` (sh)."""
+    fake = tmp_path / "bin" / "kustomize"
+    fake.parent.mkdir(exist_ok=True)
+    fake.write_text(f"#!/bin/sh\n{script}\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    kustomize.kustomize_command.cache_clear()
+
+
+def test_a_kustomize_that_runs_past_its_time_is_stopped_and_said(tmp_path, monkeypatch):
+    fake_kustomize(tmp_path, monkeypatch, "sleep 30")
+    monkeypatch.setattr(kustomize, "BUILD_TIMEOUT", 0.5)
+    try:
+        builds = kustomize.build_kustomizations([("", {"kustomization.yaml": b"resources: []\n"})])
+    finally:
+        kustomize.kustomize_command.cache_clear()
+    assert builds.unjudged == [
+        "kustomization.yaml:1: not judged: kustomize took longer than 0.5 s to build the run's kustomizations"
+    ]
+
+
+def test_where_kustomize_cannot_be_kept_off_the_network_a_kustomization_naming_a_url_is_not_built(monkeypatch):
+    # Without user namespaces (a container's seccomp, Ubuntu's AppArmor), only proxies keep kustomize off the
+    # network, and they do not stop a fetch from 127.0.0.1: any URL, even a patch's path, is refused.
+    monkeypatch.setattr(kustomize, "_can_isolate", lambda: False)
+    kustomize.kustomize_command.cache_clear()
+    patch = "patches: [{path: 'http://127.0.0.1:8200/v1/secret/data/db'}]\n"
+    try:
+        plain = kustomize.build_kustomizations([("", {**BASE_BYTES, "k8s/base/kustomization.yaml": RESOURCES})])
+        fetching = kustomize.build_kustomizations(
+            [("", {**BASE_BYTES, "k8s/base/kustomization.yaml": RESOURCES + patch.encode()})]
+        )
+    finally:
+        kustomize.kustomize_command.cache_clear()
+    assert list(plain.manifests) == ["kustomize build k8s/base"] and plain.unjudged == []
+    assert fetching.unjudged == [
+        "k8s/base/kustomization.yaml:1: not judged: it names 'http://127.0.0.1:8200/v1/secret/data/db', and "
+        "kustomize cannot be kept off the network here (no user namespaces)"
+    ]
