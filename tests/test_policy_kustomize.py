@@ -7,6 +7,7 @@ only kustomize's output does.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -110,7 +111,7 @@ def test_a_kustomization_referring_to_what_the_run_does_not_hold_is_not_built_an
     (unjudged,) = report.unjudged
     assert unjudged.startswith(
         f"k8s/overlays/prod/kustomization.yaml:1: not judged: it refers to {reference!r} in resources, which is not "
-        "a file or folder among the run's files"
+        "a file or folder among the files checked"
     )
     assert "Checking 3 YAML and JSON files against the policies" in said  # the three files, nothing built
 
@@ -234,8 +235,8 @@ def test_a_kustomize_that_runs_past_its_time_is_stopped_and_said(tmp_path, monke
         builds = kustomize.build_kustomizations([("", {"kustomization.yaml": b"resources: []\n"})])
     finally:
         kustomize.kustomize_command.cache_clear()
-    assert builds.unjudged == [
-        "kustomization.yaml:1: not judged: kustomize took longer than 0.5 s to build the run's kustomizations"
+    assert builds.unjudged_lines() == [
+        "kustomization.yaml:1: not judged: kustomize took longer than 0.5 s to build the kustomizations"
     ]
 
 
@@ -253,7 +254,33 @@ def test_where_kustomize_cannot_be_kept_off_the_network_a_kustomization_naming_a
     finally:
         kustomize.kustomize_command.cache_clear()
     assert list(plain.manifests) == ["kustomize build k8s/base"] and plain.unjudged == []
-    assert fetching.unjudged == [
+    assert fetching.unjudged_lines() == [
         "k8s/base/kustomization.yaml:1: not judged: it names 'http://127.0.0.1:8200/v1/secret/data/db', and "
         "kustomize cannot be kept off the network here (no user namespaces)"
     ]
+
+
+def test_validate_judges_what_kustomize_builds_from_a_folder_and_says_what_it_could_not(tmp_path, monkeypatch, capsys):
+    from idp_tui.cli import main
+    from idp_tui.resources import demo_catalog_path
+
+    for name, text in {
+        **BASE,
+        "k8s/overlays/prod/kustomization.yaml": overlay("latest"),
+        "k8s/overlays/remote/kustomization.yaml": "resources: [github.com/acme/base/k8s?ref=v1]\n",
+    }.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    status = main(["validate", "--policy", str(demo_catalog_path() / "policies"), "k8s", "--json"])
+    out, err = capsys.readouterr()
+    assert status == 1
+    built = {(item["file"], item["policy"]) for item in json.loads(out) if item["action"] == "deny"}
+    assert built == {
+        ("kustomize build k8s/overlays/prod", "main.deny_latest_image"),
+        ("kustomize build k8s/overlays/prod", "idp-pinned-images"),
+    }
+    assert (
+        "k8s/overlays/remote/kustomization.yaml:1: not judged: it refers to 'github.com/acme/base/k8s?ref=v1' in "
+        "resources, which is not a file or folder among the files checked"
+    ) in err

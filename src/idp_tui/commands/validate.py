@@ -218,6 +218,7 @@ def _evaluate(args: argparse.Namespace) -> tuple[PolicyEvaluation, Any]:
         if policy_set.is_empty:
             error(NO_POLICY)
         evaluation = evaluate_files(policy_set, args.paths, time_budget=args.time_budget)
+        evaluation = _joined(evaluation, _kustomize_builds(policy_set, args.paths, args.time_budget))
         loaded = set(policy_set.problems)
         for problem in evaluation.problems:
             if problem not in loaded:
@@ -225,6 +226,44 @@ def _evaluate(args: argparse.Namespace) -> tuple[PolicyEvaluation, Any]:
     finally:
         policy_set.close()
     return evaluation, policy_set
+
+
+def _kustomize_builds(policy_set, paths: list[str], time_budget: float | None) -> PolicyEvaluation:
+    """What kustomize builds from the kustomizations under ``paths`` (a folder, or a kustomization's own folder),
+    judged as a golden path's are: ``kustomize build FOLDER``; one that cannot be built is not judged (an input
+    problem: the exit status is 1)."""
+    from ..golden.kustomize import build_kustomizations, is_kustomization, read_folder
+    from ..policy.evaluate import evaluate_texts
+    from ..policy.models import InputProblem, PolicyEvaluation
+
+    trees, problems = [], []
+    for path in dict.fromkeys(paths):
+        folder = path if os.path.isdir(path) else os.path.dirname(path) or "." if is_kustomization(path) else None
+        if folder is None:
+            continue
+        try:
+            files = read_folder(Path(folder))
+        except OSError as refused:
+            problems.append(InputProblem(display_path(folder), 1, f"not built by kustomize: {refused}"))
+            continue
+        if files is not None:
+            shown = display_path(folder)
+            trees.append(("" if shown == "." else shown, files))
+    builds = build_kustomizations(trees)
+    built = evaluate_texts(policy_set, builds.manifests, time_budget=time_budget) if builds.manifests else None
+    problems += [InputProblem(file, 1, f"not judged: {why}") for file, why in builds.unjudged]
+    return _joined(built or PolicyEvaluation(), PolicyEvaluation(input_problems=tuple(problems)))
+
+
+def _joined(first: PolicyEvaluation, second: PolicyEvaluation) -> PolicyEvaluation:
+    """Two evaluations as one (each problem once)."""
+    return replace(
+        first,
+        results=(*first.results, *second.results),
+        problems=tuple(dict.fromkeys((*first.problems, *second.problems))),
+        input_problems=(*first.input_problems, *second.input_problems),
+        documents=first.documents + second.documents,
+    )
 
 
 def _with_policies(args: argparse.Namespace, output: str) -> int:

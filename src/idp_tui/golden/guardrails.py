@@ -312,7 +312,7 @@ def check_guardrails(
         raise GuardrailError(f"the run produces more than {MAX_GUARDRAIL_FILES:,} YAML and JSON files to check")
     say(f"Checking {len(inputs)} YAML and JSON files against the policies")
     report = guardrails.check(inputs)
-    unbuilt = [*built_elsewhere(name for name in names if name not in builds.covered), *builds.unjudged]
+    unbuilt = [*built_elsewhere(name for name in names if name not in builds.covered), *builds.unjudged_lines()]
     if unbuilt:
         report = replace(report, unjudged=(*report.unjudged, *unbuilt))
     for line in report.lines():

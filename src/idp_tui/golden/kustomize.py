@@ -33,6 +33,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..bounded_read import read_regular_file
 from ..safe_text import clean
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")  # kustomize looks in this order
@@ -53,12 +54,16 @@ ISOLATED = ("unshare", "--user", "--map-root-user", "--net")  # util-linux: no n
 
 @dataclass
 class KustomizeBuilds:
-    """What kustomize built (``kustomize build FOLDER`` -> its output), a line for each kustomization it could not
-    (``FILE:1: not judged: why``), and every kustomization file either covers (a base: through its overlay)."""
+    """What kustomize built (``kustomize build FOLDER`` -> its output), each kustomization it could not (its file
+    and why), and every kustomization file either covers (a base: through its overlay)."""
 
     manifests: dict[str, bytes] = field(default_factory=dict)
-    unjudged: list[str] = field(default_factory=list)
+    unjudged: list[tuple[str, str]] = field(default_factory=list)
     covered: set[str] = field(default_factory=set)
+
+    def unjudged_lines(self) -> list[str]:
+        """``FILE:1: not judged: why`` for each kustomization not built."""
+        return [f"{file}:1: not judged: {why}" for file, why in self.unjudged]
 
 
 def is_kustomization(name: str) -> bool:
@@ -77,7 +82,7 @@ def build_kustomizations(trees: Iterable[tuple[str, Mapping[str, bytes]]]) -> Ku
         builds.covered.update(shown(name) for name in files if is_kustomization(name))
         for folder, built, why in _build_tree(files, deadline):
             if why:
-                builds.unjudged.append(f"{shown(_kustomization_name(files, folder))}:1: not judged: {why}")
+                builds.unjudged.append((shown(_kustomization_name(files, folder)), why))
             elif not (where and built in seen):
                 seen.add(built)
                 builds.manifests[f"{BUILT_PREFIX}{shown(folder) or '.'}"] = built
@@ -111,9 +116,9 @@ def _build_tree(files: Mapping[str, bytes], deadline: float) -> list[tuple[str, 
         if not why and tool is None:
             why = "kustomize builds the manifests applied from this folder, and neither kustomize nor kubectl is here"
         if not why and sum(len(content) for content in files.values()) > MAX_TREE_BYTES:
-            why = f"the run's files are more than {MAX_TREE_BYTES // MIB} MiB: kustomize was not run on them"
+            why = f"the files checked are more than {MAX_TREE_BYTES // MIB} MiB: kustomize was not run on them"
         if not why and len(roots) > MAX_BUILDS:
-            why = f"the run holds more than {MAX_BUILDS} kustomizations to build: none was built"
+            why = f"there are more than {MAX_BUILDS} kustomizations to build: none was built"
         refusals[root] = why
     to_build = [root for root in roots if not refusals[root]]
     built = _run_all(tool, files, to_build, deadline) if to_build else {}
@@ -162,7 +167,7 @@ def _references(files: Mapping[str, bytes], folder: str, *, isolated: bool) -> t
             if target is None:
                 return targets, (
                     f"it refers to {clean(entry, one_line=True)[:200]!r} in {key}, which is not a file or folder "
-                    "among the run's files (kustomize would fetch it, or read it from outside the run)"
+                    "among the files checked (kustomize would fetch it, or read it from outside them)"
                 )
             if _kustomization_name(files, target):
                 targets.append(target)
@@ -209,6 +214,30 @@ def kustomize_command() -> tuple[str, ...] | None:
     return (*ISOLATED, *command) if _can_isolate() else command
 
 
+def read_folder(folder: Path) -> dict[str, bytes] | None:
+    """Every regular file under ``folder`` (hidden folders and links left out) when it holds a kustomization, to
+    build from; None when it holds none. A file past the tree's cap is refused.
+
+    Raises:
+        OSError: a file could not be read (``RefusedRead``: past the cap, or not a regular file any more).
+    """
+    found: list[str] = []
+    for directory, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
+        found += [os.path.join(directory, name) for name in sorted(filenames)]
+    if not any(is_kustomization(path) for path in found):
+        return None
+    files: dict[str, bytes] = {}
+    left = MAX_TREE_BYTES
+    for path in found:
+        if os.path.islink(path) or not os.path.isfile(path):
+            continue
+        content, _ = read_regular_file(path, left, follow_symlinks=False)
+        left -= len(content)
+        files[Path(path).relative_to(folder).as_posix()] = content
+    return files
+
+
 def _can_isolate() -> bool:
     """Whether this machine lets a process have a user and network namespace of its own."""
     if shutil.which(ISOLATED[0]) is None:
@@ -232,7 +261,7 @@ def _run_all(
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_bytes(content)
         except OSError as error:
-            why = f"the run's files could not be copied for kustomize: {error.strerror}"
+            why = f"the files could not be copied for kustomize: {error.strerror}"
             return dict.fromkeys(roots, (b"", why))
         return {root: _run(tool, scratch, root, deadline) for root in roots}
 
@@ -282,7 +311,7 @@ def _bounded_output(process: subprocess.Popen, deadline: float) -> tuple[bytes, 
         left = deadline - time.monotonic()
         ready, _, _ = select.select(list(open_ends), [], [], max(left, 0))
         if not ready:
-            why = f"kustomize took longer than {BUILD_TIMEOUT:g} s to build the run's kustomizations"
+            why = f"kustomize took longer than {BUILD_TIMEOUT:g} s to build the kustomizations"
         for descriptor in ready:
             chunk = os.read(descriptor, 1 << 16)
             if not chunk:
