@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import posixpath
 import sys
 from collections import Counter
 from dataclasses import replace
@@ -218,7 +219,7 @@ def _evaluate(args: argparse.Namespace) -> tuple[PolicyEvaluation, Any]:
         if policy_set.is_empty:
             error(NO_POLICY)
         evaluation = evaluate_files(policy_set, args.paths, time_budget=args.time_budget)
-        evaluation = _joined(evaluation, _kustomize_builds(policy_set, args.paths, args.time_budget))
+        evaluation = _joined(evaluation, _tool_builds(policy_set, args.paths, args.time_budget))
         loaded = set(policy_set.problems)
         for problem in evaluation.problems:
             if problem not in loaded:
@@ -228,28 +229,30 @@ def _evaluate(args: argparse.Namespace) -> tuple[PolicyEvaluation, Any]:
     return evaluation, policy_set
 
 
-def _kustomize_builds(policy_set, paths: list[str], time_budget: float | None) -> PolicyEvaluation:
-    """What kustomize builds from the kustomizations under ``paths`` (a folder, or a kustomization's own folder),
-    judged as a golden path's are: ``kustomize build FOLDER``; one that cannot be built is not judged (an input
-    problem: the exit status is 1)."""
-    from ..golden.kustomize import build_kustomizations, is_kustomization, read_folder
+def _tool_builds(policy_set, paths: list[str], time_budget: float | None) -> PolicyEvaluation:
+    """What kustomize and Jsonnet build from their sources under ``paths`` (a folder, or a source's own folder),
+    judged as a golden path's are (``kustomize build FOLDER``, ``jsonnet FILE``); a source that cannot be built is
+    not judged (an input problem: the exit status is 1)."""
+    from ..golden.build_sandbox import read_folder
+    from ..golden.deploy_tools import build_tool_sources, is_tool_source
     from ..policy.evaluate import evaluate_texts
     from ..policy.models import InputProblem, PolicyEvaluation
 
     trees, problems = [], []
     for path in dict.fromkeys(paths):
-        folder = path if os.path.isdir(path) else os.path.dirname(path) or "." if is_kustomization(path) else None
+        folder = path if os.path.isdir(path) else os.path.dirname(path) or "." if is_tool_source(path) else None
         if folder is None:
             continue
         try:
-            files = read_folder(Path(folder))
+            files = read_folder(Path(folder), is_tool_source)
         except OSError as refused:
-            problems.append(InputProblem(display_path(folder), 1, f"not built by kustomize: {refused}"))
+            problems.append(InputProblem(display_path(folder), 1, f"not built: {refused}"))
             continue
         if files is not None:
             shown = display_path(folder)
             trees.append(("" if shown == "." else shown, files))
-    builds = build_kustomizations(trees)
+    names = [posixpath.join(where, name) for where, files in trees for name in files]
+    builds = build_tool_sources(names, lambda: trees)
     built = evaluate_texts(policy_set, builds.manifests, time_budget=time_budget) if builds.manifests else None
     problems += [InputProblem(file, 1, f"not judged: {why}") for file, why in builds.unjudged]
     return _joined(built or PolicyEvaluation(), PolicyEvaluation(input_problems=tuple(problems)))

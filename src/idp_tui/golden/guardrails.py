@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from .kustomize import KustomizeBuilds, build_kustomizations, is_kustomization
+from .deploy_tools import build_tool_sources
+from .kustomize import is_kustomization
 
 #: The files a guardrail reads: every YAML and JSON file (manifests, catalog files, anything else).
 GUARDRAIL_SUFFIXES = (".yaml", ".yml", ".json")
@@ -244,9 +245,9 @@ def _read_input(path: Path, relative: str) -> bytes:
 
 
 # Files a deploy tool turns into the manifests it applies: what is applied is in no file the policies read. A Helm
-# template's `image: {{ .Values.tag }}`, Jsonnet that Argo CD evaluates; kustomize's `images: [{name: api, newTag:
-# latest}]` over a pinned Deployment, unless kustomize could build it (golden/kustomize.py). A run that ships one is
-# blocked, as one that ships a file the policies cannot read is.
+# template's `image: {{ .Values.tag }}`; kustomize's `images: [{name: api, newTag: latest}]` over a pinned
+# Deployment, Jsonnet that Argo CD evaluates, unless they were built here (golden/deploy_tools.py). A run that ships
+# one is blocked, as one that ships a file the policies cannot read is.
 BUILT_ELSEWHERE = {
     "kustomize": "kustomize builds the manifests applied from this folder (images, patches, generators)",
     "helm": "a Helm chart: Helm renders its templates into the manifests it applies",
@@ -292,11 +293,12 @@ def check_guardrails(
     """Check ``files`` and ``say`` each finding and problem (a runner makes each a log event of the task; warnings
     are said too, and the run goes on). ``shipped`` names the run's other files (``files`` may hold only the YAML
     and JSON ones): one a deploy tool builds manifests from blocks the run (:func:`built_elsewhere`), unless it
-    is a kustomization kustomize builds: then what it builds is judged (:mod:`~idp_tui.golden.kustomize`).
+    is a kustomization or Jsonnet that kustomize or Jsonnet builds here: then what it builds is judged
+    (:mod:`~idp_tui.golden.deploy_tools`).
     ``registered`` are the catalog files the run registers, judged whatever their names.
 
     Args:
-        trees: every file of the trees the run ships, read when a kustomization is among them, as
+        trees: every file of the trees the run ships, read when a deploy tool's source is among them, as
             ``(where, {path: content})``; by default ``files`` is the whole run (a dry run's files).
 
     Raises:
@@ -304,10 +306,8 @@ def check_guardrails(
     """
     inputs = {**guardrail_inputs(files), **(registered or {})}
     names = [*files, *shipped]
-    builds = KustomizeBuilds()
-    if any(is_kustomization(name) for name in names):
-        builds = build_kustomizations(trees() if trees is not None else [("", files)])
-        inputs.update(builds.manifests)
+    builds = build_tool_sources(names, trees or (lambda: [("", files)]))
+    inputs.update(builds.manifests)
     if len(inputs) > MAX_GUARDRAIL_FILES:
         raise GuardrailError(f"the run produces more than {MAX_GUARDRAIL_FILES:,} YAML and JSON files to check")
     say(f"Checking {len(inputs)} YAML and JSON files against the policies")

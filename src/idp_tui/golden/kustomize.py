@@ -24,57 +24,45 @@ import functools
 import os
 import posixpath
 import re
-import select
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..bounded_read import read_regular_file
 from ..safe_text import clean
+from .build_sandbox import (
+    MAX_TREE_BYTES,
+    MIB,
+    Builds,
+    error_text,
+    run_tool,
+    scratch_copy,
+    stopped_words,
+    tree_too_large,
+)
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")  # kustomize looks in this order
 # Where a kustomization names other kustomizations, or files, to build from (kustomize's own field names): each
 # may be a remote one, fetched.
 REFERENCE_FIELDS = ("resources", "bases", "components", "generators", "transformers", "validators")
 MAX_BUILDS = 50
-MIB = 1024 * 1024
 BUILD_TIMEOUT = 30.0
-MAX_OUTPUT_BYTES = 8 * 1024 * 1024
-MAX_TREE_BYTES = 64 * 1024 * 1024
-MAX_ERROR_CHARS = 400
 BUILT_PREFIX = "kustomize build "
 # Proxies that lead nowhere (port 9, discard, on the loopback): kustomize's HTTP and git fetches go there.
 NOWHERE = "http://127.0.0.1:9"
 ISOLATED = ("unshare", "--user", "--map-root-user", "--net")  # util-linux: no network but a loopback of its own
 
 
-@dataclass
-class KustomizeBuilds:
-    """What kustomize built (``kustomize build FOLDER`` -> its output), each kustomization it could not (its file
-    and why), and every kustomization file either covers (a base: through its overlay)."""
-
-    manifests: dict[str, bytes] = field(default_factory=dict)
-    unjudged: list[tuple[str, str]] = field(default_factory=list)
-    covered: set[str] = field(default_factory=set)
-
-    def unjudged_lines(self) -> list[str]:
-        """``FILE:1: not judged: why`` for each kustomization not built."""
-        return [f"{file}:1: not judged: {why}" for file, why in self.unjudged]
-
-
 def is_kustomization(name: str) -> bool:
     return posixpath.basename(name) in KUSTOMIZATION_NAMES
 
 
-def build_kustomizations(trees: Iterable[tuple[str, Mapping[str, bytes]]]) -> KustomizeBuilds:
+def build_kustomizations(trees: Iterable[tuple[str, Mapping[str, bytes]]]) -> Builds:
     """Build every top-level kustomization of each tree (``(where, {relative path: content})``; ``where`` is
     put before the folder's name, "" for the workspace). A repository's output that the workspace's build gave
     already (the repository is built from it) is judged once. The builds share ``BUILD_TIMEOUT``."""
-    builds = KustomizeBuilds()
+    builds = Builds()
     seen: set[bytes] = set()
     deadline = time.monotonic() + BUILD_TIMEOUT
     for where, files in trees:
@@ -115,7 +103,7 @@ def _build_tree(files: Mapping[str, bytes], deadline: float) -> list[tuple[str, 
         why = next((references[f][1] for f in (root, *reached[root]) if references[f][1]), "")
         if not why and tool is None:
             why = "kustomize builds the manifests applied from this folder, and neither kustomize nor kubectl is here"
-        if not why and sum(len(content) for content in files.values()) > MAX_TREE_BYTES:
+        if not why and tree_too_large(files):
             why = f"the files checked are more than {MAX_TREE_BYTES // MIB} MiB: kustomize was not run on them"
         if not why and len(roots) > MAX_BUILDS:
             why = f"there are more than {MAX_BUILDS} kustomizations to build: none was built"
@@ -214,30 +202,6 @@ def kustomize_command() -> tuple[str, ...] | None:
     return (*ISOLATED, *command) if _can_isolate() else command
 
 
-def read_folder(folder: Path) -> dict[str, bytes] | None:
-    """Every regular file under ``folder`` (hidden folders and links left out) when it holds a kustomization, to
-    build from; None when it holds none. A file past the tree's cap is refused.
-
-    Raises:
-        OSError: a file could not be read (``RefusedRead``: past the cap, or not a regular file any more).
-    """
-    found: list[str] = []
-    for directory, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
-        found += [os.path.join(directory, name) for name in sorted(filenames)]
-    if not any(is_kustomization(path) for path in found):
-        return None
-    files: dict[str, bytes] = {}
-    left = MAX_TREE_BYTES
-    for path in found:
-        if os.path.islink(path) or not os.path.isfile(path):
-            continue
-        content, _ = read_regular_file(path, left, follow_symlinks=False)
-        left -= len(content)
-        files[Path(path).relative_to(folder).as_posix()] = content
-    return files
-
-
 def _can_isolate() -> bool:
     """Whether this machine lets a process have a user and network namespace of its own."""
     if shutil.which(ISOLATED[0]) is None:
@@ -252,85 +216,30 @@ def _run_all(
     tool: tuple[str, ...], files: Mapping[str, bytes], roots: list[str], deadline: float
 ) -> dict[str, tuple[bytes, str]]:
     """kustomize's output for each of ``roots`` (or why it failed), built in one scratch copy of ``files``."""
-    with tempfile.TemporaryDirectory(prefix="idp-tui-kustomize-") as scratch:
-        tree = Path(scratch, "tree")
-        try:
-            for name, content in files.items():
-                if _is_plain_relative(name):  # a dry run's names come from a server
-                    path = tree / name
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_bytes(content)
-        except OSError as error:
-            why = f"the files could not be copied for kustomize: {error.strerror}"
+    with scratch_copy(files) as (scratch, why):
+        if why:
             return dict.fromkeys(roots, (b"", why))
         return {root: _run(tool, scratch, root, deadline) for root in roots}
 
 
-def _run(tool: tuple[str, ...], scratch: str, root: str, deadline: float) -> tuple[bytes, str]:
+def _run(tool: tuple[str, ...], scratch: Path, root: str, deadline: float) -> tuple[bytes, str]:
     """kustomize's output for the folder ``root`` of the copy in ``scratch``; ("", why) when it failed."""
     environment = {
         "PATH": os.environ.get("PATH", os.defpath),
-        "HOME": scratch,
+        "HOME": str(scratch),
         "KUBECONFIG": os.devnull,
         "GIT_TERMINAL_PROMPT": "0",
         **dict.fromkeys(("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"), NOWHERE),
     }
-    command = [*tool, str(Path(scratch, "tree", root)), "--load-restrictor", "LoadRestrictionsRootOnly"]
-    try:
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=scratch,
-            env=environment,
-        )
-    except OSError as error:
-        return b"", f"kustomize could not be started: {error.strerror}"
-    with process:
-        output, errors, why = _bounded_output(process, deadline)
-    if why:
-        return b"", why
-    if process.returncode != 0:
-        return b"", f"kustomize could not build it: {_error_text(errors, scratch)}"
-    return output, ""
+    command = [*tool, str(scratch / "tree" / root), "--load-restrictor", "LoadRestrictionsRootOnly"]
+    finished = run_tool(command, scratch, environment, deadline)
+    if finished.stopped:
+        return b"", f"{stopped_words(finished, 'kustomize', BUILD_TIMEOUT)} to build the kustomizations"
+    if finished.status != 0:
+        reason = " ".join(_KLOG_PREFIX.sub("", error_text(finished.errors, scratch)).split())
+        return b"", f"kustomize could not build it: {reason}"
+    return finished.output, ""
 
 
-def _is_plain_relative(name: str) -> bool:
-    parts = name.split("/")
-    return bool(name) and "\x00" not in name and not name.startswith("/") and not {"", ".", ".."} & set(parts)
-
-
-def _bounded_output(process: subprocess.Popen, deadline: float) -> tuple[bytes, bytes, str]:
-    """The process's output and errors, read until it ends, at most ``MAX_OUTPUT_BYTES`` of each and until
-    ``deadline`` (then it is killed, and why is said)."""
-    read: dict[int, bytearray] = {process.stdout.fileno(): bytearray(), process.stderr.fileno(): bytearray()}
-    open_ends = set(read)
-    why = ""
-    while open_ends and not why:
-        left = deadline - time.monotonic()
-        ready, _, _ = select.select(list(open_ends), [], [], max(left, 0))
-        if not ready:
-            why = f"kustomize took longer than {BUILD_TIMEOUT:g} s to build the kustomizations"
-        for descriptor in ready:
-            chunk = os.read(descriptor, 1 << 16)
-            if not chunk:
-                open_ends.discard(descriptor)
-            read[descriptor] += chunk
-            if len(read[descriptor]) > MAX_OUTPUT_BYTES:
-                why = f"kustomize built more than {MAX_OUTPUT_BYTES // MIB} MiB from it"
-    if why:
-        process.kill()
-    process.wait()
-    return bytes(read[process.stdout.fileno()]), bytes(read[process.stderr.fileno()]), why
-
-
-_KLOG_PREFIX = re.compile(r'^E\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err=<?"?')
-
-
-def _error_text(stderr: bytes, scratch: str) -> str:
-    """kustomize's reason, on one line: without kubectl's log prefix and the scratch copy's location."""
-    text = stderr.decode("utf-8", "replace").replace(f"{scratch}/tree/", "").replace(f"{scratch}/tree", ".")
-    text = _KLOG_PREFIX.sub("", text.strip()).rstrip('>"').strip()
-    text = clean(text, one_line=True)
-    return text if len(text) <= MAX_ERROR_CHARS else f"{text[: MAX_ERROR_CHARS - 1]}…"
+# kubectl's log prefix before kustomize's reason, and the quotes around it.
+_KLOG_PREFIX = re.compile(r'^E\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err=<?"?|"? ?>?$')

@@ -1,0 +1,159 @@
+"""Running a deploy tool (kustomize, Jsonnet) on a run's files, to judge what it builds: the files are written by
+other people, so the tool gets a scratch copy of them, no environment, and a deadline and an output cap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..safe_text import clean
+
+MIB = 1024 * 1024
+MAX_OUTPUT_BYTES = 8 * MIB
+MAX_TREE_BYTES = 64 * MIB
+MAX_ERROR_CHARS = 400
+
+
+@dataclass
+class Builds:
+    """What a tool built from a run's files (a name for each output, such as ``kustomize build FOLDER`` -> the
+    manifests), each source it could not build (its file and why), and every source file either covers."""
+
+    manifests: dict[str, bytes] = field(default_factory=dict)
+    unjudged: list[tuple[str, str]] = field(default_factory=list)
+    covered: set[str] = field(default_factory=set)
+
+    def unjudged_lines(self) -> list[str]:
+        """``FILE:1: not judged: why`` for each source not built."""
+        return [f"{file}:1: not judged: {why}" for file, why in self.unjudged]
+
+    def add(self, other: Builds) -> None:
+        self.manifests.update(other.manifests)
+        self.unjudged += other.unjudged
+        self.covered |= other.covered
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A tool's run: its output and errors, its exit status, and why it was stopped: ``deadline``, ``output``
+    (past ``MAX_OUTPUT_BYTES``), ``start`` (it could not be started: ``errors`` says why), or ""."""
+
+    output: bytes
+    errors: bytes
+    status: int
+    stopped: str
+
+
+@contextlib.contextmanager
+def scratch_copy(files: Mapping[str, bytes]) -> Iterator[tuple[Path, str]]:
+    """A scratch folder holding ``files`` (regular files only) under ``tree/``: ``(the folder, why not)``, why
+    not being "" once every file is written. A name that would leave the folder (a dry run's names come from a
+    server) is left out."""
+    with tempfile.TemporaryDirectory(prefix="idp-tui-build-") as scratch:
+        tree = Path(scratch, "tree")
+        try:
+            for name, content in files.items():
+                if _is_plain_relative(name):
+                    path = tree / name
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(content)
+        except OSError as error:
+            yield Path(scratch), f"the files could not be copied to build them: {error.strerror}"
+            return
+        yield Path(scratch), ""
+
+
+def _is_plain_relative(name: str) -> bool:
+    parts = name.split("/")
+    return bool(name) and "\x00" not in name and not name.startswith("/") and not {"", ".", ".."} & set(parts)
+
+
+def run_tool(command: list[str], scratch: Path, environment: dict[str, str], deadline: float) -> Finished:
+    """Run ``command`` in ``scratch`` with only ``environment``, reading its output (at most
+    ``MAX_OUTPUT_BYTES``) until it ends or ``deadline`` passes; then it is killed."""
+    try:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=scratch,
+            env=environment,
+        )
+    except OSError as error:
+        return Finished(b"", (error.strerror or "").encode(), -1, "start")
+    with process:
+        streams = {process.stdout.fileno(): bytearray(), process.stderr.fileno(): bytearray()}
+        open_ends = set(streams)
+        stopped = ""
+        while open_ends and not stopped:
+            ready, _, _ = select.select(list(open_ends), [], [], max(deadline - time.monotonic(), 0))
+            if not ready:
+                stopped = "deadline"
+            for descriptor in ready:
+                chunk = os.read(descriptor, 1 << 16)
+                if not chunk:
+                    open_ends.discard(descriptor)
+                streams[descriptor] += chunk
+                if len(streams[descriptor]) > MAX_OUTPUT_BYTES:
+                    stopped = "output"
+        if stopped:
+            process.kill()
+        process.wait()
+        output, errors = (bytes(streams[stream.fileno()]) for stream in (process.stdout, process.stderr))
+    return Finished(output, errors, process.returncode, stopped)
+
+
+def error_text(stderr: bytes, scratch: Path) -> str:
+    """A tool's reason, on one line, without the scratch copy's location."""
+    text = stderr.decode("utf-8", "replace").replace(f"{scratch}/tree/", "").replace(f"{scratch}/tree", ".")
+    text = clean(text.strip(), one_line=True)
+    return text if len(text) <= MAX_ERROR_CHARS else f"{text[: MAX_ERROR_CHARS - 1]}…"
+
+
+def tree_too_large(files: Mapping[str, bytes]) -> bool:
+    return sum(len(content) for content in files.values()) > MAX_TREE_BYTES
+
+
+def stopped_words(finished: Finished, tool: str, seconds: float) -> str:
+    """Why ``tool`` was stopped, in words."""
+    if finished.stopped == "deadline":
+        return f"{tool} took longer than {seconds:g} s"
+    if finished.stopped == "output":
+        return f"{tool} wrote more than {MAX_OUTPUT_BYTES // MIB} MiB"
+    return f"{tool} could not be started: {finished.errors.decode('utf-8', 'replace')}"
+
+
+def read_folder(folder: Path, wanted) -> dict[str, bytes] | None:
+    """Every regular file under ``folder`` (hidden folders and links left out) when one of them is ``wanted``
+    (a kustomization, a Jsonnet file), to build from; None when none is. The files together are read up to
+    ``MAX_TREE_BYTES``.
+
+    Raises:
+        OSError: a file could not be read (``RefusedRead``: past the cap, or not a regular file any more).
+    """
+    from ..bounded_read import read_regular_file
+
+    found: list[str] = []
+    for directory, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
+        found += [os.path.join(directory, name) for name in sorted(filenames)]
+    if not any(wanted(path) for path in found):
+        return None
+    files: dict[str, bytes] = {}
+    left = MAX_TREE_BYTES
+    for path in found:
+        if os.path.islink(path) or not os.path.isfile(path):
+            continue
+        content, _ = read_regular_file(path, left, follow_symlinks=False)
+        left -= len(content)
+        files[Path(path).relative_to(folder).as_posix()] = content
+    return files

@@ -1,0 +1,95 @@
+"""What Jsonnet evaluates a run's ``*.jsonnet`` files into, for the guardrails to judge.
+
+Argo CD evaluates each ``*.jsonnet`` file of an application's folder into the manifests it applies (a list's items
+one by one, or one object); ``*.libsonnet`` files are libraries they import. So each ``*.jsonnet`` file is
+evaluated with the real Jsonnet (Google's C++ library, from PyPI), and what it evaluates to is judged as a file of
+its own, named ``jsonnet FILE``, each manifest a document; a Grafana dashboard in Jsonnet is judged like any other
+JSON.
+
+The files are written by other people, so each evaluation runs in a child process (``jsonnet_child.py``) with a
+deadline, memory and output caps, no environment, and its imports kept inside the run's files; no external
+variable or top-level argument is given (an Argo CD Application may set some: a file needing one is not judged).
+A file that cannot be evaluated is not judged, and blocks the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import idp_tui
+
+from .build_sandbox import Builds, error_text, run_tool, scratch_copy, stopped_words, tree_too_large
+
+EVALUATE_TIMEOUT = 30.0
+BUILT_PREFIX = "jsonnet "
+MAX_SOURCES = 50
+
+
+def is_jsonnet(name: str) -> bool:
+    return name.endswith((".jsonnet", ".libsonnet"))
+
+
+def evaluate_jsonnet(trees: Iterable[tuple[str, Mapping[str, bytes]]]) -> Builds:
+    """Evaluate every ``*.jsonnet`` file of each tree (``(where, {relative path: content})``, ``where`` put before
+    its name). An output evaluated before (a repository built from the workspace) is judged once. The evaluations
+    share ``EVALUATE_TIMEOUT``."""
+    builds = Builds()
+    seen: set[bytes] = set()
+    deadline = time.monotonic() + EVALUATE_TIMEOUT
+    for where, files in trees:
+        shown = (lambda name, where=where: posixpath.join(where, name)) if where else str
+        builds.covered.update(shown(name) for name in files if is_jsonnet(name))
+        sources = sorted(name for name in files if name.endswith(".jsonnet"))
+        if not sources:
+            continue
+        for source, output, why in _evaluate_tree(files, sources, deadline):
+            if why:
+                builds.unjudged.append((shown(source), why))
+            elif not (where and output in seen):
+                seen.add(output)
+                builds.manifests[f"{BUILT_PREFIX}{shown(source)}"] = output
+    return builds
+
+
+def _evaluate_tree(files: Mapping[str, bytes], sources: list[str], deadline: float) -> list[tuple[str, bytes, str]]:
+    """``(source, manifests, why not evaluated)`` for each of ``sources``."""
+    if tree_too_large(files):
+        return [(source, b"", "the files checked are too large: Jsonnet was not run on them") for source in sources]
+    if len(sources) > MAX_SOURCES:
+        return [
+            (source, b"", f"there are more than {MAX_SOURCES} Jsonnet files: none was evaluated") for source in sources
+        ]
+    with scratch_copy(files) as (scratch, why):
+        if why:
+            return [(source, b"", why) for source in sources]
+        return [(source, *_evaluate(scratch, source, deadline)) for source in sources]
+
+
+def _evaluate(scratch: Path, source: str, deadline: float) -> tuple[bytes, str]:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(idp_tui.__file__)))
+    code = f"import sys; sys.path.insert(0, {root!r}); from idp_tui.golden.jsonnet_child import main; main()"
+    command = [sys.executable, "-I", "-c", code, str(scratch / "tree"), source]
+    finished = run_tool(command, scratch, {}, deadline)
+    if finished.stopped:
+        return b"", f"{stopped_words(finished, 'Jsonnet', EVALUATE_TIMEOUT)} to evaluate the Jsonnet files"
+    if finished.status != 0:
+        reason = error_text(finished.errors.split(b"\n", 1)[0], scratch)  # the error, not its stack trace
+        return b"", f"Jsonnet could not evaluate it: {reason or 'it stopped'}"
+    try:
+        value = json.loads(finished.output)
+    except ValueError:
+        return b"", "Jsonnet's output is not JSON"
+    return _as_documents(value), ""
+
+
+def _as_documents(value: Any) -> bytes:
+    """A YAML stream with one document per manifest, each written as JSON (Argo CD applies a list's items)."""
+    items = value if isinstance(value, list) else [value]
+    return "".join(f"---\n{json.dumps(item, indent=2, ensure_ascii=False)}\n" for item in items).encode("utf-8")
