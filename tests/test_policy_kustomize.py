@@ -82,7 +82,8 @@ def test_an_overlay_pinning_a_version_passes_and_what_it_builds_was_checked(tmp_
     )
     assert result.status == "completed", result.error
     assert result.guardrails.unjudged == () and result.guardrails.denials == ()
-    assert "Checking 4 YAML and JSON files against the policies" in logged  # three files and what kustomize built
+    # The three files, and what kustomize built from the overlay and from the base (applied on its own, it can be).
+    assert "Checking 5 YAML and JSON files against the policies" in logged
 
 
 def test_a_real_run_judges_the_repository_as_it_will_be_built_once(tmp_path, guarded_runner):
@@ -113,7 +114,7 @@ def test_a_kustomization_referring_to_what_the_run_does_not_hold_is_not_built_an
         f"k8s/overlays/prod/kustomization.yaml:1: not judged: it refers to {reference!r} in resources, which is not "
         "a file or folder among the files checked"
     )
-    assert "Checking 3 YAML and JSON files against the policies" in said  # the three files, nothing built
+    assert "Checking 4 YAML and JSON files against the policies" in said  # the three files and the base's build
 
 
 def test_a_base_that_cannot_be_built_blocks_its_overlay_and_what_kustomize_says_is_shown(demo_guardrails):
@@ -123,9 +124,13 @@ def test_a_base_that_cannot_be_built_blocks_its_overlay_and_what_kustomize_says_
         "k8s/overlays/prod/kustomization.yaml": overlay("1.5.0"),
     }
     report = check_guardrails(demo_guardrails, {k: v.encode() for k, v in files.items()}, lambda line: None)
-    (unjudged,) = report.unjudged
-    assert unjudged.startswith("k8s/overlays/prod/kustomization.yaml:1: not judged: kustomize could not build it: ")
-    assert "missing-patch.yaml" in unjudged and "idp-tui-kustomize-" not in unjudged and "\n" not in unjudged
+    assert [line.split(": not judged: ")[0] for line in report.unjudged] == [
+        "k8s/base/kustomization.yaml:1",
+        "k8s/overlays/prod/kustomization.yaml:1",
+    ]
+    for unjudged in report.unjudged:
+        assert unjudged.split(": not judged: ")[1].startswith("kustomize could not build it: ")
+        assert "missing-patch.yaml" in unjudged and "idp-tui-build-" not in unjudged and "\n" not in unjudged
 
 
 def test_without_kustomize_or_kubectl_a_kustomization_blocks(demo_guardrails, monkeypatch, tmp_path):
@@ -136,9 +141,10 @@ def test_without_kustomize_or_kubectl_a_kustomization_blocks(demo_guardrails, mo
         report = check_guardrails(demo_guardrails, {k: v.encode() for k, v in files.items()}, lambda line: None)
     finally:
         kustomize.kustomize_command.cache_clear()
-    assert report.unjudged == (
-        "k8s/overlays/prod/kustomization.yaml:1: not judged: kustomize builds the manifests applied from this "
-        "folder, and neither kustomize nor kubectl is here",
+    assert report.unjudged == tuple(
+        f"k8s/{folder}/kustomization.yaml:1: not judged: kustomize builds the manifests applied from this "
+        "folder, and neither kustomize nor kubectl is here"
+        for folder in ("base", "overlays/prod")
     )
 
 
@@ -212,10 +218,11 @@ def test_kustomizations_referring_to_each_other_in_a_circle_are_not_judged(demo_
         "k8s/b/kustomization.yaml": b"resources: [../a]\n",
     }
     report = check_guardrails(demo_guardrails, files, lambda line: None)
-    assert report.unjudged == tuple(
-        f"k8s/{name}/kustomization.yaml:1: not judged: it refers back to itself through other kustomizations"
-        for name in ("a", "b")
-    )
+    assert [line.split(": not judged: ")[0] for line in report.unjudged] == [
+        "k8s/a/kustomization.yaml:1",
+        "k8s/b/kustomization.yaml:1",
+    ]
+    assert all("kustomize could not build it: " in line and "cycle detected" in line for line in report.unjudged)
 
 
 def fake_kustomize(tmp_path, monkeypatch, script: str) -> None:
@@ -240,24 +247,31 @@ def test_a_kustomize_that_runs_past_its_time_is_stopped_and_said(tmp_path, monke
     ]
 
 
-def test_where_kustomize_cannot_be_kept_off_the_network_a_kustomization_naming_a_url_is_not_built(monkeypatch):
+@pytest.mark.parametrize(
+    "fetching",
+    [
+        {"k8s/base/kustomization.yaml": RESOURCES + b"patches: [{path: 'http://127.0.0.1:8200/v1/secret/data/db'}]\n"},
+        {  # a transformer's configuration, in a file of its own
+            "k8s/base/kustomization.yaml": RESOURCES + b"transformers: [fetch.yaml]\n",
+            "k8s/base/fetch.yaml": b"apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: f}\n"
+            b"path: http://127.0.0.1:8200/v1/secret/data/db\n",
+        },
+    ],
+)
+def test_where_kustomize_cannot_be_kept_off_the_network_a_tree_naming_a_url_is_not_built(monkeypatch, fetching):
     # Without user namespaces (a container's seccomp, Ubuntu's AppArmor), only proxies keep kustomize off the
-    # network, and they do not stop a fetch from 127.0.0.1: any URL, even a patch's path, is refused.
+    # network, and they do not stop a fetch from 127.0.0.1: a URL in any file it may read is refused.
     monkeypatch.setattr(kustomize, "_can_isolate", lambda: False)
     kustomize.kustomize_command.cache_clear()
-    patch = "patches: [{path: 'http://127.0.0.1:8200/v1/secret/data/db'}]\n"
     try:
-        plain = kustomize.build_kustomizations([("", {**BASE_BYTES, "k8s/base/kustomization.yaml": RESOURCES})])
-        fetching = kustomize.build_kustomizations(
-            [("", {**BASE_BYTES, "k8s/base/kustomization.yaml": RESOURCES + patch.encode()})]
-        )
+        plain = kustomize.build_kustomizations([("", BASE_BYTES)])
+        refused = kustomize.build_kustomizations([("", {**BASE_BYTES, **fetching})])
     finally:
         kustomize.kustomize_command.cache_clear()
     assert list(plain.manifests) == ["kustomize build k8s/base"] and plain.unjudged == []
-    assert fetching.unjudged_lines() == [
-        "k8s/base/kustomization.yaml:1: not judged: it names 'http://127.0.0.1:8200/v1/secret/data/db', and "
-        "kustomize cannot be kept off the network here (no user namespaces)"
-    ]
+    (line,) = refused.unjudged_lines()
+    assert line.startswith("k8s/base/kustomization.yaml:1: not judged: k8s/base/")
+    assert line.endswith("names a URL, and kustomize cannot be kept off the network here (no user namespaces)")
 
 
 def test_validate_judges_what_kustomize_builds_from_a_folder_and_says_what_it_could_not(tmp_path, monkeypatch, capsys):
@@ -284,3 +298,104 @@ def test_validate_judges_what_kustomize_builds_from_a_folder_and_says_what_it_co
         "k8s/overlays/remote/kustomization.yaml:1: not judged: it refers to 'github.com/acme/base/k8s?ref=v1' in "
         "resources, which is not a file or folder among the files checked"
     ) in err
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_base_is_judged_as_it_builds_on_its_own_too(tmp_path, guarded_runner, dry_run):
+    # `kubectl apply -k k8s/base` (or an Argo CD application on it) applies the base whatever its overlays pin:
+    # here its resource is no YAML file the guardrails read as such.
+    files = {
+        "k8s/base/deploy.txt": PINNED.replace(":1.4.2", ":latest"),
+        "k8s/base/kustomization.yaml": "resources: [deploy.txt]\n",
+        "k8s/overlays/prod/kustomization.yaml": overlay("1.5.0"),
+    }
+    result = guarded_runner.run(skeleton_template(tmp_path, files), {}, dry_run=dry_run)
+    assert result.status == "failed"
+    assert {finding.file for finding in result.guardrails.denials} == {"kustomize build k8s/base"}
+
+
+def test_a_strategic_merge_patch_is_judged_in_what_kustomize_builds_with_it(demo_guardrails):
+    # A patch is a Deployment with most of it left out: judged alone, it would miss every limit and probe.
+    replicas = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec: {replicas: 3}\n"
+    latest = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n"
+        "spec: {template: {spec: {containers: [{name: api, image: 'ghcr.io/myorg/api:latest'}]}}}\n"
+    )
+    for patch, denied in ((replicas, set()), (latest, {"kustomize build k8s/overlays/prod"})):
+        files = {
+            **BASE,
+            "k8s/overlays/prod/kustomization.yaml": "resources: [../../base]\npatches: [{path: patch.yaml}]\n",
+            "k8s/overlays/prod/patch.yaml": patch,
+        }
+        report = check_guardrails(demo_guardrails, {k: v.encode() for k, v in files.items()}, lambda line: None)
+        assert report.unjudged == ()
+        assert {finding.file for finding in report.denials} == denied
+
+
+def test_a_file_named_as_a_build_is_not_judged_in_its_place(demo_guardrails):
+    files = {
+        "kustomize build k8s/x.yaml": PINNED.replace(":1.4.2", ":latest"),
+        "k8s/x.yaml/kustomization.yaml": "resources: [d.yaml]\n",
+        "k8s/x.yaml/d.yaml": PINNED,
+    }
+    report = check_guardrails(demo_guardrails, {k: v.encode() for k, v in files.items()}, lambda line: None)
+    assert report.blocked
+    assert report.unjudged == (
+        "kustomize build k8s/x.yaml:1: not judged: a file of the run has the name of what a tool built",
+    )
+
+
+def test_a_kustomization_under_a_name_no_tool_is_given_blocks(demo_guardrails):
+    # A dry run's names come from a server: `k8s//kustomization.yaml` is k8s/kustomization.yaml once in git.
+    files = {"k8s//kustomization.yaml": b"images: [{name: ghcr.io/myorg/api, newTag: latest}]\n", "k8s/d.yaml": b""}
+    report = check_guardrails(demo_guardrails, files, lambda line: None)
+    (unjudged,) = report.unjudged
+    assert unjudged.startswith("k8s//kustomization.yaml:1: not judged: kustomize builds the manifests")
+
+
+def test_a_gitattributes_rewriting_a_file_kustomize_reads_is_not_published(tmp_path, guarded_runner):
+    # `ident` rewrites `$Id$` spans when git stores the file: a one-line Kustomization can hide a tag in one.
+    files = {
+        **BASE,
+        "k8s/base/Kustomization": "resources: [deployment.yaml]\n",
+        ".gitattributes": "Kustomization ident\n",
+    }
+    del files["k8s/base/kustomization.yaml"]
+    result = guarded_runner.run(skeleton_template(tmp_path, files), {})
+    assert result.status == "failed"
+    assert "k8s/base/Kustomization: a .gitattributes sets ident=" in result.error
+    assert not (tmp_path / "repos").exists() or not any((tmp_path / "repos").rglob("Kustomization"))
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_resource_linked_to_another_file_is_built_as_kustomize_reads_it(tmp_path, guarded_runner, dry_run):
+    template = skeleton_template(tmp_path, {"k8s/base/kustomization.yaml": "resources: [deployment.yaml]\n"})
+    base = template.base_dir / "skeleton" / "k8s" / "base"
+    (base / "deploy.txt").write_text(PINNED.replace(":1.4.2", ":latest"))
+    (base / "deployment.yaml").symlink_to("deploy.txt")
+    result = guarded_runner.run(template, {}, dry_run=dry_run)
+    assert result.status == "failed" and result.guardrails.unjudged == ()
+    assert {finding.file for finding in result.guardrails.denials} == {
+        "k8s/base/deployment.yaml",
+        "kustomize build k8s/base",
+    }
+
+
+def test_what_kustomize_says_is_its_reason_without_kubectls_warnings_and_log_prefix():
+    builds = kustomize.build_kustomizations(
+        [
+            (
+                "",
+                {
+                    "b/kustomization.yaml": b"bases: [../c]\n",
+                    "c/kustomization.yaml": b"resources: [x.yaml]\n",
+                    "c/x.yaml": b"kind: [\n",
+                },
+            )
+        ]
+    )
+    overlay_line, base_line = builds.unjudged_lines()
+    assert overlay_line.startswith("b/kustomization.yaml:1: not judged: kustomize could not build it: accumulating")
+    assert overlay_line.endswith("MalformedYAMLError: yaml: line 1: did not find expected node content in File: x.yaml")
+    assert "Warning" not in overlay_line and "command failed" not in overlay_line
+    assert base_line.startswith("c/kustomization.yaml:1: not judged: kustomize could not build it: accumulating")

@@ -10,7 +10,7 @@ import select
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +30,15 @@ class Builds:
     manifests: dict[str, bytes] = field(default_factory=dict)
     unjudged: list[tuple[str, str]] = field(default_factory=list)
     covered: set[str] = field(default_factory=set)
+    consumed: set[str] = field(default_factory=set)  # sources judged only in what was built from them (patches)
+    _said: set[tuple[str, str]] = field(default_factory=set)  # (path inside its tree, why) of each not built
+
+    def not_built(self, relative: str, shown: str, why: str) -> None:
+        """Say that the source at ``relative`` in its tree (``shown`` with the tree's place) was not built, once for
+        the same source and reason (a repository built from the workspace holds the same one)."""
+        if (relative, why) not in self._said:
+            self._said.add((relative, why))
+            self.unjudged.append((shown, why))
 
     def unjudged_lines(self) -> list[str]:
         """``FILE:1: not judged: why`` for each source not built."""
@@ -39,6 +48,7 @@ class Builds:
         self.manifests.update(other.manifests)
         self.unjudged += other.unjudged
         self.covered |= other.covered
+        self.consumed |= other.consumed
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,12 @@ def scratch_copy(files: Mapping[str, bytes]) -> Iterator[tuple[Path, str]]:
 def _is_plain_relative(name: str) -> bool:
     parts = name.split("/")
     return bool(name) and "\x00" not in name and not name.startswith("/") and not {"", ".", ".."} & set(parts)
+
+
+def plain_files(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """``files`` without a name that is not a plain relative path (``k8s//x``, ``../x``: a dry run's names come
+    from a server), which a tool could not be given."""
+    return {name: content for name, content in files.items() if _is_plain_relative(name)}
 
 
 def run_tool(command: list[str], scratch: Path, environment: dict[str, str], deadline: float) -> Finished:
@@ -112,10 +128,11 @@ def run_tool(command: list[str], scratch: Path, environment: dict[str, str], dea
     return Finished(output, errors, process.returncode, stopped)
 
 
-def error_text(stderr: bytes, scratch: Path) -> str:
-    """A tool's reason, on one line, without the scratch copy's location."""
+def error_text(stderr: bytes, scratch: Path, extract: Callable[[str], str] = str.strip) -> str:
+    """A tool's reason, on one line, without the scratch copy's location: what ``extract`` finds in what it wrote
+    (a tool may print warnings and log prefixes around it), cut to ``MAX_ERROR_CHARS``."""
     text = stderr.decode("utf-8", "replace").replace(f"{scratch}/tree/", "").replace(f"{scratch}/tree", ".")
-    text = clean(text.strip(), one_line=True)
+    text = " ".join(clean(extract(text), one_line=True).split())
     return text if len(text) <= MAX_ERROR_CHARS else f"{text[: MAX_ERROR_CHARS - 1]}…"
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..bounded_read import is_within
 from .deploy_tools import build_tool_sources
 from .kustomize import is_kustomization
 
@@ -234,6 +235,27 @@ def read_linked_inputs(workspace: Path, links: Iterable[str]) -> dict[str, bytes
     return files
 
 
+def read_tree(tree: Path) -> dict[str, bytes]:
+    """Every file of ``tree`` as a deploy tool reads it (kustomize, Jsonnet): regular files, and each symlink to a
+    file inside the tree as what it leads to; ``.git`` left out.
+
+    Raises:
+        GuardrailError: a file cannot be read, is not a regular file or is too large.
+    """
+    root = os.path.realpath(tree)
+    files: dict[str, bytes] = {}
+    for directory, dirnames, filenames in os.walk(tree):
+        dirnames[:] = sorted(name for name in dirnames if name != ".git")
+        for name in sorted(filenames):
+            path = Path(directory, name)
+            relative = path.relative_to(tree).as_posix()
+            target = Path(os.path.realpath(path)) if path.is_symlink() else path
+            if path.is_symlink() and not (is_within(target, root) and target.is_file()):
+                continue  # leading out of the tree, or to nothing: the tool finds nothing there either
+            files[relative] = _read_input(target, relative)
+    return files
+
+
 def _read_input(path: Path, relative: str) -> bytes:
     from ..bounded_read import RefusedRead, read_regular_file
 
@@ -307,12 +329,17 @@ def check_guardrails(
     inputs = {**guardrail_inputs(files), **(registered or {})}
     names = [*files, *shipped]
     builds = build_tool_sources(names, trees or (lambda: [("", files)]))
-    inputs.update(builds.manifests)
+    for name in builds.consumed:
+        inputs.pop(name, None)  # a patch: judged in what kustomize built with it
+    clashing = set(builds.manifests) & {*names, *inputs}
+    inputs.update({name: built for name, built in builds.manifests.items() if name not in clashing})
     if len(inputs) > MAX_GUARDRAIL_FILES:
         raise GuardrailError(f"the run produces more than {MAX_GUARDRAIL_FILES:,} YAML and JSON files to check")
     say(f"Checking {len(inputs)} YAML and JSON files against the policies")
     report = guardrails.check(inputs)
     unbuilt = [*built_elsewhere(name for name in names if name not in builds.covered), *builds.unjudged_lines()]
+    # A file named as a build is would hide what was built (or be hidden): the build is not judged in its place.
+    unbuilt += [f"{name}:1: not judged: a file of the run has the name of what a tool built" for name in clashing]
     if unbuilt:
         report = replace(report, unjudged=(*report.unjudged, *unbuilt))
     for line in report.lines():

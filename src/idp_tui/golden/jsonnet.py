@@ -25,7 +25,7 @@ from typing import Any
 
 import idp_tui
 
-from .build_sandbox import Builds, error_text, run_tool, scratch_copy, stopped_words, tree_too_large
+from .build_sandbox import Builds, error_text, plain_files, run_tool, scratch_copy, stopped_words, tree_too_large
 
 EVALUATE_TIMEOUT = 30.0
 BUILT_PREFIX = "jsonnet "
@@ -38,12 +38,13 @@ def is_jsonnet(name: str) -> bool:
 
 def evaluate_jsonnet(trees: Iterable[tuple[str, Mapping[str, bytes]]]) -> Builds:
     """Evaluate every ``*.jsonnet`` file of each tree (``(where, {relative path: content})``, ``where`` put before
-    its name). An output evaluated before (a repository built from the workspace) is judged once. The evaluations
-    share ``EVALUATE_TIMEOUT``."""
+    its name). An output evaluated before (the same file in a repository built from the workspace) is judged once.
+    The evaluations share ``EVALUATE_TIMEOUT``."""
     builds = Builds()
     seen: set[bytes] = set()
     deadline = time.monotonic() + EVALUATE_TIMEOUT
-    for where, files in trees:
+    for where, named in trees:
+        files = plain_files(named)
         shown = (lambda name, where=where: posixpath.join(where, name)) if where else str
         builds.covered.update(shown(name) for name in files if is_jsonnet(name))
         sources = sorted(name for name in files if name.endswith(".jsonnet"))
@@ -51,8 +52,8 @@ def evaluate_jsonnet(trees: Iterable[tuple[str, Mapping[str, bytes]]]) -> Builds
             continue
         for source, output, why in _evaluate_tree(files, sources, deadline):
             if why:
-                builds.unjudged.append((shown(source), why))
-            elif not (where and output in seen):
+                builds.not_built(source, shown(source), why)
+            elif output not in seen:
                 seen.add(output)
                 builds.manifests[f"{BUILT_PREFIX}{shown(source)}"] = output
     return builds

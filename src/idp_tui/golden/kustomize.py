@@ -1,15 +1,17 @@
 """What kustomize would build from a run's kustomizations, for the guardrails to judge.
 
 A kustomization changes what is applied: ``images: [{name: api, newTag: latest}]`` over a pinned Deployment, a
-patch, a generator. So each kustomization that no other one in the run refers to (an overlay: its bases are built
-through it) is built with the real kustomize (``kustomize build``, or ``kubectl kustomize``, which embeds it), and
-what it builds is judged as a file of its own, named ``kustomize build FOLDER``.
+patch, a generator. So each kustomization of the run (an overlay, and its bases, which can be applied on their own
+too) is built with the real kustomize (``kustomize build``, or ``kubectl kustomize``, which embeds it), and what it
+builds is judged as a file of its own, named ``kustomize build FOLDER``. A patch file of a kustomization built is
+judged in what it built, not on its own (a strategic-merge patch is a Deployment with most of it left out).
 
 The kustomizations are written by other people, so the build runs in a scratch copy of the run's regular files and:
 
-- reaches no network: in a user and network namespace of its own (``unshare``) where Linux allows it, else with
-  proxies that lead nowhere; and a reference that is not a file or folder among the run's files (a remote base,
-  which kustomize would fetch) is refused before anything is built;
+- reaches no network: in a user and network namespace of its own (``unshare``) where Linux allows it; else
+  proxies lead nowhere, and a tree with a URL in any file is not built (no proxy stops a fetch from 127.0.0.1);
+  and a reference that is not a file or folder among the run's files (a remote base, which kustomize would fetch)
+  is refused before anything is built;
 - reads nothing outside the run's files: a reference leaving them is refused, and kustomize's load restrictor
   keeps each kustomization's files inside its folder; plugins and Helm stay off (kustomize's defaults);
 - is given no environment but ``PATH``, and is bounded in time and in output.
@@ -23,11 +25,11 @@ from __future__ import annotations
 import functools
 import os
 import posixpath
-import re
 import shutil
 import subprocess
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..safe_text import clean
@@ -36,6 +38,7 @@ from .build_sandbox import (
     MIB,
     Builds,
     error_text,
+    plain_files,
     run_tool,
     scratch_copy,
     stopped_words,
@@ -59,19 +62,25 @@ def is_kustomization(name: str) -> bool:
 
 
 def build_kustomizations(trees: Iterable[tuple[str, Mapping[str, bytes]]]) -> Builds:
-    """Build every top-level kustomization of each tree (``(where, {relative path: content})``; ``where`` is
-    put before the folder's name, "" for the workspace). A repository's output that the workspace's build gave
-    already (the repository is built from it) is judged once. The builds share ``BUILD_TIMEOUT``."""
+    """Build every kustomization of each tree (``(where, {relative path: content})``; ``where`` is put before
+    the folder's name, "" for the workspace). An output built before (a base an overlay changes nothing of; a
+    repository built from the workspace) is judged once. The builds share ``BUILD_TIMEOUT``. The patch files of
+    a kustomization built are ``consumed``: what they say is judged in what it built."""
     builds = Builds()
     seen: set[bytes] = set()
     deadline = time.monotonic() + BUILD_TIMEOUT
-    for where, files in trees:
+    for where, named in trees:
+        files = plain_files(named)
         shown = functools.partial(posixpath.join, where) if where else str
+        # An odd name (``k8s//kustomization.yaml``) is not built, nor covered: it blocks, as one not judged.
         builds.covered.update(shown(name) for name in files if is_kustomization(name))
-        for folder, built, why in _build_tree(files, deadline):
+        for folder, built, why, patches in _build_tree(files, deadline):
             if why:
-                builds.unjudged.append((shown(_kustomization_name(files, folder)), why))
-            elif not (where and built in seen):
+                name = _kustomization_name(files, folder)
+                builds.not_built(name, shown(name), why)
+                continue
+            builds.consumed.update(shown(patch) for patch in patches)
+            if built not in seen:
                 seen.add(built)
                 builds.manifests[f"{BUILT_PREFIX}{shown(folder) or '.'}"] = built
     return builds
@@ -82,113 +91,139 @@ def _kustomization_name(files: Mapping[str, bytes], folder: str) -> str | None:
     return next((name for base in KUSTOMIZATION_NAMES if (name := posixpath.join(folder, base)) in files), None)
 
 
-def _build_tree(files: Mapping[str, bytes], deadline: float) -> list[tuple[str, bytes, str]]:
-    """``(folder, output, why not built)`` for each top-level kustomization of ``files``, and for each one that
-    no top-level kustomization reaches (kustomizations referring to each other in a circle)."""
+@dataclass(frozen=True)
+class _Kustomization:
+    """What a kustomization refers to: the kustomization folders it builds through, its patch files, and why it
+    cannot be built ("" when it can)."""
+
+    bases: frozenset[str] = frozenset()
+    patches: frozenset[str] = frozenset()
+    refused: str = ""
+
+
+def _build_tree(files: Mapping[str, bytes], deadline: float) -> list[tuple[str, bytes, str, frozenset[str]]]:
+    """``(folder, output, why not built, patch files)`` for each kustomization of ``files``: every one is built,
+    an overlay's base too (it can be applied on its own)."""
     folders = sorted({posixpath.dirname(name) for name in files if is_kustomization(name)})
     if not folders:
         return []
     tool = kustomize_command()
-    isolated = tool is not None and tool[0] == ISOLATED[0]
-    references = {folder: _references(files, folder, isolated=isolated) for folder in folders}
-    referenced = {target for targets, _ in references.values() for target in targets}
-    roots = [folder for folder in folders if folder not in referenced]
-    reached = {root: _reached(references, root) for root in roots}
-    results: list[tuple[str, bytes, str]] = []
-    circled = set(folders).difference(roots, *reached.values())
-    results += [(folder, b"", "it refers back to itself through other kustomizations") for folder in sorted(circled)]
-    refusals: dict[str, str] = {}
-    for root in roots:
+    refused = _refused_tree(files, folders, tool)
+    if refused:
+        return [(folder, b"", refused, frozenset()) for folder in folders]
+    paths = _paths_and_folders(files)
+    read = {folder: _read_kustomization(files, paths, folder) for folder in folders}
+    refusals = {}
+    for folder in folders:
         # A base's refusal is its overlay's too: what the overlay builds goes through it.
-        why = next((references[f][1] for f in (root, *reached[root]) if references[f][1]), "")
-        if not why and tool is None:
-            why = "kustomize builds the manifests applied from this folder, and neither kustomize nor kubectl is here"
-        if not why and tree_too_large(files):
-            why = f"the files checked are more than {MAX_TREE_BYTES // MIB} MiB: kustomize was not run on them"
-        if not why and len(roots) > MAX_BUILDS:
-            why = f"there are more than {MAX_BUILDS} kustomizations to build: none was built"
-        refusals[root] = why
-    to_build = [root for root in roots if not refusals[root]]
+        base = next((f for f in (folder, *_reached(read, folder)) if read[f].refused), None)
+        refusals[folder] = (
+            ""
+            if base is None
+            else read[base].refused
+            if base == folder
+            else (f"it builds through {base or '.'}, where {read[base].refused}")
+        )
+    to_build = [folder for folder in folders if not refusals[folder]]
     built = _run_all(tool, files, to_build, deadline) if to_build else {}
-    for root in roots:
-        output, why = built.get(root, (b"", refusals[root]))
-        results.append((root, output, why))
-    return results
+    return [(folder, *built.get(folder, (b"", refusals[folder])), read[folder].patches) for folder in folders]
 
 
-def _reached(references: Mapping[str, tuple[list[str], str]], root: str) -> list[str]:
-    """The kustomization folders ``root`` builds through (its bases and components, and theirs)."""
-    reached: list[str] = []
-    pending = [root]
+def _refused_tree(files: Mapping[str, bytes], folders: list[str], tool: tuple[str, ...] | None) -> str:
+    """Why none of the tree's kustomizations is built ("" when they may be)."""
+    if tool is None:
+        return "kustomize builds the manifests applied from this folder, and neither kustomize nor kubectl is here"
+    if len(folders) > MAX_BUILDS:
+        return f"there are more than {MAX_BUILDS} kustomizations to build: none was built"
+    if tree_too_large(files):
+        return f"the files checked are more than {MAX_TREE_BYTES // MIB} MiB: kustomize was not run on them"
+    if tool[0] != ISOLATED[0]:
+        # Only proxies keep kustomize off the network, and none stops a fetch from 127.0.0.1: any file it may
+        # read (a transformer's configuration, a patch) can name a URL.
+        named = next((name for name, content in sorted(files.items()) if b"://" in content), None)
+        if named is not None:
+            return (
+                f"{clean(named, one_line=True)} names a URL, and kustomize cannot be kept off the network here "
+                "(no user namespaces)"
+            )
+    return ""
+
+
+def _reached(read: Mapping[str, _Kustomization], folder: str) -> list[str]:
+    """The kustomization folders ``folder`` builds through (its bases and components, and theirs)."""
+    reached: dict[str, None] = {}
+    pending = [folder]
     while pending:
-        for target in references[pending.pop()][0]:
-            if target not in reached and target != root:
-                reached.append(target)
-                pending.append(target)
-    return reached
+        for base in read[pending.pop()].bases:
+            if base not in reached and base != folder:
+                reached[base] = None
+                pending.append(base)
+    return list(reached)
 
 
-def _references(files: Mapping[str, bytes], folder: str, *, isolated: bool) -> tuple[list[str], str]:
-    """The kustomization folders the one in ``folder`` refers to, and why it cannot be built ("" when it can):
-    a reference that is not a file or folder among ``files``, or one kustomize would fetch; where kustomize cannot
-    be kept off the network (``isolated`` False), any URL in it (a patch's ``path`` is fetched too)."""
+def _read_kustomization(files: Mapping[str, bytes], paths: set[str], folder: str) -> _Kustomization:
+    """What the kustomization in ``folder`` refers to; refused where a reference is not a file or folder among
+    ``files`` (``paths``: their paths and folders), as one kustomize would fetch."""
     from ..catalog.yaml_docs import load_documents
 
     try:
         documents, errors = load_documents(files[_kustomization_name(files, folder)].decode("utf-8"))
     except UnicodeDecodeError:
-        return [], "the kustomization is not UTF-8 text"
+        return _Kustomization(refused="the kustomization is not UTF-8 text")
     if errors or len(documents) != 1 or not isinstance(documents[0].data, dict):
-        return [], "the kustomization is not one YAML mapping"
+        return _Kustomization(refused="the kustomization is not one YAML mapping")
     data = documents[0].data
-    if not isolated and (url := _first_url(data)):
-        return [], f"it names {url!r}, and kustomize cannot be kept off the network here (no user namespaces)"
-    targets: list[str] = []
+    bases: set[str] = set()
     for key in REFERENCE_FIELDS:
         entries = data.get(key) or []
         if not isinstance(entries, list) or not all(isinstance(entry, str) for entry in entries):
-            return [], f"its {key} is not a list of paths"
+            return _Kustomization(refused=f"its {key} is not a list of paths")
         for entry in entries:
             if "\n" in entry:
                 continue  # a generator's or transformer's configuration written inline: nothing to fetch
-            target = _local_target(files, folder, entry)
+            target = _local_target(paths, folder, entry)
             if target is None:
-                return targets, (
-                    f"it refers to {clean(entry, one_line=True)[:200]!r} in {key}, which is not a file or folder "
-                    "among the files checked (kustomize would fetch it, or read it from outside them)"
+                return _Kustomization(
+                    refused=f"it refers to {clean(entry, one_line=True)[:200]!r} in {key}, which is not a file or "
+                    "folder among the files checked (kustomize would fetch it, or read it from outside them)"
                 )
             if _kustomization_name(files, target):
-                targets.append(target)
-    return targets, ""
+                bases.add(target)
+    return _Kustomization(frozenset(bases), frozenset(_patch_files(data, files, paths, folder)))
 
 
-def _first_url(value: object) -> str:
-    """The first text holding ``://`` in a kustomization's data (shown cut and cleaned), "" when none does."""
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            pending += [*item.keys(), *item.values()]
-        elif isinstance(item, list):
-            pending += item
-        elif isinstance(item, str) and "://" in item:
-            return clean(item, one_line=True)[:200]
-    return ""
+def _patch_files(data: dict, files: Mapping[str, bytes], paths: set[str], folder: str) -> list[str]:
+    """The files of the tree the kustomization uses as patches (``patches``' and ``patchesJson6902``'s
+    ``path``, ``patchesStrategicMerge``'s file names)."""
+    named = [entry for entry in data.get("patchesStrategicMerge") or [] if isinstance(entry, str)]
+    for key in ("patches", "patchesJson6902"):
+        entries = data.get(key) if isinstance(data.get(key), list) else []
+        named += [entry["path"] for entry in entries if isinstance(entry, dict) and isinstance(entry.get("path"), str)]
+    found = (_local_target(paths, folder, name) for name in named if "\n" not in name)
+    return [target for target in found if target is not None and target in files]
 
 
-def _local_target(files: Mapping[str, bytes], folder: str, entry: str) -> str | None:
-    """The path inside the tree that ``entry`` (relative to ``folder``) names, when it is a file or a folder of
-    ``files``; None otherwise (a URL, an absolute path, one leaving the tree, or one that is not there)."""
+def _paths_and_folders(files: Mapping[str, bytes]) -> set[str]:
+    """Every path of ``files`` and every folder holding one ("" the tree itself)."""
+    paths = {""}
+    for name in files:
+        paths.add(name)
+        while "/" in name:
+            name = name.rsplit("/", 1)[0]
+            paths.add(name)
+    return paths
+
+
+def _local_target(paths: set[str], folder: str, entry: str) -> str | None:
+    """The path inside the tree that ``entry`` (relative to ``folder``) names, when it is a file or a folder of the
+    tree (``paths``); None otherwise (a URL, an absolute path, one leaving the tree, or one that is not there)."""
     if not entry or "\x00" in entry or "://" in entry or entry.startswith(("/", "~")) or "@" in entry.split("/")[0]:
         return None
     target = posixpath.normpath(posixpath.join(folder, entry))
     if target == ".." or target.startswith("../"):
         return None
     target = "" if target == "." else target
-    prefix = f"{target}/" if target else ""
-    if target in files or any(name.startswith(prefix) for name in files):
-        return target
-    return None
+    return target if target in paths else None
 
 
 @functools.cache
@@ -213,13 +248,13 @@ def _can_isolate() -> bool:
 
 
 def _run_all(
-    tool: tuple[str, ...], files: Mapping[str, bytes], roots: list[str], deadline: float
+    tool: tuple[str, ...], files: Mapping[str, bytes], folders: list[str], deadline: float
 ) -> dict[str, tuple[bytes, str]]:
-    """kustomize's output for each of ``roots`` (or why it failed), built in one scratch copy of ``files``."""
+    """kustomize's output for each of ``folders`` (or why it failed), built in one scratch copy of ``files``."""
     with scratch_copy(files) as (scratch, why):
         if why:
-            return dict.fromkeys(roots, (b"", why))
-        return {root: _run(tool, scratch, root, deadline) for root in roots}
+            return dict.fromkeys(folders, (b"", why))
+        return {folder: _run(tool, scratch, folder, deadline) for folder in folders}
 
 
 def _run(tool: tuple[str, ...], scratch: Path, root: str, deadline: float) -> tuple[bytes, str]:
@@ -236,10 +271,12 @@ def _run(tool: tuple[str, ...], scratch: Path, root: str, deadline: float) -> tu
     if finished.stopped:
         return b"", f"{stopped_words(finished, 'kustomize', BUILD_TIMEOUT)} to build the kustomizations"
     if finished.status != 0:
-        reason = " ".join(_KLOG_PREFIX.sub("", error_text(finished.errors, scratch)).split())
-        return b"", f"kustomize could not build it: {reason}"
+        return b"", f"kustomize could not build it: {error_text(finished.errors, scratch, _reason)}"
     return finished.output, ""
 
 
-# kubectl's log prefix before kustomize's reason, and the quotes around it.
-_KLOG_PREFIX = re.compile(r'^E\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err=<?"?|"? ?>?$')
+def _reason(text: str) -> str:
+    """kustomize's reason from what kubectl printed: after its log line's ``err=`` (a warning may come before it),
+    without the quotes around it."""
+    _, marker, after = text.partition(' "command failed" err=')
+    return (after if marker else text).strip().strip('<>"').strip()

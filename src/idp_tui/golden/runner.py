@@ -35,6 +35,7 @@ from .guardrails import (
     check_guardrails,
     read_guardrail_inputs,
     read_linked_inputs,
+    read_tree,
     shipped_names,
 )
 from .js_values import js_truthy
@@ -212,15 +213,15 @@ class _Task:
             if self.dry_run:
                 inputs = {**files, **read_linked_inputs(workspace, links)}
                 names = list(links)
-                trees = None  # its files are every file of the workspace
             else:
                 inputs = read_guardrail_inputs(workspace)
                 inputs.update(shipped_inputs(self.effects, inputs))
                 names = shipped_names(workspace)
                 names += shipped_tree_names(self.effects, set(names))
 
-                def trees() -> list[tuple[str, Mapping[str, bytes]]]:
-                    return [("", _read_tree(workspace)[0]), *shipped_trees(self.effects)]
+            def trees() -> list[tuple[str, Mapping[str, bytes]]]:
+                """What kustomize and Jsonnet would read: the workspace, and each repository as it will be."""
+                return [("", read_tree(workspace)), *shipped_trees(self.effects)]
 
             registered = registered_inputs(self.effects, inputs)
             return check_guardrails(guardrails, inputs, self._say, names, registered, trees)

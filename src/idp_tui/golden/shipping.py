@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .actions.base import Effect, RegistersFile, ShipsFiles
-from .guardrails import read_guardrail_inputs, shipped_names
-from .sources import read_regular
+from .guardrails import read_guardrail_inputs, read_tree, shipped_names
 
 
 def _trees(effects: list[Effect]) -> Iterator[tuple[str, Path, str]]:
@@ -60,10 +59,6 @@ def registered_inputs(effects: list[Effect], judged: dict[str, bytes]) -> dict[s
 
 
 def shipped_trees(effects: list[Effect]) -> list[tuple[str, dict[str, bytes]]]:
-    """Every regular file of each tree the effects ship, under the tree's label (links and ``.git`` left out):
-    what kustomize builds from the repository as it will be."""
-    trees = []
-    for label, tree, _ in _trees(effects):
-        names = (name for name in shipped_names(tree) if not (tree / name).is_symlink())
-        trees.append((label, {name: read_regular(tree / name, f"{label}/{name}")[0] for name in names}))
-    return trees
+    """Every file of each tree the effects ship, under the tree's label, as a deploy tool reads it
+    (:func:`~idp_tui.golden.guardrails.read_tree`): what kustomize builds from the repository as it will be."""
+    return [(label, read_tree(tree)) for label, tree, _ in _trees(effects)]

@@ -39,6 +39,7 @@ from typing import Any
 from ...bounded_read import is_within
 from ...quoting import quoted
 from ...safe_text import clean
+from ..deploy_tools import is_tool_source
 from ..gitsafety import is_git_name, looks_like_git_dir
 from ..guardrails import is_guardrail_input
 from ..repo_url import host_type, parse_repo_url
@@ -385,20 +386,24 @@ def _refuse_attributes(repo_dir: Path, paths: list[str], env: dict[str, str], ac
 
 
 def _judged_files(repo_dir: Path) -> list[str]:
-    """The repository's files the guardrails read: YAML and JSON names, and what a link with such a name leads to."""
+    """The repository's files the guardrails read: YAML and JSON names, and what a link with such a name leads to;
+    every file, where the repository holds a kustomization or Jsonnet (kustomize and Jsonnet read files of any name:
+    a ``Kustomization``, a resource named ``deploy.txt``, an ``importstr``)."""
     root = os.path.realpath(repo_dir)
-    judged: set[str] = set()
+    every: list[Path] = []
     for directory, dirnames, filenames in os.walk(repo_dir):
         dirnames[:] = [name for name in dirnames if name != ".git"]
-        for name in filenames:
-            path = Path(directory, name)
-            relative = path.relative_to(repo_dir).as_posix()
-            if not is_guardrail_input(relative):
-                continue
-            judged.add(relative)
-            target = os.path.realpath(path)
-            if path.is_symlink() and is_within(target, root):
-                judged.add(Path(os.path.relpath(target, root)).as_posix())
+        every += [Path(directory, name) for name in filenames]
+    names = {path: path.relative_to(repo_dir).as_posix() for path in every}
+    built = any(is_tool_source(relative) for relative in names.values())
+    judged: set[str] = set()
+    for path, relative in names.items():
+        if not (built or is_guardrail_input(relative)):
+            continue
+        judged.add(relative)
+        target = os.path.realpath(path)
+        if path.is_symlink() and is_within(target, root):
+            judged.add(Path(os.path.relpath(target, root)).as_posix())
     return sorted(judged)
 
 
