@@ -8,7 +8,7 @@ import json
 
 import pytest
 import test_policy_golden as golden
-from test_policy_kustomize import skeleton_template
+from test_policy_kustomize import BASE, skeleton_template
 
 from idp_tui.golden import jsonnet
 from idp_tui.golden.guardrails import check_guardrails
@@ -80,24 +80,33 @@ def test_a_grafana_dashboard_in_jsonnet_is_judged_as_the_json_it_is(demo_guardra
 @pytest.mark.parametrize(
     ("source", "why"),
     [
-        ('import "/etc/passwd"', "couldn't open import \"/etc/passwd\": /etc/passwd: idp-tui's check reads no file"),
+        ('import "/etc/passwd"', "import refused: /etc/passwd: idp-tui's check reads no file outside the folder"),
         ('importstr "../../../../../../etc/hostname"', "idp-tui's check reads no file outside the folder checked"),
+        (
+            'import "missing.libsonnet"',
+            "import refused: missing.libsonnet: no such file beside it, in lib/ or in vendor/",
+        ),
         ("local f(x) = f(x + 1); f(0)", "RUNTIME ERROR: max stack frames exceeded."),
-        ('std.extVar("environment")', "RUNTIME ERROR: undefined external variable: environment"),
-        ('std.length(std.repeat("x", 1000000000))', "a memory allocation error occurred"),
-        ("{ a: ", "STATIC ERROR"),
+        ('std.extVar("environment")', "RUNTIME ERROR: Undefined external variable: environment"),
+        ('std.length(std.repeat("x", 1000000000))', "Jsonnet stopped evaluating it: runtime: out of memory"),
+        ("{ a: ", "Unexpected end of file"),
+        ("function(tag='1.4.2') {image: tag}", "its top-level value is a function: Argo CD calls it"),
+        (
+            "{ path: std.thisFile }",
+            "k8s/app.jsonnet mentions thisFile: its path would tell Jsonnet it is being checked",
+        ),
     ],
 )
 def test_jsonnet_that_cannot_be_evaluated_here_is_not_judged_and_blocks(demo_guardrails, source, why):
     report = check_guardrails(demo_guardrails, {"k8s/app.jsonnet": source.encode()}, lambda line: None)
     (unjudged,) = report.unjudged
-    assert unjudged.startswith("k8s/app.jsonnet:1: not judged: Jsonnet could not evaluate it: ")
+    assert unjudged.startswith("k8s/app.jsonnet:1: not judged: ")
     assert why in unjudged and "\n" not in unjudged and "idp-tui-build-" not in unjudged
 
 
 def test_jsonnet_running_past_its_deadline_is_stopped(monkeypatch):
     monkeypatch.setattr(jsonnet, "EVALUATE_TIMEOUT", 1.0)
-    endless = b"local spin(n) = if n < 0 then n else spin(n + 1) tailstrict; spin(0)"
+    endless = b"std.foldl(function(acc, i) acc + std.length(std.sort(std.range(1, 1000))), std.range(1, 100000), 0)"
     builds = jsonnet.evaluate_jsonnet([("", {"app.jsonnet": endless})])
     assert builds.unjudged_lines() == [
         "app.jsonnet:1: not judged: Jsonnet took longer than 1 s to evaluate the Jsonnet files"
@@ -119,3 +128,54 @@ def test_validate_judges_what_the_jsonnet_under_a_folder_evaluates_to(tmp_path, 
         ("jsonnet k8s/app.jsonnet", "main.deny_latest_image"),
         ("jsonnet k8s/app.jsonnet", "idp-pinned-images"),
     }
+
+
+def test_an_import_is_found_beside_the_file_or_in_lib_or_vendor_and_refused_where_two_places_differ(demo_guardrails):
+    app = b"local lib = import 'k.libsonnet'; [lib.deployment('api', 'latest')]"
+    for folder in ("k8s", "lib", "vendor"):
+        files = {"k8s/app.jsonnet": app, f"{folder}/k.libsonnet": LIBRARY.encode()}
+        report = check_guardrails(demo_guardrails, files, lambda line: None)
+        assert report.unjudged == () and {f.file for f in report.denials} == {"jsonnet k8s/app.jsonnet"}, folder
+    other = LIBRARY.replace("replicas: 2", "replicas: 3").encode()
+    files = {"k8s/app.jsonnet": app, "k8s/k.libsonnet": LIBRARY.encode(), "lib/k.libsonnet": other}
+    (unjudged,) = check_guardrails(demo_guardrails, files, lambda line: None).unjudged
+    assert "import refused: k.libsonnet: found in more than one of its folder, lib/ and vendor/" in unjudged
+
+
+def test_text_jsonnet_evaluates_to_is_read_as_the_yaml_it_is(demo_guardrails):
+    # `jsonnet -S app.jsonnet | kubectl apply -f -` applies it.
+    source = b"local lib = import 'lib.libsonnet'; std.manifestYamlDoc(lib.deployment('api', 'latest'))"
+    report = check_guardrails(
+        demo_guardrails, {"k8s/app.jsonnet": source, "k8s/lib.libsonnet": LIBRARY.encode()}, lambda line: None
+    )
+    assert report.unjudged == () and {f.file for f in report.denials} == {"jsonnet k8s/app.jsonnet"}
+
+
+def test_characters_yaml_cannot_hold_in_jsonnets_output_are_judged_not_refused(demo_guardrails):
+    source = (
+        b"{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: std.char(127) + std.char(133) } }"
+    )
+    report = check_guardrails(demo_guardrails, {"k8s/app.jsonnet": source}, lambda line: None)
+    assert report.unjudged == () and not report.blocked
+
+
+def test_an_argo_cd_source_override_blocks_the_run(demo_guardrails):
+    # Argo CD merges it into the application's source: `kustomize: {images: [api:latest]}` over what was judged.
+    files = {
+        **{name: text.encode() for name, text in BASE.items()},
+        "k8s/base/.argocd-source.yaml": b"kustomize:\n  images: [ghcr.io/myorg/api:latest]\n",
+    }
+    (unjudged,) = check_guardrails(demo_guardrails, files, lambda line: None).unjudged
+    assert unjudged == (
+        "k8s/base/.argocd-source.yaml:1: not judged: Argo CD merges it into the source of the applications of this "
+        "folder (images, values, arguments), which idp-tui cannot do"
+    )
+
+
+def test_a_large_file_beside_a_kustomization_is_left_to_the_tool(tmp_path, guarded_runner):
+    # A 9 MiB asset is past what the policies read in one file: kustomize builds without it (it does not use it).
+    template = skeleton_template(tmp_path, BASE)
+    (template.base_dir / "skeleton" / "docs").mkdir()
+    (template.base_dir / "skeleton" / "docs" / "demo.bin").write_bytes(b"\0" * (9 * 1024 * 1024))
+    result = guarded_runner.run(template, {})
+    assert result.status == "completed", result.error

@@ -314,17 +314,22 @@ def test_a_base_is_judged_as_it_builds_on_its_own_too(tmp_path, guarded_runner, 
     assert {finding.file for finding in result.guardrails.denials} == {"kustomize build k8s/base"}
 
 
-def test_a_strategic_merge_patch_is_judged_in_what_kustomize_builds_with_it(demo_guardrails):
-    # A patch is a Deployment with most of it left out: judged alone, it would miss every limit and probe.
-    replicas = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec: {replicas: 3}\n"
-    latest = (
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\n"
-        "spec: {template: {spec: {containers: [{name: api, image: 'ghcr.io/myorg/api:latest'}]}}}\n"
-    )
-    for patch, denied in ((replicas, set()), (latest, {"kustomize build k8s/overlays/prod"})):
+def test_a_patch_is_judged_in_what_kustomize_builds_with_it_and_as_the_file_it_is(demo_guardrails):
+    # A patch may be applied on its own too (`kubectl apply -f k8s/overlays/prod/`, an Argo CD directory app): it
+    # is judged as it is, besides. A JSON 6902 patch is a list of operations, no object the policies judge.
+    replicas = "- {op: replace, path: /spec/replicas, value: 3}\n"
+    latest = "- {op: replace, path: /spec/template/spec/containers/0/image, value: 'ghcr.io/myorg/api:latest'}\n"
+    noop = PINNED.replace(":1.4.2", ":latest")  # a whole Deployment named as a patch of no target
+    for patch, target, denied in (
+        (replicas, "{kind: Deployment}", set()),
+        (latest, "{kind: Deployment}", {"kustomize build k8s/overlays/prod"}),
+        (noop, "{kind: NoSuchKind}", {"k8s/overlays/prod/patch.yaml"}),
+    ):
         files = {
             **BASE,
-            "k8s/overlays/prod/kustomization.yaml": "resources: [../../base]\npatches: [{path: patch.yaml}]\n",
+            "k8s/overlays/prod/kustomization.yaml": (
+                f"resources: [../../base]\npatches: [{{path: patch.yaml, target: {target}}}]\n"
+            ),
             "k8s/overlays/prod/patch.yaml": patch,
         }
         report = check_guardrails(demo_guardrails, {k: v.encode() for k, v in files.items()}, lambda line: None)

@@ -19,6 +19,8 @@ from ..safe_text import clean
 MIB = 1024 * 1024
 MAX_OUTPUT_BYTES = 8 * MIB
 MAX_TREE_BYTES = 64 * MIB
+MAX_FILE_BYTES = 8 * MIB  # a file a tool reads, as a file the policies read
+MAX_BUILT_BYTES = 32 * MIB  # what the tools build from one run, together
 MAX_ERROR_CHARS = 400
 
 
@@ -30,8 +32,17 @@ class Builds:
     manifests: dict[str, bytes] = field(default_factory=dict)
     unjudged: list[tuple[str, str]] = field(default_factory=list)
     covered: set[str] = field(default_factory=set)
-    consumed: set[str] = field(default_factory=set)  # sources judged only in what was built from them (patches)
     _said: set[tuple[str, str]] = field(default_factory=set)  # (path inside its tree, why) of each not built
+    built_bytes: int = 0
+
+    def keep(self, name: str, relative: str, shown: str, output: bytes) -> None:
+        """Keep ``output`` as ``name`` (built from the source at ``relative``, ``shown`` with its tree's place),
+        unless the outputs together pass ``MAX_BUILT_BYTES``: then the source is not judged."""
+        if self.built_bytes + len(output) > MAX_BUILT_BYTES:
+            self.not_built(relative, shown, f"the tools built more than {MAX_BUILT_BYTES // MIB} MiB from the run")
+            return
+        self.built_bytes += len(output)
+        self.manifests[name] = output
 
     def not_built(self, relative: str, shown: str, why: str) -> None:
         """Say that the source at ``relative`` in its tree (``shown`` with the tree's place) was not built, once for
@@ -48,7 +59,6 @@ class Builds:
         self.manifests.update(other.manifests)
         self.unjudged += other.unjudged
         self.covered |= other.covered
-        self.consumed |= other.consumed
 
 
 @dataclass(frozen=True)
@@ -155,7 +165,8 @@ def read_folder(folder: Path, wanted) -> dict[str, bytes] | None:
     ``MAX_TREE_BYTES``.
 
     Raises:
-        OSError: a file could not be read (``RefusedRead``: past the cap, or not a regular file any more).
+        OSError: a file could not be read (``RefusedRead``: the files past ``MAX_TREE_BYTES`` together, or not a
+            regular file any more).
     """
     from ..bounded_read import read_regular_file
 
@@ -168,8 +179,8 @@ def read_folder(folder: Path, wanted) -> dict[str, bytes] | None:
     files: dict[str, bytes] = {}
     left = MAX_TREE_BYTES
     for path in found:
-        if os.path.islink(path) or not os.path.isfile(path):
-            continue
+        if os.path.islink(path) or not os.path.isfile(path) or os.path.getsize(path) > MAX_FILE_BYTES:
+            continue  # a video, an archive: a tool that needs it fails to build without it, and says so
         content, _ = read_regular_file(path, left, follow_symlinks=False)
         left -= len(content)
         files[Path(path).relative_to(folder).as_posix()] = content

@@ -237,7 +237,7 @@ def read_linked_inputs(workspace: Path, links: Iterable[str]) -> dict[str, bytes
 
 def read_tree(tree: Path) -> dict[str, bytes]:
     """Every file of ``tree`` as a deploy tool reads it (kustomize, Jsonnet): regular files, and each symlink to a
-    file inside the tree as what it leads to; ``.git`` left out.
+    file inside the tree as what it leads to; ``.git`` and files past the cap of a file the policies read left out.
 
     Raises:
         GuardrailError: a file cannot be read, is not a regular file or is too large.
@@ -252,6 +252,8 @@ def read_tree(tree: Path) -> dict[str, bytes]:
             target = Path(os.path.realpath(path)) if path.is_symlink() else path
             if path.is_symlink() and not (is_within(target, root) and target.is_file()):
                 continue  # leading out of the tree, or to nothing: the tool finds nothing there either
+            if target.is_file() and target.stat().st_size > MAX_GUARDRAIL_FILE_BYTES:
+                continue  # a video, an archive: a tool that needs it fails to build without it, and says so
             files[relative] = _read_input(target, relative)
     return files
 
@@ -267,13 +269,15 @@ def _read_input(path: Path, relative: str) -> bytes:
 
 
 # Files a deploy tool turns into the manifests it applies: what is applied is in no file the policies read. A Helm
-# template's `image: {{ .Values.tag }}`; kustomize's `images: [{name: api, newTag: latest}]` over a pinned
-# Deployment, Jsonnet that Argo CD evaluates, unless they were built here (golden/deploy_tools.py). A run that ships
-# one is blocked, as one that ships a file the policies cannot read is.
+# template's `image: {{ .Values.tag }}`; Argo CD's `.argocd-source.yaml`, which it merges into an application's
+# source (`kustomize: {images: [api:latest]}`, Jsonnet arguments); kustomize's `images: [{name: api, newTag:
+# latest}]` over a pinned Deployment, Jsonnet that Argo CD evaluates, unless they were built here
+# (golden/deploy_tools.py). A run that ships one is blocked, as one that ships a file the policies cannot read is.
 BUILT_ELSEWHERE = {
     "kustomize": "kustomize builds the manifests applied from this folder (images, patches, generators)",
     "helm": "a Helm chart: Helm renders its templates into the manifests it applies",
     "jsonnet": "Argo CD evaluates Jsonnet into the manifests it applies",
+    "argocd": "Argo CD merges it into the source of the applications of this folder (images, values, arguments)",
 }
 
 
@@ -289,6 +293,8 @@ def built_elsewhere(names: Iterable[str]) -> list[str]:
             tool = "helm"
         elif base.endswith((".jsonnet", ".libsonnet")):
             tool = "jsonnet"
+        elif base.startswith(".argocd-source") and base.endswith((".yaml", ".yml")):
+            tool = "argocd"
         else:
             continue
         lines.append(f"{name}:1: not judged: {BUILT_ELSEWHERE[tool]}, which idp-tui cannot do")
@@ -329,8 +335,6 @@ def check_guardrails(
     inputs = {**guardrail_inputs(files), **(registered or {})}
     names = [*files, *shipped]
     builds = build_tool_sources(names, trees or (lambda: [("", files)]))
-    for name in builds.consumed:
-        inputs.pop(name, None)  # a patch: judged in what kustomize built with it
     clashing = set(builds.manifests) & {*names, *inputs}
     inputs.update({name: built for name, built in builds.manifests.items() if name not in clashing})
     if len(inputs) > MAX_GUARDRAIL_FILES:

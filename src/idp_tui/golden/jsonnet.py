@@ -2,14 +2,16 @@
 
 Argo CD evaluates each ``*.jsonnet`` file of an application's folder into the manifests it applies (a list's items
 one by one, or one object); ``*.libsonnet`` files are libraries they import. So each ``*.jsonnet`` file is
-evaluated with the real Jsonnet (Google's C++ library, from PyPI), and what it evaluates to is judged as a file of
-its own, named ``jsonnet FILE``, each manifest a document; a Grafana dashboard in Jsonnet is judged like any other
-JSON.
+evaluated with go-jsonnet, Argo CD's own engine (PyPI's ``gojsonnet``), and what it evaluates to is judged as a
+file of its own, named ``jsonnet FILE``, each manifest a document; text it evaluates to is read as YAML (``jsonnet
+-S | kubectl apply -f -``); a Grafana dashboard in Jsonnet is judged like any other JSON.
 
-The files are written by other people, so each evaluation runs in a child process (``jsonnet_child.py``) with a
-deadline, memory and output caps, no environment, and its imports kept inside the run's files; no external
-variable or top-level argument is given (an Argo CD Application may set some: a file needing one is not judged).
-A file that cannot be evaluated is not judged, and blocks the run.
+The files are written by other people, and a file that could tell it is being checked could evaluate to something
+else in Argo CD: so one whose tree mentions ``thisFile`` (its path) is not evaluated, nor one whose top-level value
+is a function (Argo CD calls it with arguments idp-tui does not know). Each evaluation runs in a child process
+(``jsonnet_child.py``) with a deadline, memory and output caps, no environment, and its imports kept inside the
+run's files (beside the importing file, else in ``lib/`` or ``vendor/``); no external variable is given. A file
+that cannot be evaluated is not judged, and blocks the run.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+import re
 import sys
 import time
 from collections.abc import Iterable, Mapping
@@ -25,6 +28,7 @@ from typing import Any
 
 import idp_tui
 
+from ..safe_text import clean
 from .build_sandbox import Builds, error_text, plain_files, run_tool, scratch_copy, stopped_words, tree_too_large
 
 EVALUATE_TIMEOUT = 30.0
@@ -55,12 +59,16 @@ def evaluate_jsonnet(trees: Iterable[tuple[str, Mapping[str, bytes]]]) -> Builds
                 builds.not_built(source, shown(source), why)
             elif output not in seen:
                 seen.add(output)
-                builds.manifests[f"{BUILT_PREFIX}{shown(source)}"] = output
+                builds.keep(f"{BUILT_PREFIX}{shown(source)}", source, shown(source), output)
     return builds
 
 
 def _evaluate_tree(files: Mapping[str, bytes], sources: list[str], deadline: float) -> list[tuple[str, bytes, str]]:
     """``(source, manifests, why not evaluated)`` for each of ``sources``."""
+    telling = next((name for name, content in sorted(files.items()) if b"thisFile" in content), None)
+    if telling is not None:
+        why = f"{clean(telling, one_line=True)} mentions thisFile: its path would tell Jsonnet it is being checked"
+        return [(source, b"", why) for source in sources]
     if tree_too_large(files):
         return [(source, b"", "the files checked are too large: Jsonnet was not run on them") for source in sources]
     if len(sources) > MAX_SOURCES:
@@ -80,6 +88,10 @@ def _evaluate(scratch: Path, source: str, deadline: float) -> tuple[bytes, str]:
     finished = run_tool(command, scratch, {}, deadline)
     if finished.stopped:
         return b"", f"{stopped_words(finished, 'Jsonnet', EVALUATE_TIMEOUT)} to evaluate the Jsonnet files"
+    if finished.status < 0 or finished.errors.startswith((b"runtime:", b"fatal error:")):
+        # Go's runtime stopped it (out of memory under the cap, a stack past its limit): its first line says why.
+        reason = error_text(finished.errors.split(b"\n", 1)[0], scratch)
+        return b"", f"Jsonnet stopped evaluating it: {reason or f'signal {-finished.status}'}"
     if finished.status != 0:
         reason = error_text(finished.errors.split(b"\n", 1)[0], scratch)  # the error, not its stack trace
         return b"", f"Jsonnet could not evaluate it: {reason or 'it stopped'}"
@@ -90,7 +102,16 @@ def _evaluate(scratch: Path, source: str, deadline: float) -> tuple[bytes, str]:
     return _as_documents(value), ""
 
 
+# What YAML cannot hold unescaped (DEL, C1 controls, surrogates, U+FFFE/U+FFFF) and JSON leaves as it is.
+_NOT_YAML_PRINTABLE = re.compile("[\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
 def _as_documents(value: Any) -> bytes:
-    """A YAML stream with one document per manifest, each written as JSON (Argo CD applies a list's items)."""
+    """A YAML stream with one document per manifest, each written as JSON (Argo CD applies a list's items); text
+    as the YAML it is (``jsonnet -S`` prints it so)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace")
     items = value if isinstance(value, list) else [value]
-    return "".join(f"---\n{json.dumps(item, indent=2, ensure_ascii=False)}\n" for item in items).encode("utf-8")
+    written = (json.dumps(item, indent=2, ensure_ascii=False) for item in items)
+    escaped = (_NOT_YAML_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) for text in written)
+    return "".join(f"---\n{text}\n" for text in escaped).encode("utf-8", "surrogatepass")

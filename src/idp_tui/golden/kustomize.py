@@ -3,8 +3,8 @@
 A kustomization changes what is applied: ``images: [{name: api, newTag: latest}]`` over a pinned Deployment, a
 patch, a generator. So each kustomization of the run (an overlay, and its bases, which can be applied on their own
 too) is built with the real kustomize (``kustomize build``, or ``kubectl kustomize``, which embeds it), and what it
-builds is judged as a file of its own, named ``kustomize build FOLDER``. A patch file of a kustomization built is
-judged in what it built, not on its own (a strategic-merge patch is a Deployment with most of it left out).
+builds is judged as a file of its own, named ``kustomize build FOLDER``. The files it builds from are judged as
+they are too: a patch among them may be applied on its own (``kubectl apply -f``, an Argo CD directory app).
 
 The kustomizations are written by other people, so the build runs in a scratch copy of the run's regular files and:
 
@@ -64,8 +64,7 @@ def is_kustomization(name: str) -> bool:
 def build_kustomizations(trees: Iterable[tuple[str, Mapping[str, bytes]]]) -> Builds:
     """Build every kustomization of each tree (``(where, {relative path: content})``; ``where`` is put before
     the folder's name, "" for the workspace). An output built before (a base an overlay changes nothing of; a
-    repository built from the workspace) is judged once. The builds share ``BUILD_TIMEOUT``. The patch files of
-    a kustomization built are ``consumed``: what they say is judged in what it built."""
+    repository built from the workspace) is judged once. The builds share ``BUILD_TIMEOUT``."""
     builds = Builds()
     seen: set[bytes] = set()
     deadline = time.monotonic() + BUILD_TIMEOUT
@@ -74,15 +73,14 @@ def build_kustomizations(trees: Iterable[tuple[str, Mapping[str, bytes]]]) -> Bu
         shown = functools.partial(posixpath.join, where) if where else str
         # An odd name (``k8s//kustomization.yaml``) is not built, nor covered: it blocks, as one not judged.
         builds.covered.update(shown(name) for name in files if is_kustomization(name))
-        for folder, built, why, patches in _build_tree(files, deadline):
+        for folder, built, why in _build_tree(files, deadline):
             if why:
                 name = _kustomization_name(files, folder)
                 builds.not_built(name, shown(name), why)
-                continue
-            builds.consumed.update(shown(patch) for patch in patches)
-            if built not in seen:
+            elif built not in seen:
                 seen.add(built)
-                builds.manifests[f"{BUILT_PREFIX}{shown(folder) or '.'}"] = built
+                name = _kustomization_name(files, folder)
+                builds.keep(f"{BUILT_PREFIX}{shown(folder) or '.'}", name, shown(name), built)
     return builds
 
 
@@ -93,24 +91,23 @@ def _kustomization_name(files: Mapping[str, bytes], folder: str) -> str | None:
 
 @dataclass(frozen=True)
 class _Kustomization:
-    """What a kustomization refers to: the kustomization folders it builds through, its patch files, and why it
-    cannot be built ("" when it can)."""
+    """What a kustomization refers to: the kustomization folders it builds through, and why it cannot be built
+    ("" when it can)."""
 
     bases: frozenset[str] = frozenset()
-    patches: frozenset[str] = frozenset()
     refused: str = ""
 
 
-def _build_tree(files: Mapping[str, bytes], deadline: float) -> list[tuple[str, bytes, str, frozenset[str]]]:
-    """``(folder, output, why not built, patch files)`` for each kustomization of ``files``: every one is built,
-    an overlay's base too (it can be applied on its own)."""
+def _build_tree(files: Mapping[str, bytes], deadline: float) -> list[tuple[str, bytes, str]]:
+    """``(folder, output, why not built)`` for each kustomization of ``files``: every one is built, an overlay's
+    base too (it can be applied on its own)."""
     folders = sorted({posixpath.dirname(name) for name in files if is_kustomization(name)})
     if not folders:
         return []
     tool = kustomize_command()
     refused = _refused_tree(files, folders, tool)
     if refused:
-        return [(folder, b"", refused, frozenset()) for folder in folders]
+        return [(folder, b"", refused) for folder in folders]
     paths = _paths_and_folders(files)
     read = {folder: _read_kustomization(files, paths, folder) for folder in folders}
     refusals = {}
@@ -126,7 +123,7 @@ def _build_tree(files: Mapping[str, bytes], deadline: float) -> list[tuple[str, 
         )
     to_build = [folder for folder in folders if not refusals[folder]]
     built = _run_all(tool, files, to_build, deadline) if to_build else {}
-    return [(folder, *built.get(folder, (b"", refusals[folder])), read[folder].patches) for folder in folders]
+    return [(folder, *built.get(folder, (b"", refusals[folder]))) for folder in folders]
 
 
 def _refused_tree(files: Mapping[str, bytes], folders: list[str], tool: tuple[str, ...] | None) -> str:
@@ -189,18 +186,7 @@ def _read_kustomization(files: Mapping[str, bytes], paths: set[str], folder: str
                 )
             if _kustomization_name(files, target):
                 bases.add(target)
-    return _Kustomization(frozenset(bases), frozenset(_patch_files(data, files, paths, folder)))
-
-
-def _patch_files(data: dict, files: Mapping[str, bytes], paths: set[str], folder: str) -> list[str]:
-    """The files of the tree the kustomization uses as patches (``patches``' and ``patchesJson6902``'s
-    ``path``, ``patchesStrategicMerge``'s file names)."""
-    named = [entry for entry in data.get("patchesStrategicMerge") or [] if isinstance(entry, str)]
-    for key in ("patches", "patchesJson6902"):
-        entries = data.get(key) if isinstance(data.get(key), list) else []
-        named += [entry["path"] for entry in entries if isinstance(entry, dict) and isinstance(entry.get("path"), str)]
-    found = (_local_target(paths, folder, name) for name in named if "\n" not in name)
-    return [target for target in found if target is not None and target in files]
+    return _Kustomization(frozenset(bases))
 
 
 def _paths_and_folders(files: Mapping[str, bytes]) -> set[str]:
@@ -279,4 +265,4 @@ def _reason(text: str) -> str:
     """kustomize's reason from what kubectl printed: after its log line's ``err=`` (a warning may come before it),
     without the quotes around it."""
     _, marker, after = text.partition(' "command failed" err=')
-    return (after if marker else text).strip().strip('<>"').strip()
+    return (after if marker else text).strip().strip('<>"').strip().replace('\\"', '"')
