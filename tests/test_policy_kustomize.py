@@ -404,3 +404,22 @@ def test_what_kustomize_says_is_its_reason_without_kubectls_warnings_and_log_pre
     assert overlay_line.endswith("MalformedYAMLError: yaml: line 1: did not find expected node content in File: x.yaml")
     assert "Warning" not in overlay_line and "command failed" not in overlay_line
     assert base_line.startswith("c/kustomization.yaml:1: not judged: kustomize could not build it: accumulating")
+
+
+def test_validates_sarif_places_what_kustomize_built_at_its_kustomization(tmp_path, monkeypatch, capsys):
+    # Code scanning shows results only on files of the repository: `kustomize build k8s/overlays/prod` is none.
+    from idp_tui.cli import main
+    from idp_tui.resources import demo_catalog_path
+
+    for name, text in {**BASE, "k8s/overlays/prod/kustomization.yaml": overlay("latest")}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    status = main(["validate", "--policy", str(demo_catalog_path() / "policies"), "k8s", "--format", "sarif"])
+    results = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    assert status == 1
+    latest = [r for r in results if r["ruleId"] == "main.deny_latest_image"]
+    assert [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in latest] == [
+        "k8s/overlays/prod/kustomization.yaml"
+    ]
+    assert latest[0]["message"]["text"].endswith("(in what `kustomize build k8s/overlays/prod` builds, line 1)")

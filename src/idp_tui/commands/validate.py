@@ -258,6 +258,27 @@ def _tool_builds(policy_set, paths: list[str], time_budget: float | None) -> Pol
     return _joined(built or PolicyEvaluation(), PolicyEvaluation(input_problems=tuple(problems)))
 
 
+def _at_source(result: PolicyResult) -> PolicyResult:
+    """A verdict on what a tool built, located at the file it built it from (code scanning shows results only on
+    the repository's files), the built document's place said in the message."""
+    from ..golden.jsonnet import BUILT_PREFIX as JSONNET
+    from ..golden.kustomize import BUILT_PREFIX as KUSTOMIZE
+    from ..golden.kustomize import KUSTOMIZATION_NAMES
+
+    if result.file.startswith(JSONNET):
+        source = result.file.removeprefix(JSONNET)
+    elif result.file.startswith(KUSTOMIZE):
+        folder = result.file.removeprefix(KUSTOMIZE)
+        source = next(
+            (path for name in KUSTOMIZATION_NAMES if os.path.isfile(path := os.path.join(folder, name))),
+            os.path.join(folder, KUSTOMIZATION_NAMES[0]),
+        )
+    else:
+        return result
+    built = f"in what `{result.file}` builds, line {result.line}"
+    return replace(result, file=source, line=1, message=f"{result.message} ({built})")
+
+
 def _joined(first: PolicyEvaluation, second: PolicyEvaluation) -> PolicyEvaluation:
     """Two evaluations as one (each problem once)."""
     return replace(
@@ -291,7 +312,8 @@ def _with_policies(args: argparse.Namespace, output: str) -> int:
     elif output == "sarif":
         from ..policy.sarif import to_sarif
 
-        print_json(to_sarif(every, evaluation.problems, policy_set=policy_set, input_problems=unread))
+        located = [_at_source(result) for result in every]
+        print_json(to_sarif(located, evaluation.problems, policy_set=policy_set, input_problems=unread))
     else:
         write_lines(line for _, line in sorted(_text_lines(check, results, unread)))
         summary = f"{check.summary()}; " if check else ""
