@@ -84,17 +84,14 @@ def test_a_grafana_dashboard_in_jsonnet_is_judged_as_the_json_it_is(demo_guardra
         ('importstr "../../../../../../etc/hostname"', "idp-tui's check reads no file outside the folder checked"),
         (
             'import "missing.libsonnet"',
-            "import refused: missing.libsonnet: no such file beside it, in lib/ or in vendor/",
+            "import refused: missing.libsonnet: no such file beside it, in the folders above it, in lib/ or in vendor/",
         ),
         ("local f(x) = f(x + 1); f(0)", "RUNTIME ERROR: max stack frames exceeded."),
         ('std.extVar("environment")', "RUNTIME ERROR: Undefined external variable: environment"),
         ('std.length(std.repeat("x", 1000000000))', "Jsonnet stopped evaluating it: runtime: out of memory"),
         ("{ a: ", "Unexpected end of file"),
         ("function(tag='1.4.2') {image: tag}", "its top-level value is a function: Argo CD calls it"),
-        (
-            "{ path: std.thisFile }",
-            "k8s/app.jsonnet mentions thisFile: its path would tell Jsonnet it is being checked",
-        ),
+        ("{ path: std['this' + 'File'] }", "it evaluates to something else at another place"),
     ],
 )
 def test_jsonnet_that_cannot_be_evaluated_here_is_not_judged_and_blocks(demo_guardrails, source, why):
@@ -130,16 +127,85 @@ def test_validate_judges_what_the_jsonnet_under_a_folder_evaluates_to(tmp_path, 
     }
 
 
-def test_an_import_is_found_beside_the_file_or_in_lib_or_vendor_and_refused_where_two_places_differ(demo_guardrails):
+def test_an_import_is_read_beside_the_file_else_wherever_argo_cds_search_path_may_find_it_the_same(demo_guardrails):
+    # go-jsonnet reads an import beside the file first; else Argo CD's search path: the application's folder (any
+    # folder above the file may be it) and its `libs` (lib/, vendor/). Two different files there: refused.
     app = b"local lib = import 'k.libsonnet'; [lib.deployment('api', 'latest')]"
-    for folder in ("k8s", "lib", "vendor"):
-        files = {"k8s/app.jsonnet": app, f"{folder}/k.libsonnet": LIBRARY.encode()}
+    for folder in ("k8s/deploy", "k8s", "lib", "vendor"):
+        files = {"k8s/deploy/app.jsonnet": app, f"{folder}/k.libsonnet": LIBRARY.encode()}
         report = check_guardrails(demo_guardrails, files, lambda line: None)
-        assert report.unjudged == () and {f.file for f in report.denials} == {"jsonnet k8s/app.jsonnet"}, folder
+        assert report.unjudged == () and {f.file for f in report.denials} == {"jsonnet k8s/deploy/app.jsonnet"}, folder
     other = LIBRARY.replace("replicas: 2", "replicas: 3").encode()
-    files = {"k8s/app.jsonnet": app, "k8s/k.libsonnet": LIBRARY.encode(), "lib/k.libsonnet": other}
-    (unjudged,) = check_guardrails(demo_guardrails, files, lambda line: None).unjudged
-    assert "import refused: k.libsonnet: found in more than one of its folder, lib/ and vendor/" in unjudged
+    beside = {"k8s/deploy/app.jsonnet": app, "k8s/deploy/k.libsonnet": LIBRARY.encode(), "lib/k.libsonnet": other}
+    assert check_guardrails(demo_guardrails, beside, lambda line: None).unjudged == ()
+    apart = {"k8s/deploy/app.jsonnet": app, "k8s/k.libsonnet": LIBRARY.encode(), "lib/k.libsonnet": other}
+    (unjudged,) = check_guardrails(demo_guardrails, apart, lambda line: None).unjudged
+    assert "import refused: k.libsonnet: found, different, in 2 places Argo CD's search path may hold" in unjudged
+
+
+def test_jsonnet_is_evaluated_where_argo_cd_checks_it_out_and_one_depending_on_the_place_is_refused(demo_guardrails):
+    pinned_unless_argo = (
+        b"local lib = import 'lib.libsonnet';\n"
+        b"local argo = std.startsWith(std['this' + 'File'], '/tmp/_argocd-repo/');\n"
+        b"[lib.deployment('api', if argo then 'latest' else '1.4.2')]"
+    )
+    files = {"k8s/app.jsonnet": pinned_unless_argo, "k8s/lib.libsonnet": LIBRARY.encode()}
+    report = check_guardrails(demo_guardrails, files, lambda line: None)
+    assert {f.file for f in report.denials} == {"jsonnet k8s/app.jsonnet"}
+    # The checkout's own name (a uuid) differs from one evaluation to the next: an answer using it is refused.
+    seeded = b"local lib = import 'lib.libsonnet'; [lib.deployment('api', std.md5(std.thisFile)[0:7])]"
+    (unjudged,) = check_guardrails(demo_guardrails, {**files, "k8s/app.jsonnet": seeded}, lambda line: None).unjudged
+    assert unjudged.endswith("it evaluates to something else at another place: it would not be judged as deployed")
+
+
+def test_an_import_of_a_file_left_out_for_its_size_is_refused_not_found_elsewhere(tmp_path, monkeypatch):
+    from idp_tui.golden.build_sandbox import LEFT_OUT
+
+    builds = jsonnet.evaluate_jsonnet(
+        [("", {"deploy/app.jsonnet": b"{ tag: importstr 'tag.txt' }", "deploy/tag.txt": LEFT_OUT, "lib/tag.txt": b"1"})]
+    )
+    (line,) = builds.unjudged_lines()
+    assert "import refused: tag.txt: it is past the size idp-tui reads, so it was left out of the check" in line
+
+
+def test_manifests_nested_in_what_jsonnet_evaluates_to_are_judged(demo_guardrails):
+    # Tanka, kubecfg and `jsonnet -m` apply every object with an apiVersion and a kind, however deep.
+    source = b"local lib = import 'lib.libsonnet'; { app: { deployment: lib.deployment('api', 'latest') } }"
+    report = check_guardrails(
+        demo_guardrails, {"k8s/app.jsonnet": source, "k8s/lib.libsonnet": LIBRARY.encode()}, lambda line: None
+    )
+    assert {(f.file, f.kind) for f in report.denials} == {("jsonnet k8s/app.jsonnet", "Deployment")}
+
+
+def test_a_real_run_judges_the_repository_as_a_clone_holds_it(tmp_path, guarded_runner):
+    # A .gitignore'd library is judged in the workspace but not committed: in a clone, the import finds lib/'s.
+    app = "local lib = import 'k.libsonnet'; [lib.deployment('api', 'latest')]\n".replace("'latest'", "lib.tag")
+    files = {
+        "deploy/app.jsonnet": app,
+        "deploy/k.libsonnet": LIBRARY.replace("{\n  deployment", "{\n  tag:: '1.4.2',\n  deployment", 1),
+        "lib/k.libsonnet": LIBRARY.replace("{\n  deployment", "{\n  tag:: 'latest',\n  deployment", 1),
+        ".gitignore": "deploy/k.libsonnet\n",
+    }
+    assert guarded_runner.run(skeleton_template(tmp_path / "dry", files), {}, dry_run=True).status == "completed"
+    result = guarded_runner.run(skeleton_template(tmp_path / "real", files), {})
+    assert result.status == "failed"
+    repository = f"{tmp_path}/repos/github.com/myorg/api"
+    assert {f.file for f in result.guardrails.denials} == {f"jsonnet {repository}/deploy/app.jsonnet"}
+
+
+def test_the_tools_outputs_share_one_cap(monkeypatch):
+    from idp_tui.golden import build_sandbox
+    from idp_tui.golden.deploy_tools import build_tool_sources
+
+    monkeypatch.setattr(build_sandbox, "MAX_BUILT_BYTES", 300)
+    files = {
+        "k/kustomization.yaml": b"resources: [c.yaml]\n",
+        "k/c.yaml": b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: '" + b"x" * 200 + b"'}\n",
+        "j/app.jsonnet": b"{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'j' }, data: { a: std.repeat('y', 200) } }",
+    }
+    builds = build_tool_sources(list(files), lambda: [("", files)])
+    assert list(builds.manifests) == ["kustomize build k"]
+    assert builds.unjudged_lines() == ["j/app.jsonnet:1: not judged: the tools built more than 0 MiB from the run"]
 
 
 def test_text_jsonnet_evaluates_to_is_read_as_the_yaml_it_is(demo_guardrails):

@@ -5,6 +5,7 @@ other people, so the tool gets a scratch copy of them, no environment, and a dea
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import select
 import subprocess
@@ -20,6 +21,10 @@ MIB = 1024 * 1024
 MAX_OUTPUT_BYTES = 8 * MIB
 MAX_TREE_BYTES = 64 * MIB
 MAX_FILE_BYTES = 8 * MIB  # a file a tool reads, as a file the policies read
+# The content given for a file left out of what a tool reads (past MAX_FILE_BYTES): not copied, but named in
+# LEFT_OUT_LIST beside the copy, so a Jsonnet import of it is refused instead of finding another file.
+LEFT_OUT = b"\0idp-tui: a file past the cap, left out\0"
+LEFT_OUT_LIST = "left-out.json"
 MAX_BUILT_BYTES = 32 * MIB  # what the tools build from one run, together
 MAX_ERROR_CHARS = 400
 
@@ -55,11 +60,6 @@ class Builds:
         """``FILE:1: not judged: why`` for each source not built."""
         return [f"{file}:1: not judged: {why}" for file, why in self.unjudged]
 
-    def add(self, other: Builds) -> None:
-        self.manifests.update(other.manifests)
-        self.unjudged += other.unjudged
-        self.covered |= other.covered
-
 
 @dataclass(frozen=True)
 class Finished:
@@ -73,18 +73,31 @@ class Finished:
 
 
 @contextlib.contextmanager
-def scratch_copy(files: Mapping[str, bytes]) -> Iterator[tuple[Path, str]]:
+def scratch_copy(files: Mapping[str, bytes], root: Path | None = None) -> Iterator[tuple[Path, str]]:
     """A scratch folder holding ``files`` (regular files only) under ``tree/``: ``(the folder, why not)``, why
     not being "" once every file is written. A name that would leave the folder (a dry run's names come from a
-    server) is left out."""
-    with tempfile.TemporaryDirectory(prefix="idp-tui-build-") as scratch:
+    server) is left out; so is a file :data:`LEFT_OUT` stands for, named in ``LEFT_OUT_LIST`` beside ``tree/``.
+
+    Args:
+        root: where to make the scratch folder (the system's temporary folder by default).
+    """
+    if root is not None:
+        root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="idp-tui-build-" if root is None else "", dir=root) as scratch:
         tree = Path(scratch, "tree")
+        left_out = []
         try:
+            tree.mkdir()
             for name, content in files.items():
-                if _is_plain_relative(name):
-                    path = tree / name
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_bytes(content)
+                if not _is_plain_relative(name):
+                    continue
+                if content == LEFT_OUT:
+                    left_out.append(name)
+                    continue
+                path = tree / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+            Path(scratch, LEFT_OUT_LIST).write_text(json.dumps(left_out))
         except OSError as error:
             yield Path(scratch), f"the files could not be copied to build them: {error.strerror}"
             return
@@ -179,8 +192,12 @@ def read_folder(folder: Path, wanted) -> dict[str, bytes] | None:
     files: dict[str, bytes] = {}
     left = MAX_TREE_BYTES
     for path in found:
-        if os.path.islink(path) or not os.path.isfile(path) or os.path.getsize(path) > MAX_FILE_BYTES:
-            continue  # a video, an archive: a tool that needs it fails to build without it, and says so
+        if os.path.islink(path) or not os.path.isfile(path):
+            continue
+        if os.path.getsize(path) > MAX_FILE_BYTES:
+            # A video, an archive: a tool that needs it fails without it, and says so.
+            files[Path(path).relative_to(folder).as_posix()] = LEFT_OUT
+            continue
         content, _ = read_regular_file(path, left, follow_symlinks=False)
         left -= len(content)
         files[Path(path).relative_to(folder).as_posix()] = content

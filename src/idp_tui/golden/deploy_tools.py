@@ -22,7 +22,7 @@ def build_tool_sources(names: Iterable[str], trees: Callable[[], list[tuple[str,
         return builds
     read = trees()
     if any(is_kustomization(name) for name in names):
-        builds.add(build_kustomizations(read))
+        build_kustomizations(read, builds)
     if any(is_jsonnet(name) for name in names):
-        builds.add(evaluate_jsonnet(read))
+        evaluate_jsonnet(read, builds)
     return builds

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..bounded_read import is_within
+from .build_sandbox import LEFT_OUT
 from .deploy_tools import build_tool_sources
 from .kustomize import is_kustomization
 
@@ -253,7 +254,8 @@ def read_tree(tree: Path) -> dict[str, bytes]:
             if path.is_symlink() and not (is_within(target, root) and target.is_file()):
                 continue  # leading out of the tree, or to nothing: the tool finds nothing there either
             if target.is_file() and target.stat().st_size > MAX_GUARDRAIL_FILE_BYTES:
-                continue  # a video, an archive: a tool that needs it fails to build without it, and says so
+                files[relative] = LEFT_OUT  # a video, an archive: a tool that needs it fails without it, and says so
+                continue
             files[relative] = _read_input(target, relative)
     return files
 

@@ -5,21 +5,26 @@ Jsonnet cannot be interrupted once it evaluates, and a file can loop or grow wit
 the parent kills at its deadline, with its memory and CPU time capped, no file written, and imports kept to the
 folder being checked.
 
-    python -I -c "…main()" ROOT FILE     (FILE relative to ROOT) -> the JSON on stdout, or the error on stderr
+The file is evaluated as if it were in Argo CD's checkout of the repository, ``/tmp/_argocd-repo/<uuid>/…`` (its
+``std.thisFile``, and every imported file's), so its path cannot tell it is being checked instead of deployed; the
+files are read from the scratch copy behind that name.
+
+    python -I -c "…main()" TREE FILE ARGO_ROOT LEFT_OUT_LIST   -> the JSON on stdout, or the error on stderr
 """
 
 from __future__ import annotations
 
 import json
 import os
+import posixpath
 import sys
 
 MAX_MEMORY_BYTES = 2 * 1024 * 1024 * 1024
 CPU_SECONDS = 120
 MAX_IMPORT_BYTES = 8 * 1024 * 1024
 MAX_STACK = 500
-# Where an import not found beside the file importing it is looked for, in the folder checked: Argo CD's usual
-# `libs` and jsonnet-bundler's vendor folder.
+# Argo CD's `libs`, and jsonnet-bundler's folder, by convention: where an import not found beside the file
+# importing it may be found, besides the application's folder (Argo CD puts it on the search path).
 LIBRARY_FOLDERS = ("lib", "vendor")
 FUNCTION_AT_TOP = (
     "its top-level value is a function: Argo CD calls it with the Application's arguments (tlas), which idp-tui "
@@ -40,58 +45,92 @@ def _confine() -> None:
         resource.setrlimit(limit, (value if hard == resource.RLIM_INFINITY else min(value, hard), hard))
 
 
-def _importer(root: str, refused: list[str]):
-    """An import callback reading only files inside ``root``: beside the file importing, else in one of its
-    ``LIBRARY_FOLDERS``; refused where two of those places hold different files of the name (which one Argo CD
-    reads depends on its configuration). Each refusal is added to ``refused`` too: go-jsonnet's bindings do not
-    always pass a callback's message on intact."""
-    from idp_tui.bounded_read import is_within, read_regular_file
+class Importer:
+    """go-jsonnet's import callback over the scratch copy ``tree``, seen as ``argo_root``.
 
-    def imported(directory: str, relative: str) -> tuple[str, bytes]:
+    An import is read beside the file importing it, as go-jsonnet does first. Otherwise Argo CD finds it on its
+    search path: the application's folder (any folder above the file evaluated may be it) and the `libs` it is
+    given (``lib/`` or ``vendor/``, by convention): every one of those places holding the name must hold the
+    same file, else which one is read depends on a configuration idp-tui does not know. A file left out of the
+    copy (past the cap) is never read in another's place. Each refusal is kept in ``refused``: go-jsonnet's
+    bindings do not always pass a callback's message on intact.
+    """
+
+    def __init__(self, tree: str, evaluated: str, argo_root: str, left_out: set[str]) -> None:
+        self.tree, self.argo_root, self.left_out = tree, argo_root, left_out
+        folder = posixpath.dirname(evaluated)
+        self.search = [folder]
+        while folder:
+            folder = posixpath.dirname(folder)
+            self.search.append(folder)
+        self.search += list(LIBRARY_FOLDERS)
+        self.refused: list[str] = []
+
+    def __call__(self, directory: str, relative: str) -> tuple[str, bytes]:
         try:
-            return find(directory, relative)
+            return self._find(directory, relative)
         except Exception as error:
-            refused.append(f"{relative}: {error}" if isinstance(error, OSError) else str(error))
+            self.refused.append(f"{relative}: {error}")
             raise
 
-    def find(directory: str, relative: str) -> tuple[str, bytes]:
-        if "\x00" in relative:
-            raise RuntimeError("an import path holds a NUL character")
-        places = [os.path.join(directory, relative), *(os.path.join(root, lib, relative) for lib in LIBRARY_FOLDERS)]
-        found: dict[str, bytes] = {}
-        for place in places:
-            path = os.path.realpath(place)
-            if not is_within(path, root):
-                if place is places[0]:
-                    raise RuntimeError(f"{relative}: idp-tui's check reads no file outside the folder checked")
-                continue
-            if os.path.isfile(path) and path not in found:
-                found[path] = read_regular_file(path, MAX_IMPORT_BYTES, follow_symlinks=False)[0]
-        if len(set(found.values())) > 1:
-            raise RuntimeError(f"{relative}: found in more than one of its folder, lib/ and vendor/")
-        if not found:
-            raise RuntimeError(f"{relative}: no such file beside it, in lib/ or in vendor/")
-        return next(iter(found.items()))
+    def _inside(self, path: str) -> str | None:
+        """``path`` (under ``argo_root``) as a path inside the tree, None when it leaves it."""
+        relative = posixpath.relpath(posixpath.normpath(path), self.argo_root)
+        return None if relative == ".." or relative.startswith("../") or posixpath.isabs(relative) else relative
 
-    return imported
+    def _find(self, directory: str, relative: str) -> tuple[str, bytes]:
+        beside = self._inside(posixpath.join(directory, relative))
+        if beside is None:
+            raise RuntimeError("idp-tui's check reads no file outside the folder checked")
+        candidates = [beside] if self._exists(beside) else []
+        if not candidates:
+            places = (self._inside(posixpath.join(self.argo_root, folder, relative)) for folder in self.search)
+            candidates = list(dict.fromkeys(place for place in places if place is not None and self._exists(place)))
+        if not candidates:
+            raise RuntimeError("no such file beside it, in the folders above it, in lib/ or in vendor/")
+        if any(candidate in self.left_out for candidate in candidates):
+            raise RuntimeError("it is past the size idp-tui reads, so it was left out of the check")
+        contents = {candidate: self._read(candidate) for candidate in candidates}
+        if len(set(contents.values())) > 1:
+            raise RuntimeError(f"found, different, in {len(contents)} places Argo CD's search path may hold")
+        found = candidates[0]
+        return posixpath.join(self.argo_root, found), contents[found]
+
+    def _exists(self, inside: str) -> bool:
+        return inside in self.left_out or os.path.isfile(os.path.join(self.tree, inside))
+
+    def _read(self, inside: str) -> bytes:
+        from idp_tui.bounded_read import is_within, read_regular_file
+
+        path = os.path.realpath(os.path.join(self.tree, inside))
+        if not is_within(path, self.tree):
+            raise RuntimeError("idp-tui's check reads no file outside the folder checked")
+        return read_regular_file(path, MAX_IMPORT_BYTES, follow_symlinks=False)[0]
 
 
 def main() -> None:
-    root, name = os.path.realpath(sys.argv[1]), sys.argv[2]
+    tree, name, argo_root, left_out_list = os.path.realpath(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+    with open(left_out_list, encoding="utf-8") as listed:
+        left_out = set(json.load(listed))
     _confine()
-    refused: list[str] = []
+    importer = Importer(tree, name, argo_root, left_out)
     try:
         import _gojsonnet
 
-        imported = _importer(root, refused)
-        path = os.path.join(root, name)
+        source = importer._read(name).decode("utf-8")
+        shown = posixpath.join(argo_root, name)
         kind = _gojsonnet.evaluate_snippet(
-            "<idp-tui>", f"std.type(import {json.dumps(path)})", import_callback=imported, max_stack=MAX_STACK
+            posixpath.join(argo_root, "<idp-tui>"),
+            f"std.type(import {json.dumps(shown)})",
+            import_callback=importer,
+            max_stack=MAX_STACK,
         )
         if json.loads(kind) == "function":
             raise RuntimeError(FUNCTION_AT_TOP)
-        output = _gojsonnet.evaluate_file(path, import_callback=imported, max_stack=MAX_STACK)
+        output = _gojsonnet.evaluate_snippet(shown, source, import_callback=importer, max_stack=MAX_STACK)
         sys.stdout.buffer.write(output.encode("utf-8", "surrogatepass"))
     except Exception as error:  # noqa: BLE001 - whatever stops it is said, in one line, to the parent
-        sys.stderr.write(f"import refused: {refused[0]}" if refused else str(error) or type(error).__name__)
+        sys.stderr.write(
+            f"import refused: {importer.refused[0]}" if importer.refused else str(error) or type(error).__name__
+        )
         sys.exit(1)

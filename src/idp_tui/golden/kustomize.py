@@ -61,11 +61,12 @@ def is_kustomization(name: str) -> bool:
     return posixpath.basename(name) in KUSTOMIZATION_NAMES
 
 
-def build_kustomizations(trees: Iterable[tuple[str, Mapping[str, bytes]]]) -> Builds:
+def build_kustomizations(trees: Iterable[tuple[str, Mapping[str, bytes]]], builds: Builds | None = None) -> Builds:
     """Build every kustomization of each tree (``(where, {relative path: content})``; ``where`` is put before
     the folder's name, "" for the workspace). An output built before (a base an overlay changes nothing of; a
-    repository built from the workspace) is judged once. The builds share ``BUILD_TIMEOUT``."""
-    builds = Builds()
+    repository built from the workspace) is judged once. The builds share ``BUILD_TIMEOUT``; what they build is
+    added to ``builds`` (a new one by default), with the other tools' outputs (they share its caps)."""
+    builds = Builds() if builds is None else builds
     seen: set[bytes] = set()
     deadline = time.monotonic() + BUILD_TIMEOUT
     for where, named in trees:

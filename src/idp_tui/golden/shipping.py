@@ -60,5 +60,15 @@ def registered_inputs(effects: list[Effect], judged: dict[str, bytes]) -> dict[s
 
 def shipped_trees(effects: list[Effect]) -> list[tuple[str, dict[str, bytes]]]:
     """Every file of each tree the effects ship, under the tree's label, as a deploy tool reads it
-    (:func:`~idp_tui.golden.guardrails.read_tree`): what kustomize builds from the repository as it will be."""
-    return [(label, read_tree(tree)) for label, tree, _ in _trees(effects)]
+    (:func:`~idp_tui.golden.guardrails.read_tree`): what kustomize builds from the repository as a clone holds it
+    (a ``.gitignore``'d file left out: a Jsonnet import of it finds another file there)."""
+    from .actions.publish import committed_files
+
+    trees = []
+    for label, tree, _ in _trees(effects):
+        files = read_tree(tree)
+        committed = committed_files(tree)
+        trees.append(
+            (label, files if committed is None else {name: files[name] for name in committed if name in files})
+        )
+    return trees

@@ -407,6 +407,20 @@ def _judged_files(repo_dir: Path) -> list[str]:
     return sorted(judged)
 
 
+def committed_files(repo_dir: Path) -> list[str] | None:
+    """The files a clone of the built repository holds (``git ls-files``: a ``.gitignore``'d file is in the folder
+    but not in the commit); None when ``repo_dir`` is no repository.
+
+    Raises:
+        ActionError: git failed.
+    """
+    if not (repo_dir / ".git").is_dir():
+        return None
+    env = _git_env(DEFAULT_AUTHOR_NAME, DEFAULT_AUTHOR_EMAIL, Path(os.path.realpath(repo_dir)).parent)
+    listed = _git(["ls-files", "-z"], repo_dir, env, "publish")
+    return [name for name in listed.split("\0") if name]
+
+
 def _branch(value: Any) -> str:
     """``defaultBranch``, refused when git could read it as an option or it names a git control directory."""
     branch = str(value or "master")
