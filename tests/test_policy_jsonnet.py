@@ -205,7 +205,7 @@ def test_the_tools_outputs_share_one_cap(monkeypatch):
     }
     builds = build_tool_sources(list(files), lambda: [("", files)])
     assert list(builds.manifests) == ["kustomize build k"]
-    assert builds.unjudged_lines() == ["j/app.jsonnet:1: not judged: the tools built more than 0 MiB from the run"]
+    assert builds.unjudged_lines() == ["j/app.jsonnet:1: not judged: the tools built more than 300 bytes from the run"]
 
 
 def test_text_jsonnet_evaluates_to_is_read_as_the_yaml_it_is(demo_guardrails):

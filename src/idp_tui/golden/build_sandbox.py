@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..bounded_read import read_regular_file, size_words
 from ..safe_text import clean
 
 MIB = 1024 * 1024
@@ -44,7 +45,7 @@ class Builds:
         """Keep ``output`` as ``name`` (built from the source at ``relative``, ``shown`` with its tree's place),
         unless the outputs together pass ``MAX_BUILT_BYTES``: then the source is not judged."""
         if self.built_bytes + len(output) > MAX_BUILT_BYTES:
-            self.not_built(relative, shown, f"the tools built more than {MAX_BUILT_BYTES // MIB} MiB from the run")
+            self.not_built(relative, shown, f"the tools built more than {size_words(MAX_BUILT_BYTES)} from the run")
             return
         self.built_bytes += len(output)
         self.manifests[name] = output
@@ -73,17 +74,11 @@ class Finished:
 
 
 @contextlib.contextmanager
-def scratch_copy(files: Mapping[str, bytes], root: Path | None = None) -> Iterator[tuple[Path, str]]:
+def scratch_copy(files: Mapping[str, bytes]) -> Iterator[tuple[Path, str]]:
     """A scratch folder holding ``files`` (regular files only) under ``tree/``: ``(the folder, why not)``, why
     not being "" once every file is written. A name that would leave the folder (a dry run's names come from a
-    server) is left out; so is a file :data:`LEFT_OUT` stands for, named in ``LEFT_OUT_LIST`` beside ``tree/``.
-
-    Args:
-        root: where to make the scratch folder (the system's temporary folder by default).
-    """
-    if root is not None:
-        root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="idp-tui-build-" if root is None else "", dir=root) as scratch:
+    server) is left out; so is a file :data:`LEFT_OUT` stands for, named in ``LEFT_OUT_LIST`` beside ``tree/``."""
+    with tempfile.TemporaryDirectory(prefix="idp-tui-build-") as scratch:
         tree = Path(scratch, "tree")
         left_out = []
         try:
@@ -181,8 +176,6 @@ def read_folder(folder: Path, wanted) -> dict[str, bytes] | None:
         OSError: a file could not be read (``RefusedRead``: the files past ``MAX_TREE_BYTES`` together, or not a
             regular file any more).
     """
-    from ..bounded_read import read_regular_file
-
     found: list[str] = []
     for directory, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .actions.base import Effect, RegistersFile, ShipsFiles
+from .actions.publish import committed_files
 from .guardrails import read_guardrail_inputs, read_tree, shipped_names
 
 
@@ -62,13 +63,11 @@ def shipped_trees(effects: list[Effect]) -> list[tuple[str, dict[str, bytes]]]:
     """Every file of each tree the effects ship, under the tree's label, as a deploy tool reads it
     (:func:`~idp_tui.golden.guardrails.read_tree`): what kustomize builds from the repository as a clone holds it
     (a ``.gitignore``'d file left out: a Jsonnet import of it finds another file there)."""
-    from .actions.publish import committed_files
-
     trees = []
     for label, tree, _ in _trees(effects):
         files = read_tree(tree)
         committed = committed_files(tree)
-        trees.append(
-            (label, files if committed is None else {name: files[name] for name in committed if name in files})
-        )
+        if committed is not None:
+            files = {name: files[name] for name in committed if name in files}
+        trees.append((label, files))
     return trees
