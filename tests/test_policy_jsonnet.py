@@ -84,7 +84,7 @@ def test_a_grafana_dashboard_in_jsonnet_is_judged_as_the_json_it_is(demo_guardra
         ('importstr "../../../../../../etc/hostname"', "idp-tui's check reads no file outside the folder checked"),
         (
             'import "missing.libsonnet"',
-            "import refused: missing.libsonnet: no such file beside it, in the folders above it, in lib/ or in vendor/",
+            "import refused: missing.libsonnet: no such file beside it, nor in any folder a search path could name",
         ),
         ("local f(x) = f(x + 1); f(0)", "RUNTIME ERROR: max stack frames exceeded."),
         ('std.extVar("environment")', "RUNTIME ERROR: Undefined external variable: environment"),
@@ -140,7 +140,9 @@ def test_an_import_is_read_beside_the_file_else_wherever_argo_cds_search_path_ma
     assert check_guardrails(demo_guardrails, beside, lambda line: None).unjudged == ()
     apart = {"k8s/deploy/app.jsonnet": app, "k8s/k.libsonnet": LIBRARY.encode(), "lib/k.libsonnet": other}
     (unjudged,) = check_guardrails(demo_guardrails, apart, lambda line: None).unjudged
-    assert "import refused: k.libsonnet: found, different, in 2 places Argo CD's search path may hold" in unjudged
+    assert (
+        "import refused: k.libsonnet: found, different, in 2 folders a search path (Argo CD's libs) names" in unjudged
+    )
 
 
 def test_jsonnet_is_evaluated_where_argo_cd_checks_it_out_and_one_depending_on_the_place_is_refused(demo_guardrails):
@@ -151,7 +153,15 @@ def test_jsonnet_is_evaluated_where_argo_cd_checks_it_out_and_one_depending_on_t
     )
     files = {"k8s/app.jsonnet": pinned_unless_argo, "k8s/lib.libsonnet": LIBRARY.encode()}
     report = check_guardrails(demo_guardrails, files, lambda line: None)
-    assert {f.file for f in report.denials} == {"jsonnet k8s/app.jsonnet"}
+    # As Argo CD checks it out, it is :latest; run as `jsonnet k8s/app.jsonnet`, pinned: the two differ.
+    (unjudged,) = report.unjudged
+    assert unjudged.endswith("it evaluates to something else at another place: it would not be judged as deployed")
+    only_relative = pinned_unless_argo.replace(
+        b"std.startsWith(std['this' + 'File'], '/tmp/_argocd-repo/')", b"!std.startsWith(std['this' + 'File'], '/')"
+    )
+    report = check_guardrails(demo_guardrails, {**files, "k8s/app.jsonnet": only_relative}, lambda line: None)
+    (unjudged,) = report.unjudged
+    assert unjudged.endswith("it evaluates to something else at another place: it would not be judged as deployed")
     # The checkout's own name (a uuid) differs from one evaluation to the next: an answer using it is refused.
     seeded = b"local lib = import 'lib.libsonnet'; [lib.deployment('api', std.md5(std.thisFile)[0:7])]"
     (unjudged,) = check_guardrails(demo_guardrails, {**files, "k8s/app.jsonnet": seeded}, lambda line: None).unjudged
@@ -245,3 +255,49 @@ def test_a_large_file_beside_a_kustomization_is_left_to_the_tool(tmp_path, guard
     (template.base_dir / "skeleton" / "docs" / "demo.bin").write_bytes(b"\0" * (9 * 1024 * 1024))
     result = guarded_runner.run(template, {})
     assert result.status == "completed", result.error
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_an_import_through_a_linked_folder_reads_what_the_link_leads_to(tmp_path, guarded_runner, dry_run):
+    template = skeleton_template(
+        tmp_path,
+        {
+            "k8s/app.jsonnet": "local lib = import 'sub/k.libsonnet'; [lib.deployment('api', lib.tag)]\n",
+            "evil/k.libsonnet": LIBRARY.replace("{\n  deployment", "{\n  tag:: 'latest',\n  deployment", 1),
+            "sub/k.libsonnet": LIBRARY.replace("{\n  deployment", "{\n  tag:: '1.4.2',\n  deployment", 1),
+        },
+    )
+    (template.base_dir / "skeleton" / "k8s" / "sub").symlink_to("../evil")
+    result = guarded_runner.run(template, {}, dry_run=dry_run)
+    assert result.status == "failed"
+    assert "jsonnet k8s/app.jsonnet" in {f.file for f in result.guardrails.denials}
+
+
+def test_a_real_run_judges_the_line_ends_a_checkout_gives(tmp_path, guarded_runner):
+    # `eol=crlf` makes every checkout's tag.txt end in CRLF, while the workspace's ends in LF.
+    files = {
+        "k8s/app.jsonnet": (
+            "local lib = import 'lib.libsonnet';\n"
+            "[lib.deployment('api', if std.endsWith(importstr 'flag.txt', '\\r\\n') then 'latest' else '1.4.2')]\n"
+        ),
+        "k8s/lib.libsonnet": LIBRARY,
+        "k8s/flag.txt": "x\n",
+        ".gitattributes": "*.txt text eol=crlf\n",
+    }
+    result = guarded_runner.run(skeleton_template(tmp_path, files), {})
+    assert result.status == "failed"
+    assert {f.file for f in result.guardrails.denials} == {
+        f"jsonnet {tmp_path}/repos/github.com/myorg/api/k8s/app.jsonnet"
+    }
+
+
+def test_an_import_found_in_folders_any_libs_could_name_must_be_the_same_file_in_each(demo_guardrails):
+    # Argo CD's Application may name any folder in `libs`: apps/ and jsonnet/ both hold a k.libsonnet.
+    app = b"local lib = import 'k.libsonnet'; [lib.deployment('api', lib.tag)]"
+    files = {
+        "apps/api/app.jsonnet": app,
+        "apps/k.libsonnet": LIBRARY.replace("{\n  deployment", "{\n  tag:: '1.4.2',\n  deployment", 1).encode(),
+        "jsonnet/k.libsonnet": LIBRARY.replace("{\n  deployment", "{\n  tag:: 'latest',\n  deployment", 1).encode(),
+    }
+    (unjudged,) = check_guardrails(demo_guardrails, files, lambda line: None).unjudged
+    assert "import refused: k.libsonnet: found, different, in 2 folders a search path (Argo CD's libs)" in unjudged

@@ -238,25 +238,33 @@ def read_linked_inputs(workspace: Path, links: Iterable[str]) -> dict[str, bytes
 
 def read_tree(tree: Path) -> dict[str, bytes]:
     """Every file of ``tree`` as a deploy tool reads it (kustomize, Jsonnet): regular files, and each symlink to a
-    file inside the tree as what it leads to; ``.git`` and files past the cap of a file the policies read left out.
+    file or folder inside the tree as what it leads to (``k8s/sub -> ../lib`` holds lib's files under ``k8s/sub``);
+    ``.git`` left out, and a file past the cap of a file the policies read given as ``LEFT_OUT``.
 
     Raises:
         GuardrailError: a file cannot be read, is not a regular file or is too large.
     """
     root = os.path.realpath(tree)
     files: dict[str, bytes] = {}
-    for directory, dirnames, filenames in os.walk(tree):
-        dirnames[:] = sorted(name for name in dirnames if name != ".git")
-        for name in sorted(filenames):
-            path = Path(directory, name)
-            relative = path.relative_to(tree).as_posix()
-            target = Path(os.path.realpath(path)) if path.is_symlink() else path
-            if path.is_symlink() and not (is_within(target, root) and target.is_file()):
-                continue  # leading out of the tree, or to nothing: the tool finds nothing there either
-            if target.is_file() and target.stat().st_size > MAX_GUARDRAIL_FILE_BYTES:
-                files[relative] = LEFT_OUT  # a video, an archive: a tool that needs it fails without it, and says so
-                continue
-            files[relative] = _read_input(target, relative)
+    # Each folder with the real folders above it: a link back up to one of them is not walked into again.
+    pending: list[tuple[Path, str, frozenset[str]]] = [(Path(tree), "", frozenset({root}))]
+    while pending:
+        folder, prefix, above = pending.pop()
+        for entry in sorted(os.scandir(folder), key=lambda entry: entry.name):
+            relative = f"{prefix}{entry.name}"
+            target = os.path.realpath(entry.path)
+            if entry.name == ".git" or not is_within(target, root):
+                continue  # leading out of the tree: the tool finds nothing there either
+            if len(files) + len(pending) >= MAX_GUARDRAIL_FILES:
+                raise GuardrailError(f"the run's files, links followed, are more than {MAX_GUARDRAIL_FILES:,}")
+            if os.path.isdir(target):
+                if target not in above:
+                    pending.append((Path(entry.path), f"{relative}/", above | {target}))
+            elif os.path.isfile(target):
+                if os.path.getsize(target) > MAX_GUARDRAIL_FILE_BYTES:
+                    files[relative] = LEFT_OUT  # a video, an archive: a tool needing it fails without it, and says so
+                else:
+                    files[relative] = _read_input(Path(target), relative)
     return files
 
 

@@ -89,31 +89,32 @@ def _evaluate_tree(files: Mapping[str, bytes], sources: list[str], deadline: flo
 
 
 def _evaluate(scratch: Path, source: str, deadline: float) -> tuple[bytes, str]:
-    """What ``source`` evaluates to, as manifests; ("", why) when it could not be evaluated, or when two
-    evaluations, each at another checkout of Argo CD's (``/tmp/_argocd-repo/<uuid>``), gave two answers."""
-    first, why = _evaluate_once(scratch, source, deadline)
-    if why:
-        return b"", why
-    second, why = _evaluate_once(scratch, source, deadline)
-    if why:
-        return b"", why
-    if first != second:
+    """What ``source`` evaluates to, as manifests; ("", why) when it could not be evaluated, or when the answers
+    differ where it is evaluated: twice in Argo CD's checkouts (``/tmp/_argocd-repo/<uuid>``), and once relative
+    to the repository's folder (``jsonnet k8s/app.jsonnet``)."""
+    answers = []
+    for checkout in (f"{ARGO_CHECKOUTS}/{uuid.uuid4()}", f"{ARGO_CHECKOUTS}/{uuid.uuid4()}", ""):
+        answer, why = _evaluate_once(scratch, source, checkout, deadline)
+        if why:
+            return b"", why
+        answers.append(answer)
+    if len(set(answers)) > 1:
         return b"", "it evaluates to something else at another place: it would not be judged as deployed"
     try:
-        value = json.loads(first)
+        value = json.loads(answers[0])
     except ValueError:
         return b"", "Jsonnet's output is not JSON"
     return _as_documents(value), ""
 
 
-def _evaluate_once(scratch: Path, source: str, deadline: float) -> tuple[bytes, str]:
+def _evaluate_once(scratch: Path, source: str, checkout: str, deadline: float) -> tuple[bytes, str]:
+    """One evaluation, the files named as in ``checkout`` (a name only, never made: they are read from the copy)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(idp_tui.__file__)))
     code = f"import sys; sys.path.insert(0, {root!r}); from idp_tui.golden.jsonnet_child import main; main()"
-    checkout = f"{ARGO_CHECKOUTS}/{uuid.uuid4()}"  # a name only, never made: the files are read from the copy
     listed = str(scratch / LEFT_OUT_LIST)
     command = [sys.executable, "-I", "-c", code, str(scratch / "tree"), source, checkout, listed]
     finished = run_tool(command, scratch, {}, deadline)
-    errors = finished.errors.replace(f"{checkout}/".encode(), b"")
+    errors = finished.errors.replace(f"{checkout}/".encode(), b"") if checkout else finished.errors
     if finished.stopped:
         return b"", f"{stopped_words(finished, 'Jsonnet', EVALUATE_TIMEOUT)} to evaluate the Jsonnet files"
     if finished.status < 0 or errors.startswith((b"runtime:", b"fatal error:")):

@@ -5,11 +5,12 @@ Jsonnet cannot be interrupted once it evaluates, and a file can loop or grow wit
 the parent kills at its deadline, with its memory and CPU time capped, no file written, and imports kept to the
 folder being checked.
 
-The file is evaluated as if it were in Argo CD's checkout of the repository, ``/tmp/_argocd-repo/<uuid>/…`` (its
-``std.thisFile``, and every imported file's), so its path cannot tell it is being checked instead of deployed; the
-files are read from the scratch copy behind that name.
+The file is evaluated under the name a deployer gives it (its ``std.thisFile``, and every imported file's): in Argo
+CD's checkout of the repository, ``/tmp/_argocd-repo/<uuid>/…``, or relative to the repository's folder, as
+``jsonnet k8s/app.jsonnet`` run there names it; the files are read from the scratch copy behind that name.
 
-    python -I -c "…main()" TREE FILE ARGO_ROOT LEFT_OUT_LIST   -> the JSON on stdout, or the error on stderr
+    python -I -c "…main()" TREE FILE CHECKOUT LEFT_OUT_LIST   -> the JSON on stdout, or the error on stderr
+    (CHECKOUT "" for the repository's folder itself)
 """
 
 from __future__ import annotations
@@ -23,9 +24,6 @@ MAX_MEMORY_BYTES = 2 * 1024 * 1024 * 1024
 CPU_SECONDS = 120
 MAX_IMPORT_BYTES = 8 * 1024 * 1024
 MAX_STACK = 500
-# Argo CD's `libs`, and jsonnet-bundler's folder, by convention: where an import not found beside the file
-# importing it may be found, besides the application's folder (Argo CD puts it on the search path).
-LIBRARY_FOLDERS = ("lib", "vendor")
 FUNCTION_AT_TOP = (
     "its top-level value is a function: Argo CD calls it with the Application's arguments (tlas), which idp-tui "
     "does not know"
@@ -46,24 +44,24 @@ def _confine() -> None:
 
 
 class Importer:
-    """go-jsonnet's import callback over the scratch copy ``tree``, seen as ``argo_root``.
+    """go-jsonnet's import callback over the scratch copy ``tree``, seen as ``checkout`` (Argo CD's
+    ``/tmp/_argocd-repo/<uuid>``, or "" for the repository's folder itself, as ``jsonnet k8s/app.jsonnet`` run in it
+    sees it).
 
-    An import is read beside the file importing it, as go-jsonnet does first. Otherwise Argo CD finds it on its
-    search path: the application's folder (any folder above the file evaluated may be it) and the `libs` it is
-    given (``lib/`` or ``vendor/``, by convention): every one of those places holding the name must hold the
-    same file, else which one is read depends on a configuration idp-tui does not know. A file left out of the
-    copy (past the cap) is never read in another's place. Each refusal is kept in ``refused``: go-jsonnet's
-    bindings do not always pass a callback's message on intact.
+    An import is read beside the file importing it, as go-jsonnet does first. Otherwise it is read from the
+    search path (Argo CD's: the application's folder and the Application's `libs`), which idp-tui does not know:
+    every folder of the repository holding the name must hold the same file, else which one is read depends on a
+    configuration. A file left out of the copy (past the cap) is never read in another's place. Each refusal is
+    kept in ``refused``: go-jsonnet's bindings do not always pass a callback's message on intact.
     """
 
-    def __init__(self, tree: str, evaluated: str, argo_root: str, left_out: set[str]) -> None:
-        self.tree, self.argo_root, self.left_out = tree, argo_root, left_out
-        folder = posixpath.dirname(evaluated)
-        self.search = [folder]
-        while folder:
-            folder = posixpath.dirname(folder)
-            self.search.append(folder)
-        self.search += list(LIBRARY_FOLDERS)
+    def __init__(self, tree: str, checkout: str, left_out: set[str]) -> None:
+        self.tree, self.checkout, self.left_out = tree, checkout, left_out
+        self.folders = [""]
+        for directory, dirnames, _ in os.walk(tree):
+            dirnames.sort()
+            self.folders += [posixpath.relpath(os.path.join(directory, name), tree) for name in dirnames]
+        self.folders += sorted({posixpath.dirname(name) for name in left_out} - set(self.folders))
         self.refused: list[str] = []
 
     def __call__(self, directory: str, relative: str) -> tuple[str, bytes]:
@@ -73,10 +71,17 @@ class Importer:
             self.refused.append(f"{relative}: {error}")
             raise
 
+    def shown(self, inside: str) -> str:
+        """The name go-jsonnet gives a file of the tree (its ``std.thisFile``)."""
+        return posixpath.join(self.checkout, inside) if self.checkout else inside
+
     def _inside(self, path: str) -> str | None:
-        """``path`` (under ``argo_root``) as a path inside the tree, None when it leaves it."""
-        relative = posixpath.relpath(posixpath.normpath(path), self.argo_root)
-        return None if relative == ".." or relative.startswith("../") or posixpath.isabs(relative) else relative
+        """``path`` (as go-jsonnet names it) as a path inside the tree, None when it leaves it."""
+        path = posixpath.normpath(path)
+        relative = posixpath.relpath(path, self.checkout) if self.checkout else path
+        if posixpath.isabs(relative) or relative == ".." or relative.startswith("../"):
+            return None
+        return "" if relative == "." else relative
 
     def _find(self, directory: str, relative: str) -> tuple[str, bytes]:
         beside = self._inside(posixpath.join(directory, relative))
@@ -84,22 +89,24 @@ class Importer:
             raise RuntimeError("idp-tui's check reads no file outside the folder checked")
         candidates = [beside] if self._exists(beside) else []
         if not candidates:
-            places = (self._inside(posixpath.join(self.argo_root, folder, relative)) for folder in self.search)
+            places = (self._inside(posixpath.join(self.shown(folder), relative)) for folder in self.folders)
             candidates = list(dict.fromkeys(place for place in places if place is not None and self._exists(place)))
         if not candidates:
-            raise RuntimeError("no such file beside it, in the folders above it, in lib/ or in vendor/")
+            raise RuntimeError("no such file beside it, nor in any folder a search path could name")
         if any(candidate in self.left_out for candidate in candidates):
             raise RuntimeError("it is past the size idp-tui reads, so it was left out of the check")
-        contents = {candidate: self._read(candidate) for candidate in candidates}
+        contents = {candidate: self.read(candidate) for candidate in candidates}
         if len(set(contents.values())) > 1:
-            raise RuntimeError(f"found, different, in {len(contents)} places Argo CD's search path may hold")
+            raise RuntimeError(
+                f"found, different, in {len(contents)} folders a search path (Argo CD's libs) names"
+            )
         found = candidates[0]
-        return posixpath.join(self.argo_root, found), contents[found]
+        return self.shown(found), contents[found]
 
     def _exists(self, inside: str) -> bool:
         return inside in self.left_out or os.path.isfile(os.path.join(self.tree, inside))
 
-    def _read(self, inside: str) -> bytes:
+    def read(self, inside: str) -> bytes:
         from idp_tui.bounded_read import is_within, read_regular_file
 
         path = os.path.realpath(os.path.join(self.tree, inside))
@@ -109,18 +116,18 @@ class Importer:
 
 
 def main() -> None:
-    tree, name, argo_root, left_out_list = os.path.realpath(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+    tree, name, checkout, left_out_list = os.path.realpath(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
     with open(left_out_list, encoding="utf-8") as listed:
         left_out = set(json.load(listed))
     _confine()
-    importer = Importer(tree, name, argo_root, left_out)
+    importer = Importer(tree, checkout, left_out)
     try:
         import _gojsonnet
 
-        source = importer._read(name).decode("utf-8")
-        shown = posixpath.join(argo_root, name)
+        source = importer.read(name).decode("utf-8")
+        shown = importer.shown(name)
         kind = _gojsonnet.evaluate_snippet(
-            posixpath.join(argo_root, "<idp-tui>"),
+            importer.shown("<idp-tui>"),
             f"std.type(import {json.dumps(shown)})",
             import_callback=importer,
             max_stack=MAX_STACK,

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .actions.base import Effect, RegistersFile, ShipsFiles
-from .actions.publish import committed_files
+from .actions.publish import read_clone
 from .guardrails import read_guardrail_inputs, read_tree, shipped_names
 
 
@@ -61,13 +61,10 @@ def registered_inputs(effects: list[Effect], judged: dict[str, bytes]) -> dict[s
 
 def shipped_trees(effects: list[Effect]) -> list[tuple[str, dict[str, bytes]]]:
     """Every file of each tree the effects ship, under the tree's label, as a deploy tool reads it
-    (:func:`~idp_tui.golden.guardrails.read_tree`): what kustomize builds from the repository as a clone holds it
-    (a ``.gitignore``'d file left out: a Jsonnet import of it finds another file there)."""
+    (:func:`~idp_tui.golden.guardrails.read_tree`) from a clone of the repository: what Argo CD builds from it (a
+    ``.gitignore``'d file left out, line ends as ``.gitattributes`` make them in a checkout)."""
     trees = []
     for label, tree, _ in _trees(effects):
-        files = read_tree(tree)
-        committed = committed_files(tree)
-        if committed is not None:
-            files = {name: files[name] for name in committed if name in files}
-        trees.append((label, files))
+        cloned = read_clone(tree, read_tree)
+        trees.append((label, read_tree(tree) if cloned is None else cloned))
     return trees

@@ -33,6 +33,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -407,18 +408,21 @@ def _judged_files(repo_dir: Path) -> list[str]:
     return sorted(judged)
 
 
-def committed_files(repo_dir: Path) -> list[str] | None:
-    """The files a clone of the built repository holds (``git ls-files``: a ``.gitignore``'d file is in the folder
-    but not in the commit); None when ``repo_dir`` is no repository.
+def read_clone(repo_dir: Path, read: Callable[[Path], dict[str, bytes]]) -> dict[str, bytes] | None:
+    """What a clone of the built repository holds, read by ``read`` from a fresh clone of it: as a deploy tool
+    reads it, without a ``.gitignore``'d file, with the line ends its ``.gitattributes`` give a checkout; None when
+    ``repo_dir`` is no repository.
 
     Raises:
         ActionError: git failed.
     """
     if not (repo_dir / ".git").is_dir():
         return None
-    env = _git_env(DEFAULT_AUTHOR_NAME, DEFAULT_AUTHOR_EMAIL, Path(os.path.realpath(repo_dir)).parent)
-    listed = _git(["ls-files", "-z"], repo_dir, env, "publish")
-    return [name for name in listed.split("\0") if name]
+    with tempfile.TemporaryDirectory(prefix="idp-tui-clone-") as scratch:
+        env = _git_env(DEFAULT_AUTHOR_NAME, DEFAULT_AUTHOR_EMAIL, Path(scratch).parent)
+        clone = Path(scratch, "clone")
+        _git(["clone", "--quiet", "--no-hardlinks", "--", str(repo_dir), str(clone)], Path(scratch), env, "publish")
+        return read(clone)
 
 
 def _branch(value: Any) -> str:
