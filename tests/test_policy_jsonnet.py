@@ -162,6 +162,12 @@ def test_jsonnet_is_evaluated_where_argo_cd_checks_it_out_and_one_depending_on_t
     report = check_guardrails(demo_guardrails, {**files, "k8s/app.jsonnet": only_relative}, lambda line: None)
     (unjudged,) = report.unjudged
     assert unjudged.endswith("it evaluates to something else at another place: it would not be judged as deployed")
+    own_folder = pinned_unless_argo.replace(
+        b"std.startsWith(std['this' + 'File'], '/tmp/_argocd-repo/')", b"std['this' + 'File'] == 'app.jsonnet'"
+    )  # `cd k8s && jsonnet app.jsonnet`
+    report = check_guardrails(demo_guardrails, {**files, "k8s/app.jsonnet": own_folder}, lambda line: None)
+    (unjudged,) = report.unjudged
+    assert unjudged.endswith("it evaluates to something else at another place: it would not be judged as deployed")
     # The checkout's own name (a uuid) differs from one evaluation to the next: an answer using it is refused.
     seeded = b"local lib = import 'lib.libsonnet'; [lib.deployment('api', std.md5(std.thisFile)[0:7])]"
     (unjudged,) = check_guardrails(demo_guardrails, {**files, "k8s/app.jsonnet": seeded}, lambda line: None).unjudged

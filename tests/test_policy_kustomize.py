@@ -423,3 +423,37 @@ def test_validates_sarif_places_what_kustomize_built_at_its_kustomization(tmp_pa
         "k8s/overlays/prod/kustomization.yaml"
     ]
     assert latest[0]["message"]["text"].endswith("(in what `kustomize build k8s/overlays/prod` builds, line 1)")
+
+
+def test_reading_a_runs_files_through_links_is_bounded_and_said(tmp_path, monkeypatch):
+    # Links are the template's: two links per level to the next level would be walked 2^n times; 45 links in a
+    # chain pass the kernel's limit; forty links to one folder read it once.
+    from idp_tui.golden import guardrails
+    from idp_tui.golden.guardrails import GuardrailError, read_tree
+
+    doubling = tmp_path / "doubling"
+    for level in range(30):
+        (doubling / "L" / str(level)).mkdir(parents=True)
+        for link in ("a", "b"):
+            (doubling / "L" / str(level) / link).symlink_to(f"../{level + 1}")
+    (doubling / "L" / "30").mkdir()
+    with pytest.raises(GuardrailError, match="more than 100 links to folders"):
+        read_tree(doubling)
+
+    chain = tmp_path / "chain"
+    for level in range(45):
+        (chain / "L" / str(level)).mkdir(parents=True)
+        (chain / "L" / str(level) / "next").symlink_to(f"../{level + 1}")
+    (chain / "L" / "45").mkdir()
+    monkeypatch.setattr(guardrails, "MAX_FOLDER_LINKS", 10_000)  # the kernel's limit, not idp-tui's, is met first
+    with pytest.raises(GuardrailError, match="could not be listed: Too many levels of symbolic links"):
+        read_tree(chain)
+    monkeypatch.undo()
+
+    fanned = tmp_path / "fanned"
+    (fanned / "big").mkdir(parents=True)
+    (fanned / "big" / "blob.txt").write_bytes(b"x" * 1024 * 1024)
+    for index in range(40):
+        (fanned / f"l{index}").symlink_to("big")
+    files = read_tree(fanned)
+    assert len(files) == 41 and all(files[f"l{index}/blob.txt"] is files["big/blob.txt"] for index in range(40))

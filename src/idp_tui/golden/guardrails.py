@@ -27,6 +27,9 @@ GUARDRAIL_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_GUARDRAIL_FILE_BYTES = 8 * 1024 * 1024
 #: At most this many files are read for one check (a workspace is bounded already; this bounds the check).
 MAX_GUARDRAIL_FILES = 10_000
+#: Links to folders followed reading a run's files for a deploy tool, and what it reads of them together.
+MAX_FOLDER_LINKS = 100
+MAX_TREE_READ_BYTES = 64 * 1024 * 1024
 NOTHING_CREATED = "nothing was published, registered or provisioned"
 
 
@@ -241,30 +244,52 @@ def read_tree(tree: Path) -> dict[str, bytes]:
     file or folder inside the tree as what it leads to (``k8s/sub -> ../lib`` holds lib's files under ``k8s/sub``);
     ``.git`` left out, and a file past the cap of a file the policies read given as ``LEFT_OUT``.
 
+    Links are written by the template, so the walk is bounded: ``MAX_GUARDRAIL_FILES`` entries looked at (folders,
+    files, links, including those skipped), ``MAX_FOLDER_LINKS`` links to folders followed, and
+    ``MAX_TREE_READ_BYTES`` read together (a file reached by several names is read once).
+
     Raises:
-        GuardrailError: a file cannot be read, is not a regular file or is too large.
+        GuardrailError: a file cannot be read, is not a regular file or is too large; a bound is passed; a folder
+            cannot be listed (a link loop the kernel stops, a name too long).
     """
     root = os.path.realpath(tree)
+    root_parts = len(Path(root).parts)
     files: dict[str, bytes] = {}
+    read: dict[str, bytes] = {}  # real path -> content, each read once
+    looked = links = total = 0
     # Each folder with the real folders above it: a link back up to one of them is not walked into again.
     pending: list[tuple[Path, str, frozenset[str]]] = [(Path(tree), "", frozenset({root}))]
-    while pending:
-        folder, prefix, above = pending.pop()
-        for entry in sorted(os.scandir(folder), key=lambda entry: entry.name):
-            relative = f"{prefix}{entry.name}"
-            target = os.path.realpath(entry.path)
-            if entry.name == ".git" or not is_within(target, root):
-                continue  # leading out of the tree: the tool finds nothing there either
-            if len(files) + len(pending) >= MAX_GUARDRAIL_FILES:
-                raise GuardrailError(f"the run's files, links followed, are more than {MAX_GUARDRAIL_FILES:,}")
-            if os.path.isdir(target):
-                if target not in above:
-                    pending.append((Path(entry.path), f"{relative}/", above | {target}))
-            elif os.path.isfile(target):
-                if os.path.getsize(target) > MAX_GUARDRAIL_FILE_BYTES:
-                    files[relative] = LEFT_OUT  # a video, an archive: a tool needing it fails without it, and says so
-                else:
-                    files[relative] = _read_input(Path(target), relative)
+    try:
+        while pending:
+            folder, prefix, above = pending.pop()
+            for entry in sorted(os.scandir(folder), key=lambda entry: entry.name):
+                looked += 1
+                if looked > MAX_GUARDRAIL_FILES:
+                    raise GuardrailError(f"the run's files, links followed, are more than {MAX_GUARDRAIL_FILES:,}")
+                relative = f"{prefix}{entry.name}"
+                target = os.path.realpath(entry.path)
+                if entry.name == ".git" or not is_within(target, root) or ".git" in Path(target).parts[root_parts:]:
+                    continue  # leading out of the tree (or into git's own folder): the tool finds nothing there
+                if os.path.isdir(target):
+                    links += entry.is_symlink()
+                    if links > MAX_FOLDER_LINKS:
+                        raise GuardrailError(f"the run's files hold more than {MAX_FOLDER_LINKS} links to folders")
+                    if target not in above:
+                        pending.append((Path(entry.path), f"{relative}/", above | {target}))
+                elif os.path.isfile(target):
+                    if os.path.getsize(target) > MAX_GUARDRAIL_FILE_BYTES:
+                        files[relative] = LEFT_OUT  # a video, an archive: a tool needing it fails without it
+                        continue
+                    if target not in read:
+                        read[target] = _read_input(Path(target), relative)
+                        total += len(read[target])
+                        if total > MAX_TREE_READ_BYTES:
+                            raise GuardrailError(
+                                f"the run's files are more than {MAX_TREE_READ_BYTES // (1024 * 1024)} MiB together"
+                            )
+                    files[relative] = read[target]
+    except OSError as error:
+        raise GuardrailError(f"the run's files could not be listed: {error.strerror or error}") from None
     return files
 
 

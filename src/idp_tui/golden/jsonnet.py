@@ -43,6 +43,7 @@ from .build_sandbox import (
 
 EVALUATE_TIMEOUT = 30.0
 ARGO_CHECKOUTS = "/tmp/_argocd-repo"  # where Argo CD's repo server checks repositories out
+OWN_FOLDER = "."  # the checkout name for "relative to the file's own folder" (jsonnet_child.Importer)
 BUILT_PREFIX = "jsonnet "
 MAX_SOURCES = 50
 
@@ -90,10 +91,10 @@ def _evaluate_tree(files: Mapping[str, bytes], sources: list[str], deadline: flo
 
 def _evaluate(scratch: Path, source: str, deadline: float) -> tuple[bytes, str]:
     """What ``source`` evaluates to, as manifests; ("", why) when it could not be evaluated, or when the answers
-    differ where it is evaluated: twice in Argo CD's checkouts (``/tmp/_argocd-repo/<uuid>``), and once relative
-    to the repository's folder (``jsonnet k8s/app.jsonnet``)."""
+    differ where it is evaluated: twice in Argo CD's checkouts (``/tmp/_argocd-repo/<uuid>``), once relative to the
+    repository's folder (``jsonnet k8s/app.jsonnet``) and once to its own (``cd k8s && jsonnet app.jsonnet``)."""
     answers = []
-    for checkout in (f"{ARGO_CHECKOUTS}/{uuid.uuid4()}", f"{ARGO_CHECKOUTS}/{uuid.uuid4()}", ""):
+    for checkout in (f"{ARGO_CHECKOUTS}/{uuid.uuid4()}", f"{ARGO_CHECKOUTS}/{uuid.uuid4()}", "", OWN_FOLDER):
         answer, why = _evaluate_once(scratch, source, checkout, deadline)
         if why:
             return b"", why

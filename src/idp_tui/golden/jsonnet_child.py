@@ -55,8 +55,12 @@ class Importer:
     kept in ``refused``: go-jsonnet's bindings do not always pass a callback's message on intact.
     """
 
-    def __init__(self, tree: str, checkout: str, left_out: set[str]) -> None:
-        self.tree, self.checkout, self.left_out = tree, checkout, left_out
+    def __init__(self, tree: str, checkout: str, left_out: set[str], evaluated: str) -> None:
+        self.tree, self.left_out = tree, left_out
+        # An absolute checkout names files under it; otherwise names are relative to a working folder inside the
+        # tree: the repository's ("") or, for ".", the evaluated file's own (`cd k8s && jsonnet app.jsonnet`).
+        self.checkout = checkout if checkout.startswith("/") else ""
+        self.working = posixpath.dirname(evaluated) if checkout == "." else ""
         self.folders = [""]
         for directory, dirnames, _ in os.walk(tree):
             dirnames.sort()
@@ -73,12 +77,18 @@ class Importer:
 
     def shown(self, inside: str) -> str:
         """The name go-jsonnet gives a file of the tree (its ``std.thisFile``)."""
-        return posixpath.join(self.checkout, inside) if self.checkout else inside
+        if self.checkout:
+            return posixpath.join(self.checkout, inside)
+        return posixpath.relpath(inside or ".", self.working) if self.working else inside
 
     def _inside(self, path: str) -> str | None:
         """``path`` (as go-jsonnet names it) as a path inside the tree, None when it leaves it."""
-        path = posixpath.normpath(path)
-        relative = posixpath.relpath(path, self.checkout) if self.checkout else path
+        if self.checkout:
+            relative = posixpath.relpath(posixpath.normpath(path), self.checkout)
+        elif posixpath.isabs(path):
+            return None
+        else:
+            relative = posixpath.normpath(posixpath.join(self.working, path))
         if posixpath.isabs(relative) or relative == ".." or relative.startswith("../"):
             return None
         return "" if relative == "." else relative
@@ -97,9 +107,7 @@ class Importer:
             raise RuntimeError("it is past the size idp-tui reads, so it was left out of the check")
         contents = {candidate: self.read(candidate) for candidate in candidates}
         if len(set(contents.values())) > 1:
-            raise RuntimeError(
-                f"found, different, in {len(contents)} folders a search path (Argo CD's libs) names"
-            )
+            raise RuntimeError(f"found, different, in {len(contents)} folders a search path (Argo CD's libs) names")
         found = candidates[0]
         return self.shown(found), contents[found]
 
@@ -120,14 +128,14 @@ def main() -> None:
     with open(left_out_list, encoding="utf-8") as listed:
         left_out = set(json.load(listed))
     _confine()
-    importer = Importer(tree, checkout, left_out)
+    importer = Importer(tree, checkout, left_out, name)
     try:
         import _gojsonnet
 
         source = importer.read(name).decode("utf-8")
         shown = importer.shown(name)
         kind = _gojsonnet.evaluate_snippet(
-            importer.shown("<idp-tui>"),
+            importer.shown(posixpath.join(importer.working, "<idp-tui>")),
             f"std.type(import {json.dumps(shown)})",
             import_callback=importer,
             max_stack=MAX_STACK,
