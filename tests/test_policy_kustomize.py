@@ -457,3 +457,29 @@ def test_reading_a_runs_files_through_links_is_bounded_and_said(tmp_path, monkey
         (fanned / f"l{index}").symlink_to("big")
     files = read_tree(fanned)
     assert len(files) == 41 and all(files[f"l{index}/blob.txt"] is files["big/blob.txt"] for index in range(40))
+
+
+def test_a_name_the_file_system_cannot_hold_is_not_built_and_blocks(demo_guardrails):
+    # A Backstage dry run's names are JSON strings: one can hold a lone surrogate.
+    files = {"\ud800/kustomization.yaml": b"resources: [deployment.yaml]\n", "\ud800/deployment.yaml": PINNED.encode()}
+    report = check_guardrails(demo_guardrails, files, lambda line: None)
+    assert report.blocked
+    assert any(line.startswith("\ud800/kustomization.yaml:1: not judged:") for line in report.unjudged)
+
+
+def test_validate_refuses_to_build_a_folder_of_too_many_files(tmp_path, monkeypatch, capsys):
+    from idp_tui.cli import main
+    from idp_tui.golden import build_sandbox
+    from idp_tui.resources import demo_catalog_path
+
+    monkeypatch.setattr(build_sandbox, "MAX_FILES", 20)
+    for name, text in BASE.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    for index in range(30):
+        (tmp_path / "k8s" / f"note-{index}.txt").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    status = main(["validate", "--policy", str(demo_catalog_path() / "policies"), "k8s"])
+    out, _ = capsys.readouterr()
+    assert status == 1
+    assert "k8s:1: not built: it holds more than 20 files: none was built" in out.splitlines()

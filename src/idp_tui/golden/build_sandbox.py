@@ -27,6 +27,7 @@ MAX_FILE_BYTES = 8 * MIB  # a file a tool reads, as a file the policies read
 LEFT_OUT = b"\0idp-tui: a file past the cap, left out\0"
 LEFT_OUT_LIST = "left-out.json"
 MAX_BUILT_BYTES = 32 * MIB  # what the tools build from one run, together
+MAX_FILES = 10_000  # files of a folder given to `validate` that a tool may read
 MAX_ERROR_CHARS = 400
 
 
@@ -100,8 +101,16 @@ def scratch_copy(files: Mapping[str, bytes]) -> Iterator[tuple[Path, str]]:
 
 
 def _is_plain_relative(name: str) -> bool:
+    """Whether ``name`` can be given to a tool as it is: relative, plain, and a name the file system can hold (a
+    dry run's name can hold a lone surrogate)."""
     parts = name.split("/")
-    return bool(name) and "\x00" not in name and not name.startswith("/") and not {"", ".", ".."} & set(parts)
+    if not name or "\x00" in name or name.startswith("/") or {"", ".", ".."} & set(parts):
+        return False
+    try:
+        os.fsencode(name)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def plain_files(files: Mapping[str, bytes]) -> dict[str, bytes]:
@@ -174,24 +183,29 @@ def read_folder(folder: Path, wanted) -> dict[str, bytes] | None:
 
     Raises:
         OSError: a file could not be read (``RefusedRead``: the files past ``MAX_TREE_BYTES`` together, or not a
-            regular file any more).
+            regular file any more), named in the message; the folder holds more than ``MAX_FILES`` files.
     """
     found: list[str] = []
     for directory, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
         found += [os.path.join(directory, name) for name in sorted(filenames)]
+        if len(found) > MAX_FILES:
+            raise OSError(f"it holds more than {MAX_FILES:,} files: none was built")
     if not any(wanted(path) for path in found):
         return None
     files: dict[str, bytes] = {}
     left = MAX_TREE_BYTES
     for path in found:
+        relative = Path(path).relative_to(folder).as_posix()
         if os.path.islink(path) or not os.path.isfile(path):
             continue
         if os.path.getsize(path) > MAX_FILE_BYTES:
-            # A video, an archive: a tool that needs it fails without it, and says so.
-            files[Path(path).relative_to(folder).as_posix()] = LEFT_OUT
+            files[relative] = LEFT_OUT  # a video, an archive: a tool that needs it fails without it, and says so
             continue
-        content, _ = read_regular_file(path, left, follow_symlinks=False)
+        try:
+            content, _ = read_regular_file(path, left, follow_symlinks=False)
+        except OSError as error:
+            raise OSError(f"{relative}: {error}") from None
         left -= len(content)
-        files[Path(path).relative_to(folder).as_posix()] = content
+        files[relative] = content
     return files
