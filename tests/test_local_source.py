@@ -93,6 +93,24 @@ def test_directories_skip_hidden_and_skeleton_folders_and_files_that_are_not_des
     assert source.stats.ignored == 2
 
 
+def test_a_helm_charts_templates_are_skipped_like_a_skeleton(write_catalog):
+    # `labels: {{- include "api.labels" . }}` holding backstage.io/kubernetes-id is not YAML until Helm renders it:
+    # not a broken descriptor. A folder named templates outside a chart is read as any other.
+    template = 'metadata:\n  labels:\n    backstage.io/kubernetes-id: api\n    {{- include "api.labels" . }}\n'
+    root = write_catalog(
+        {
+            "chart/Chart.yaml": "apiVersion: v2\nname: api\nversion: 1.0.0\n",
+            "chart/templates/deployment.yaml": template,
+            "chart/templates/nested/service.yaml": template,
+            "other/templates/broken.yaml": template,
+        }
+    )
+    catalog = LocalCatalogSource([root], use_cache=False).load()
+    assert [(os.path.relpath(p.path, root), p.rule) for p in catalog.problems] == [
+        ("other/templates/broken.yaml", "yaml")
+    ]
+
+
 def test_text_placeholders_are_read_relative_to_the_file(write_catalog):
     root = write_catalog(
         {

@@ -403,26 +403,6 @@ def test_a_workspace_file_named_like_a_shipped_one_is_judged_as_itself(tmp_path,
     assert result.error.startswith("Blocked by policy: github.com/myorg/api/k8s/d.yaml:1: DENY")
 
 
-def test_a_helm_chart_blocks_the_run(tmp_path, guarded_runner):
-    """A Helm template can apply ``:latest`` over a pinned Deployment: no file the policies read says what is
-    applied, so the run is blocked, dry or not (kustomize and Jsonnet are run instead: test_policy_kustomize.py,
-    test_policy_jsonnet.py)."""
-    chart = "apiVersion: v2\nname: api\nversion: 1.0.0\n"
-    template = make_template(
-        tmp_path,
-        {"steps": [{"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton"}}]},
-        {"skeleton/chart/Chart.yaml": chart, "skeleton/k8s/deployment.yaml": LATEST.replace(":latest", ":1.4.2")},
-    )
-    results = [guarded_runner.run(template, {}, dry_run=dry_run) for dry_run in (True, False)]
-    for result in results:
-        assert result.status == "failed"
-        (unjudged,) = result.guardrails.unjudged
-        assert (
-            unjudged == "chart/Chart.yaml:1: not judged: a Helm chart: Helm renders its templates into the "
-            "manifests it applies, which idp-tui cannot do"
-        )
-
-
 PRODUCTION_WITHOUT_ON_CALL = (
     "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: api}\n"
     "spec: {type: service, lifecycle: production, owner: team-a}\n"

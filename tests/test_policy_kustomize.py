@@ -261,7 +261,7 @@ def test_a_kustomize_that_runs_past_its_time_is_stopped_and_said(tmp_path, monke
 def test_where_kustomize_cannot_be_kept_off_the_network_a_tree_naming_a_url_is_not_built(monkeypatch, fetching):
     # Without user namespaces (a container's seccomp, Ubuntu's AppArmor), only proxies keep kustomize off the
     # network, and they do not stop a fetch from 127.0.0.1: a URL in any file it may read is refused.
-    monkeypatch.setattr(kustomize, "_can_isolate", lambda: False)
+    monkeypatch.setattr(kustomize, "can_isolate", lambda: False)
     kustomize.kustomize_command.cache_clear()
     try:
         plain = kustomize.build_kustomizations([("", BASE_BYTES)])

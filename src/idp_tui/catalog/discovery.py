@@ -27,6 +27,9 @@ from .file_access import is_within
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIPPED_DIRECTORIES = {"node_modules", "skeleton", "skeletons", "__pycache__"}
+# A Helm chart's templates are not YAML until Helm renders them (``name: {{ .Release.Name }}``): skipped like a
+# golden path's skeleton.
+CHART_FILE, CHART_TEMPLATES = "Chart.yaml", "templates"
 
 
 @dataclass
@@ -99,10 +102,11 @@ class ScannedTree:
             except OSError:
                 return None
             subdirectories, yaml_files, skipped = [], [], []
+            is_chart = any(entry.name == CHART_FILE for entry in ordered)
             for entry in ordered:
                 name = entry.name
                 if entry.is_dir(follow_symlinks=False):
-                    if name in SKIPPED_DIRECTORIES:
+                    if name in SKIPPED_DIRECTORIES or (is_chart and name == CHART_TEMPLATES):
                         skipped.append(name)
                     elif not name.startswith("."):  # glob's wildcards skip hidden folders too
                         subdirectories.append(name)

@@ -202,6 +202,7 @@ def _looks_like_catalog_file(path: str) -> bool:
 
 def _evaluate(args: argparse.Namespace) -> tuple[PolicyEvaluation, Any]:
     """Load the policies (each broken one said once, on stderr) and evaluate the paths."""
+    from ..golden.helm import in_chart_templates
     from ..policy.evaluate import evaluate_files
     from ..policy.loading import load_policies
     from ..policy.text import format_problem, packages_not_found_lines
@@ -218,7 +219,8 @@ def _evaluate(args: argparse.Namespace) -> tuple[PolicyEvaluation, Any]:
             error(line)
         if policy_set.is_empty:
             error(NO_POLICY)
-        evaluation = evaluate_files(policy_set, args.paths, time_budget=args.time_budget)
+        # A chart's templates are not YAML until Helm renders them: what it renders is judged instead.
+        evaluation = evaluate_files(policy_set, args.paths, time_budget=args.time_budget, skip=in_chart_templates)
         evaluation = _joined(evaluation, _tool_builds(policy_set, args.paths, args.time_budget))
         loaded = set(policy_set.problems)
         for problem in evaluation.problems:
@@ -230,9 +232,9 @@ def _evaluate(args: argparse.Namespace) -> tuple[PolicyEvaluation, Any]:
 
 
 def _tool_builds(policy_set, paths: list[str], time_budget: float | None) -> PolicyEvaluation:
-    """What kustomize and Jsonnet build from their sources under ``paths`` (a folder, or a source's own folder),
-    judged as a golden path's are (``kustomize build FOLDER``, ``jsonnet FILE``); a source that cannot be built is
-    not judged (an input problem: the exit status is 1)."""
+    """What kustomize, Jsonnet and Helm build from their sources under ``paths`` (a folder, or a source's own
+    folder), judged as a golden path's are (``kustomize build FOLDER``, ``jsonnet FILE``, ``helm template
+    CHART``); a source that cannot be built is not judged (an input problem: the exit status is 1)."""
     from ..golden.build_sandbox import read_folder
     from ..golden.deploy_tools import build_tool_sources, is_tool_source
     from ..policy.evaluate import evaluate_texts
@@ -261,12 +263,17 @@ def _tool_builds(policy_set, paths: list[str], time_budget: float | None) -> Pol
 def _at_source(result: PolicyResult) -> PolicyResult:
     """A verdict on what a tool built, located at the file it built it from (code scanning shows results only on
     the repository's files), the built document's place said in the message."""
+    from ..golden.helm import BUILT_PREFIX as HELM
+    from ..golden.helm import CHART_FILE
     from ..golden.jsonnet import BUILT_PREFIX as JSONNET
     from ..golden.kustomize import BUILT_PREFIX as KUSTOMIZE
     from ..golden.kustomize import KUSTOMIZATION_NAMES
 
     if result.file.startswith(JSONNET):
         source = result.file.removeprefix(JSONNET)
+    elif result.file.startswith(HELM):
+        # `helm template CHART -f values-prod.yaml --kube-version 1.25.0`: the chart's folder, then its options.
+        source = os.path.join(result.file.removeprefix(HELM).split(" -")[0], CHART_FILE)
     elif result.file.startswith(KUSTOMIZE):
         folder = result.file.removeprefix(KUSTOMIZE)
         source = next(

@@ -5,9 +5,11 @@ other people, so the tool gets a scratch copy of them, no environment, and a dea
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import select
+import shutil
 import subprocess
 import tempfile
 import time
@@ -29,6 +31,7 @@ LEFT_OUT_LIST = "left-out.json"
 MAX_BUILT_BYTES = 32 * MIB  # what the tools build from one run, together
 MAX_FILES = 10_000  # files of a folder given to `validate` that a tool may read
 MAX_ERROR_CHARS = 400
+ISOLATED = ("unshare", "--user", "--map-root-user", "--net")  # util-linux: no network but a loopback of its own
 
 
 @dataclass
@@ -153,6 +156,17 @@ def run_tool(command: list[str], scratch: Path, environment: dict[str, str], dea
         process.wait()
         output, errors = (bytes(streams[stream.fileno()]) for stream in (process.stdout, process.stderr))
     return Finished(output, errors, process.returncode, stopped)
+
+
+@functools.cache
+def can_isolate() -> bool:
+    """Whether this machine lets a process have a user and network namespace of its own (``ISOLATED``)."""
+    if shutil.which(ISOLATED[0]) is None:
+        return False
+    try:
+        return subprocess.run([*ISOLATED, "true"], capture_output=True, timeout=5, env={}).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def error_text(stderr: bytes, scratch: Path, extract: Callable[[str], str] = str.strip) -> str:

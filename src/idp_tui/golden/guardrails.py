@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from ..bounded_read import is_within
 from .build_sandbox import LEFT_OUT
 from .deploy_tools import build_tool_sources
+from .helm import chart_templates
 from .kustomize import is_kustomization
 
 #: The files a guardrail reads: every YAML and JSON file (manifests, catalog files, anything else).
@@ -306,7 +307,7 @@ def _read_input(path: Path, relative: str) -> bytes:
 # Files a deploy tool turns into the manifests it applies: what is applied is in no file the policies read. A Helm
 # template's `image: {{ .Values.tag }}`; Argo CD's `.argocd-source.yaml`, which it merges into an application's
 # source (`kustomize: {images: [api:latest]}`, Jsonnet arguments); kustomize's `images: [{name: api, newTag:
-# latest}]` over a pinned Deployment, Jsonnet that Argo CD evaluates, unless they were built here
+# latest}]` over a pinned Deployment, Jsonnet that Argo CD evaluates, unless they were built or rendered here
 # (golden/deploy_tools.py). A run that ships one is blocked, as one that ships a file the policies cannot read is.
 BUILT_ELSEWHERE = {
     "kustomize": "kustomize builds the manifests applied from this folder (images, patches, generators)",
@@ -356,8 +357,8 @@ def check_guardrails(
     """Check ``files`` and ``say`` each finding and problem (a runner makes each a log event of the task; warnings
     are said too, and the run goes on). ``shipped`` names the run's other files (``files`` may hold only the YAML
     and JSON ones): one a deploy tool builds manifests from blocks the run (:func:`built_elsewhere`), unless it
-    is a kustomization or Jsonnet that kustomize or Jsonnet builds here: then what it builds is judged
-    (:mod:`~idp_tui.golden.deploy_tools`).
+    is a kustomization, Jsonnet or a Helm chart that kustomize, Jsonnet or Helm builds here: then what it builds
+    is judged (:mod:`~idp_tui.golden.deploy_tools`), and a chart's templates are not judged as files.
     ``registered`` are the catalog files the run registers, judged whatever their names.
 
     Args:
@@ -367,8 +368,11 @@ def check_guardrails(
     Raises:
         GuardrailError: the check could not be made (said in words; the caller stops the run).
     """
-    inputs = {**guardrail_inputs(files), **(registered or {})}
     names = [*files, *shipped]
+    # A chart's templates are not YAML until Helm renders them: what it renders is judged instead.
+    templates = chart_templates(names)
+    inputs = {name: content for name, content in guardrail_inputs(files).items() if name not in templates}
+    inputs.update(registered or {})
     builds = build_tool_sources(names, trees or (lambda: [("", files)]))
     clashing = set(builds.manifests) & {*names, *inputs}
     inputs.update({name: built for name, built in builds.manifests.items() if name not in clashing})

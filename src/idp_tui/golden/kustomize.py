@@ -26,7 +26,6 @@ import functools
 import os
 import posixpath
 import shutil
-import subprocess
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -34,9 +33,11 @@ from pathlib import Path
 
 from ..safe_text import clean
 from .build_sandbox import (
+    ISOLATED,
     MAX_TREE_BYTES,
     MIB,
     Builds,
+    can_isolate,
     error_text,
     plain_files,
     run_tool,
@@ -54,7 +55,6 @@ BUILD_TIMEOUT = 30.0
 BUILT_PREFIX = "kustomize build "
 # Proxies that lead nowhere (port 9, discard, on the loopback): kustomize's HTTP and git fetches go there.
 NOWHERE = "http://127.0.0.1:9"
-ISOLATED = ("unshare", "--user", "--map-root-user", "--net")  # util-linux: no network but a loopback of its own
 
 
 def is_kustomization(name: str) -> bool:
@@ -221,17 +221,7 @@ def kustomize_command() -> tuple[str, ...] | None:
     command = (standalone, "build") if standalone else (kubectl, "kustomize") if kubectl else None
     if command is None:
         return None
-    return (*ISOLATED, *command) if _can_isolate() else command
-
-
-def _can_isolate() -> bool:
-    """Whether this machine lets a process have a user and network namespace of its own."""
-    if shutil.which(ISOLATED[0]) is None:
-        return False
-    try:
-        return subprocess.run([*ISOLATED, "true"], capture_output=True, timeout=5, env={}).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
+    return (*ISOLATED, *command) if can_isolate() else command
 
 
 def _run_all(

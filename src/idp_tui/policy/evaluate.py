@@ -14,7 +14,7 @@ at once (``parallel.py``).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from ..bounded_read import MIB, RefusedRead, read_regular_file, resolves_within
@@ -206,9 +206,11 @@ def evaluate_entities(
     return _evaluate(policy_set, items, [], None, timeout, workers, _budget(policy_set, time_budget))
 
 
-def _input_files(paths: Iterable[str | os.PathLike], problems: list[InputProblem]) -> list[tuple[str, str | None]]:
+def _input_files(
+    paths: Iterable[str | os.PathLike], problems: list[InputProblem], skip: Callable[[str], bool] | None = None
+) -> list[tuple[str, str | None]]:
     """``(file, the real path of the folder it was found in)`` for each input file; None for a file named as such
-    (what it leads to is the reader's choice)."""
+    (what it leads to is the reader's choice). A file found in a folder that ``skip`` names is left out."""
     files: list[tuple[str, str | None]] = []
     for path in paths:
         path = os.fspath(path)
@@ -228,8 +230,8 @@ def _input_files(paths: Iterable[str | os.PathLike], problems: list[InputProblem
                         continue
                     if entry.is_dir(follow_symlinks=False):
                         stack.append(entry.path)
-                    elif entry.name.lower().endswith(INPUT_SUFFIXES):  # a .YAML file is applied when named
-                        batch.append((entry.path, real_root))
+                    elif entry.name.lower().endswith(INPUT_SUFFIXES) and (skip is None or not skip(entry.path)):
+                        batch.append((entry.path, real_root))  # a .YAML file too: kubectl applies it when named
                 files += sorted(batch)
                 if len(files) > MAX_INPUT_FILES:
                     problems.append(
@@ -244,14 +246,14 @@ def _input_files(paths: Iterable[str | os.PathLike], problems: list[InputProblem
 
 
 def read_documents(
-    paths: Iterable[str | os.PathLike], budget: TimeBudget | None = None
+    paths: Iterable[str | os.PathLike], budget: TimeBudget | None = None, skip: Callable[[str], bool] | None = None
 ) -> tuple[list[tuple[str, int, int, Any]], list[InputProblem]]:
     """Every document of the YAML and JSON files under ``paths``: ``(file, line, index, data)``, and the
     files or documents that could not be read (none is read once ``budget`` is spent). A symlink found in a folder
     is read only when it leads to a file inside that folder: a policy echoes its input, so ``/etc/passwd`` must not
-    become one."""
+    become one. ``skip`` leaves out files found in folders (see :func:`_input_files`)."""
     reader = Reader(budget)
-    files = _input_files(paths, reader.problems)
+    files = _input_files(paths, reader.problems, skip)
     for position, (file, real_root) in enumerate(files):
         if reader.full(file, len(files) - position):
             break
@@ -296,12 +298,13 @@ def evaluate_files(
     timeout: float | None = None,
     workers: int | None = None,
     time_budget: float | None = None,
+    skip: Callable[[str], bool] | None = None,
 ) -> PolicyEvaluation:
     """Evaluate the YAML and JSON files under ``paths`` (files, or folders read recursively, hidden ones
-    skipped), every document of each with its line. Unreadable files and YAML errors are ``input_problems``;
-    the other documents are still evaluated."""
+    skipped, and those ``skip`` names: a chart's templates), every document of each with its line. Unreadable
+    files and YAML errors are ``input_problems``; the other documents are still evaluated."""
     budget = _budget(policy_set, time_budget)
-    documents, problems = read_documents(paths, budget)
+    documents, problems = read_documents(paths, budget, skip)
     items = [(file, line, index, data, document_class(data)) for file, line, index, data in documents]
     return _evaluate(policy_set, items, problems, namespaces, timeout, workers, budget)
 
