@@ -179,6 +179,25 @@ def test_a_vendored_subchart_renders_through_its_chart_only(demo_guardrails):
     assert all(not f.file.startswith("chart/charts/") for f in report.findings)
 
 
+def test_a_library_chart_is_not_rendered_on_its_own_but_through_the_charts_using_it(demo_guardrails):
+    # Helm installs no library chart ("library charts are not installable"): its definitions render in the chart
+    # that depends on it, and are judged there.
+    library = {
+        "chart/charts/common/Chart.yaml": "apiVersion: v2\nname: common\nversion: 1.0.0\ntype: library\n",
+        "chart/charts/common/templates/_image.tpl": '{{- define "common.image" -}}ghcr.io/myorg/api:latest{{- end }}\n',
+        "chart/Chart.yaml": CHART["chart/Chart.yaml"] + "dependencies: [{name: common, version: 1.0.0}]\n",
+        "chart/templates/deployment.yaml": DEPLOYMENT_TEMPLATE.replace(
+            '"{{ .Values.image.repository }}:{{ .Values.image.tag }}"', '{{ include "common.image" . }}'
+        ),
+        "lib/Chart.yaml": "apiVersion: v2\nname: shared\nversion: 1.0.0\ntype: library\n",
+        "lib/templates/_x.tpl": '{{- define "shared.x" }}x{{ end }}\n',
+    }
+    report = check_guardrails(demo_guardrails, as_bytes({**CHART, **library}), lambda line: None)
+    assert report.unjudged == ()
+    assert {f.file for f in report.denials} == {"helm template chart"}
+    assert any("ghcr.io/myorg/api:latest" in f.message for f in report.denials)
+
+
 def test_a_template_reads_nothing_outside_its_chart(demo_guardrails):
     reading = {
         "secret.txt": "s3cr3t-token",

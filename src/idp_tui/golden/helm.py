@@ -165,12 +165,14 @@ def _blank_judged(output: bytes, judged: set[bytes]) -> bytes | None:
 
 def _charts(files: Mapping[str, bytes]) -> list[str]:
     """The folders of ``files`` holding a chart to render on its own: not one vendored in another chart's
-    ``charts/`` (Helm renders it as part of that chart)."""
+    ``charts/`` (Helm renders it as part of that chart), nor a library chart (only other charts' templates use
+    its definitions: Helm installs none, and renders what uses them)."""
     folders = {posixpath.dirname(name) for name in files if is_chart(name)}
     return sorted(
         folder
         for folder in folders
         if not (posixpath.basename(posixpath.dirname(folder)) == "charts" and _parent(_parent(folder)) in folders)
+        and _chart_metadata(files, folder).get("type") != "library"
     )
 
 
@@ -267,7 +269,7 @@ def _render_chart(
     """What each planned render of ``chart`` rendered, or ``([], why)`` when one of its values files (or its
     defaults) renders for no Kubernetes version. A render that fails for one version while another renders is
     left out: Helm cannot install the chart there either (its ``kubeVersion`` excludes it, a template fails)."""
-    release = _release_name(files, chart)
+    release = _release_name(_chart_metadata(files, chart))
     rendered: list[_Render] = []
     failed: dict[str, str] = {}  # values file -> Helm's reason, until one of its renders succeeds
     for render in planned:
@@ -286,17 +288,22 @@ def _render_chart(
     return rendered, ""
 
 
-def _release_name(files: Mapping[str, bytes], chart: str) -> str:
-    """The release name it is rendered as: the chart's own name (Argo CD names a release after its application,
-    and people after the service), else ``release``."""
+def _chart_metadata(files: Mapping[str, bytes], chart: str) -> dict:
+    """The chart's ``Chart.yaml`` as a mapping ({} when it is not one: Helm says why when it renders it)."""
     from ..catalog.yaml_docs import load_documents
 
     try:
         documents, errors = load_documents(files[posixpath.join(chart, CHART_FILE)].decode("utf-8"))
     except UnicodeDecodeError:
-        return "release"
-    data = documents[0].data if documents and not errors else None
-    name = data.get("name") if isinstance(data, dict) else None
+        return {}
+    data = documents[0].data if len(documents) == 1 and not errors else None
+    return data if isinstance(data, dict) else {}
+
+
+def _release_name(metadata: dict) -> str:
+    """The release name it is rendered as: the chart's own name (Argo CD names a release after its application,
+    and people after the service), else ``release``."""
+    name = metadata.get("name")
     return name if isinstance(name, str) and len(name) <= 53 and _RELEASE_NAME.fullmatch(name) else "release"
 
 
