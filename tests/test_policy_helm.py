@@ -7,10 +7,12 @@ A chart's templates are not manifests: ``image: {{ .Values.image }}`` with ``tag
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import stat
+import tarfile
 
 import pytest
 import test_policy_golden as golden
@@ -46,10 +48,12 @@ CHART = {
     "chart/templates/_helpers.tpl": '{{- define "api.name" -}}api{{- end }}\n',
 }
 PROD_LATEST = {"chart/values-prod.yaml": "image:\n  tag: latest\n"}
+# The render on an upgrade, on a cluster serving every API the chart names (the chart's Deployment names apps/v1).
+ASKED = "helm template chart --api-versions (2 the chart names) --is-upgrade"
 
 
 def as_bytes(files: dict[str, str]) -> dict[str, bytes]:
-    return {name: text.encode() for name, text in files.items()}
+    return {name: text.encode("latin-1" if name.endswith(".tgz") else "utf-8") for name, text in files.items()}
 
 
 def render(files: dict[str, str]) -> Builds:
@@ -62,6 +66,19 @@ def skeleton_template(tmp_path, files: dict[str, str]):
         {"id": "publish", "action": "publish:github", "input": {"repoUrl": "github.com?owner=myorg&repo=api"}},
     ]
     return make_template(tmp_path, {"steps": steps}, {f"skeleton/{name}": text for name, text in files.items()})
+
+
+def packaged(folder: str, files: dict[str, str]) -> str:
+    """A chart archive (``helm package``'s layout: everything under the chart's folder), as text the tests write
+    (latin-1 keeps each byte)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"{folder}/{name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue().decode("latin-1")
 
 
 def test_a_compliant_chart_is_rendered_and_passes_and_its_templates_are_not_judged_as_files(demo_guardrails):
@@ -87,6 +104,61 @@ def test_a_values_file_putting_latest_over_pinned_defaults_blocks_the_golden_pat
     assert not (tmp_path / "repos").exists() or not any((tmp_path / "repos").rglob("*"))
 
 
+@pytest.mark.parametrize(
+    "name", ["prod-values.yaml", "env/prod.yaml", "values/prod.json", "Values-prod.YAML", "values.yml", ".ci/v.yaml"]
+)
+def test_any_yaml_or_json_file_of_the_chart_is_a_values_file_a_deployer_may_give(demo_guardrails, name):
+    latest = '{"image": {"tag": "latest"}}\n' if name.endswith(".json") else "image:\n  tag: latest\n"
+    report = check_guardrails(demo_guardrails, as_bytes({**CHART, f"chart/{name}": latest}), lambda line: None)
+    assert {f.file for f in report.denials} == {f"helm template chart -f {name}"}
+
+
+def test_values_files_given_together_are_rendered_together(demo_guardrails):
+    # Argo CD's `valueFiles: [values-common.yaml, values-prod.yaml]`: neither alone renders :latest.
+    layered = {
+        "chart/templates/deployment.yaml": DEPLOYMENT_TEMPLATE.replace(
+            "{{ .Values.image.tag }}",
+            "{{ if and .Values.channel .Values.track }}{{ .Values.channel }}{{ else }}{{ .Values.image.tag }}{{ end }}",
+        ),
+        "chart/values-common.yaml": "channel: latest\n",
+        "chart/values-prod.yaml": "track: true\n",
+    }
+    report = check_guardrails(demo_guardrails, as_bytes({**CHART, **layered}), lambda line: None)
+    assert {f.file for f in report.denials} == {"helm template chart -f values-common.yaml -f values-prod.yaml"}
+
+
+def test_crds_are_rendered_as_helm_installs_them_a_vendored_archives_too(demo_guardrails):
+    # Helm installs every chart's crds/ (a subchart's too), whatever they hold; Argo CD renders with them.
+    subchart = packaged(
+        "common",
+        {"Chart.yaml": "apiVersion: v2\nname: common\nversion: 2.0.0\n", "crds/crd.yaml": golden.LATEST},
+    )
+    vendored = {
+        "chart/Chart.yaml": CHART["chart/Chart.yaml"] + "dependencies: [{name: common, version: 2.0.0}]\n",
+        "chart/charts/common-2.0.0.tgz": subchart,
+    }
+    report = check_guardrails(demo_guardrails, as_bytes({**CHART, **vendored}), lambda line: None)
+    assert report.unjudged == () and {f.file for f in report.denials} == {"helm template chart"}
+
+
+def test_a_packaged_chart_outside_any_chart_is_rendered_and_judged(demo_guardrails):
+    # `helm install api deploy/api-2.0.0.tgz`: no Chart.yaml among the run's files says it is a chart.
+    archive = packaged("api", {name.removeprefix("chart/"): text for name, text in {**CHART, **PROD_LATEST}.items()})
+    archive_latest = packaged(
+        "api",
+        {
+            **{name.removeprefix("chart/"): text for name, text in CHART.items()},
+            "values.yaml": "image:\n  repository: ghcr.io/myorg/api\n  tag: latest\n",
+        },
+    )
+    pinned = check_guardrails(demo_guardrails, as_bytes({"deploy/api-2.0.0.tgz": archive}), lambda line: None)
+    assert pinned.unjudged == () and pinned.denials == ()
+    report = check_guardrails(demo_guardrails, as_bytes({"deploy/api-2.0.0.tgz": archive_latest}), lambda line: None)
+    assert {f.file for f in report.denials} == {"helm template deploy/api-2.0.0.tgz"}
+    (line,) = check_guardrails(demo_guardrails, {"fixtures/data.tgz": b"not a chart"}, lambda line: None).unjudged
+    assert line.startswith("fixtures/data.tgz:1: not judged: Helm could not render it (helm template ")
+
+
 def test_the_same_chart_pinned_everywhere_completes_the_golden_path(tmp_path, guarded_runner):
     pinned = {**CHART, "chart/values-prod.yaml": "image:\n  tag: 1.5.0\n"}
     result = guarded_runner.run(skeleton_template(tmp_path, pinned), {})
@@ -101,11 +173,21 @@ def test_the_same_chart_pinned_everywhere_completes_the_golden_path(tmp_path, gu
     ("condition", "render_name"),
     [
         ('semverCompare ">=1.50.0-0" .Capabilities.KubeVersion.Version', "helm template chart --kube-version 1.99.0"),
-        ('semverCompare "<1.26.0-0" .Capabilities.KubeVersion.Version', "helm template chart --kube-version 1.25.0"),
+        ('semverCompare "<1.25.0-0" .Capabilities.KubeVersion.Version', "helm template chart --kube-version 1.24.0"),
+        # A managed cluster's version is a pre-release to semver: `>=1.20.0` is false on EKS and GKE.
         (
-            '.Capabilities.APIVersions.Has "monitoring.coreos.com/v1"',
-            "helm template chart --api-versions (1 the chart asks for)",
+            'not (semverCompare ">=1.20.0" .Capabilities.KubeVersion.Version)',
+            "helm template chart --kube-version 1.30.4-eks-0a1b2c3",
         ),
+        ('.Capabilities.APIVersions.Has "monitoring.coreos.com/v1"', ASKED),
+        ('has "monitoring.coreos.com/v1" .Capabilities.APIVersions', ASKED),
+        ("(.Capabilities.APIVersions.Has `monitoring.coreos.com/v1`)", ASKED),
+        (
+            'and (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") '
+            '(semverCompare ">=1.33.0-0" .Capabilities.KubeVersion.Version)',
+            f"helm template chart --kube-version 1.99.0 {ASKED.removeprefix('helm template chart ')}",
+        ),
+        (".Release.IsUpgrade", ASKED.replace("(2 ", "(1 ")),  # only apps/v1 is named
     ],
 )
 def test_a_template_that_asks_the_cluster_is_rendered_for_each_answer(demo_guardrails, condition, render_name):
@@ -143,19 +225,35 @@ def test_a_kubernetes_version_the_chart_excludes_is_not_rendered_for(demo_guardr
     assert builds.unjudged == [] and list(builds.manifests) == ["helm template chart"]
     nothing = {"chart/Chart.yaml": CHART["chart/Chart.yaml"] + 'kubeVersion: "<1.20.0-0"\n'}
     (line,) = render({**CHART, **nothing}).unjudged_lines()
-    assert line.startswith("chart/Chart.yaml:1: not judged: Helm could not render it: chart requires kubeVersion")
+    assert line.startswith(
+        "chart/Chart.yaml:1: not judged: Helm could not render it (helm template chart): chart requires kubeVersion"
+    )
 
 
 def test_what_helm_cannot_render_blocks_with_helms_reason(demo_guardrails):
     failing = {"chart/templates/fail.yaml": '{{ fail "set image.digest for production" }}\n'}
     report = check_guardrails(demo_guardrails, as_bytes({**CHART, **failing}), lambda line: None)
     (line,) = report.unjudged
-    assert line.startswith("chart/Chart.yaml:1: not judged: Helm could not render it: execution error at ")
+    assert line.startswith(
+        "chart/Chart.yaml:1: not judged: Helm could not render it (helm template chart): execution error at "
+    )
     assert line.endswith("set image.digest for production")
     assert "idp-tui-build-" not in line and "\n" not in line
-    # A values file that cannot be rendered is named.
-    (line,) = render({**CHART, "chart/values-prod.yaml": "image: [broken\n"}).unjudged_lines()
-    assert line.startswith("chart/Chart.yaml:1: not judged: with values-prod.yaml: Helm could not render it: ")
+
+
+def test_a_render_helm_fails_is_skipped_while_another_renders(demo_guardrails):
+    # A value the defaults lack (`required`) that the production values give: nobody can install the chart with its
+    # defaults, so only what values-prod.yaml renders is judged, and it passes.
+    required = {
+        "chart/values.yaml": "image:\n  repository: ghcr.io/myorg/api\n",
+        "chart/templates/deployment.yaml": DEPLOYMENT_TEMPLATE.replace(
+            "{{ .Values.image.tag }}", '{{ required "image.tag is required" .Values.image.tag }}'
+        ),
+        "chart/values-prod.yaml": "image:\n  tag: 1.5.0\n",
+    }
+    report = check_guardrails(demo_guardrails, as_bytes({**CHART, **required}), lambda line: None)
+    assert report.unjudged == () and report.denials == ()
+    assert set(render({**CHART, **required}).manifests) == {"helm template chart -f values-prod.yaml"}
 
 
 def test_a_dependency_missing_from_charts_is_not_fetched(demo_guardrails):
@@ -217,7 +315,7 @@ def test_a_template_that_grows_without_end_is_stopped_and_said(monkeypatch):
     (line,) = render({**CHART, **growing}).unjudged_lines()
     # Out of its 2 GiB (Go's runtime says so), or out of time: either way stopped, and said in a line.
     assert line.startswith("chart/Chart.yaml:1: not judged: ")
-    assert ("Helm stopped: " in line and "out of memory" in line) or "Helm took longer than 20 s" in line
+    assert ("Helm stopped rendering it" in line and "out of memory" in line) or "Helm took longer than 20 s" in line
 
 
 def fake_helm(tmp_path, monkeypatch, script: str) -> None:
@@ -306,3 +404,19 @@ def test_a_backstage_dry_runs_chart_is_rendered_and_its_deny_stops_the_task(serv
     assert result.error.startswith("Blocked by policy: helm template chart -f values-prod.yaml:")
     assert result.error.endswith(golden.NOTHING)
     assert server.requests_to("POST", "/v2/tasks") == [] and server.tasks == {}
+
+
+def test_validate_on_a_charts_templates_folder_renders_the_chart(tmp_path, monkeypatch, capsys):
+    # The templates are judged only as Helm renders them: given alone, they are rendered as their chart.
+    for name, text in {
+        **CHART,
+        "chart/values.yaml": "image:\n  repository: ghcr.io/myorg/api\n  tag: latest\n",
+    }.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    policies = str(demo_catalog_path() / "policies")
+    for given in ("chart/templates", "chart/templates/deployment.yaml"):
+        status = main(["validate", "--policy", policies, given, "--json"])
+        denied = {(item["file"], item["policy"]) for item in json.loads(capsys.readouterr().out)}
+        assert status == 1 and ("helm template chart", "main.deny_latest_image") in denied

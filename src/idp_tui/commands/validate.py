@@ -241,8 +241,7 @@ def _tool_builds(policy_set, paths: list[str], time_budget: float | None) -> Pol
     from ..policy.models import InputProblem, PolicyEvaluation
 
     trees, problems = [], []
-    for path in dict.fromkeys(paths):
-        folder = path if os.path.isdir(path) else os.path.dirname(path) or "." if is_tool_source(path) else None
+    for folder in dict.fromkeys(_tool_folder(path) for path in paths):
         if folder is None:
             continue
         try:
@@ -260,11 +259,26 @@ def _tool_builds(policy_set, paths: list[str], time_budget: float | None) -> Pol
     return _joined(built or PolicyEvaluation(), PolicyEvaluation(input_problems=tuple(problems)))
 
 
+def _tool_folder(path: str) -> str | None:
+    """The folder whose tools' sources are built for ``path``: itself (a folder), a source's own folder, or the
+    chart whose templates it is in (they are judged only as Helm renders the chart); None for another file."""
+    from ..golden.deploy_tools import is_tool_source
+    from ..golden.helm import TEMPLATES, chart_holding
+
+    chart = chart_holding(path)
+    if chart is not None and Path(os.path.relpath(os.path.abspath(path), chart)).parts[:1] == (TEMPLATES,):
+        return os.path.relpath(chart)
+    if os.path.isdir(path):
+        return path
+    return os.path.dirname(path) or "." if is_tool_source(path) else None
+
+
 def _at_source(result: PolicyResult) -> PolicyResult:
     """A verdict on what a tool built, located at the file it built it from (code scanning shows results only on
     the repository's files), the built document's place said in the message."""
     from ..golden.helm import BUILT_PREFIX as HELM
-    from ..golden.helm import CHART_FILE
+    from ..golden.helm import CHART_FILE, PACKAGED_SUFFIX
+    from ..golden.helm_renders import source_of
     from ..golden.jsonnet import BUILT_PREFIX as JSONNET
     from ..golden.kustomize import BUILT_PREFIX as KUSTOMIZE
     from ..golden.kustomize import KUSTOMIZATION_NAMES
@@ -272,8 +286,8 @@ def _at_source(result: PolicyResult) -> PolicyResult:
     if result.file.startswith(JSONNET):
         source = result.file.removeprefix(JSONNET)
     elif result.file.startswith(HELM):
-        # `helm template CHART -f values-prod.yaml --kube-version 1.25.0`: the chart's folder, then its options.
-        source = os.path.join(result.file.removeprefix(HELM).split(" -")[0], CHART_FILE)
+        chart = source_of(result.file)
+        source = chart if chart.endswith(PACKAGED_SUFFIX) else os.path.join(chart, CHART_FILE)
     elif result.file.startswith(KUSTOMIZE):
         folder = result.file.removeprefix(KUSTOMIZE)
         source = next(

