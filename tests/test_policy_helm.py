@@ -53,7 +53,9 @@ ASKED = "helm template chart --api-versions (2 the chart names) --is-upgrade"
 
 
 def as_bytes(files: dict[str, str]) -> dict[str, bytes]:
-    return {name: text.encode("latin-1" if name.endswith(".tgz") else "utf-8") for name, text in files.items()}
+    return {
+        name: text.encode("latin-1" if name.endswith((".tgz", ".tar.gz")) else "utf-8") for name, text in files.items()
+    }
 
 
 def render(files: dict[str, str]) -> Builds:
@@ -155,8 +157,13 @@ def test_a_packaged_chart_outside_any_chart_is_rendered_and_judged(demo_guardrai
     assert pinned.unjudged == () and pinned.denials == ()
     report = check_guardrails(demo_guardrails, as_bytes({"deploy/api-2.0.0.tgz": archive_latest}), lambda line: None)
     assert {f.file for f in report.denials} == {"helm template deploy/api-2.0.0.tgz"}
-    (line,) = check_guardrails(demo_guardrails, {"fixtures/data.tgz": b"not a chart"}, lambda line: None).unjudged
-    assert line.startswith("fixtures/data.tgz:1: not judged: Helm could not render it (helm template ")
+    # Helm installs no archive that holds no chart (an npm tarball, a file that is not gzip): nothing to judge.
+    npm = packaged("package", {"package.json": '{"name": "left-pad"}'})
+    others = {"vendor/left-pad-1.3.0.tgz": npm, "fixtures/data.tar.gz": "not gzip"}
+    assert not check_guardrails(demo_guardrails, as_bytes(others), lambda line: None).blocked
+    # Helm loads a .tar.gz as it loads a .tgz.
+    report = check_guardrails(demo_guardrails, as_bytes({"deploy/api.tar.gz": archive_latest}), lambda line: None)
+    assert {f.file for f in report.denials} == {"helm template deploy/api.tar.gz"}
 
 
 def test_the_same_chart_pinned_everywhere_completes_the_golden_path(tmp_path, guarded_runner):
@@ -223,11 +230,24 @@ def test_a_kubernetes_version_the_chart_excludes_is_not_rendered_for(demo_guardr
     excluding = {"chart/Chart.yaml": CHART["chart/Chart.yaml"] + 'kubeVersion: ">=1.27.0-0"\n'}
     builds = render({**CHART, **excluding})
     assert builds.unjudged == [] and list(builds.manifests) == ["helm template chart"]
-    nothing = {"chart/Chart.yaml": CHART["chart/Chart.yaml"] + 'kubeVersion: "<1.20.0-0"\n'}
+    nothing = {"chart/Chart.yaml": CHART["chart/Chart.yaml"] + 'kubeVersion: "<1.10.0-0"\n'}
     (line,) = render({**CHART, **nothing}).unjudged_lines()
     assert line.startswith(
         "chart/Chart.yaml:1: not judged: Helm could not render it (helm template chart): chart requires kubeVersion"
     )
+
+
+def test_a_chart_taking_only_some_kubernetes_versions_is_rendered_for_each_it_takes(demo_guardrails):
+    # Helm's default (1.32), 1.24 and 1.99 are all outside the range: each minor version is tried, so both sides of
+    # a switch inside it are seen.
+    narrow = {
+        "chart/Chart.yaml": CHART["chart/Chart.yaml"] + 'kubeVersion: ">=1.25.0-0 <1.31.0-0"\n',
+        "chart/templates/hidden.yaml": '{{- if semverCompare ">=1.28.0" .Capabilities.KubeVersion.Version }}\n'
+        f"{golden.LATEST}{{{{- end }}}}\n",
+    }
+    report = check_guardrails(demo_guardrails, as_bytes({**CHART, **narrow}), lambda line: None)
+    assert report.unjudged == ()
+    assert {f.file for f in report.denials} == {"helm template chart --kube-version 1.28.0"}
 
 
 def test_what_helm_cannot_render_blocks_with_helms_reason(demo_guardrails):
@@ -265,16 +285,27 @@ def test_a_dependency_missing_from_charts_is_not_fetched(demo_guardrails):
     assert "found in Chart.yaml, but missing in charts/ directory: redis" in line
 
 
-def test_a_vendored_subchart_renders_through_its_chart_only(demo_guardrails):
+def test_a_vendored_subchart_is_rendered_through_its_chart_and_on_its_own(demo_guardrails):
+    # `helm template worker chart/charts/worker` installs it alone, even where its chart leaves it out.
     sub = {
         "chart/charts/cache/Chart.yaml": "apiVersion: v2\nname: cache\nversion: 0.1.0\n",
-        "chart/charts/cache/templates/deployment.yaml": golden.LATEST,
+        "chart/charts/cache/templates/deployment.yaml": golden.LATEST.replace(
+            "  name: api", "  name: {{ .Release.Name }}", 1
+        ),
     }
-    builds = render({**CHART, **sub})
-    assert list(builds.manifests) == ["helm template chart"] and builds.unjudged == []
     report = check_guardrails(demo_guardrails, as_bytes({**CHART, **sub}), lambda line: None)
-    assert {f.file for f in report.denials} == {"helm template chart"}
-    assert all(not f.file.startswith("chart/charts/") for f in report.findings)
+    assert {f.file for f in report.denials} == {"helm template chart", "helm template chart/charts/cache"}
+    assert all(not f.file.startswith("chart/charts/cache/") for f in report.findings)
+    disabled = {
+        "chart/Chart.yaml": CHART["chart/Chart.yaml"] + "dependencies: [{name: cache, condition: cache.enabled}]\n",
+        "chart/values.yaml": CHART["chart/values.yaml"] + "cache:\n  enabled: false\n",
+    }
+    report = check_guardrails(demo_guardrails, as_bytes({**CHART, **sub, **disabled}), lambda line: None)
+    assert {f.file for f in report.denials} == {"helm template chart/charts/cache"}
+    # One that renders no way alone (a value only its chart gives) is judged through its chart only.
+    needy = {"chart/charts/cache/templates/deployment.yaml": '{{ required "from the chart" .Values.global.x }}\n'}
+    report = check_guardrails(demo_guardrails, as_bytes({**CHART, **sub, **needy}), lambda line: None)
+    assert report.unjudged != () and all("chart/charts/cache" not in line for line in report.unjudged)
 
 
 def test_a_library_chart_is_not_rendered_on_its_own_but_through_the_charts_using_it(demo_guardrails):
@@ -420,3 +451,106 @@ def test_validate_on_a_charts_templates_folder_renders_the_chart(tmp_path, monke
         status = main(["validate", "--policy", policies, given, "--json"])
         denied = {(item["file"], item["policy"]) for item in json.loads(capsys.readouterr().out)}
         assert status == 1 and ("helm template chart", "main.deny_latest_image") in denied
+
+
+def test_two_renders_with_one_name_are_not_judged_in_each_others_place(demo_guardrails):
+    # A chart folder named `chart -f values-prod.yaml`: its render has the name of the other chart's render with
+    # values-prod.yaml, whose :latest it would have hidden.
+    twin = {
+        f"chart -f values-prod.yaml/{name.removeprefix('chart/')}": text.replace("replicas: 2", "replicas: 3")
+        for name, text in CHART.items()
+    }
+    report = check_guardrails(demo_guardrails, as_bytes({**CHART, **PROD_LATEST, **twin}), lambda line: None)
+    assert report.blocked
+    assert any(
+        "another build has its name (helm template chart -f values-prod.yaml)" in line for line in report.unjudged
+    )
+
+
+def test_a_charts_file_helm_does_not_render_is_judged_as_the_file_it_is(demo_guardrails):
+    # Helm renders no `_*.yaml` (and nothing .helmignore names): without `{{` it is YAML kubectl can apply.
+    partial = {"chart/templates/_worker.yaml": golden.LATEST}
+    report = check_guardrails(demo_guardrails, as_bytes({**CHART, **partial}), lambda line: None)
+    assert {f.file for f in report.denials} == {"chart/templates/_worker.yaml"}
+
+
+def test_a_registered_catalog_file_in_a_charts_templates_is_judged(tmp_path, guarded_runner):
+    # Helm skips it (.helmignore), and its `{{` comment makes it Helm's: but the catalog reads it as it is.
+    steps = [
+        {"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton"}},
+        {"id": "publish", "action": "publish:github", "input": {"repoUrl": "github.com?owner=myorg&repo=api"}},
+        {
+            "id": "register",
+            "action": "catalog:register",
+            "input": {
+                "repoContentsUrl": "${{ steps.publish.output.repoContentsUrl }}",
+                "catalogInfoPath": "/chart/templates/catalog-info.yaml",
+            },
+        },
+    ]
+    files = {
+        **CHART,
+        "chart/.helmignore": "templates/catalog-info.yaml\n",
+        "chart/templates/catalog-info.yaml": "# {{/* not rendered */}}\n" + golden.PRODUCTION_WITHOUT_ON_CALL,
+    }
+    skeleton = {f"skeleton/{name}": text for name, text in files.items()}
+    result = guarded_runner.run(make_template(tmp_path, {"steps": steps}, skeleton), {})
+    assert result.status == "failed"
+    assert any(f.file.endswith("chart/templates/catalog-info.yaml") for f in result.guardrails.denials)
+    assert not (tmp_path / "registry").exists()
+
+
+def test_values_files_together_are_rendered_in_both_orders(demo_guardrails):
+    # The later file wins: sorted, values-prod-override.yaml comes first, and values-prod.yaml's pinned tag wins.
+    ordered = {
+        "chart/templates/deployment.yaml": DEPLOYMENT_TEMPLATE.replace(
+            "{{ .Values.image.tag }}", "{{ if and .Values.p .Values.q }}{{ .Values.image.tag }}{{ else }}1.0.0{{ end }}"
+        ),
+        "chart/values-prod.yaml": "p: true\nimage:\n  tag: 1.4.3\n",
+        "chart/values-prod-override.yaml": "q: true\nimage:\n  tag: latest\n",
+    }
+    report = check_guardrails(demo_guardrails, as_bytes({**CHART, **ordered}), lambda line: None)
+    assert {f.file for f in report.denials} == {"helm template chart -f values-prod.yaml -f values-prod-override.yaml"}
+
+
+def test_a_chart_naming_more_apis_than_can_be_served_is_not_rendered(demo_guardrails, monkeypatch):
+    from idp_tui.golden import helm_renders
+
+    monkeypatch.setattr(helm_renders, "MAX_APIS", 3)
+    many = {"chart/templates/apis.yaml": "# " + " ".join(f"a{n}.example.com/v1" for n in range(5)) + " {{ }}\n"}
+    (line,) = render({**CHART, **many}).unjudged_lines()
+    assert line == "chart/Chart.yaml:1: not judged: its files name more than 3 APIs: it was not rendered"
+
+
+def test_a_render_out_of_memory_blocks_even_after_helm_warned(demo_guardrails, monkeypatch):
+    # A deprecated chart makes Helm warn first: running out of memory is still said as Helm stopping, not a failure
+    # a render may be skipped for (a deployer with more memory renders it).
+    monkeypatch.setattr(helm, "RENDER_TIMEOUT", 20.0)
+    growing = {
+        "chart/Chart.yaml": CHART["chart/Chart.yaml"] + "deprecated: true\n",
+        "chart/values-prod.yaml": "big: 2200000000\n",
+        "chart/templates/grow.yaml": '{{- if .Values.big }}{{ repeat (int .Values.big) "x" }}{{ end }}\n',
+    }
+    (line,) = render({**CHART, **growing}).unjudged_lines()
+    assert "Helm stopped rendering it" in line or "Helm took longer than 20 s" in line
+
+
+def test_a_values_file_named_values_in_capitals_is_one_helm_does_not_read_as_defaults(demo_guardrails):
+    report = check_guardrails(
+        demo_guardrails, as_bytes({**CHART, "chart/Values.yaml": "image:\n  tag: latest\n"}), lambda line: None
+    )
+    assert {f.file for f in report.denials} == {"helm template chart -f Values.yaml"}
+
+
+def test_validate_given_a_charts_values_file_renders_the_chart(tmp_path, monkeypatch, capsys):
+    for name, text in {**CHART, **PROD_LATEST, "node_modules/x/kustomization.yaml": "resources: [gone]\n"}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    policies = str(demo_catalog_path() / "policies")
+    status = main(["validate", "--policy", policies, "chart/values-prod.yaml", "--json"])
+    denied = {(item["file"], item["policy"]) for item in json.loads(capsys.readouterr().out)}
+    assert status == 1 and ("helm template chart -f values-prod.yaml", "main.deny_latest_image") in denied
+    # A kustomization among dependencies (node_modules) is not built: not a source of the repository's.
+    main(["validate", "--policy", policies, ".", "--json"])
+    assert "node_modules" not in capsys.readouterr().err

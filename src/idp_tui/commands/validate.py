@@ -202,7 +202,7 @@ def _looks_like_catalog_file(path: str) -> bool:
 
 def _evaluate(args: argparse.Namespace) -> tuple[PolicyEvaluation, Any]:
     """Load the policies (each broken one said once, on stderr) and evaluate the paths."""
-    from ..golden.helm import in_chart_templates
+    from ..golden.helm import helm_only_on_disk
     from ..policy.evaluate import evaluate_files
     from ..policy.loading import load_policies
     from ..policy.text import format_problem, packages_not_found_lines
@@ -220,7 +220,7 @@ def _evaluate(args: argparse.Namespace) -> tuple[PolicyEvaluation, Any]:
         if policy_set.is_empty:
             error(NO_POLICY)
         # A chart's templates are not YAML until Helm renders them: what it renders is judged instead.
-        evaluation = evaluate_files(policy_set, args.paths, time_budget=args.time_budget, skip=in_chart_templates)
+        evaluation = evaluate_files(policy_set, args.paths, time_budget=args.time_budget, skip=helm_only_on_disk)
         evaluation = _joined(evaluation, _tool_builds(policy_set, args.paths, args.time_budget))
         loaded = set(policy_set.problems)
         for problem in evaluation.problems:
@@ -260,13 +260,14 @@ def _tool_builds(policy_set, paths: list[str], time_budget: float | None) -> Pol
 
 
 def _tool_folder(path: str) -> str | None:
-    """The folder whose tools' sources are built for ``path``: itself (a folder), a source's own folder, or the
-    chart whose templates it is in (they are judged only as Helm renders the chart); None for another file."""
+    """The folder whose tools' sources are built for ``path``: the chart it is in or is (its templates are judged
+    only as Helm renders them, and any of its files can be a values file), itself (a folder), a source's own
+    folder; None for another file."""
     from ..golden.deploy_tools import is_tool_source
-    from ..golden.helm import TEMPLATES, chart_holding
+    from ..golden.helm import chart_holding
 
     chart = chart_holding(path)
-    if chart is not None and Path(os.path.relpath(os.path.abspath(path), chart)).parts[:1] == (TEMPLATES,):
+    if chart is not None:  # a template, a values file: what the chart renders with them is judged
         return os.path.relpath(chart)
     if os.path.isdir(path):
         return path
@@ -277,7 +278,7 @@ def _at_source(result: PolicyResult) -> PolicyResult:
     """A verdict on what a tool built, located at the file it built it from (code scanning shows results only on
     the repository's files), the built document's place said in the message."""
     from ..golden.helm import BUILT_PREFIX as HELM
-    from ..golden.helm import CHART_FILE, PACKAGED_SUFFIX
+    from ..golden.helm import CHART_FILE, PACKAGED_SUFFIXES
     from ..golden.helm_renders import source_of
     from ..golden.jsonnet import BUILT_PREFIX as JSONNET
     from ..golden.kustomize import BUILT_PREFIX as KUSTOMIZE
@@ -287,7 +288,8 @@ def _at_source(result: PolicyResult) -> PolicyResult:
         source = result.file.removeprefix(JSONNET)
     elif result.file.startswith(HELM):
         chart = source_of(result.file)
-        source = chart if chart.endswith(PACKAGED_SUFFIX) else os.path.join(chart, CHART_FILE)
+        packaged = chart.endswith(PACKAGED_SUFFIXES) and os.path.isfile(chart)
+        source = chart if packaged else os.path.join(chart, CHART_FILE)
     elif result.file.startswith(KUSTOMIZE):
         folder = result.file.removeprefix(KUSTOMIZE)
         source = next(

@@ -31,6 +31,8 @@ LEFT_OUT_LIST = "left-out.json"
 MAX_BUILT_BYTES = 32 * MIB  # what the tools build from one run, together
 MAX_FILES = 10_000  # files of a folder given to `validate` that a tool may read
 MAX_ERROR_CHARS = 400
+# Folders of dependencies and caches, in a folder given to `validate`: no deploy tool builds from them.
+NOT_BUILT_FROM = frozenset({"node_modules", "__pycache__"})
 ISOLATED = ("unshare", "--user", "--map-root-user", "--net")  # util-linux: no network but a loopback of its own
 
 
@@ -50,6 +52,11 @@ class Builds:
         unless the outputs together pass ``MAX_BUILT_BYTES``: then the source is not judged."""
         if self.built_bytes + len(output) > MAX_BUILT_BYTES:
             self.not_built(relative, shown, f"the tools built more than {size_words(MAX_BUILT_BYTES)} from the run")
+            return
+        if self.manifests.get(name, output) != output:
+            # Two sources whose builds have one name (a folder named `chart -f values-prod.yaml`): neither may
+            # stand for the other.
+            self.not_built(relative, shown, f"another build has its name ({name}): it was not judged")
             return
         self.built_bytes += len(output)
         self.manifests[name] = output
@@ -191,21 +198,24 @@ def stopped_words(finished: Finished, tool: str, seconds: float) -> str:
 
 
 def read_folder(folder: Path, wanted) -> dict[str, bytes] | None:
-    """Every regular file under ``folder`` (hidden folders and links left out) when one of them is ``wanted``
-    (a kustomization, a Jsonnet file), to build from; None when none is. The files together are read up to
-    ``MAX_TREE_BYTES``.
+    """Every regular file under ``folder`` (hidden folders, ``NOT_BUILT_FROM`` and links left out) when one of
+    them is ``wanted`` (a kustomization, a Jsonnet file, a chart), to build from; None when none is. The files
+    together are read up to ``MAX_TREE_BYTES``.
 
     Raises:
         OSError: a file could not be read (``RefusedRead``: the files past ``MAX_TREE_BYTES`` together, or not a
             regular file any more), named in the message; the folder holds more than ``MAX_FILES`` files.
     """
     found: list[str] = []
+    sources = False
     for directory, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
-        found += [os.path.join(directory, name) for name in sorted(filenames)]
-        if len(found) > MAX_FILES:
+        dirnames[:] = sorted(name for name in dirnames if not name.startswith(".") and name not in NOT_BUILT_FROM)
+        if len(found) <= MAX_FILES:  # past it, only whether a source is there matters
+            found += [os.path.join(directory, name) for name in sorted(filenames)]
+        sources = sources or any(wanted(name) for name in filenames)
+        if len(found) > MAX_FILES and sources:
             raise OSError(f"it holds more than {MAX_FILES:,} files: none was built")
-    if not any(wanted(path) for path in found):
+    if not sources:
         return None
     files: dict[str, bytes] = {}
     left = MAX_TREE_BYTES

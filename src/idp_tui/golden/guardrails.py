@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from ..bounded_read import is_within
 from .build_sandbox import LEFT_OUT
 from .deploy_tools import build_tool_sources
-from .helm import chart_templates
+from .helm import helm_only
 from .kustomize import is_kustomization
 
 #: The files a guardrail reads: every YAML and JSON file (manifests, catalog files, anything else).
@@ -317,6 +317,12 @@ BUILT_ELSEWHERE = {
 }
 
 
+def without_helm_only(files: Mapping[str, bytes], names: Iterable[str] = ()) -> dict[str, bytes]:
+    """``files`` but those only Helm reads (:func:`~idp_tui.golden.helm.helm_only`)."""
+    left_to_helm = helm_only(files, names)
+    return {name: content for name, content in files.items() if name not in left_to_helm}
+
+
 def built_elsewhere(names: Iterable[str]) -> list[str]:
     """A line for each file among ``names`` (paths a run ships) that a deploy tool builds manifests from, which the
     policies cannot judge (see :data:`BUILT_ELSEWHERE`)."""
@@ -370,8 +376,7 @@ def check_guardrails(
     """
     names = [*files, *shipped]
     # A chart's templates are not YAML until Helm renders them: what it renders is judged instead.
-    templates = chart_templates(names)
-    inputs = {name: content for name, content in guardrail_inputs(files).items() if name not in templates}
+    inputs = without_helm_only(guardrail_inputs(files), names)
     inputs.update(registered or {})
     builds = build_tool_sources(names, trees or (lambda: [("", files)]))
     clashing = set(builds.manifests) & {*names, *inputs}

@@ -3,13 +3,14 @@
 A chart's templates are not manifests: ``image: {{ .Values.image }}`` becomes one only when Helm renders it, and a
 ``values-prod.yaml`` changes what it becomes. So each chart of the run is rendered with the real Helm (``helm
 template``), and what it renders is judged as a file of its own, named as the command that renders it: ``helm
-template CHART``. A chart is a folder holding ``Chart.yaml`` (not one vendored in another chart's ``charts/``,
-which renders through it, nor a library chart, which Helm installs nowhere), or a packaged chart (``*.tgz``)
-outside any chart. The files of a chart's ``templates/`` folder are judged only so, never as files: they are not
-YAML until Helm renders them. Each chart is rendered several ways (``helm_renders``: its values files, the
-cluster); a document rendered alike by several renders is judged once, and a render Helm fails (a Kubernetes
-version the chart's ``kubeVersion`` excludes, a ``required`` value its defaults lack) is one no deployer can
-install, and is skipped while another render of the chart succeeds.
+template CHART``. A chart is a folder holding ``Chart.yaml`` (one vendored in another chart's ``charts/`` renders
+through it, and on its own when it can; a library chart, which Helm installs nowhere, only through the charts
+using it), or a packaged chart (``*.tgz``, ``*.tar.gz``) outside any chart. A file of a chart's folder holding
+``{{`` (a template, text for ``tpl``) is judged only so, never as a file: it is not YAML until Helm renders it.
+Each chart is rendered several ways (``helm_renders``: its values files, the cluster); a document rendered alike
+by several renders is judged once, and a render Helm fails (a Kubernetes version the chart's ``kubeVersion``
+excludes, a ``required`` value its defaults lack) is one no deployer can install, and is skipped while another
+render of the chart succeeds.
 
 The charts are written by other people, so Helm runs in a scratch copy of the run's regular files, with no
 environment but its own folders inside the copy (no plugins, no repositories, no cluster: ``KUBECONFIG`` is
@@ -31,11 +32,13 @@ import sysconfig
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from .build_sandbox import (
     ISOLATED,
     LEFT_OUT,
+    MAX_FILE_BYTES,
     MAX_TREE_BYTES,
     MIB,
     Builds,
@@ -51,49 +54,58 @@ from .build_sandbox import (
 from .helm_renders import Render, planned
 
 CHART_FILE = "Chart.yaml"
-PACKAGED_SUFFIX = ".tgz"
+PACKAGED_SUFFIXES = (".tgz", ".tar.gz")
+# What Helm says of an archive holding no chart (an npm tarball, a backup, not gzip): nobody installs it as one.
+NOT_A_CHART = ("Chart.yaml file is missing", "does not appear to be a gzipped archive", "no files in chart archive")
 TEMPLATES = "templates"
 BUILT_PREFIX = "helm template "
 RENDER_TIMEOUT = 30.0  # for all the renders of one check together
 MAX_CHARTS = 50
-MAX_RENDERS = 150  # of one chart
+MAX_RENDERS = 500  # of one chart (most of a version sweep fails at once)
 PARALLEL_RENDERS = 2  # these machines have two cores
 MEMORY_KIB = 2 * 1024 * 1024  # address space, as `ulimit -v` takes it (Go's runtime stops cleanly past it)
 # A release name as Helm takes one (a DNS subdomain of at most 53 characters).
 _RELEASE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 # What Go's runtime prints when it stops a program (out of memory under the cap, a stack past its limit): not a
 # failure of the chart, which a deployer with more memory would install.
-_RUNTIME_STOPPED = (b"fatal error:", b"runtime:")
+_RUNTIME_STOPPED = (b"fatal error:", b"runtime: ")
 
 
 def is_chart(name: str) -> bool:
     """Whether ``name`` is a chart's ``Chart.yaml``, or a packaged chart (outside a chart: see :func:`_charts`)."""
-    return posixpath.basename(name) == CHART_FILE or name.endswith(PACKAGED_SUFFIX)
+    return posixpath.basename(name) == CHART_FILE or name.endswith(PACKAGED_SUFFIXES)
 
 
-def chart_templates(names: Iterable[str]) -> set[str]:
-    """The names among ``names`` that are in a chart's ``templates/`` folder (at any depth), the chart's
-    ``Chart.yaml`` being among ``names`` too: Helm's templates, judged only as Helm renders them."""
-    names = list(names)
-    charts = {posixpath.dirname(name) for name in names if posixpath.basename(name) == CHART_FILE}
-    found = set()
-    for name in names:
-        parts = name.split("/")
-        for index, part in enumerate(parts[:-1]):
-            if part == TEMPLATES and "/".join(parts[:index]) in charts:
-                found.add(name)
-                break
-    return found
+def helm_only(files: Mapping[str, bytes], names: Iterable[str] = ()) -> set[str]:
+    """The files of ``files`` that only Helm reads: in a chart's folder (its ``Chart.yaml`` among ``files`` or
+    ``names``) and holding ``{{``, a template or text a template gives ``tpl``. They are not YAML until Helm
+    renders them, so they are judged only as Helm renders the chart; a chart's file without ``{{`` is judged as a
+    file too (kubectl can apply it as it is)."""
+    charts = {posixpath.dirname(name) for name in (*files, *names) if posixpath.basename(name) == CHART_FILE}
+    return {
+        name
+        for name, content in files.items()
+        if b"{{" in content and any(_is_within(name, chart) for chart in _folders_of(name) & charts)
+    }
 
 
-def in_chart_templates(path: str) -> bool:
-    """Whether the file at ``path`` (on disk) is in a chart's ``templates/`` folder, at any depth: a folder named
-    so whose parent folder holds a ``Chart.yaml``."""
-    parts = Path(path).parts
-    return any(
-        part == TEMPLATES and os.path.isfile(os.path.join(*parts[:index], CHART_FILE)) if index else False
-        for index, part in enumerate(parts[:-1])
-    )
+def _folders_of(name: str) -> set[str]:
+    """Every folder holding ``name`` ("" the tree itself)."""
+    parts = name.split("/")[:-1]
+    return {"/".join(parts[:index]) for index in range(len(parts) + 1)}
+
+
+def helm_only_on_disk(path: str) -> bool:
+    """:func:`helm_only` for the file at ``path`` on disk (``validate``): in a chart's folder, holding ``{{``."""
+    from ..bounded_read import RefusedRead, read_regular_file
+
+    if chart_holding(os.path.dirname(path) or ".") is None:
+        return False
+    try:
+        content, _ = read_regular_file(path, MAX_FILE_BYTES)
+    except (RefusedRead, OSError):
+        return False  # the policies' reader says why
+    return b"{{" in content
 
 
 def chart_holding(path: str) -> str | None:
@@ -132,9 +144,9 @@ def render_charts(trees: Iterable[tuple[str, Mapping[str, bytes]]], builds: Buil
         shown = (lambda name, where=where: posixpath.join(where, name)) if where else str
         charts = _charts(files)
         builds.covered.update(shown(name) for name in files if posixpath.basename(name) == CHART_FILE)
-        builds.covered.update(shown(chart) for chart in charts if chart.endswith(PACKAGED_SUFFIX))
+        builds.covered.update(shown(chart.path) for chart in charts if chart.packaged)
         for chart, renders, why in _render_tree(files, charts, deadline):
-            source = chart if chart.endswith(PACKAGED_SUFFIX) else posixpath.join(chart, CHART_FILE)
+            source = chart.path if chart.packaged else posixpath.join(chart.path, CHART_FILE)
             if why:
                 builds.not_built(source, shown(source), why)
                 continue
@@ -143,7 +155,8 @@ def render_charts(trees: Iterable[tuple[str, Mapping[str, bytes]]], builds: Buil
                 output = _blank_judged(render.output, judged)
                 if output is not None and output not in seen:
                     seen.add(output)
-                    builds.keep(render.name(posixpath.normpath(shown(chart) or ".")), source, shown(source), output)
+                    name = render.name(posixpath.normpath(shown(chart.path) or "."))
+                    builds.keep(name, source, shown(source), output)
     return builds
 
 
@@ -172,24 +185,37 @@ def _blank_judged(output: bytes, judged: set[bytes]) -> bytes | None:
     return b"".join(kept) if fresh else None
 
 
-def _charts(files: Mapping[str, bytes]) -> list[str]:
-    """The charts of ``files`` to render on its own: each folder holding ``Chart.yaml`` but one vendored in
-    another chart's ``charts/`` (Helm renders it as part of that chart) or a library chart (only other charts'
-    templates use its definitions: Helm installs none, and renders what uses them); and each packaged chart
-    (``*.tgz``) in no chart's folder (``helm install api deploy/api-2.0.0.tgz``)."""
+@dataclass(frozen=True)
+class _Chart:
+    """A chart to render: its folder (or an archive's path, ``packaged``); ``vendored`` when it is in another
+    chart's ``charts/`` (rendered on its own too, as it can be installed, but one that renders no way on its own
+    is left to the chart it is vendored in, which renders it)."""
+
+    path: str
+    packaged: bool = False
+    vendored: bool = False
+
+
+def _charts(files: Mapping[str, bytes]) -> list[_Chart]:
+    """The charts of ``files`` to render: each folder holding ``Chart.yaml`` but a library chart (only other
+    charts' templates use its definitions: Helm installs none, and renders what uses them); and each packaged chart
+    (``*.tgz``, ``*.tar.gz``) in no chart's folder (``helm install api deploy/api-2.0.0.tgz``)."""
     folders = {posixpath.dirname(name) for name in files if posixpath.basename(name) == CHART_FILE}
     charts = [
-        folder
+        _Chart(folder, vendored=_is_vendored(folder, folders))
         for folder in folders
-        if not (posixpath.basename(posixpath.dirname(folder)) == "charts" and _parent(_parent(folder)) in folders)
-        and _chart_metadata(files, folder).get("type") != "library"
+        if _chart_metadata(files, folder).get("type") != "library"
     ]
-    packaged = [
-        name
+    charts += [
+        _Chart(name, packaged=True)
         for name in files
-        if name.endswith(PACKAGED_SUFFIX) and not any(_is_within(name, folder) for folder in folders)
+        if name.endswith(PACKAGED_SUFFIXES) and not any(_is_within(name, folder) for folder in folders)
     ]
-    return sorted(charts + packaged)
+    return sorted(charts, key=lambda chart: chart.path)
+
+
+def _is_vendored(folder: str, folders: set[str]) -> bool:
+    return posixpath.basename(posixpath.dirname(folder)) == "charts" and _parent(_parent(folder)) in folders
 
 
 def _is_within(name: str, folder: str) -> bool:
@@ -200,8 +226,11 @@ def _parent(folder: str) -> str:
     return posixpath.dirname(folder)
 
 
-def _render_tree(files: Mapping[str, bytes], charts: list[str], deadline: float) -> list[tuple[str, list[Render], str]]:
-    """``(chart, its renders, why not rendered)`` for each of ``charts``."""
+def _render_tree(
+    files: Mapping[str, bytes], charts: list[_Chart], deadline: float
+) -> list[tuple[_Chart, list[Render], str]]:
+    """``(chart, its renders, why not rendered)`` for each of ``charts``; a vendored chart that renders no way on
+    its own, or a packaged "chart" Helm finds no chart in, is left out."""
     if not charts:
         return []
     tool = helm_command()
@@ -211,16 +240,19 @@ def _render_tree(files: Mapping[str, bytes], charts: list[str], deadline: float)
     results = []
     with scratch_copy(files) as (scratch, why):
         for chart in charts:
-            renders, refused = planned(files, chart)
-            refused = why or refused or _refused_chart(files, chart, renders)
+            versions_declared = not chart.packaged and "kubeVersion" in _chart_metadata(files, chart.path)
+            renders, refused = planned(files, chart.path, versions_declared)
+            refused = why or refused or _refused_chart(files, chart.path, renders)
             if refused:
                 results.append((chart, [], refused))
-            else:
-                results.append((chart, *_render_chart(tool, scratch, files, chart, renders, deadline)))
+                continue
+            rendered, failed = _render_chart(tool, scratch, files, chart, renders, deadline)
+            if rendered or not (chart.vendored or (chart.packaged and any(words in failed for words in NOT_A_CHART))):
+                results.append((chart, rendered, failed))
     return results
 
 
-def _refused_tree(files: Mapping[str, bytes], charts: list[str], tool: tuple[str, ...] | None) -> str:
+def _refused_tree(files: Mapping[str, bytes], charts: list[_Chart], tool: tuple[str, ...] | None) -> str:
     """Why none of the tree's charts is rendered ("" when they may be)."""
     if tool is None:
         return "a Helm chart: Helm renders its templates into the manifests it applies, and Helm is not here"
@@ -246,7 +278,7 @@ def _render_chart(
     tool: tuple[str, ...],
     scratch: Path,
     files: Mapping[str, bytes],
-    chart: str,
+    chart: _Chart,
     renders: list[Render],
     deadline: float,
 ) -> tuple[list[Render], str]:
@@ -254,14 +286,15 @@ def _render_chart(
     succeeds (no deployer can install the chart so either); one that Helm could not finish here (past the
     deadline or the output cap, out of memory: a deployer's Helm may finish it) stops the chart from being judged.
     """
-    release = "release" if chart.endswith(PACKAGED_SUFFIX) else _release_name(_chart_metadata(files, chart))
+    release = "release" if chart.packaged else _release_name(_chart_metadata(files, chart.path))
     rendered: list[Render] = []
     first_failure = ""
+    shown = chart.path or "."
     with ThreadPoolExecutor(max_workers=PARALLEL_RENDERS) as pool:  # each thread only waits on its Helm
         runs = [pool.submit(_run, tool, scratch, chart, release, render, deadline) for render in renders]
         for render, run in zip(renders, runs, strict=True):
             finished = run.result()
-            stop = _stop_reason(chart, render, finished, scratch)
+            stop = _stop_reason(render.name(shown), finished, scratch)
             if stop:
                 for waiting in runs:
                     waiting.cancel()  # those not started (a chart growing without end would fill each)
@@ -270,17 +303,19 @@ def _render_chart(
                 rendered.append(Render(render.values, render.cluster, render.apis, finished.output))
             elif not first_failure:
                 reason = error_text(finished.errors, scratch, _reason)
-                first_failure = f"Helm could not render it ({render.name(chart)}): {reason}"
+                first_failure = f"Helm could not render it ({render.name(shown)}): {reason}"
     return (rendered, "") if rendered else ([], first_failure)
 
 
-def _stop_reason(chart: str, render: Render, finished: Finished, scratch: Path) -> str:
-    """Why a render Helm could not finish here stops the chart from being judged ("" when it finished)."""
+def _stop_reason(rendered_as: str, finished: Finished, scratch: Path) -> str:
+    """Why a render Helm could not finish here stops the chart from being judged ("" when it finished, or failed
+    as Helm fails: status 1 and its ``Error:``)."""
     if finished.stopped:
         return f"{stopped_words(finished, 'Helm', RENDER_TIMEOUT)} to render the charts"
-    if finished.status < 0 or finished.errors.startswith(_RUNTIME_STOPPED):
-        reason = error_text(finished.errors.split(b"\n", 1)[0], scratch) or f"signal {-finished.status}"
-        return f"Helm stopped rendering it ({render.name(chart)}): {reason}"
+    runtime = next((line for line in finished.errors.splitlines() if line.startswith(_RUNTIME_STOPPED)), None)
+    if finished.status not in (0, 1) or runtime is not None:
+        reason = error_text(runtime or b"", scratch) or f"status {finished.status}"
+        return f"Helm stopped rendering it ({rendered_as}): {reason}"
     return ""
 
 
@@ -303,7 +338,9 @@ def _release_name(metadata: dict) -> str:
     return name if isinstance(name, str) and len(name) <= 53 and _RELEASE_NAME.fullmatch(name) else "release"
 
 
-def _run(tool: tuple[str, ...], scratch: Path, chart: str, release: str, render: Render, deadline: float) -> Finished:
+def _run(
+    tool: tuple[str, ...], scratch: Path, chart: _Chart, release: str, render: Render, deadline: float
+) -> Finished:
     """Helm's run for one render of ``chart`` in the copy in ``scratch``, in the chart's folder (a values file is
     named from there), CRDs included (Helm installs them: a subchart's too)."""
     home = scratch / "helm-home"
@@ -313,8 +350,8 @@ def _run(tool: tuple[str, ...], scratch: Path, chart: str, release: str, render:
         "KUBECONFIG": os.devnull,
         **{variable: str(home / part) for variable, part in _HELM_FOLDERS.items()},
     }
-    chart_path = scratch / "tree" / chart if chart else scratch / "tree"
-    folder = chart_path.parent if chart.endswith(PACKAGED_SUFFIX) else chart_path
+    chart_path = scratch / "tree" / chart.path if chart.path else scratch / "tree"
+    folder = chart_path.parent if chart.packaged else chart_path
     command = [*tool, "template", release, str(chart_path), "--namespace", "default", "--include-crds"]
     return run_tool([*command, *render.arguments()], folder, environment, deadline)
 

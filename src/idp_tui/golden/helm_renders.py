@@ -19,9 +19,9 @@ from dataclasses import dataclass
 NOT_VALUES_FOLDERS = ("templates", "charts", "crds")
 # Files of a chart's folder that are not values files a deployer gives: the chart's own (values.yaml is read
 # anyway, as the defaults).
-NOT_VALUES_FILES = ("chart.yaml", "chart.lock", "values.yaml", "values.schema.json", "requirements.yaml")
+NOT_VALUES_FILES = ("Chart.yaml", "Chart.lock", "values.yaml", "values.schema.json", "requirements.yaml")
 VALUES_SUFFIXES = (".yaml", ".yml", ".json")
-MAX_VALUES_FILES = 20
+MAX_VALUES_FILES = 50
 # An API as `--api-versions` takes one (`group/version`, or `group/version/Kind`), wherever a chart's files name
 # it (a template, a values file a template reads it from through `tpl`).
 _API = re.compile(rb"(?<![\w./-])([a-z0-9][-a-z0-9.]*/v[0-9]+(?:alpha[0-9]+|beta[0-9]+)?(?:/[A-Z][A-Za-z0-9]*)?)\b")
@@ -39,7 +39,9 @@ class Cluster:
 
 # One old Kubernetes and one far newer, so a template that switches on the version anywhere between shows both
 # sides; a managed cluster's version (`v1.30.4-eks-…` is a pre-release to semver: `>=1.20.0` is false for it);
-# an upgrade where every API asked for is served, on Helm's default and on the newer version.
+# an upgrade where every API asked for is served, on Helm's default and on the newer version. A chart that says
+# which versions it takes (`kubeVersion: ">=1.25.0-0 <1.31.0-0"`) may take none of those: each minor version of
+# SWEPT_MINORS is tried too (those it does not take fail at once, and are skipped).
 CLUSTERS = (
     Cluster(),
     Cluster("1.24.0"),
@@ -48,6 +50,7 @@ CLUSTERS = (
     Cluster(asked_apis=True, upgrade=True),
     Cluster("1.99.0", asked_apis=True, upgrade=True),
 )
+SWEPT_MINORS = range(16, 41)
 
 
 @dataclass(frozen=True)
@@ -81,17 +84,21 @@ def source_of(name: str) -> str:
     return re.split(r" (?:-f |--kube-version |--api-versions |--is-upgrade)", name.removeprefix("helm template "))[0]
 
 
-def planned(files: Mapping[str, bytes], chart: str) -> tuple[list[Render], str]:
+def planned(files: Mapping[str, bytes], chart: str, versions_declared: bool) -> tuple[list[Render], str]:
     """Every render of the chart in the folder ``chart`` (an archive's path for a packaged chart: its own files
-    cannot be read here), or ``([], why)`` when it has too many values files."""
+    cannot be read here), or ``([], why)`` when it has too many values files or names too many APIs.
+    ``versions_declared``: its ``Chart.yaml`` says which Kubernetes versions it takes."""
     values = values_files(files, chart)
     if len(values) > MAX_VALUES_FILES:
         return [], f"it holds more than {MAX_VALUES_FILES} files that can be values files: it was not rendered"
     apis = _named_apis(files, chart)
-    choices = [(), *((one,) for one in values), *([tuple(values)] if len(values) > 1 else [])]
-    return [
-        Render(chosen, cluster, apis if cluster.asked_apis else ()) for chosen in choices for cluster in CLUSTERS
-    ], ""
+    if len(apis) > MAX_APIS:
+        return [], f"its files name more than {MAX_APIS} APIs: it was not rendered"
+    # All the values files at once, in both orders: a later file's values win over an earlier one's.
+    together = [tuple(values), tuple(reversed(values))] if len(values) > 1 else []
+    choices = [(), *((one,) for one in values), *together]
+    clusters = [*CLUSTERS, *(Cluster(f"1.{minor}.0") for minor in SWEPT_MINORS if versions_declared)]
+    return [Render(chosen, one, apis if one.asked_apis else ()) for chosen in choices for one in clusters], ""
 
 
 def values_files(files: Mapping[str, bytes], chart: str) -> list[str]:
@@ -107,16 +114,15 @@ def values_files(files: Mapping[str, bytes], chart: str) -> list[str]:
         first = relative.split("/", 1)[0]
         if "/" in relative and first in NOT_VALUES_FOLDERS:
             continue
-        lowered = relative.lower()
-        if lowered.endswith(VALUES_SUFFIXES) and lowered not in NOT_VALUES_FILES:
+        if relative.lower().endswith(VALUES_SUFFIXES) and relative not in NOT_VALUES_FILES:
             found.append(relative)
     return sorted(found)
 
 
 def _named_apis(files: Mapping[str, bytes], chart: str) -> tuple[str, ...]:
-    """Every API the chart's files name (at most ``MAX_APIS``), sorted."""
+    """Every API the chart's files name, sorted."""
     inside = f"{chart}/" if chart else ""
     named = {
         match.decode() for name, content in files.items() if name.startswith(inside) for match in _API.findall(content)
     }
-    return tuple(sorted(named)[:MAX_APIS])
+    return tuple(sorted(named))

@@ -37,6 +37,7 @@ from .guardrails import (
     read_linked_inputs,
     read_tree,
     shipped_names,
+    without_helm_only,
 )
 from .js_values import js_truthy
 from .protocols import RunOptions, TemplateRunner
@@ -223,7 +224,9 @@ class _Task:
                 """What kustomize and Jsonnet would read: the workspace, and each repository as it will be."""
                 return [("", read_tree(workspace)), *shipped_trees(self.effects)]
 
-            registered = registered_inputs(self.effects, inputs)
+            # A registered file is judged unless judged already: a chart's template is judged only as Helm
+            # renders it, so it is not among those judged (the catalog reads it as it is).
+            registered = registered_inputs(self.effects, without_helm_only(inputs, [*inputs, *names]))
             return check_guardrails(guardrails, inputs, self._say, names, registered, trees)
         except GuardrailError as error:
             raise ActionError(f"{error}; {NOTHING_CREATED}") from None
