@@ -51,11 +51,12 @@ from .build_sandbox import (
     stopped_words,
     tree_too_large,
 )
-from .helm_renders import Render, planned
+from .helm_renders import Render, planned, swept
 
 CHART_FILE = "Chart.yaml"
 PACKAGED_SUFFIXES = (".tgz", ".tar.gz")
 # What Helm says of an archive holding no chart (an npm tarball, a backup, not gzip): nobody installs it as one.
+KUBE_VERSION_EXCLUDED = "chart requires kubeVersion"  # Helm's words for a cluster the chart does not take
 NOT_A_CHART = ("Chart.yaml file is missing", "does not appear to be a gzipped archive", "no files in chart archive")
 TEMPLATES = "templates"
 BUILT_PREFIX = "helm template "
@@ -240,8 +241,7 @@ def _render_tree(
     results = []
     with scratch_copy(files) as (scratch, why):
         for chart in charts:
-            versions_declared = not chart.packaged and "kubeVersion" in _chart_metadata(files, chart.path)
-            renders, refused = planned(files, chart.path, versions_declared)
+            renders, refused = planned(files, chart.path)
             refused = why or refused or _refused_chart(files, chart.path, renders)
             if refused:
                 results.append((chart, [], refused))
@@ -285,10 +285,23 @@ def _render_chart(
     """What each render of ``chart`` rendered, or ``([], why)``. A render Helm fails is left out while another
     succeeds (no deployer can install the chart so either); one that Helm could not finish here (past the
     deadline or the output cap, out of memory: a deployer's Helm may finish it) stops the chart from being judged.
-    """
+    Where the chart's ``kubeVersion`` excludes a cluster, every minor version is tried too (``swept``)."""
     release = "release" if chart.packaged else _release_name(_chart_metadata(files, chart.path))
+    rendered, failures, stop = _run_renders(tool, scratch, chart, release, renders, deadline)
+    if not stop and any(KUBE_VERSION_EXCLUDED in failure for failure in failures):
+        more, more_failures, stop = _run_renders(tool, scratch, chart, release, swept(renders), deadline)
+        rendered, failures = rendered + more, failures + more_failures
+    if stop:
+        return [], stop
+    return (rendered, "") if rendered else ([], failures[0])
+
+
+def _run_renders(
+    tool: tuple[str, ...], scratch: Path, chart: _Chart, release: str, renders: list[Render], deadline: float
+) -> tuple[list[Render], list[str], str]:
+    """The renders Helm rendered, why each other failed, and why one stops the chart from being judged ("")."""
     rendered: list[Render] = []
-    first_failure = ""
+    failures: list[str] = []
     shown = chart.path or "."
     with ThreadPoolExecutor(max_workers=PARALLEL_RENDERS) as pool:  # each thread only waits on its Helm
         runs = [pool.submit(_run, tool, scratch, chart, release, render, deadline) for render in renders]
@@ -298,13 +311,13 @@ def _render_chart(
             if stop:
                 for waiting in runs:
                     waiting.cancel()  # those not started (a chart growing without end would fill each)
-                return [], stop
+                return [], failures, stop
             if finished.status == 0:
                 rendered.append(Render(render.values, render.cluster, render.apis, finished.output))
-            elif not first_failure:
+            else:
                 reason = error_text(finished.errors, scratch, _reason)
-                first_failure = f"Helm could not render it ({render.name(shown)}): {reason}"
-    return (rendered, "") if rendered else ([], first_failure)
+                failures.append(f"Helm could not render it ({render.name(shown)}): {reason}")
+    return rendered, failures, ""
 
 
 def _stop_reason(rendered_as: str, finished: Finished, scratch: Path) -> str:

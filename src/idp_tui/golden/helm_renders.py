@@ -39,9 +39,9 @@ class Cluster:
 
 # One old Kubernetes and one far newer, so a template that switches on the version anywhere between shows both
 # sides; a managed cluster's version (`v1.30.4-eks-…` is a pre-release to semver: `>=1.20.0` is false for it);
-# an upgrade where every API asked for is served, on Helm's default and on the newer version. A chart that says
-# which versions it takes (`kubeVersion: ">=1.25.0-0 <1.31.0-0"`) may take none of those: each minor version of
-# SWEPT_MINORS is tried too (those it does not take fail at once, and are skipped).
+# an upgrade where every API asked for is served, on Helm's default and on the newer version. A chart whose
+# `kubeVersion` excludes one of them (`">=1.25.0-0 <1.31.0-0"`) may take none that shows both sides of a switch:
+# each minor version of SWEPT_MINORS is tried too (those it does not take fail at once, and are skipped).
 CLUSTERS = (
     Cluster(),
     Cluster("1.24.0"),
@@ -84,10 +84,9 @@ def source_of(name: str) -> str:
     return re.split(r" (?:-f |--kube-version |--api-versions |--is-upgrade)", name.removeprefix("helm template "))[0]
 
 
-def planned(files: Mapping[str, bytes], chart: str, versions_declared: bool) -> tuple[list[Render], str]:
+def planned(files: Mapping[str, bytes], chart: str) -> tuple[list[Render], str]:
     """Every render of the chart in the folder ``chart`` (an archive's path for a packaged chart: its own files
-    cannot be read here), or ``([], why)`` when it has too many values files or names too many APIs.
-    ``versions_declared``: its ``Chart.yaml`` says which Kubernetes versions it takes."""
+    cannot be read here), or ``([], why)`` when it has too many values files or names too many APIs."""
     values = values_files(files, chart)
     if len(values) > MAX_VALUES_FILES:
         return [], f"it holds more than {MAX_VALUES_FILES} files that can be values files: it was not rendered"
@@ -97,8 +96,15 @@ def planned(files: Mapping[str, bytes], chart: str, versions_declared: bool) -> 
     # All the values files at once, in both orders: a later file's values win over an earlier one's.
     together = [tuple(values), tuple(reversed(values))] if len(values) > 1 else []
     choices = [(), *((one,) for one in values), *together]
-    clusters = [*CLUSTERS, *(Cluster(f"1.{minor}.0") for minor in SWEPT_MINORS if versions_declared)]
-    return [Render(chosen, one, apis if one.asked_apis else ()) for chosen in choices for one in clusters], ""
+    return [Render(chosen, one, apis if one.asked_apis else ()) for chosen in choices for one in CLUSTERS], ""
+
+
+def swept(renders: list[Render]) -> list[Render]:
+    """The renders of each values choice of ``renders`` for every minor version of ``SWEPT_MINORS``: for a chart
+    whose ``kubeVersion`` excludes some of ``CLUSTERS``, and may take none of those that show both sides of a
+    switch on the version."""
+    choices = dict.fromkeys(render.values for render in renders)
+    return [Render(chosen, Cluster(f"1.{minor}.0")) for chosen in choices for minor in SWEPT_MINORS]
 
 
 def values_files(files: Mapping[str, bytes], chart: str) -> list[str]:
