@@ -54,7 +54,8 @@ ASKED = "helm template chart --api-versions (2 the chart names) --is-upgrade"
 
 def as_bytes(files: dict[str, str]) -> dict[str, bytes]:
     return {
-        name: text.encode("latin-1" if name.endswith((".tgz", ".tar.gz")) else "utf-8") for name, text in files.items()
+        name: text.encode("latin-1" if name.lower().endswith((".tgz", ".tar.gz")) else "utf-8")
+        for name, text in files.items()
     }
 
 
@@ -554,3 +555,82 @@ def test_validate_given_a_charts_values_file_renders_the_chart(tmp_path, monkeyp
     # A kustomization among dependencies (node_modules) is not built: not a source of the repository's.
     main(["validate", "--policy", policies, ".", "--json"])
     assert "node_modules" not in capsys.readouterr().err
+
+
+def test_a_template_switching_on_a_range_of_versions_is_rendered_inside_it(demo_guardrails):
+    # Neither 1.24, 1.32 nor 1.99 is inside 1.25-1.29, where most clusters run: every minor version is tried, for
+    # the defaults even where no file names KubeVersion (here a `tpl` builds the question at run time).
+    asked = '{{ if semverCompare ">=1.25.0-0 <1.30.0-0" .Capabilities.%s%s.Version }}latest{{ else }}1.4.2{{ end }}'
+    ranged = {
+        "chart/templates/deployment.yaml": DEPLOYMENT_TEMPLATE.replace(
+            "{{ .Values.image.tag }}", f'{{{{ tpl (printf {json.dumps(asked)} "Kube" "Version") . }}}}'
+        )
+    }
+    report = check_guardrails(demo_guardrails, as_bytes({**CHART, **ranged}), lambda line: None)
+    assert {f.file for f in report.denials} == {"helm template chart --kube-version 1.25.0"}
+
+
+@pytest.mark.parametrize("name", ["chart/releases/api-2.0.0.tgz", "deploy/API-2.0.0.TGZ"])
+def test_an_archive_inside_a_charts_folder_or_in_capitals_is_rendered(demo_guardrails, name):
+    latest = packaged(
+        "api",
+        {
+            **{path.removeprefix("chart/"): text for path, text in CHART.items()},
+            "values.yaml": "image:\n  repository: ghcr.io/myorg/api\n  tag: latest\n",
+        },
+    )
+    report = check_guardrails(demo_guardrails, as_bytes({**CHART, name: latest}), lambda line: None)
+    assert {f.file for f in report.denials} == {f"helm template {name}"}
+
+
+def test_an_archive_is_a_chart_by_what_helm_loads_not_by_what_its_templates_say(demo_guardrails):
+    # A template failing with Helm's own "not a chart" words still fails a chart: it renders no way, and blocks.
+    archive = packaged(
+        "api",
+        {
+            **{path.removeprefix("chart/"): text for path, text in CHART.items()},
+            "templates/tag.yaml": '{{ required "Chart.yaml file is missing" .Values.tag }}\n',
+        },
+    )
+    (line,) = check_guardrails(demo_guardrails, as_bytes({"deploy/api-1.0.0.tgz": archive}), lambda x: None).unjudged
+    assert line.startswith("deploy/api-1.0.0.tgz:1: not judged: Helm could not render it")
+
+
+def test_a_vendored_subchart_helm_cannot_load_on_its_own_blocks(demo_guardrails):
+    # Not a template stopping it (its chart would give what it needs) but a dependency Argo CD would build: said.
+    sub = {
+        "chart/charts/worker/Chart.yaml": "apiVersion: v2\nname: worker\nversion: 0.1.0\n"
+        "dependencies: [{name: common, version: 1.0.0, repository: 'file://../../../common'}]\n",
+        "chart/charts/worker/values.yaml": "tag: latest\n",
+        "chart/Chart.yaml": CHART["chart/Chart.yaml"] + "dependencies: [{name: worker, condition: worker.enabled}]\n",
+        "chart/values.yaml": CHART["chart/values.yaml"] + "worker:\n  enabled: false\n",
+    }
+    report = check_guardrails(demo_guardrails, as_bytes({**CHART, **sub}), lambda line: None)
+    assert any(
+        line.startswith("chart/charts/worker/Chart.yaml:1: not judged: ") and "missing in charts/" in line
+        for line in report.unjudged
+    )
+
+
+def test_validate_reads_a_chart_as_helm_does_through_links_and_hidden_folders(tmp_path, monkeypatch, capsys):
+    files = {
+        **CHART,
+        "chart/meta.txt": CHART["chart/Chart.yaml"],
+        "chart/.config/tag": "latest\n",
+        "chart/templates/deployment.yaml": DEPLOYMENT_TEMPLATE.replace(
+            "{{ .Values.image.tag }}", '{{ .Files.Get ".config/tag" | trim | default .Values.image.tag }}'
+        ),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (tmp_path / "chart/Chart.yaml").unlink()
+    (tmp_path / "chart/Chart.yaml").symlink_to("meta.txt")
+    monkeypatch.chdir(tmp_path)
+    policies = str(demo_catalog_path() / "policies")
+    for given in ("chart", "chart/templates/deployment.yaml"):
+        status = main(["validate", "--policy", policies, given, "--json"])
+        out, err = capsys.readouterr()
+        denied = {(item["file"], item["policy"]) for item in json.loads(out)}
+        assert status == 1 and ("helm template chart", "main.deny_latest_image") in denied, err
+        assert "YAML error" not in err  # the template is not read as YAML, by the policies or the catalog

@@ -235,8 +235,7 @@ def _tool_builds(policy_set, paths: list[str], time_budget: float | None) -> Pol
     """What kustomize, Jsonnet and Helm build from their sources under ``paths`` (a folder, or a source's own
     folder), judged as a golden path's are (``kustomize build FOLDER``, ``jsonnet FILE``, ``helm template
     CHART``); a source that cannot be built is not judged (an input problem: the exit status is 1)."""
-    from ..golden.build_sandbox import read_folder
-    from ..golden.deploy_tools import build_tool_sources, is_tool_source
+    from ..golden.deploy_tools import build_tool_sources
     from ..policy.evaluate import evaluate_texts
     from ..policy.models import InputProblem, PolicyEvaluation
 
@@ -245,7 +244,7 @@ def _tool_builds(policy_set, paths: list[str], time_budget: float | None) -> Pol
         if folder is None:
             continue
         try:
-            files = read_folder(Path(folder), is_tool_source)
+            files = _read_tool_folder(folder)
         except OSError as refused:
             problems.append(InputProblem(display_path(folder), 1, f"not built: {refused}"))
             continue
@@ -257,6 +256,26 @@ def _tool_builds(policy_set, paths: list[str], time_budget: float | None) -> Pol
     built = evaluate_texts(policy_set, builds.manifests, time_budget=time_budget) if builds.manifests else None
     problems += [InputProblem(file, 1, f"not judged: {why}") for file, why in builds.unjudged]
     return _joined(built or PolicyEvaluation(), PolicyEvaluation(input_problems=tuple(problems)))
+
+
+def _read_tool_folder(folder: str) -> dict[str, bytes] | None:
+    """The files of ``folder`` a tool builds from (None when it holds no source). A chart's folder is read as
+    Helm reads it, as a golden path's files are: its hidden files and links inside it too.
+
+    Raises:
+        OSError: the folder could not be read within the budgets (said in the message).
+    """
+    from ..golden.build_sandbox import read_folder
+    from ..golden.deploy_tools import is_tool_source
+    from ..golden.guardrails import GuardrailError, read_tree
+    from ..golden.helm import CHART_FILE
+
+    if not os.path.isfile(os.path.join(folder, CHART_FILE)):
+        return read_folder(Path(folder), is_tool_source)
+    try:
+        return read_tree(Path(folder))
+    except GuardrailError as refused:
+        raise OSError(str(refused)) from None
 
 
 def _tool_folder(path: str) -> str | None:
@@ -314,7 +333,10 @@ def _joined(first: PolicyEvaluation, second: PolicyEvaluation) -> PolicyEvaluati
 
 
 def _with_policies(args: argparse.Namespace, output: str) -> int:
-    catalog_paths = [path for path in args.paths if _looks_like_catalog_file(path)]
+    from ..golden.helm import helm_only_on_disk
+
+    # A chart's template names backstage.io in its labels, but is not YAML until Helm renders it.
+    catalog_paths = [path for path in args.paths if _looks_like_catalog_file(path) and not helm_only_on_disk(path)]
     check = CatalogCheck(catalog_paths) if catalog_paths else None
     evaluation, policy_set = _evaluate(args)
     results = [_displayed(result) for result in evaluation.results]

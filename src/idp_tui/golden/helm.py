@@ -55,9 +55,10 @@ from .helm_renders import Render, planned, swept
 
 CHART_FILE = "Chart.yaml"
 PACKAGED_SUFFIXES = (".tgz", ".tar.gz")
-# What Helm says of an archive holding no chart (an npm tarball, a backup, not gzip): nobody installs it as one.
 KUBE_VERSION_EXCLUDED = "chart requires kubeVersion"  # Helm's words for a cluster the chart does not take
-NOT_A_CHART = ("Chart.yaml file is missing", "does not appear to be a gzipped archive", "no files in chart archive")
+# How Helm says a template stopped the render (`required`, `fail`, a value it lacks), as opposed to a chart it
+# cannot load (a dependency missing, a file that does not parse).
+TEMPLATE_STOPPED = ("): execution error at (", "): template: ")
 TEMPLATES = "templates"
 BUILT_PREFIX = "helm template "
 RENDER_TIMEOUT = 30.0  # for all the renders of one check together
@@ -74,7 +75,7 @@ _RUNTIME_STOPPED = (b"fatal error:", b"runtime: ")
 
 def is_chart(name: str) -> bool:
     """Whether ``name`` is a chart's ``Chart.yaml``, or a packaged chart (outside a chart: see :func:`_charts`)."""
-    return posixpath.basename(name) == CHART_FILE or name.endswith(PACKAGED_SUFFIXES)
+    return posixpath.basename(name) == CHART_FILE or name.lower().endswith(PACKAGED_SUFFIXES)
 
 
 def helm_only(files: Mapping[str, bytes], names: Iterable[str] = ()) -> set[str]:
@@ -146,7 +147,8 @@ def render_charts(trees: Iterable[tuple[str, Mapping[str, bytes]]], builds: Buil
         charts = _charts(files)
         builds.covered.update(shown(name) for name in files if posixpath.basename(name) == CHART_FILE)
         builds.covered.update(shown(chart.path) for chart in charts if chart.packaged)
-        for chart, renders, why in _render_tree(files, charts, deadline):
+        label = lambda path, shown=shown: posixpath.normpath(shown(path) or ".")  # noqa: E731
+        for chart, renders, why in _render_tree(files, charts, deadline, label):
             source = chart.path if chart.packaged else posixpath.join(chart.path, CHART_FILE)
             if why:
                 builds.not_built(source, shown(source), why)
@@ -156,8 +158,7 @@ def render_charts(trees: Iterable[tuple[str, Mapping[str, bytes]]], builds: Buil
                 output = _blank_judged(render.output, judged)
                 if output is not None and output not in seen:
                     seen.add(output)
-                    name = render.name(posixpath.normpath(shown(chart.path) or "."))
-                    builds.keep(name, source, shown(source), output)
+                    builds.keep(render.name(label(chart.path)), source, shown(source), output)
     return builds
 
 
@@ -199,8 +200,9 @@ class _Chart:
 
 def _charts(files: Mapping[str, bytes]) -> list[_Chart]:
     """The charts of ``files`` to render: each folder holding ``Chart.yaml`` but a library chart (only other
-    charts' templates use its definitions: Helm installs none, and renders what uses them); and each packaged chart
-    (``*.tgz``, ``*.tar.gz``) in no chart's folder (``helm install api deploy/api-2.0.0.tgz``)."""
+    charts' templates use its definitions: Helm installs none, and renders what uses them); and each archive
+    (``*.tgz``, ``*.tar.gz``, in any case) but one vendored in a chart's ``charts/`` (``helm install api
+    deploy/api-2.0.0.tgz``: whether it holds a chart is Helm's to say, see :func:`_holds_a_chart`)."""
     folders = {posixpath.dirname(name) for name in files if posixpath.basename(name) == CHART_FILE}
     charts = [
         _Chart(folder, vendored=_is_vendored(folder, folders))
@@ -210,7 +212,7 @@ def _charts(files: Mapping[str, bytes]) -> list[_Chart]:
     charts += [
         _Chart(name, packaged=True)
         for name in files
-        if name.endswith(PACKAGED_SUFFIXES) and not any(_is_within(name, folder) for folder in folders)
+        if name.lower().endswith(PACKAGED_SUFFIXES) and not _is_vendored(posixpath.dirname(name) + "/x", folders)
     ]
     return sorted(charts, key=lambda chart: chart.path)
 
@@ -228,10 +230,11 @@ def _parent(folder: str) -> str:
 
 
 def _render_tree(
-    files: Mapping[str, bytes], charts: list[_Chart], deadline: float
+    files: Mapping[str, bytes], charts: list[_Chart], deadline: float, label
 ) -> list[tuple[_Chart, list[Render], str]]:
-    """``(chart, its renders, why not rendered)`` for each of ``charts``; a vendored chart that renders no way on
-    its own, or a packaged "chart" Helm finds no chart in, is left out."""
+    """``(chart, its renders, why not rendered)`` for each of ``charts``, ``label`` naming a chart's path in what
+    is said. Left out: an archive that holds no chart, and a vendored chart that renders no way on its own only
+    because a template stops it (``required``, ``fail``: its chart gives what it needs, and renders it)."""
     if not charts:
         return []
     tool = helm_command()
@@ -243,13 +246,31 @@ def _render_tree(
         for chart in charts:
             renders, refused = planned(files, chart.path)
             refused = why or refused or _refused_chart(files, chart.path, renders)
+            if not refused and chart.packaged:
+                holds, refused = _holds_a_chart(tool, scratch, chart, deadline)
+                if not holds and not refused:
+                    continue
             if refused:
                 results.append((chart, [], refused))
                 continue
-            rendered, failed = _render_chart(tool, scratch, files, chart, renders, deadline)
-            if rendered or not (chart.vendored or (chart.packaged and any(words in failed for words in NOT_A_CHART))):
-                results.append((chart, rendered, failed))
+            rendered, failures, stop = _render_chart(tool, scratch, files, chart, renders, deadline, label)
+            if stop or rendered:
+                results.append((chart, rendered, stop))
+            elif not (chart.vendored and all(_stopped_by_a_template(failure) for failure in failures)):
+                results.append((chart, [], failures[0]))
     return results
+
+
+def _stopped_by_a_template(failure: str) -> bool:
+    return any(words in failure for words in TEMPLATE_STOPPED)
+
+
+def _holds_a_chart(tool: tuple[str, ...], scratch: Path, chart: _Chart, deadline: float) -> tuple[bool, str]:
+    """Whether Helm loads a chart from the archive (``helm show chart``, which runs no template), and why that
+    could not be told ("" when it could)."""
+    finished = _run_helm(tool, scratch, chart, ["show", "chart", _copied(scratch, chart)], deadline)
+    stop = _stop_reason(f"helm show chart {chart.path}", finished, scratch)
+    return finished.status == 0, stop
 
 
 def _refused_tree(files: Mapping[str, bytes], charts: list[_Chart], tool: tuple[str, ...] | None) -> str:
@@ -281,28 +302,40 @@ def _render_chart(
     chart: _Chart,
     renders: list[Render],
     deadline: float,
-) -> tuple[list[Render], str]:
-    """What each render of ``chart`` rendered, or ``([], why)``. A render Helm fails is left out while another
-    succeeds (no deployer can install the chart so either); one that Helm could not finish here (past the
-    deadline or the output cap, out of memory: a deployer's Helm may finish it) stops the chart from being judged.
-    Where the chart's ``kubeVersion`` excludes a cluster, every minor version is tried too (``swept``)."""
+    label,
+) -> tuple[list[Render], list[str], str]:
+    """What the renders of ``chart`` rendered, why each other failed, and why the chart cannot be judged ("" when
+    it can). A render Helm fails is left out while another succeeds (no deployer can install the chart so
+    either); one that Helm could not finish here (past the deadline or the output cap, out of memory: a deployer's
+    Helm may finish it) stops the chart from being judged. Every minor version is tried too for the chart's
+    defaults, and for its values files where its files name ``KubeVersion`` or its ``kubeVersion`` excluded a
+    cluster (:func:`~idp_tui.golden.helm_renders.swept`)."""
     release = "release" if chart.packaged else _release_name(_chart_metadata(files, chart.path))
-    rendered, failures, stop = _run_renders(tool, scratch, chart, release, renders, deadline)
-    if not stop and any(KUBE_VERSION_EXCLUDED in failure for failure in failures):
-        more, more_failures, stop = _run_renders(tool, scratch, chart, release, swept(renders), deadline)
+    shown = label(chart.path)
+    rendered, failures, stop = _run_renders(tool, scratch, chart, release, renders, deadline, shown)
+    if not stop:
+        every_choice = any(KUBE_VERSION_EXCLUDED in failure for failure in failures) or any(
+            b"KubeVersion" in content for name, content in files.items() if _is_within(name, chart.path)
+        )
+        more, more_failures, stop = _run_renders(
+            tool, scratch, chart, release, swept(renders, every_choice), deadline, shown
+        )
         rendered, failures = rendered + more, failures + more_failures
-    if stop:
-        return [], stop
-    return (rendered, "") if rendered else ([], failures[0])
+    return ([], failures, stop) if stop else (rendered, failures, "")
 
 
 def _run_renders(
-    tool: tuple[str, ...], scratch: Path, chart: _Chart, release: str, renders: list[Render], deadline: float
+    tool: tuple[str, ...],
+    scratch: Path,
+    chart: _Chart,
+    release: str,
+    renders: list[Render],
+    deadline: float,
+    shown: str,
 ) -> tuple[list[Render], list[str], str]:
     """The renders Helm rendered, why each other failed, and why one stops the chart from being judged ("")."""
     rendered: list[Render] = []
     failures: list[str] = []
-    shown = chart.path or "."
     with ThreadPoolExecutor(max_workers=PARALLEL_RENDERS) as pool:  # each thread only waits on its Helm
         runs = [pool.submit(_run, tool, scratch, chart, release, render, deadline) for render in renders]
         for render, run in zip(renders, runs, strict=True):
@@ -354,8 +387,19 @@ def _release_name(metadata: dict) -> str:
 def _run(
     tool: tuple[str, ...], scratch: Path, chart: _Chart, release: str, render: Render, deadline: float
 ) -> Finished:
-    """Helm's run for one render of ``chart`` in the copy in ``scratch``, in the chart's folder (a values file is
-    named from there), CRDs included (Helm installs them: a subchart's too)."""
+    """Helm's run for one render of ``chart`` in the copy in ``scratch``, CRDs included (Helm installs them: a
+    subchart's too)."""
+    arguments = ["template", release, _copied(scratch, chart), "--namespace", "default", "--include-crds"]
+    return _run_helm(tool, scratch, chart, [*arguments, *render.arguments()], deadline)
+
+
+def _copied(scratch: Path, chart: _Chart) -> str:
+    """Where the chart is in the copy."""
+    return str(scratch / "tree" / chart.path) if chart.path else str(scratch / "tree")
+
+
+def _run_helm(tool: tuple[str, ...], scratch: Path, chart: _Chart, arguments: list[str], deadline: float) -> Finished:
+    """Helm run with ``arguments`` in the chart's folder (a values file is named from there; an archive's own)."""
     home = scratch / "helm-home"
     environment = {
         "PATH": os.environ.get("PATH", os.defpath),
@@ -363,10 +407,8 @@ def _run(
         "KUBECONFIG": os.devnull,
         **{variable: str(home / part) for variable, part in _HELM_FOLDERS.items()},
     }
-    chart_path = scratch / "tree" / chart.path if chart.path else scratch / "tree"
-    folder = chart_path.parent if chart.packaged else chart_path
-    command = [*tool, "template", release, str(chart_path), "--namespace", "default", "--include-crds"]
-    return run_tool([*command, *render.arguments()], folder, environment, deadline)
+    path = Path(_copied(scratch, chart))
+    return run_tool([*tool, *arguments], path.parent if chart.packaged else path, environment, deadline)
 
 
 # Helm's own folders, inside the copy (and empty): no repositories, registries or plugins of the user's.

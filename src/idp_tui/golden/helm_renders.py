@@ -39,9 +39,8 @@ class Cluster:
 
 # One old Kubernetes and one far newer, so a template that switches on the version anywhere between shows both
 # sides; a managed cluster's version (`v1.30.4-eks-…` is a pre-release to semver: `>=1.20.0` is false for it);
-# an upgrade where every API asked for is served, on Helm's default and on the newer version. A chart whose
-# `kubeVersion` excludes one of them (`">=1.25.0-0 <1.31.0-0"`) may take none that shows both sides of a switch:
-# each minor version of SWEPT_MINORS is tried too (those it does not take fail at once, and are skipped).
+# an upgrade where every API asked for is served, on Helm's default and on the newer version. Each minor version
+# of SWEPT_MINORS is tried too (see swept; those a chart's `kubeVersion` excludes fail at once, and are skipped).
 CLUSTERS = (
     Cluster(),
     Cluster("1.24.0"),
@@ -99,11 +98,11 @@ def planned(files: Mapping[str, bytes], chart: str) -> tuple[list[Render], str]:
     return [Render(chosen, one, apis if one.asked_apis else ()) for chosen in choices for one in CLUSTERS], ""
 
 
-def swept(renders: list[Render]) -> list[Render]:
-    """The renders of each values choice of ``renders`` for every minor version of ``SWEPT_MINORS``: for a chart
-    whose ``kubeVersion`` excludes some of ``CLUSTERS``, and may take none of those that show both sides of a
-    switch on the version."""
-    choices = dict.fromkeys(render.values for render in renders)
+def swept(renders: list[Render], every_choice: bool) -> list[Render]:
+    """The renders of the defaults (of each values choice of ``renders`` when ``every_choice``) for every minor
+    version of ``SWEPT_MINORS``: a template switching on a range of versions (``>=1.25.0-0 <1.30.0-0``), or a
+    chart whose ``kubeVersion`` takes none of ``CLUSTERS`` that shows both sides of a switch."""
+    choices = dict.fromkeys(render.values for render in renders) if every_choice else {(): None}
     return [Render(chosen, Cluster(f"1.{minor}.0")) for chosen in choices for minor in SWEPT_MINORS]
 
 

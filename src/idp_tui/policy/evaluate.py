@@ -210,7 +210,7 @@ def _input_files(
     paths: Iterable[str | os.PathLike], problems: list[InputProblem], skip: Callable[[str], bool] | None = None
 ) -> list[tuple[str, str | None]]:
     """``(file, the real path of the folder it was found in)`` for each input file; None for a file named as such
-    (what it leads to is the reader's choice). A file found in a folder that ``skip`` names is left out."""
+    (what it leads to is the reader's choice). A file ``skip`` names is left out."""
     files: list[tuple[str, str | None]] = []
     for path in paths:
         path = os.fspath(path)
@@ -239,7 +239,8 @@ def _input_files(
                     )
                     return files[:MAX_INPUT_FILES]
         elif os.path.exists(path):
-            files.append((path, None))
+            if skip is None or not skip(path):
+                files.append((path, None))
         else:
             problems.append(InputProblem(path, 1, "no such file or directory"))
     return files
