@@ -548,10 +548,17 @@ spec:
 def python_service(tmp_path: Path, image: str) -> Template:
     """The harness's python-service template, with a skeleton whose Deployment runs ``image`` (the fake scaffolder's
     dry run returns the skeleton as it is)."""
+    return python_service_with(tmp_path, {"k8s/deployment.yaml": DEPLOYMENT.format(image=image)})
+
+
+def python_service_with(tmp_path: Path, skeleton: dict[str, str]) -> Template:
+    """The harness's python-service template, with ``skeleton`` (path -> text) as its skeleton."""
     base = tmp_path / "python-service"
-    (base / "skeleton" / "k8s").mkdir(parents=True)
+    base.mkdir(parents=True)
     shutil.copy(TEMPLATES_DIR / "python-service" / "template.yaml", base / "template.yaml")
-    (base / "skeleton" / "k8s" / "deployment.yaml").write_text(DEPLOYMENT.format(image=image))
+    for name, text in skeleton.items():
+        (base / "skeleton" / name).parent.mkdir(parents=True, exist_ok=True)
+        (base / "skeleton" / name).write_text(text)
     raw = yaml.safe_load((base / "template.yaml").read_text())
     location = SourceLocation(str(base / "template.yaml"), 1)
     return Template.from_entity(Entity(raw, "template:default/python-service", location))

@@ -10,24 +10,19 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import stat
 import tarfile
 
 import pytest
 import test_policy_golden as golden
-import yaml
-from scaffolder_server import TEMPLATES_DIR
 from test_golden_runner import make_template
 from test_policy_validate import PINNED
 
-from idp_tui.catalog.entity import Entity, SourceLocation
 from idp_tui.catalog.model import Catalog
 from idp_tui.cli import main
 from idp_tui.golden import helm
 from idp_tui.golden.build_sandbox import Builds
 from idp_tui.golden.guardrails import check_guardrails
-from idp_tui.golden.template import Template
 from idp_tui.resources import demo_catalog_path
 
 pytestmark = pytest.mark.skipif(
@@ -419,15 +414,7 @@ def test_a_backstage_dry_runs_chart_is_rendered_and_its_deny_stops_the_task(serv
     # The scaffolder's dry run returns the files (the tests' server: the skeleton as it is); the chart among them
     # is rendered here, and the :latest of its values-prod.yaml stops the task before it is created.
     monkeypatch.setenv("BACKSTAGE_TOKEN", server.token)
-    base = tmp_path / "python-service"
-    shutil.copy(TEMPLATES_DIR / "python-service" / "template.yaml", (base / "template.yaml", base.mkdir())[0])
-    for name, text in {**CHART, **PROD_LATEST}.items():
-        (base / "skeleton" / name).parent.mkdir(parents=True, exist_ok=True)
-        (base / "skeleton" / name).write_text(text)
-    raw = yaml.safe_load((base / "template.yaml").read_text())
-    template = Template.from_entity(
-        Entity(raw, "template:default/python-service", SourceLocation(str(base / "template.yaml"), 1))
-    )
+    template = golden.python_service_with(tmp_path, {**CHART, **PROD_LATEST})
     with golden.backstage_session(
         server, [golden.policy_dir(tmp_path / "policies", latest=golden.LATEST_REGO)]
     ) as session:

@@ -14,16 +14,12 @@ import stat
 
 import pytest
 import test_policy_golden as golden
-import yaml
-from scaffolder_server import TEMPLATES_DIR
 from test_golden_runner import make_template
 from test_policy_validate import PINNED
 
-from idp_tui.catalog.entity import Entity, SourceLocation
 from idp_tui.catalog.model import Catalog
 from idp_tui.golden import kustomize
 from idp_tui.golden.guardrails import check_guardrails
-from idp_tui.golden.template import Template
 
 pytestmark = pytest.mark.skipif(
     shutil.which("kubectl") is None and shutil.which("kustomize") is None,
@@ -184,8 +180,6 @@ def test_a_backstage_dry_runs_kustomize_overlay_is_built_and_its_deny_stops_the_
     # The scaffolder's dry run returns the files (the tests' server: the skeleton as it is); the overlay among them
     # is built here, and its :latest stops the task before it is created.
     monkeypatch.setenv("BACKSTAGE_TOKEN", server.token)
-    base = tmp_path / "python-service"
-    shutil.copy(TEMPLATES_DIR / "python-service" / "template.yaml", (base / "template.yaml", base.mkdir())[0])
     skeleton = {
         "k8s/base/deployment.yaml": golden.DEPLOYMENT.format(image="ghcr.io/kestrel/invoice-renderer:1.4.0"),
         "k8s/base/kustomization.yaml": "resources: [deployment.yaml]\n",
@@ -193,13 +187,7 @@ def test_a_backstage_dry_runs_kustomize_overlay_is_built_and_its_deny_stops_the_
             "resources: [../../base]\nimages: [{name: ghcr.io/kestrel/invoice-renderer, newTag: latest}]\n"
         ),
     }
-    for name, text in skeleton.items():
-        (base / "skeleton" / name).parent.mkdir(parents=True, exist_ok=True)
-        (base / "skeleton" / name).write_text(text)
-    raw = yaml.safe_load((base / "template.yaml").read_text())
-    template = Template.from_entity(
-        Entity(raw, "template:default/python-service", SourceLocation(str(base / "template.yaml"), 1))
-    )
+    template = golden.python_service_with(tmp_path, skeleton)
     with golden.backstage_session(
         server, [golden.policy_dir(tmp_path / "policies", latest=golden.LATEST_REGO)]
     ) as session:
