@@ -59,7 +59,6 @@ KUBE_VERSION_EXCLUDED = "chart requires kubeVersion"  # Helm's words for a clust
 # How Helm says a template stopped the render (`required`, `fail`, a value it lacks), as opposed to a chart it
 # cannot load (a dependency missing, a file that does not parse).
 TEMPLATE_STOPPED = ("): execution error at (", "): template: ")
-TEMPLATES = "templates"
 BUILT_PREFIX = "helm template "
 RENDER_TIMEOUT = 30.0  # for all the renders of one check together
 MAX_CHARTS = 50
@@ -84,11 +83,7 @@ def helm_only(files: Mapping[str, bytes], names: Iterable[str] = ()) -> set[str]
     renders them, so they are judged only as Helm renders the chart; a chart's file without ``{{`` is judged as a
     file too (kubectl can apply it as it is)."""
     charts = {posixpath.dirname(name) for name in (*files, *names) if posixpath.basename(name) == CHART_FILE}
-    return {
-        name
-        for name, content in files.items()
-        if b"{{" in content and any(_is_within(name, chart) for chart in _folders_of(name) & charts)
-    }
+    return {name for name, content in files.items() if b"{{" in content and _folders_of(name) & charts}
 
 
 def _folders_of(name: str) -> set[str]:
