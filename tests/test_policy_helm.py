@@ -136,7 +136,8 @@ def test_crds_are_rendered_as_helm_installs_them_a_vendored_archives_too(demo_gu
         "chart/charts/common-2.0.0.tgz": subchart,
     }
     report = check_guardrails(demo_guardrails, as_bytes({**CHART, **vendored}), lambda line: None)
-    assert report.unjudged == () and {f.file for f in report.denials} == {"helm template chart"}
+    assert report.unjudged == ()
+    assert {f.file for f in report.denials} == {"helm template chart", "helm template chart/charts/common-2.0.0.tgz"}
 
 
 def test_a_packaged_chart_outside_any_chart_is_rendered_and_judged(demo_guardrails):
@@ -621,3 +622,37 @@ def test_validate_reads_a_chart_as_helm_does_through_links_and_hidden_folders(tm
         denied = {(item["file"], item["policy"]) for item in json.loads(out)}
         assert status == 1 and ("helm template chart", "main.deny_latest_image") in denied, err
         assert "YAML error" not in err  # the template is not read as YAML, by the policies or the catalog
+
+
+def test_a_range_of_versions_a_values_file_turns_on_is_rendered_inside_it(demo_guardrails):
+    # The question names no "KubeVersion" (it reads the capabilities as JSON), and only values-prod.yaml asks it.
+    asked = 'and .Values.prod (regexMatch "v1\\\\.26\\\\." (toJson .Capabilities))'
+    ranged = {
+        "chart/values-prod.yaml": "prod: true\n",
+        "chart/templates/deployment.yaml": DEPLOYMENT_TEMPLATE.replace(
+            "{{ .Values.image.tag }}",
+            f"{{{{ if {asked} }}}}latest{{{{ else }}}}{{{{ .Values.image.tag }}}}{{{{ end }}}}",
+        ),
+    }
+    report = check_guardrails(demo_guardrails, as_bytes({**CHART, **ranged}), lambda line: None)
+    assert {f.file for f in report.denials} == {"helm template chart -f values-prod.yaml --kube-version 1.26.0"}
+
+
+def test_a_vendored_archive_is_rendered_on_its_own_too(demo_guardrails):
+    # `helm install sub chart/charts/sub-1.0.0.tgz` installs it even where its chart leaves it out.
+    sub = packaged(
+        "sub",
+        {
+            "Chart.yaml": "apiVersion: v2\nname: sub\nversion: 1.0.0\n",
+            "values.yaml": "image:\n  repository: ghcr.io/myorg/api\n  tag: latest\n",
+            "templates/deployment.yaml": DEPLOYMENT_TEMPLATE,
+        },
+    )
+    vendored = {
+        "chart/Chart.yaml": CHART["chart/Chart.yaml"]
+        + "dependencies: [{name: sub, version: 1.0.0, condition: sub.enabled}]\n",
+        "chart/values.yaml": CHART["chart/values.yaml"] + "sub:\n  enabled: false\n",
+        "chart/charts/sub-1.0.0.tgz": sub,
+    }
+    report = check_guardrails(demo_guardrails, as_bytes({**CHART, **vendored}), lambda line: None)
+    assert {f.file for f in report.denials} == {"helm template chart/charts/sub-1.0.0.tgz"}

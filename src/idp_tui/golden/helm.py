@@ -196,8 +196,9 @@ class _Chart:
 def _charts(files: Mapping[str, bytes]) -> list[_Chart]:
     """The charts of ``files`` to render: each folder holding ``Chart.yaml`` but a library chart (only other
     charts' templates use its definitions: Helm installs none, and renders what uses them); and each archive
-    (``*.tgz``, ``*.tar.gz``, in any case) but one vendored in a chart's ``charts/`` (``helm install api
-    deploy/api-2.0.0.tgz``: whether it holds a chart is Helm's to say, see :func:`_holds_a_chart`)."""
+    (``*.tgz``, ``*.tar.gz``, in any case; ``helm install api deploy/api-2.0.0.tgz``: whether it holds a chart is
+    Helm's to say, see :func:`_holds_a_chart`). A chart vendored in another's ``charts/``, a folder or an archive,
+    is rendered through it and on its own too: it can be installed alone."""
     folders = {posixpath.dirname(name) for name in files if posixpath.basename(name) == CHART_FILE}
     charts = [
         _Chart(folder, vendored=_is_vendored(folder, folders))
@@ -205,9 +206,9 @@ def _charts(files: Mapping[str, bytes]) -> list[_Chart]:
         if _chart_metadata(files, folder).get("type") != "library"
     ]
     charts += [
-        _Chart(name, packaged=True)
+        _Chart(name, packaged=True, vendored=_is_vendored(name, folders))
         for name in files
-        if name.lower().endswith(PACKAGED_SUFFIXES) and not _is_vendored(posixpath.dirname(name) + "/x", folders)
+        if name.lower().endswith(PACKAGED_SUFFIXES)
     ]
     return sorted(charts, key=lambda chart: chart.path)
 
@@ -302,16 +303,13 @@ def _render_chart(
     """What the renders of ``chart`` rendered, why each other failed, and why the chart cannot be judged ("" when
     it can). A render Helm fails is left out while another succeeds (no deployer can install the chart so
     either); one that Helm could not finish here (past the deadline or the output cap, out of memory: a deployer's
-    Helm may finish it) stops the chart from being judged. Every minor version is tried too for the chart's
-    defaults, and for its values files where its files name ``KubeVersion`` or its ``kubeVersion`` excluded a
-    cluster (:func:`~idp_tui.golden.helm_renders.swept`)."""
+    Helm may finish it) stops the chart from being judged. Every minor version is tried too
+    (:func:`~idp_tui.golden.helm_renders.swept`)."""
     release = "release" if chart.packaged else _release_name(_chart_metadata(files, chart.path))
     shown = label(chart.path)
     rendered, failures, stop = _run_renders(tool, scratch, chart, release, renders, deadline, shown)
     if not stop:
-        every_choice = any(KUBE_VERSION_EXCLUDED in failure for failure in failures) or any(
-            b"KubeVersion" in content for name, content in files.items() if _is_within(name, chart.path)
-        )
+        every_choice = any(KUBE_VERSION_EXCLUDED in failure for failure in failures)
         more, more_failures, stop = _run_renders(
             tool, scratch, chart, release, swept(renders, every_choice), deadline, shown
         )

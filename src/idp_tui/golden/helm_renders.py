@@ -99,10 +99,15 @@ def planned(files: Mapping[str, bytes], chart: str) -> tuple[list[Render], str]:
 
 
 def swept(renders: list[Render], every_choice: bool) -> list[Render]:
-    """The renders of the defaults (of each values choice of ``renders`` when ``every_choice``) for every minor
-    version of ``SWEPT_MINORS``: a template switching on a range of versions (``>=1.25.0-0 <1.30.0-0``), or a
-    chart whose ``kubeVersion`` takes none of ``CLUSTERS`` that shows both sides of a switch."""
-    choices = dict.fromkeys(render.values for render in renders) if every_choice else {(): None}
+    """The renders for every minor version of ``SWEPT_MINORS``: a template switching on a range of versions
+    (``>=1.25.0-0 <1.30.0-0``) between ``CLUSTERS``, or a chart whose ``kubeVersion`` takes none of them that shows
+    both sides of a switch. They are made with the defaults and with every values file at once (in both orders;
+    what any values file turns on, they turn on but where the files undo each other's values); with each values
+    choice of ``renders`` when ``every_choice`` (where the chart's ``kubeVersion`` excluded a cluster)."""
+    choices = list(dict.fromkeys(render.values for render in renders))
+    widest = max((len(chosen) for chosen in choices), default=0)
+    if not every_choice:
+        choices = [chosen for chosen in choices if len(chosen) in (0, widest)]
     return [Render(chosen, Cluster(f"1.{minor}.0")) for chosen in choices for minor in SWEPT_MINORS]
 
 
