@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import stat
 import tarfile
 
 import pytest
 import test_policy_golden as golden
 from test_golden_runner import make_template
+from test_policy_kustomize import fake_tool
 from test_policy_validate import PINNED
 
 from idp_tui.catalog.model import Catalog
@@ -348,11 +347,7 @@ def test_a_template_that_grows_without_end_is_stopped_and_said(monkeypatch):
 
 def fake_helm(tmp_path, monkeypatch, script: str) -> None:
     """A stand-in helm first on PATH, running ``script`` (sh)."""
-    fake = tmp_path / "bin" / "helm"
-    fake.parent.mkdir(exist_ok=True)
-    fake.write_text(f"#!/bin/sh\n{script}\n")
-    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    fake_tool(tmp_path, monkeypatch, "helm", script)
     helm.helm_command.cache_clear()
 
 

@@ -213,13 +213,18 @@ def test_kustomizations_referring_to_each_other_in_a_circle_are_not_judged(demo_
     assert all("kustomize could not build it: " in line and "cycle detected" in line for line in report.unjudged)
 
 
-def fake_kustomize(tmp_path, monkeypatch, script: str) -> None:
-    """A stand-in kustomize first on PATH, running ``script`` (sh)."""
-    fake = tmp_path / "bin" / "kustomize"
+def fake_tool(tmp_path, monkeypatch, name: str, script: str) -> None:
+    """A stand-in for the tool ``name``, first on PATH, running ``script`` (sh)."""
+    fake = tmp_path / "bin" / name
     fake.parent.mkdir(exist_ok=True)
     fake.write_text(f"#!/bin/sh\n{script}\n")
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+
+
+def fake_kustomize(tmp_path, monkeypatch, script: str) -> None:
+    """A stand-in kustomize first on PATH, running ``script`` (sh)."""
+    fake_tool(tmp_path, monkeypatch, "kustomize", script)
     kustomize.kustomize_command.cache_clear()
 
 

@@ -296,8 +296,8 @@ def _tool_folder(path: str) -> str | None:
 def _at_source(result: PolicyResult) -> PolicyResult:
     """A verdict on what a tool built, located at the file it built it from (code scanning shows results only on
     the repository's files), the built document's place said in the message."""
-    from ..golden.helm import BUILT_PREFIX as HELM
     from ..golden.helm import CHART_FILE, PACKAGED_SUFFIXES
+    from ..golden.helm_renders import BUILT_PREFIX as HELM
     from ..golden.helm_renders import source_of
     from ..golden.jsonnet import BUILT_PREFIX as JSONNET
     from ..golden.kustomize import BUILT_PREFIX as KUSTOMIZE

@@ -59,7 +59,6 @@ KUBE_VERSION_EXCLUDED = "chart requires kubeVersion"  # Helm's words for a clust
 # How Helm says a template stopped the render (`required`, `fail`, a value it lacks), as opposed to a chart it
 # cannot load (a dependency missing, a file that does not parse).
 TEMPLATE_STOPPED = ("): execution error at (", "): template: ")
-BUILT_PREFIX = "helm template "
 RENDER_TIMEOUT = 30.0  # for all the renders of one check together
 MAX_CHARTS = 50
 MAX_RENDERS = 500  # of one chart (most of a version sweep fails at once)

@@ -22,6 +22,7 @@ NOT_VALUES_FOLDERS = ("templates", "charts", "crds")
 NOT_VALUES_FILES = ("Chart.yaml", "Chart.lock", "values.yaml", "values.schema.json", "requirements.yaml")
 VALUES_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_VALUES_FILES = 50
+BUILT_PREFIX = "helm template "  # what a render's output is named by: the command that renders it
 # An API as `--api-versions` takes one (`group/version`, or `group/version/Kind`), wherever a chart's files name
 # it (a template, a values file a template reads it from through `tpl`).
 _API = re.compile(rb"(?<![\w./-])([a-z0-9][-a-z0-9.]*/v[0-9]+(?:alpha[0-9]+|beta[0-9]+)?(?:/[A-Z][A-Za-z0-9]*)?)\b")
@@ -72,7 +73,7 @@ class Render:
     def name(self, chart: str) -> str:
         """The command that renders it, as the name of what it rendered (``helm template k8s/chart -f
         values-prod.yaml --kube-version 1.24.0``); the APIs are counted, not listed."""
-        words = [f"helm template {chart}", *(f"-f {values}" for values in self.values)]
+        words = [f"{BUILT_PREFIX}{chart}", *(f"-f {values}" for values in self.values)]
         words += [f"--kube-version {self.cluster.kube_version}"] if self.cluster.kube_version else []
         words += [f"--api-versions ({len(self.apis)} the chart names)"] if self.apis else []
         return " ".join(words + (["--is-upgrade"] if self.cluster.upgrade else []))
@@ -80,7 +81,7 @@ class Render:
 
 def source_of(name: str) -> str:
     """The chart of a render's name (``helm template k8s/chart -f x.yaml`` -> ``k8s/chart``)."""
-    return re.split(r" (?:-f |--kube-version |--api-versions |--is-upgrade)", name.removeprefix("helm template "))[0]
+    return re.split(r" (?:-f |--kube-version |--api-versions |--is-upgrade)", name.removeprefix(BUILT_PREFIX))[0]
 
 
 def planned(files: Mapping[str, bytes], chart: str) -> tuple[list[Render], str]:
