@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .cel_text import TOP_LEVEL, VARIABLE_PREFIX, binds_any, cel_tokens, fields_as_indexes
+
 LACKS_MARKER = "IdpTuiLacks"
 
 # Functions the Rust engine implements itself (as reported by Program.functions()).
@@ -110,7 +112,8 @@ class Compiled:
     """A compiled expression, or why it cannot be used: ``error`` (invalid CEL) or ``lacks`` (a function).
 
     ``program`` runs the expression with each ``variables.NAME`` read from a top-level ``VARIABLE_PREFIX + NAME``
-    (see :func:`_hoist_variables`); ``needs_variables_map`` when it still reads ``variables`` some other way.
+    (see :func:`_hoist_variables`) and fields read as indexes (see :func:`~.cel_text.fields_as_indexes`);
+    ``needs_variables_map`` when it still reads ``variables`` some other way.
     """
 
     source: str
@@ -123,70 +126,9 @@ class Compiled:
     needs_variables_map: bool = False
 
 
-VARIABLE_PREFIX = "idp_tui_variable__"
-_LITERAL_START = re.compile(r"([rRbB]{0,2})('''|\"\"\"|'|\")")
-_CEL_SPACE = re.compile(r"\s+|//[^\n]*")
-_CEL_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_MACRO_NAMES = frozenset({"all", "exists", "exists_one", "map", "filter", "bind"})
-
-
-def _literal_end(source: str, position: int) -> int | None:
-    """Where the string or bytes literal starting at ``position`` ends, as CEL's lexer reads it (a raw one has
-    no escapes; only a triple-quoted one may span lines); None when none starts there."""
-    start = _LITERAL_START.match(source, position)
-    if start is None:
-        return None
-    raw = "r" in start.group(1).lower()
-    quote = start.group(2)
-    index = start.end()
-    while index < len(source):
-        if source.startswith(quote, index):
-            return index + len(quote)
-        if source[index] == "\\" and not raw:
-            index += 2
-        elif source[index] == "\n" and len(quote) == 1:
-            return None
-        else:
-            index += 1
-    return None
-
-
-def _cel_tokens(source: str) -> list[tuple[str, str, int]]:
-    """The significant tokens of a CEL expression, ``(kind, text, offset)``: ``literal`` (strings, bytes),
-    ``ident``, or one character; spaces and ``//`` comments are left out. A rewrite changes only identifiers, so
-    text inside a literal is never taken for a reference."""
-    tokens: list[tuple[str, str, int]] = []
-    position = 0
-    while position < len(source):
-        space = _CEL_SPACE.match(source, position)
-        if space:
-            position = space.end()
-            continue
-        literal_end = _literal_end(source, position)
-        if literal_end is not None:
-            tokens.append(("literal", source[position:literal_end], position))
-            position = literal_end
-            continue
-        ident = _CEL_IDENT.match(source, position)
-        end = ident.end() if ident else position + 1
-        tokens.append(("ident" if ident else "other", source[position:end], position))
-        position = end
-    return tokens
-
-
-def _binds_any(tokens: list[tuple[str, str, int]], names: frozenset[str]) -> bool:
-    """Whether a comprehension names its element after one of ``names`` (``.all(object, …)``), which inside it
-    then means the element."""
-    return any(
-        tokens[i][1] == "." and tokens[i + 1][1] in _MACRO_NAMES and tokens[i + 2][1] == "("
-        and tokens[i + 3][1] in names and tokens[i + 4][1] == ","
-        for i in range(len(tokens) - 4)
-    )  # fmt: skip
-
-
 def _reserved_name(source: str) -> str | None:
     """An identifier of ``source`` that idp-tui's rewrite uses (``idp_tui_variable__…``), or None."""
-    found = (text for kind, text, _ in _cel_tokens(source) if kind == "ident" and text.startswith(VARIABLE_PREFIX))
+    found = (text for kind, text, _ in cel_tokens(source) if kind == "ident" and text.startswith(VARIABLE_PREFIX))
     return next(found, None)
 
 
@@ -199,8 +141,8 @@ def _hoist_variables(source: str) -> tuple[str, frozenset[str]]:
     is true. Nothing is rewritten where a comprehension names its element ``variables``: there, as in Kubernetes,
     ``variables.NAME`` reads the element.
     """
-    tokens = _cel_tokens(source)
-    if _binds_any(tokens, frozenset({"variables"})):
+    tokens = cel_tokens(source)
+    if binds_any(tokens, frozenset({"variables"})):
         return source, frozenset()
     used: set[str] = set()
     pieces: list[str] = []
@@ -276,6 +218,7 @@ def compile_expression(source: str) -> Compiled:
         return Compiled(source, lacks=", ".join(lacking), variables=frozenset(program.variables()))
     variables = frozenset(program.variables())
     hoisted, used = _hoist_variables(source)
+    hoisted = fields_as_indexes(hoisted)
     if hoisted != source:
         try:
             program = cel.compile(hoisted)
@@ -338,9 +281,6 @@ def with_variables_inlined(compiled: Compiled, variables: Mapping[str, Compiled]
 # A variable's text written in place of each read of it: past this, a chain of variables each reading the one
 # before twice is not worth compiling (the step-by-step evaluation says what failed instead).
 MAX_SUBSTITUTED = 64 * 1024
-# The top-level values: a comprehension naming its element after one (`.all(object, …)`) would make a variable's
-# text written inside it read the element instead.
-_TOP_LEVEL = frozenset({"object", "oldObject", "params", "request", "namespaceObject", "authorizer"})
 
 
 def with_variables_substituted(compiled: Compiled, variables: Mapping[str, Compiled]) -> Compiled | None:
@@ -358,8 +298,10 @@ def with_variables_substituted(compiled: Compiled, variables: Mapping[str, Compi
         return None
 
     def written(text: str, reading: frozenset[str]) -> str | None:
-        tokens = _cel_tokens(text)
-        if _binds_any(tokens, _TOP_LEVEL):  # in the expression or in a variable's own text
+        tokens = cel_tokens(text)
+        # A comprehension naming its element after a top-level value (`.all(object, …)`) would make a variable's text
+        # written inside it read the element instead.
+        if binds_any(tokens, TOP_LEVEL):  # in the expression or in a variable's own text
             return None
         pieces: list[str] = []
         end = 0
