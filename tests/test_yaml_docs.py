@@ -92,3 +92,22 @@ def test_a_document_of_too_many_nodes_is_refused_while_it_is_composed_and_costs_
     composed.clear()
     assert load_documents(past_it) == ([], [yaml_docs.YamlError(1, errors[0].message)])
     assert len(composed) == 51  # a file of one document is not read a second time for the same error
+
+
+def test_a_remembered_scalar_resolves_as_the_first_time_and_still_notes_what_yaml_1_1_reads_otherwise():
+    text = "kind: ConfigMap\ndata:\n  debug: on\n  port: 8080\n  name: web\n"
+    first = yaml_docs.load_stream(text, kubectl_view=True).documents[0]
+    again = yaml_docs.load_stream(text, kubectl_view=True).documents[0]  # every scalar now remembered
+    for document in (first, again):
+        assert document.data == {"kind": "ConfigMap", "data": {"debug": "on", "port": 8080, "name": "web"}}
+        assert document.yaml11_scalar == "on"
+    # The catalog's own reading notes nothing, remembered or not.
+    assert yaml_docs.load_stream(text).documents[0].yaml11_scalar is None
+
+
+def test_scalars_remembered_are_short_and_bounded_in_number():
+    many = "\n".join(f"k{index}: v{index}" for index in range(yaml_docs._PLAIN_SCALARS_KEPT + 10))
+    long_value = "x" * (yaml_docs._PLAIN_SCALAR_KEPT_CHARS + 1)
+    load_documents(f"{many}\nlong: {long_value}\n")
+    assert len(yaml_docs._PLAIN_SCALARS) <= yaml_docs._PLAIN_SCALARS_KEPT
+    assert long_value not in yaml_docs._PLAIN_SCALARS
