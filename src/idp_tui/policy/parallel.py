@@ -73,9 +73,11 @@ def default_workers() -> int:
 def start_spare(policy_set: PolicySet) -> None:
     """Start a second worker for the policy set in the background, when there are two cores and both engines have
     policies (small evaluations then run the engines side by side)."""
+    runtime = policy_set.runtime
+    if runtime.extra_workers:  # each check after a session's first: started already (checked again below)
+        return
     if default_workers() < 2 or not (policy_set.rego_modules and policy_set.bindings):
         return
-    runtime = policy_set.runtime
     with runtime.lock:
         if not runtime.extra_workers:
             spare = Runner(policy_set)
