@@ -137,11 +137,13 @@ def test_an_engine_that_took_less_on_a_file_than_reading_it_goes_with_the_files_
     assert everything(second) == everything(first)
 
 
-def test_files_that_are_not_utf8_are_read_here_and_said_so(policies, two_cores):
+def test_a_file_that_is_not_utf8_is_said_so_by_the_workers_as_here(policies, two_cores, monkeypatch):
     policy_set = policies(BOTH_ENGINES)
     files = {**GOLDEN_FILES, "latin1.yaml": "name: caf\xe9\n".encode("latin-1")}
-    shared = evaluate_texts(policy_set, files)
-    assert everything(shared) == everything(evaluate_texts(policy_set, files, workers=1))
+    alone = evaluate_texts(policy_set, files, workers=1)
+    no_reading_here(monkeypatch)
+    shared = evaluate_texts(policy_set, files)  # the files' bytes go to the workers as they are
+    assert everything(shared) == everything(alone)
     assert [(p.file, p.message) for p in shared.input_problems if p.file == "latin1.yaml"] == [
         ("latin1.yaml", "not UTF-8 text (byte 9)")
     ]

@@ -506,9 +506,10 @@ def load_documents(text: str) -> tuple[list[YamlDocument], list[YamlError]]:
     return loaded.documents, loaded.errors
 
 
-def may_alias(text: str) -> bool:
-    """Whether aliases could expand ``text``: only a text with both an anchor and an alias mark can."""
-    return "&" in text and "*" in text
+def may_alias(text: str | bytes) -> bool:
+    """Whether aliases could expand ``text`` (or its UTF-8): only a text with both an anchor and an alias mark can."""
+    anchor, alias = ("&", "*") if isinstance(text, str) else (b"&", b"*")
+    return anchor in text and alias in text
 
 
 def load_stream(

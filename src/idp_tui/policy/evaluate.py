@@ -376,23 +376,20 @@ def _read_by_workers(
     return PolicyEvaluation(tuple(results), tuple(unique), tuple(input_problems), documents)
 
 
-def _shareable_texts(files: Mapping[str, bytes]) -> list[tuple[str, str]] | None:
-    """``(name, text)`` of each file, for workers to read; None when the files are too many or too large to
-    share so, one is not UTF-8 (reading them here says where), or one may use aliases (a budget for the nodes they
-    add is kept across the files read here: a worker reads only some of them, in no order known beforehand)."""
-    from ..catalog.yaml_docs import may_alias
-
+def _shareable_texts(files: Mapping[str, bytes]) -> list[tuple[str, bytes]] | None:
+    """``(name, content)`` of each file, for workers to read; None when the files are too many or too large to
+    share so, or one may use aliases (a budget for the nodes they add is kept across the files read here: a worker
+    reads only some of them, in no order known beforehand). A worker says where a file is not UTF-8, as here."""
     if not files or len(files) > CHUNK or sum(len(content) for content in files.values()) > MAX_SHARED_TEXT_BYTES:
         return None
-    try:
-        texts = [(name, content.decode("utf-8")) for name, content in files.items()]
-    except UnicodeDecodeError:
-        return None
-    return None if any(may_alias(text) for _, text in texts) else texts
+    from ..catalog.yaml_docs import may_alias
+
+    texts = list(files.items())
+    return None if any(may_alias(content) for _, content in texts) else texts
 
 
 def _from_file_answers(
-    texts: list[tuple[str, str]], taken: list[tuple[int, list[str], dict[str, Any]]], problems: list[PolicyProblem]
+    texts: list[tuple[str, bytes]], taken: list[tuple[int, list[str], dict[str, Any]]], problems: list[PolicyProblem]
 ) -> tuple[list[PolicyResult], int, list[InputProblem]]:
     """The verdicts, the number of documents and the input problems of the files, from their tasks' answers, in
     the order :func:`_evaluate` lists them (file, document, engine); the problems met are added to ``problems``."""

@@ -437,10 +437,12 @@ def _run_queued(
     budget: TimeBudget | None,
     *,
     documents: int = 0,
+    payload: bytes = b"",
 ) -> list[dict[str, Any]] | None:
     """The answers of two workers taking the tasks of ``claim`` from the policy set's task queue, both sent the
-    same ``request`` (with ``claim`` added, and ``documents`` documents); None when the queue cannot hold the
-    tasks, or a worker stopped or missed a deadline (or ``budget`` ended) before every task was answered."""
+    same ``request`` (with ``claim`` added, and ``documents`` documents; ``payload`` right after its line); None
+    when the queue cannot hold the tasks, or a worker stopped or missed a deadline (or ``budget`` ended) before every
+    task was answered."""
     if len(runners) != 2 or len(claim) > TaskQueue.MAX_TASKS:
         return None
     queue = task_queue(runners[0].policy_set)
@@ -448,7 +450,7 @@ def _run_queued(
         workers = [runner.ensure() for runner in runners]
     except WorkerFailed:
         return None
-    line = encode_message({**request, "claim": claim})  # once for both
+    line = encode_message({**request, "claim": claim}) + payload  # once for both
     outputs: list[list[dict[str, Any]]] = [[] for _ in runners]
     failed: list[BaseException] = []
 
@@ -484,7 +486,7 @@ def _run_queued(
 
 def run_on_texts(
     runners: list[Runner],
-    files: list[tuple[str, str]],
+    files: list[tuple[str, bytes]],
     engines: tuple[str, ...],
     timeout: float,
     costs: dict[TaskKind, float],
@@ -504,7 +506,9 @@ def run_on_texts(
         tasks += [(cost, position, part) for cost, part in _file_tasks(name, len(text), engines, costs)]
     tasks.sort(key=lambda task: -task[0])
     claim = [[position, part] for _, position, part in tasks]
-    answers = _run_queued(runners, {"op": "eval_texts", "files": files}, claim, timeout, budget)
+    names, contents = [name for name, _ in files], [content for _, content in files]
+    request = {"op": "eval_texts", "names": names, "sizes": [len(content) for content in contents]}
+    answers = _run_queued(runners, request, claim, timeout, budget, payload=b"".join(contents))
     if answers is None:
         return None
     taken = [(*claim[answer["task"]], answer) for answer in answers]

@@ -19,9 +19,11 @@ microseconds each engine took), then ``{"done": true}``. A document with ``engin
 is evaluated by those engines only: another worker has the rest. A request with ``claim`` (a list of
 ``[document position, engine]`` tasks) is shared with another worker: each takes the next task from the task queue
 (two bytes a task, on a pipe both workers read; see ``runtime.TaskQueue``) until none is left, and answers each
-task on its own (with ``task``, its index). ``{"op": "eval_texts", "files": [[name, text], ...], "claim": [[file
-position, [engine, ...]], ...]}`` is shared the same way, by files the worker reads itself (``reading.Reader``, as
-idp-tui reads them): each task's answer lists the file's documents (index, line, class, kind, name, verdicts,
+task on its own (with ``task``, its index). ``{"op": "eval_texts", "names": [name, ...], "sizes": [bytes, ...],
+"claim": [[file position, [engine, ...]], ...]}``, followed on the same stream by the files' bytes one after the
+other (``sizes`` says where each ends: text sent raw costs neither process a JSON string to encode or decode), is
+shared the same way, by files the worker reads itself (``reading.Reader``, as idp-tui reads them): each task's
+answer lists the file's documents (index, line, class, kind, name, verdicts,
 problems), what could not be read in it, and the microseconds each engine and the reading took; before it, a
 ``{"progress": task}`` line as each document but the last is done, so each document has its own deadline.
 
@@ -41,6 +43,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from itertools import accumulate, pairwise
 from typing import Any
 
 from .reading import Reader, document_class, kind_and_name
@@ -248,7 +251,7 @@ class Worker:
         the microseconds each engine took on the file (``cost``) and reading it took (``read``, 0 when read for
         an earlier task).
         """
-        files = request["files"]
+        files = request["files"]  # [name, content] each, the contents read after the request (see main)
         read: dict[int, tuple[list, list]] = {}
         for task, (position, engines) in self._claimed_tasks(request["claim"]):
             reading = 0
@@ -332,17 +335,17 @@ class Worker:
 
 
 # In a JSON file's text: an escaped surrogate, which may be a lone one.
-_SURROGATE_IN_TEXT = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_IN_TEXT = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-def _read_text(name: str, text: str) -> tuple[list, list]:
+def _read_text(name: str, content: bytes) -> tuple[list, list]:
     """A file's documents ``(line, index, kind, name, data)`` and its problems ``[line, message]``, read as
-    idp-tui reads them (``reading.Reader``); lone surrogates in the data are made U+FFFD, as in a request, while the
-    kind and name are the ones idp-tui would have read."""
+    idp-tui reads them (``reading.Reader``, which says where a file is not UTF-8); lone surrogates in the data are
+    made U+FFFD, as in a request, while the kind and name are the ones idp-tui would have read."""
     reader = Reader()
-    reader.parse_text(name, text)
+    reader.parse(name, content)
     documents = [(line, index, *kind_and_name(data), data) for _, line, index, data in reader.documents]
-    if _SURROGATE_IN_TEXT.search(text):  # only JSON reads one (the YAML reader refuses it)
+    if _SURROGATE_IN_TEXT.search(content):  # only JSON reads one (the YAML reader refuses it)
         line = json.dumps([data for *_, data in documents]).encode("ascii")
         cleaned = json.loads(_without_lone_surrogates(line))
         documents = [(*read, data) for (*read, _), data in zip(documents, cleaned, strict=True)]
@@ -394,6 +397,9 @@ def main(wake: int | None = None, tasks: int | None = None) -> None:
         elif operation == "eval":
             worker.evaluate(request, answers.write)
         elif operation == "eval_texts":
+            contents = protocol_in.read(sum(request["sizes"]))
+            spans = zip(request["names"], pairwise(accumulate(request["sizes"], initial=0)), strict=True)
+            request["files"] = [[name, contents[start:end]] for name, (start, end) in spans]
             worker.evaluate_texts(request, answers.write)
         elif operation == "exit":
             break
