@@ -32,6 +32,7 @@ instead of 5.2-5.6 (medians of 200 checks each way, taken in turns).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import threading
@@ -65,8 +66,10 @@ MAX_KEY_CHARS = 200
 MAX_TASK_MICROS = 3_600_000_000  # an hour: no measure of a bounded evaluation is larger
 
 
+@functools.cache
 def default_workers() -> int:
-    """Worker processes for an evaluation: two where there are two cores (these machines are shared)."""
+    """Worker processes for an evaluation: two where there are two cores (these machines are shared). Asked once:
+    each golden-path check asks twice, and ``os.cpu_count()`` reads the kernel's CPU list each time."""
     return max(1, min(2, os.cpu_count() or 1))
 
 
