@@ -24,6 +24,9 @@ from idp_tui.policy.cel_text import fields_as_indexes
         # has() takes a selection: its last one stays.
         ("has(object.spec.replicas)", 'has(object["spec"].replicas)'),
         ("has(object.spec)", "has(object.spec)"),
+        ("has((object.spec.replicas))", 'has((object["spec"].replicas))'),
+        # A selection before `{` names a message type (a struct literal), not a field.
+        ("object.Foo{x: 1}", "object.Foo{x: 1}"),
         # Only from a variable: a qualified function name, a string, an absolute name are left as written.
         ("strings.quote(params.data.x)", 'strings.quote(params["data"]["x"])'),
         ("'object.spec' + request.name", "'object.spec' + request[\"name\"]"),
@@ -42,6 +45,15 @@ def test_a_compiled_expression_runs_its_indexed_form_and_keeps_its_source():
     compiled = compile_expression("object.spec.template.spec.containers.all(c, has(c.readinessProbe))")
     assert compiled.hoisted == 'object["spec"]["template"]["spec"]["containers"].all(c, has(c.readinessProbe))'
     assert compiled.source == "object.spec.template.spec.containers.all(c, has(c.readinessProbe))"
+
+
+def test_an_expression_whose_rewrite_would_not_compile_runs_as_written(monkeypatch):
+    from idp_tui.policy import cel_support
+
+    monkeypatch.setattr(cel_support, "fields_as_indexes", lambda text: text + " +")  # no longer CEL
+    compiled = compile_expression("has(object.spec)")
+    assert (compiled.error, compiled.hoisted) == ("", "has(object.spec)")
+    assert compiled.program.execute(cel.Context(variables={"object": {"spec": {}}})) is True
 
 
 # Documents of every JSON type, keys from a small set so that paths often exist and sometimes do not.
@@ -65,6 +77,7 @@ def expressions(draw):
     shapes = [
         chain,
         f"has({chain})",
+        f"has(({chain}))",
         f"{chain} == {other}",
         f"{chain}.size()",
         f"{chain}.all(x, has({element}) || {element} == 1)",

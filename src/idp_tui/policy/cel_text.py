@@ -78,8 +78,8 @@ def fields_as_indexes(source: str) -> str:
 
     A chain starts at a variable: a top-level value, a policy variable (``VARIABLE_PREFIX``), ``variables``, or a
     comprehension's element (``c`` in ``.all(c, c.image …)``); from anything else it may be a qualified name. Left as
-    written: a selection followed by ``(`` (a method or a macro, which ends the chain) and the last selection of a
-    ``has(…)`` (the macro takes a selection).
+    written: a selection followed by ``(`` (a method or a macro, which ends the chain) or ``{`` (a message type's name),
+    and the last selection of a ``has(…)``, however many parentheses close after it (the macro takes a selection).
     """
     tokens = cel_tokens(source)
     closing: dict[int, int] = {}  # the position of each opening bracket -> of the one closing it
@@ -107,13 +107,22 @@ def fields_as_indexes(source: str) -> str:
         index += 1
         while index + 1 < len(tokens) and tokens[index][1] == "." and tokens[index + 1][0] == "ident":
             after = index + 2
-            if after < len(tokens) and (tokens[after][1] == "(" or after in closes_has):
+            if after < len(tokens) and (tokens[after][1] in ("(", "{") or _closes_has(tokens, after, closes_has)):
                 break
             field, field_offset = tokens[index + 1][1], tokens[index + 1][2]
             pieces += [source[end : tokens[index][2]], f'["{field}"]']
             end = field_offset + len(field)
             index = after
     return "".join(pieces) + source[end:]
+
+
+def _closes_has(tokens: list[tuple[str, str, int]], position: int, closes_has: set[int]) -> bool:
+    """Whether the tokens from ``position`` on are closing parentheses, one of which closes a ``has(``."""
+    while position < len(tokens) and tokens[position][1] == ")":
+        if position in closes_has:
+            return True
+        position += 1
+    return False
 
 
 def _elements(tokens: list[tuple[str, str, int]]) -> set[str]:
