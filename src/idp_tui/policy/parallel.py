@@ -505,8 +505,8 @@ def run_on_texts(
     could not be read in the file (``input_problems``: line, message).
     """
     tasks = []
-    for position, (name, text) in enumerate(files):
-        tasks += [(cost, position, part) for cost, part in _file_tasks(name, len(text), engines, costs)]
+    for position, (name, content) in enumerate(files):
+        tasks += [(cost, position, part) for cost, part in _file_tasks(name, len(content), engines, costs)]
     tasks.sort(key=lambda task: -task[0])
     claim = [[position, part] for _, position, part in tasks]
     names, contents = [name for name, _ in files], [content for _, content in files]
