@@ -327,11 +327,9 @@ def test_what_a_publish_step_built_is_judged_though_a_later_step_removed_it_from
     assert not (tmp_path / "repos").exists()  # nothing published
 
 
-def test_a_registered_catalog_file_that_git_would_store_as_other_bytes_is_not_registered(tmp_path, guarded_runner):
-    """In UTF-7, ``+AHAAcgBvAGQAdQBjAHQAaQBvAG4-`` is ``production``: the guardrails judge one lifecycle, and the
-    repository would hold another."""
-    disguised = PRODUCTION_WITHOUT_ON_CALL.replace("production", "+AHAAcgBvAGQAdQBjAHQAaQBvAG4-")
-    steps = [
+def fetch_publish_register(catalog_info_path: str) -> list[dict]:
+    """A golden path's steps: the skeleton fetched, published to GitHub, and ``catalog_info_path`` registered."""
+    return [
         {"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton"}},
         {"id": "publish", "action": "publish:github", "input": {"repoUrl": "github.com?owner=myorg&repo=api"}},
         {
@@ -339,10 +337,17 @@ def test_a_registered_catalog_file_that_git_would_store_as_other_bytes_is_not_re
             "action": "catalog:register",
             "input": {
                 "repoContentsUrl": "${{ steps.publish.output.repoContentsUrl }}",
-                "catalogInfoPath": "/entities.txt",
+                "catalogInfoPath": catalog_info_path,
             },
         },
     ]
+
+
+def test_a_registered_catalog_file_that_git_would_store_as_other_bytes_is_not_registered(tmp_path, guarded_runner):
+    """In UTF-7, ``+AHAAcgBvAGQAdQBjAHQAaQBvAG4-`` is ``production``: the guardrails judge one lifecycle, and the
+    repository would hold another."""
+    disguised = PRODUCTION_WITHOUT_ON_CALL.replace("production", "+AHAAcgBvAGQAdQBjAHQAaQBvAG4-")
+    steps = fetch_publish_register("/entities.txt")
     files = {
         "skeleton/.gitattributes": "entities.txt working-tree-encoding=UTF-7\n",
         "skeleton/entities.txt": disguised,

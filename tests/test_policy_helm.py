@@ -460,18 +460,7 @@ def test_a_charts_file_helm_does_not_render_is_judged_as_the_file_it_is(demo_gua
 
 def test_a_registered_catalog_file_in_a_charts_templates_is_judged(tmp_path, guarded_runner):
     # Helm skips it (.helmignore), and its `{{` comment makes it Helm's: but the catalog reads it as it is.
-    steps = [
-        {"id": "fetch", "action": "fetch:template", "input": {"url": "./skeleton"}},
-        {"id": "publish", "action": "publish:github", "input": {"repoUrl": "github.com?owner=myorg&repo=api"}},
-        {
-            "id": "register",
-            "action": "catalog:register",
-            "input": {
-                "repoContentsUrl": "${{ steps.publish.output.repoContentsUrl }}",
-                "catalogInfoPath": "/chart/templates/catalog-info.yaml",
-            },
-        },
-    ]
+    steps = golden.fetch_publish_register("/chart/templates/catalog-info.yaml")
     files = {
         **CHART,
         "chart/.helmignore": "templates/catalog-info.yaml\n",
